@@ -1,0 +1,167 @@
+//! The one API every surface talks to. `Board` implements it in process; an HTTP client
+//! implements it against a server. Request types are plain data so they travel as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::id::TaskId;
+use crate::model::{Agent, BoardSummary, Event, Pickup, Priority, Project, Status, Task};
+use crate::store::EventQuery;
+
+/// The actor name used when a person acts without an agent identity.
+pub const HUMAN: &str = "human";
+
+/// A task to create. In a batch, `key` names it so others in the batch can depend on it;
+/// `depends_on` takes task ids (`T-3`) or keys of the same batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// `open` (default, or `backlog` while dependencies are unmet) or `backlog` to park it.
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub epic: Option<String>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub verify: Option<String>,
+    #[serde(default, alias = "acceptance")]
+    pub acceptance_criteria: Vec<String>,
+    #[serde(default)]
+    pub context_refs: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// Fields to change. `None` leaves a field alone; an empty string clears an optional text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub epic: Option<String>,
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    pub depends_on: Option<Vec<TaskId>>,
+    #[serde(default)]
+    pub verify: Option<String>,
+    #[serde(default, alias = "acceptance")]
+    pub acceptance_criteria: Option<Vec<String>>,
+    #[serde(default)]
+    pub context_refs: Option<Vec<String>>,
+    #[serde(default)]
+    pub files: Option<Vec<String>>,
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self == &TaskPatch::default()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFilter {
+    #[serde(default)]
+    pub status: Vec<Status>,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub epic: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub include_deleted: bool,
+    /// `None` or `Some(0)` = all.
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupRequest {
+    /// Claim this task instead of the best ready one.
+    #[serde(default)]
+    pub id: Option<TaskId>,
+    /// Only tasks that list this capability.
+    #[serde(default)]
+    pub capability: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoneRequest {
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The fence of the caller's claim; a stale one is refused.
+    #[serde(default)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectRequest {
+    pub feedback: String,
+    /// `open` (back to the queue) or `in-progress` (back to its holder). Default: back to the
+    /// holder when there is one.
+    #[serde(default)]
+    pub to: Option<Status>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub text: String,
+    #[serde(default)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Delete even while an agent holds the task.
+    #[serde(default)]
+    pub force: bool,
+}
+
+pub trait Api {
+    fn project(&self) -> Result<Project>;
+    fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>>;
+    fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
+    fn get_task(&self, id: TaskId) -> Result<Task>;
+    fn update_task(&self, actor: &str, id: TaskId, patch: TaskPatch) -> Result<Task>;
+    fn pickup(&self, agent: &str, request: &PickupRequest) -> Result<Pickup>;
+    fn done(&self, agent: &str, id: TaskId, request: DoneRequest) -> Result<Task>;
+    fn approve(&self, actor: &str, id: TaskId, notes: Option<String>) -> Result<Task>;
+    fn reject(&self, actor: &str, id: TaskId, request: RejectRequest) -> Result<Task>;
+    fn block(&self, actor: &str, id: TaskId, request: BlockRequest) -> Result<Task>;
+    fn unblock(&self, actor: &str, id: TaskId) -> Result<Task>;
+    fn note(&self, actor: &str, id: TaskId, request: NoteRequest) -> Result<Task>;
+    fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task>;
+    fn mine(&self, agent: &str) -> Result<Vec<Task>>;
+    fn board(&self) -> Result<BoardSummary>;
+    fn agents(&self) -> Result<Vec<Agent>>;
+    fn events(&self, query: &EventQuery) -> Result<Vec<Event>>;
+}

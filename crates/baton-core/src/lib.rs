@@ -1,0 +1,25 @@
+//! Baton's rules, independent of storage and surfaces.
+//!
+//! - [`model`]: tasks, statuses, priorities, events, agents.
+//! - [`lifecycle`]: which status changes are allowed, and by which action.
+//! - [`graph`]: dependency cycle detection.
+//! - [`store`]: the `Store` trait a backend implements (SQLite, PostgreSQL).
+//! - [`api`]: the `Api` trait every surface talks to, and its request types.
+//! - [`board`]: `Board<S: Store>`, the in-process implementation of `Api`.
+
+pub mod api;
+pub mod board;
+pub mod error;
+pub mod graph;
+pub mod id;
+pub mod lifecycle;
+pub mod model;
+pub mod store;
+pub mod time;
+
+pub use api::Api;
+pub use board::Board;
+pub use error::{Error, ErrorClass, Result};
+pub use id::TaskId;
+pub use model::*;
+pub use store::{Store, StoreTx};

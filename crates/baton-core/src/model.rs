@@ -1,0 +1,334 @@
+//! The board's nouns: tasks, their statuses and priorities, notes, agents, events.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::id::TaskId;
+use crate::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Backlog,
+    Open,
+    InProgress,
+    Review,
+    Done,
+    Blocked,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Backlog,
+        Status::Open,
+        Status::InProgress,
+        Status::Review,
+        Status::Done,
+        Status::Blocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Backlog => "backlog",
+            Status::Open => "open",
+            Status::InProgress => "in-progress",
+            Status::Review => "review",
+            Status::Done => "done",
+            Status::Blocked => "blocked",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == norm)
+            .ok_or_else(|| {
+                format!("'{s}' is not a status (backlog, open, in-progress, review, done, blocked)")
+            })
+    }
+}
+
+/// P0 is the most urgent. Ordering follows urgency: `P0 < P1 < P2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+pub enum Priority {
+    P0,
+    #[default]
+    P1,
+    P2,
+}
+
+impl Priority {
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_rank(rank: u8) -> Option<Priority> {
+        [Priority::P0, Priority::P1, Priority::P2]
+            .get(rank as usize)
+            .copied()
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "P{}", self.rank())
+    }
+}
+
+impl FromStr for Priority {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let digits = t.strip_prefix(['P', 'p']).unwrap_or(t);
+        digits
+            .parse::<u8>()
+            .ok()
+            .and_then(Priority::from_rank)
+            .ok_or_else(|| format!("'{s}' is not a priority (P0, P1 or P2)"))
+    }
+}
+
+/// Input is read through `FromStr`, so JSON accepts the same loose spellings as the CLI
+/// (`"in_progress"`, `"p0"`, and for priorities also a bare number).
+macro_rules! deserialize_via_from_str {
+    ($ty:ty) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Raw {
+                    Text(String),
+                    Number(u64),
+                }
+                let text = match Raw::deserialize(d)? {
+                    Raw::Text(s) => s,
+                    Raw::Number(n) => n.to_string(),
+                };
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+deserialize_via_from_str!(Status);
+deserialize_via_from_str!(Priority);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub author: String,
+    pub at: Timestamp,
+    pub text: String,
+}
+
+/// A task as every surface shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub blocked_reason: Option<String>,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub epic: Option<String>,
+    pub capabilities: Vec<String>,
+    pub depends_on: Vec<TaskId>,
+    /// Every dependency is in review or done (derived, never stored).
+    pub deps_met: bool,
+    pub verify: Option<String>,
+    pub acceptance_criteria: Vec<String>,
+    pub context_refs: Vec<String>,
+    pub files: Vec<String>,
+    pub notes: Vec<Note>,
+    pub retry_count: u32,
+    /// Grows on every claim; a write carrying an older fence is refused.
+    pub fence: u64,
+    pub lease_expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// The state of one dependency, as a store reports it alongside a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepState {
+    pub id: TaskId,
+    pub status: Status,
+    pub deleted: bool,
+}
+
+/// A task as the store holds it: the task and the state of what it depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub task: Task,
+    pub deps: Vec<DepState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub fence: u64,
+    pub lease_expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pickup {
+    pub task: Task,
+    pub claim: Claim,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Tasks this agent holds (in progress).
+    pub holding: Vec<TaskId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub task: Option<TaskId>,
+    pub detail: Value,
+}
+
+/// An event about to be appended; the store assigns its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: &'static str,
+    pub task: Option<TaskId>,
+    pub detail: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedTask {
+    pub id: TaskId,
+    pub title: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleLease {
+    pub id: TaskId,
+    pub assignee: Option<String>,
+    pub lease_expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub backlog: u64,
+    pub open: u64,
+    pub in_progress: u64,
+    pub review: u64,
+    pub done: u64,
+    pub blocked: u64,
+}
+
+impl StatusCounts {
+    pub fn zero() -> Self {
+        StatusCounts {
+            backlog: 0,
+            open: 0,
+            in_progress: 0,
+            review: 0,
+            done: 0,
+            blocked: 0,
+        }
+    }
+
+    pub fn slot(&mut self, status: Status) -> &mut u64 {
+        match status {
+            Status::Backlog => &mut self.backlog,
+            Status::Open => &mut self.open,
+            Status::InProgress => &mut self.in_progress,
+            Status::Review => &mut self.review,
+            Status::Done => &mut self.done,
+            Status::Blocked => &mut self.blocked,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.backlog + self.open + self.in_progress + self.review + self.done + self.blocked
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardSummary {
+    pub project: String,
+    pub total: u64,
+    pub counts: StatusCounts,
+    /// Open tasks whose dependencies are met: what `pickup` can hand out now.
+    pub ready: u64,
+    pub blocked: Vec<BlockedTask>,
+    pub agents: Vec<Agent>,
+    pub stale_leases: Vec<StaleLease>,
+}
+
+/// Event action names, one place for every surface.
+pub mod actions {
+    pub const TASK_CREATED: &str = "task.created";
+    pub const TASK_UPDATED: &str = "task.updated";
+    pub const TASK_PICKED_UP: &str = "task.picked_up";
+    pub const TASK_DONE: &str = "task.done";
+    pub const TASK_APPROVED: &str = "task.approved";
+    pub const TASK_REJECTED: &str = "task.rejected";
+    pub const TASK_BLOCKED: &str = "task.blocked";
+    pub const TASK_UNBLOCKED: &str = "task.unblocked";
+    pub const TASK_NOTED: &str = "task.noted";
+    pub const TASK_DELETED: &str = "task.deleted";
+    pub const TASK_DEPS_MET: &str = "task.deps_met";
+    pub const PROJECT_CREATED: &str = "project.created";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_reads_loose_spellings() {
+        assert_eq!("in_progress".parse::<Status>().unwrap(), Status::InProgress);
+        assert_eq!("In Progress".parse::<Status>().unwrap(), Status::InProgress);
+        assert_eq!("REVIEW".parse::<Status>().unwrap(), Status::Review);
+        assert!("doing".parse::<Status>().is_err());
+        assert_eq!(
+            serde_json::to_string(&Status::InProgress).unwrap(),
+            "\"in-progress\""
+        );
+    }
+
+    #[test]
+    fn priority_orders_by_urgency() {
+        assert!(Priority::P0 < Priority::P2);
+        assert_eq!("p0".parse::<Priority>().unwrap(), Priority::P0);
+        assert_eq!("2".parse::<Priority>().unwrap(), Priority::P2);
+        assert!("P3".parse::<Priority>().is_err());
+        assert!("high".parse::<Priority>().is_err());
+    }
+}
