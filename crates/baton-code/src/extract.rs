@@ -1,0 +1,213 @@
+//! Shared helpers for the per-language extractors: node text, signatures,
+//! doc comments and the container stack.
+
+use tree_sitter::Node;
+
+use crate::model::{FileFacts, ImportStyle, RawImport, RawSymbol, SymbolKind};
+
+/// Longest signature kept, in characters; agents want one line, not a body.
+const MAX_SIGNATURE: usize = 160;
+const MAX_DOC: usize = 160;
+
+pub struct Extractor<'s> {
+    pub src: &'s [u8],
+    containers: Vec<String>,
+    facts: FileFacts,
+}
+
+impl<'s> Extractor<'s> {
+    pub fn new(src: &'s [u8]) -> Self {
+        Extractor {
+            src,
+            containers: Vec::new(),
+            facts: FileFacts::default(),
+        }
+    }
+
+    pub fn finish(self) -> FileFacts {
+        self.facts
+    }
+
+    pub fn text(&self, node: Node<'_>) -> &'s str {
+        std::str::from_utf8(&self.src[node.byte_range()]).unwrap_or("")
+    }
+
+    pub fn field_text(&self, node: Node<'_>, field: &str) -> Option<&'s str> {
+        node.child_by_field_name(field).map(|n| self.text(n))
+    }
+
+    /// Run `f` with `name` pushed as the current container.
+    pub fn within<F: FnOnce(&mut Self)>(&mut self, name: &str, f: F) {
+        self.containers.push(name.to_string());
+        f(self);
+        self.containers.pop();
+    }
+
+    /// Record a symbol defined by `node`, whose signature ends where its body
+    /// starts. The doc comment is looked up on `doc_anchor` (the node that
+    /// comments precede, e.g. an export or decorator wrapper).
+    pub fn symbol(
+        &mut self,
+        node: Node<'_>,
+        doc_anchor: Node<'_>,
+        name: &str,
+        kind: SymbolKind,
+        exported: bool,
+    ) {
+        if name.is_empty() {
+            return;
+        }
+        let signature = self.signature(node);
+        let doc = self.leading_comment(doc_anchor);
+        self.push(node, name, kind, exported, signature, doc);
+    }
+
+    pub fn push(
+        &mut self,
+        node: Node<'_>,
+        name: &str,
+        kind: SymbolKind,
+        exported: bool,
+        signature: String,
+        doc: Option<String>,
+    ) {
+        self.facts.symbols.push(RawSymbol {
+            name: name.to_string(),
+            kind,
+            line: node.start_position().row as u32 + 1,
+            end_line: node.end_position().row as u32 + 1,
+            container: self.containers.last().cloned(),
+            signature,
+            exported,
+            doc,
+        });
+    }
+
+    pub fn import(&mut self, node: Node<'_>, source: &str, names: Vec<String>, style: ImportStyle) {
+        if source.is_empty() {
+            return;
+        }
+        self.facts.imports.push(RawImport {
+            line: node.start_position().row as u32 + 1,
+            source: source.to_string(),
+            names,
+            style,
+        });
+    }
+
+    /// The declaration up to its body, on one line, bounded.
+    pub fn signature(&self, node: Node<'_>) -> String {
+        let end = node
+            .child_by_field_name("body")
+            .map(|b| b.start_byte())
+            .unwrap_or_else(|| node.end_byte());
+        let bytes = &self.src[node.start_byte()..end.max(node.start_byte())];
+        one_line(&String::from_utf8_lossy(bytes), MAX_SIGNATURE)
+    }
+
+    /// The first line of the comment block right above `node`, if any.
+    pub fn leading_comment(&self, node: Node<'_>) -> Option<String> {
+        let mut prev = node.prev_sibling();
+        // Attributes and annotations may sit between a doc comment and its item.
+        while let Some(p) = prev {
+            if matches!(p.kind(), "attribute_item" | "attribute_list" | "decorator") {
+                prev = p.prev_sibling();
+            } else {
+                break;
+            }
+        }
+        let mut first = None;
+        let mut expected_row = node.start_position().row;
+        while let Some(p) = prev {
+            if !p.kind().contains("comment") {
+                break;
+            }
+            // Only a block that touches the item counts.
+            if p.end_position().row + 1 < expected_row {
+                break;
+            }
+            first = Some(p);
+            expected_row = p.start_position().row;
+            prev = p.prev_sibling();
+        }
+        first.and_then(|c| comment_first_line(self.text(c)))
+    }
+}
+
+/// Collapse whitespace and cut at `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max + 3));
+    let mut count = 0;
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for ch in word.chars() {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            count += 1;
+        }
+    }
+    // A signature cut before the body often ends in an opening brace or colon.
+    let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
+    out.truncate(trimmed);
+    out
+}
+
+/// First meaningful line of a comment, without its markers.
+pub fn comment_first_line(comment: &str) -> Option<String> {
+    for line in comment.lines() {
+        let l = line
+            .trim()
+            .trim_start_matches("/**")
+            .trim_start_matches("/*!")
+            .trim_start_matches("/*")
+            .trim_start_matches("///")
+            .trim_start_matches("//!")
+            .trim_start_matches("//")
+            .trim_start_matches('#')
+            .trim_start_matches('*')
+            .trim_end_matches("*/")
+            .trim();
+        // C# XML doc comments wrap the text in <summary>.
+        let l = l
+            .trim_start_matches("<summary>")
+            .trim_end_matches("</summary>")
+            .trim();
+        if !l.is_empty() {
+            return Some(one_line(l, MAX_DOC));
+        }
+    }
+    None
+}
+
+/// The first line of a docstring literal (Python), without quotes.
+pub fn docstring_first_line(literal: &str) -> Option<String> {
+    let body = literal.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let body = body
+        .trim_start_matches("\"\"\"")
+        .trim_start_matches("'''")
+        .trim_start_matches(['"', '\'']);
+    body.lines()
+        .map(|l| l.trim().trim_end_matches(['"', '\'']).trim())
+        .find(|l| !l.is_empty())
+        .map(|l| one_line(l, MAX_DOC))
+}
+
+/// Visit the named children of `node`.
+pub fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    let mut cursor = node.walk();
+    let kids: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+    kids.into_iter()
+}
+
+/// Strip quotes of a string literal.
+pub fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    let s = s.strip_prefix(['"', '\'', '`', '<']).unwrap_or(s);
+    s.strip_suffix(['"', '\'', '`', '>']).unwrap_or(s)
+}

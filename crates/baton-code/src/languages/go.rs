@@ -1,0 +1,126 @@
+use tree_sitter::Node;
+
+use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::model::{ImportStyle, SymbolKind};
+
+fn is_exported(name: &str) -> bool {
+    name.chars().next().is_some_and(char::is_uppercase)
+}
+
+pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
+    for node in named_children(root) {
+        match node.kind() {
+            "function_declaration" => {
+                let name = ex.field_text(node, "name").unwrap_or("");
+                ex.symbol(node, node, name, SymbolKind::Function, is_exported(name));
+            }
+            "method_declaration" => {
+                let name = ex.field_text(node, "name").unwrap_or("").to_string();
+                let receiver = node
+                    .child_by_field_name("receiver")
+                    .and_then(|r| receiver_type(ex, r))
+                    .unwrap_or_default();
+                ex.within(&receiver, |ex| {
+                    ex.symbol(node, node, &name, SymbolKind::Method, is_exported(&name));
+                });
+            }
+            "type_declaration" => {
+                for spec in named_children(node) {
+                    if !matches!(spec.kind(), "type_spec" | "type_alias") {
+                        continue;
+                    }
+                    let name = ex.field_text(spec, "name").unwrap_or("");
+                    let kind = match spec.child_by_field_name("type").map(|t| t.kind()) {
+                        Some("struct_type") => SymbolKind::Struct,
+                        Some("interface_type") => SymbolKind::Interface,
+                        _ => SymbolKind::Type,
+                    };
+                    let sig = one_line(&format!("type {}", head(ex.text(spec))), 160);
+                    let anchor = if node.named_child_count() == 1 {
+                        node
+                    } else {
+                        spec
+                    };
+                    let doc = ex.leading_comment(anchor);
+                    ex.push(spec, name, kind, is_exported(name), sig, doc);
+                }
+            }
+            "const_declaration" | "var_declaration" => {
+                let kind = if node.kind() == "const_declaration" {
+                    SymbolKind::Constant
+                } else {
+                    SymbolKind::Variable
+                };
+                let mut specs: Vec<Node<'_>> = Vec::new();
+                for child in named_children(node) {
+                    if child.kind() == "var_spec_list" {
+                        specs.extend(named_children(child));
+                    } else {
+                        specs.push(child);
+                    }
+                }
+                for spec in specs {
+                    if !matches!(spec.kind(), "const_spec" | "var_spec") {
+                        continue;
+                    }
+                    let mut cursor = spec.walk();
+                    let names: Vec<Node<'_>> =
+                        spec.children_by_field_name("name", &mut cursor).collect();
+                    let anchor = if specs_single(node) { node } else { spec };
+                    for n in names {
+                        let name = ex.text(n);
+                        let sig = one_line(ex.text(spec), 160);
+                        let doc = ex.leading_comment(anchor);
+                        ex.push(spec, name, kind, is_exported(name), sig, doc);
+                    }
+                }
+            }
+            "import_declaration" => {
+                let mut specs = Vec::new();
+                for child in named_children(node) {
+                    match child.kind() {
+                        "import_spec" => specs.push(child),
+                        "import_spec_list" => specs
+                            .extend(named_children(child).filter(|c| c.kind() == "import_spec")),
+                        _ => {}
+                    }
+                }
+                for spec in specs {
+                    let Some(path) = ex.field_text(spec, "path") else {
+                        continue;
+                    };
+                    let path = unquote(path);
+                    let bound = ex
+                        .field_text(spec, "name")
+                        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
+                    ex.import(spec, path, vec![bound.to_string()], ImportStyle::Go);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn specs_single(decl: Node<'_>) -> bool {
+    decl.named_child_count() == 1
+        && decl
+            .named_child(0)
+            .is_some_and(|c| c.kind() != "var_spec_list")
+}
+
+/// Text of a type spec up to the body of a struct or interface.
+fn head(text: &str) -> &str {
+    match text.find('{') {
+        Some(i) => &text[..i],
+        None => text,
+    }
+}
+
+/// `(s *Server)` gives "Server"; generic receivers drop their parameters.
+fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
+    let param = named_children(params).find(|p| p.kind() == "parameter_declaration")?;
+    let ty = ex.field_text(param, "type")?;
+    let ty = ty.trim_start_matches('*').trim();
+    let ty = ty.split('[').next().unwrap_or(ty);
+    Some(ty.to_string())
+}

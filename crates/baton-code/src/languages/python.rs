@@ -1,0 +1,158 @@
+use tree_sitter::Node;
+
+use crate::extract::{docstring_first_line, named_children, Extractor};
+use crate::model::{ImportStyle, SymbolKind};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Module,
+    Class,
+    Function,
+}
+
+pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
+    visit_block(ex, root, Scope::Module);
+}
+
+fn visit_block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
+    for child in named_children(node) {
+        visit(ex, child, child, scope);
+    }
+}
+
+fn is_public(name: &str) -> bool {
+    !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"))
+}
+
+fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope) {
+    match node.kind() {
+        "function_definition" => {
+            let name = ex.field_text(node, "name").unwrap_or("");
+            let kind = if scope == Scope::Class {
+                SymbolKind::Method
+            } else {
+                SymbolKind::Function
+            };
+            let exported = scope != Scope::Function && is_public(name);
+            let doc = docstring(ex, node);
+            let sig = ex.signature(node);
+            ex.push(node, name, kind, exported, sig, doc);
+            if let Some(body) = node.child_by_field_name("body") {
+                ex.within(name, |ex| visit_block(ex, body, Scope::Function));
+            }
+        }
+        "class_definition" => {
+            let name = ex.field_text(node, "name").unwrap_or("");
+            let exported = scope != Scope::Function && is_public(name);
+            let doc = docstring(ex, node);
+            let sig = ex.signature(node);
+            ex.push(node, name, SymbolKind::Class, exported, sig, doc);
+            if let Some(body) = node.child_by_field_name("body") {
+                ex.within(name, |ex| visit_block(ex, body, Scope::Class));
+            }
+        }
+        "decorated_definition" => {
+            if let Some(def) = node.child_by_field_name("definition") {
+                visit(ex, def, anchor, scope);
+            }
+        }
+        "expression_statement" if scope == Scope::Module => {
+            for child in named_children(node) {
+                if child.kind() == "assignment" {
+                    assignment(ex, child);
+                }
+            }
+        }
+        "type_alias_statement" if scope == Scope::Module => {
+            if let Some(left) = node.named_child(0) {
+                let name = ex.text(left);
+                ex.symbol(node, anchor, name, SymbolKind::Type, is_public(name));
+            }
+        }
+        "import_statement" => {
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (module, alias) = aliased(ex, name);
+                let bound = alias.unwrap_or_else(|| module.split('.').next().unwrap_or(module));
+                ex.import(node, module, vec![bound.to_string()], ImportStyle::Python);
+            }
+        }
+        "import_from_statement" => {
+            let module = ex.field_text(node, "module_name").unwrap_or("");
+            let mut names = Vec::new();
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                names.push(aliased(ex, name).0.to_string());
+            }
+            if named_children(node).any(|c| c.kind() == "wildcard_import") {
+                names.push("*".to_string());
+            }
+            let module: String = module.split_whitespace().collect();
+            ex.import(node, &module, names, ImportStyle::Python);
+        }
+        "if_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "try_statement"
+        | "except_clause"
+        | "except_group_clause"
+        | "finally_clause"
+        | "with_statement"
+        | "for_statement"
+        | "while_statement"
+        | "block"
+        | "match_statement"
+        | "case_clause" => {
+            visit_block(ex, node, scope);
+        }
+        _ => {}
+    }
+}
+
+/// `a.b as c` gives ("a.b", Some("c")).
+fn aliased<'s>(ex: &Extractor<'s>, node: Node<'_>) -> (&'s str, Option<&'s str>) {
+    if node.kind() == "aliased_import" {
+        (
+            ex.field_text(node, "name").unwrap_or(""),
+            ex.field_text(node, "alias"),
+        )
+    } else {
+        (ex.text(node), None)
+    }
+}
+
+fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
+    let Some(left) = node.child_by_field_name("left") else {
+        return;
+    };
+    if left.kind() != "identifier" {
+        return;
+    }
+    let name = ex.text(left);
+    let is_constant = name.len() > 1
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().any(|c| c.is_ascii_uppercase());
+    let kind = if is_constant {
+        SymbolKind::Constant
+    } else {
+        SymbolKind::Variable
+    };
+    let sig = crate::extract::one_line(ex.text(node), 160);
+    let doc = ex.leading_comment(node.parent().unwrap_or(node));
+    ex.push(node, name, kind, is_public(name), sig, doc);
+}
+
+fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
+    let body = def.child_by_field_name("body")?;
+    let first = body.named_child(0)?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let s = first.named_child(0)?;
+    if s.kind() != "string" {
+        return None;
+    }
+    docstring_first_line(ex.text(s))
+}

@@ -1,0 +1,60 @@
+//! Baton's code index: symbols and imports of a working tree, extracted with
+//! compiled-in tree-sitter grammars and kept in `.baton/code.db`.
+//!
+//! - [`scan_full`] / [`scan_incremental`] build and refresh the index;
+//! - [`CodeIndex`] answers queries from a cheap read-only open;
+//! - [`install_hook`] / [`remove_hook`] keep it fresh on every commit.
+
+mod error;
+mod extract;
+mod git;
+mod hook;
+pub mod languages;
+mod model;
+mod query;
+mod resolve;
+mod scan;
+mod store;
+mod walk;
+
+use std::path::Path;
+
+pub use error::{CodeError, ErrorClass, Result};
+pub use hook::{HookChange, HookReport};
+pub use languages::Language;
+pub use model::{FileFacts, Import, ImportStyle, RawImport, RawSymbol, Symbol, SymbolKind};
+pub use query::{
+    CodeIndex, Count, Dependent, Impact, ImpactedSymbol, LanguageCount, Summary, SymbolQuery,
+};
+pub use scan::ScanReport;
+pub use store::{db_path, SCHEMA_VERSION};
+
+/// Scan every file of the project at `root` and replace its index.
+pub fn scan_full(root: &Path) -> Result<ScanReport> {
+    scan::full(root)
+}
+
+/// Rescan what changed since the last scan according to git (staged,
+/// unstaged, untracked, deleted, renamed, committed since); unchanged content
+/// is skipped by hash. Without a previous scan or git, does a full scan.
+pub fn scan_incremental(root: &Path) -> Result<ScanReport> {
+    scan::incremental(root)
+}
+
+/// Add the marked block to the repository's pre-commit hook; `scan_command`
+/// is the shell command that runs an incremental scan.
+pub fn install_hook(root: &Path, scan_command: &str) -> Result<HookReport> {
+    hook::install(root, scan_command)
+}
+
+/// Remove the marked block, keeping the rest of the hook.
+pub fn remove_hook(root: &Path) -> Result<HookReport> {
+    hook::remove(root)
+}
+
+/// Extract symbols and imports from one source text, without an index
+/// (used by tests and the parse-floor benchmark).
+pub fn extract_source(lang: Language, src: &[u8]) -> FileFacts {
+    let mut parsers = languages::Parsers::new();
+    languages::extract(&mut parsers, lang, src)
+}

@@ -1,0 +1,225 @@
+//! The SQLite file behind the index: schema, writes and the cheap open used
+//! by every query.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::error::{CodeError, Result};
+use crate::model::{RawImport, RawSymbol};
+
+/// Bump when the schema or the meaning of stored facts changes; an index
+/// with another version is rebuilt by the next scan.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS files(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    lang TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    bytes INTEGER NOT NULL,
+    lines INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS symbols(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    container TEXT,
+    signature TEXT NOT NULL,
+    exported INTEGER NOT NULL,
+    doc TEXT
+);
+CREATE TABLE IF NOT EXISTS imports(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    names TEXT NOT NULL,
+    style TEXT NOT NULL,
+    resolved TEXT
+);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
+CREATE INDEX IF NOT EXISTS imports_resolved ON imports(resolved);
+";
+
+const DROP_INDEXES: &str = "
+DROP INDEX IF EXISTS symbols_file;
+DROP INDEX IF EXISTS symbols_name;
+DROP INDEX IF EXISTS imports_file;
+DROP INDEX IF EXISTS imports_resolved;
+";
+
+pub fn db_path(root: &Path) -> PathBuf {
+    root.join(".baton").join("code.db")
+}
+
+/// Open for reading: no schema work beyond checking the version.
+pub fn open_read(root: &Path) -> Result<Connection> {
+    let path = db_path(root);
+    if !path.is_file() {
+        return Err(CodeError::IndexMissing { path });
+    }
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found != SCHEMA_VERSION {
+        return Err(CodeError::IndexOutdated {
+            path,
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    Ok(conn)
+}
+
+/// Open for a scan, creating the file; an index of another schema version is
+/// discarded (it is a cache of the working tree).
+pub fn open_write(root: &Path) -> Result<Connection> {
+    let path = db_path(root);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| CodeError::io(dir, e))?;
+    }
+    let conn = Connection::open(&path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found != SCHEMA_VERSION {
+        conn.execute_batch(
+            "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
+             DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;",
+        )?;
+    }
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(INDEXES)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(conn)
+}
+
+/// Empty the index and drop its secondary indexes, so a full scan inserts
+/// fast; `finish_full` puts them back.
+pub fn begin_full(conn: &Connection) -> Result<()> {
+    conn.execute_batch(DROP_INDEXES)?;
+    conn.execute_batch("DELETE FROM files; DELETE FROM symbols; DELETE FROM imports;")?;
+    Ok(())
+}
+
+pub fn finish_full(conn: &Connection) -> Result<()> {
+    conn.execute_batch(INDEXES)?;
+    Ok(())
+}
+
+/// One parsed file, ready to store.
+#[derive(Debug)]
+pub struct FileRecord {
+    pub path: String,
+    pub lang: &'static str,
+    pub hash: [u8; 32],
+    pub bytes: u64,
+    pub lines: u32,
+    pub symbols: Vec<RawSymbol>,
+    pub imports: Vec<(RawImport, Option<String>)>,
+}
+
+pub fn file_hash(conn: &Connection, path: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row("SELECT hash FROM files WHERE path = ?1", [path], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn remove_file(conn: &Connection, path: &str) -> Result<bool> {
+    let id: Option<i64> = conn
+        .query_row("SELECT id FROM files WHERE path = ?1", [path], |r| r.get(0))
+        .optional()?;
+    let Some(id) = id else { return Ok(false) };
+    conn.execute("DELETE FROM symbols WHERE file_id = ?1", [id])?;
+    conn.execute("DELETE FROM imports WHERE file_id = ?1", [id])?;
+    conn.execute("DELETE FROM files WHERE id = ?1", [id])?;
+    Ok(true)
+}
+
+/// Insert a file, replacing what the index held for it.
+pub fn put_file(conn: &Connection, rec: &FileRecord, replace: bool) -> Result<()> {
+    if replace {
+        remove_file(conn, &rec.path)?;
+    }
+    let mut file_stmt = conn.prepare_cached(
+        "INSERT INTO files(path, lang, hash, bytes, lines) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    file_stmt.execute(params![
+        rec.path,
+        rec.lang,
+        &rec.hash[..],
+        rec.bytes as i64,
+        rec.lines
+    ])?;
+    let file_id = conn.last_insert_rowid();
+    let mut sym_stmt = conn.prepare_cached(
+        "INSERT INTO symbols(file_id, name, kind, line, end_line, container, signature, exported, doc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for s in &rec.symbols {
+        sym_stmt.execute(params![
+            file_id,
+            s.name,
+            s.kind.as_str(),
+            s.line,
+            s.end_line,
+            s.container,
+            s.signature,
+            s.exported,
+            s.doc
+        ])?;
+    }
+    let mut imp_stmt = conn.prepare_cached(
+        "INSERT INTO imports(file_id, line, source, names, style, resolved)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (imp, resolved) in &rec.imports {
+        imp_stmt.execute(params![
+            file_id,
+            imp.line,
+            imp.source,
+            imp.names.join(","),
+            imp.style.as_str(),
+            resolved
+        ])?;
+    }
+    Ok(())
+}
+
+pub fn all_paths(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT path FROM files")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
