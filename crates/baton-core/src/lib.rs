@@ -9,6 +9,8 @@
 
 pub mod api;
 pub mod board;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod graph;
 pub mod id;

@@ -1,0 +1,831 @@
+//! Behaviour scenarios every `Api` implementation must pass (the in-process `Board` on each
+//! store, and later the HTTP client). A backend's test file runs them with
+//! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
+
+use crate::api::*;
+use crate::model::{Status, Task};
+use crate::store::EventQuery;
+use crate::{Api, Error, Priority, TaskId};
+
+/// A fresh project behind an `Api`, kept alive (temp dirs, databases) for one scenario.
+pub trait ApiFixture {
+    fn api(&self) -> &dyn Api;
+}
+
+pub fn task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        ..NewTask::default()
+    }
+}
+
+fn with_deps(title: &str, deps: &[&str]) -> NewTask {
+    NewTask {
+        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        ..task(title)
+    }
+}
+
+fn add(api: &dyn Api, t: NewTask) -> Task {
+    api.add_tasks("lead", vec![t]).expect("add").remove(0)
+}
+
+fn actions_of(api: &dyn Api, id: TaskId) -> Vec<String> {
+    api.events(&EventQuery {
+        task: Some(id),
+        ..EventQuery::default()
+    })
+    .expect("events")
+    .into_iter()
+    .map(|e| e.action)
+    .collect()
+}
+
+fn code(e: Error) -> &'static str {
+    e.code()
+}
+
+pub fn ids_are_sequential_and_creation_is_recorded(api: &dyn Api) {
+    let a = add(api, task("first"));
+    let b = add(api, task("second"));
+    assert_eq!((a.id, b.id), (TaskId(1), TaskId(2)));
+    assert_eq!(a.status, Status::Open);
+    assert_eq!(a.priority, Priority::P1);
+    assert_eq!(actions_of(api, a.id), vec!["task.created"]);
+    let shown = api.get_task(TaskId(2)).unwrap();
+    assert_eq!(shown.title, "second");
+    assert!(shown.deps_met);
+}
+
+pub fn unknown_task_is_not_found(api: &dyn Api) {
+    let e = api.get_task(TaskId(99)).unwrap_err();
+    assert_eq!(code(e), "task_not_found");
+    let e = api
+        .done("a", TaskId(99), DoneRequest::default())
+        .unwrap_err();
+    assert_eq!(code(e), "task_not_found");
+}
+
+pub fn dependent_waits_in_backlog_until_dependency_reaches_review(api: &dyn Api) {
+    let a = add(api, task("api"));
+    let b = add(api, with_deps("ui", &["T-1"]));
+    assert_eq!(b.status, Status::Backlog);
+    assert!(!b.deps_met);
+    assert_eq!(b.depends_on, vec![a.id]);
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    // Only T-1 was ready; T-2 waits.
+    let e = api.pickup("codex", &PickupRequest::default()).unwrap_err();
+    assert_eq!(code(e), "no_task_ready");
+    api.done("claude", a.id, DoneRequest::default()).unwrap();
+    let b = api.get_task(b.id).unwrap();
+    assert_eq!(b.status, Status::Open);
+    assert!(b.deps_met);
+    assert_eq!(actions_of(api, b.id), vec!["task.created", "task.deps_met"]);
+    let p = api.pickup("codex", &PickupRequest::default()).unwrap();
+    assert_eq!(p.task.id, b.id);
+}
+
+pub fn pickup_takes_highest_priority_then_oldest(api: &dyn Api) {
+    let p = |title: &str, priority| NewTask {
+        priority: Some(priority),
+        ..task(title)
+    };
+    api.add_tasks(
+        "lead",
+        vec![
+            p("low", Priority::P2),
+            p("mid-old", Priority::P1),
+            p("urgent", Priority::P0),
+            p("mid-new", Priority::P1),
+        ],
+    )
+    .unwrap();
+    let order: Vec<String> = (0..4)
+        .map(|_| {
+            api.pickup("a", &PickupRequest::default())
+                .unwrap()
+                .task
+                .title
+        })
+        .collect();
+    assert_eq!(order, vec!["urgent", "mid-old", "mid-new", "low"]);
+}
+
+pub fn pickup_gives_a_claim_with_a_growing_fence(api: &dyn Api) {
+    add(api, task("x"));
+    let first = api.pickup("a", &PickupRequest::default()).unwrap();
+    assert_eq!(first.task.status, Status::InProgress);
+    assert_eq!(first.task.assignee.as_deref(), Some("a"));
+    assert_eq!(first.claim.fence, 1);
+    assert!(first.claim.lease_expires_at > first.task.created_at);
+    // Released and claimed again: the fence grows, the old one is stale.
+    api.update_task(
+        "lead",
+        first.task.id,
+        TaskPatch {
+            status: Some(Status::Open),
+            ..TaskPatch::default()
+        },
+    )
+    .unwrap();
+    let second = api.pickup("b", &PickupRequest::default()).unwrap();
+    assert_eq!(second.claim.fence, 2);
+    let e = api
+        .note(
+            "a",
+            first.task.id,
+            NoteRequest {
+                text: "late".into(),
+                fence: Some(1),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "stale_claim");
+    assert!(e.to_string().contains("held by b"), "{e}");
+}
+
+pub fn empty_board_reports_no_task_ready_with_a_hint(api: &dyn Api) {
+    let e = api.pickup("a", &PickupRequest::default()).unwrap_err();
+    assert_eq!(e.code(), "no_task_ready");
+    assert!(
+        e.hint().unwrap().contains("baton task add"),
+        "{:?}",
+        e.hint()
+    );
+    add(api, task("x"));
+    add(api, with_deps("y", &["T-1"]));
+    api.pickup("a", &PickupRequest::default()).unwrap();
+    let e = api.pickup("b", &PickupRequest::default()).unwrap_err();
+    let hint = e.hint().unwrap();
+    assert!(
+        hint.contains("1 in backlog") && hint.contains("1 in progress"),
+        "{hint}"
+    );
+}
+
+pub fn pickup_by_id_refuses_a_task_held_by_another_agent(api: &dyn Api) {
+    let t = add(api, task("x"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let e = api
+        .pickup(
+            "codex",
+            &PickupRequest {
+                id: Some(t.id),
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "task_claimed");
+    assert!(e.to_string().contains("held by claude"), "{e}");
+}
+
+pub fn pickup_with_capability_takes_only_matching_tasks(api: &dyn Api) {
+    add(api, task("plain"));
+    add(
+        api,
+        NewTask {
+            capabilities: vec!["frontend".into()],
+            ..task("ui")
+        },
+    );
+    let p = api
+        .pickup(
+            "a",
+            &PickupRequest {
+                capability: Some("frontend".into()),
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(p.task.title, "ui");
+    let e = api
+        .pickup(
+            "a",
+            &PickupRequest {
+                capability: Some("frontend".into()),
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "no_task_ready");
+}
+
+pub fn an_agent_may_hold_several_tasks_and_mine_lists_them(api: &dyn Api) {
+    add(api, task("a"));
+    add(api, task("b"));
+    add(api, task("c"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    api.pickup("codex", &PickupRequest::default()).unwrap();
+    let mine: Vec<TaskId> = api.mine("claude").unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(mine, vec![TaskId(1), TaskId(2)]);
+    let agents = api.agents().unwrap();
+    let claude = agents.iter().find(|a| a.name == "claude").unwrap();
+    assert_eq!(claude.holding, vec![TaskId(1), TaskId(2)]);
+    assert!(agents.iter().any(|a| a.name == "codex"));
+}
+
+pub fn only_the_holder_can_finish_and_a_stale_fence_is_refused(api: &dyn Api) {
+    let t = add(api, task("x"));
+    let claim = api
+        .pickup("claude", &PickupRequest::default())
+        .unwrap()
+        .claim;
+    let e = api.done("codex", t.id, DoneRequest::default()).unwrap_err();
+    assert_eq!(e.code(), "not_holder");
+    let e = api
+        .done(
+            "claude",
+            t.id,
+            DoneRequest {
+                fence: Some(claim.fence + 1),
+                ..DoneRequest::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "stale_claim");
+    // Refused writes changed nothing.
+    assert_eq!(api.get_task(t.id).unwrap().status, Status::InProgress);
+    let done = api
+        .done(
+            "claude",
+            t.id,
+            DoneRequest {
+                notes: Some("shipped".into()),
+                fence: Some(claim.fence),
+            },
+        )
+        .unwrap();
+    assert_eq!(done.status, Status::Review);
+    assert_eq!(done.notes.last().unwrap().text, "shipped");
+    assert_eq!(done.notes.last().unwrap().author, "claude");
+}
+
+pub fn full_lifecycle_is_recorded_in_order(api: &dyn Api) {
+    let t = add(api, task("x"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    api.done("claude", t.id, DoneRequest::default()).unwrap();
+    let done = api.approve("reviewer", t.id, Some("lgtm".into())).unwrap();
+    assert_eq!(done.status, Status::Done);
+    assert!(done.completed_at.is_some());
+    assert_eq!(
+        actions_of(api, t.id),
+        vec![
+            "task.created",
+            "task.picked_up",
+            "task.done",
+            "task.approved"
+        ]
+    );
+    let e = api.approve("reviewer", t.id, None).unwrap_err();
+    assert_eq!(e.code(), "invalid_transition");
+}
+
+pub fn reject_returns_work_to_its_holder_or_to_the_queue(api: &dyn Api) {
+    let t = add(api, task("x"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    api.done("claude", t.id, DoneRequest::default()).unwrap();
+    let back = api
+        .reject(
+            "reviewer",
+            t.id,
+            RejectRequest {
+                feedback: "tests missing".into(),
+                to: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(back.status, Status::InProgress);
+    assert_eq!(back.assignee.as_deref(), Some("claude"));
+    assert!(back.notes.last().unwrap().text.contains("tests missing"));
+    api.done("claude", t.id, DoneRequest::default()).unwrap();
+    let reopened = api
+        .reject(
+            "reviewer",
+            t.id,
+            RejectRequest {
+                feedback: "start over".into(),
+                to: Some(Status::Open),
+            },
+        )
+        .unwrap();
+    assert_eq!(reopened.status, Status::Open);
+    assert_eq!(reopened.assignee, None);
+    let e = api
+        .reject(
+            "reviewer",
+            t.id,
+            RejectRequest {
+                feedback: "x".into(),
+                to: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_transition");
+}
+
+pub fn block_needs_a_reason_and_unblock_returns_to_the_queue(api: &dyn Api) {
+    let t = add(api, task("x"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let e = api
+        .block(
+            "claude",
+            t.id,
+            BlockRequest {
+                reason: " ".into(),
+                fence: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    let blocked = api
+        .block(
+            "claude",
+            t.id,
+            BlockRequest {
+                reason: "needs API key".into(),
+                fence: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(blocked.status, Status::Blocked);
+    assert_eq!(blocked.assignee, None);
+    let board = api.board().unwrap();
+    assert_eq!(board.blocked.len(), 1);
+    assert_eq!(board.blocked[0].reason.as_deref(), Some("needs API key"));
+    assert_eq!(
+        code(api.pickup("a", &PickupRequest::default()).unwrap_err()),
+        "no_task_ready"
+    );
+    let open = api.unblock("lead", t.id).unwrap();
+    assert_eq!(open.status, Status::Open);
+    assert_eq!(open.blocked_reason, None);
+    assert_eq!(
+        code(api.unblock("lead", t.id).unwrap_err()),
+        "invalid_transition"
+    );
+}
+
+pub fn a_dependency_cycle_is_refused_and_named(api: &dyn Api) {
+    add(api, task("a"));
+    add(api, with_deps("b", &["T-1"]));
+    add(api, with_deps("c", &["T-2"]));
+    let e = api
+        .update_task(
+            "lead",
+            TaskId(1),
+            TaskPatch {
+                depends_on: Some(vec![TaskId(3)]),
+                ..TaskPatch::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "dependency_cycle");
+    assert_eq!(e.to_string(), "dependency cycle: T-1 -> T-3 -> T-2 -> T-1");
+    assert_eq!(api.get_task(TaskId(1)).unwrap().depends_on, vec![]);
+    let e = api
+        .update_task(
+            "lead",
+            TaskId(1),
+            TaskPatch {
+                depends_on: Some(vec![TaskId(1)]),
+                ..TaskPatch::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "dependency_cycle");
+}
+
+pub fn a_batch_links_its_own_tasks_by_key(api: &dyn Api) {
+    add(api, task("existing"));
+    let batch = vec![
+        NewTask {
+            key: Some("api".into()),
+            ..task("api")
+        },
+        NewTask {
+            key: Some("ui".into()),
+            ..with_deps("ui", &["api", "T-1"])
+        },
+        with_deps("docs", &["ui"]),
+    ];
+    let created = api.add_tasks("lead", batch).unwrap();
+    let ids: Vec<TaskId> = created.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![TaskId(2), TaskId(3), TaskId(4)]);
+    assert_eq!(created[1].depends_on, vec![TaskId(2), TaskId(1)]);
+    assert_eq!(created[1].status, Status::Backlog);
+    assert_eq!(created[2].depends_on, vec![TaskId(3)]);
+}
+
+pub fn a_batch_is_all_or_nothing(api: &dyn Api) {
+    add(api, task("existing"));
+    let bad = vec![task("a"), task("b"), with_deps("c", &["T-77"])];
+    let e = api.add_tasks("lead", bad).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("T-77"), "{e}");
+    let cyclic = vec![
+        NewTask {
+            key: Some("a".into()),
+            ..with_deps("a", &["b"])
+        },
+        NewTask {
+            key: Some("b".into()),
+            ..with_deps("b", &["a"])
+        },
+    ];
+    assert_eq!(
+        api.add_tasks("lead", cyclic).unwrap_err().code(),
+        "dependency_cycle"
+    );
+    let all = api.list_tasks(&TaskFilter::default()).unwrap();
+    assert_eq!(all.len(), 1, "nothing of the refused batches was written");
+    // Refused batches consumed no ids.
+    assert_eq!(add(api, task("next")).id, TaskId(2));
+}
+
+pub fn delete_is_soft_recorded_and_frees_dependents(api: &dyn Api) {
+    let a = add(api, task("a"));
+    let b = add(api, with_deps("b", &["T-1"]));
+    let deleted = api
+        .delete(
+            "lead",
+            a.id,
+            DeleteRequest {
+                reason: Some("duplicate".into()),
+                force: false,
+            },
+        )
+        .unwrap();
+    assert!(deleted.deleted_at.is_some());
+    assert_eq!(api.list_tasks(&TaskFilter::default()).unwrap().len(), 1);
+    let all = api
+        .list_tasks(&TaskFilter {
+            include_deleted: true,
+            ..TaskFilter::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(api.get_task(a.id).unwrap().deleted_at.is_some());
+    assert_eq!(api.get_task(b.id).unwrap().status, Status::Open);
+    assert_eq!(actions_of(api, a.id), vec!["task.created", "task.deleted"]);
+    assert_eq!(
+        api.note(
+            "lead",
+            a.id,
+            NoteRequest {
+                text: "x".into(),
+                fence: None
+            }
+        )
+        .unwrap_err()
+        .code(),
+        "task_deleted"
+    );
+}
+
+pub fn deleting_a_held_task_needs_force(api: &dyn Api) {
+    let a = add(api, task("a"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let e = api
+        .delete("lead", a.id, DeleteRequest::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "task_claimed");
+    api.delete(
+        "lead",
+        a.id,
+        DeleteRequest {
+            reason: None,
+            force: true,
+        },
+    )
+    .unwrap();
+    assert!(api.mine("claude").unwrap().is_empty());
+}
+
+pub fn update_records_only_changed_fields(api: &dyn Api) {
+    let t = add(api, task("x"));
+    let updated = api
+        .update_task(
+            "lead",
+            t.id,
+            TaskPatch {
+                title: Some("x".into()),
+                priority: Some(Priority::P0),
+                epic: Some("auth".into()),
+                files: Some(vec!["src/auth/**".into()]),
+                ..TaskPatch::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(updated.priority, Priority::P0);
+    assert_eq!(updated.epic.as_deref(), Some("auth"));
+    let events = api
+        .events(&EventQuery {
+            task: Some(t.id),
+            action: Some("task.updated".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let changes = events[0].detail["changes"].as_object().unwrap();
+    let mut fields: Vec<&str> = changes.keys().map(|k| k.as_str()).collect();
+    fields.sort();
+    assert_eq!(fields, vec!["epic", "files", "priority"]);
+    assert_eq!(changes["priority"]["from"], "P1");
+    // The same values again: nothing changes, nothing is recorded.
+    api.update_task(
+        "lead",
+        t.id,
+        TaskPatch {
+            priority: Some(Priority::P0),
+            ..TaskPatch::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(actions_of(api, t.id).len(), 2);
+}
+
+pub fn status_moves_follow_the_lifecycle(api: &dyn Api) {
+    let t = add(api, task("x"));
+    let move_to = |to| {
+        api.update_task(
+            "lead",
+            t.id,
+            TaskPatch {
+                status: Some(to),
+                ..TaskPatch::default()
+            },
+        )
+    };
+    let e = move_to(Status::InProgress).unwrap_err();
+    assert_eq!(e.code(), "invalid_transition");
+    assert!(
+        e.hint().unwrap().contains("pickup --id T-1"),
+        "{:?}",
+        e.hint()
+    );
+    assert_eq!(
+        move_to(Status::Done).unwrap_err().code(),
+        "invalid_transition"
+    );
+    assert_eq!(move_to(Status::Backlog).unwrap().status, Status::Backlog);
+    assert_eq!(move_to(Status::Open).unwrap().status, Status::Open);
+    // A person may move finished work to review; dependents open.
+    let dep = add(api, with_deps("y", &["T-1"]));
+    api.pickup(
+        "a",
+        &PickupRequest {
+            id: Some(t.id),
+            ..PickupRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(move_to(Status::Review).unwrap().status, Status::Review);
+    assert_eq!(api.get_task(dep.id).unwrap().status, Status::Open);
+}
+
+pub fn list_filters_narrow_the_result(api: &dyn Api) {
+    api.add_tasks(
+        "lead",
+        vec![
+            NewTask {
+                epic: Some("auth".into()),
+                priority: Some(Priority::P0),
+                description: Some("JWT refresh tokens".into()),
+                ..task("Auth API")
+            },
+            NewTask {
+                epic: Some("ui".into()),
+                ..task("Login page")
+            },
+            NewTask {
+                epic: Some("auth".into()),
+                ..task("Password reset")
+            },
+        ],
+    )
+    .unwrap();
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let titles = |f: TaskFilter| -> Vec<String> {
+        api.list_tasks(&f)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.title)
+            .collect()
+    };
+    assert_eq!(
+        titles(TaskFilter {
+            epic: Some("auth".into()),
+            ..TaskFilter::default()
+        }),
+        vec!["Auth API", "Password reset"]
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            status: vec![Status::InProgress],
+            ..TaskFilter::default()
+        }),
+        vec!["Auth API"]
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            assignee: Some("claude".into()),
+            ..TaskFilter::default()
+        }),
+        vec!["Auth API"]
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            priority: Some(Priority::P1),
+            ..TaskFilter::default()
+        }),
+        vec!["Login page", "Password reset"]
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            text: Some("jwt".into()),
+            ..TaskFilter::default()
+        }),
+        vec!["Auth API"]
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            text: Some("100%".into()),
+            ..TaskFilter::default()
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            limit: Some(2),
+            ..TaskFilter::default()
+        })
+        .len(),
+        2
+    );
+    assert_eq!(
+        titles(TaskFilter {
+            limit: Some(0),
+            ..TaskFilter::default()
+        })
+        .len(),
+        3
+    );
+}
+
+pub fn board_summary_counts_and_shows_who_holds_what(api: &dyn Api) {
+    add(api, task("a"));
+    add(api, task("b"));
+    add(api, with_deps("c", &["T-1"]));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let board = api.board().unwrap();
+    assert_eq!(board.total, 3);
+    assert_eq!(board.counts.in_progress, 1);
+    assert_eq!(board.counts.open, 1);
+    assert_eq!(board.counts.backlog, 1);
+    assert_eq!(board.ready, 1);
+    let claude = board.agents.iter().find(|a| a.name == "claude").unwrap();
+    assert_eq!(claude.holding, vec![TaskId(1)]);
+    assert!(board.stale_leases.is_empty());
+}
+
+pub fn events_can_be_filtered(api: &dyn Api) {
+    add(api, task("a"));
+    add(api, task("b"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let all = api.events(&EventQuery::default()).unwrap();
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    let by = |q: EventQuery| -> Vec<String> {
+        api.events(&q)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    };
+    assert_eq!(
+        by(EventQuery {
+            actor: Some("claude".into()),
+            ..EventQuery::default()
+        }),
+        vec!["task.picked_up"]
+    );
+    assert_eq!(
+        by(EventQuery {
+            action: Some("task.".into()),
+            ..EventQuery::default()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        by(EventQuery {
+            action: Some("task.created".into()),
+            ..EventQuery::default()
+        })
+        .len(),
+        2
+    );
+    let newest = api
+        .events(&EventQuery {
+            limit: Some(2),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(newest.len(), 2);
+    assert_eq!(newest[1].action, "task.picked_up");
+    let after = api
+        .events(&EventQuery {
+            after_id: Some(newest[0].id),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    let future = crate::time::Timestamp::now().plus(std::time::Duration::from_secs(3600));
+    assert!(api
+        .events(&EventQuery {
+            since: Some(future),
+            ..EventQuery::default()
+        })
+        .unwrap()
+        .is_empty());
+}
+
+pub fn notes_keep_author_and_order(api: &dyn Api) {
+    let t = add(api, task("x"));
+    api.note(
+        "claude",
+        t.id,
+        NoteRequest {
+            text: "first".into(),
+            fence: None,
+        },
+    )
+    .unwrap();
+    let t = api
+        .note(
+            "codex",
+            t.id,
+            NoteRequest {
+                text: "second".into(),
+                fence: None,
+            },
+        )
+        .unwrap();
+    let notes: Vec<(&str, &str)> = t
+        .notes
+        .iter()
+        .map(|n| (n.author.as_str(), n.text.as_str()))
+        .collect();
+    assert_eq!(notes, vec![("claude", "first"), ("codex", "second")]);
+    assert_eq!(api.get_task(t.id).unwrap().notes.len(), 2);
+}
+
+pub fn missing_identity_is_a_clear_error(api: &dyn Api) {
+    add(api, task("x"));
+    let e = api.pickup("", &PickupRequest::default()).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.hint().unwrap().contains("BATON_AGENT"));
+}
+
+/// Declares one `#[test]` per scenario; `$factory` is an expression giving a fresh `Api`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            ids_are_sequential_and_creation_is_recorded,
+            unknown_task_is_not_found,
+            dependent_waits_in_backlog_until_dependency_reaches_review,
+            pickup_takes_highest_priority_then_oldest,
+            pickup_gives_a_claim_with_a_growing_fence,
+            empty_board_reports_no_task_ready_with_a_hint,
+            pickup_by_id_refuses_a_task_held_by_another_agent,
+            pickup_with_capability_takes_only_matching_tasks,
+            an_agent_may_hold_several_tasks_and_mine_lists_them,
+            only_the_holder_can_finish_and_a_stale_fence_is_refused,
+            full_lifecycle_is_recorded_in_order,
+            reject_returns_work_to_its_holder_or_to_the_queue,
+            block_needs_a_reason_and_unblock_returns_to_the_queue,
+            a_dependency_cycle_is_refused_and_named,
+            a_batch_links_its_own_tasks_by_key,
+            a_batch_is_all_or_nothing,
+            delete_is_soft_recorded_and_frees_dependents,
+            deleting_a_held_task_needs_force,
+            update_records_only_changed_fields,
+            status_moves_follow_the_lifecycle,
+            list_filters_narrow_the_result,
+            board_summary_counts_and_shows_who_holds_what,
+            events_can_be_filtered,
+            notes_keep_author_and_order,
+            missing_identity_is_a_clear_error,
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let fixture = $factory;
+                $crate::conformance::$name($crate::conformance::ApiFixture::api(&fixture));
+            }
+        )*
+    };
+}

@@ -1,0 +1,59 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`. An older database is
+//! upgraded on open; a newer one is refused rather than misread.
+
+use baton_core::{Error, Result};
+use rusqlite::Connection;
+
+use crate::map_err;
+
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_board", include_str!("../migrations/0001_board.sql")),
+    (
+        "0002_agents_settings",
+        include_str!("../migrations/0002_agents_settings.sql"),
+    ),
+];
+
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub fn version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_err)
+}
+
+/// Brings the schema up to `target` (normally [`LATEST`]). Safe when several processes open
+/// the same file at once: the version is read again under the write lock.
+pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
+    let current = version(conn)?;
+    if current > LATEST {
+        return Err(Error::SchemaTooNew {
+            found: current,
+            supported: LATEST,
+        });
+    }
+    if current >= target {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    let result = (|| {
+        let current = version(conn)?;
+        for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
+            let number = index as i64 + 1;
+            if number <= current || number > target {
+                continue;
+            }
+            conn.execute_batch(sql)
+                .map_err(|e| Error::Internal(format!("migration {name} failed: {e}")))?;
+            conn.pragma_update(None, "user_version", number)
+                .map_err(map_err)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! `StoreTx` on one SQLite connection inside an open transaction.
+
+use std::collections::HashMap;
+
+use baton_core::model::{
+    actions, DepState, Event, NewEvent, Note, Project, Status, StatusCounts, Task, TaskRecord,
+};
+use baton_core::store::{AgentRow, EventQuery, ReadyQuery, StoreTx, TaskQuery};
+use baton_core::time::Timestamp;
+use baton_core::{Error, Result, TaskId};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use crate::map_err;
+use crate::rows::{
+    event_from_row, task_from_row, to_json_list, ts, St, Ts, EVENT_COLUMNS, TASK_COLUMNS,
+};
+
+/// SQLite allows many more, but short IN lists keep statements cacheable.
+const IN_CHUNK: usize = 500;
+
+pub struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqliteTx<'c> {
+    pub fn new(conn: &'c Connection) -> Self {
+        SqliteTx { conn }
+    }
+
+    /// Records the project on first `init`; returns whether it was created now.
+    pub fn ensure_project(&mut self, name: &str, now: Timestamp) -> Result<bool> {
+        let exists: bool = self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM project)", [], |r| r.get(0))
+            .map_err(map_err)?;
+        if exists {
+            return Ok(false);
+        }
+        self.conn
+            .execute(
+                "INSERT INTO project (id, name, created_at) VALUES (1, ?1, ?2)",
+                params![name, Ts(now)],
+            )
+            .map_err(map_err)?;
+        self.append_event(&NewEvent {
+            at: now,
+            actor: baton_core::api::HUMAN.into(),
+            action: actions::PROJECT_CREATED,
+            task: None,
+            detail: serde_json::json!({ "name": name }),
+        })?;
+        Ok(true)
+    }
+
+    /// Fills dependencies (with their states) and notes into freshly read tasks.
+    fn hydrate(&mut self, tasks: Vec<Task>) -> Result<Vec<TaskRecord>> {
+        let mut deps: HashMap<u64, Vec<DepState>> = HashMap::new();
+        let mut notes: HashMap<u64, Vec<Note>> = HashMap::new();
+        let ids: Vec<i64> = tasks.iter().map(|t| t.id.number() as i64).collect();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let marks = placeholders(chunk.len());
+            let sql = format!(
+                "SELECT d.task, d.depends_on, t.status, t.deleted_at IS NOT NULL \
+                 FROM task_deps d JOIN tasks t ON t.id = d.depends_on \
+                 WHERE d.task IN ({marks}) ORDER BY d.task, d.position"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt
+                .query_map(params_from_iter(chunk), |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        DepState {
+                            id: TaskId(r.get::<_, i64>(1)? as u64),
+                            status: r.get::<_, St>(2)?.0,
+                            deleted: r.get(3)?,
+                        },
+                    ))
+                })
+                .map_err(map_err)?;
+            for row in rows {
+                let (task, dep) = row.map_err(map_err)?;
+                deps.entry(task).or_default().push(dep);
+            }
+            let sql = format!(
+                "SELECT task, author, at, text FROM task_notes WHERE task IN ({marks}) ORDER BY id"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt
+                .query_map(params_from_iter(chunk), |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        Note {
+                            author: r.get(1)?,
+                            at: r.get::<_, Ts>(2)?.0,
+                            text: r.get(3)?,
+                        },
+                    ))
+                })
+                .map_err(map_err)?;
+            for row in rows {
+                let (task, note) = row.map_err(map_err)?;
+                notes.entry(task).or_default().push(note);
+            }
+        }
+        Ok(tasks
+            .into_iter()
+            .map(|mut task| {
+                let n = task.id.number();
+                let task_deps = deps.remove(&n).unwrap_or_default();
+                task.depends_on = task_deps.iter().map(|d| d.id).collect();
+                task.notes = notes.remove(&n).unwrap_or_default();
+                TaskRecord {
+                    task,
+                    deps: task_deps,
+                }
+            })
+            .collect())
+    }
+
+    fn select_tasks(&mut self, sql: &str, values: Vec<Value>) -> Result<Vec<TaskRecord>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let tasks = stmt
+            .query_map(params_from_iter(values), task_from_row)
+            .map_err(map_err)?
+            .collect::<rusqlite::Result<Vec<Task>>>()
+            .map_err(map_err)?;
+        drop(stmt);
+        self.hydrate(tasks)
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The ready-queue condition: open, live, and every live dependency in a satisfying status.
+/// (A deleted dependency counts as met; core re-checks the winner.)
+fn ready_condition(satisfied: &[Status], values: &mut Vec<Value>) -> String {
+    let marks = placeholders(satisfied.len().max(1));
+    if satisfied.is_empty() {
+        values.push(Value::Null);
+    }
+    for s in satisfied {
+        values.push(Value::Text(s.as_str().into()));
+    }
+    format!(
+        "t.status = 'open' AND t.deleted_at IS NULL AND NOT EXISTS ( \
+           SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on \
+           WHERE d.task = t.id AND dt.deleted_at IS NULL AND dt.status NOT IN ({marks}))"
+    )
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn project(&mut self) -> Result<Project> {
+        self.conn
+            .query_row(
+                "SELECT name, created_at FROM project WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Project {
+                        name: r.get(0)?,
+                        created_at: r.get::<_, Ts>(1)?.0,
+                    })
+                },
+            )
+            .optional()
+            .map_err(map_err)?
+            .ok_or_else(|| Error::Unavailable {
+                message: "the database holds no project".into(),
+                hint: Some("run `baton init`".into()),
+            })
+    }
+
+    fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")
+            .map_err(map_err)?;
+        stmt.query_row([key], |r| r.get(0))
+            .optional()
+            .map_err(map_err)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn allocate_task_ids(&mut self, count: u64) -> Result<TaskId> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE project SET next_task = next_task + ?1 WHERE id = 1 \
+                 RETURNING next_task - ?1",
+            )
+            .map_err(map_err)?;
+        let first: i64 = stmt
+            .query_row([count as i64], |r| r.get(0))
+            .optional()
+            .map_err(map_err)?
+            .ok_or_else(|| Error::Internal("the database holds no project row".into()))?;
+        Ok(TaskId(first as u64))
+    }
+
+    fn insert_task(&mut self, t: &Task) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO tasks (id, title, description, status, blocked_reason, priority, \
+                 assignee, epic, capabilities, verify, acceptance_criteria, context_refs, files, \
+                 retry_count, fence, lease_expires_at, created_at, updated_at, started_at, \
+                 completed_at, deleted_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18, ?19, ?20, ?21)",
+            )
+            .map_err(map_err)?;
+        stmt.execute(params![
+            t.id.number() as i64,
+            t.title,
+            t.description,
+            St(t.status),
+            t.blocked_reason,
+            t.priority.rank() as i64,
+            t.assignee,
+            t.epic,
+            to_json_list(&t.capabilities),
+            t.verify,
+            to_json_list(&t.acceptance_criteria),
+            to_json_list(&t.context_refs),
+            to_json_list(&t.files),
+            t.retry_count as i64,
+            t.fence as i64,
+            ts(t.lease_expires_at),
+            Ts(t.created_at),
+            Ts(t.updated_at),
+            ts(t.started_at),
+            ts(t.completed_at),
+            ts(t.deleted_at),
+        ])
+        .map_err(map_err)?;
+        drop(stmt);
+        self.set_dependencies(t.id, &t.depends_on)?;
+        for note in &t.notes {
+            self.add_note(t.id, note)?;
+        }
+        Ok(())
+    }
+
+    fn update_task(&mut self, t: &Task) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE tasks SET title = ?2, description = ?3, status = ?4, blocked_reason = ?5, \
+                 priority = ?6, assignee = ?7, epic = ?8, capabilities = ?9, verify = ?10, \
+                 acceptance_criteria = ?11, context_refs = ?12, files = ?13, retry_count = ?14, \
+                 fence = ?15, lease_expires_at = ?16, updated_at = ?17, started_at = ?18, \
+                 completed_at = ?19, deleted_at = ?20 WHERE id = ?1",
+            )
+            .map_err(map_err)?;
+        let changed = stmt
+            .execute(params![
+                t.id.number() as i64,
+                t.title,
+                t.description,
+                St(t.status),
+                t.blocked_reason,
+                t.priority.rank() as i64,
+                t.assignee,
+                t.epic,
+                to_json_list(&t.capabilities),
+                t.verify,
+                to_json_list(&t.acceptance_criteria),
+                to_json_list(&t.context_refs),
+                to_json_list(&t.files),
+                t.retry_count as i64,
+                t.fence as i64,
+                ts(t.lease_expires_at),
+                Ts(t.updated_at),
+                ts(t.started_at),
+                ts(t.completed_at),
+                ts(t.deleted_at),
+            ])
+            .map_err(map_err)?;
+        if changed != 1 {
+            return Err(Error::TaskNotFound(t.id));
+        }
+        Ok(())
+    }
+
+    fn set_dependencies(&mut self, task: TaskId, deps: &[TaskId]) -> Result<()> {
+        let id = task.number() as i64;
+        self.conn
+            .prepare_cached("DELETE FROM task_deps WHERE task = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map_err(map_err)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO task_deps (task, depends_on, position) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(map_err)?;
+        for (position, dep) in deps.iter().enumerate() {
+            stmt.execute(params![id, dep.number() as i64, position as i64])
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    fn add_note(&mut self, task: TaskId, note: &Note) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO task_notes (task, author, at, text) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    task.number() as i64,
+                    note.author,
+                    Ts(note.at),
+                    note.text
+                ])
+            })
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn task(&mut self, id: TaskId) -> Result<Option<TaskRecord>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
+        Ok(self
+            .select_tasks(&sql, vec![Value::Integer(id.number() as i64)])?
+            .pop())
+    }
+
+    fn tasks(&mut self, q: &TaskQuery) -> Result<Vec<TaskRecord>> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if !q.include_deleted {
+            conditions.push("t.deleted_at IS NULL".into());
+        }
+        if let Some(ids) = &q.ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            conditions.push(format!("t.id IN ({})", placeholders(ids.len())));
+            values.extend(ids.iter().map(|id| Value::Integer(id.number() as i64)));
+        }
+        if !q.statuses.is_empty() {
+            conditions.push(format!("t.status IN ({})", placeholders(q.statuses.len())));
+            values.extend(q.statuses.iter().map(|s| Value::Text(s.as_str().into())));
+        }
+        if let Some(a) = &q.assignee {
+            conditions.push("t.assignee = ?".into());
+            values.push(Value::Text(a.clone()));
+        }
+        if let Some(e) = &q.epic {
+            conditions.push("t.epic = ?".into());
+            values.push(Value::Text(e.clone()));
+        }
+        if let Some(p) = q.priority {
+            conditions.push("t.priority = ?".into());
+            values.push(Value::Integer(p.rank() as i64));
+        }
+        if let Some(text) = &q.text {
+            conditions
+                .push("(t.title LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\')".into());
+            let pattern = like_pattern(text);
+            values.push(Value::Text(pattern.clone()));
+            values.push(Value::Text(pattern));
+        }
+        if let Some(dep) = q.dependents_of {
+            conditions.push("t.id IN (SELECT task FROM task_deps WHERE depends_on = ?)".into());
+            values.push(Value::Integer(dep.number() as i64));
+        }
+        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY t.id");
+        if let Some(limit) = q.limit {
+            sql.push_str(" LIMIT ?");
+            values.push(Value::Integer(limit.min(i64::MAX as u64) as i64));
+        }
+        self.select_tasks(&sql, values)
+    }
+
+    fn existing(&mut self, ids: &[TaskId]) -> Result<Vec<(TaskId, bool)>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT id, deleted_at IS NOT NULL FROM tasks WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt
+                .query_map(
+                    params_from_iter(chunk.iter().map(|id| id.number() as i64)),
+                    |r| Ok((TaskId(r.get::<_, i64>(0)? as u64), r.get::<_, bool>(1)?)),
+                )
+                .map_err(map_err)?;
+            for row in rows {
+                found.push(row.map_err(map_err)?);
+            }
+        }
+        Ok(found)
+    }
+
+    fn dependencies_of(&mut self, task: TaskId) -> Result<Vec<TaskId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT depends_on FROM task_deps WHERE task = ?1 ORDER BY position")
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map([task.number() as i64], |r| {
+                Ok(TaskId(r.get::<_, i64>(0)? as u64))
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn ready_candidates(&mut self, q: &ReadyQuery) -> Result<Vec<TaskRecord>> {
+        let mut values = Vec::new();
+        let mut sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE {}",
+            ready_condition(&q.satisfied, &mut values)
+        );
+        if let Some(cap) = &q.capability {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM json_each(t.capabilities) c WHERE c.value = ?)",
+            );
+            values.push(Value::Text(cap.clone()));
+        }
+        sql.push_str(" ORDER BY t.priority, t.id LIMIT ?");
+        values.push(Value::Integer(q.limit as i64));
+        self.select_tasks(&sql, values)
+    }
+
+    fn count_ready(&mut self, satisfied: &[Status]) -> Result<u64> {
+        let mut values = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM tasks t WHERE {}",
+            ready_condition(satisfied, &mut values)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let n: i64 = stmt
+            .query_row(params_from_iter(values), |r| r.get(0))
+            .map_err(map_err)?;
+        Ok(n as u64)
+    }
+
+    fn status_counts(&mut self) -> Result<StatusCounts> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT status, count(*) FROM tasks WHERE deleted_at IS NULL GROUP BY status",
+            )
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, St>(0)?.0, r.get::<_, i64>(1)?)))
+            .map_err(map_err)?;
+        let mut counts = StatusCounts::zero();
+        for row in rows {
+            let (status, n) = row.map_err(map_err)?;
+            *counts.slot(status) += n as u64;
+        }
+        Ok(counts)
+    }
+
+    fn touch_agent(&mut self, name: &str, at: Timestamp) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO agents (name, first_seen, last_seen) VALUES (?1, ?2, ?2) \
+                 ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen",
+            )
+            .and_then(|mut s| s.execute(params![name, Ts(at)]))
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn agents(&mut self) -> Result<Vec<AgentRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, first_seen, last_seen FROM agents ORDER BY name")
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AgentRow {
+                    name: r.get(0)?,
+                    first_seen: r.get::<_, Ts>(1)?.0,
+                    last_seen: r.get::<_, Ts>(2)?.0,
+                })
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn append_event(&mut self, e: &NewEvent) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO events (at, actor, action, task, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(map_err)?;
+        stmt.execute(params![
+            Ts(e.at),
+            e.actor,
+            e.action,
+            e.task.map(|t| t.number() as i64),
+            e.detail.to_string(),
+        ])
+        .map_err(map_err)?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(task) = q.task {
+            conditions.push("task = ?");
+            values.push(Value::Integer(task.number() as i64));
+        }
+        if let Some(actor) = &q.actor {
+            conditions.push("actor = ?");
+            values.push(Value::Text(actor.clone()));
+        }
+        if let Some(action) = &q.action {
+            match action.strip_suffix('*') {
+                Some(prefix) => {
+                    conditions.push("action LIKE ? ESCAPE '\\'");
+                    let escaped = prefix
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    values.push(Value::Text(format!("{escaped}%")));
+                }
+                None if action.ends_with('.') => {
+                    conditions.push("action LIKE ? ESCAPE '\\'");
+                    let escaped = action
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    values.push(Value::Text(format!("{escaped}%")));
+                }
+                None => {
+                    conditions.push("action = ?");
+                    values.push(Value::Text(action.clone()));
+                }
+            }
+        }
+        if let Some(since) = q.since {
+            conditions.push("at >= ?");
+            values.push(Value::Text(since.to_string()));
+        }
+        if let Some(after) = q.after_id {
+            conditions.push("id > ?");
+            values.push(Value::Integer(after as i64));
+        }
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        // The newest `limit`, returned oldest first.
+        match q.limit {
+            Some(limit) => {
+                sql = format!("SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id");
+                values.push(Value::Integer(limit.min(i64::MAX as u64) as i64));
+            }
+            None => sql.push_str(" ORDER BY id"),
+        }
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let rows = stmt
+            .query_map(params_from_iter(values), event_from_row)
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+}
