@@ -455,14 +455,14 @@ impl Resolver {
     fn include(&self, from: &str, path: &str, local: bool) -> Option<String> {
         let mut candidates = Vec::new();
         if local {
-            candidates.push(normalize(&join(parent(from), path))?);
+            candidates.push(normalize(&join(parent(from), path)));
         }
-        candidates.push(normalize(path)?);
-        candidates.push(join("include", path));
+        candidates.push(normalize(path));
+        candidates.push(normalize(&join("include", path)));
         if local {
-            candidates.push(join("src", path));
+            candidates.push(normalize(&join("src", path)));
         }
-        self.first_file(candidates)
+        self.first_file(candidates.into_iter().flatten())
     }
 }
 

@@ -1,0 +1,212 @@
+//! Incremental scans follow git: edits, additions, deletions, renames and
+//! commits since the last scan; unchanged content is not re-parsed.
+
+mod common;
+
+use baton_code::{scan_full, scan_incremental, CodeIndex, SymbolQuery};
+use common::{git_available, Project};
+
+fn names(p: &Project) -> Vec<String> {
+    let index = CodeIndex::open(&p.root).unwrap();
+    let mut all: Vec<String> = index
+        .symbols(&SymbolQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|s| format!("{}:{}", s.file, s.name))
+        .collect();
+    all.sort();
+    all
+}
+
+fn repo() -> Project {
+    let p = Project::new();
+    p.git_init();
+    p.write("a.py", "def alpha():\n    pass\n")
+        .write("b.py", "from a import alpha\n\ndef beta():\n    pass\n")
+        .write("lib/c.ts", "export function gamma() {}\n");
+    p.commit_all("initial");
+    p
+}
+
+#[test]
+fn incremental_scan_without_a_previous_scan_does_a_full_scan() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.mode, "full");
+    assert_eq!(report.files, 3);
+}
+
+#[test]
+fn unstaged_edit_is_reparsed_and_nothing_else() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write(
+        "a.py",
+        "def alpha():\n    pass\n\ndef alpha2():\n    pass\n",
+    );
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.mode, "incremental");
+    assert_eq!(report.indexed, 1);
+    assert_eq!(report.removed, 0);
+    assert!(names(&p).contains(&"a.py:alpha2".to_string()));
+}
+
+#[test]
+fn untracked_and_staged_files_are_added() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write("new_untracked.py", "def fresh():\n    pass\n");
+    p.write("staged.go", "package x\n\nfunc Staged() {}\n");
+    p.git(&["add", "staged.go"]);
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 2);
+    let n = names(&p);
+    assert!(n.contains(&"new_untracked.py:fresh".to_string()), "{n:?}");
+    assert!(n.contains(&"staged.go:Staged".to_string()), "{n:?}");
+}
+
+#[test]
+fn deleted_file_leaves_the_index_and_its_importers_no_longer_resolve_to_it() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.remove("a.py");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.removed, 1);
+    assert!(!names(&p).iter().any(|n| n.starts_with("a.py:")));
+    let index = CodeIndex::open(&p.root).unwrap();
+    assert_eq!(index.imports("b.py").unwrap()[0].resolved, None);
+    let err = index.outline("a.py").unwrap_err();
+    assert_eq!(err.code(), "file_not_indexed");
+}
+
+#[test]
+fn renamed_file_moves_in_the_index_and_imports_follow_new_files() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.git(&["mv", "a.py", "renamed.py"]);
+    // b.py still imports `a`; a new a.py appears later and must be resolved.
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.removed, 1);
+    assert_eq!(report.indexed, 1);
+    let n = names(&p);
+    assert!(n.contains(&"renamed.py:alpha".to_string()), "{n:?}");
+    assert!(!n.iter().any(|x| x.starts_with("a.py:")), "{n:?}");
+    p.write("a.py", "def alpha():\n    pass\n");
+    scan_incremental(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    assert_eq!(
+        index.imports("b.py").unwrap()[0].resolved.as_deref(),
+        Some("a.py")
+    );
+}
+
+#[test]
+fn commits_made_since_the_last_scan_are_picked_up() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write(
+        "lib/c.ts",
+        "export function gamma() {}\nexport function delta() {}\n",
+    );
+    p.write("d.rs", "pub fn epsilon() {}\n");
+    p.commit_all("second");
+    p.remove("b.py");
+    p.commit_all("third");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.mode, "incremental");
+    assert_eq!(report.indexed, 2);
+    assert_eq!(report.removed, 1);
+    let n = names(&p);
+    assert!(n.contains(&"lib/c.ts:delta".to_string()), "{n:?}");
+    assert!(n.contains(&"d.rs:epsilon".to_string()), "{n:?}");
+    assert!(!n.iter().any(|x| x.starts_with("b.py:")), "{n:?}");
+}
+
+#[test]
+fn touched_file_with_the_same_content_is_skipped_by_hash() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("a.py", "def alpha():\n    return 1\n");
+    scan_full(&p.root).unwrap();
+    // Still dirty, same content as when last scanned.
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 0);
+    assert_eq!(report.unchanged, 1);
+}
+
+#[test]
+fn a_dirty_file_reverted_after_the_scan_is_reindexed() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("a.py", "def changed():\n    pass\n");
+    scan_full(&p.root).unwrap();
+    p.git(&["checkout", "--", "a.py"]);
+    scan_incremental(&p.root).unwrap();
+    let n = names(&p);
+    assert!(n.contains(&"a.py:alpha".to_string()), "{n:?}");
+    assert!(!n.contains(&"a.py:changed".to_string()), "{n:?}");
+}
+
+#[test]
+fn project_in_a_subfolder_of_the_repository_sees_only_its_paths() {
+    if !git_available() {
+        return;
+    }
+    let p = Project::new();
+    p.git_init();
+    p.write("outside.py", "def out(): pass\n")
+        .write("proj/inside.py", "def inside(): pass\n");
+    p.commit_all("init");
+    let proj = p.root.join("proj");
+    scan_full(&proj).unwrap();
+    p.write("proj/inside.py", "def inside2(): pass\n");
+    p.write("outside.py", "def out2(): pass\n");
+    let report = scan_incremental(&proj).unwrap();
+    assert_eq!(report.indexed, 1);
+    let index = CodeIndex::open(&proj).unwrap();
+    let all = index.symbols(&SymbolQuery::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].file.as_str(), all[0].name.as_str()),
+        ("inside.py", "inside2")
+    );
+}
+
+#[test]
+fn ignored_and_batonignored_paths_are_not_added_incrementally() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write(".gitignore", "generated/\n")
+        .write(".batonignore", "scratch/\n");
+    p.commit_all("ignores");
+    scan_full(&p.root).unwrap();
+    p.write("generated/g.py", "def g(): pass\n")
+        .write("scratch/s.py", "def s(): pass\n")
+        .write("node_modules/m/index.js", "function m() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 0, "{report:?}");
+}

@@ -1,0 +1,340 @@
+//! Imports resolve to the project file they name, per language and style;
+//! external modules stay bare.
+
+mod common;
+
+use baton_code::{scan_full, CodeIndex};
+use common::Project;
+
+/// (source, resolved) of every import in `file`, after a full scan.
+fn imports_of(p: &Project, file: &str) -> Vec<(String, Option<String>)> {
+    let index = CodeIndex::open(&p.root).expect("index opens");
+    index
+        .imports(file)
+        .expect("file is indexed")
+        .into_iter()
+        .map(|i| (i.source, i.resolved))
+        .collect()
+}
+
+fn resolved(p: &Project, file: &str, source: &str) -> Option<String> {
+    imports_of(p, file)
+        .into_iter()
+        .find(|(s, _)| s == source)
+        .unwrap_or_else(|| panic!("{file} has no import of {source}"))
+        .1
+}
+
+#[test]
+fn typescript_relative_imports_probe_extensions_and_index_files() {
+    let p = Project::new();
+    p.write(
+        "src/app.ts",
+        "import { a } from './lib/a';\nimport b from './lib';\nimport { c } from '../shared/c.js';\nimport React from 'react';\nexport * from './types';\n",
+    )
+    .write("src/lib/a.ts", "export const a = 1;\n")
+    .write("src/lib/index.tsx", "export default 1;\n")
+    .write("shared/c.ts", "export const c = 1;\n")
+    .write("src/types.d.ts", "export type T = 1;\n");
+    scan_full(&p.root).unwrap();
+    assert_eq!(
+        resolved(&p, "src/app.ts", "./lib/a").as_deref(),
+        Some("src/lib/a.ts")
+    );
+    assert_eq!(
+        resolved(&p, "src/app.ts", "./lib").as_deref(),
+        Some("src/lib/index.tsx")
+    );
+    assert_eq!(
+        resolved(&p, "src/app.ts", "../shared/c.js").as_deref(),
+        Some("shared/c.ts")
+    );
+    assert_eq!(
+        resolved(&p, "src/app.ts", "./types").as_deref(),
+        Some("src/types.d.ts")
+    );
+    assert_eq!(resolved(&p, "src/app.ts", "react"), None);
+}
+
+#[test]
+fn typescript_paths_and_base_url_from_tsconfig_resolve() {
+    let p = Project::new();
+    p.write(
+        "tsconfig.json",
+        r#"{
+  // comments are allowed in tsconfig
+  "compilerOptions": {
+    "baseUrl": ".",
+    "paths": { "@/*": ["src/*"], "@config": ["config/index.ts"], },
+  },
+}"#,
+    )
+    .write(
+        "src/ui/button.tsx",
+        "import { x } from '@/util/x';\nimport cfg from '@config';\nimport { y } from 'src/util/y';\nimport lodash from 'lodash';\n",
+    )
+    .write("src/util/x.ts", "export const x = 1;\n")
+    .write("src/util/y.js", "export const y = 1;\n")
+    .write("config/index.ts", "export default {};\n");
+    scan_full(&p.root).unwrap();
+    let f = "src/ui/button.tsx";
+    assert_eq!(
+        resolved(&p, f, "@/util/x").as_deref(),
+        Some("src/util/x.ts")
+    );
+    assert_eq!(
+        resolved(&p, f, "@config").as_deref(),
+        Some("config/index.ts")
+    );
+    assert_eq!(
+        resolved(&p, f, "src/util/y").as_deref(),
+        Some("src/util/y.js")
+    );
+    assert_eq!(resolved(&p, f, "lodash"), None);
+}
+
+#[test]
+fn javascript_require_and_esm_imports_resolve() {
+    let p = Project::new();
+    p.write(
+        "index.js",
+        "const util = require('./util');\nconst { h } = require('./helpers/index.cjs');\nimport m from './mod.mjs';\nconst fs = require('fs');\n",
+    )
+    .write("util.js", "module.exports = {};\n")
+    .write("helpers/index.cjs", "module.exports = {};\n")
+    .write("mod.mjs", "export default 1;\n");
+    scan_full(&p.root).unwrap();
+    assert_eq!(
+        resolved(&p, "index.js", "./util").as_deref(),
+        Some("util.js")
+    );
+    assert_eq!(
+        resolved(&p, "index.js", "./helpers/index.cjs").as_deref(),
+        Some("helpers/index.cjs")
+    );
+    assert_eq!(
+        resolved(&p, "index.js", "./mod.mjs").as_deref(),
+        Some("mod.mjs")
+    );
+    assert_eq!(resolved(&p, "index.js", "fs"), None);
+}
+
+#[test]
+fn python_absolute_relative_and_package_imports_resolve() {
+    let p = Project::new();
+    p.write("json/__init__.py", "def loads(s): pass\n")
+        .write("app/__init__.py", "")
+        .write("app/models/__init__.py", "")
+        .write("app/models/user.py", "class User: pass\n")
+        .write("app/util.py", "def f(): pass\n")
+        .write(
+            "app/views.py",
+            "import json\nimport app.util\nfrom app.models import user\nfrom .models.user import User\nfrom . import util\nfrom .. import outside\nimport requests\n",
+        )
+        .write("app/models/admin.py", "from ..util import f\nfrom .user import User\n");
+    scan_full(&p.root).unwrap();
+    let v = "app/views.py";
+    assert_eq!(resolved(&p, v, "json").as_deref(), Some("json/__init__.py"));
+    assert_eq!(resolved(&p, v, "app.util").as_deref(), Some("app/util.py"));
+    assert_eq!(
+        resolved(&p, v, "app.models").as_deref(),
+        Some("app/models/user.py")
+    );
+    assert_eq!(
+        resolved(&p, v, ".models.user").as_deref(),
+        Some("app/models/user.py")
+    );
+    assert_eq!(resolved(&p, v, ".").as_deref(), Some("app/util.py"));
+    assert_eq!(resolved(&p, v, ".."), None);
+    assert_eq!(resolved(&p, v, "requests"), None);
+    let a = "app/models/admin.py";
+    assert_eq!(resolved(&p, a, "..util").as_deref(), Some("app/util.py"));
+    assert_eq!(
+        resolved(&p, a, ".user").as_deref(),
+        Some("app/models/user.py")
+    );
+}
+
+#[test]
+fn python_src_layout_packages_resolve() {
+    let p = Project::new();
+    p.write("src/pkg/__init__.py", "")
+        .write("src/pkg/core.py", "X = 1\n")
+        .write("tests/test_core.py", "from pkg.core import X\nimport pkg\n");
+    scan_full(&p.root).unwrap();
+    let t = "tests/test_core.py";
+    assert_eq!(
+        resolved(&p, t, "pkg.core").as_deref(),
+        Some("src/pkg/core.py")
+    );
+    assert_eq!(
+        resolved(&p, t, "pkg").as_deref(),
+        Some("src/pkg/__init__.py")
+    );
+}
+
+#[test]
+fn go_imports_resolve_through_the_module_path_to_package_folders() {
+    let p = Project::new();
+    p.write("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .write(
+            "cmd/server/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/app/internal/store\"\n\tapp \"example.com/app\"\n\t\"example.com/other/pkg\"\n)\n",
+        )
+        .write("internal/store/store.go", "package store\n\ntype Store struct{}\n")
+        .write("app.go", "package app\n");
+    scan_full(&p.root).unwrap();
+    let m = "cmd/server/main.go";
+    assert_eq!(resolved(&p, m, "fmt"), None);
+    assert_eq!(
+        resolved(&p, m, "example.com/app/internal/store").as_deref(),
+        Some("internal/store")
+    );
+    assert_eq!(resolved(&p, m, "example.com/app").as_deref(), Some(""));
+    assert_eq!(resolved(&p, m, "example.com/other/pkg"), None);
+    let index = CodeIndex::open(&p.root).unwrap();
+    let deps = index.dependents("internal/store/store.go", 0).unwrap();
+    assert_eq!(deps[0].file, m);
+}
+
+#[test]
+fn rust_mod_declarations_and_crate_paths_resolve() {
+    let p = Project::new();
+    p.write("Cargo.toml", "[package]\nname = \"x\"\n")
+        .write(
+            "src/lib.rs",
+            "mod store;\npub mod net;\nuse crate::store::Store;\nuse serde::Serialize;\n",
+        )
+        .write("src/store.rs", "pub struct Store;\nmod cache;\n")
+        .write(
+            "src/store/cache.rs",
+            "use super::Store;\nuse crate::net::http::{get, post};\n",
+        )
+        .write("src/net/mod.rs", "pub mod http;\nuse self::http::get;\n")
+        .write("src/net/http.rs", "pub fn get() {}\npub fn post() {}\n");
+    scan_full(&p.root).unwrap();
+    assert_eq!(
+        resolved(&p, "src/lib.rs", "store").as_deref(),
+        Some("src/store.rs")
+    );
+    assert_eq!(
+        resolved(&p, "src/lib.rs", "net").as_deref(),
+        Some("src/net/mod.rs")
+    );
+    assert_eq!(
+        resolved(&p, "src/lib.rs", "crate::store").as_deref(),
+        Some("src/store.rs")
+    );
+    assert_eq!(resolved(&p, "src/lib.rs", "serde"), None);
+    assert_eq!(
+        resolved(&p, "src/store.rs", "cache").as_deref(),
+        Some("src/store/cache.rs")
+    );
+    let c = "src/store/cache.rs";
+    assert_eq!(resolved(&p, c, "super").as_deref(), Some("src/store.rs"));
+    assert_eq!(
+        resolved(&p, c, "crate::net::http").as_deref(),
+        Some("src/net/http.rs")
+    );
+    assert_eq!(
+        resolved(&p, "src/net/mod.rs", "self::http").as_deref(),
+        Some("src/net/http.rs")
+    );
+}
+
+#[test]
+fn java_imports_resolve_from_the_source_root() {
+    let p = Project::new();
+    p.write(
+        "src/main/java/com/acme/App.java",
+        "package com.acme;\nimport com.acme.model.User;\nimport com.acme.util.*;\nimport static com.acme.util.Strings.trim;\nimport java.util.List;\npublic class App {}\n",
+    )
+    .write("src/main/java/com/acme/model/User.java", "package com.acme.model;\npublic class User {}\n")
+    .write("src/main/java/com/acme/util/Strings.java", "package com.acme.util;\npublic class Strings {}\n");
+    scan_full(&p.root).unwrap();
+    let a = "src/main/java/com/acme/App.java";
+    assert_eq!(
+        resolved(&p, a, "com.acme.model.User").as_deref(),
+        Some("src/main/java/com/acme/model/User.java")
+    );
+    assert_eq!(
+        resolved(&p, a, "com.acme.util.*").as_deref(),
+        Some("src/main/java/com/acme/util")
+    );
+    assert_eq!(
+        resolved(&p, a, "com.acme.util.Strings.trim").as_deref(),
+        Some("src/main/java/com/acme/util/Strings.java")
+    );
+    assert_eq!(resolved(&p, a, "java.util.List"), None);
+}
+
+#[test]
+fn c_and_cpp_includes_resolve_locally_and_from_include_folder() {
+    let p = Project::new();
+    p.write(
+        "src/main.c",
+        "#include <stdio.h>\n#include \"util.h\"\n#include \"proj/api.h\"\n#include <proj/api.h>\n",
+    )
+    .write("src/util.h", "int util(void);\n")
+    .write("include/proj/api.h", "void api(void);\n")
+    .write(
+        "lib/shape.cpp",
+        "#include \"../src/util.h\"\n#include <vector>\n",
+    );
+    scan_full(&p.root).unwrap();
+    assert_eq!(resolved(&p, "src/main.c", "stdio.h"), None);
+    assert_eq!(
+        resolved(&p, "src/main.c", "util.h").as_deref(),
+        Some("src/util.h")
+    );
+    let imports = imports_of(&p, "src/main.c");
+    assert!(imports
+        .iter()
+        .filter(|(s, _)| s == "proj/api.h")
+        .all(|(_, r)| r.as_deref() == Some("include/proj/api.h")));
+    assert_eq!(
+        resolved(&p, "lib/shape.cpp", "../src/util.h").as_deref(),
+        Some("src/util.h")
+    );
+    assert_eq!(resolved(&p, "lib/shape.cpp", "vector"), None);
+}
+
+#[test]
+fn ruby_requires_resolve_relative_and_from_lib() {
+    let p = Project::new();
+    p.write(
+        "app/main.rb",
+        "require_relative 'helpers/fmt'\nrequire 'billing/invoice'\nrequire 'json'\n",
+    )
+    .write("app/helpers/fmt.rb", "def fmt; end\n")
+    .write("lib/billing/invoice.rb", "class Invoice; end\n");
+    scan_full(&p.root).unwrap();
+    let m = "app/main.rb";
+    assert_eq!(
+        resolved(&p, m, "helpers/fmt").as_deref(),
+        Some("app/helpers/fmt.rb")
+    );
+    assert_eq!(
+        resolved(&p, m, "billing/invoice").as_deref(),
+        Some("lib/billing/invoice.rb")
+    );
+    assert_eq!(resolved(&p, m, "json"), None);
+}
+
+#[test]
+fn csharp_usings_are_recorded_with_their_namespace() {
+    let p = Project::new();
+    p.write(
+        "Program.cs",
+        "using System;\nusing Acme.Models;\nclass Program {}\n",
+    );
+    scan_full(&p.root).unwrap();
+    let imports = imports_of(&p, "Program.cs");
+    assert_eq!(
+        imports,
+        vec![
+            ("System".to_string(), None),
+            ("Acme.Models".to_string(), None)
+        ]
+    );
+}
