@@ -1,0 +1,95 @@
+//! `baton board` and `baton agents`: who is doing what.
+
+use baton_core::time::Timestamp;
+
+use super::Context;
+use crate::error::CliResult;
+use crate::output::Table;
+
+fn ago(t: Timestamp) -> String {
+    let secs = t.millis_until(Timestamp::now()).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+fn id_list(ids: &[baton_core::TaskId]) -> String {
+    if ids.is_empty() {
+        return "-".into();
+    }
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn board(ctx: &Context) -> CliResult {
+    let summary = ctx.api()?.board()?;
+    ctx.out.emit(&summary, |w| {
+        let c = &summary.counts;
+        writeln!(w, "{} — {} tasks", summary.project, summary.total)?;
+        writeln!(
+            w,
+            "  backlog {}  open {} ({} ready)  in-progress {}  review {}  done {}  blocked {}",
+            c.backlog, c.open, summary.ready, c.in_progress, c.review, c.done, c.blocked
+        )?;
+        if !summary.blocked.is_empty() {
+            writeln!(w, "\nBlocked:")?;
+            for b in &summary.blocked {
+                writeln!(
+                    w,
+                    "  {}  {} — {}",
+                    b.id,
+                    b.title,
+                    b.reason.as_deref().unwrap_or("no reason")
+                )?;
+            }
+        }
+        if !summary.agents.is_empty() {
+            writeln!(w, "\nAgents:")?;
+            let mut table = Table::new(&["AGENT", "LAST SEEN", "HOLDING"]);
+            for a in &summary.agents {
+                table.row(vec![a.name.clone(), ago(a.last_seen), id_list(&a.holding)]);
+            }
+            table.write(w)?;
+        }
+        if !summary.stale_leases.is_empty() {
+            writeln!(w, "\nStale leases:")?;
+            for s in &summary.stale_leases {
+                writeln!(
+                    w,
+                    "  {}  held by {}, lease expired {}",
+                    s.id,
+                    s.assignee.as_deref().unwrap_or("-"),
+                    ago(s.lease_expires_at)
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+pub fn agents(ctx: &Context) -> CliResult {
+    let agents = ctx.api()?.agents()?;
+    ctx.out.emit(&agents, |w| {
+        if agents.is_empty() {
+            return writeln!(
+                w,
+                "No agents yet. They appear on first use (--agent or BATON_AGENT)."
+            );
+        }
+        let mut table = Table::new(&["AGENT", "FIRST SEEN", "LAST SEEN", "HOLDING"]);
+        for a in &agents {
+            table.row(vec![
+                a.name.clone(),
+                a.first_seen.to_string(),
+                ago(a.last_seen),
+                id_list(&a.holding),
+            ]);
+        }
+        table.write(w)
+    })
+}

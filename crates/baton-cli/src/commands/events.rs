@@ -1,0 +1,142 @@
+//! `baton events`: the audit log, listed or followed.
+
+use std::io::Write;
+use std::time::Duration;
+
+use baton_core::model::Event;
+use baton_core::store::EventQuery;
+use baton_core::time::{parse_duration, Timestamp};
+use baton_core::TaskId;
+use clap::Args;
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::{cut, Mode, Table};
+
+const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Only events about this task.
+    #[arg(long)]
+    pub task: Option<TaskId>,
+    /// Only events by this actor.
+    #[arg(long = "by", alias = "actor")]
+    pub by: Option<String>,
+    /// Only this action (`task.done`), or a prefix ending in `.` or `*` (`task.`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only events since a time (RFC 3339) or within a duration (`10m`, `2h`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The newest N events; 0 = all.
+    #[arg(long, short, default_value_t = 50)]
+    pub limit: u64,
+    /// Keep printing new events as they happen (one JSON object per line for agents).
+    #[arg(long, short)]
+    pub follow: bool,
+}
+
+fn since(text: &str) -> CliResult<Timestamp> {
+    if let Some(d) = parse_duration(text) {
+        return Ok(Timestamp::now().minus(d));
+    }
+    Timestamp::parse(text).ok_or_else(|| {
+        CliError::invalid(format!("'{text}' is neither a time nor a duration"))
+            .with_hint("use RFC 3339 (2026-11-21T14:00:00Z) or a duration such as 30m")
+    })
+}
+
+pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
+    let api = ctx.api()?;
+    let mut query = EventQuery {
+        task: args.task,
+        actor: args.by,
+        action: args.action,
+        since: args.since.as_deref().map(since).transpose()?,
+        after_id: None,
+        limit: (args.limit > 0).then_some(args.limit),
+    };
+    let events = api.events(&query)?;
+    if !args.follow {
+        return ctx.out.emit(&events, |w| event_table(w, &events));
+    }
+    // Following: one line per event, as they come.
+    let stdout = std::io::stdout();
+    let mut last = events.last().map(|e| e.id);
+    {
+        let mut w = stdout.lock();
+        for e in &events {
+            event_line(&mut w, ctx.out.mode, e)?;
+        }
+        w.flush()?;
+    }
+    if last.is_none() {
+        // Start after the newest existing event, not from the beginning.
+        let newest = api.events(&EventQuery {
+            limit: Some(1),
+            ..EventQuery::default()
+        })?;
+        last = newest.last().map(|e| e.id);
+    }
+    query.limit = None;
+    loop {
+        query.after_id = last.or(Some(0));
+        let fresh = api.events(&query)?;
+        if let Some(e) = fresh.last() {
+            last = Some(e.id);
+            let mut w = stdout.lock();
+            for e in &fresh {
+                event_line(&mut w, ctx.out.mode, e)?;
+            }
+            w.flush()?;
+        }
+        std::thread::sleep(FOLLOW_POLL);
+    }
+}
+
+fn summary(e: &Event) -> String {
+    match &e.detail {
+        serde_json::Value::Object(m) if m.is_empty() => String::new(),
+        other => cut(&other.to_string(), 80),
+    }
+}
+
+fn event_line(w: &mut dyn Write, mode: Mode, e: &Event) -> std::io::Result<()> {
+    match mode {
+        Mode::Json => {
+            serde_json::to_writer(&mut *w, e)?;
+            writeln!(w)
+        }
+        Mode::Human => {
+            let task = e.task.map(|t| t.to_string()).unwrap_or_default();
+            writeln!(
+                w,
+                "{}  {:<10} {:<16} {:<6} {}",
+                e.at,
+                e.actor,
+                e.action,
+                task,
+                summary(e)
+            )
+        }
+    }
+}
+
+fn event_table(w: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
+    if events.is_empty() {
+        return writeln!(w, "No events.");
+    }
+    let mut table = Table::new(&["ID", "AT", "ACTOR", "ACTION", "TASK", "DETAIL"]);
+    for e in events {
+        table.row(vec![
+            e.id.to_string(),
+            e.at.to_string(),
+            e.actor.clone(),
+            e.action.clone(),
+            e.task.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            summary(e),
+        ]);
+    }
+    table.write(w)
+}

@@ -1,0 +1,54 @@
+//! One module per command group. Each parses its arguments, calls the `Api`, and renders.
+
+pub mod board;
+pub mod events;
+pub mod init;
+pub mod task;
+
+use std::path::PathBuf;
+
+use baton_core::{Api, Board};
+use baton_sqlite::SqliteStore;
+
+use crate::error::{CliError, CliResult};
+use crate::output::Out;
+use crate::project::Project;
+
+/// What every command gets: where it runs, who it is, how to print.
+pub struct Context {
+    pub cwd: PathBuf,
+    pub agent: Option<String>,
+    pub out: Out,
+}
+
+impl Context {
+    pub fn project(&self) -> CliResult<Project> {
+        Project::find(&self.cwd)
+    }
+
+    /// The board of the current project, straight on its database file.
+    pub fn api(&self) -> CliResult<Box<dyn Api>> {
+        let project = self.project()?;
+        let store = SqliteStore::open(&project.database())?;
+        Ok(Box::new(Board::new(store)))
+    }
+
+    /// The acting identity; anonymous people act as `human`.
+    pub fn actor(&self) -> String {
+        self.agent
+            .clone()
+            .unwrap_or_else(|| baton_core::api::HUMAN.to_string())
+    }
+
+    /// The agent identity, required by commands that claim or hold work.
+    pub fn agent(&self) -> CliResult<String> {
+        match self.agent.as_deref().map(str::trim) {
+            Some(a) if !a.is_empty() => Ok(a.to_string()),
+            _ => Err(
+                CliError::invalid("this command needs an agent identity").with_hint(
+                    "pass --agent NAME or set BATON_AGENT (for example BATON_AGENT=claude)",
+                ),
+            ),
+        }
+    }
+}

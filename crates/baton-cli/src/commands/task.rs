@@ -1,0 +1,558 @@
+//! `baton task ...`: the board's tasks.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use baton_core::api::{
+    BlockRequest, DeleteRequest, DoneRequest, NewTask, NoteRequest, PickupRequest, RejectRequest,
+    TaskFilter, TaskPatch,
+};
+use baton_core::model::{Pickup, Priority, Status, Task};
+use baton_core::TaskId;
+use clap::{Args, Subcommand};
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::{cut, or_dash, Table};
+
+/// Batch files larger than this are refused before parsing.
+const MAX_BATCH_FILE_BYTES: u64 = 64 * 1024 * 1024;
+const DEFAULT_LIST_LIMIT: u64 = 100;
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCommand {
+    /// Add a task, or a batch of tasks from a JSON file (all or nothing).
+    #[command(after_help = BATCH_HELP)]
+    Add(AddArgs),
+    /// List tasks (newest last). `--limit 0` lists all.
+    #[command(alias = "ls")]
+    List(ListArgs),
+    /// Show one task with its notes.
+    Show { id: TaskId },
+    /// Change a task's fields or status (moves follow the lifecycle).
+    Update(UpdateArgs),
+    /// Claim the best ready task (or --id): it moves to in-progress with a lease.
+    Pickup(PickupArgs),
+    /// Hand in a task you hold: in-progress -> review. Dependents may start.
+    Done(DoneArgs),
+    /// Accept reviewed work: review -> done.
+    Approve {
+        id: TaskId,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Send reviewed work back with feedback: to its holder (default) or to the queue.
+    Reject(RejectArgs),
+    /// Park a task with a reason; its holder releases it.
+    Block(BlockArgs),
+    /// Return a blocked task to open (or backlog while dependencies are unmet).
+    Unblock { id: TaskId },
+    /// Tasks you hold or handed in for review.
+    Mine,
+    /// Append a note (author and time are recorded).
+    Note(NoteArgs),
+    /// Delete a task (soft: it stays in the record and in `--deleted` listings).
+    #[command(alias = "rm")]
+    Delete(DeleteArgs),
+}
+
+const BATCH_HELP: &str = "\
+Batch file: a JSON array of tasks (or {\"tasks\": [...]}). Each task takes the fields
+title, description, priority (P0-P2), status (open|backlog), epic, capabilities,
+depends_on, verify, acceptance_criteria, context_refs, files, and an optional key.
+depends_on lists existing ids (\"T-3\") or keys of tasks in the same file:
+  [{\"key\": \"api\", \"title\": \"Auth API\", \"priority\": \"P0\"},
+   {\"title\": \"Login UI\", \"depends_on\": [\"api\"]}]";
+
+/// Comma-separated lists may also be given by repeating the flag.
+fn list_arg(values: Vec<String>) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// The title (or use --title).
+    #[arg(conflicts_with = "title")]
+    pub title_arg: Option<String>,
+    #[arg(long, short)]
+    pub title: Option<String>,
+    #[arg(long, short)]
+    pub description: Option<String>,
+    /// P0 (most urgent), P1 (default) or P2.
+    #[arg(long, short)]
+    pub priority: Option<Priority>,
+    /// Start parked in backlog instead of open.
+    #[arg(long, value_parser = ["open", "backlog"])]
+    pub status: Option<String>,
+    #[arg(long, short)]
+    pub epic: Option<String>,
+    /// Capabilities (tags) an agent needs, comma-separated.
+    #[arg(long = "capabilities", alias = "capability", value_name = "CAP,...")]
+    pub capabilities: Vec<String>,
+    /// Task ids this one waits for, comma-separated.
+    #[arg(long = "depends-on", value_name = "T-n,...")]
+    pub depends_on: Vec<String>,
+    /// A shell command that checks the work.
+    #[arg(long)]
+    pub verify: Option<String>,
+    /// An acceptance criterion (repeat for several).
+    #[arg(long = "acceptance", value_name = "TEXT")]
+    pub acceptance: Vec<String>,
+    /// Ids of knowledge-base docs to read first, comma-separated.
+    #[arg(long = "context-refs", value_name = "DOC,...")]
+    pub context_refs: Vec<String>,
+    /// The file surface (gitignore-style globs), comma-separated.
+    #[arg(long, value_name = "GLOB,...")]
+    pub files: Vec<String>,
+    /// Add every task in this JSON file instead ("-" reads stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["title_arg", "title"])]
+    pub batch: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only these statuses (comma-separated).
+    #[arg(long, short, value_delimiter = ',')]
+    pub status: Vec<Status>,
+    #[arg(long, short)]
+    pub assignee: Option<String>,
+    #[arg(long, short)]
+    pub epic: Option<String>,
+    #[arg(long, short)]
+    pub priority: Option<Priority>,
+    /// Case-insensitive text in title or description.
+    #[arg(long, short)]
+    pub text: Option<String>,
+    /// At most this many tasks; 0 = all.
+    #[arg(long, short, default_value_t = DEFAULT_LIST_LIMIT)]
+    pub limit: u64,
+    /// Include deleted tasks.
+    #[arg(long)]
+    pub deleted: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    pub id: TaskId,
+    #[arg(long, short)]
+    pub title: Option<String>,
+    #[arg(long, short)]
+    pub description: Option<String>,
+    #[arg(long, short)]
+    pub priority: Option<Priority>,
+    /// Move to this status (backlog, open, review, done; claims go through pickup).
+    #[arg(long, short)]
+    pub status: Option<Status>,
+    /// Epic ("" clears it).
+    #[arg(long, short)]
+    pub epic: Option<String>,
+    /// Replace capabilities ("" clears them).
+    #[arg(long = "capabilities", alias = "capability")]
+    pub capabilities: Option<Vec<String>>,
+    /// Replace dependencies ("" clears them).
+    #[arg(long = "depends-on")]
+    pub depends_on: Option<Vec<String>>,
+    /// Verify command ("" clears it).
+    #[arg(long)]
+    pub verify: Option<String>,
+    /// Replace acceptance criteria (repeat the flag; "" clears them).
+    #[arg(long = "acceptance")]
+    pub acceptance: Option<Vec<String>>,
+    #[arg(long = "context-refs")]
+    pub context_refs: Option<Vec<String>>,
+    /// Replace the file surface ("" clears it).
+    #[arg(long)]
+    pub files: Option<Vec<String>>,
+}
+
+#[derive(Args, Debug)]
+pub struct PickupArgs {
+    /// Claim this task instead of the best ready one.
+    #[arg(long)]
+    pub id: Option<TaskId>,
+    /// Only tasks that list this capability.
+    #[arg(long)]
+    pub capability: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DoneArgs {
+    pub id: TaskId,
+    /// What was done, for the reviewer and for dependents.
+    #[arg(long, short)]
+    pub notes: Option<String>,
+    /// The fence of your claim (from pickup); a stale one is refused.
+    #[arg(long)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct RejectArgs {
+    pub id: TaskId,
+    /// What must change.
+    #[arg(long, short)]
+    pub feedback: String,
+    /// Where the task goes: in-progress (back to its holder) or open (back to the queue).
+    #[arg(long, value_parser = ["open", "in-progress"])]
+    pub to: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BlockArgs {
+    pub id: TaskId,
+    #[arg(long, short)]
+    pub reason: String,
+    #[arg(long)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct NoteArgs {
+    pub id: TaskId,
+    pub text: String,
+    #[arg(long)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    pub id: TaskId,
+    #[arg(long, short)]
+    pub reason: Option<String>,
+    /// Delete even while an agent holds it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
+    let api = ctx.api()?;
+    match command {
+        TaskCommand::Add(args) => {
+            let batch = args.batch.is_some();
+            let tasks = api.add_tasks(&ctx.actor(), new_tasks(args)?)?;
+            if batch {
+                ctx.out.emit(&tasks, |w| {
+                    writeln!(w, "Added {} tasks.", tasks.len())?;
+                    task_table(w, &tasks)
+                })
+            } else {
+                show(ctx, &tasks[0], "Added")
+            }
+        }
+        TaskCommand::List(args) => {
+            let filter = TaskFilter {
+                status: args.status,
+                assignee: args.assignee,
+                epic: args.epic,
+                priority: args.priority,
+                text: args.text,
+                include_deleted: args.deleted,
+                limit: Some(args.limit),
+            };
+            let tasks = api.list_tasks(&filter)?;
+            ctx.out.emit(&tasks, |w| {
+                task_table(w, &tasks)?;
+                if args.limit > 0 && tasks.len() as u64 == args.limit {
+                    writeln!(w, "(first {} shown; --limit 0 lists all)", args.limit)?;
+                }
+                Ok(())
+            })
+        }
+        TaskCommand::Show { id } => show(ctx, &api.get_task(id)?, ""),
+        TaskCommand::Update(args) => {
+            let id = args.id;
+            let task = api.update_task(&ctx.actor(), id, patch(args)?)?;
+            show(ctx, &task, "Updated")
+        }
+        TaskCommand::Pickup(args) => {
+            let agent = ctx.agent()?;
+            let pickup = api.pickup(
+                &agent,
+                &PickupRequest {
+                    id: args.id,
+                    capability: args.capability,
+                },
+            )?;
+            show_pickup(ctx, &pickup)
+        }
+        TaskCommand::Done(args) => {
+            let agent = ctx.agent()?;
+            let request = DoneRequest {
+                notes: args.notes,
+                fence: args.fence,
+            };
+            show(
+                ctx,
+                &api.done(&agent, args.id, request)?,
+                "Handed in for review:",
+            )
+        }
+        TaskCommand::Approve { id, notes } => {
+            show(ctx, &api.approve(&ctx.actor(), id, notes)?, "Approved")
+        }
+        TaskCommand::Reject(args) => {
+            let request = RejectRequest {
+                feedback: args.feedback,
+                to: args
+                    .to
+                    .map(|t| t.parse().map_err(CliError::invalid))
+                    .transpose()?,
+            };
+            show(
+                ctx,
+                &api.reject(&ctx.actor(), args.id, request)?,
+                "Rejected",
+            )
+        }
+        TaskCommand::Block(args) => {
+            let request = BlockRequest {
+                reason: args.reason,
+                fence: args.fence,
+            };
+            show(ctx, &api.block(&ctx.actor(), args.id, request)?, "Blocked")
+        }
+        TaskCommand::Unblock { id } => show(ctx, &api.unblock(&ctx.actor(), id)?, "Unblocked"),
+        TaskCommand::Mine => {
+            let tasks = api.mine(&ctx.agent()?)?;
+            ctx.out.emit(&tasks, |w| {
+                if tasks.is_empty() {
+                    return writeln!(w, "You hold no tasks. Claim one with `baton task pickup`.");
+                }
+                task_table(w, &tasks)
+            })
+        }
+        TaskCommand::Note(args) => {
+            let request = NoteRequest {
+                text: args.text,
+                fence: args.fence,
+            };
+            show(ctx, &api.note(&ctx.actor(), args.id, request)?, "Noted on")
+        }
+        TaskCommand::Delete(args) => {
+            let request = DeleteRequest {
+                reason: args.reason,
+                force: args.force,
+            };
+            show(ctx, &api.delete(&ctx.actor(), args.id, request)?, "Deleted")
+        }
+    }
+}
+
+fn new_tasks(args: AddArgs) -> CliResult<Vec<NewTask>> {
+    if let Some(path) = &args.batch {
+        return read_batch(path);
+    }
+    let title = args.title.or(args.title_arg).ok_or_else(|| {
+        CliError::invalid("a task needs a title")
+            .with_hint("baton task add --title \"...\" (or --batch FILE.json)")
+    })?;
+    let status = args
+        .status
+        .map(|s| s.parse::<Status>().map_err(CliError::invalid))
+        .transpose()?;
+    Ok(vec![NewTask {
+        key: None,
+        title,
+        description: args.description,
+        priority: args.priority,
+        status,
+        epic: args.epic,
+        capabilities: list_arg(args.capabilities),
+        depends_on: list_arg(args.depends_on),
+        verify: args.verify,
+        acceptance_criteria: args.acceptance,
+        context_refs: list_arg(args.context_refs),
+        files: list_arg(args.files),
+    }])
+}
+
+fn read_batch(path: &PathBuf) -> CliResult<Vec<NewTask>> {
+    let mut text = String::new();
+    let too_big = || {
+        CliError::invalid(format!(
+            "the batch file is larger than {} MB",
+            MAX_BATCH_FILE_BYTES / 1024 / 1024
+        ))
+        .with_hint("split it into several files of at most 10,000 tasks")
+    };
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(MAX_BATCH_FILE_BYTES + 1)
+            .read_to_string(&mut text)?;
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", path.display())))?;
+        file.take(MAX_BATCH_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", path.display())))?;
+    }
+    if text.len() as u64 > MAX_BATCH_FILE_BYTES {
+        return Err(too_big());
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Batch {
+        List(Vec<NewTask>),
+        Wrapped { tasks: Vec<NewTask> },
+    }
+    let parsed: Batch = serde_json::from_str(&text).map_err(|e| {
+        CliError::invalid(format!("{} is not a valid batch: {e}", path.display()))
+            .with_hint("expected a JSON array of tasks; see `baton task add --help`")
+    })?;
+    Ok(match parsed {
+        Batch::List(tasks) | Batch::Wrapped { tasks } => tasks,
+    })
+}
+
+fn patch(args: UpdateArgs) -> CliResult<TaskPatch> {
+    let depends_on = args
+        .depends_on
+        .map(|values| {
+            list_arg(values)
+                .iter()
+                .map(|v| {
+                    v.parse::<TaskId>()
+                        .map_err(|e| CliError::invalid(e.to_string()))
+                })
+                .collect::<CliResult<Vec<TaskId>>>()
+        })
+        .transpose()?;
+    let acceptance = args
+        .acceptance
+        .map(|v| v.into_iter().filter(|s| !s.trim().is_empty()).collect());
+    Ok(TaskPatch {
+        title: args.title,
+        description: args.description,
+        priority: args.priority,
+        status: args.status,
+        epic: args.epic,
+        capabilities: args.capabilities.map(list_arg),
+        depends_on,
+        verify: args.verify,
+        acceptance_criteria: acceptance,
+        context_refs: args.context_refs.map(list_arg),
+        files: args.files.map(list_arg),
+    })
+}
+
+fn ids(ids: &[TaskId]) -> String {
+    if ids.is_empty() {
+        return "-".into();
+    }
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn task_table(w: &mut dyn Write, tasks: &[Task]) -> std::io::Result<()> {
+    if tasks.is_empty() {
+        return writeln!(w, "No tasks.");
+    }
+    let mut table = Table::new(&["ID", "STATUS", "PRI", "ASSIGNEE", "EPIC", "DEPS", "TITLE"]);
+    for t in tasks {
+        let status = if t.deleted_at.is_some() {
+            format!("{} (deleted)", t.status)
+        } else {
+            t.status.to_string()
+        };
+        table.row(vec![
+            t.id.to_string(),
+            status,
+            t.priority.to_string(),
+            or_dash(t.assignee.as_deref()),
+            cut(t.epic.as_deref().unwrap_or("-"), 16),
+            cut(&ids(&t.depends_on), 20),
+            cut(&t.title, 60),
+        ]);
+    }
+    table.write(w)
+}
+
+fn show(ctx: &Context, task: &Task, verb: &str) -> CliResult {
+    ctx.out.emit(task, |w| {
+        if !verb.is_empty() {
+            writeln!(w, "{verb} {}", task.id)?;
+        }
+        task_detail(w, task)
+    })
+}
+
+fn show_pickup(ctx: &Context, pickup: &Pickup) -> CliResult {
+    ctx.out.emit(pickup, |w| {
+        writeln!(
+            w,
+            "Picked up {} (fence {}, lease until {})",
+            pickup.task.id, pickup.claim.fence, pickup.claim.lease_expires_at
+        )?;
+        task_detail(w, &pickup.task)
+    })
+}
+
+pub fn task_detail(w: &mut dyn Write, t: &Task) -> std::io::Result<()> {
+    writeln!(w, "{}  {}", t.id, t.title)?;
+    let mut status = format!("{} · {}", t.status, t.priority);
+    if let Some(a) = &t.assignee {
+        status.push_str(&format!(" · held by {a}"));
+    }
+    if let Some(exp) = t.lease_expires_at {
+        status.push_str(&format!(" · lease until {exp}"));
+    }
+    if t.deleted_at.is_some() {
+        status.push_str(" · DELETED");
+    }
+    writeln!(w, "  {status}")?;
+    let field = |w: &mut dyn Write, name: &str, value: String| -> std::io::Result<()> {
+        writeln!(w, "  {name:<12} {value}")
+    };
+    if let Some(r) = &t.blocked_reason {
+        field(w, "blocked", r.clone())?;
+    }
+    if let Some(e) = &t.epic {
+        field(w, "epic", e.clone())?;
+    }
+    if !t.depends_on.is_empty() {
+        let met = if t.deps_met { "met" } else { "waiting" };
+        field(w, "depends on", format!("{} ({met})", ids(&t.depends_on)))?;
+    }
+    if !t.capabilities.is_empty() {
+        field(w, "capabilities", t.capabilities.join(", "))?;
+    }
+    if !t.files.is_empty() {
+        field(w, "files", t.files.join(", "))?;
+    }
+    if let Some(v) = &t.verify {
+        field(w, "verify", v.clone())?;
+    }
+    if !t.context_refs.is_empty() {
+        field(w, "context", t.context_refs.join(", "))?;
+    }
+    if t.retry_count > 0 {
+        field(w, "retries", t.retry_count.to_string())?;
+    }
+    field(w, "created", t.created_at.to_string())?;
+    if !t.description.is_empty() {
+        writeln!(w)?;
+        for line in t.description.lines() {
+            writeln!(w, "  {line}")?;
+        }
+    }
+    if !t.acceptance_criteria.is_empty() {
+        writeln!(w, "\n  Acceptance:")?;
+        for c in &t.acceptance_criteria {
+            writeln!(w, "  - {c}")?;
+        }
+    }
+    if !t.notes.is_empty() {
+        writeln!(w, "\n  Notes:")?;
+        for n in &t.notes {
+            writeln!(w, "  [{}] {}: {}", n.at, n.author, n.text)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `baton`: the coordination layer for many coding agents on one codebase.
+
+mod commands;
+mod error;
+mod output;
+mod project;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::Context;
+use error::{CliError, CliResult};
+use output::{Mode, Out};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "baton",
+    version,
+    about = "Coordinate many AI coding agents on one codebase: a task board with atomic pickup, \
+             dependencies and an audit log, in one local SQLite file.",
+    after_help = "Output is JSON when stdout is not a terminal (for agents) and tables when it is \
+                  (for people); --json and --human force one.\n\
+                  Errors are one JSON object on stderr: {\"error\": {\"code\", \"message\", \"hint\"}}.\n\
+                  Exit codes: 0 ok, 2 invalid input, 3 not found (incl. no task ready), \
+                  4 conflict or wrong state, 5 store unavailable, 1 other."
+)]
+struct Cli {
+    /// Print JSON (the default when stdout is not a terminal).
+    #[arg(long, global = true, conflicts_with = "human")]
+    json: bool,
+    /// Print tables for people (the default on a terminal).
+    #[arg(long, global = true)]
+    human: bool,
+    /// Who is acting: the agent's name. Needed to pick up, finish and list your tasks.
+    #[arg(long, global = true, env = "BATON_AGENT")]
+    agent: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create .baton/ (config, database) at the repository root.
+    Init(commands::init::InitArgs),
+    /// Tasks: add, list, show, update, pickup, done, approve, reject, block, note, delete.
+    #[command(subcommand)]
+    Task(commands::task::TaskCommand),
+    /// Counts by status, blocked tasks and why, agents and what they hold.
+    Board,
+    /// Agents seen on this board and the tasks they hold.
+    Agents,
+    /// The audit log: every change, who made it and when.
+    Events(commands::events::EventsArgs),
+    // Code index commands (`scan`, `code`) are added here.
+}
+
+fn run(cli: Cli) -> CliResult {
+    let ctx = Context {
+        cwd: std::env::current_dir()?,
+        agent: cli.agent.filter(|a| !a.trim().is_empty()),
+        out: Out {
+            mode: Mode::detect(cli.json, cli.human),
+        },
+    };
+    match cli.command {
+        Command::Init(args) => commands::init::run(&ctx, args),
+        Command::Task(command) => commands::task::run(&ctx, command),
+        Command::Board => commands::board::board(&ctx),
+        Command::Agents => commands::board::agents(&ctx),
+        Command::Events(args) => commands::events::run(&ctx, args),
+    }
+}
+
+fn report(error: &CliError, json: bool) {
+    let stderr = std::io::stderr();
+    let mut w = stderr.lock();
+    if json || !stderr.is_terminal() {
+        let _ = writeln!(w, "{}", error.to_json());
+    } else {
+        let _ = writeln!(w, "error: {}", error.message);
+        if let Some(h) = &error.hint {
+            let _ = writeln!(w, "hint: {h}");
+        }
+    }
+}
+
+fn is_broken_pipe(e: &CliError) -> bool {
+    e.code == "io_error" && e.message.to_lowercase().contains("broken pipe")
+}
+
+fn main() -> ExitCode {
+    let json_flag = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::from(
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        2
+                    } else {
+                        0
+                    },
+                );
+            }
+            if std::io::stderr().is_terminal() && !json_flag {
+                let _ = e.print();
+            } else {
+                let message = e.to_string();
+                let first = message.lines().next().unwrap_or("invalid arguments");
+                let err = CliError::invalid(first.trim_start_matches("error: ").to_string())
+                    .with_hint("see `baton --help` or `baton <command> --help`");
+                let mut err = err;
+                err.code = "invalid_arguments".into();
+                report(&err, true);
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stops early (`| head`) is not a failure.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, json);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Finding the project (walk up to `.baton/`) and creating it (`baton init`).
+
+use std::path::{Path, PathBuf};
+
+use baton_core::ErrorClass;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, CliResult};
+
+pub const DIR: &str = ".baton";
+pub const CONFIG: &str = "config.toml";
+pub const DEFAULT_DATABASE: &str = "baton.db";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub name: String,
+    /// The database file, relative to `.baton/`.
+    #[serde(default = "default_database")]
+    pub database: String,
+}
+
+fn default_database() -> String {
+    DEFAULT_DATABASE.into()
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The directory that holds `.baton/`.
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl Project {
+    pub fn dir(&self) -> PathBuf {
+        self.root.join(DIR)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir().join(&self.config.database)
+    }
+
+    /// Walks up from `start` to the nearest directory holding `.baton/config.toml`.
+    pub fn find(start: &Path) -> CliResult<Project> {
+        for dir in start.ancestors() {
+            let config = dir.join(DIR).join(CONFIG);
+            if config.is_file() {
+                return Ok(Project {
+                    root: dir.to_path_buf(),
+                    config: read_config(&config)?,
+                });
+            }
+        }
+        Err(CliError::new(
+            ErrorClass::NotFound,
+            "no_project",
+            format!(
+                "no Baton project here: no {DIR}/ in {} or any parent",
+                start.display()
+            ),
+        )
+        .with_hint("run `baton init` at the root of your repository"))
+    }
+}
+
+fn read_config(path: &Path) -> CliResult<Config> {
+    let text = std::fs::read_to_string(path)?;
+    toml::from_str(&text).map_err(|e| {
+        CliError::new(
+            ErrorClass::Invalid,
+            "bad_config",
+            format!("{} is not valid: {}", path.display(), e.message()),
+        )
+        .with_hint("fix the file, or move it away and run `baton init` again")
+    })
+}
+
+/// Where `init` puts `.baton/`: the enclosing git repository's root, else `start`.
+pub fn init_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
+const GITIGNORE: &str = "\
+# Baton's databases and runtime files stay out of git; config.toml can be shared.
+*.db
+*.db-wal
+*.db-shm
+*.db-journal
+*.pid
+*.log
+";
+
+/// Creates `.baton/` (config, .gitignore) under `root` unless it exists. Returns the project
+/// and whether the config was written now.
+pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
+    let dir = root.join(DIR);
+    let config_path = dir.join(CONFIG);
+    if config_path.is_file() {
+        let config = read_config(&config_path)?;
+        return Ok((
+            Project {
+                root: root.to_path_buf(),
+                config,
+            },
+            false,
+        ));
+    }
+    let name = name
+        .map(str::to_string)
+        .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "baton".into());
+    if name.trim().is_empty() || name.contains(['\n', '"']) {
+        return Err(CliError::invalid(format!(
+            "'{name}' cannot be a project name"
+        )));
+    }
+    std::fs::create_dir_all(&dir)?;
+    let config = Config {
+        name,
+        database: default_database(),
+    };
+    let body = format!(
+        "# Baton project settings. The database path is relative to this directory.\n{}",
+        toml::to_string(&config).map_err(|e| CliError::invalid(e.to_string()))?
+    );
+    // Write then rename, so a crash never leaves a half-written config.
+    let tmp = dir.join(format!("{CONFIG}.tmp"));
+    std::fs::write(&tmp, body)?;
+    std::fs::rename(&tmp, &config_path)?;
+    let gitignore = dir.join(".gitignore");
+    if !gitignore.exists() {
+        std::fs::write(gitignore, GITIGNORE)?;
+    }
+    Ok((
+        Project {
+            root: root.to_path_buf(),
+            config,
+        },
+        true,
+    ))
+}
