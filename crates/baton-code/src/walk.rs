@@ -25,8 +25,6 @@ const SKIPPED_DIRS: &[&str] = &[
     "bin",
     "obj",
     "__pycache__",
-    ".venv",
-    "venv",
     ".tox",
     ".mypy_cache",
     ".pytest_cache",
@@ -87,7 +85,9 @@ pub fn walk(root: &Path) -> Vec<Candidate> {
             }
             let name = entry.file_name().to_str().unwrap_or("");
             let hidden = name.starts_with('.') && name != ".github";
-            !is_skipped_dir(name) && !hidden
+            // A Python virtualenv, whatever it is called (`venv` is also a stdlib package).
+            let virtualenv = || entry.path().join("pyvenv.cfg").is_file();
+            !is_skipped_dir(name) && !hidden && !virtualenv()
         });
     let mut out = Vec::new();
     for entry in builder.build().flatten() {

@@ -245,3 +245,15 @@ fn a_second_full_scan_replaces_the_index() {
     let index = CodeIndex::open(&p.root).unwrap();
     assert!(index.outline("tools/cli.py").is_err());
 }
+
+#[test]
+fn virtualenvs_are_skipped_by_their_marker_not_by_name() {
+    let p = Project::new();
+    p.write("env/pyvenv.cfg", "home = /usr/bin\n")
+        .write("env/lib/site.py", "def installed(): pass\n")
+        .write("venv/__init__.py", "def create(): pass\n");
+    let report = scan_full(&p.root).unwrap();
+    assert_eq!(report.files, 1, "{report:?}");
+    let index = CodeIndex::open(&p.root).unwrap();
+    assert_eq!(index.outline("venv/__init__.py").unwrap()[0].name, "create");
+}

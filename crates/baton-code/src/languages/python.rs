@@ -56,9 +56,14 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
                 visit(ex, def, anchor, scope);
             }
         }
-        "expression_statement" if scope == Scope::Module => {
+        "expression_statement" => {
             for child in named_children(node) {
-                if child.kind() == "assignment" {
+                if child.kind() != "assignment" {
+                    continue;
+                }
+                if is_lambda_assignment(child) {
+                    lambda(ex, child, scope);
+                } else if scope == Scope::Module {
                     assignment(ex, child);
                 }
             }
@@ -155,4 +160,30 @@ fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
         return None;
     }
     docstring_first_line(ex.text(s))
+}
+
+fn is_lambda_assignment(node: Node<'_>) -> bool {
+    node.child_by_field_name("left")
+        .is_some_and(|l| l.kind() == "identifier")
+        && node
+            .child_by_field_name("right")
+            .is_some_and(|r| r.kind() == "lambda")
+}
+
+/// `name = lambda ...:` defines a function as far as readers are concerned.
+fn lambda(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
+    let Some(left) = node.child_by_field_name("left") else {
+        return;
+    };
+    let name = ex.text(left);
+    let kind = if scope == Scope::Class {
+        SymbolKind::Method
+    } else {
+        SymbolKind::Function
+    };
+    let text = ex.text(node);
+    let head = text.split_once(':').map_or(text, |(h, _)| h);
+    let sig = crate::extract::one_line(head, 160);
+    let exported = scope != Scope::Function && is_public(name);
+    ex.push(node, name, kind, exported, sig, None);
 }
