@@ -54,6 +54,11 @@ enum Command {
     /// The audit log: every change, who made it and when.
     Events(commands::events::EventsArgs),
     // Code index commands (`scan`, `code`) are added here.
+    /// Build or refresh the code index (.baton/code.db); install its pre-commit hook.
+    Scan(commands::scan::ScanArgs),
+    /// Query the code index: symbols, outline, imports, dependents, summary, impact.
+    #[command(subcommand)]
+    Code(commands::code::CodeCommand),
 }
 
 fn run(cli: Cli) -> CliResult {
@@ -70,6 +75,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Board => commands::board::board(&ctx),
         Command::Agents => commands::board::agents(&ctx),
         Command::Events(args) => commands::events::run(&ctx, args),
+        Command::Scan(args) => commands::scan::run(&ctx, args),
+        Command::Code(command) => commands::code::run(&ctx, command),
     }
 }
 

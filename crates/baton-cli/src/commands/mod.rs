@@ -1,8 +1,10 @@
 //! One module per command group. Each parses its arguments, calls the `Api`, and renders.
 
 pub mod board;
+pub mod code;
 pub mod events;
 pub mod init;
+pub mod scan;
 pub mod task;
 
 use std::path::PathBuf;
