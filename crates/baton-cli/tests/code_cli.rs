@@ -201,7 +201,7 @@ fn symbol_filters_name_kind_file_exported_and_limit() {
     let limited = r.baton(&["code", "symbols", "--limit", "2"]).json();
     assert_eq!(limited.as_array().unwrap().len(), 2);
     let all = r.baton(&["code", "symbols", "--limit", "0"]).json();
-    assert_eq!(all.as_array().unwrap().len(), 7);
+    assert_eq!(all.as_array().unwrap().len(), 6);
 }
 
 #[test]
