@@ -357,3 +357,21 @@ fn reresolve(conn: &Connection, resolver: &Resolver) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn parse_floor(root: &Path) -> (u64, u64) {
+    let candidates = walk::walk(root);
+    candidates
+        .par_iter()
+        .map(|c| {
+            let abs = root.join(&c.rel);
+            let Ok(bytes) = std::fs::read(&abs) else {
+                return (0, 0);
+            };
+            if bytes.len() as u64 > MAX_FILE_BYTES || looks_binary(&bytes) {
+                return (0, 0);
+            }
+            let parsed = PARSERS.with(|p| p.borrow_mut().parse(c.lang, &bytes).is_some());
+            (u64::from(parsed), bytes.len() as u64)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
