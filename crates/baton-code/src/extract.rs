@@ -178,11 +178,26 @@ pub fn comment_first_line(comment: &str) -> Option<String> {
             .trim_start_matches("<summary>")
             .trim_end_matches("</summary>")
             .trim();
-        if !l.is_empty() {
+        if !l.is_empty() && !is_directive(l) {
             return Some(one_line(l, MAX_DOC));
         }
     }
     None
+}
+
+/// Tool directives in comments (`go:noinline`, `nolint:errcheck`,
+/// `eslint-disable-next-line`, `@ts-ignore`) are not documentation.
+fn is_directive(line: &str) -> bool {
+    let word_colon = line.split_once(':').is_some_and(|(head, rest)| {
+        !head.is_empty()
+            && head.chars().all(|c| c.is_ascii_lowercase() || c == '+')
+            && rest.starts_with(|c: char| !c.is_whitespace())
+    });
+    word_colon
+        || line.starts_with("eslint-")
+        || line.starts_with("@ts-")
+        || line.starts_with("+build")
+        || line.starts_with("prettier-ignore")
 }
 
 /// The first line of a docstring literal (Python), without quotes.

@@ -173,8 +173,19 @@ impl CodeIndex {
                 sql.push_str(&format!(" AND s.name = ?{}", args.len()));
             }
             Some(n) if !n.is_empty() => {
-                args.push(format!("%{}%", like_escape(n)));
-                sql.push_str(&format!(" AND s.name LIKE ?{} ESCAPE '\\'", args.len()));
+                match self.names_containing(n)? {
+                    Some(names) => {
+                        args.push(serde_json::to_string(&names).unwrap_or_default());
+                        sql.push_str(&format!(
+                            " AND s.name IN (SELECT value FROM json_each(?{}))",
+                            args.len()
+                        ));
+                    }
+                    None => {
+                        args.push(format!("%{}%", like_escape(n)));
+                        sql.push_str(&format!(" AND s.name LIKE ?{} ESCAPE '\\'", args.len()));
+                    }
+                }
                 // Exact and prefix matches first: they are what the agent meant.
                 args.push(n.to_string());
                 order.push_str(&format!(
@@ -211,6 +222,38 @@ impl CodeIndex {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), symbol_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Distinct names containing `needle` (ASCII case-insensitive, like
+    /// SQL LIKE), from the name list; `None` when a plain scan is better.
+    fn names_containing(&self, needle: &str) -> Result<Option<Vec<String>>> {
+        let list: Option<String> = self
+            .conn
+            .query_row("SELECT names FROM symbol_names WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(list) = list else { return Ok(None) };
+        let needle = needle.to_ascii_lowercase();
+        if needle.contains('\n') {
+            return Ok(None);
+        }
+        let lower = list.to_ascii_lowercase();
+        let mut found = std::collections::BTreeSet::new();
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(&needle) {
+            let at = from + pos;
+            let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
+            found.insert(&list[start..end]);
+            // Too many names: the IN list would cost more than a scan.
+            if found.len() > 5000 {
+                return Ok(None);
+            }
+            // One hit per line is enough; go on with the next line.
+            from = end;
+        }
+        Ok(Some(found.into_iter().map(str::to_string).collect()))
     }
 
     /// Every symbol of one file, in source order.

@@ -111,6 +111,7 @@ fn run_batch(
 ) -> Result<Vec<String>> {
     let (tx, rx) = mpsc::sync_channel::<(String, Outcome)>(256);
     let mut rejected = Vec::new();
+    let mut new_names: Vec<String> = Vec::new();
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
             work.into_par_iter()
@@ -125,6 +126,9 @@ fn run_batch(
                 Outcome::Parsed(rec) => {
                     store::put_file(conn, &rec, replace)?;
                     report.indexed += 1;
+                    if replace {
+                        new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
+                    }
                 }
                 Outcome::Unchanged => report.unchanged += 1,
                 Outcome::Large => {
@@ -143,6 +147,9 @@ fn run_batch(
         }
         Ok(())
     })?;
+    new_names.sort_unstable();
+    new_names.dedup();
+    store::append_names(conn, &new_names)?;
     Ok(rejected)
 }
 

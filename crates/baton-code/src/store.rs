@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS imports(
     resolved TEXT
 );
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Every symbol name, one per line: a substring search over this one value is
+-- much faster than LIKE over every symbol row. It may hold names that are
+-- gone (incremental scans only append); queries join back to `symbols`.
+CREATE TABLE IF NOT EXISTS symbol_names(id INTEGER PRIMARY KEY CHECK (id = 1), names TEXT NOT NULL);
 ";
 
 const INDEXES: &str = "
@@ -100,7 +104,8 @@ pub fn open_write(root: &Path) -> Result<Connection> {
     if found != SCHEMA_VERSION {
         conn.execute_batch(
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
-             DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;",
+             DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
+             DROP TABLE IF EXISTS symbol_names;",
         )?;
     }
     conn.execute_batch(SCHEMA)?;
@@ -119,6 +124,24 @@ pub fn begin_full(conn: &Connection) -> Result<()> {
 
 pub fn finish_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(INDEXES)?;
+    conn.execute_batch(
+        "INSERT OR REPLACE INTO symbol_names(id, names)
+         SELECT 1, coalesce(group_concat(name, char(10)), '') FROM (SELECT DISTINCT name FROM symbols)",
+    )?;
+    Ok(())
+}
+
+/// Add names seen by an incremental scan to the name list.
+pub fn append_names(conn: &Connection, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let joined = names.join("\n");
+    conn.execute(
+        "INSERT INTO symbol_names(id, names) VALUES (1, ?1)
+         ON CONFLICT(id) DO UPDATE SET names = names || char(10) || excluded.names",
+        [joined],
+    )?;
     Ok(())
 }
 

@@ -210,3 +210,28 @@ fn ignored_and_batonignored_paths_are_not_added_incrementally() {
     let report = scan_incremental(&p.root).unwrap();
     assert_eq!(report.indexed, 0, "{report:?}");
 }
+
+#[test]
+fn substring_search_finds_names_added_and_not_names_removed_incrementally() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write("a.py", "def brand_new_helper():\n    pass\n");
+    scan_incremental(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let find = |needle: &str| -> Vec<String> {
+        index
+            .symbols(&SymbolQuery {
+                name: Some(needle.into()),
+                ..SymbolQuery::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    assert_eq!(find("NEW_HELP"), ["brand_new_helper"]);
+    assert!(find("alpha").is_empty());
+}

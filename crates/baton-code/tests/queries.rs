@@ -257,3 +257,29 @@ fn virtualenvs_are_skipped_by_their_marker_not_by_name() {
     let index = CodeIndex::open(&p.root).unwrap();
     assert_eq!(index.outline("venv/__init__.py").unwrap()[0].name, "create");
 }
+
+#[test]
+fn name_substrings_are_literal_not_patterns() {
+    let p = Project::new();
+    p.write(
+        "m.py",
+        "def _private_thing():\n    pass\n\ndef xprivatex():\n    pass\n",
+    );
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let found = index
+        .symbols(&SymbolQuery {
+            name: Some("_priv".into()),
+            ..q()
+        })
+        .unwrap();
+    let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["_private_thing"]);
+    let none = index
+        .symbols(&SymbolQuery {
+            name: Some("%".into()),
+            ..q()
+        })
+        .unwrap();
+    assert!(none.is_empty());
+}
