@@ -50,8 +50,9 @@ CREATE TABLE task_notes (
 );
 CREATE INDEX task_notes_task ON task_notes (task, id);
 
+-- Ids are never reused without AUTOINCREMENT because rows are never deleted (see triggers).
 CREATE TABLE events (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      INTEGER PRIMARY KEY,
     at      TEXT NOT NULL,
     actor   TEXT NOT NULL,
     action  TEXT NOT NULL,
