@@ -12,6 +12,7 @@ pub mod board;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+pub mod glob;
 pub mod graph;
 pub mod id;
 pub mod lifecycle;
