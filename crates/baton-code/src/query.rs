@@ -162,62 +162,101 @@ impl CodeIndex {
     }
 
     pub fn symbols(&self, q: &SymbolQuery) -> Result<Vec<Symbol>> {
-        let mut sql = format!(
-            "SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id WHERE 1=1"
-        );
-        let mut args: Vec<String> = Vec::new();
-        let mut order = String::from(" ORDER BY ");
+        const BY_NAME: &str = "s.name, f.path, s.line";
         match q.name.as_deref() {
-            Some(n) if n.starts_with('=') && n.len() > 1 => {
-                args.push(n[1..].to_string());
-                sql.push_str(&format!(" AND s.name = ?{}", args.len()));
-            }
-            Some(n) if !n.is_empty() => {
-                match self.names_containing(n)? {
-                    Some(names) => {
-                        args.push(serde_json::to_string(&names).unwrap_or_default());
-                        sql.push_str(&format!(
-                            " AND s.name IN (SELECT value FROM json_each(?{}))",
-                            args.len()
-                        ));
-                    }
-                    None => {
-                        args.push(format!("%{}%", like_escape(n)));
-                        sql.push_str(&format!(" AND s.name LIKE ?{} ESCAPE '\\'", args.len()));
-                    }
-                }
-                // Exact and prefix matches first: they are what the agent meant.
-                args.push(n.to_string());
-                order.push_str(&format!(
-                    "(s.name = ?{0}) DESC, (s.name LIKE ?{1} ESCAPE '\\') DESC, length(s.name), ",
-                    args.len(),
-                    args.len() + 1
-                ));
-                args.push(format!("{}%", like_escape(n)));
-            }
-            _ => {}
+            Some(n) if n.starts_with('=') && n.len() > 1 => self.run_symbols(
+                q,
+                " AND s.name = ?",
+                vec![n[1..].to_string()],
+                BY_NAME,
+                q.limit,
+            ),
+            Some(n) if !n.is_empty() => self.symbols_containing(q, n),
+            _ => self.run_symbols(q, "", Vec::new(), BY_NAME, q.limit),
         }
+    }
+
+    /// Substring search. Names come from the name list, best first (exact,
+    /// then prefix, then shorter); symbols are fetched a chunk of names at a
+    /// time until the limit is reached, so a common substring stays cheap.
+    fn symbols_containing(&self, q: &SymbolQuery, needle: &str) -> Result<Vec<Symbol>> {
+        // Exact and prefix matches first: they are what the agent meant.
+        let order = "(s.name = ?) DESC, (s.name LIKE ? ESCAPE '\\') DESC, length(s.name), s.name, f.path, s.line";
+        let order_args = [needle.to_string(), format!("{}%", like_escape(needle))];
+        let Some(mut names) = self.names_containing(needle)? else {
+            let mut args = vec![format!("%{}%", like_escape(needle))];
+            args.extend(order_args);
+            return self.run_symbols(q, " AND s.name LIKE ? ESCAPE '\\'", args, order, q.limit);
+        };
+        let lower = needle.to_ascii_lowercase();
+        names.sort_by_cached_key(|name| {
+            (
+                name != needle,
+                !name.to_ascii_lowercase().starts_with(&lower),
+                name.chars().count(),
+                name.clone(),
+            )
+        });
+        let chunk = if q.limit == 0 { 2000 } else { 256 };
+        let mut out = Vec::new();
+        for names in names.chunks(chunk) {
+            let remaining = if q.limit == 0 { 0 } else { q.limit - out.len() };
+            let mut args = vec![serde_json::to_string(names).unwrap_or_default()];
+            args.extend(order_args.iter().cloned());
+            out.extend(self.run_symbols(
+                q,
+                " AND s.name IN (SELECT value FROM json_each(?))",
+                args,
+                order,
+                remaining,
+            )?);
+            if q.limit > 0 && out.len() >= q.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One symbol query: `name_sql` and `order` use positional `?` filled
+    /// from `name_args` in order, then the kind/file/exported filters.
+    fn run_symbols(
+        &self,
+        q: &SymbolQuery,
+        name_sql: &str,
+        name_args: Vec<String>,
+        order: &str,
+        limit: usize,
+    ) -> Result<Vec<Symbol>> {
+        // Arguments are numbered in the order they appear in the text.
+        let mut sql = format!(
+            "SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id WHERE 1=1{name_sql}"
+        );
+        let (name_only, order_only): (Vec<String>, Vec<String>) = {
+            let n = name_sql.matches('?').count();
+            let mut a = name_args;
+            let rest = a.split_off(n.min(a.len()));
+            (a, rest)
+        };
+        let mut args = name_only;
         if let Some(kind) = q.kind {
+            sql.push_str(" AND s.kind = ?");
             args.push(kind.as_str().to_string());
-            sql.push_str(&format!(" AND s.kind = ?{}", args.len()));
         }
         if let Some(prefix) = q.file_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = self.normalize_path(prefix);
+            sql.push_str(" AND (f.path = ? OR f.path LIKE ? ESCAPE '\\' OR ? = '')");
             args.push(prefix.clone());
-            let exact = args.len();
             args.push(format!("{}/%", like_escape(&prefix)));
-            sql.push_str(&format!(
-                " AND (f.path = ?{exact} OR f.path LIKE ?{} ESCAPE '\\' OR ?{exact} = '')",
-                args.len()
-            ));
+            args.push(prefix);
         }
         if q.exported_only {
             sql.push_str(" AND s.exported = 1");
         }
-        sql.push_str(&order);
-        sql.push_str("s.name, f.path, s.line");
-        if q.limit > 0 {
-            sql.push_str(&format!(" LIMIT {}", q.limit));
+        sql.push_str(" ORDER BY ");
+        sql.push_str(order);
+        args.extend(order_only);
+        if limit > 0 {
+            sql.push_str(&format!(" LIMIT {limit}"));
         }
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), symbol_row)?;
@@ -225,7 +264,7 @@ impl CodeIndex {
     }
 
     /// Distinct names containing `needle` (ASCII case-insensitive, like
-    /// SQL LIKE), from the name list; `None` when a plain scan is better.
+    /// SQL LIKE), from the name list; `None` without a list.
     fn names_containing(&self, needle: &str) -> Result<Option<Vec<String>>> {
         let list: Option<String> = self
             .conn
@@ -246,10 +285,6 @@ impl CodeIndex {
             let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
             let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
             found.insert(&list[start..end]);
-            // Too many names: the IN list would cost more than a scan.
-            if found.len() > 5000 {
-                return Ok(None);
-            }
             // One hit per line is enough; go on with the next line.
             from = end;
         }

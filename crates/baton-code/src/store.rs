@@ -78,6 +78,8 @@ pub fn open_read(root: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Map the file instead of a read call per page.
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found != SCHEMA_VERSION {
         return Err(CodeError::IndexOutdated {

@@ -283,3 +283,33 @@ fn name_substrings_are_literal_not_patterns() {
         .unwrap();
     assert!(none.is_empty());
 }
+
+#[test]
+fn substring_results_keep_their_order_and_filters_across_many_names() {
+    let p = Project::new();
+    let mut src = String::new();
+    for i in 0..300 {
+        src.push_str(&format!(
+            "def handler_{i:03}():\n    pass\n\ndef _handler_{i:03}():\n    pass\n\n"
+        ));
+    }
+    p.write("many.py", &src);
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let query = |limit| SymbolQuery {
+        name: Some("HANDLER".into()),
+        exported_only: true,
+        limit,
+        ..q()
+    };
+    let all = index.symbols(&query(0)).unwrap();
+    assert_eq!(all.len(), 300);
+    assert!(all.iter().all(|s| s.exported));
+    let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    let some = index.symbols(&query(260)).unwrap();
+    assert_eq!(some.len(), 260);
+    assert_eq!(some.last().unwrap().name, "handler_259");
+}
