@@ -266,29 +266,31 @@ impl CodeIndex {
     /// Distinct names containing `needle` (ASCII case-insensitive, like
     /// SQL LIKE), from the name list; `None` without a list.
     fn names_containing(&self, needle: &str) -> Result<Option<Vec<String>>> {
-        let list: Option<String> = self
-            .conn
-            .query_row("SELECT names FROM symbol_names WHERE id = 1", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let Some(list) = list else { return Ok(None) };
+        let mut stmt = self.conn.prepare("SELECT names FROM symbol_names")?;
+        let lists: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if lists.is_empty() {
+            return Ok(None);
+        }
         let needle = needle.to_ascii_lowercase();
         if needle.contains('\n') {
             return Ok(None);
         }
-        let lower = list.to_ascii_lowercase();
         let mut found = std::collections::BTreeSet::new();
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(&needle) {
-            let at = from + pos;
-            let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
-            let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
-            found.insert(&list[start..end]);
-            // One hit per line is enough; go on with the next line.
-            from = end;
+        for list in &lists {
+            let lower = list.to_ascii_lowercase();
+            let mut from = 0;
+            while let Some(pos) = lower[from..].find(&needle) {
+                let at = from + pos;
+                let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
+                found.insert(list[start..end].to_string());
+                // One hit per line is enough; go on with the next line.
+                from = end;
+            }
         }
-        Ok(Some(found.into_iter().map(str::to_string).collect()))
+        Ok(Some(found.into_iter().collect()))
     }
 
     /// Every symbol of one file, in source order.

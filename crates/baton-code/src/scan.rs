@@ -203,14 +203,13 @@ fn totals(conn: &Connection, report: &mut ScanReport) -> Result<()> {
 /// Remember HEAD and the paths that differ from it, so the next incremental
 /// scan also revisits files that were dirty and have since been reverted.
 fn record_git_state(conn: &Connection, root: &Path) -> Result<()> {
-    let Some(prefix) = crate::git::prefix(root) else {
+    let Some((prefix, head)) = crate::git::prefix_and_head(root) else {
         conn.execute(
             "DELETE FROM meta WHERE key IN ('git_head', 'git_dirty')",
             [],
         )?;
         return Ok(());
     };
-    let head = crate::git::head(root).unwrap_or_default();
     let dirty: Vec<String> = crate::git::dirty(root)?
         .into_iter()
         .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
@@ -226,11 +225,12 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     let started = Instant::now();
     let mut conn = store::open_write(root)?;
     let previous_head = store::get_meta(&conn, "git_head")?;
-    let (Some(previous_head), Some(prefix)) = (previous_head, crate::git::prefix(root)) else {
+    let (Some(previous_head), Some((prefix, head))) =
+        (previous_head, crate::git::prefix_and_head(root))
+    else {
         drop(conn);
         return full(root);
     };
-    let head = crate::git::head(root).unwrap_or_default();
     let mut candidates: BTreeSet<String> = BTreeSet::new();
     if head != previous_head {
         let changed = if previous_head.is_empty() {

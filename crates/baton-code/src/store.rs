@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Every symbol name, one per line: a substring search over this one value is
 -- much faster than LIKE over every symbol row. It may hold names that are
 -- gone (incremental scans only append); queries join back to `symbols`.
-CREATE TABLE IF NOT EXISTS symbol_names(id INTEGER PRIMARY KEY CHECK (id = 1), names TEXT NOT NULL);
+-- A full scan writes one row; each incremental scan adds a small one.
+CREATE TABLE IF NOT EXISTS symbol_names(id INTEGER PRIMARY KEY, names TEXT NOT NULL);
 ";
 
 const INDEXES: &str = "
@@ -103,7 +104,10 @@ pub fn open_write(root: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found != SCHEMA_VERSION {
+    if found == SCHEMA_VERSION {
+        return Ok(conn);
+    }
+    if found != 0 {
         conn.execute_batch(
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
              DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
@@ -127,8 +131,9 @@ pub fn begin_full(conn: &Connection) -> Result<()> {
 pub fn finish_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(INDEXES)?;
     conn.execute_batch(
-        "INSERT OR REPLACE INTO symbol_names(id, names)
-         SELECT 1, coalesce(group_concat(name, char(10)), '') FROM (SELECT DISTINCT name FROM symbols)",
+        "DELETE FROM symbol_names;
+         INSERT INTO symbol_names(names)
+         SELECT coalesce(group_concat(name, char(10)), '') FROM (SELECT DISTINCT name FROM symbols);",
     )?;
     Ok(())
 }
@@ -139,11 +144,7 @@ pub fn append_names(conn: &Connection, names: &[String]) -> Result<()> {
         return Ok(());
     }
     let joined = names.join("\n");
-    conn.execute(
-        "INSERT INTO symbol_names(id, names) VALUES (1, ?1)
-         ON CONFLICT(id) DO UPDATE SET names = names || char(10) || excluded.names",
-        [joined],
-    )?;
+    conn.execute("INSERT INTO symbol_names(names) VALUES (?1)", [joined])?;
     Ok(())
 }
 
