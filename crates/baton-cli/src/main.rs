@@ -2,6 +2,7 @@
 
 mod commands;
 mod error;
+mod fences;
 mod output;
 mod project;
 
@@ -53,6 +54,19 @@ enum Command {
     Agents,
     /// The audit log: every change, who made it and when.
     Events(commands::events::EventsArgs),
+    /// Project settings: lease_ttl, max_retries.
+    #[command(subcommand)]
+    Config(commands::coord::ConfigCommand),
+    /// Renew your leases and reservations (any mutation by you renews them too).
+    Heartbeat(commands::coord::HeartbeatArgs),
+    /// Reserve files (globs) so other agents do not edit them; conflicts are refused.
+    Reserve(commands::coord::ReserveArgs),
+    /// Release your reservations.
+    Release(commands::coord::ReleaseArgs),
+    /// Live reservations, by holder or by path.
+    Reservations(commands::coord::ReservationsArgs),
+    /// Who holds which of these paths.
+    Check(commands::coord::CheckArgs),
     // Code index commands (`scan`, `code`) are added here.
     /// Build or refresh the code index (.baton/code.db); install its pre-commit hook.
     Scan(commands::scan::ScanArgs),
@@ -75,6 +89,12 @@ fn run(cli: Cli) -> CliResult {
         Command::Board => commands::board::board(&ctx),
         Command::Agents => commands::board::agents(&ctx),
         Command::Events(args) => commands::events::run(&ctx, args),
+        Command::Config(command) => commands::coord::config(&ctx, command),
+        Command::Heartbeat(args) => commands::coord::heartbeat(&ctx, args),
+        Command::Reserve(args) => commands::coord::reserve(&ctx, args),
+        Command::Release(args) => commands::coord::release(&ctx, args),
+        Command::Reservations(args) => commands::coord::reservations(&ctx, args),
+        Command::Check(args) => commands::coord::check(&ctx, args),
         Command::Scan(args) => commands::scan::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
     }

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::id::TaskId;
-use crate::model::{Agent, BoardSummary, Event, Pickup, Priority, Project, Status, Task};
+use crate::model::{
+    Agent, BoardSummary, Event, Heartbeat, PathCheck, Pickup, Priority, Project, Reservation,
+    ReservationMode, Setting, Status, Task,
+};
 use crate::store::EventQuery;
 
 /// The actor name used when a person acts without an agent identity.
@@ -103,6 +106,72 @@ pub struct PickupRequest {
     /// Only tasks that list this capability.
     #[serde(default)]
     pub capability: Option<String>,
+    /// Report the better-ranked tasks that were passed over, and why.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatRequest {
+    /// Check this claim's fence as well.
+    #[serde(default)]
+    pub task: Option<TaskId>,
+    #[serde(default)]
+    pub fence: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReserveRequest {
+    pub globs: Vec<String>,
+    #[serde(default = "exclusive")]
+    pub mode: ReservationMode,
+    /// How long it lasts without renewal (`30m`); default: the project's lease TTL.
+    #[serde(default)]
+    pub ttl: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub task: Option<TaskId>,
+}
+
+fn exclusive() -> ReservationMode {
+    ReservationMode::Exclusive
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    /// Release these globs (as they were reserved); empty with `all` releases everything.
+    #[serde(default)]
+    pub globs: Vec<String>,
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationFilter {
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Only reservations that cover this path.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// A change to a file seen by the watcher.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    /// created, modified, removed, renamed.
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChangeReport {
+    pub path: String,
+    pub kind: String,
+    /// Who the change is attributed to: the editor when known, else the holder.
+    pub actor: String,
+    /// Reservations of other agents the change touched.
+    pub violated: Vec<Reservation>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,4 +233,18 @@ pub trait Api {
     fn board(&self) -> Result<BoardSummary>;
     fn agents(&self) -> Result<Vec<Agent>>;
     fn events(&self, query: &EventQuery) -> Result<Vec<Event>>;
+
+    fn settings(&self) -> Result<Vec<Setting>>;
+    fn set_setting(&self, actor: &str, key: &str, value: &str) -> Result<Setting>;
+    fn heartbeat(&self, agent: &str, request: &HeartbeatRequest) -> Result<Heartbeat>;
+    fn reserve(&self, agent: &str, request: ReserveRequest) -> Result<Vec<Reservation>>;
+    fn release(&self, agent: &str, request: ReleaseRequest) -> Result<Vec<Reservation>>;
+    fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>>;
+    fn check_paths(&self, paths: &[String]) -> Result<Vec<PathCheck>>;
+    /// Records file changes (from the watcher); `editor` is who made them, when known.
+    fn record_changes(
+        &self,
+        editor: Option<&str>,
+        changes: &[FileChange],
+    ) -> Result<Vec<FileChangeReport>>;
 }

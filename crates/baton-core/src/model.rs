@@ -190,6 +190,9 @@ pub struct Claim {
 pub struct Pickup {
     pub task: Task,
     pub claim: Claim,
+    /// With `explain`: better-ranked tasks that were passed over, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,6 +294,89 @@ pub struct BoardSummary {
     pub stale_leases: Vec<StaleLease>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationMode {
+    /// Nobody else may reserve an overlapping glob.
+    Exclusive,
+    /// Others may share it; only an exclusive holder conflicts.
+    Shared,
+}
+
+impl ReservationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationMode::Exclusive => "exclusive",
+            ReservationMode::Shared => "shared",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReservationMode> {
+        match s {
+            "exclusive" => Some(ReservationMode::Exclusive),
+            "shared" => Some(ReservationMode::Shared),
+            _ => None,
+        }
+    }
+
+    /// Whether holding `self` and `other` on overlapping globs (by different agents) collides.
+    pub fn conflicts_with(self, other: ReservationMode) -> bool {
+        self == ReservationMode::Exclusive || other == ReservationMode::Exclusive
+    }
+}
+
+/// An advisory lock on a glob of paths, held by an agent until released or expired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: u64,
+    pub agent: String,
+    pub glob: String,
+    pub mode: ReservationMode,
+    /// Set when the reservation is a task's surface, taken by pickup.
+    pub task: Option<TaskId>,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Renewals extend the reservation by this much.
+    #[serde(skip)]
+    pub ttl_ms: u64,
+}
+
+/// A task pickup passed over, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: TaskId,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLease {
+    pub id: TaskId,
+    pub fence: u64,
+    pub lease_expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub agent: String,
+    pub tasks: Vec<HeldLease>,
+    pub reservations: u64,
+}
+
+/// Who holds what on one path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathCheck {
+    pub path: String,
+    pub reservations: Vec<Reservation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    pub default: bool,
+}
+
 /// Event action names, one place for every surface.
 pub mod actions {
     pub const TASK_CREATED: &str = "task.created";
@@ -304,7 +390,13 @@ pub mod actions {
     pub const TASK_NOTED: &str = "task.noted";
     pub const TASK_DELETED: &str = "task.deleted";
     pub const TASK_DEPS_MET: &str = "task.deps_met";
+    pub const TASK_LEASE_EXPIRED: &str = "task.lease_expired";
     pub const PROJECT_CREATED: &str = "project.created";
+    pub const CONFIG_UPDATED: &str = "config.updated";
+    pub const RESERVATION_CREATED: &str = "reservation.created";
+    pub const RESERVATION_RELEASED: &str = "reservation.released";
+    pub const RESERVATION_VIOLATED: &str = "reservation.violated";
+    pub const FILE_CHANGED: &str = "file.changed";
 }
 
 #[cfg(test)]

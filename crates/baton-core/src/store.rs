@@ -7,7 +7,8 @@
 use crate::error::Result;
 use crate::id::TaskId;
 use crate::model::{
-    Event, NewEvent, Note, Priority, Project, Status, StatusCounts, Task, TaskRecord,
+    Event, NewEvent, Note, Priority, Project, Reservation, ReservationMode, Status, StatusCounts,
+    Task, TaskRecord,
 };
 use crate::time::Timestamp;
 
@@ -41,10 +42,42 @@ pub struct TaskQuery {
 /// Open tasks that may be handed out, best first (priority, then oldest).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadyQuery {
-    /// Statuses that satisfy a dependency (decided by core).
+    /// Statuses that satisfy a dependency (decided by core). A deleted dependency counts as
+    /// met.
     pub satisfied: Vec<Status>,
     pub capability: Option<String>,
+    /// Only candidates ranked after this one (priority, id): the next page.
+    pub after: Option<(Priority, TaskId)>,
     pub limit: u64,
+}
+
+/// A reservation about to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewReservation {
+    pub agent: String,
+    pub glob: String,
+    /// The glob's literal directory prefix (see `Glob::prefix`), for candidate lookup.
+    pub prefix: String,
+    pub mode: ReservationMode,
+    pub task: Option<TaskId>,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ttl_ms: u64,
+}
+
+/// Which live reservations to read. Fields narrow the result.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReservationQuery {
+    /// Only those still valid at this time.
+    pub active_at: Option<Timestamp>,
+    pub agent: Option<String>,
+    /// Held by anyone but this agent.
+    pub not_agent: Option<String>,
+    pub task: Option<TaskId>,
+    /// Only those whose prefix is one of these (the ancestors of a glob's prefix) or starts
+    /// with `descendants_of`: the candidates that can overlap a glob.
+    pub prefixes: Option<(Vec<String>, String)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,6 +122,24 @@ pub trait StoreTx {
     fn ready_candidates(&mut self, query: &ReadyQuery) -> Result<Vec<TaskRecord>>;
     fn count_ready(&mut self, satisfied: &[Status]) -> Result<u64>;
     fn status_counts(&mut self) -> Result<StatusCounts>;
+
+    /// In-progress tasks whose lease ended before `now`.
+    fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>>;
+    /// Sets the lease of every task `agent` holds whose lease ends before `if_before` to end
+    /// at `until`, and the reservations of those tasks likewise; returns the renewed tasks.
+    fn renew_leases(
+        &mut self,
+        agent: &str,
+        until: Timestamp,
+        if_before: Timestamp,
+    ) -> Result<Vec<Task>>;
+
+    fn insert_reservation(&mut self, r: &NewReservation) -> Result<Reservation>;
+    fn reservations(&mut self, query: &ReservationQuery) -> Result<Vec<Reservation>>;
+    /// Deletes reservations by id; returns how many went.
+    fn delete_reservations(&mut self, ids: &[u64]) -> Result<u64>;
+    /// Extends `agent`'s reservations not bound to a task by their own TTL from `now`.
+    fn renew_reservations(&mut self, agent: &str, now: Timestamp) -> Result<u64>;
 
     fn touch_agent(&mut self, name: &str, at: Timestamp) -> Result<()>;
     fn agents(&mut self) -> Result<Vec<AgentRow>>;

@@ -12,6 +12,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_agents_settings",
         include_str!("../migrations/0002_agents_settings.sql"),
     ),
+    (
+        "0003_leases_reservations",
+        include_str!("../migrations/0003_leases_reservations.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -109,3 +109,25 @@ pub fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
     })
 }
+
+pub const RESERVATION_COLUMNS: &str =
+    "id, agent, glob, mode, task, reason, created_at, expires_at, ttl_ms";
+
+pub fn reservation_from_row(row: &Row<'_>) -> rusqlite::Result<baton_core::model::Reservation> {
+    let mode: String = row.get(3)?;
+    Ok(baton_core::model::Reservation {
+        id: row.get::<_, i64>(0)? as u64,
+        agent: row.get(1)?,
+        glob: row.get(2)?,
+        mode: baton_core::model::ReservationMode::parse(&mode)
+            .ok_or_else(|| FromSqlError::Other(format!("bad reservation mode '{mode}'").into()))
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+            })?,
+        task: row.get::<_, Option<i64>>(4)?.map(|n| TaskId(n as u64)),
+        reason: row.get(5)?,
+        created_at: row.get::<_, Ts>(6)?.0,
+        expires_at: row.get::<_, Ts>(7)?.0,
+        ttl_ms: row.get::<_, i64>(8)? as u64,
+    })
+}

@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
+use baton_core::model::Reservation;
 use baton_core::model::{
     actions, DepState, Event, NewEvent, Note, Project, Status, StatusCounts, Task, TaskRecord,
 };
-use baton_core::store::{AgentRow, EventQuery, ReadyQuery, StoreTx, TaskQuery};
+use baton_core::store::{
+    AgentRow, EventQuery, NewReservation, ReadyQuery, ReservationQuery, StoreTx, TaskQuery,
+};
 use baton_core::time::Timestamp;
 use baton_core::{Error, Result, TaskId};
 use rusqlite::types::Value;
@@ -13,7 +16,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::map_err;
 use crate::rows::{
-    event_from_row, task_from_row, to_json_list, ts, St, Ts, EVENT_COLUMNS, TASK_COLUMNS,
+    event_from_row, reservation_from_row, task_from_row, to_json_list, ts, St, Ts, EVENT_COLUMNS,
+    RESERVATION_COLUMNS, TASK_COLUMNS,
 };
 
 /// SQLite allows many more, but short IN lists keep statements cacheable.
@@ -478,6 +482,165 @@ impl StoreTx for SqliteTx<'_> {
             *counts.slot(status) += n as u64;
         }
         Ok(counts)
+    }
+
+    fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'in-progress' \
+             AND t.lease_expires_at < ? AND t.deleted_at IS NULL ORDER BY t.id"
+        );
+        self.select_tasks(&sql, vec![Value::Text(now.to_string())])
+    }
+
+    fn renew_leases(
+        &mut self,
+        agent: &str,
+        until: Timestamp,
+        if_before: Timestamp,
+    ) -> Result<Vec<Task>> {
+        // RETURNING takes bare column names.
+        let sql = format!(
+            "UPDATE tasks SET lease_expires_at = ?1 WHERE assignee = ?2 \
+             AND status = 'in-progress' AND lease_expires_at < ?3 RETURNING {}",
+            TASK_COLUMNS.replace("t.", "")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let renewed = stmt
+            .query_map(params![Ts(until), agent, Ts(if_before)], task_from_row)
+            .map_err(map_err)?
+            .collect::<rusqlite::Result<Vec<Task>>>()
+            .map_err(map_err)?;
+        drop(stmt);
+        if !renewed.is_empty() {
+            let mut stmt = self
+                .conn
+                .prepare_cached("UPDATE reservations SET expires_at = ?1 WHERE task = ?2")
+                .map_err(map_err)?;
+            for t in &renewed {
+                stmt.execute(params![Ts(until), t.id.number() as i64])
+                    .map_err(map_err)?;
+            }
+        }
+        Ok(renewed)
+    }
+
+    fn insert_reservation(&mut self, r: &NewReservation) -> Result<Reservation> {
+        // Expired reservations hold nothing; clear them out as new ones arrive.
+        self.conn
+            .prepare_cached("DELETE FROM reservations WHERE expires_at < ?1")
+            .and_then(|mut s| s.execute([Ts(r.created_at)]))
+            .map_err(map_err)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO reservations (agent, glob, prefix, mode, task, reason, created_at, \
+                 expires_at, ttl_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(map_err)?;
+        stmt.execute(params![
+            r.agent,
+            r.glob,
+            r.prefix,
+            r.mode.as_str(),
+            r.task.map(|t| t.number() as i64),
+            r.reason,
+            Ts(r.created_at),
+            Ts(r.expires_at),
+            r.ttl_ms as i64,
+        ])
+        .map_err(map_err)?;
+        Ok(Reservation {
+            id: self.conn.last_insert_rowid() as u64,
+            agent: r.agent.clone(),
+            glob: r.glob.clone(),
+            mode: r.mode,
+            task: r.task,
+            reason: r.reason.clone(),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            ttl_ms: r.ttl_ms,
+        })
+    }
+
+    fn reservations(&mut self, q: &ReservationQuery) -> Result<Vec<Reservation>> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(at) = q.active_at {
+            conditions.push("expires_at > ?".into());
+            values.push(Value::Text(at.to_string()));
+        }
+        if let Some(a) = &q.agent {
+            conditions.push("agent = ?".into());
+            values.push(Value::Text(a.clone()));
+        }
+        if let Some(a) = &q.not_agent {
+            conditions.push("agent <> ?".into());
+            values.push(Value::Text(a.clone()));
+        }
+        if let Some(t) = q.task {
+            conditions.push("task = ?".into());
+            values.push(Value::Integer(t.number() as i64));
+        }
+        if let Some((ancestors, below)) = &q.prefixes {
+            conditions.push(format!(
+                "(prefix IN ({}) OR (prefix >= ? AND prefix < ?))",
+                placeholders(ancestors.len().max(1))
+            ));
+            if ancestors.is_empty() {
+                values.push(Value::Null);
+            }
+            values.extend(ancestors.iter().map(|a| Value::Text(a.clone())));
+            values.push(Value::Text(below.clone()));
+            values.push(Value::Text(format!("{below}\u{10FFFF}")));
+        }
+        let mut sql = format!("SELECT {RESERVATION_COLUMNS} FROM reservations");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let rows = stmt
+            .query_map(params_from_iter(values), reservation_from_row)
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn delete_reservations(&mut self, ids: &[u64]) -> Result<u64> {
+        let mut deleted = 0;
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "DELETE FROM reservations WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            deleted += self
+                .conn
+                .execute(&sql, params_from_iter(chunk.iter().map(|i| *i as i64)))
+                .map_err(map_err)? as u64;
+        }
+        Ok(deleted)
+    }
+
+    fn renew_reservations(&mut self, agent: &str, now: Timestamp) -> Result<u64> {
+        let mine = self.reservations(&ReservationQuery {
+            active_at: Some(now),
+            agent: Some(agent.to_string()),
+            ..ReservationQuery::default()
+        })?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE reservations SET expires_at = ?1 WHERE id = ?2")
+            .map_err(map_err)?;
+        let mut renewed = 0;
+        for r in mine.iter().filter(|r| r.task.is_none()) {
+            let until = now.plus(std::time::Duration::from_millis(r.ttl_ms));
+            if until > r.expires_at {
+                stmt.execute(params![Ts(until), r.id as i64])
+                    .map_err(map_err)?;
+                renewed += 1;
+            }
+        }
+        Ok(renewed)
     }
 
     fn touch_agent(&mut self, name: &str, at: Timestamp) -> Result<()> {

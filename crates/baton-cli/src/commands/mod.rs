@@ -2,6 +2,7 @@
 
 pub mod board;
 pub mod code;
+pub mod coord;
 pub mod events;
 pub mod init;
 pub mod scan;
@@ -40,6 +41,26 @@ impl Context {
         self.agent
             .clone()
             .unwrap_or_else(|| baton_core::api::HUMAN.to_string())
+    }
+
+    /// The fence to send: the one given, else the one this agent got at pickup.
+    pub fn fence(&self, agent: &str, task: baton_core::TaskId, given: Option<u64>) -> Option<u64> {
+        given.or_else(|| {
+            let project = self.project().ok()?;
+            crate::fences::recall(&project.dir(), agent, task)
+        })
+    }
+
+    pub fn remember_fence(&self, agent: &str, task: baton_core::TaskId, fence: u64) {
+        if let Ok(project) = self.project() {
+            crate::fences::remember(&project.dir(), agent, task, fence);
+        }
+    }
+
+    pub fn forget_fence(&self, agent: &str, task: baton_core::TaskId) {
+        if let Ok(project) = self.project() {
+            crate::fences::forget(&project.dir(), agent, task);
+        }
     }
 
     /// The agent identity, required by commands that claim or hold work.

@@ -178,6 +178,9 @@ pub struct PickupArgs {
     /// Only tasks that list this capability.
     #[arg(long)]
     pub capability: Option<String>,
+    /// Also list better-ranked tasks that were passed over (their files are reserved).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Args, Debug)]
@@ -276,21 +279,21 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
                 &PickupRequest {
                     id: args.id,
                     capability: args.capability,
+                    explain: args.explain,
                 },
             )?;
+            ctx.remember_fence(&agent, pickup.task.id, pickup.claim.fence);
             show_pickup(ctx, &pickup)
         }
         TaskCommand::Done(args) => {
             let agent = ctx.agent()?;
             let request = DoneRequest {
                 notes: args.notes,
-                fence: args.fence,
+                fence: ctx.fence(&agent, args.id, args.fence),
             };
-            show(
-                ctx,
-                &api.done(&agent, args.id, request)?,
-                "Handed in for review:",
-            )
+            let task = api.done(&agent, args.id, request)?;
+            ctx.forget_fence(&agent, args.id);
+            show(ctx, &task, "Handed in for review:")
         }
         TaskCommand::Approve { id, notes } => {
             show(ctx, &api.approve(&ctx.actor(), id, notes)?, "Approved")
@@ -310,11 +313,14 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
             )
         }
         TaskCommand::Block(args) => {
+            let actor = ctx.actor();
             let request = BlockRequest {
                 reason: args.reason,
-                fence: args.fence,
+                fence: ctx.fence(&actor, args.id, args.fence),
             };
-            show(ctx, &api.block(&ctx.actor(), args.id, request)?, "Blocked")
+            let task = api.block(&actor, args.id, request)?;
+            ctx.forget_fence(&actor, args.id);
+            show(ctx, &task, "Blocked")
         }
         TaskCommand::Unblock { id } => show(ctx, &api.unblock(&ctx.actor(), id)?, "Unblocked"),
         TaskCommand::Mine => {
@@ -327,11 +333,12 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
             })
         }
         TaskCommand::Note(args) => {
+            let actor = ctx.actor();
             let request = NoteRequest {
                 text: args.text,
-                fence: args.fence,
+                fence: ctx.fence(&actor, args.id, args.fence),
             };
-            show(ctx, &api.note(&ctx.actor(), args.id, request)?, "Noted on")
+            show(ctx, &api.note(&actor, args.id, request)?, "Noted on")
         }
         TaskCommand::Delete(args) => {
             let request = DeleteRequest {
@@ -490,7 +497,14 @@ fn show_pickup(ctx: &Context, pickup: &Pickup) -> CliResult {
             "Picked up {} (fence {}, lease until {})",
             pickup.task.id, pickup.claim.fence, pickup.claim.lease_expires_at
         )?;
-        task_detail(w, &pickup.task)
+        task_detail(w, &pickup.task)?;
+        if !pickup.skipped.is_empty() {
+            writeln!(w, "\n  Passed over:")?;
+            for s in &pickup.skipped {
+                writeln!(w, "  {}  {}", s.id, s.reason)?;
+            }
+        }
+        Ok(())
     })
 }
 

@@ -3,12 +3,17 @@
 use serde_json::json;
 
 use super::edit::{transition_error, waiting_error};
-use super::{event, finish, lease_ttl, load_live, resolve, touch};
+use super::leases::lease_ttl;
+use super::reservations::{self, compile, describe};
+use super::{event, finish, load_live, resolve, touch};
 use crate::api::{BlockRequest, DoneRequest, PickupRequest, RejectRequest};
 use crate::error::{Error, Result};
+use crate::glob::Glob;
 use crate::id::TaskId;
 use crate::lifecycle::{self, Action, SATISFIES_DEPENDENCY};
-use crate::model::{actions, Claim, Note, Pickup, Status, Task, TaskRecord};
+use crate::model::{
+    actions, Claim, Note, Pickup, ReservationMode, Skipped, Status, Task, TaskRecord,
+};
 use crate::store::{ReadyQuery, StoreTx};
 use crate::time::Timestamp;
 
@@ -27,40 +32,41 @@ pub fn pickup(
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
-    let record = match request.id {
+    let mut skipped = Vec::new();
+    let (record, surface) = match request.id {
         Some(id) => {
             let record = load_live(tx, id)?;
             claimable(&record, capability)?;
-            record
-        }
-        None => {
-            let candidates = tx.ready_candidates(&ReadyQuery {
-                satisfied: SATISFIES_DEPENDENCY.to_vec(),
-                capability: capability.map(str::to_string),
-                limit: CANDIDATES,
-            })?;
-            match candidates
-                .into_iter()
-                .find(|r| claimable(r, capability).is_ok())
-            {
-                Some(record) => record,
-                None => return Err(nothing_ready(tx, capability)?),
+            let surface = surface(&record.task)?;
+            if let Some(reason) = surface_conflict(tx, agent, &surface, now)? {
+                return Err(Error::Conflict {
+                    code: "reservation_conflict",
+                    message: format!("task {id} cannot be claimed: {reason}"),
+                    hint: Some("wait for the reservation to be released or expire".into()),
+                });
             }
+            (record, surface)
         }
+        None => match best_ready(tx, agent, capability, now, &mut skipped)? {
+            Some(found) => found,
+            None => return Err(nothing_ready(tx, capability, &skipped)?),
+        },
     };
 
     let ttl = lease_ttl(tx)?;
+    let until = now.plus(ttl);
     let mut task = record.task;
     task.status = Status::InProgress;
     task.assignee = Some(agent.to_string());
     task.fence += 1;
-    task.lease_expires_at = Some(now.plus(ttl));
+    task.lease_expires_at = Some(until);
     task.started_at = Some(now);
     task.updated_at = now;
     tx.update_task(&task)?;
+    reservations::reserve_task_surface(tx, agent, task.id, &surface, until, now)?;
     let claim = Claim {
         fence: task.fence,
-        lease_expires_at: now.plus(ttl),
+        lease_expires_at: until,
     };
     event(
         tx,
@@ -76,7 +82,68 @@ pub fn pickup(
             deps: record.deps,
         }),
         claim,
+        skipped: if request.explain { skipped } else { Vec::new() },
     })
+}
+
+/// The task's file surface as compiled globs (validated when the task was written).
+fn surface(task: &Task) -> Result<Vec<Glob>> {
+    task.files.iter().map(|f| compile(f)).collect()
+}
+
+/// Why `agent` cannot take this surface now, if it cannot.
+fn surface_conflict(
+    tx: &mut dyn StoreTx,
+    agent: &str,
+    surface: &[Glob],
+    now: Timestamp,
+) -> Result<Option<String>> {
+    for glob in surface {
+        if let Some(r) =
+            reservations::conflicts(tx, agent, glob, ReservationMode::Exclusive, now)?.first()
+        {
+            return Ok(Some(format!("its files {glob} overlap {}", describe(r))));
+        }
+    }
+    Ok(None)
+}
+
+/// Walks the ready queue best first, page by page, passing over tasks whose surface is
+/// reserved by someone else.
+fn best_ready(
+    tx: &mut dyn StoreTx,
+    agent: &str,
+    capability: Option<&str>,
+    now: Timestamp,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Option<(TaskRecord, Vec<Glob>)>> {
+    let mut after = None;
+    loop {
+        let page = tx.ready_candidates(&ReadyQuery {
+            satisfied: SATISFIES_DEPENDENCY.to_vec(),
+            capability: capability.map(str::to_string),
+            after,
+            limit: CANDIDATES,
+        })?;
+        let full = page.len() as u64 == CANDIDATES;
+        for record in page {
+            after = Some((record.task.priority, record.task.id));
+            if claimable(&record, capability).is_err() {
+                continue;
+            }
+            let surface = surface(&record.task)?;
+            match surface_conflict(tx, agent, &surface, now)? {
+                None => return Ok(Some((record, surface))),
+                Some(reason) => skipped.push(Skipped {
+                    id: record.task.id,
+                    reason,
+                }),
+            }
+        }
+        if !full {
+            return Ok(None);
+        }
+    }
 }
 
 /// Every rule a task must pass to be claimed now.
@@ -122,16 +189,39 @@ fn held_error(task: &Task) -> Error {
 }
 
 /// Explains why nothing is ready, so an agent knows whether to wait or stop.
-fn nothing_ready(tx: &mut dyn StoreTx, capability: Option<&str>) -> Result<Error> {
+fn nothing_ready(
+    tx: &mut dyn StoreTx,
+    capability: Option<&str>,
+    skipped: &[Skipped],
+) -> Result<Error> {
     let counts = tx.status_counts()?;
     let mut parts = Vec::new();
+    if !skipped.is_empty() {
+        let shown: Vec<String> = skipped
+            .iter()
+            .take(3)
+            .map(|s| format!("{} ({})", s.id, s.reason))
+            .collect();
+        let more = skipped.len().saturating_sub(3);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} ready but their files are reserved: {}{more}",
+            skipped.len(),
+            shown.join("; ")
+        ));
+    }
     if let Some(cap) = capability {
         parts.push(format!(
             "no open task with capability '{cap}' has its dependencies met"
         ));
     }
-    if counts.open > 0 && capability.is_none() {
-        parts.push(format!("{} open but waiting on dependencies", counts.open));
+    let waiting = counts.open.saturating_sub(skipped.len() as u64);
+    if waiting > 0 && capability.is_none() {
+        parts.push(format!("{waiting} open but waiting on dependencies"));
     }
     if counts.backlog > 0 {
         parts.push(format!("{} in backlog", counts.backlog));
@@ -170,7 +260,7 @@ pub(crate) fn check_fence(task: &Task, fence: Option<u64>) -> Result<()> {
     }
 }
 
-fn require_holder(task: &Task, agent: &str, action: &str) -> Result<()> {
+pub(crate) fn require_holder(task: &Task, agent: &str, action: &str) -> Result<()> {
     match task.assignee.as_deref() {
         Some(holder) if holder == agent => Ok(()),
         holder => Err(Error::Conflict {
@@ -229,7 +319,11 @@ pub fn done(
     task.lease_expires_at = None;
     task.updated_at = now;
     tx.update_task(&task)?;
+    let released = reservations::release_task_surface(tx, id)?;
     let mut detail = json!({ "fence": task.fence });
+    if !released.is_empty() {
+        detail["released"] = json!(released);
+    }
     if let Some(notes) = request.notes {
         detail["notes"] = json!(notes);
     }
@@ -301,8 +395,20 @@ pub fn reject(
     )?;
     task.status = to;
     if to == Status::InProgress {
-        // Back to the same holder under the same claim, with a fresh lease.
-        task.lease_expires_at = Some(now.plus(lease_ttl(tx)?));
+        // Back to the same holder under the same claim, with a fresh lease and its surface
+        // (the parts nobody else took meanwhile).
+        let until = now.plus(lease_ttl(tx)?);
+        task.lease_expires_at = Some(until);
+        let holder = task.assignee.clone().unwrap_or_default();
+        let mut free = Vec::new();
+        for glob in surface(&task)? {
+            if reservations::conflicts(tx, &holder, &glob, ReservationMode::Exclusive, now)?
+                .is_empty()
+            {
+                free.push(glob);
+            }
+        }
+        reservations::reserve_task_surface(tx, &holder, id, &free, until, now)?;
     } else {
         task.assignee = None;
         task.lease_expires_at = None;
@@ -342,6 +448,7 @@ pub fn block(
     task.lease_expires_at = None;
     task.updated_at = now;
     tx.update_task(&task)?;
+    reservations::release_task_surface(tx, id)?;
     event(
         tx,
         now,

@@ -411,6 +411,7 @@ pub fn delete(
     task.updated_at = now;
     task.lease_expires_at = None;
     tx.update_task(&task)?;
+    super::reservations::release_task_surface(tx, id)?;
     let mut detail = json!({ "status": task.status });
     if let Some(reason) = &request.reason {
         detail["reason"] = json!(reason);

@@ -1,34 +1,33 @@
 //! `Board<S>`: the use-cases of the task board, run in process over a [`Store`].
 //!
-//! Each mutation is one write transaction that changes the rows and appends its events.
+//! Each mutation is one write transaction that first applies expired leases, renews the
+//! caller's own claims, changes the rows and appends its events. Reads apply expired leases
+//! too, so expiry works with no server running.
 
 mod claims;
 mod edit;
+pub mod leases;
+mod reservations;
 mod resolve;
 mod validate;
 mod views;
 
-use std::time::Duration;
-
 use crate::api::{
-    Api, BlockRequest, DeleteRequest, DoneRequest, NewTask, NoteRequest, PickupRequest,
-    RejectRequest, TaskFilter, TaskPatch,
+    Api, BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, HeartbeatRequest,
+    NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest, ReservationFilter,
+    ReserveRequest, TaskFilter, TaskPatch,
 };
 use crate::error::{Error, Result};
 use crate::id::TaskId;
-use crate::model::{Agent, BoardSummary, Event, NewEvent, Pickup, Project, Task, TaskRecord};
+use crate::model::{
+    Agent, BoardSummary, Event, Heartbeat, NewEvent, PathCheck, Pickup, Project, Reservation,
+    Setting, Task, TaskRecord,
+};
 use crate::store::{EventQuery, Store, StoreTx};
-use crate::time::{parse_duration, Timestamp};
+use crate::time::Timestamp;
 
+pub use leases::SYSTEM;
 pub use validate::validate_agent_name;
-
-/// Project settings and their defaults.
-pub mod settings {
-    pub const LEASE_TTL: &str = "lease_ttl";
-    pub const LEASE_TTL_DEFAULT: &str = "30m";
-    pub const MAX_RETRIES: &str = "max_retries";
-    pub const MAX_RETRIES_DEFAULT: &str = "3";
-}
 
 pub struct Board<S> {
     store: S,
@@ -41,6 +40,34 @@ impl<S: Store> Board<S> {
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// A mutation: expired leases first, then the actor's own claims are renewed.
+    fn write<T>(
+        &self,
+        actor: &str,
+        f: impl FnOnce(&mut dyn StoreTx, Timestamp) -> Result<T>,
+    ) -> Result<T> {
+        let now = Timestamp::now();
+        self.store.write(|tx| {
+            leases::reap(tx, now)?;
+            if actor != crate::api::HUMAN {
+                leases::renew(tx, actor, now)?;
+            }
+            f(tx, now)
+        })
+    }
+
+    /// A read, after applying any expired lease (a cheap indexed check when there is none).
+    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx, Timestamp) -> Result<T>) -> Result<T> {
+        let now = Timestamp::now();
+        if self
+            .store
+            .read(|tx| Ok(!tx.expired_leases(now)?.is_empty()))?
+        {
+            self.store.write(|tx| leases::reap(tx, now))?;
+        }
+        self.store.read(|tx| f(tx, now))
     }
 }
 
@@ -93,13 +120,6 @@ pub(crate) fn touch(tx: &mut dyn StoreTx, actor: &str, at: Timestamp) -> Result<
     Ok(())
 }
 
-pub(crate) fn lease_ttl(tx: &mut dyn StoreTx) -> Result<Duration> {
-    let raw = tx
-        .setting(settings::LEASE_TTL)?
-        .unwrap_or_else(|| settings::LEASE_TTL_DEFAULT.to_string());
-    parse_duration(&raw).ok_or_else(|| Error::Internal(format!("bad lease_ttl setting '{raw}'")))
-}
-
 impl<S: Store> Api for Board<S> {
     fn project(&self) -> Result<Project> {
         self.store.read(|tx| tx.project())
@@ -108,31 +128,29 @@ impl<S: Store> Api for Board<S> {
     fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>> {
         validate::actor(actor)?;
         let prepared = validate::new_tasks(tasks)?;
-        self.store
-            .write(|tx| edit::add_tasks(tx, actor, prepared, Timestamp::now()))
+        self.write(actor, |tx, now| edit::add_tasks(tx, actor, prepared, now))
     }
 
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
         let query = views::task_query(filter)?;
-        self.store
-            .read(|tx| Ok(tx.tasks(&query)?.into_iter().map(finish).collect()))
+        self.read(|tx, _| Ok(tx.tasks(&query)?.into_iter().map(finish).collect()))
     }
 
     fn get_task(&self, id: TaskId) -> Result<Task> {
-        self.store.read(|tx| load(tx, id).map(finish))
+        self.read(|tx, _| load(tx, id).map(finish))
     }
 
     fn update_task(&self, actor: &str, id: TaskId, patch: TaskPatch) -> Result<Task> {
         validate::actor(actor)?;
         validate::patch(&patch)?;
-        self.store
-            .write(|tx| edit::update_task(tx, actor, id, patch, Timestamp::now()))
+        self.write(actor, |tx, now| {
+            edit::update_task(tx, actor, id, patch, now)
+        })
     }
 
     fn pickup(&self, agent: &str, request: &PickupRequest) -> Result<Pickup> {
         validate_agent_name(agent)?;
-        self.store
-            .write(|tx| claims::pickup(tx, agent, request, Timestamp::now()))
+        self.write(agent, |tx, now| claims::pickup(tx, agent, request, now))
     }
 
     fn done(&self, agent: &str, id: TaskId, request: DoneRequest) -> Result<Task> {
@@ -140,8 +158,7 @@ impl<S: Store> Api for Board<S> {
         if let Some(notes) = &request.notes {
             validate::note_text(notes)?;
         }
-        self.store
-            .write(|tx| claims::done(tx, agent, id, request, Timestamp::now()))
+        self.write(agent, |tx, now| claims::done(tx, agent, id, request, now))
     }
 
     fn approve(&self, actor: &str, id: TaskId, notes: Option<String>) -> Result<Task> {
@@ -149,58 +166,114 @@ impl<S: Store> Api for Board<S> {
         if let Some(notes) = &notes {
             validate::note_text(notes)?;
         }
-        self.store
-            .write(|tx| claims::approve(tx, actor, id, notes, Timestamp::now()))
+        self.write(actor, |tx, now| claims::approve(tx, actor, id, notes, now))
     }
 
     fn reject(&self, actor: &str, id: TaskId, request: RejectRequest) -> Result<Task> {
         validate::actor(actor)?;
         validate::required_text("feedback", &request.feedback)?;
-        self.store
-            .write(|tx| claims::reject(tx, actor, id, request, Timestamp::now()))
+        self.write(actor, |tx, now| claims::reject(tx, actor, id, request, now))
     }
 
     fn block(&self, actor: &str, id: TaskId, request: BlockRequest) -> Result<Task> {
         validate::actor(actor)?;
         validate::required_text("reason", &request.reason)?;
-        self.store
-            .write(|tx| claims::block(tx, actor, id, request, Timestamp::now()))
+        self.write(actor, |tx, now| claims::block(tx, actor, id, request, now))
     }
 
     fn unblock(&self, actor: &str, id: TaskId) -> Result<Task> {
         validate::actor(actor)?;
-        self.store
-            .write(|tx| claims::unblock(tx, actor, id, Timestamp::now()))
+        self.write(actor, |tx, now| claims::unblock(tx, actor, id, now))
     }
 
     fn note(&self, actor: &str, id: TaskId, request: NoteRequest) -> Result<Task> {
         validate::actor(actor)?;
         validate::required_text("note", &request.text)?;
-        self.store
-            .write(|tx| edit::note(tx, actor, id, request, Timestamp::now()))
+        self.write(actor, |tx, now| edit::note(tx, actor, id, request, now))
     }
 
     fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task> {
         validate::actor(actor)?;
-        self.store
-            .write(|tx| edit::delete(tx, actor, id, request, Timestamp::now()))
+        self.write(actor, |tx, now| edit::delete(tx, actor, id, request, now))
     }
 
     fn mine(&self, agent: &str) -> Result<Vec<Task>> {
         validate_agent_name(agent)?;
-        self.store
-            .write(|tx| views::mine(tx, agent, Timestamp::now()))
+        self.write(agent, |tx, now| views::mine(tx, agent, now))
     }
 
     fn board(&self) -> Result<BoardSummary> {
-        self.store.read(|tx| views::board(tx, Timestamp::now()))
+        self.read(views::board)
     }
 
     fn agents(&self) -> Result<Vec<Agent>> {
-        self.store.read(views::agents)
+        self.read(|tx, _| views::agents(tx))
     }
 
     fn events(&self, query: &EventQuery) -> Result<Vec<Event>> {
         self.store.read(|tx| tx.events(query))
+    }
+
+    fn settings(&self) -> Result<Vec<Setting>> {
+        self.store.read(leases::settings)
+    }
+
+    fn set_setting(&self, actor: &str, key: &str, value: &str) -> Result<Setting> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            leases::set_setting(tx, actor, key, value, now)
+        })
+    }
+
+    fn heartbeat(&self, agent: &str, request: &HeartbeatRequest) -> Result<Heartbeat> {
+        validate_agent_name(agent)?;
+        let now = Timestamp::now();
+        // No blanket renewal first: a stale fence must be refused before anything renews.
+        self.store.write(|tx| {
+            leases::reap(tx, now)?;
+            touch(tx, agent, now)?;
+            leases::heartbeat(tx, agent, request, now)
+        })
+    }
+
+    fn reserve(&self, agent: &str, request: ReserveRequest) -> Result<Vec<Reservation>> {
+        validate_agent_name(agent)?;
+        self.write(agent, |tx, now| {
+            touch(tx, agent, now)?;
+            reservations::reserve(tx, agent, request, now)
+        })
+    }
+
+    fn release(&self, agent: &str, request: ReleaseRequest) -> Result<Vec<Reservation>> {
+        validate_agent_name(agent)?;
+        self.write(agent, |tx, now| {
+            reservations::release(tx, agent, request, now)
+        })
+    }
+
+    fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>> {
+        self.read(|tx, now| reservations::list(tx, filter, now))
+    }
+
+    fn check_paths(&self, paths: &[String]) -> Result<Vec<PathCheck>> {
+        if paths.is_empty() {
+            return Err(Error::invalid("give at least one path to check"));
+        }
+        self.read(|tx, now| reservations::check(tx, paths, now))
+    }
+
+    fn record_changes(
+        &self,
+        editor: Option<&str>,
+        changes: &[FileChange],
+    ) -> Result<Vec<FileChangeReport>> {
+        if let Some(e) = editor {
+            validate_agent_name(e)?;
+        }
+        let now = Timestamp::now();
+        self.store.write(|tx| {
+            leases::reap(tx, now)?;
+            reservations::record_changes(tx, editor, changes, now)
+        })
     }
 }

@@ -193,7 +193,16 @@ fn new_task(mut t: NewTask, keys: &mut std::collections::HashSet<String>) -> Res
     list("acceptance_criteria", &t.acceptance_criteria)?;
     list("context_refs", &t.context_refs)?;
     list("files", &t.files)?;
+    globs(&t.files)?;
     Ok(t)
+}
+
+/// A task's file surface must be valid globs: pickup reserves them.
+fn globs(files: &[String]) -> Result<()> {
+    for f in files {
+        super::reservations::compile(f)?;
+    }
+    Ok(())
 }
 
 pub fn patch(p: &TaskPatch) -> Result<()> {
@@ -224,6 +233,9 @@ pub fn patch(p: &TaskPatch) -> Result<()> {
         if let Some(items) = items {
             list(field, items)?;
         }
+    }
+    if let Some(files) = &p.files {
+        globs(files)?;
     }
     if let Some(deps) = &p.depends_on {
         if deps.len() > MAX_LIST_ITEMS {
