@@ -3,13 +3,42 @@
 //! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
 
 use crate::api::*;
-use crate::model::{Status, Task};
+use crate::model::{Reservation, ReservationMode, Status, Task};
 use crate::store::EventQuery;
 use crate::{Api, Error, Priority, TaskId};
 
 /// A fresh project behind an `Api`, kept alive (temp dirs, databases) for one scenario.
 pub trait ApiFixture {
     fn api(&self) -> &dyn Api;
+    /// Moves the board's clock forward.
+    fn advance(&self, by: std::time::Duration);
+}
+
+/// A clock that starts at the real time and only moves when told.
+#[derive(Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+            crate::time::Timestamp::now().unix_millis(),
+        )))
+    }
+}
+
+impl ManualClock {
+    pub fn clock(&self) -> crate::board::Clock {
+        let ms = self.0.clone();
+        std::sync::Arc::new(move || {
+            crate::time::Timestamp::from_unix_millis(ms.load(std::sync::atomic::Ordering::SeqCst))
+                .expect("valid time")
+        })
+    }
+
+    pub fn advance(&self, by: std::time::Duration) {
+        self.0
+            .fetch_add(by.as_millis() as i64, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 pub fn task(title: &str) -> NewTask {
@@ -787,6 +816,407 @@ pub fn missing_identity_is_a_clear_error(api: &dyn Api) {
     assert!(e.hint().unwrap().contains("BATON_AGENT"));
 }
 
+// ---- leases, fencing, reservations -------------------------------------------------------
+
+fn minutes(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(60 * n)
+}
+
+fn reserve(
+    api: &dyn Api,
+    agent: &str,
+    globs: &[&str],
+    mode: ReservationMode,
+) -> crate::Result<Vec<Reservation>> {
+    api.reserve(
+        agent,
+        ReserveRequest {
+            globs: globs.iter().map(|g| g.to_string()).collect(),
+            mode,
+            ttl: None,
+            reason: None,
+            task: None,
+        },
+    )
+}
+
+fn with_files(title: &str, files: &[&str]) -> NewTask {
+    NewTask {
+        files: files.iter().map(|f| f.to_string()).collect(),
+        ..task(title)
+    }
+}
+
+pub fn an_expired_lease_returns_the_task_to_open_with_a_retry(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(api, with_files("x", &["src/auth/**"]));
+    let claim = api
+        .pickup("claude", &PickupRequest::default())
+        .unwrap()
+        .claim;
+    assert_eq!(
+        api.reservations(&ReservationFilter::default())
+            .unwrap()
+            .len(),
+        1
+    );
+    f.advance(minutes(31));
+    let t = api.get_task(TaskId(1)).unwrap();
+    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.retry_count, 1);
+    assert_eq!(t.assignee, None);
+    assert!(
+        api.reservations(&ReservationFilter::default())
+            .unwrap()
+            .is_empty(),
+        "surface released"
+    );
+    let expired = api
+        .events(&EventQuery {
+            action: Some("task.lease_expired".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].detail["held_by"], "claude");
+    // The zombie's late writes are refused; the new holder's work goes on.
+    let next = api.pickup("codex", &PickupRequest::default()).unwrap();
+    assert_eq!(next.claim.fence, claim.fence + 1);
+    let e = api
+        .done(
+            "claude",
+            TaskId(1),
+            DoneRequest {
+                notes: None,
+                fence: Some(claim.fence),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "stale_claim");
+    assert!(e.to_string().contains("held by codex"), "{e}");
+    api.done(
+        "codex",
+        TaskId(1),
+        DoneRequest {
+            notes: None,
+            fence: Some(next.claim.fence),
+        },
+    )
+    .unwrap();
+}
+
+pub fn a_task_whose_lease_keeps_expiring_is_blocked(f: &dyn ApiFixture) {
+    let api = f.api();
+    api.set_setting("lead", "max_retries", "2").unwrap();
+    add(api, task("flaky"));
+    for round in 1..=2 {
+        api.pickup("claude", &PickupRequest::default()).unwrap();
+        f.advance(minutes(31));
+        let t = api.get_task(TaskId(1)).unwrap();
+        assert_eq!(t.retry_count, round);
+        let expected = if round < 2 {
+            Status::Open
+        } else {
+            Status::Blocked
+        };
+        assert_eq!(t.status, expected, "after {round} expiries");
+    }
+    let board = api.board().unwrap();
+    assert!(board.blocked[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("lease expired 2 times"));
+}
+
+pub fn the_holder_keeps_its_lease_alive_by_working(f: &dyn ApiFixture) {
+    let api = f.api();
+    api.set_setting("lead", "lease_ttl", "10m").unwrap();
+    add(api, task("long job"));
+    add(api, task("other"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    for _ in 0..4 {
+        f.advance(minutes(6));
+        // Any mutation by the holder renews its lease once half of it is gone.
+        api.note(
+            "claude",
+            TaskId(2),
+            NoteRequest {
+                text: "progress".into(),
+                fence: None,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(api.get_task(TaskId(1)).unwrap().status, Status::InProgress);
+    f.advance(minutes(6));
+    let beat = api
+        .heartbeat("claude", &HeartbeatRequest::default())
+        .unwrap();
+    assert_eq!(beat.tasks.len(), 1);
+    f.advance(minutes(9));
+    assert_eq!(api.get_task(TaskId(1)).unwrap().status, Status::InProgress);
+    f.advance(minutes(2));
+    assert_eq!(
+        api.get_task(TaskId(1)).unwrap().status,
+        Status::Open,
+        "silence lets it expire"
+    );
+    let e = api
+        .heartbeat(
+            "claude",
+            &HeartbeatRequest {
+                task: Some(TaskId(1)),
+                fence: Some(1),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "not_holder");
+}
+
+pub fn pickup_reserves_the_surface_and_done_releases_it(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(api, with_files("auth", &["src/auth/**", "Cargo.toml"]));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let held = api
+        .check_paths(&["src/auth/session.rs".into(), "README.md".into()])
+        .unwrap();
+    assert_eq!(held[0].reservations[0].agent, "claude");
+    assert_eq!(held[0].reservations[0].task, Some(TaskId(1)));
+    assert!(held[1].reservations.is_empty());
+    let e = reserve(api, "codex", &["src/**"], ReservationMode::Shared).unwrap_err();
+    assert_eq!(e.code(), "reservation_conflict");
+    assert!(e.to_string().contains("held by claude"), "{e}");
+    api.done("claude", TaskId(1), DoneRequest::default())
+        .unwrap();
+    assert!(api
+        .reservations(&ReservationFilter::default())
+        .unwrap()
+        .is_empty());
+    reserve(api, "codex", &["src/**"], ReservationMode::Shared).unwrap();
+}
+
+pub fn pickup_skips_a_task_whose_files_another_agent_reserved(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(
+        api,
+        NewTask {
+            priority: Some(Priority::P0),
+            ..with_files("auth", &["src/auth/**"])
+        },
+    );
+    add(api, with_files("billing", &["src/billing/**"]));
+    reserve(
+        api,
+        "codex",
+        &["src/auth/session.rs"],
+        ReservationMode::Exclusive,
+    )
+    .unwrap();
+    let p = api
+        .pickup(
+            "claude",
+            &PickupRequest {
+                explain: true,
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        p.task.title, "billing",
+        "the urgent task's files are reserved"
+    );
+    assert_eq!(p.skipped.len(), 1);
+    assert_eq!(p.skipped[0].id, TaskId(1));
+    assert!(
+        p.skipped[0].reason.contains("codex"),
+        "{}",
+        p.skipped[0].reason
+    );
+    let e = api.pickup("gemini", &PickupRequest::default()).unwrap_err();
+    assert_eq!(e.code(), "no_task_ready");
+    assert!(e.hint().unwrap().contains("reserved"), "{:?}", e.hint());
+    let e = api
+        .pickup(
+            "gemini",
+            &PickupRequest {
+                id: Some(TaskId(1)),
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "reservation_conflict");
+    // The holder of the reservation may take the task itself.
+    let p = api.pickup("codex", &PickupRequest::default()).unwrap();
+    assert_eq!(p.task.id, TaskId(1));
+}
+
+pub fn reservation_conflicts_follow_the_mode(f: &dyn ApiFixture) {
+    use ReservationMode::{Exclusive, Shared};
+    let api = f.api();
+    reserve(api, "a", &["docs/**"], Shared).unwrap();
+    reserve(api, "b", &["docs/*.md"], Shared).unwrap();
+    assert_eq!(
+        reserve(api, "c", &["docs/api.md"], Exclusive)
+            .unwrap_err()
+            .code(),
+        "reservation_conflict"
+    );
+    reserve(api, "a", &["docs/api.md"], Exclusive).unwrap_err();
+    reserve(api, "c", &["src/**"], Exclusive).unwrap();
+    assert_eq!(
+        reserve(api, "d", &["src/main.rs"], Shared)
+            .unwrap_err()
+            .code(),
+        "reservation_conflict"
+    );
+    // An agent never conflicts with itself; reserving a glob again replaces it.
+    reserve(api, "c", &["src/main.rs"], Exclusive).unwrap();
+    reserve(api, "c", &["src/**"], Shared).unwrap();
+    let mine = api
+        .reservations(&ReservationFilter {
+            agent: Some("c".into()),
+            path: None,
+        })
+        .unwrap();
+    assert_eq!(mine.len(), 2);
+    // All or nothing: one conflicting glob refuses the whole request.
+    let e = reserve(api, "d", &["tests/**", "src/lib.rs"], Exclusive).unwrap_err();
+    assert!(e.to_string().contains("src/lib.rs"), "{e}");
+    assert!(api
+        .reservations(&ReservationFilter {
+            agent: Some("d".into()),
+            path: None
+        })
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        reserve(api, "d", &["src/[oops"], Exclusive)
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+}
+
+pub fn released_and_expired_reservations_hold_nothing(f: &dyn ApiFixture) {
+    let api = f.api();
+    reserve(api, "a", &["src/**", "docs/**"], ReservationMode::Exclusive).unwrap();
+    let gone = api
+        .release(
+            "a",
+            ReleaseRequest {
+                globs: vec!["src/**".into()],
+                all: false,
+            },
+        )
+        .unwrap();
+    assert_eq!(gone.len(), 1);
+    reserve(api, "b", &["src/x.rs"], ReservationMode::Exclusive).unwrap();
+    let e = api
+        .release(
+            "a",
+            ReleaseRequest {
+                globs: vec!["nope/**".into()],
+                all: false,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "reservation_not_found");
+    f.advance(minutes(31));
+    reserve(api, "b", &["docs/**"], ReservationMode::Exclusive).unwrap();
+    let by_path = api
+        .reservations(&ReservationFilter {
+            agent: None,
+            path: Some("docs/guide.md".into()),
+        })
+        .unwrap();
+    assert_eq!(by_path.len(), 1);
+    assert_eq!(by_path[0].agent, "b");
+    let all = api
+        .release(
+            "b",
+            ReleaseRequest {
+                globs: vec![],
+                all: true,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        all.len(),
+        1,
+        "b's src/x.rs reservation expired with the clock"
+    );
+}
+
+pub fn settings_are_checked_and_recorded(f: &dyn ApiFixture) {
+    let api = f.api();
+    let defaults = api.settings().unwrap();
+    assert!(defaults.iter().all(|s| s.default));
+    assert_eq!(
+        api.set_setting("lead", "lease_ttl", "90").unwrap().value,
+        "90s"
+    );
+    assert_eq!(
+        api.set_setting("lead", "lease_ttl", "2h").unwrap().value,
+        "2h"
+    );
+    for (key, bad) in [
+        ("lease_ttl", "0s"),
+        ("lease_ttl", "soon"),
+        ("max_retries", "0"),
+        ("color", "blue"),
+    ] {
+        assert_eq!(
+            api.set_setting("lead", key, bad).unwrap_err().code(),
+            "invalid_input",
+            "{key}={bad}"
+        );
+    }
+    let recorded = api
+        .events(&EventQuery {
+            action: Some("config.updated".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(recorded.len(), 2);
+    add(api, task("x"));
+    let p = api.pickup("a", &PickupRequest::default()).unwrap();
+    let lease_ms =
+        p.task.lease_expires_at.unwrap().unix_millis() - p.task.started_at.unwrap().unix_millis();
+    assert_eq!(lease_ms, 2 * 3600 * 1000);
+}
+
+pub fn an_edit_to_a_path_reserved_by_someone_else_is_a_violation(f: &dyn ApiFixture) {
+    let api = f.api();
+    reserve(api, "claude", &["src/auth/**"], ReservationMode::Exclusive).unwrap();
+    let change = |path: &str| {
+        vec![FileChange {
+            path: path.into(),
+            kind: "modified".into(),
+        }]
+    };
+    let by_holder = api.record_changes(None, &change("src/auth/a.rs")).unwrap();
+    assert_eq!(by_holder[0].actor, "claude", "attributed to the holder");
+    assert!(by_holder[0].violated.is_empty());
+    let by_other = api
+        .record_changes(Some("codex"), &change("src/auth/a.rs"))
+        .unwrap();
+    assert_eq!(by_other[0].violated.len(), 1);
+    let free = api
+        .record_changes(Some("codex"), &change("README.md"))
+        .unwrap();
+    assert!(free[0].violated.is_empty());
+    let violations = api
+        .events(&EventQuery {
+            action: Some("reservation.violated".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].actor, "codex");
+    assert_eq!(violations[0].detail["holder"], "claude");
+}
+
 /// Declares one `#[test]` per scenario; `$factory` is an expression giving a fresh `Api`.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -818,6 +1248,26 @@ macro_rules! conformance_tests {
             notes_keep_author_and_order,
             missing_identity_is_a_clear_error,
         );
+        $crate::conformance_tests!(@fixture $factory;
+            an_expired_lease_returns_the_task_to_open_with_a_retry,
+            a_task_whose_lease_keeps_expiring_is_blocked,
+            the_holder_keeps_its_lease_alive_by_working,
+            pickup_reserves_the_surface_and_done_releases_it,
+            pickup_skips_a_task_whose_files_another_agent_reserved,
+            reservation_conflicts_follow_the_mode,
+            released_and_expired_reservations_hold_nothing,
+            settings_are_checked_and_recorded,
+            an_edit_to_a_path_reserved_by_someone_else_is_a_violation,
+        );
+    };
+    (@fixture $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let fixture = $factory;
+                $crate::conformance::$name(&fixture);
+            }
+        )*
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
         $(

@@ -29,13 +29,25 @@ use crate::time::Timestamp;
 pub use leases::SYSTEM;
 pub use validate::validate_agent_name;
 
+/// Where the board reads the time: the system clock, or a test's.
+pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
 pub struct Board<S> {
     store: S,
+    clock: Clock,
 }
 
 impl<S: Store> Board<S> {
     pub fn new(store: S) -> Self {
-        Board { store }
+        Board {
+            store,
+            clock: std::sync::Arc::new(Timestamp::now),
+        }
+    }
+
+    /// A board whose notion of "now" comes from `clock` (tests move time forward).
+    pub fn with_clock(store: S, clock: Clock) -> Self {
+        Board { store, clock }
     }
 
     pub fn store(&self) -> &S {
@@ -48,7 +60,7 @@ impl<S: Store> Board<S> {
         actor: &str,
         f: impl FnOnce(&mut dyn StoreTx, Timestamp) -> Result<T>,
     ) -> Result<T> {
-        let now = Timestamp::now();
+        let now = (self.clock)();
         self.store.write(|tx| {
             leases::reap(tx, now)?;
             if actor != crate::api::HUMAN {
@@ -60,7 +72,7 @@ impl<S: Store> Board<S> {
 
     /// A read, after applying any expired lease (a cheap indexed check when there is none).
     fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx, Timestamp) -> Result<T>) -> Result<T> {
-        let now = Timestamp::now();
+        let now = (self.clock)();
         if self
             .store
             .read(|tx| Ok(!tx.expired_leases(now)?.is_empty()))?
@@ -227,7 +239,7 @@ impl<S: Store> Api for Board<S> {
 
     fn heartbeat(&self, agent: &str, request: &HeartbeatRequest) -> Result<Heartbeat> {
         validate_agent_name(agent)?;
-        let now = Timestamp::now();
+        let now = (self.clock)();
         // No blanket renewal first: a stale fence must be refused before anything renews.
         self.store.write(|tx| {
             leases::reap(tx, now)?;
@@ -270,7 +282,7 @@ impl<S: Store> Api for Board<S> {
         if let Some(e) = editor {
             validate_agent_name(e)?;
         }
-        let now = Timestamp::now();
+        let now = (self.clock)();
         self.store.write(|tx| {
             leases::reap(tx, now)?;
             reservations::record_changes(tx, editor, changes, now)
