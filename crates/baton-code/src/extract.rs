@@ -71,6 +71,9 @@ impl<'s> Extractor<'s> {
         signature: String,
         doc: Option<String>,
     ) {
+        if name.is_empty() {
+            return;
+        }
         self.facts.symbols.push(RawSymbol {
             name: name.to_string(),
             kind,

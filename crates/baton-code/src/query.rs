@@ -114,6 +114,26 @@ fn like_escape(s: &str) -> String {
     out
 }
 
+/// Names in the name lists containing `needle`, ASCII case-insensitively
+/// (as SQL LIKE does); may repeat a name.
+fn names_containing<'a>(lists: &'a [String], needle: &str) -> Vec<&'a str> {
+    let needle = needle.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for list in lists {
+        let lower = list.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(&needle) {
+            let at = from + pos;
+            let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
+            found.push(&list[start..end]);
+            // One hit per line is enough; go on with the next line.
+            from = end;
+        }
+    }
+    found
+}
+
 fn parent(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
@@ -183,20 +203,24 @@ impl CodeIndex {
         // Exact and prefix matches first: they are what the agent meant.
         let order = "(s.name = ?) DESC, (s.name LIKE ? ESCAPE '\\') DESC, length(s.name), s.name, f.path, s.line";
         let order_args = [needle.to_string(), format!("{}%", like_escape(needle))];
-        let Some(mut names) = self.names_containing(needle)? else {
+        let lists = self.name_lists()?;
+        if lists.is_empty() || needle.contains('\n') {
             let mut args = vec![format!("%{}%", like_escape(needle))];
             args.extend(order_args);
             return self.run_symbols(q, " AND s.name LIKE ? ESCAPE '\\'", args, order, q.limit);
-        };
-        let lower = needle.to_ascii_lowercase();
-        names.sort_by_cached_key(|name| {
+        }
+        let mut names = names_containing(&lists, needle);
+        let prefix = needle.as_bytes();
+        names.sort_unstable_by_key(|name| {
+            let b = name.as_bytes();
             (
-                name != needle,
-                !name.to_ascii_lowercase().starts_with(&lower),
+                *name != needle,
+                !(b.len() >= prefix.len() && b[..prefix.len()].eq_ignore_ascii_case(prefix)),
                 name.chars().count(),
-                name.clone(),
+                *name,
             )
         });
+        names.dedup();
         let chunk = if q.limit == 0 { 2000 } else { 256 };
         let mut out = Vec::new();
         for names in names.chunks(chunk) {
@@ -263,34 +287,11 @@ impl CodeIndex {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Distinct names containing `needle` (ASCII case-insensitive, like
-    /// SQL LIKE), from the name list; `None` without a list.
-    fn names_containing(&self, needle: &str) -> Result<Option<Vec<String>>> {
+    /// The name list rows (see `store`); empty for an index without one.
+    fn name_lists(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT names FROM symbol_names")?;
-        let lists: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        if lists.is_empty() {
-            return Ok(None);
-        }
-        let needle = needle.to_ascii_lowercase();
-        if needle.contains('\n') {
-            return Ok(None);
-        }
-        let mut found = std::collections::BTreeSet::new();
-        for list in &lists {
-            let lower = list.to_ascii_lowercase();
-            let mut from = 0;
-            while let Some(pos) = lower[from..].find(&needle) {
-                let at = from + pos;
-                let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
-                let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
-                found.insert(list[start..end].to_string());
-                // One hit per line is enough; go on with the next line.
-                from = end;
-            }
-        }
-        Ok(Some(found.into_iter().collect()))
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every symbol of one file, in source order.
