@@ -3,6 +3,7 @@
 mod commands;
 mod error;
 mod fences;
+mod hook;
 mod output;
 mod project;
 
@@ -67,6 +68,10 @@ enum Command {
     Reservations(commands::coord::ReservationsArgs),
     /// Who holds which of these paths.
     Check(commands::coord::CheckArgs),
+    /// Refuse a commit touching files another agent reserved (pre-commit hook).
+    Guard(commands::guard::GuardArgs),
+    /// Record file changes as events; warn about edits to files someone else reserved.
+    Watch(commands::watch::WatchArgs),
     // Code index commands (`scan`, `code`) are added here.
     /// Build or refresh the code index (.baton/code.db); install its pre-commit hook.
     Scan(commands::scan::ScanArgs),
@@ -95,6 +100,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Release(args) => commands::coord::release(&ctx, args),
         Command::Reservations(args) => commands::coord::reservations(&ctx, args),
         Command::Check(args) => commands::coord::check(&ctx, args),
+        Command::Guard(args) => commands::guard::run(&ctx, args),
+        Command::Watch(args) => commands::watch::run(&ctx, args),
         Command::Scan(args) => commands::scan::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
     }

@@ -4,9 +4,11 @@ pub mod board;
 pub mod code;
 pub mod coord;
 pub mod events;
+pub mod guard;
 pub mod init;
 pub mod scan;
 pub mod task;
+pub mod watch;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,343 @@
+//! Leases, fencing, reservations, guard and watcher, through real processes.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{command_in, Sandbox};
+
+fn git(s: &Sandbox, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(s.path())
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs (install git)")
+}
+
+/// A real git repository with a first commit, and a Baton project in it.
+fn repo() -> Sandbox {
+    let s = Sandbox::new();
+    std::fs::remove_dir(s.path().join(".git")).unwrap();
+    assert!(git(&s, &["init", "-q"]).status.success());
+    std::fs::create_dir_all(s.path().join("src/auth")).unwrap();
+    s.write("src/auth/login.rs", "fn login() {}\n");
+    s.write("README.md", "hello\n");
+    assert!(git(&s, &["add", "."]).status.success());
+    assert!(git(&s, &["commit", "-qm", "first"]).status.success());
+    s.run(&["init"]).ok();
+    s
+}
+
+#[test]
+fn an_expired_lease_returns_the_task_and_the_zombie_is_refused() {
+    let s = Sandbox::project();
+    s.run(&["config", "set", "lease_ttl", "1s"]).ok();
+    s.run(&["task", "add", "flaky work", "--files", "src/**"])
+        .ok();
+    let first = s.as_agent("claude", &["task", "pickup"]).ok().json();
+    assert_eq!(first["claim"]["fence"], 1);
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let shown = s.run(&["task", "show", "T-1"]).ok().json();
+    assert_eq!(
+        shown["status"], "open",
+        "expiry is applied by reads, with no server"
+    );
+    assert_eq!(shown["retry_count"], 1);
+    assert_eq!(s.run(&["reservations"]).ok().json(), serde_json::json!([]));
+
+    let second = s.as_agent("codex", &["task", "pickup"]).ok().json();
+    assert_eq!(second["claim"]["fence"], 2);
+    // claude's process comes back: its remembered fence is stale.
+    let r = s
+        .as_agent("claude", &["task", "done", "T-1"])
+        .fails(4, "stale_claim");
+    assert!(
+        r.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("held by codex"),
+        "{}",
+        r.stderr
+    );
+    s.as_agent("codex", &["task", "done", "T-1"]).ok();
+    let expired = s
+        .run(&["events", "--action", "task.lease_expired"])
+        .ok()
+        .json();
+    assert_eq!(expired[0]["detail"]["held_by"], "claude");
+}
+
+#[test]
+fn heartbeat_keeps_a_short_lease_alive() {
+    let s = Sandbox::project();
+    s.run(&["config", "set", "lease_ttl", "2s"]).ok();
+    s.run(&["task", "add", "x"]).ok();
+    s.as_agent("claude", &["task", "pickup"]).ok();
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(800));
+        let beat = s
+            .as_agent("claude", &["heartbeat", "--task", "T-1"])
+            .ok()
+            .json();
+        assert_eq!(beat["tasks"][0]["id"], "T-1");
+    }
+    assert_eq!(
+        s.run(&["task", "show", "1"]).ok().json()["status"],
+        "in-progress"
+    );
+    s.as_agent("codex", &["heartbeat", "--task", "T-1"])
+        .fails(4, "not_holder");
+}
+
+#[test]
+fn pickup_passes_over_tasks_whose_files_are_reserved() {
+    let s = Sandbox::project();
+    s.run(&[
+        "task",
+        "add",
+        "auth",
+        "--priority",
+        "P0",
+        "--files",
+        "src/auth/**",
+    ])
+    .ok();
+    s.run(&["task", "add", "docs", "--files", "docs/**"]).ok();
+    s.as_agent(
+        "codex",
+        &["reserve", "src/auth/login.rs", "--reason", "hotfix"],
+    )
+    .ok();
+    let p = s
+        .as_agent("claude", &["task", "pickup", "--explain"])
+        .ok()
+        .json();
+    assert_eq!(p["task"]["title"], "docs");
+    assert_eq!(p["skipped"][0]["id"], "T-1");
+    assert!(p["skipped"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("codex"));
+    let r = s
+        .as_agent("gemini", &["task", "pickup"])
+        .fails(3, "no_task_ready");
+    assert!(
+        r.error()["hint"].as_str().unwrap().contains("reserved"),
+        "{}",
+        r.stderr
+    );
+    // The pickup reserved docs/** for claude.
+    let held = s.run(&["check", "docs/guide.md"]).ok().json();
+    assert_eq!(held[0]["reservations"][0]["agent"], "claude");
+}
+
+#[test]
+fn reservations_conflict_release_and_list() {
+    let s = Sandbox::project();
+    let made = s
+        .as_agent("claude", &["reserve", "src/auth/**", "--ttl", "10m"])
+        .ok()
+        .json();
+    assert_eq!(made[0]["mode"], "exclusive");
+    let r = s
+        .as_agent("codex", &["reserve", "src/**", "--shared"])
+        .fails(4, "reservation_conflict");
+    let msg = r.error()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("claude") && msg.contains("src/auth/**") && msg.contains("until"),
+        "{msg}"
+    );
+    s.as_agent("codex", &["reserve", "docs/**", "--shared"])
+        .ok();
+    s.as_agent("gemini", &["reserve", "docs/*.md", "--shared"])
+        .ok();
+    s.as_agent("codex", &["reserve", "src/[oops"])
+        .fails(2, "invalid_input");
+    s.as_agent("codex", &["reserve", "x", "--ttl", "forever"])
+        .fails(2, "invalid_input");
+    assert_eq!(
+        s.run(&["reservations"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let by_path = s.run(&["reservations", "--path", "docs/a.md"]).ok().json();
+    assert_eq!(by_path.as_array().unwrap().len(), 2);
+    let checked = s.run(&["check", "src/auth/x.rs", "README.md"]).ok().json();
+    assert_eq!(checked[0]["reservations"][0]["agent"], "claude");
+    assert_eq!(checked[1]["reservations"], serde_json::json!([]));
+    s.as_agent("claude", &["release", "nope/**"])
+        .fails(4, "reservation_not_found");
+    s.as_agent("claude", &["release", "--all"]).ok();
+    s.as_agent("codex", &["reserve", "src/**"]).ok();
+}
+
+#[test]
+fn config_reads_checks_and_writes_settings() {
+    let s = Sandbox::project();
+    let all = s.run(&["config", "list"]).ok().json();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(
+        s.run(&["config", "get", "lease_ttl"]).ok().json()["value"],
+        "30m"
+    );
+    assert_eq!(
+        s.run(&["config", "set", "lease_ttl", "45m"]).ok().json()["value"],
+        "45m"
+    );
+    s.run(&["config", "set", "lease_ttl", "0"])
+        .fails(2, "invalid_input");
+    s.run(&["config", "set", "max_retries", "many"])
+        .fails(2, "invalid_input");
+    s.run(&["config", "get", "colour"])
+        .fails(2, "invalid_input");
+}
+
+#[test]
+fn the_guard_refuses_commits_touching_files_another_agent_reserved() {
+    let s = repo();
+    s.as_agent("codex", &["reserve", "src/auth/**"]).ok();
+    s.write("src/auth/login.rs", "fn login() { todo() }\n");
+    s.write("README.md", "changed\n");
+    assert!(git(&s, &["add", "."]).status.success());
+    let r = s
+        .as_agent("claude", &["guard", "--staged"])
+        .fails(4, "reservation_conflict");
+    let msg = r.error()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("src/auth/login.rs") && msg.contains("codex"),
+        "{msg}"
+    );
+    s.as_agent("codex", &["guard", "--staged"]).ok();
+
+    // As a pre-commit hook, next to an existing hook's own content.
+    let hooks = s.path().join(".git/hooks");
+    std::fs::write(
+        hooks.join("pre-commit"),
+        "#!/bin/sh\necho existing-hook-ran\n",
+    )
+    .unwrap();
+    let installed = s.run(&["guard", "--install-hook"]).ok().json();
+    assert_eq!(installed["change"], "installed");
+    let hook = std::fs::read_to_string(hooks.join("pre-commit")).unwrap();
+    assert!(
+        hook.contains("existing-hook-ran") && hook.contains("guard --staged"),
+        "{hook}"
+    );
+
+    let mut commit = Command::new("git");
+    commit
+        .args(["commit", "-qm", "by claude"])
+        .current_dir(s.path())
+        .env("BATON_AGENT", "claude");
+    for (k, v) in [
+        ("GIT_AUTHOR_NAME", "t"),
+        ("GIT_AUTHOR_EMAIL", "t@e"),
+        ("GIT_COMMITTER_NAME", "t"),
+        ("GIT_COMMITTER_EMAIL", "t@e"),
+    ] {
+        commit.env(k, v);
+    }
+    let refused = commit.output().unwrap();
+    assert!(!refused.status.success(), "claude's commit must be refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("codex"));
+
+    commit.env("BATON_AGENT", "codex");
+    let accepted = commit.output().unwrap();
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+
+    assert_eq!(
+        s.run(&["guard", "--remove-hook"]).ok().json()["change"],
+        "removed"
+    );
+    let hook = std::fs::read_to_string(hooks.join("pre-commit")).unwrap();
+    assert!(
+        hook.contains("existing-hook-ran") && !hook.contains("guard"),
+        "{hook}"
+    );
+}
+
+#[test]
+fn the_watcher_records_edits_and_flags_reserved_files() {
+    let s = repo();
+    s.as_agent("claude", &["reserve", "src/auth/**"]).ok();
+    let mut watch = command_in(
+        s.path(),
+        &[
+            "watch",
+            "--agent",
+            "codex",
+            "--for",
+            "20s",
+            "--debounce",
+            "100ms",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Give the watcher a moment to start, then edit a reserved file and a free one,
+    // repeating until it reports (the watch starts asynchronously).
+    let started = Instant::now();
+    let mut seen: Vec<Value> = Vec::new();
+    while started.elapsed() < Duration::from_secs(15) {
+        s.write(
+            "src/auth/login.rs",
+            &format!("fn login() {{}} // {:?}\n", started.elapsed()),
+        );
+        s.write("notes.txt", "free\n");
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+        if seen.iter().any(|r| r["path"] == "src/auth/login.rs")
+            && seen.iter().any(|r| r["path"] == "notes.txt")
+        {
+            break;
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let login = seen
+        .iter()
+        .find(|r| r["path"] == "src/auth/login.rs")
+        .expect("edit reported");
+    assert_eq!(login["actor"], "codex");
+    assert_eq!(login["violated"][0]["agent"], "claude");
+    let free = seen
+        .iter()
+        .find(|r| r["path"] == "notes.txt")
+        .expect("edit reported");
+    assert_eq!(free["violated"], serde_json::json!([]));
+    assert!(seen
+        .iter()
+        .all(|r| !r["path"].as_str().unwrap().starts_with(".baton")));
+    let violations = s
+        .run(&["events", "--action", "reservation.violated"])
+        .ok()
+        .json();
+    assert!(!violations.as_array().unwrap().is_empty());
+    assert_eq!(violations[0]["detail"]["holder"], "claude");
+}
