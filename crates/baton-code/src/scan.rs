@@ -174,8 +174,6 @@ pub fn full(root: &Path) -> Result<ScanReport> {
         mode: "full",
         ..ScanReport::default()
     };
-    // A full scan rebuilds a cache: losing it to a crash only costs a rescan.
-    conn.pragma_update(None, "synchronous", "OFF")?;
     let tx = conn.transaction()?;
     store::begin_full(&tx)?;
     run_batch(&tx, root, work, &resolver, false, &mut report)?;
@@ -185,7 +183,6 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     store::set_meta(&tx, "skipped_binary", &report.skipped_binary.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
     totals(&conn, &mut report)?;
     report.millis = started.elapsed().as_millis() as u64;
     Ok(report)

@@ -102,7 +102,10 @@ pub fn open_write(root: &Path) -> Result<Connection> {
     let conn = Connection::open(&path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // The index is a cache of the working tree that any scan rebuilds: no
+    // fsync on commit or checkpoint (a scan must cost milliseconds, and a
+    // power loss at worst asks for `baton scan`).
+    conn.pragma_update(None, "synchronous", "OFF")?;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == SCHEMA_VERSION {
         return Ok(conn);
