@@ -221,9 +221,15 @@ impl CodeIndex {
             )
         });
         names.dedup();
-        let chunk = if q.limit == 0 { 2000 } else { 256 };
+        // Common short names can have thousands of symbols each: start with
+        // a few names and widen, so a query with a limit sorts few rows.
+        let mut chunk = if q.limit == 0 { 2000 } else { 16 };
         let mut out = Vec::new();
-        for names in names.chunks(chunk) {
+        let mut rest: &[&str] = &names;
+        while !rest.is_empty() {
+            let (names, tail) = rest.split_at(chunk.min(rest.len()));
+            rest = tail;
+            chunk = (chunk * 2).min(2000);
             let remaining = if q.limit == 0 { 0 } else { q.limit - out.len() };
             let mut args = vec![serde_json::to_string(names).unwrap_or_default()];
             args.extend(order_args.iter().cloned());
