@@ -211,7 +211,7 @@ impl CodeIndex {
         }
         let mut names = names_containing(&lists, needle);
         let prefix = needle.as_bytes();
-        names.sort_unstable_by_key(|name| {
+        names.sort_by_cached_key(|name| {
             let b = name.as_bytes();
             (
                 *name != needle,
