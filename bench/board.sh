@@ -87,3 +87,32 @@ start, end, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 ev, uniq = map(int, sys.argv[4].split())
 print(f"  {n} claims in {end-start:.2f} s = {n/(end-start):.0f} claims/s; picked_up events {ev} for {uniq} tasks; duplicates: {ev-uniq}")
 PY
+cd - >/dev/null
+
+echo "== pickup with and without 1,000 live reservations ($WORKERS long-lived processes, $CLAIM_TASKS tasks with a file surface each)"
+surface_board() { # dir, reservations
+  mkdir -p "$1/.git"
+  (cd "$1" && "$BATON" init >/dev/null &&
+    python3 -c "import json,sys; json.dump([{'title': f'task {i}', 'files': [f'src/pkg{i}/**']} for i in range(int(sys.argv[1]))], sys.stdout)" "$CLAIM_TASKS" > tasks.json &&
+    "$BATON" task add --batch tasks.json >/dev/null &&
+    "$BATON" config set lease_ttl 2h >/dev/null
+    if [ "$2" -gt 0 ]; then
+      for chunk in $(seq 0 $(( $2 / 100 - 1 ))); do
+        "$BATON" --agent holder reserve --ttl 2h $(python3 -c "import sys; c=int(sys.argv[1]); print(' '.join(f'src/mod{c*100+j}/**' for j in range(100)))" "$chunk") >/dev/null
+      done
+    fi)
+}
+for n in 0 1000; do
+  for run in 1 2 3; do
+    rm -rf "$WORK/res"; surface_board "$WORK/res" "$n"
+    cd "$WORK/res"
+    live=$("$BATON" reservations | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+    start=$(date +%s.%N)
+    for w in $(seq 1 "$WORKERS"); do "$CLAIM_LOOP" .baton/baton.db "loop$w" > "count-$w" & done
+    wait
+    end=$(date +%s.%N)
+    total=$(cat count-* | python3 -c "import sys; print(sum(int(l) for l in sys.stdin))")
+    python3 -c "import sys; s,e,n=float(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]); print(f'  reservations={sys.argv[4]:>4} (live before: {sys.argv[5]}) run {sys.argv[6]}: {n} claims in {e-s:.2f} s = {n/(e-s):.0f} claims/s')" "$start" "$end" "$total" "$n" "$live" "$run"
+    cd - >/dev/null
+  done
+done

@@ -75,6 +75,8 @@ pub struct ReservationQuery {
     /// Held by anyone but this agent.
     pub not_agent: Option<String>,
     pub task: Option<TaskId>,
+    /// Only reservations taken by hand (`reserve`), not a task's surface taken by pickup.
+    pub manual_only: bool,
     /// Only those whose prefix is one of these (the ancestors of a glob's prefix) or starts
     /// with `descendants_of`: the candidates that can overlap a glob.
     pub prefixes: Option<(Vec<String>, String)>,

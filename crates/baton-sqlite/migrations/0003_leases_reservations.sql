@@ -17,3 +17,7 @@ CREATE INDEX reservations_agent ON reservations (agent);
 CREATE INDEX reservations_task ON reservations (task) WHERE task IS NOT NULL;
 
 CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'in-progress';
+-- Renewal touches only the holder's leases that are due, however many tasks it holds.
+CREATE INDEX tasks_holder_lease ON tasks (assignee, lease_expires_at) WHERE status = 'in-progress';
+CREATE INDEX reservations_manual ON reservations (agent) WHERE task IS NULL;
+CREATE INDEX reservations_expiry ON reservations (expires_at);

@@ -581,6 +581,9 @@ impl StoreTx for SqliteTx<'_> {
             conditions.push("task = ?".into());
             values.push(Value::Integer(t.number() as i64));
         }
+        if q.manual_only {
+            conditions.push("task IS NULL".into());
+        }
         if let Some((ancestors, below)) = &q.prefixes {
             conditions.push(format!(
                 "(prefix IN ({}) OR (prefix >= ? AND prefix < ?))",
@@ -625,6 +628,7 @@ impl StoreTx for SqliteTx<'_> {
         let mine = self.reservations(&ReservationQuery {
             active_at: Some(now),
             agent: Some(agent.to_string()),
+            manual_only: true,
             ..ReservationQuery::default()
         })?;
         let mut stmt = self
@@ -632,7 +636,7 @@ impl StoreTx for SqliteTx<'_> {
             .prepare_cached("UPDATE reservations SET expires_at = ?1 WHERE id = ?2")
             .map_err(map_err)?;
         let mut renewed = 0;
-        for r in mine.iter().filter(|r| r.task.is_none()) {
+        for r in &mine {
             let until = now.plus(std::time::Duration::from_millis(r.ttl_ms));
             if until > r.expires_at {
                 stmt.execute(params![Ts(until), r.id as i64])
