@@ -134,6 +134,33 @@ impl<'c> SqliteTx<'c> {
     }
 }
 
+/// A task's columns as statement parameters ?1..?21, in `TASK_COLUMNS` order.
+fn task_params(t: &Task) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
+    vec![
+        Box::new(t.id.number() as i64),
+        Box::new(&t.title),
+        Box::new(&t.description),
+        Box::new(St(t.status)),
+        Box::new(&t.blocked_reason),
+        Box::new(t.priority.rank() as i64),
+        Box::new(&t.assignee),
+        Box::new(&t.epic),
+        Box::new(to_json_list(&t.capabilities)),
+        Box::new(&t.verify),
+        Box::new(to_json_list(&t.acceptance_criteria)),
+        Box::new(to_json_list(&t.context_refs)),
+        Box::new(to_json_list(&t.files)),
+        Box::new(t.retry_count as i64),
+        Box::new(t.fence as i64),
+        Box::new(ts(t.lease_expires_at)),
+        Box::new(Ts(t.created_at)),
+        Box::new(Ts(t.updated_at)),
+        Box::new(ts(t.started_at)),
+        Box::new(ts(t.completed_at)),
+        Box::new(ts(t.deleted_at)),
+    ]
+}
+
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
@@ -233,30 +260,8 @@ impl StoreTx for SqliteTx<'_> {
                  ?17, ?18, ?19, ?20, ?21)",
             )
             .map_err(map_err)?;
-        stmt.execute(params![
-            t.id.number() as i64,
-            t.title,
-            t.description,
-            St(t.status),
-            t.blocked_reason,
-            t.priority.rank() as i64,
-            t.assignee,
-            t.epic,
-            to_json_list(&t.capabilities),
-            t.verify,
-            to_json_list(&t.acceptance_criteria),
-            to_json_list(&t.context_refs),
-            to_json_list(&t.files),
-            t.retry_count as i64,
-            t.fence as i64,
-            ts(t.lease_expires_at),
-            Ts(t.created_at),
-            Ts(t.updated_at),
-            ts(t.started_at),
-            ts(t.completed_at),
-            ts(t.deleted_at),
-        ])
-        .map_err(map_err)?;
+        stmt.execute(params_from_iter(task_params(t)))
+            .map_err(map_err)?;
         drop(stmt);
         self.set_dependencies(t.id, &t.depends_on)?;
         for note in &t.notes {
@@ -266,39 +271,19 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn update_task(&mut self, t: &Task) -> Result<()> {
+        // Same parameter numbers as the insert; created_at (?17) never changes.
         let mut stmt = self
             .conn
             .prepare_cached(
                 "UPDATE tasks SET title = ?2, description = ?3, status = ?4, blocked_reason = ?5, \
                  priority = ?6, assignee = ?7, epic = ?8, capabilities = ?9, verify = ?10, \
                  acceptance_criteria = ?11, context_refs = ?12, files = ?13, retry_count = ?14, \
-                 fence = ?15, lease_expires_at = ?16, updated_at = ?17, started_at = ?18, \
-                 completed_at = ?19, deleted_at = ?20 WHERE id = ?1",
+                 fence = ?15, lease_expires_at = ?16, updated_at = ?18, started_at = ?19, \
+                 completed_at = ?20, deleted_at = ?21 WHERE id = ?1",
             )
             .map_err(map_err)?;
         let changed = stmt
-            .execute(params![
-                t.id.number() as i64,
-                t.title,
-                t.description,
-                St(t.status),
-                t.blocked_reason,
-                t.priority.rank() as i64,
-                t.assignee,
-                t.epic,
-                to_json_list(&t.capabilities),
-                t.verify,
-                to_json_list(&t.acceptance_criteria),
-                to_json_list(&t.context_refs),
-                to_json_list(&t.files),
-                t.retry_count as i64,
-                t.fence as i64,
-                ts(t.lease_expires_at),
-                Ts(t.updated_at),
-                ts(t.started_at),
-                ts(t.completed_at),
-                ts(t.deleted_at),
-            ])
+            .execute(params_from_iter(task_params(t)))
             .map_err(map_err)?;
         if changed != 1 {
             return Err(Error::TaskNotFound(t.id));
