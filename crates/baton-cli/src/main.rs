@@ -80,9 +80,10 @@ enum Command {
     Code(commands::code::CodeCommand),
 }
 
-fn run(cli: Cli) -> CliResult {
+fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
     let ctx = Context {
         cwd: std::env::current_dir()?,
+        agent_on_command_line,
         agent: cli.agent.filter(|a| !a.trim().is_empty()),
         out: Out {
             mode: Mode::detect(cli.json, cli.human),
@@ -126,8 +127,20 @@ fn is_broken_pipe(e: &CliError) -> bool {
 
 fn main() -> ExitCode {
     let json_flag = std::env::args().any(|a| a == "--json");
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, agent_on_command_line) = match parsed {
+        Ok((cli, matches)) => {
+            // `--agent` typed for `events` or `reservations` filters them; BATON_AGENT does not.
+            let typed = |m: &clap::ArgMatches| {
+                m.value_source("agent") == Some(clap::parser::ValueSource::CommandLine)
+            };
+            let on_line =
+                typed(&matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub));
+            (cli, on_line)
+        }
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(
@@ -160,7 +173,7 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match run(cli) {
+    match run(cli, agent_on_command_line) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stops early (`| head`) is not a failure.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

@@ -505,6 +505,17 @@ fn events_filter_by_task_actor_and_action() {
     let n = |args: &[&str]| s.run(args).ok().json().as_array().unwrap().len();
     assert_eq!(n(&["events", "--task", "T-1"]), 2);
     assert_eq!(n(&["events", "--by", "claude"]), 1);
+    assert_eq!(
+        n(&["events", "--agent", "claude"]),
+        1,
+        "--agent typed on the line filters"
+    );
+    let all = s.as_agent("claude", &["events"]).ok().json();
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        4,
+        "BATON_AGENT alone does not filter"
+    );
     assert_eq!(n(&["events", "--action", "task.created"]), 2);
     assert_eq!(n(&["events", "--action", "task.*"]), 3);
     assert_eq!(n(&["events", "--since", "1h"]), 4);

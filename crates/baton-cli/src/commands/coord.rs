@@ -163,7 +163,7 @@ pub fn release(ctx: &Context, args: ReleaseArgs) -> CliResult {
 
 #[derive(Args, Debug)]
 pub struct ReservationsArgs {
-    /// Only this agent's.
+    /// Only this agent's (`--agent NAME` on the command line works too).
     #[arg(long = "holder", alias = "by")]
     pub holder: Option<String>,
     /// Only those covering this path.
@@ -173,7 +173,7 @@ pub struct ReservationsArgs {
 
 pub fn reservations(ctx: &Context, args: ReservationsArgs) -> CliResult {
     let found = ctx.api()?.reservations(&ReservationFilter {
-        agent: args.holder,
+        agent: ctx.agent_filter(args.holder),
         path: args.path,
     })?;
     ctx.out.emit(&found, |w| table(w, &found))

@@ -20,7 +20,7 @@ pub struct EventsArgs {
     /// Only events about this task.
     #[arg(long)]
     pub task: Option<TaskId>,
-    /// Only events by this actor.
+    /// Only events by this actor (`--agent NAME` on the command line works too).
     #[arg(long = "by", alias = "actor")]
     pub by: Option<String>,
     /// Only this action (`task.done`), or a prefix ending in `.` or `*` (`task.`).
@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
     let api = ctx.api()?;
     let mut query = EventQuery {
         task: args.task,
-        actor: args.by,
+        actor: ctx.agent_filter(args.by),
         action: args.action,
         since: args.since.as_deref().map(since).transpose()?,
         after_id: None,

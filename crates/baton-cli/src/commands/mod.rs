@@ -22,6 +22,9 @@ use crate::project::Project;
 /// What every command gets: where it runs, who it is, how to print.
 pub struct Context {
     pub cwd: PathBuf,
+    /// Whether `--agent` was typed (not taken from BATON_AGENT): listing commands use it
+    /// as a filter.
+    pub agent_on_command_line: bool,
     pub agent: Option<String>,
     pub out: Out,
 }
@@ -63,6 +66,15 @@ impl Context {
         if let Ok(project) = self.project() {
             crate::fences::forget(&project.dir(), agent, task);
         }
+    }
+
+    /// The agent to filter a listing by: `--by NAME`, or `--agent NAME` typed on the line.
+    pub fn agent_filter(&self, by: Option<String>) -> Option<String> {
+        by.or_else(|| {
+            self.agent_on_command_line
+                .then(|| self.agent.clone())
+                .flatten()
+        })
     }
 
     /// The agent identity, required by commands that claim or hold work.
