@@ -122,6 +122,13 @@ impl<'c> SqliteTx<'c> {
             .collect())
     }
 
+    fn exists(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params, |r| r.get(0)))
+            .map_err(map_err)
+    }
+
     fn select_tasks(&mut self, sql: &str, values: Vec<Value>) -> Result<Vec<TaskRecord>> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
         let tasks = stmt
@@ -470,6 +477,15 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {
+        // Asked on every call and nearly always empty: a small statement answers first.
+        let any = self.exists(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'in-progress' \
+             AND lease_expires_at < ?1)",
+            params![Ts(now)],
+        )?;
+        if !any {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'in-progress' \
              AND t.lease_expires_at < ? AND t.deleted_at IS NULL ORDER BY t.id"
@@ -483,6 +499,14 @@ impl StoreTx for SqliteTx<'_> {
         until: Timestamp,
         if_before: Timestamp,
     ) -> Result<Vec<Task>> {
+        let due = self.exists(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE assignee = ?1 \
+             AND status = 'in-progress' AND lease_expires_at < ?2)",
+            params![agent, Ts(if_before)],
+        )?;
+        if !due {
+            return Ok(Vec::new());
+        }
         // RETURNING takes bare column names.
         let sql = format!(
             "UPDATE tasks SET lease_expires_at = ?1 WHERE assignee = ?2 \
@@ -610,6 +634,13 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn renew_reservations(&mut self, agent: &str, now: Timestamp) -> Result<u64> {
+        let any = self.exists(
+            "SELECT EXISTS (SELECT 1 FROM reservations WHERE agent = ?1 AND task IS NULL)",
+            params![agent],
+        )?;
+        if !any {
+            return Ok(0);
+        }
         let mine = self.reservations(&ReservationQuery {
             active_at: Some(now),
             agent: Some(agent.to_string()),

@@ -18,7 +18,7 @@ use crate::store::{ReadyQuery, StoreTx};
 use crate::time::Timestamp;
 
 /// How many candidates to read per pickup; the first that passes every rule wins.
-const CANDIDATES: u64 = 16;
+const CANDIDATES: u64 = 4;
 
 pub fn pickup(
     tx: &mut dyn StoreTx,
