@@ -73,6 +73,11 @@ fn process(
     if looks_binary(&bytes) {
         return Outcome::Binary;
     }
+    let lang = if rel.ends_with(".h") {
+        lang.refine(&bytes)
+    } else {
+        lang
+    };
     let hash: [u8; 32] = *blake3::hash(&bytes).as_bytes();
     if known_hash == Some(&hash[..]) {
         return Outcome::Unchanged;

@@ -22,7 +22,6 @@ const SKIPPED_DIRS: &[&str] = &[
     "build",
     "dist",
     "out",
-    "bin",
     "obj",
     "__pycache__",
     ".tox",

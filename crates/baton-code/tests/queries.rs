@@ -200,6 +200,7 @@ fn walk_skips_ignored_vendored_large_and_binary_files() {
     p.write(".gitignore", "gen/\n")
         .write(".batonignore", "*.generated.ts\n")
         .write("keep.ts", "export function keep() {}\n")
+        .write("src/bin/tool.rs", "fn main() {}\n")
         .write("gen/skip.ts", "export function gen() {}\n")
         .write("api.generated.ts", "export function generated() {}\n")
         .write("node_modules/pkg/index.js", "function vendored() {}\n")
@@ -210,7 +211,7 @@ fn walk_skips_ignored_vendored_large_and_binary_files() {
     p.write("big.py", &big);
     std::fs::write(p.path("blob.c"), b"int x;\0\0\x01binary").unwrap();
     let report = scan_full(&p.root).unwrap();
-    assert_eq!(report.files, 1, "{report:?}");
+    assert_eq!(report.files, 2, "{report:?}");
     assert_eq!(report.skipped_large, 1);
     assert_eq!(report.skipped_binary, 1);
     let index = CodeIndex::open(&p.root).unwrap();
@@ -312,4 +313,33 @@ fn substring_results_keep_their_order_and_filters_across_many_names() {
     let some = index.symbols(&query(260)).unwrap();
     assert_eq!(some.len(), 260);
     assert_eq!(some.last().unwrap().name, "handler_259");
+}
+
+#[test]
+fn a_header_with_cpp_constructs_is_parsed_as_cpp() {
+    let p = Project::new();
+    p.write(
+        "include/shape.h",
+        "#pragma once\nnamespace geo {\nclass Shape {\npublic:\n  double area() const;\n};\n}\n",
+    )
+    .write(
+        "include/plain.h",
+        "struct point { int x; };\nint add(int a, int b);\n",
+    );
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let names: Vec<String> = index
+        .outline("include/shape.h")
+        .unwrap()
+        .into_iter()
+        .map(|s| format!("{} {}", s.kind, s.name))
+        .collect();
+    assert_eq!(names, ["module geo", "class Shape", "method area"]);
+    let summary = index.summary().unwrap();
+    let langs: Vec<&str> = summary
+        .languages
+        .iter()
+        .map(|l| l.language.as_str())
+        .collect();
+    assert!(langs.contains(&"cpp") && langs.contains(&"c"), "{langs:?}");
 }

@@ -63,6 +63,23 @@ impl Language {
         })
     }
 
+    /// `.h` is shared by C and C++: a header with C++ constructs is parsed
+    /// as C++ so its classes and namespaces are found.
+    pub fn refine(self, src: &[u8]) -> Language {
+        if self != Language::C {
+            return self;
+        }
+        const CPP_MARKERS: [&[u8]; 5] = [b"class ", b"namespace ", b"template", b"public:", b"::"];
+        let is_cpp = CPP_MARKERS
+            .iter()
+            .any(|m| src.windows(m.len()).any(|w| w == *m));
+        if is_cpp {
+            Language::Cpp
+        } else {
+            Language::C
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::TypeScript => "typescript",
