@@ -182,7 +182,8 @@ impl CodeIndex {
     }
 
     pub fn symbols(&self, q: &SymbolQuery) -> Result<Vec<Symbol>> {
-        const BY_NAME: &str = "s.name, f.path, s.line";
+        // Within one name: exported, then top-level definitions, then by place.
+        const BY_NAME: &str = "s.name, s.exported DESC, (s.container IS NULL) DESC, f.path, s.line";
         match q.name.as_deref() {
             Some(n) if n.starts_with('=') && n.len() > 1 => self.run_symbols(
                 q,
@@ -201,7 +202,7 @@ impl CodeIndex {
     /// time until the limit is reached, so a common substring stays cheap.
     fn symbols_containing(&self, q: &SymbolQuery, needle: &str) -> Result<Vec<Symbol>> {
         // Exact and prefix matches first: they are what the agent meant.
-        let order = "(s.name = ?) DESC, (s.name LIKE ? ESCAPE '\\') DESC, length(s.name), s.name, f.path, s.line";
+        let order = "(s.name = ?) DESC, (s.name LIKE ? ESCAPE '\\') DESC, length(s.name), s.name, s.exported DESC, (s.container IS NULL) DESC, f.path, s.line";
         let order_args = [needle.to_string(), format!("{}%", like_escape(needle))];
         let lists = self.name_lists()?;
         if lists.is_empty() || needle.contains('\n') {

@@ -343,3 +343,27 @@ fn a_header_with_cpp_constructs_is_parsed_as_cpp() {
         .collect();
     assert!(langs.contains(&"cpp") && langs.contains(&"c"), "{langs:?}");
 }
+
+#[test]
+fn among_equal_names_exported_top_level_definitions_come_first() {
+    let p = Project::new();
+    p.write(
+        "a_tests.py",
+        "def test_x():\n    class Model:\n        pass\n",
+    )
+    .write(
+        "b_private.py",
+        "class _Hidden:\n    class Model:\n        pass\n",
+    )
+    .write("z_models.py", "class Model:\n    pass\n");
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let found = index
+        .symbols(&SymbolQuery {
+            name: Some("=Model".into()),
+            ..q()
+        })
+        .unwrap();
+    let files: Vec<&str> = found.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(files, ["z_models.py", "b_private.py", "a_tests.py"]);
+}
