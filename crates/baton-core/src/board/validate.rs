@@ -20,6 +20,12 @@ pub fn validate_agent_name(name: &str) -> Result<()> {
             "pass --agent NAME or set BATON_AGENT (for example BATON_AGENT=claude)",
         ));
     }
+    if name == HUMAN || name == super::leases::SYSTEM {
+        return Err(Error::invalid_with_hint(
+            format!("'{name}' is reserved and cannot be an agent name"),
+            "pick the agent's own name, for example claude or codex-2",
+        ));
+    }
     if name.chars().count() > MAX_NAME_CHARS || !name.chars().all(ok_char) {
         return Err(Error::invalid_with_hint(
             format!("'{name}' is not a valid agent name"),
@@ -259,6 +265,9 @@ mod tests {
         assert_eq!(validate_agent_name("").unwrap_err().code(), "invalid_input");
         assert!(validate_agent_name("has space").is_err());
         assert!(validate_agent_name(&"a".repeat(65)).is_err());
+        assert!(validate_agent_name("human").is_err());
+        assert!(validate_agent_name("baton").is_err());
+        assert!(actor("human").is_ok());
     }
 
     #[test]
