@@ -86,6 +86,28 @@ impl<'s> Extractor<'s> {
         });
     }
 
+    /// Mark top-level symbols with these names as exported (CommonJS
+    /// `module.exports = { a, b }` names them after their definitions).
+    pub fn mark_exported(&mut self, names: &[String]) {
+        let classes: Vec<String> = self
+            .facts
+            .symbols
+            .iter()
+            .filter(|s| s.container.is_none() && names.contains(&s.name))
+            .map(|s| s.name.clone())
+            .collect();
+        for s in &mut self.facts.symbols {
+            let top_level = s.container.is_none() && names.contains(&s.name);
+            // Members of an exported class, except `#private` ones.
+            let member = s.kind == SymbolKind::Method
+                && !s.name.starts_with('#')
+                && s.container.as_ref().is_some_and(|c| classes.contains(c));
+            if top_level || member {
+                s.exported = true;
+            }
+        }
+    }
+
     pub fn import(&mut self, node: Node<'_>, source: &str, names: Vec<String>, style: ImportStyle) {
         if source.is_empty() {
             return;

@@ -13,6 +13,81 @@ enum Scope {
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     block(ex, root, Scope::Module);
+    let mut exported = Vec::new();
+    for stmt in named_children(root) {
+        if stmt.kind() != "expression_statement" {
+            continue;
+        }
+        for child in named_children(stmt) {
+            if child.kind() == "assignment_expression" {
+                commonjs_export(ex, stmt, child, &mut exported);
+            }
+        }
+    }
+    ex.mark_exported(&exported);
+}
+
+/// `module.exports = { a, b }`, `exports.f = function () {}`,
+/// `module.exports.C = class {}`.
+fn commonjs_export(
+    ex: &mut Extractor<'_>,
+    stmt: Node<'_>,
+    assign: Node<'_>,
+    exported: &mut Vec<String>,
+) {
+    let (Some(left), Some(right)) = (
+        assign.child_by_field_name("left"),
+        assign.child_by_field_name("right"),
+    ) else {
+        return;
+    };
+    let target = ex.text(left);
+    if target == "module.exports" {
+        match right.kind() {
+            "object" => {
+                for prop in named_children(right) {
+                    match prop.kind() {
+                        "shorthand_property_identifier" => exported.push(ex.text(prop).to_string()),
+                        "pair" => {
+                            if let Some(v) = prop.child_by_field_name("value") {
+                                if v.kind() == "identifier" {
+                                    exported.push(ex.text(v).to_string());
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "identifier" => exported.push(ex.text(right).to_string()),
+            _ => {}
+        }
+        return;
+    }
+    let Some(name) = target
+        .strip_prefix("module.exports.")
+        .or_else(|| target.strip_prefix("exports."))
+    else {
+        return;
+    };
+    let kind = match right.kind() {
+        "function_expression" | "function" | "arrow_function" | "generator_function" => {
+            SymbolKind::Function
+        }
+        "class" => SymbolKind::Class,
+        "identifier" => {
+            exported.push(ex.text(right).to_string());
+            return;
+        }
+        _ => return,
+    };
+    let end = right
+        .child_by_field_name("body")
+        .map_or(right.end_byte(), |b| b.start_byte());
+    let head = String::from_utf8_lossy(&ex.src[stmt.start_byte()..end]).into_owned();
+    let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
+    let doc = ex.leading_comment(stmt);
+    ex.push(stmt, name, kind, true, sig, doc);
 }
 
 fn block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
