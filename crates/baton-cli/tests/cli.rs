@@ -542,3 +542,45 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_batch_killed_mid_write_leaves_all_or_nothing() {
+    let s = Sandbox::project();
+    let tasks: Vec<Value> = (0..10_000)
+        .map(|i| json!({"title": format!("task {i}"), "description": "x".repeat(200)}))
+        .collect();
+    let path = s.write("big.json", &serde_json::to_string(&tasks).unwrap());
+    let mut outcomes = Vec::new();
+    for delay_ms in [5u64, 40, 120, 300, 600, 1200] {
+        let mut child = command_in(
+            s.path(),
+            &["task", "add", "--batch", path.to_str().unwrap()],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL: no chance to clean up
+        outcomes.push(child.wait().unwrap().success());
+        let listed = s.run(&["task", "list", "--limit", "0"]).ok().json();
+        let n = listed.as_array().unwrap().len();
+        assert_eq!(
+            n % 10_000,
+            0,
+            "after a kill at {delay_ms} ms the board holds {n} tasks"
+        );
+        let created = s
+            .run(&["events", "--action", "task.created", "--limit", "0"])
+            .ok()
+            .json();
+        assert_eq!(
+            created.as_array().unwrap().len(),
+            n,
+            "every task has its event, no more"
+        );
+    }
+    // The board still works after the kills.
+    s.run(&["task", "add", "after the crash"]).ok();
+    eprintln!("batches that finished before the kill: {outcomes:?}");
+}
