@@ -1,0 +1,177 @@
+//! Turning an import as written into the project file it names.
+//!
+//! Resolution depends only on the set of project files and a few config files
+//! (`tsconfig.json`, `go.mod`), never on other files' contents, so it runs in
+//! parallel with extraction and is re-run cheaply when files come and go.
+
+mod go;
+mod python;
+mod rust;
+mod script;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use go::GoModule;
+use script::TsConfig;
+
+use crate::languages::Language;
+use crate::model::{ImportStyle, RawImport};
+
+const SCRIPT_EXTENSIONS: &[&str] = &[
+    ".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts",
+];
+
+pub struct Resolver {
+    root: PathBuf,
+    files: HashSet<String>,
+    dirs: HashSet<String>,
+    ts_configs: Mutex<HashMap<String, Option<TsConfig>>>,
+    go_mods: Mutex<HashMap<String, Option<GoModule>>>,
+}
+
+pub(super) fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+pub(super) fn join(dir: &str, rest: &str) -> String {
+    if dir.is_empty() {
+        rest.to_string()
+    } else if rest.is_empty() {
+        dir.to_string()
+    } else {
+        format!("{dir}/{rest}")
+    }
+}
+
+/// Resolve `.` and `..`; `None` when the path leaves the project.
+pub fn normalize(path: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            p => out.push(p),
+        }
+    }
+    Some(out.join("/"))
+}
+
+impl Resolver {
+    pub fn new(root: &Path, files: impl IntoIterator<Item = String>) -> Self {
+        let files: HashSet<String> = files.into_iter().collect();
+        let mut dirs = HashSet::new();
+        for f in &files {
+            let mut d = parent(f);
+            while dirs.insert(d.to_string()) && !d.is_empty() {
+                d = parent(d);
+            }
+        }
+        Resolver {
+            root: root.to_path_buf(),
+            files,
+            dirs,
+            ts_configs: Mutex::new(HashMap::new()),
+            go_mods: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn resolve(&self, from: &str, lang: Language, imp: &RawImport) -> Option<String> {
+        self.resolve_source(from, lang, imp.style, &imp.source, &imp.names)
+    }
+
+    pub fn resolve_source(
+        &self,
+        from: &str,
+        _lang: Language,
+        style: ImportStyle,
+        source: &str,
+        names: &[String],
+    ) -> Option<String> {
+        match style {
+            ImportStyle::Script => self.script(from, source),
+            ImportStyle::Python => self.python(from, source, names),
+            ImportStyle::Go => self.go(from, source),
+            ImportStyle::RustMod => self.rust_mod(from, source),
+            ImportStyle::RustUse => self.rust_use(from, source, names),
+            ImportStyle::Java => self.java(from, source),
+            ImportStyle::IncludeLocal => self.include(from, source, true),
+            ImportStyle::IncludeSystem => self.include(from, source, false),
+            ImportStyle::RubyRelative => {
+                let base = normalize(&join(parent(from), source))?;
+                self.first_file([base.clone(), format!("{base}.rb")])
+            }
+            ImportStyle::Ruby => {
+                self.first_file([format!("lib/{source}.rb"), format!("{source}.rb")])
+            }
+            ImportStyle::CSharp => None,
+        }
+    }
+
+    fn first_file<I: IntoIterator<Item = String>>(&self, candidates: I) -> Option<String> {
+        candidates.into_iter().find(|c| self.files.contains(c))
+    }
+    // ---- Java ----
+
+    fn java(&self, from: &str, source: &str) -> Option<String> {
+        let (path, wildcard) = match source.strip_suffix(".*") {
+            Some(p) => (p, true),
+            None => (source, false),
+        };
+        let rel = path.replace('.', "/");
+        let mut dir = parent(from).to_string();
+        loop {
+            if wildcard {
+                let d = join(&dir, &rel);
+                if self.dirs.contains(&d) {
+                    return Some(d);
+                }
+            } else {
+                let f = join(&dir, &format!("{rel}.java"));
+                if self.files.contains(&f) {
+                    return Some(f);
+                }
+                // `import static a.b.C.member;`
+                if let Some((outer, _)) = rel.rsplit_once('/') {
+                    let f = join(&dir, &format!("{outer}.java"));
+                    if self.files.contains(&f) {
+                        return Some(f);
+                    }
+                }
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent(&dir).to_string();
+        }
+    }
+
+    // ---- C / C++ ----
+
+    fn include(&self, from: &str, path: &str, local: bool) -> Option<String> {
+        let mut candidates = Vec::new();
+        if local {
+            candidates.push(normalize(&join(parent(from), path)));
+        }
+        candidates.push(normalize(path));
+        candidates.push(normalize(&join("include", path)));
+        if local {
+            candidates.push(normalize(&join("src", path)));
+        }
+        self.first_file(candidates.into_iter().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_paths_that_leave_the_project() {
+        assert_eq!(normalize("a/./b/../c").as_deref(), Some("a/c"));
+        assert_eq!(normalize("../x"), None);
+    }
+}

@@ -1,0 +1,62 @@
+//! Python: absolute imports from the package root (or `src/`, `lib/`),
+//! relative imports by their leading dots.
+
+use super::{join, parent, Resolver};
+
+impl Resolver {
+    pub(super) fn python(&self, from: &str, source: &str, names: &[String]) -> Option<String> {
+        let dots = source.chars().take_while(|c| *c == '.').count();
+        let module = &source[dots..];
+        let rel: String = module.replace('.', "/");
+        if dots > 0 {
+            let mut dir = parent(from).to_string();
+            for _ in 1..dots {
+                if dir.is_empty() {
+                    return None;
+                }
+                dir = parent(&dir).to_string();
+            }
+            return self.python_in(&dir, &rel, names);
+        }
+        let mut roots = vec![self.python_root(from)];
+        for r in ["", "src", "lib"] {
+            if !roots.iter().any(|x| x == r) {
+                roots.push(r.to_string());
+            }
+        }
+        roots
+            .iter()
+            .find_map(|root| self.python_in(root, &rel, names))
+    }
+
+    /// Resolve module path `rel` under `root`; a package imported with names
+    /// that are its submodules resolves to the first submodule.
+    fn python_in(&self, root: &str, rel: &str, names: &[String]) -> Option<String> {
+        let base = join(root, rel);
+        let module_file = format!("{base}.py");
+        if !rel.is_empty() && self.files.contains(&module_file) {
+            return Some(module_file);
+        }
+        let stub = format!("{base}.pyi");
+        if !rel.is_empty() && self.files.contains(&stub) {
+            return Some(stub);
+        }
+        if let Some(first) = names.first().filter(|n| n.as_str() != "*") {
+            let sub = join(&base, first);
+            if let Some(f) = self.first_file([format!("{sub}.py"), join(&sub, "__init__.py")]) {
+                return Some(f);
+            }
+        }
+        let init = join(&base, "__init__.py");
+        self.files.contains(&init).then_some(init)
+    }
+
+    /// The folder above the outermost package that holds `from`.
+    fn python_root(&self, from: &str) -> String {
+        let mut dir = parent(from).to_string();
+        while !dir.is_empty() && self.files.contains(&join(&dir, "__init__.py")) {
+            dir = parent(&dir).to_string();
+        }
+        dir
+    }
+}
