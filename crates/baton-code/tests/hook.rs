@@ -81,3 +81,21 @@ fn the_hook_refreshes_the_index_on_commit() {
     p.commit_all("first");
     assert!(p.path("hook-ran").exists());
 }
+
+#[test]
+fn the_hook_sees_the_index_being_committed_from_a_project_subfolder() {
+    if !git_available() {
+        return;
+    }
+    let p = Project::new();
+    p.git_init();
+    p.write("proj/a.py", "x = 1\n");
+    p.commit_all("first");
+    let proj = p.path("proj");
+    install_hook(&proj, "git status --porcelain -- . > ../status.txt").unwrap();
+    p.write("proj/b.py", "y = 2\n");
+    p.git(&["add", "proj/b.py"]);
+    p.git(&["commit", "-q", "-m", "second"]);
+    let status = std::fs::read_to_string(p.path("status.txt")).unwrap();
+    assert_eq!(status.trim(), "A  proj/b.py");
+}
