@@ -30,12 +30,13 @@ fn typescript_relative_imports_probe_extensions_and_index_files() {
     let p = Project::new();
     p.write(
         "src/app.ts",
-        "import { a } from './lib/a';\nimport b from './lib';\nimport { c } from '../shared/c.js';\nimport React from 'react';\nexport * from './types';\n",
+        "import { a } from './lib/a';\nimport b from './lib';\nimport { c } from '../shared/c.js';\nimport React from 'react';\nexport * from './types';\nimport legacy = require('./legacy');\n",
     )
     .write("src/lib/a.ts", "export const a = 1;\n")
     .write("src/lib/index.tsx", "export default 1;\n")
     .write("shared/c.ts", "export const c = 1;\n")
-    .write("src/types.d.ts", "export type T = 1;\n");
+    .write("src/types.d.ts", "export type T = 1;\n")
+    .write("src/legacy.js", "module.exports = {};\n");
     scan_full(&p.root).unwrap();
     assert_eq!(
         resolved(&p, "src/app.ts", "./lib/a").as_deref(),
@@ -54,6 +55,10 @@ fn typescript_relative_imports_probe_extensions_and_index_files() {
         Some("src/types.d.ts")
     );
     assert_eq!(resolved(&p, "src/app.ts", "react"), None);
+    assert_eq!(
+        resolved(&p, "src/app.ts", "./legacy").as_deref(),
+        Some("src/legacy.js")
+    );
 }
 
 #[test]

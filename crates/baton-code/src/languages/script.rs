@@ -309,6 +309,18 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
 }
 
 fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
+    // TypeScript's `import fs = require("fs")`.
+    if let Some(clause) = named_children(node).find(|c| c.kind() == "import_require_clause") {
+        if let Some(source) = clause.child_by_field_name("source") {
+            ex.import(
+                node,
+                unquote(ex.text(source)),
+                vec!["default".to_string()],
+                ImportStyle::Script,
+            );
+        }
+        return;
+    }
     let Some(source) = node.child_by_field_name("source") else {
         return;
     };
