@@ -135,8 +135,15 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
                 exported_only: args.exported,
                 limit: args.limit,
             };
+            let limit = query.limit;
             let symbols = index.symbols(&query)?;
-            ctx.out.emit(&symbols, |w| symbol_table(w, &symbols, true))
+            ctx.out.emit(&symbols, |w| {
+                symbol_table(w, &symbols, true)?;
+                if limit > 0 && symbols.len() == limit {
+                    writeln!(w, "(first {limit}; --limit 0 shows all)")?;
+                }
+                Ok(())
+            })
         }
         CodeCommand::Outline { file } => {
             let symbols = index.outline(&index_path(ctx, root, &file))?;
