@@ -584,3 +584,31 @@ fn a_batch_killed_mid_write_leaves_all_or_nothing() {
     s.run(&["task", "add", "after the crash"]).ok();
     eprintln!("batches that finished before the kill: {outcomes:?}");
 }
+
+#[test]
+fn a_database_locked_too_long_is_store_unavailable_and_changes_nothing() {
+    let s = Sandbox::project();
+    let db = s.path().join(".baton/baton.db");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let r = {
+        let mut cmd = command_in(s.path(), &["task", "add", "waits for the lock"]);
+        cmd.env("BATON_LOCK_TIMEOUT", "500ms");
+        support::finish(cmd.output().unwrap())
+    };
+    let waited = started.elapsed();
+    let r = r.fails(5, "store_unavailable");
+    assert!(r.error()["hint"]
+        .as_str()
+        .unwrap()
+        .contains("BATON_LOCK_TIMEOUT"));
+    assert!(
+        waited >= Duration::from_millis(450),
+        "it waited for the lock: {waited:?}"
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert_eq!(s.run(&["task", "list"]).ok().json(), json!([]));
+    s.run(&["task", "add", "now it goes through"]).ok();
+}
