@@ -74,15 +74,22 @@ pub fn changed_between(root: &Path, since: &str, head: &str) -> Result<Vec<Strin
     Ok(split_z(&out).collect())
 }
 
-/// Staged, unstaged, untracked and deleted paths, relative to the repository.
-pub fn dirty(root: &Path) -> Result<Vec<String>> {
+/// Staged, unstaged and deleted paths, relative to the repository; with
+/// `untracked`, untracked files too (the slow part of `git status` in a
+/// large tree).
+pub fn dirty(root: &Path, untracked: bool) -> Result<Vec<String>> {
+    let mode = if untracked {
+        "--untracked-files=all"
+    } else {
+        "--untracked-files=no"
+    };
     let out = git(
         root,
         &[
             "status",
             "--porcelain=v1",
             "-z",
-            "--untracked-files=all",
+            mode,
             "--no-renames",
             "--",
             ".",

@@ -1,7 +1,7 @@
 //! Full and incremental scans: many parser threads, one writer.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Instant;
@@ -169,9 +169,10 @@ fn now_unix() -> u64 {
 pub fn full(root: &Path) -> Result<ScanReport> {
     let started = Instant::now();
     let mut conn = store::open_write(root)?;
-    let candidates = walk::walk(root);
-    let resolver = Resolver::new(root, candidates.iter().map(|c| c.rel.clone()));
-    let work = candidates
+    let walked = walk::walk(root);
+    let resolver = Resolver::new(root, walked.files.iter().map(|c| c.rel.clone()));
+    let work = walked
+        .files
         .into_iter()
         .map(|c| (c.rel, c.lang, None))
         .collect();
@@ -181,6 +182,7 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     };
     let tx = conn.transaction()?;
     store::begin_full(&tx)?;
+    store::put_dirs(&tx, &walked.dirs)?;
     run_batch(&tx, root, work, &resolver, false, &mut report)?;
     store::finish_full(&tx)?;
     record_git_state(&tx, root)?;
@@ -212,7 +214,7 @@ fn record_git_state(conn: &Connection, root: &Path) -> Result<()> {
         )?;
         return Ok(());
     };
-    let dirty: Vec<String> = crate::git::dirty(root)?
+    let dirty: Vec<String> = crate::git::dirty(root, true)?
         .into_iter()
         .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
         .collect();
@@ -250,19 +252,40 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
             }
         }
     }
-    let dirty = crate::git::dirty(root)?;
-    candidates.extend(dirty.iter().cloned());
-    let candidates: Vec<String> = candidates
+    // Tracked changes from git; new untracked files from the folders whose
+    // mtime changed (`git status` would walk every folder for them).
+    let committed: BTreeSet<String> = candidates
+        .iter()
+        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    let tracked: Vec<String> = crate::git::dirty(root, false)?
         .into_iter()
         .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-        .chain(
-            store::get_meta(&conn, "git_dirty")?
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_string),
-        )
+        .collect();
+    let previous_dirty: Vec<String> = store::get_meta(&conn, "git_dirty")?
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let indexed: HashSet<String> = store::all_paths(&conn)?.into_iter().collect();
+    let folders = changed_folders(root, &conn, &indexed)?;
+    let candidates: Vec<String> = committed
+        .iter()
+        .chain(&tracked)
+        .chain(&previous_dirty)
+        .chain(&folders.new_files)
+        .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
+        .collect();
+    // Paths to revisit next time: dirty now, or untracked (git -uno does not
+    // report those again); committed ones are tracked and clean now.
+    let next_dirty: BTreeSet<String> = tracked
+        .iter()
+        .chain(&folders.new_files)
+        .chain(previous_dirty.iter().filter(|p| !committed.contains(*p)))
+        .filter(|p| root.join(p).exists())
+        .cloned()
         .collect();
 
     let filter = PathFilter::new(root);
@@ -281,7 +304,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
             _ => gone.push(rel),
         }
     }
-    let mut paths: BTreeSet<String> = store::all_paths(&conn)?.into_iter().collect();
+    let mut paths: BTreeSet<String> = indexed.into_iter().collect();
     let before = paths.len();
     for g in &gone {
         paths.remove(g);
@@ -309,17 +332,72 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     if added_any || report.removed > 0 || before != paths.len() {
         reresolve(&tx, &resolver)?;
     }
-    let dirty_rel: Vec<String> = dirty
-        .into_iter()
-        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-        .collect();
+    store::put_dirs(&tx, &folders.updated)?;
+    for dir in &folders.gone {
+        store::remove_dir(&tx, dir)?;
+    }
+    let next_dirty: Vec<String> = next_dirty.into_iter().collect();
     store::set_meta(&tx, "git_head", &head)?;
-    store::set_meta(&tx, "git_dirty", &dirty_rel.join("\n"))?;
+    store::set_meta(&tx, "git_dirty", &next_dirty.join("\n"))?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
     totals(&conn, &mut report)?;
     report.millis = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// What changed among the folders the index knows.
+#[derive(Default)]
+struct Folders {
+    /// Files not in the index, in folders whose mtime changed or that are new.
+    new_files: Vec<String>,
+    /// Folders to store with their current mtime.
+    updated: Vec<(String, i64)>,
+    /// Folders that no longer exist.
+    gone: Vec<String>,
+}
+
+/// A file added to a folder changes the folder's mtime: list only those
+/// folders (and walk new sub-folders whole) to find new untracked files.
+fn changed_folders(root: &Path, conn: &Connection, indexed: &HashSet<String>) -> Result<Folders> {
+    let known = store::all_dirs(conn)?;
+    let known_set: HashSet<&str> = known.iter().map(|(p, _)| p.as_str()).collect();
+    let mut out = Folders::default();
+    for (dir, mtime) in &known {
+        let meta = match std::fs::metadata(root.join(dir)) {
+            Ok(m) if m.is_dir() => m,
+            _ => {
+                out.gone.push(dir.clone());
+                continue;
+            }
+        };
+        if walk::mtime_ns(&meta) == *mtime {
+            continue;
+        }
+        let listing = walk::walk_at(root, dir, Some(1));
+        out.new_files.extend(
+            listing
+                .files
+                .into_iter()
+                .map(|c| c.rel)
+                .filter(|r| !indexed.contains(r)),
+        );
+        for (sub, sub_mtime) in listing.dirs {
+            if sub == *dir {
+                out.updated.push((sub, sub_mtime));
+            } else if !known_set.contains(sub.as_str()) {
+                let deep = walk::walk_at(root, &sub, None);
+                out.new_files.extend(
+                    deep.files
+                        .into_iter()
+                        .map(|c| c.rel)
+                        .filter(|r| !indexed.contains(r)),
+                );
+                out.updated.extend(deep.dirs);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Files came or went: imports that did not resolve may now, and imports of
@@ -368,8 +446,9 @@ fn reresolve(conn: &Connection, resolver: &Resolver) -> Result<()> {
 }
 
 pub fn parse_floor(root: &Path) -> (u64, u64) {
-    let candidates = walk::walk(root);
-    candidates
+    let walked = walk::walk(root);
+    walked
+        .files
         .par_iter()
         .map(|c| {
             let abs = root.join(&c.rel);

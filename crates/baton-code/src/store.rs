@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Every symbol name, one per line: a substring search over this one value is
 -- much faster than LIKE over every symbol row. It may hold names that are
 -- gone (incremental scans only append); queries join back to `symbols`.
+-- Folders the walk entered and their mtimes: an incremental scan lists only
+-- folders whose mtime changed to find new untracked files.
+CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER NOT NULL) WITHOUT ROWID;
 -- A full scan writes one row; each incremental scan adds a small one.
 CREATE TABLE IF NOT EXISTS symbol_names(id INTEGER PRIMARY KEY, names TEXT NOT NULL);
 ";
@@ -114,7 +117,7 @@ pub fn open_write(root: &Path) -> Result<Connection> {
         conn.execute_batch(
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
              DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
-             DROP TABLE IF EXISTS symbol_names;",
+             DROP TABLE IF EXISTS symbol_names; DROP TABLE IF EXISTS dirs;",
         )?;
     }
     conn.execute_batch(SCHEMA)?;
@@ -127,7 +130,9 @@ pub fn open_write(root: &Path) -> Result<Connection> {
 /// fast; `finish_full` puts them back.
 pub fn begin_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(DROP_INDEXES)?;
-    conn.execute_batch("DELETE FROM files; DELETE FROM symbols; DELETE FROM imports;")?;
+    conn.execute_batch(
+        "DELETE FROM files; DELETE FROM symbols; DELETE FROM imports; DELETE FROM dirs;",
+    )?;
     Ok(())
 }
 
@@ -249,6 +254,30 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
         "INSERT INTO meta(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
+    )?;
+    Ok(())
+}
+
+pub fn put_dirs(conn: &Connection, dirs: &[(String, i64)]) -> Result<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR REPLACE INTO dirs(path, mtime) VALUES (?1, ?2)")?;
+    for (path, mtime) in dirs {
+        stmt.execute(params![path, mtime])?;
+    }
+    Ok(())
+}
+
+pub fn all_dirs(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare("SELECT path, mtime FROM dirs")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Forget a folder and the folders below it.
+pub fn remove_dir(conn: &Connection, path: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM dirs WHERE path = ?1 OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/')",
+        [path],
     )?;
     Ok(())
 }

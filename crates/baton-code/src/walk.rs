@@ -66,41 +66,88 @@ pub fn relative(root: &Path, path: &Path) -> Option<String> {
     Some(out)
 }
 
+/// What a walk found: indexable files, and every folder it entered with its
+/// modification time (nanoseconds), which later tells an incremental scan
+/// where new files may have appeared.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<Candidate>,
+    pub dirs: Vec<(String, i64)>,
+}
+
+/// Should the walk enter this folder? Not dependency or build folders,
+/// hidden folders or Python virtualenvs.
+pub fn enters_dir(path: &Path, name: &str) -> bool {
+    let hidden = name.starts_with('.') && name != ".github";
+    // A Python virtualenv, whatever it is called (`venv` is also a stdlib package).
+    !is_skipped_dir(name) && !hidden && !path.join("pyvenv.cfg").is_file()
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// The mtime to remember for a folder: 0 (always look again) while it is
+/// younger than two seconds, so a file created in the same clock tick as
+/// the scan on a coarse-grained file system is not missed.
+fn settled_mtime(meta: &std::fs::Metadata) -> i64 {
+    let mtime = mtime_ns(meta);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    if now - mtime < 2_000_000_000 {
+        0
+    } else {
+        mtime
+    }
+}
+
 /// Every file of a supported language under `root`, honouring ignore files.
 /// Non-UTF-8 paths are skipped.
-pub fn walk(root: &Path) -> Vec<Candidate> {
-    let mut builder = ignore::WalkBuilder::new(root);
+pub fn walk(root: &Path) -> Walk {
+    walk_at(root, "", None)
+}
+
+/// Walk the folder `start` (project-relative) down to `max_depth`.
+pub fn walk_at(root: &Path, start: &str, max_depth: Option<usize>) -> Walk {
+    let mut builder = ignore::WalkBuilder::new(root.join(start));
     builder
         .hidden(false)
         .git_ignore(true)
         .git_global(false)
         .git_exclude(true)
         .require_git(false)
+        .max_depth(max_depth)
         .add_custom_ignore_filename(".batonignore")
         .filter_entry(|entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             if !is_dir || entry.depth() == 0 {
                 return true;
             }
-            let name = entry.file_name().to_str().unwrap_or("");
-            let hidden = name.starts_with('.') && name != ".github";
-            // A Python virtualenv, whatever it is called (`venv` is also a stdlib package).
-            let virtualenv = || entry.path().join("pyvenv.cfg").is_file();
-            !is_skipped_dir(name) && !hidden && !virtualenv()
+            enters_dir(entry.path(), entry.file_name().to_str().unwrap_or(""))
         });
-    let mut out = Vec::new();
+    let mut out = Walk::default();
     for entry in builder.build().flatten() {
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(kind) = entry.file_type() else {
             continue;
-        }
+        };
         let Some(rel) = relative(root, entry.path()) else {
             continue;
         };
-        if let Some(lang) = Language::from_path(&rel) {
-            out.push(Candidate { rel, lang });
+        if kind.is_dir() {
+            if let Ok(meta) = entry.metadata() {
+                out.dirs.push((rel, settled_mtime(&meta)));
+            }
+        } else if kind.is_file() {
+            if let Some(lang) = Language::from_path(&rel) {
+                out.files.push(Candidate { rel, lang });
+            }
         }
     }
-    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
 

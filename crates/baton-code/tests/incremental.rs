@@ -235,3 +235,89 @@ fn substring_search_finds_names_added_and_not_names_removed_incrementally() {
     assert_eq!(find("NEW_HELP"), ["brand_new_helper"]);
     assert!(find("alpha").is_empty());
 }
+
+#[test]
+fn files_in_a_new_untracked_folder_tree_are_added() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write("pkg/deep/er/mod.py", "def deep_one():\n    pass\n")
+        .write("pkg/top.py", "def top_one():\n    pass\n")
+        .write("lib/sibling.ts", "export function sibling() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 3, "{report:?}");
+    let n = names(&p);
+    for expected in [
+        "pkg/deep/er/mod.py:deep_one",
+        "pkg/top.py:top_one",
+        "lib/sibling.ts:sibling",
+    ] {
+        assert!(
+            n.contains(&expected.to_string()),
+            "{expected} missing from {n:?}"
+        );
+    }
+}
+
+#[test]
+fn an_untracked_file_is_followed_across_scans_until_it_is_deleted() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    p.write("notes/scratch.py", "def first():\n    pass\n");
+    scan_incremental(&p.root).unwrap();
+    // An unrelated commit in between must not make the untracked file forgotten.
+    p.write("a.py", "def alpha():\n    return 2\n");
+    p.git(&["commit", "-q", "-am", "edit a"]);
+    scan_incremental(&p.root).unwrap();
+    p.write("notes/scratch.py", "def second():\n    pass\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 1, "{report:?}");
+    let n = names(&p);
+    assert!(n.contains(&"notes/scratch.py:second".to_string()), "{n:?}");
+    assert!(!n.contains(&"notes/scratch.py:first".to_string()), "{n:?}");
+    std::fs::remove_dir_all(p.path("notes")).unwrap();
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.removed, 1, "{report:?}");
+    assert!(!names(&p).iter().any(|x| x.starts_with("notes/")));
+}
+
+#[test]
+fn an_unchanged_tree_rescans_nothing() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("untracked.py", "def u():\n    pass\n");
+    scan_full(&p.root).unwrap();
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.removed), (0, 0), "{report:?}");
+    assert_eq!(report.files, 4);
+}
+
+#[test]
+fn a_new_file_in_a_settled_folder_is_found_by_the_folder_mtime() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    // Folders last changed long ago: the scan remembers their mtimes.
+    for dir in [".", "lib"] {
+        let status = std::process::Command::new("touch")
+            .args(["-d", "2020-01-01 00:00:00"])
+            .arg(p.path(dir))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    scan_full(&p.root).unwrap();
+    assert_eq!(scan_incremental(&p.root).unwrap().indexed, 0);
+    p.write("lib/fresh.ts", "export function fresh() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 1, "{report:?}");
+    assert!(names(&p).contains(&"lib/fresh.ts:fresh".to_string()));
+}
