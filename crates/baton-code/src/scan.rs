@@ -113,6 +113,7 @@ fn run_batch(
     resolver: &Resolver,
     replace: bool,
     report: &mut ScanReport,
+    delta: &mut store::Delta,
 ) -> Result<Vec<String>> {
     let (tx, rx) = mpsc::sync_channel::<(String, Outcome)>(256);
     let mut rejected = Vec::new();
@@ -129,7 +130,7 @@ fn run_batch(
         for (rel, outcome) in rx {
             match outcome {
                 Outcome::Parsed(rec) => {
-                    store::put_file(conn, &rec, replace)?;
+                    store::put_file(conn, &rec, replace, delta)?;
                     report.indexed += 1;
                     if replace {
                         new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
@@ -183,25 +184,24 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     let tx = conn.transaction()?;
     store::begin_full(&tx)?;
     store::put_dirs(&tx, &walked.dirs)?;
-    run_batch(&tx, root, work, &resolver, false, &mut report)?;
+    let mut delta = store::Delta::default();
+    run_batch(&tx, root, work, &resolver, false, &mut report, &mut delta)?;
     store::finish_full(&tx)?;
+    store::set_totals(&tx, delta)?;
     record_git_state(&tx, root)?;
     store::set_meta(&tx, "skipped_large", &report.skipped_large.to_string())?;
     store::set_meta(&tx, "skipped_binary", &report.skipped_binary.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
-    totals(&conn, &mut report)?;
+    set_report_totals(&mut report, delta);
     report.millis = started.elapsed().as_millis() as u64;
     Ok(report)
 }
 
-fn totals(conn: &Connection, report: &mut ScanReport) -> Result<()> {
-    let count =
-        |sql: &str| -> Result<u64> { Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
-    report.files = count("SELECT count(*) FROM files")?;
-    report.symbols = count("SELECT count(*) FROM symbols")?;
-    report.imports = count("SELECT count(*) FROM imports")?;
-    Ok(())
+fn set_report_totals(report: &mut ScanReport, totals: store::Delta) {
+    report.files = totals.files.max(0) as u64;
+    report.symbols = totals.symbols.max(0) as u64;
+    report.imports = totals.imports.max(0) as u64;
 }
 
 /// Remember HEAD and the paths that differ from it, so the next incremental
@@ -318,17 +318,19 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     let resolver = Resolver::new(root, paths.iter().cloned());
 
     let tx = conn.transaction()?;
+    let mut delta = store::Delta::default();
     for g in &gone {
-        if store::remove_file(&tx, g)? {
+        if store::remove_file(&tx, g, &mut delta)? {
             report.removed += 1;
         }
     }
-    let rejected = run_batch(&tx, root, work, &resolver, true, &mut report)?;
+    let rejected = run_batch(&tx, root, work, &resolver, true, &mut report, &mut delta)?;
     for r in &rejected {
-        if store::remove_file(&tx, r)? {
+        if store::remove_file(&tx, r, &mut delta)? {
             report.removed += 1;
         }
     }
+    let totals = store::add_totals(&tx, delta)?;
     if added_any || report.removed > 0 || before != paths.len() {
         reresolve(&tx, &resolver)?;
     }
@@ -341,7 +343,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     store::set_meta(&tx, "git_dirty", &next_dirty.join("\n"))?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
-    totals(&conn, &mut report)?;
+    set_report_totals(&mut report, totals);
     report.millis = started.elapsed().as_millis() as u64;
     Ok(report)
 }

@@ -104,6 +104,7 @@ pub fn open_write(root: &Path) -> Result<Connection> {
     }
     let conn = Connection::open(&path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // The index is a cache of the working tree that any scan rebuilds: no
     // fsync on commit or checkpoint (a scan must cost milliseconds, and a
@@ -176,22 +177,38 @@ pub fn file_hash(conn: &Connection, path: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
-pub fn remove_file(conn: &Connection, path: &str) -> Result<bool> {
+/// Rows a change added or removed, to keep the totals without counting.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Delta {
+    pub files: i64,
+    pub symbols: i64,
+    pub imports: i64,
+}
+
+pub fn remove_file(conn: &Connection, path: &str, delta: &mut Delta) -> Result<bool> {
     let id: Option<i64> = conn
         .query_row("SELECT id FROM files WHERE path = ?1", [path], |r| r.get(0))
         .optional()?;
     let Some(id) = id else { return Ok(false) };
-    conn.execute("DELETE FROM symbols WHERE file_id = ?1", [id])?;
-    conn.execute("DELETE FROM imports WHERE file_id = ?1", [id])?;
-    conn.execute("DELETE FROM files WHERE id = ?1", [id])?;
+    delta.symbols -= conn.execute("DELETE FROM symbols WHERE file_id = ?1", [id])? as i64;
+    delta.imports -= conn.execute("DELETE FROM imports WHERE file_id = ?1", [id])? as i64;
+    delta.files -= conn.execute("DELETE FROM files WHERE id = ?1", [id])? as i64;
     Ok(true)
 }
 
 /// Insert a file, replacing what the index held for it.
-pub fn put_file(conn: &Connection, rec: &FileRecord, replace: bool) -> Result<()> {
+pub fn put_file(
+    conn: &Connection,
+    rec: &FileRecord,
+    replace: bool,
+    delta: &mut Delta,
+) -> Result<()> {
     if replace {
-        remove_file(conn, &rec.path)?;
+        remove_file(conn, &rec.path, delta)?;
     }
+    delta.files += 1;
+    delta.symbols += rec.symbols.len() as i64;
+    delta.imports += rec.imports.len() as i64;
     let mut file_stmt = conn.prepare_cached(
         "INSERT INTO files(path, lang, hash, bytes, lines) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -280,4 +297,43 @@ pub fn remove_dir(conn: &Connection, path: &str) -> Result<()> {
         [path],
     )?;
     Ok(())
+}
+
+/// Store the index totals after a full scan.
+pub fn set_totals(conn: &Connection, totals: Delta) -> Result<()> {
+    set_meta(
+        conn,
+        "totals",
+        &format!("{} {} {}", totals.files, totals.symbols, totals.imports),
+    )
+}
+
+/// Apply a change to the stored totals (counted afresh if missing) and
+/// return the new totals.
+pub fn add_totals(conn: &Connection, delta: Delta) -> Result<Delta> {
+    let stored = get_meta(conn, "totals")?.and_then(|v| {
+        let n: Vec<i64> = v.split(' ').filter_map(|x| x.parse().ok()).collect();
+        (n.len() == 3).then(|| Delta {
+            files: n[0],
+            symbols: n[1],
+            imports: n[2],
+        })
+    });
+    let totals = match stored {
+        Some(t) => Delta {
+            files: t.files + delta.files,
+            symbols: t.symbols + delta.symbols,
+            imports: t.imports + delta.imports,
+        },
+        None => {
+            let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+            Delta {
+                files: count("SELECT count(*) FROM files")?,
+                symbols: count("SELECT count(*) FROM symbols")?,
+                imports: count("SELECT count(*) FROM imports")?,
+            }
+        }
+    };
+    set_totals(conn, totals)?;
+    Ok(totals)
 }

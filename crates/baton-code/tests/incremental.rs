@@ -55,6 +55,11 @@ fn unstaged_edit_is_reparsed_and_nothing_else() {
     assert_eq!(report.indexed, 1);
     assert_eq!(report.removed, 0);
     assert!(names(&p).contains(&"a.py:alpha2".to_string()));
+    // Totals are kept up to date without counting every row.
+    assert_eq!((report.files, report.symbols, report.imports), (3, 4, 1));
+    p.remove("b.py");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.files, report.symbols, report.imports), (2, 3, 0));
 }
 
 #[test]

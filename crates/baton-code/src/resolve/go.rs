@@ -18,7 +18,7 @@ impl Resolver {
             path.strip_prefix(&module.path)?.strip_prefix('/')?
         };
         let dir = join(&module.dir, rest);
-        self.dirs.contains(&dir).then_some(dir)
+        self.has_dir(&dir).then_some(dir)
     }
 
     fn go_module(&self, dir: &str) -> Option<GoModule> {

@@ -11,7 +11,7 @@ mod script;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use go::GoModule;
 use script::TsConfig;
@@ -26,7 +26,9 @@ const SCRIPT_EXTENSIONS: &[&str] = &[
 pub struct Resolver {
     root: PathBuf,
     files: HashSet<String>,
-    dirs: HashSet<String>,
+    /// Folders holding project files; built on first use (Go and Java
+    /// imports name folders), which most scans never need.
+    dirs: OnceLock<HashSet<String>>,
     ts_configs: Mutex<HashMap<String, Option<TsConfig>>>,
     go_mods: Mutex<HashMap<String, Option<GoModule>>>,
 }
@@ -62,21 +64,28 @@ pub fn normalize(path: &str) -> Option<String> {
 
 impl Resolver {
     pub fn new(root: &Path, files: impl IntoIterator<Item = String>) -> Self {
-        let files: HashSet<String> = files.into_iter().collect();
-        let mut dirs = HashSet::new();
-        for f in &files {
-            let mut d = parent(f);
-            while dirs.insert(d.to_string()) && !d.is_empty() {
-                d = parent(d);
-            }
-        }
         Resolver {
             root: root.to_path_buf(),
-            files,
-            dirs,
+            files: files.into_iter().collect(),
+            dirs: OnceLock::new(),
             ts_configs: Mutex::new(HashMap::new()),
             go_mods: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn has_dir(&self, dir: &str) -> bool {
+        self.dirs
+            .get_or_init(|| {
+                let mut dirs = HashSet::new();
+                for f in &self.files {
+                    let mut d = parent(f);
+                    while dirs.insert(d.to_string()) && !d.is_empty() {
+                        d = parent(d);
+                    }
+                }
+                dirs
+            })
+            .contains(dir)
     }
 
     pub fn resolve(&self, from: &str, lang: Language, imp: &RawImport) -> Option<String> {
@@ -126,7 +135,7 @@ impl Resolver {
         loop {
             if wildcard {
                 let d = join(&dir, &rel);
-                if self.dirs.contains(&d) {
+                if self.has_dir(&d) {
                     return Some(d);
                 }
             } else {
