@@ -88,6 +88,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         out: Out {
             mode: Mode::detect(cli.json, cli.human),
         },
+        project: std::cell::OnceCell::new(),
     };
     match cli.command {
         Command::Init(args) => commands::init::run(&ctx, args),

@@ -164,6 +164,14 @@ pub struct FileChange {
     pub kind: String,
 }
 
+/// The guard's verdict on a set of paths about to be committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardReport {
+    pub checked: u64,
+    /// Paths another agent holds a shared reservation on: allowed, reported.
+    pub shared: Vec<PathCheck>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChangeReport {
     pub path: String,
@@ -241,6 +249,9 @@ pub trait Api {
     fn release(&self, agent: &str, request: ReleaseRequest) -> Result<Vec<Reservation>>;
     fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>>;
     fn check_paths(&self, paths: &[String]) -> Result<Vec<PathCheck>>;
+    /// Refuses (`reservation_conflict`) when another agent holds an exclusive reservation on
+    /// any of `paths`; `committer` is who commits (`None`: every agent is another).
+    fn guard(&self, committer: Option<&str>, paths: &[String]) -> Result<GuardReport>;
     /// Records file changes (from the watcher); `editor` is who made them, when known.
     fn record_changes(
         &self,

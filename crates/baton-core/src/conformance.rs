@@ -1217,6 +1217,39 @@ pub fn an_edit_to_a_path_reserved_by_someone_else_is_a_violation(f: &dyn ApiFixt
     assert_eq!(violations[0].detail["holder"], "claude");
 }
 
+pub fn the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones(
+    f: &dyn ApiFixture,
+) {
+    let api = f.api();
+    reserve(api, "claude", &["src/auth/**"], ReservationMode::Exclusive).unwrap();
+    reserve(api, "codex", &["docs/**"], ReservationMode::Shared).unwrap();
+    let paths = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let e = api
+        .guard(Some("codex"), &paths(&["src/auth/a.rs", "README.md"]))
+        .unwrap_err();
+    assert_eq!(e.code(), "reservation_conflict");
+    assert!(
+        e.to_string().contains("src/auth/a.rs") && e.to_string().contains("claude"),
+        "{e}"
+    );
+    let own = api
+        .guard(Some("claude"), &paths(&["src/auth/a.rs", "docs/x.md"]))
+        .unwrap();
+    assert_eq!(own.checked, 2);
+    assert_eq!(
+        own.shared.len(),
+        1,
+        "codex's shared reservation is reported"
+    );
+    assert_eq!(
+        api.guard(None, &paths(&["src/auth/a.rs"]))
+            .unwrap_err()
+            .code(),
+        "reservation_conflict"
+    );
+    assert_eq!(api.guard(None, &[]).unwrap().checked, 0);
+}
+
 /// Declares one `#[test]` per scenario; `$factory` is an expression giving a fresh `Api`.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -1258,6 +1291,7 @@ macro_rules! conformance_tests {
             released_and_expired_reservations_hold_nothing,
             settings_are_checked_and_recorded,
             an_edit_to_a_path_reserved_by_someone_else_is_a_violation,
+            the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones,
         );
     };
     (@fixture $factory:expr; $($name:ident),* $(,)?) => {

@@ -3,10 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use baton_core::model::{Reservation, ReservationMode};
 use baton_core::ErrorClass;
 use clap::Args;
-use serde_json::json;
 
 use super::Context;
 use crate::error::{CliError, CliResult};
@@ -91,57 +89,18 @@ pub fn run(ctx: &Context, args: GuardArgs) -> CliResult {
     } else {
         args.paths
     };
-    if paths.is_empty() {
-        return ctx.out.emit(&json!({"ok": true, "checked": 0}), |w| {
-            writeln!(w, "Nothing staged.")
-        });
-    }
-    let me = ctx.agent.clone();
-    let checks = ctx.api()?.check_paths(&paths)?;
-    let others = |r: &Reservation| me.as_deref() != Some(r.agent.as_str());
-    let mut blocked = Vec::new();
-    let mut shared = Vec::new();
-    for c in &checks {
-        for r in c.reservations.iter().filter(|r| others(r)) {
-            let entry = json!({
-                "path": c.path, "glob": r.glob, "holder": r.agent,
-                "mode": r.mode, "task": r.task, "expires_at": r.expires_at,
-            });
-            match r.mode {
-                ReservationMode::Exclusive => blocked.push((c.path.clone(), r.clone(), entry)),
-                ReservationMode::Shared => shared.push(entry),
-            }
-        }
-    }
-    if !shared.is_empty() {
+    let report = ctx.api()?.guard(ctx.agent.as_deref(), &paths)?;
+    if !report.shared.is_empty() {
         eprintln!(
-            "baton guard: {} staged path(s) are shared-reserved by other agents",
-            shared.len()
+            "baton guard: {} path(s) are shared-reserved by other agents",
+            report.shared.len()
         );
     }
-    if !blocked.is_empty() {
-        let listed: Vec<String> = blocked
-            .iter()
-            .map(|(path, r, _)| {
-                format!(
-                    "{path} (reserved by {} via {}, until {})",
-                    r.agent, r.glob, r.expires_at
-                )
-            })
-            .collect();
-        return Err(CliError::new(
-            ErrorClass::Conflict,
-            "reservation_conflict",
-            format!("this commit touches files reserved by another agent: {}", listed.join("; ")),
-        )
-        .with_hint("ask the holder (baton check PATH shows who), unstage those files, or bypass with git commit --no-verify"));
-    }
-    let report = json!({ "ok": true, "checked": paths.len(), "shared": shared });
     ctx.out.emit(&report, |w| {
         writeln!(
             w,
             "OK: {} path(s) checked; none reserved by another agent.",
-            paths.len()
+            report.checked
         )
     })
 }

@@ -27,11 +27,17 @@ pub struct Context {
     pub agent_on_command_line: bool,
     pub agent: Option<String>,
     pub out: Out,
+    pub project: std::cell::OnceCell<Project>,
 }
 
 impl Context {
+    /// The project around `cwd` (found once per command).
     pub fn project(&self) -> CliResult<Project> {
-        Project::find(&self.cwd)
+        if let Some(p) = self.project.get() {
+            return Ok(p.clone());
+        }
+        let found = Project::find(&self.cwd)?;
+        Ok(self.project.get_or_init(|| found).clone())
     }
 
     /// The board of the current project, straight on its database file.

@@ -13,9 +13,9 @@ mod validate;
 mod views;
 
 use crate::api::{
-    Api, BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, HeartbeatRequest,
-    NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest, ReservationFilter,
-    ReserveRequest, TaskFilter, TaskPatch,
+    Api, BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, GuardReport,
+    HeartbeatRequest, NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest,
+    ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
 };
 use crate::error::{Error, Result};
 use crate::id::TaskId;
@@ -272,6 +272,16 @@ impl<S: Store> Api for Board<S> {
             return Err(Error::invalid("give at least one path to check"));
         }
         self.read(|tx, now| reservations::check(tx, paths, now))
+    }
+
+    fn guard(&self, committer: Option<&str>, paths: &[String]) -> Result<GuardReport> {
+        if paths.is_empty() {
+            return Ok(GuardReport {
+                checked: 0,
+                shared: Vec::new(),
+            });
+        }
+        self.read(|tx, now| reservations::guard(tx, committer, paths, now))
     }
 
     fn record_changes(

@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{event, leases};
-use crate::api::{FileChange, FileChangeReport, ReleaseRequest, ReservationFilter, ReserveRequest};
+use crate::api::{
+    FileChange, FileChangeReport, GuardReport, ReleaseRequest, ReservationFilter, ReserveRequest,
+};
 use crate::error::{Error, Result};
 use crate::glob::{normalize_path, Glob};
 use crate::id::TaskId;
@@ -313,6 +315,52 @@ pub fn check(tx: &mut dyn StoreTx, paths: &[String], now: Timestamp) -> Result<V
             })
         })
         .collect()
+}
+
+/// Exclusive reservations of others block a commit; shared ones are only reported.
+pub fn guard(
+    tx: &mut dyn StoreTx,
+    committer: Option<&str>,
+    paths: &[String],
+    now: Timestamp,
+) -> Result<GuardReport> {
+    let checks = check(tx, paths, now)?;
+    let others = |r: &Reservation| committer != Some(r.agent.as_str());
+    let mut blocked = Vec::new();
+    let mut shared = Vec::new();
+    for c in checks {
+        let (excl, shr): (Vec<Reservation>, Vec<Reservation>) = c
+            .reservations
+            .into_iter()
+            .filter(others)
+            .partition(|r| r.mode == ReservationMode::Exclusive);
+        for r in &excl {
+            blocked.push(format!("{} ({})", c.path, describe(r)));
+        }
+        if !shr.is_empty() {
+            shared.push(PathCheck {
+                path: c.path,
+                reservations: shr,
+            });
+        }
+    }
+    if !blocked.is_empty() {
+        return Err(Error::Conflict {
+            code: "reservation_conflict",
+            message: format!(
+                "this commit touches files reserved by another agent: {}",
+                blocked.join("; ")
+            ),
+            hint: Some(
+                "ask the holder (`baton check PATH` shows who), unstage those files, or bypass with git commit --no-verify"
+                    .into(),
+            ),
+        });
+    }
+    Ok(GuardReport {
+        checked: paths.len() as u64,
+        shared,
+    })
 }
 
 pub fn record_changes(
