@@ -106,3 +106,14 @@ pub fn cut(text: &str, max: usize) -> String {
 pub fn or_dash(value: Option<&str>) -> String {
     value.unwrap_or("-").to_string()
 }
+
+/// `T-1, T-4`, or `-` for none.
+pub fn id_list(ids: &[baton_core::TaskId]) -> String {
+    if ids.is_empty() {
+        return "-".into();
+    }
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -4,7 +4,7 @@ use baton_core::time::Timestamp;
 
 use super::Context;
 use crate::error::CliResult;
-use crate::output::Table;
+use crate::output::{id_list, Table};
 
 fn ago(t: Timestamp) -> String {
     let secs = t.millis_until(Timestamp::now()).max(0) / 1000;
@@ -14,16 +14,6 @@ fn ago(t: Timestamp) -> String {
         3600..=86_399 => format!("{}h ago", secs / 3600),
         _ => format!("{}d ago", secs / 86_400),
     }
-}
-
-fn id_list(ids: &[baton_core::TaskId]) -> String {
-    if ids.is_empty() {
-        return "-".into();
-    }
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub fn board(ctx: &Context) -> CliResult {

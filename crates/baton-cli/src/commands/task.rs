@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use crate::error::{CliError, CliResult};
-use crate::output::{cut, or_dash, Table};
+use crate::output::{cut, id_list, or_dash, Table};
 
 /// Batch files larger than this are refused before parsing.
 const MAX_BATCH_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -447,16 +447,6 @@ fn patch(args: UpdateArgs) -> CliResult<TaskPatch> {
     })
 }
 
-fn ids(ids: &[TaskId]) -> String {
-    if ids.is_empty() {
-        return "-".into();
-    }
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 pub fn task_table(w: &mut dyn Write, tasks: &[Task]) -> std::io::Result<()> {
     if tasks.is_empty() {
         return writeln!(w, "No tasks.");
@@ -474,7 +464,7 @@ pub fn task_table(w: &mut dyn Write, tasks: &[Task]) -> std::io::Result<()> {
             t.priority.to_string(),
             or_dash(t.assignee.as_deref()),
             cut(t.epic.as_deref().unwrap_or("-"), 16),
-            cut(&ids(&t.depends_on), 20),
+            cut(&id_list(&t.depends_on), 20),
             cut(&t.title, 60),
         ]);
     }
@@ -532,7 +522,11 @@ pub fn task_detail(w: &mut dyn Write, t: &Task) -> std::io::Result<()> {
     }
     if !t.depends_on.is_empty() {
         let met = if t.deps_met { "met" } else { "waiting" };
-        field(w, "depends on", format!("{} ({met})", ids(&t.depends_on)))?;
+        field(
+            w,
+            "depends on",
+            format!("{} ({met})", id_list(&t.depends_on)),
+        )?;
     }
     if !t.capabilities.is_empty() {
         field(w, "capabilities", t.capabilities.join(", "))?;
