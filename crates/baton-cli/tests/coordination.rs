@@ -341,3 +341,72 @@ fn the_watcher_records_edits_and_flags_reserved_files() {
     assert!(!violations.as_array().unwrap().is_empty());
     assert_eq!(violations[0]["detail"]["holder"], "claude");
 }
+
+#[test]
+fn concurrent_reservations_of_one_glob_have_exactly_one_winner() {
+    let s = Sandbox::project();
+    let results: Vec<(i32, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || {
+                    let r = s.as_agent(&format!("agent-{i}"), &["reserve", "src/**"]);
+                    let code = if r.code == 0 {
+                        String::new()
+                    } else {
+                        r.error()["code"].as_str().unwrap().to_string()
+                    };
+                    (r.code, code)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = results.iter().filter(|(c, _)| *c == 0).count();
+    assert_eq!(winners, 1, "{results:?}");
+    assert!(results
+        .iter()
+        .filter(|(c, _)| *c != 0)
+        .all(|(c, code)| *c == 4 && code == "reservation_conflict"));
+    assert_eq!(
+        s.run(&["reservations"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn concurrent_pickups_never_hand_out_overlapping_surfaces() {
+    let s = Sandbox::project();
+    // Every task touches the shared config, so only one can be in progress at a time.
+    let tasks: Vec<Value> = (0..20)
+        .map(|i| serde_json::json!({"title": format!("t{i}"), "files": ["shared/config.toml", format!("pkg{i}/**")]}))
+        .collect();
+    let path = s.write("tasks.json", &serde_json::to_string(&tasks).unwrap());
+    s.run(&["task", "add", "--batch", path.to_str().unwrap()])
+        .ok();
+    let claimed: Vec<i32> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || s.as_agent(&format!("w{i}"), &["task", "pickup"]).code)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        claimed.iter().filter(|c| **c == 0).count(),
+        1,
+        "{claimed:?}"
+    );
+    assert!(claimed.iter().all(|c| *c == 0 || *c == 3), "{claimed:?}");
+    let held = s
+        .run(&["task", "list", "--status", "in-progress"])
+        .ok()
+        .json();
+    assert_eq!(held.as_array().unwrap().len(), 1);
+}

@@ -1051,6 +1051,42 @@ pub fn pickup_skips_a_task_whose_files_another_agent_reserved(f: &dyn ApiFixture
     assert_eq!(p.task.id, TaskId(1));
 }
 
+pub fn pickup_looks_past_many_pages_of_reserved_tasks(f: &dyn ApiFixture) {
+    let api = f.api();
+    let busy: Vec<NewTask> = (0..10)
+        .map(|i| NewTask {
+            priority: Some(Priority::P0),
+            ..with_files(&format!("busy {i}"), &[&format!("busy/{i}/**")])
+        })
+        .collect();
+    api.add_tasks("lead", busy).unwrap();
+    add(
+        api,
+        NewTask {
+            priority: Some(Priority::P2),
+            ..with_files("free", &["free/**"])
+        },
+    );
+    reserve(api, "codex", &["busy/**"], ReservationMode::Exclusive).unwrap();
+    let p = api
+        .pickup(
+            "claude",
+            &PickupRequest {
+                explain: true,
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(p.task.title, "free");
+    assert_eq!(p.skipped.len(), 10);
+    assert_eq!(
+        api.pickup("claude", &PickupRequest::default())
+            .unwrap_err()
+            .code(),
+        "no_task_ready"
+    );
+}
+
 pub fn reservation_conflicts_follow_the_mode(f: &dyn ApiFixture) {
     use ReservationMode::{Exclusive, Shared};
     let api = f.api();
@@ -1287,6 +1323,7 @@ macro_rules! conformance_tests {
             the_holder_keeps_its_lease_alive_by_working,
             pickup_reserves_the_surface_and_done_releases_it,
             pickup_skips_a_task_whose_files_another_agent_reserved,
+            pickup_looks_past_many_pages_of_reserved_tasks,
             reservation_conflicts_follow_the_mode,
             released_and_expired_reservations_hold_nothing,
             settings_are_checked_and_recorded,

@@ -440,6 +440,12 @@ impl StoreTx for SqliteTx<'_> {
             );
             values.push(Value::Text(cap.clone()));
         }
+        if let Some((priority, id)) = q.after {
+            sql.push_str(" AND (t.priority > ? OR (t.priority = ? AND t.id > ?))");
+            values.push(Value::Integer(priority.rank() as i64));
+            values.push(Value::Integer(priority.rank() as i64));
+            values.push(Value::Integer(id.number() as i64));
+        }
         sql.push_str(" ORDER BY t.priority, t.id LIMIT ?");
         values.push(Value::Integer(q.limit as i64));
         self.select_tasks(&sql, values)

@@ -126,6 +126,7 @@ fn best_ready(
             limit: CANDIDATES,
         })?;
         let full = page.len() as u64 == CANDIDATES;
+        let before = after;
         for record in page {
             after = Some((record.task.priority, record.task.id));
             if claimable(&record, capability).is_err() {
@@ -140,7 +141,8 @@ fn best_ready(
                 }),
             }
         }
-        if !full {
+        // A store that ignored `after` would hand out the same page forever.
+        if !full || after == before {
             return Ok(None);
         }
     }
