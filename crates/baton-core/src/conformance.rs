@@ -987,13 +987,54 @@ pub fn pickup_reserves_the_surface_and_done_releases_it(f: &dyn ApiFixture) {
     let e = reserve(api, "codex", &["src/**"], ReservationMode::Shared).unwrap_err();
     assert_eq!(e.code(), "reservation_conflict");
     assert!(e.to_string().contains("held by claude"), "{e}");
+    // Changing the surface of a task in progress moves its reservations.
+    let files = |f: &[&str]| TaskPatch {
+        files: Some(f.iter().map(|s| s.to_string()).collect()),
+        ..TaskPatch::default()
+    };
+    api.update_task("lead", TaskId(1), files(&["lib/**"]))
+        .unwrap();
+    let held = api
+        .check_paths(&["src/auth/session.rs".into(), "lib/x.rs".into()])
+        .unwrap();
+    assert!(held[0].reservations.is_empty());
+    assert_eq!(held[1].reservations[0].agent, "claude");
+    reserve(api, "codex", &["docs/**"], ReservationMode::Exclusive).unwrap();
+    let e = api
+        .update_task("lead", TaskId(1), files(&["docs/a.md"]))
+        .unwrap_err();
+    assert_eq!(e.code(), "reservation_conflict");
     api.done("claude", TaskId(1), DoneRequest::default())
+        .unwrap();
+    let left = api
+        .reservations(&ReservationFilter {
+            agent: Some("claude".into()),
+            path: None,
+        })
+        .unwrap();
+    assert!(left.is_empty(), "done released the surface");
+    reserve(api, "codex", &["src/**"], ReservationMode::Shared).unwrap();
+}
+
+pub fn moving_a_claimed_task_out_of_progress_releases_its_files(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(api, with_files("a", &["src/a/**"]));
+    add(api, with_files("b", &["src/b/**"]));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let to = |status| TaskPatch {
+        status: Some(status),
+        ..TaskPatch::default()
+    };
+    api.update_task("lead", TaskId(1), to(Status::Open))
+        .unwrap();
+    api.update_task("lead", TaskId(2), to(Status::Review))
         .unwrap();
     assert!(api
         .reservations(&ReservationFilter::default())
         .unwrap()
         .is_empty());
-    reserve(api, "codex", &["src/**"], ReservationMode::Shared).unwrap();
+    reserve(api, "codex", &["src/**"], ReservationMode::Exclusive).unwrap();
 }
 
 pub fn pickup_skips_a_task_whose_files_another_agent_reserved(f: &dyn ApiFixture) {
@@ -1322,6 +1363,7 @@ macro_rules! conformance_tests {
             a_task_whose_lease_keeps_expiring_is_blocked,
             the_holder_keeps_its_lease_alive_by_working,
             pickup_reserves_the_surface_and_done_releases_it,
+            moving_a_claimed_task_out_of_progress_releases_its_files,
             pickup_skips_a_task_whose_files_another_agent_reserved,
             pickup_looks_past_many_pages_of_reserved_tasks,
             reservation_conflicts_follow_the_mode,

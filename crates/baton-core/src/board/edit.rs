@@ -279,6 +279,11 @@ pub fn update_task(
     }
     task.updated_at = now;
     tx.update_task(&task)?;
+    if task.status != Status::InProgress {
+        super::reservations::release_task_surface(tx, id)?;
+    } else if changes.contains_key("files") {
+        follow_new_surface(tx, &task, now)?;
+    }
     event(
         tx,
         now,
@@ -292,6 +297,37 @@ pub fn update_task(
     }
     task.deps_met = met;
     Ok(task)
+}
+
+/// A task in progress whose files change: its holder's reservations follow the new
+/// surface, unless another agent holds part of it.
+fn follow_new_surface(tx: &mut dyn StoreTx, task: &Task, now: Timestamp) -> Result<()> {
+    let holder = task.assignee.clone().unwrap_or_default();
+    let mut globs = Vec::new();
+    for f in &task.files {
+        let glob = super::reservations::compile(f)?;
+        let clash = super::reservations::conflicts(
+            tx,
+            &holder,
+            &glob,
+            crate::model::ReservationMode::Exclusive,
+            now,
+        )?;
+        if let Some(r) = clash.first() {
+            return Err(Error::Conflict {
+                code: "reservation_conflict",
+                message: format!(
+                    "{} is in progress and its new files {glob} overlap {}",
+                    task.id,
+                    super::reservations::describe(r)
+                ),
+                hint: Some("narrow the surface, or wait for that reservation".into()),
+            });
+        }
+        globs.push(glob);
+    }
+    let until = task.lease_expires_at.unwrap_or(now);
+    super::reservations::reserve_task_surface(tx, &holder, task.id, &globs, until, now)
 }
 
 /// Side effects of a direct status move on the claim and the timestamps.
