@@ -416,6 +416,15 @@ mod tests {
     }
 
     #[test]
+    fn json_input_takes_the_same_spellings_as_the_cli() {
+        let p: Vec<Priority> = serde_json::from_str(r#"["P0", "p1", 2]"#).unwrap();
+        assert_eq!(p, vec![Priority::P0, Priority::P1, Priority::P2]);
+        let s: Status = serde_json::from_str(r#""in_progress""#).unwrap();
+        assert_eq!(s, Status::InProgress);
+        assert!(serde_json::from_str::<Priority>(r#""urgent""#).is_err());
+    }
+
+    #[test]
     fn priority_orders_by_urgency() {
         assert!(Priority::P0 < Priority::P2);
         assert_eq!("p0".parse::<Priority>().unwrap(), Priority::P0);
