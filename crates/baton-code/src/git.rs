@@ -99,10 +99,3 @@ pub fn dirty(root: &Path, untracked: bool) -> Result<Vec<String>> {
         .filter_map(|entry| entry.get(3..).map(str::to_string))
         .collect())
 }
-
-/// The folder git runs hooks from (honours `core.hooksPath` and worktrees).
-pub fn hooks_dir(root: &Path) -> Result<std::path::PathBuf> {
-    let out = text(git(root, &["rev-parse", "--git-path", "hooks"])?);
-    let p = std::path::PathBuf::from(out);
-    Ok(if p.is_absolute() { p } else { root.join(p) })
-}

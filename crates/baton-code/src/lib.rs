@@ -3,12 +3,11 @@
 //!
 //! - [`scan_full`] / [`scan_incremental`] build and refresh the index;
 //! - [`CodeIndex`] answers queries from a cheap read-only open;
-//! - [`install_hook`] / [`remove_hook`] keep it fresh on every commit.
+//! - `baton scan --install-hook` keeps it fresh on every commit.
 
 mod error;
 mod extract;
 mod git;
-mod hook;
 pub mod languages;
 mod model;
 mod query;
@@ -20,7 +19,6 @@ mod walk;
 use std::path::Path;
 
 pub use error::{CodeError, ErrorClass, Result};
-pub use hook::{HookChange, HookReport};
 pub use languages::Language;
 pub use model::{FileFacts, Import, ImportStyle, RawImport, RawSymbol, Symbol, SymbolKind};
 pub use query::{
@@ -39,17 +37,6 @@ pub fn scan_full(root: &Path) -> Result<ScanReport> {
 /// is skipped by hash. Without a previous scan or git, does a full scan.
 pub fn scan_incremental(root: &Path) -> Result<ScanReport> {
     scan::incremental(root)
-}
-
-/// Add the marked block to the repository's pre-commit hook; `scan_command`
-/// is the shell command that runs an incremental scan.
-pub fn install_hook(root: &Path, scan_command: &str) -> Result<HookReport> {
-    hook::install(root, scan_command)
-}
-
-/// Remove the marked block, keeping the rest of the hook.
-pub fn remove_hook(root: &Path) -> Result<HookReport> {
-    hook::remove(root)
 }
 
 /// Extract symbols and imports from one source text, without an index

@@ -1,10 +1,10 @@
 //! `baton scan`: build or refresh the code index, or manage its pre-commit hook.
 
 use clap::Args;
-use serde_json::json;
 
 use super::Context;
 use crate::error::CliResult;
+use crate::hook;
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -21,9 +21,7 @@ pub struct ScanArgs {
     pub remove_hook: bool,
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
+const HOOK_MARKER: &str = "baton code index";
 
 pub fn run(ctx: &Context, args: ScanArgs) -> CliResult {
     let project = ctx.project()?;
@@ -33,21 +31,24 @@ pub fn run(ctx: &Context, args: ScanArgs) -> CliResult {
             // The hook runs this very binary, so it works without `baton` on PATH.
             let exe = std::env::current_exe()
                 .ok()
-                .map(|p| shell_quote(&p.to_string_lossy()))
+                .map(|p| hook::quote(&p.to_string_lossy()))
                 .unwrap_or_else(|| "baton".into());
-            baton_code::install_hook(root, &format!("{exe} scan --incremental"))?
+            let body = hook::never_blocking(root, &format!("{exe} scan --incremental"));
+            hook::install(
+                root,
+                HOOK_MARKER,
+                &format!("# Refreshes .baton/code.db.\n{body}"),
+            )?
         } else {
-            baton_code::remove_hook(root)?
+            hook::remove(root, HOOK_MARKER)?
         };
-        let value = json!({ "hook": report.hook, "change": report.change });
-        return ctx.out.emit(&value, |w| {
-            let what = match report.change {
-                baton_code::HookChange::Installed => "installed in",
-                baton_code::HookChange::Updated => "updated in",
-                baton_code::HookChange::Removed => "removed from",
-                baton_code::HookChange::Absent => "was not in",
-            };
-            writeln!(w, "Code index hook {what} {}", report.hook.display())
+        return ctx.out.emit(&report, |w| {
+            writeln!(
+                w,
+                "Code index hook: {} {}",
+                report.change,
+                report.hook.display()
+            )
         });
     }
     let report = if args.incremental {
