@@ -301,6 +301,29 @@ fn add_note(
     Ok(())
 }
 
+/// The common end of `done` and `approve`: the task reached review or done, so it is
+/// written, recorded, and its waiting dependents may open.
+fn hand_on(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    action: &'static str,
+    record: TaskRecord,
+    mut detail: serde_json::Value,
+    notes: Option<String>,
+    now: Timestamp,
+) -> Result<Task> {
+    let TaskRecord { mut task, deps } = record;
+    if let Some(text) = notes {
+        add_note(tx, &mut task, actor, text.clone(), now)?;
+        detail["notes"] = json!(text);
+    }
+    task.updated_at = now;
+    tx.update_task(&task)?;
+    event(tx, now, actor, action, Some(task.id), detail)?;
+    resolve::release_dependents(tx, task.id, actor, now)?;
+    Ok(finish(TaskRecord { task, deps }))
+}
+
 pub fn done(
     tx: &mut dyn StoreTx,
     agent: &str,
@@ -309,32 +332,27 @@ pub fn done(
     now: Timestamp,
 ) -> Result<Task> {
     touch(tx, agent, now)?;
-    let record = load_live(tx, id)?;
-    let mut task = record.task;
-    let to = transition(&task, Action::Done)?;
-    check_fence(&task, request.fence)?;
-    require_holder(&task, agent, "finish")?;
-    if let Some(notes) = request.notes.clone() {
-        add_note(tx, &mut task, agent, notes, now)?;
-    }
+    let mut record = load_live(tx, id)?;
+    let task = &mut record.task;
+    let to = transition(task, Action::Done)?;
+    check_fence(task, request.fence)?;
+    require_holder(task, agent, "finish")?;
     task.status = to;
     task.lease_expires_at = None;
-    task.updated_at = now;
-    tx.update_task(&task)?;
-    let released = reservations::release_task_surface(tx, id)?;
     let mut detail = json!({ "fence": task.fence });
+    let released = reservations::release_task_surface(tx, id)?;
     if !released.is_empty() {
         detail["released"] = json!(released);
     }
-    if let Some(notes) = request.notes {
-        detail["notes"] = json!(notes);
-    }
-    event(tx, now, agent, actions::TASK_DONE, Some(id), detail)?;
-    resolve::release_dependents(tx, id, agent, now)?;
-    Ok(finish(TaskRecord {
-        task,
-        deps: record.deps,
-    }))
+    hand_on(
+        tx,
+        agent,
+        actions::TASK_DONE,
+        record,
+        detail,
+        request.notes,
+        now,
+    )
 }
 
 pub fn approve(
@@ -345,25 +363,18 @@ pub fn approve(
     now: Timestamp,
 ) -> Result<Task> {
     touch(tx, actor, now)?;
-    let record = load_live(tx, id)?;
-    let mut task = record.task;
-    task.status = transition(&task, Action::Approve)?;
-    if let Some(text) = notes.clone() {
-        add_note(tx, &mut task, actor, text, now)?;
-    }
-    task.completed_at = Some(now);
-    task.updated_at = now;
-    tx.update_task(&task)?;
-    let mut detail = json!({});
-    if let Some(n) = notes {
-        detail["notes"] = json!(n);
-    }
-    event(tx, now, actor, actions::TASK_APPROVED, Some(id), detail)?;
-    resolve::release_dependents(tx, id, actor, now)?;
-    Ok(finish(TaskRecord {
-        task,
-        deps: record.deps,
-    }))
+    let mut record = load_live(tx, id)?;
+    record.task.status = transition(&record.task, Action::Approve)?;
+    record.task.completed_at = Some(now);
+    hand_on(
+        tx,
+        actor,
+        actions::TASK_APPROVED,
+        record,
+        json!({}),
+        notes,
+        now,
+    )
 }
 
 pub fn reject(

@@ -70,15 +70,20 @@ impl<S: Store> Board<S> {
         })
     }
 
-    /// A read, after applying any expired lease (a cheap indexed check when there is none).
-    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx, Timestamp) -> Result<T>) -> Result<T> {
+    /// A read that sees expired leases applied. The check shares the read's transaction
+    /// (a cheap indexed lookup); only when a lease did expire does it reap and read again.
+    fn read<T>(&self, f: impl Fn(&mut dyn StoreTx, Timestamp) -> Result<T>) -> Result<T> {
         let now = (self.clock)();
-        if self
-            .store
-            .read(|tx| Ok(!tx.expired_leases(now)?.is_empty()))?
-        {
-            self.store.write(|tx| leases::reap(tx, now))?;
+        let first = self.store.read(|tx| {
+            if !tx.expired_leases(now)?.is_empty() {
+                return Ok(None);
+            }
+            f(tx, now).map(Some)
+        })?;
+        if let Some(value) = first {
+            return Ok(value);
         }
+        self.store.write(|tx| leases::reap(tx, now))?;
         self.store.read(|tx| f(tx, now))
     }
 }
