@@ -17,6 +17,7 @@ pub const HUMAN: &str = "human";
 /// A task to create. In a batch, `key` names it so others in the batch can depend on it;
 /// `depends_on` takes task ids (`T-3`) or keys of the same batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,7 @@ pub struct NewTask {
 
 /// Fields to change. `None` leaves a field alone; an empty string clears an optional text.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     #[serde(default)]
@@ -80,6 +82,7 @@ impl TaskPatch {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskFilter {
     #[serde(default)]
     pub status: Vec<Status>,
@@ -99,6 +102,7 @@ pub struct TaskFilter {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PickupRequest {
     /// Claim this task instead of the best ready one.
     #[serde(default)]
@@ -112,6 +116,7 @@ pub struct PickupRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatRequest {
     /// Check this claim's fence as well.
     #[serde(default)]
@@ -121,6 +126,7 @@ pub struct HeartbeatRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReserveRequest {
     pub globs: Vec<String>,
     #[serde(default = "exclusive")]
@@ -139,6 +145,7 @@ fn exclusive() -> ReservationMode {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseRequest {
     /// Release these globs (as they were reserved); empty with `all` releases everything.
     #[serde(default)]
@@ -148,6 +155,7 @@ pub struct ReleaseRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReservationFilter {
     #[serde(default)]
     pub agent: Option<String>,
@@ -158,6 +166,7 @@ pub struct ReservationFilter {
 
 /// A change to a file seen by the watcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileChange {
     pub path: String,
     /// created, modified, removed, renamed.
@@ -166,6 +175,7 @@ pub struct FileChange {
 
 /// The guard's verdict on a set of paths about to be committed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuardReport {
     pub checked: u64,
     /// Paths another agent holds a shared reservation on: allowed, reported.
@@ -173,6 +183,7 @@ pub struct GuardReport {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileChangeReport {
     pub path: String,
     pub kind: String,
@@ -183,6 +194,7 @@ pub struct FileChangeReport {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DoneRequest {
     #[serde(default)]
     pub notes: Option<String>,
@@ -192,6 +204,7 @@ pub struct DoneRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectRequest {
     pub feedback: String,
     /// `open` (back to the queue) or `in-progress` (back to its holder). Default: back to the
@@ -201,6 +214,7 @@ pub struct RejectRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockRequest {
     pub reason: String,
     #[serde(default)]
@@ -208,6 +222,7 @@ pub struct BlockRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoteRequest {
     pub text: String,
     #[serde(default)]
@@ -215,6 +230,7 @@ pub struct NoteRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteRequest {
     #[serde(default)]
     pub reason: Option<String>,

@@ -70,8 +70,8 @@ fn actions_of(api: &dyn Api, id: TaskId) -> Vec<String> {
     .collect()
 }
 
-fn code(e: Error) -> &'static str {
-    e.code()
+fn code(e: Error) -> String {
+    e.code().to_string()
 }
 
 pub fn ids_are_sequential_and_creation_is_recorded(api: &dyn Api) {
@@ -769,6 +769,19 @@ pub fn events_can_be_filtered(api: &dyn Api) {
         })
         .unwrap();
     assert_eq!(after.len(), 1);
+    // Following pages forward: the oldest events after the id come first.
+    let page = api
+        .events(&EventQuery {
+            after_id: Some(0),
+            limit: Some(2),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    let all = api.events(&EventQuery::default()).unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        all.iter().take(2).map(|e| e.id).collect::<Vec<_>>()
+    );
     let future = crate::time::Timestamp::now().plus(std::time::Duration::from_secs(3600));
     assert!(api
         .events(&EventQuery {

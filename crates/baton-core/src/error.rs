@@ -30,6 +30,28 @@ impl ErrorClass {
             ErrorClass::Internal => 1,
         }
     }
+
+    /// The HTTP status a server answers with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorClass::Invalid => 422,
+            ErrorClass::NotFound => 404,
+            ErrorClass::Conflict => 409,
+            ErrorClass::Unavailable => 503,
+            ErrorClass::Internal => 500,
+        }
+    }
+
+    /// The class of an HTTP error status, as a client reads it back.
+    pub fn from_http_status(status: u16) -> ErrorClass {
+        match status {
+            404 => ErrorClass::NotFound,
+            409 => ErrorClass::Conflict,
+            502..=504 => ErrorClass::Unavailable,
+            400..=499 => ErrorClass::Invalid,
+            _ => ErrorClass::Internal,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +98,15 @@ pub enum Error {
 
     #[error("internal error: {0}")]
     Internal(String),
+
+    /// An error a Baton server reported, carried over as it was sent.
+    #[error("{message}")]
+    Remote {
+        class: ErrorClass,
+        code: String,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl Error {
@@ -102,11 +133,12 @@ impl Error {
             | Error::Conflict { .. } => ErrorClass::Conflict,
             Error::SchemaTooNew { .. } | Error::Unavailable { .. } => ErrorClass::Unavailable,
             Error::Internal(_) => ErrorClass::Internal,
+            Error::Remote { class, .. } => *class,
         }
     }
 
     /// A stable, machine-readable name for the error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::TaskNotFound(_) => "task_not_found",
@@ -117,6 +149,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Unavailable { .. } => "store_unavailable",
             Error::Internal(_) => "internal",
+            Error::Remote { code, .. } => code,
         }
     }
 
@@ -126,7 +159,8 @@ impl Error {
             Error::InvalidInput { hint, .. }
             | Error::InvalidTransition { hint, .. }
             | Error::Conflict { hint, .. }
-            | Error::Unavailable { hint, .. } => hint.clone(),
+            | Error::Unavailable { hint, .. }
+            | Error::Remote { hint, .. } => hint.clone(),
             Error::TaskNotFound(_) => Some("list tasks with `baton task list`".into()),
             Error::NoTaskReady { hint } => Some(hint.clone()),
             Error::DependencyCycle { .. } => {

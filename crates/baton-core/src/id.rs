@@ -64,6 +64,23 @@ impl<'de> Deserialize<'de> for TaskId {
     }
 }
 
+/// In the OpenAPI document: a string like `T-12`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for TaskId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A task id (`T-12`); input also takes `t-12`, `12` or the number 12.",
+            ))
+            .examples(["T-12"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for TaskId {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use crate::id::TaskId;
 use crate::time::Timestamp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Backlog,
@@ -64,6 +65,7 @@ impl FromStr for Status {
 
 /// P0 is the most urgent. Ordering follows urgency: `P0 < P1 < P2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Priority {
     P0,
     #[default]
@@ -128,6 +130,7 @@ deserialize_via_from_str!(Status);
 deserialize_via_from_str!(Priority);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Note {
     pub author: String,
     pub at: Timestamp,
@@ -136,6 +139,7 @@ pub struct Note {
 
 /// A task as every surface shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: TaskId,
     pub title: String,
@@ -181,12 +185,14 @@ pub struct TaskRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Claim {
     pub fence: u64,
     pub lease_expires_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pickup {
     pub task: Task,
     pub claim: Claim,
@@ -196,6 +202,7 @@ pub struct Pickup {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agent {
     pub name: String,
     pub first_seen: Timestamp,
@@ -205,12 +212,15 @@ pub struct Agent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: u64,
     pub at: Timestamp,
     pub actor: String,
     pub action: String,
     pub task: Option<TaskId>,
+    /// What changed, by action (fields before and after, reasons, fences).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: Value,
 }
 
@@ -225,12 +235,14 @@ pub struct NewEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
     pub name: String,
     pub created_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockedTask {
     pub id: TaskId,
     pub title: String,
@@ -238,6 +250,7 @@ pub struct BlockedTask {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaleLease {
     pub id: TaskId,
     pub assignee: Option<String>,
@@ -245,6 +258,7 @@ pub struct StaleLease {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     pub backlog: u64,
     pub open: u64,
@@ -283,6 +297,7 @@ impl StatusCounts {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardSummary {
     pub project: String,
     pub total: u64,
@@ -295,6 +310,7 @@ pub struct BoardSummary {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ReservationMode {
     /// Nobody else may reserve an overlapping glob.
@@ -327,6 +343,7 @@ impl ReservationMode {
 
 /// An advisory lock on a glob of paths, held by an agent until released or expired.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reservation {
     pub id: u64,
     pub agent: String,
@@ -344,12 +361,14 @@ pub struct Reservation {
 
 /// A task pickup passed over, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub id: TaskId,
     pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldLease {
     pub id: TaskId,
     pub fence: u64,
@@ -357,6 +376,7 @@ pub struct HeldLease {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heartbeat {
     pub agent: String,
     pub tasks: Vec<HeldLease>,
@@ -365,12 +385,14 @@ pub struct Heartbeat {
 
 /// Who holds what on one path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathCheck {
     pub path: String,
     pub reservations: Vec<Reservation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Setting {
     pub key: String,
     pub value: String,

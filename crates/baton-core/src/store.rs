@@ -91,7 +91,8 @@ pub struct EventQuery {
     pub since: Option<Timestamp>,
     /// Only events with a larger id (for following the log).
     pub after_id: Option<u64>,
-    /// The newest `limit` events (still returned oldest first). `None` = all.
+    /// The newest `limit` events (still returned oldest first); with `after_id`, the oldest
+    /// `limit` after it (the next page when following). `None` = all.
     pub limit: Option<u64>,
 }
 

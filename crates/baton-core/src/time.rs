@@ -107,6 +107,21 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// In the OpenAPI document: a string like `2026-11-21T18:30:00.000Z`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An RFC 3339 time in UTC with milliseconds."))
+            .examples(["2026-11-21T18:30:00.000Z"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Timestamp {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -763,8 +763,13 @@ impl StoreTx for SqliteTx<'_> {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
         }
-        // The newest `limit`, returned oldest first.
+        // Following the log (`after_id`): the oldest `limit` after it, a page forward.
+        // Otherwise the newest `limit`. Either way returned oldest first.
         match q.limit {
+            Some(limit) if q.after_id.is_some() => {
+                sql.push_str(" ORDER BY id LIMIT ?");
+                values.push(Value::Integer(limit.min(i64::MAX as u64) as i64));
+            }
             Some(limit) => {
                 sql = format!("SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id");
                 values.push(Value::Integer(limit.min(i64::MAX as u64) as i64));

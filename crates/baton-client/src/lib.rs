@@ -1,0 +1,414 @@
+//! The board over HTTP: [`Client`] implements the same [`Api`] as the in-process `Board`,
+//! against a `baton serve`. The CLI uses it when `BATON_URL` (or `url` in
+//! `.baton/config.toml`) is set; one conformance suite runs against both, so they cannot
+//! drift.
+
+use std::time::Duration;
+
+use baton_core::api::{
+    BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, GuardReport,
+    HeartbeatRequest, NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest,
+    ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
+};
+use baton_core::store::EventQuery;
+use baton_core::{
+    Agent, Api, BoardSummary, Error, ErrorClass, Event, Heartbeat, PathCheck, Pickup, Project,
+    Reservation, Result, Setting, Task, TaskId,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The header that names the acting agent (the server's `AGENT_HEADER`).
+const AGENT_HEADER: &str = "X-Baton-Agent";
+
+/// Largest answer read (a listing of a very large board).
+const MAX_RESPONSE: u64 = 512 << 20;
+
+pub struct Client {
+    http: ureq::Agent,
+    base: String,
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    #[serde(default)]
+    hint: Option<String>,
+}
+
+enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Client {
+    /// A client of the server at `url` (`http://127.0.0.1:7420`). `token` is sent as a
+    /// bearer token when the server asks for one.
+    pub fn new(url: &str, token: Option<String>) -> Result<Client> {
+        let base = url.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 9 {
+            return Err(Error::invalid_with_hint(
+                format!("'{url}' is not a server URL"),
+                "BATON_URL looks like http://127.0.0.1:7420",
+            ));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(120)))
+            .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Client {
+            http: ureq::Agent::new_with_config(config),
+            base,
+            token,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one request and reads the answer, turning error answers back into the errors
+    /// the server reported.
+    fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        actor: Option<&str>,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T> {
+        let url = format!("{}{path}", self.base);
+        let unreachable = |e: ureq::Error| Error::Unavailable {
+            message: format!("cannot reach the Baton server at {}: {e}", self.base),
+            hint: Some(
+                "start it with `baton server start`, or unset BATON_URL to use the local database"
+                    .into(),
+            ),
+        };
+        macro_rules! send {
+            ($builder:expr) => {{
+                let mut b = $builder;
+                for (k, v) in query {
+                    b = b.query(k, v);
+                }
+                if let Some(a) = actor {
+                    b = b.header(AGENT_HEADER, a);
+                }
+                if let Some(t) = &self.token {
+                    b = b.header("Authorization", &format!("Bearer {t}"));
+                }
+                b
+            }};
+        }
+        let response = match method {
+            Method::Get => send!(self.http.get(&url)).call(),
+            Method::Delete => send!(self.http.delete(&url)).call(),
+            Method::Post | Method::Put | Method::Patch => {
+                let b = match method {
+                    Method::Post => send!(self.http.post(&url)),
+                    Method::Put => send!(self.http.put(&url)),
+                    _ => send!(self.http.patch(&url)),
+                };
+                let bytes = match body {
+                    Some(body) => serde_json::to_vec(body)
+                        .map_err(|e| Error::Internal(format!("cannot encode the request: {e}")))?,
+                    None => b"{}".to_vec(),
+                };
+                b.header("Content-Type", "application/json")
+                    .send(&bytes[..])
+            }
+        };
+        let mut response = response.map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_string()
+            .map_err(unreachable)?;
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|e| {
+                Error::Internal(format!(
+                    "the server's answer to {path} is not what this client expects ({e}); \
+                     are client and server the same version?"
+                ))
+            });
+        }
+        Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(ErrorBody { error }) => Error::Remote {
+                class: ErrorClass::from_http_status(status),
+                code: error.code,
+                message: error.message,
+                hint: error.hint,
+            },
+            Err(_) => Error::Remote {
+                class: ErrorClass::from_http_status(status),
+                code: format!("http_{status}"),
+                message: format!(
+                    "the server answered {path} with HTTP {status}: {}",
+                    text.chars().take(200).collect::<String>()
+                ),
+                hint: Some("is BATON_URL pointing at a Baton server?".into()),
+            },
+        })
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        self.call::<(), T>(Method::Get, path, None, query, None)
+    }
+
+    fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        actor: Option<&str>,
+        body: &B,
+    ) -> Result<T> {
+        self.call(Method::Post, path, actor, &[], Some(body))
+    }
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn task_path(id: TaskId, action: &str) -> String {
+    format!("/api/v1/tasks/{id}{action}")
+}
+
+impl Api for Client {
+    fn project(&self) -> Result<Project> {
+        self.get("/api/v1/project", &[])
+    }
+
+    fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>> {
+        self.post("/api/v1/tasks/batch", Some(actor), &tasks)
+    }
+
+    fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if !filter.status.is_empty() {
+            let list: Vec<&str> = filter.status.iter().map(|s| s.as_str()).collect();
+            q.push(("status", list.join(",")));
+        }
+        if let Some(a) = &filter.assignee {
+            q.push(("assignee", a.clone()));
+        }
+        if let Some(e) = &filter.epic {
+            q.push(("epic", e.clone()));
+        }
+        if let Some(p) = filter.priority {
+            q.push(("priority", p.to_string()));
+        }
+        if let Some(t) = &filter.text {
+            q.push(("text", t.clone()));
+        }
+        if filter.include_deleted {
+            q.push(("include_deleted", "true".into()));
+        }
+        if let Some(l) = filter.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/tasks", &q)
+    }
+
+    fn get_task(&self, id: TaskId) -> Result<Task> {
+        self.get(&task_path(id, ""), &[])
+    }
+
+    fn update_task(&self, actor: &str, id: TaskId, patch: TaskPatch) -> Result<Task> {
+        self.call(
+            Method::Patch,
+            &task_path(id, ""),
+            Some(actor),
+            &[],
+            Some(&patch),
+        )
+    }
+
+    fn pickup(&self, agent: &str, request: &PickupRequest) -> Result<Pickup> {
+        self.post("/api/v1/tasks/pickup", Some(agent), request)
+    }
+
+    fn done(&self, agent: &str, id: TaskId, request: DoneRequest) -> Result<Task> {
+        self.post(&task_path(id, "/done"), Some(agent), &request)
+    }
+
+    fn approve(&self, actor: &str, id: TaskId, notes: Option<String>) -> Result<Task> {
+        self.post(
+            &task_path(id, "/approve"),
+            Some(actor),
+            &json!({ "notes": notes }),
+        )
+    }
+
+    fn reject(&self, actor: &str, id: TaskId, request: RejectRequest) -> Result<Task> {
+        self.post(&task_path(id, "/reject"), Some(actor), &request)
+    }
+
+    fn block(&self, actor: &str, id: TaskId, request: BlockRequest) -> Result<Task> {
+        self.post(&task_path(id, "/block"), Some(actor), &request)
+    }
+
+    fn unblock(&self, actor: &str, id: TaskId) -> Result<Task> {
+        self.post(&task_path(id, "/unblock"), Some(actor), &json!({}))
+    }
+
+    fn note(&self, actor: &str, id: TaskId, request: NoteRequest) -> Result<Task> {
+        self.post(&task_path(id, "/notes"), Some(actor), &request)
+    }
+
+    fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(r) = request.reason {
+            q.push(("reason", r));
+        }
+        if request.force {
+            q.push(("force", "true".into()));
+        }
+        self.call::<(), Task>(Method::Delete, &task_path(id, ""), Some(actor), &q, None)
+    }
+
+    fn mine(&self, agent: &str) -> Result<Vec<Task>> {
+        if agent.trim().is_empty() {
+            // The same refusal the board gives, without an empty path segment.
+            return baton_core::board::validate_agent_name(agent).map(|_| Vec::new());
+        }
+        self.get(&format!("/api/v1/agents/{}/tasks", segment(agent)), &[])
+    }
+
+    fn board(&self) -> Result<BoardSummary> {
+        self.get("/api/v1/board", &[])
+    }
+
+    fn agents(&self) -> Result<Vec<Agent>> {
+        self.get("/api/v1/agents", &[])
+    }
+
+    fn events(&self, query: &EventQuery) -> Result<Vec<Event>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(t) = query.task {
+            q.push(("task", t.to_string()));
+        }
+        if let Some(a) = &query.actor {
+            q.push(("actor", a.clone()));
+        }
+        if let Some(a) = &query.action {
+            q.push(("action", a.clone()));
+        }
+        if let Some(s) = query.since {
+            q.push(("since", s.to_string()));
+        }
+        if let Some(a) = query.after_id {
+            q.push(("after", a.to_string()));
+        }
+        if let Some(l) = query.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/events", &q)
+    }
+
+    fn settings(&self) -> Result<Vec<Setting>> {
+        self.get("/api/v1/settings", &[])
+    }
+
+    fn set_setting(&self, actor: &str, key: &str, value: &str) -> Result<Setting> {
+        self.call(
+            Method::Put,
+            &format!("/api/v1/settings/{}", segment(key)),
+            Some(actor),
+            &[],
+            Some(&json!({ "value": value })),
+        )
+    }
+
+    fn heartbeat(&self, agent: &str, request: &HeartbeatRequest) -> Result<Heartbeat> {
+        self.post("/api/v1/heartbeat", Some(agent), request)
+    }
+
+    fn reserve(&self, agent: &str, request: ReserveRequest) -> Result<Vec<Reservation>> {
+        self.post("/api/v1/reservations", Some(agent), &request)
+    }
+
+    fn release(&self, agent: &str, request: ReleaseRequest) -> Result<Vec<Reservation>> {
+        self.post("/api/v1/reservations/release", Some(agent), &request)
+    }
+
+    fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(a) = &filter.agent {
+            q.push(("agent", a.clone()));
+        }
+        if let Some(p) = &filter.path {
+            q.push(("path", p.clone()));
+        }
+        self.get("/api/v1/reservations", &q)
+    }
+
+    fn check_paths(&self, paths: &[String]) -> Result<Vec<PathCheck>> {
+        self.post(
+            "/api/v1/reservations/check",
+            None,
+            &json!({ "paths": paths }),
+        )
+    }
+
+    fn guard(&self, committer: Option<&str>, paths: &[String]) -> Result<GuardReport> {
+        self.post(
+            "/api/v1/guard",
+            None,
+            &json!({ "committer": committer, "paths": paths }),
+        )
+    }
+
+    fn record_changes(
+        &self,
+        editor: Option<&str>,
+        changes: &[FileChange],
+    ) -> Result<Vec<FileChangeReport>> {
+        self.post(
+            "/api/v1/file-changes",
+            None,
+            &json!({ "editor": editor, "changes": changes }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(segment("claude-1"), "claude-1");
+        assert_eq!(segment("../x y"), "..%2Fx%20y");
+    }
+
+    #[test]
+    fn a_url_without_a_scheme_is_refused_with_a_hint() {
+        let e = Client::new("localhost:7420", None).err().unwrap();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.hint().unwrap().contains("http://"));
+    }
+}

@@ -1,0 +1,149 @@
+//! `baton serve`: the board over HTTP.
+//!
+//! - [`workers`]: the store's calls run on their own threads (one writer, a few readers),
+//!   never on the async runtime.
+//! - [`routes`]: REST under `/api/v1`, one file per resource, documented with OpenAPI.
+//! - [`feed`]: the live event stream (Server-Sent Events), tailing the events table so it
+//!   also carries changes that CLI processes wrote to the file directly.
+//! - [`metrics`]: `/metrics` in Prometheus text format.
+
+pub mod backend;
+pub mod error;
+pub mod feed;
+pub mod metrics;
+pub mod routes;
+pub mod workers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use backend::{Backend, SqliteBackend};
+pub use error::ApiError;
+
+/// The header that names the acting agent. Without it a request acts as `human`.
+pub const AGENT_HEADER: &str = "x-baton-agent";
+
+/// Everything a handler reaches.
+#[derive(Clone)]
+pub struct AppState {
+    pub writer: workers::Workers,
+    pub readers: workers::Workers,
+    pub feed: feed::Feed,
+    pub metrics: Arc<metrics::Metrics>,
+    pub shutdown: watch::Receiver<bool>,
+    pub started: std::time::Instant,
+}
+
+/// Tuning of one server.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Threads that serve reads, each with its own connection.
+    pub readers: usize,
+    /// How often the feed looks for events written by other processes.
+    pub poll_interval: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            readers: 2,
+            poll_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+/// A running server: its address, and the handle that stops it.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds `addr` and serves in the background of the current runtime.
+    pub async fn start(
+        backend: Arc<dyn Backend>,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> baton_core::Result<Server> {
+        let listener =
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| baton_core::Error::Unavailable {
+                    message: format!("cannot listen on {addr}: {e}"),
+                    hint: Some("pick another port with --port, or stop what uses this one".into()),
+                })?;
+        let addr = listener.local_addr().map_err(|e| internal(&e))?;
+        let (stop, shutdown) = watch::channel(false);
+        let state = build_state(backend, &options, shutdown.clone())?;
+        let app = app(state);
+        let mut until = shutdown;
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = until.wait_for(|stop| *stop).await;
+            })
+            .await
+        });
+        Ok(Server { addr, stop, task })
+    }
+
+    /// Stops taking connections, lets requests in flight finish, ends event streams.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// A handle that triggers the same shutdown from elsewhere (a signal handler).
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+fn internal(e: &dyn std::fmt::Display) -> baton_core::Error {
+    baton_core::Error::Internal(e.to_string())
+}
+
+/// Opens the workers and the feed over `backend`.
+pub fn build_state(
+    backend: Arc<dyn Backend>,
+    options: &ServerOptions,
+    shutdown: watch::Receiver<bool>,
+) -> baton_core::Result<AppState> {
+    let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
+    let wake = feed.waker();
+    let writer = workers::Workers::start("baton-writer", 1, backend.clone(), Some(wake))?;
+    let readers = workers::Workers::start("baton-reader", options.readers.max(1), backend, None)?;
+    Ok(AppState {
+        writer,
+        readers,
+        feed,
+        metrics: Arc::new(metrics::Metrics::default()),
+        shutdown,
+        started: std::time::Instant::now(),
+    })
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}

@@ -1,0 +1,220 @@
+//! `/metrics` in the Prometheus text format: requests by route and status, latency
+//! histograms, pickups, tasks by status, open event streams, memory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use baton_core::StatusCounts;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Default)]
+struct Histogram {
+    /// Observations at or below each bound (not cumulative; summed when rendered).
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    pickups_claimed: AtomicU64,
+    pickups_refused: AtomicU64,
+    streams: AtomicI64,
+}
+
+impl Metrics {
+    /// Records one answered request. `route` is the matched route template, never the raw
+    /// path, so ids do not explode the label set.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests
+                .entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
+        }
+        if let Ok(mut latency) = self.latency.lock() {
+            let h = latency.entry(route.to_string()).or_default();
+            let secs = took.as_secs_f64();
+            if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+                h.buckets[i] += 1;
+            }
+            h.sum += secs;
+            h.count += 1;
+        }
+    }
+
+    pub fn pickup(&self, claimed: bool) {
+        let counter = if claimed {
+            &self.pickups_claimed
+        } else {
+            &self.pickups_refused
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn stream_opened(&self) {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn stream_closed(&self) {
+        self.streams.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The exposition, with the board's counts read at scrape time.
+    pub fn render(
+        &self,
+        tasks: Option<&StatusCounts>,
+        last_event: u64,
+        uptime: Duration,
+    ) -> String {
+        let mut out = String::with_capacity(4096);
+        let o = &mut out;
+        header(
+            o,
+            "baton_http_requests_total",
+            "counter",
+            "HTTP requests answered, by route and status.",
+        );
+        if let Ok(requests) = self.requests.lock() {
+            for ((method, route, status), n) in requests.iter() {
+                let _ = writeln!(
+                    o,
+                    "baton_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(method),
+                    escape(route)
+                );
+            }
+        }
+        header(
+            o,
+            "baton_http_request_duration_seconds",
+            "histogram",
+            "Time to answer a request, by route.",
+        );
+        if let Ok(latency) = self.latency.lock() {
+            for (route, h) in latency.iter() {
+                let route = escape(route);
+                let mut cumulative = 0;
+                for (bound, n) in BUCKETS.iter().zip(h.buckets.iter()) {
+                    cumulative += n;
+                    let _ = writeln!(
+                        o,
+                        "baton_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+                    );
+                }
+                let _ = writeln!(
+                    o,
+                    "baton_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    o,
+                    "baton_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    o,
+                    "baton_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
+            }
+        }
+        header(
+            o,
+            "baton_pickups_total",
+            "counter",
+            "Pickup requests, by whether a task was claimed.",
+        );
+        let _ = writeln!(
+            o,
+            "baton_pickups_total{{result=\"claimed\"}} {}",
+            self.pickups_claimed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "baton_pickups_total{{result=\"refused\"}} {}",
+            self.pickups_refused.load(Ordering::Relaxed)
+        );
+        if let Some(counts) = tasks {
+            header(
+                o,
+                "baton_tasks",
+                "gauge",
+                "Tasks on the board, by status (deleted tasks left out).",
+            );
+            for (status, n) in [
+                ("backlog", counts.backlog),
+                ("open", counts.open),
+                ("in-progress", counts.in_progress),
+                ("review", counts.review),
+                ("done", counts.done),
+                ("blocked", counts.blocked),
+            ] {
+                let _ = writeln!(o, "baton_tasks{{status=\"{status}\"}} {n}");
+            }
+        }
+        header(
+            o,
+            "baton_event_streams",
+            "gauge",
+            "Open live event streams.",
+        );
+        let _ = writeln!(
+            o,
+            "baton_event_streams {}",
+            self.streams.load(Ordering::Relaxed).max(0)
+        );
+        header(
+            o,
+            "baton_last_event_id",
+            "gauge",
+            "The id of the newest event sent to streams.",
+        );
+        let _ = writeln!(o, "baton_last_event_id {last_event}");
+        header(
+            o,
+            "baton_uptime_seconds",
+            "gauge",
+            "Seconds since the server started.",
+        );
+        let _ = writeln!(o, "baton_uptime_seconds {}", uptime.as_secs_f64());
+        if let Some(rss) = resident_bytes() {
+            header(
+                o,
+                "process_resident_memory_bytes",
+                "gauge",
+                "Resident memory size in bytes.",
+            );
+            let _ = writeln!(o, "process_resident_memory_bytes {rss}");
+        }
+        out
+    }
+}
+
+fn header(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP {name} {help}");
+    let _ = writeln!(o, "# TYPE {name} {kind}");
+}
+
+/// Label values escape backslash, quote and newline.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Resident set size, from `/proc/self/statm` (Linux); `None` elsewhere.
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}

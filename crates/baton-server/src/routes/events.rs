@@ -1,0 +1,265 @@
+//! `/api/v1/events`: the audit log, listed, or followed live as Server-Sent Events.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use baton_core::store::EventQuery;
+use baton_core::time::Timestamp;
+use baton_core::{Event, TaskId};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, Query};
+use crate::AppState;
+
+/// Events read from the table per step when a stream catches up.
+const CATCH_UP_PAGE: u64 = 1000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_events))
+        .routes(routes!(stream))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only events about this task.
+    task: Option<TaskId>,
+    /// Only events by this actor.
+    actor: Option<String>,
+    /// An action (`task.done`) or a prefix ending in `.` or `*` (`task.`).
+    action: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    since: Option<String>,
+    /// Only events with a larger id.
+    after: Option<u64>,
+    /// The newest N events (still oldest first); with `after`, the oldest N after it (the
+    /// next page). Absent or 0 = all.
+    limit: Option<u64>,
+}
+
+impl EventsQuery {
+    fn query(self) -> ApiResult<EventQuery> {
+        let since = match self.since {
+            None => None,
+            Some(text) => Some(Timestamp::parse(&text).ok_or_else(|| {
+                ApiError::from(baton_core::Error::invalid_with_hint(
+                    format!("'{text}' is not an RFC 3339 time"),
+                    "for example 2026-11-21T14:00:00Z",
+                ))
+            })?),
+        };
+        Ok(EventQuery {
+            task: self.task,
+            actor: self.actor,
+            action: self.action,
+            since,
+            after_id: self.after,
+            limit: self.limit.filter(|n| *n > 0),
+        })
+    }
+}
+
+/// The audit log: every change, who made it and when, oldest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, body = Vec<Event>), (status = 422, body = ErrorBody)))]
+async fn list_events(
+    State(s): State<AppState>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Json<Vec<Event>>> {
+    let query = q.query()?;
+    Ok(Json(s.readers.run(move |api| api.events(&query)).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Start after this event id (0: the whole log). `Last-Event-ID` takes precedence;
+    /// without either the stream starts with the next event.
+    after: Option<u64>,
+    /// Only events about this task.
+    task: Option<TaskId>,
+    /// Only events by this actor.
+    actor: Option<String>,
+    /// An action or a prefix ending in `.` or `*`.
+    action: Option<String>,
+}
+
+/// Which events a stream passes on; the same rules as the listing's filters.
+struct StreamFilter {
+    task: Option<TaskId>,
+    actor: Option<String>,
+    action: Option<String>,
+}
+
+impl StreamFilter {
+    fn passes(&self, e: &Event) -> bool {
+        if self.task.is_some_and(|t| e.task != Some(t)) {
+            return false;
+        }
+        if self.actor.as_ref().is_some_and(|a| &e.actor != a) {
+            return false;
+        }
+        match self.action.as_deref() {
+            None => true,
+            Some(a) => match a.strip_suffix('*') {
+                Some(prefix) => e.action.starts_with(prefix),
+                None if a.ends_with('.') => e.action.starts_with(a),
+                None => e.action == a,
+            },
+        }
+    }
+}
+
+/// Live events as Server-Sent Events: `id` is the event id, `data` the event as JSON.
+/// Reconnect with `Last-Event-ID` to resume without gaps. Changes written by CLI processes
+/// straight to the database appear too.
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(StreamQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "resume after this event id")),
+    responses((status = 200, content_type = "text/event-stream", description = "one SSE message per event"),
+        (status = 422, body = ErrorBody)))]
+async fn stream(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let resume = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::from(baton_core::Error::invalid_with_hint(
+                        "Last-Event-ID must be an event id (a number)",
+                        "send back the id of the last event received",
+                    ))
+                })?,
+        ),
+    };
+    // Subscribe before reading where the feed is, so nothing falls in between.
+    let live = s.feed.subscribe();
+    let start = resume.or(q.after).unwrap_or_else(|| s.feed.last_id());
+    let filter = StreamFilter {
+        task: q.task,
+        actor: q.actor,
+        action: q.action,
+    };
+    let (out, outgoing) = mpsc::channel::<SseEvent>(64);
+    tokio::spawn(follow(s.clone(), live, start, filter, out));
+    let stream = futures_util::stream::unfold(outgoing, |mut rx| async move {
+        rx.recv().await.map(|event| (Ok(event), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Sends everything after `last` from the table, then live events; falls back to the
+/// table whenever the stream lags behind the feed. Ends on shutdown or when the client
+/// goes away.
+async fn follow(
+    s: AppState,
+    mut live: broadcast::Receiver<Arc<Event>>,
+    mut last: u64,
+    filter: StreamFilter,
+    out: mpsc::Sender<SseEvent>,
+) {
+    let mut shutdown = s.shutdown.clone();
+    s.metrics.stream_opened();
+    let _closed = scopeguard(&s);
+    if !catch_up(&s, &mut last, &filter, &out).await {
+        return;
+    }
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) => {
+                    if event.id <= last {
+                        continue;
+                    }
+                    last = event.id;
+                    if filter.passes(&event) && out.send(sse(&event)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !catch_up(&s, &mut last, &filter, &out).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = stopping(&mut shutdown) => return,
+            _ = out.closed() => return,
+        }
+    }
+}
+
+/// Reads events after `last` from the table, page by page, up to where the feed is.
+/// Returns false when the client is gone or the store failed.
+async fn catch_up(
+    s: &AppState,
+    last: &mut u64,
+    filter: &StreamFilter,
+    out: &mpsc::Sender<SseEvent>,
+) -> bool {
+    loop {
+        let target = s.feed.last_id();
+        if *last >= target {
+            return true;
+        }
+        let after = *last;
+        let page = s
+            .readers
+            .run(move |api| {
+                api.events(&EventQuery {
+                    after_id: Some(after),
+                    limit: Some(CATCH_UP_PAGE),
+                    ..EventQuery::default()
+                })
+            })
+            .await;
+        let Ok(page) = page else { return false };
+        if page.is_empty() {
+            return true;
+        }
+        for event in page {
+            *last = event.id;
+            if filter.passes(&event) && out.send(sse(&event)).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn sse(event: &Event) -> SseEvent {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    SseEvent::default().id(event.id.to_string()).data(data)
+}
+
+/// Counts the stream as closed when `follow` returns, however it returns.
+fn scopeguard(s: &AppState) -> impl Drop + '_ {
+    struct Closed<'a>(&'a AppState);
+    impl Drop for Closed<'_> {
+        fn drop(&mut self) {
+            self.0.metrics.stream_closed();
+        }
+    }
+    Closed(s)
+}

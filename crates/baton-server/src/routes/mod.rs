@@ -1,0 +1,212 @@
+//! The routes, one file per resource, gathered into one router whose OpenAPI document is
+//! built from the same declarations (so a route cannot be missing from the document).
+
+mod board;
+mod coord;
+mod events;
+mod tasks;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::{AppState, AGENT_HEADER};
+
+/// Largest request body, except batches.
+pub const BODY_LIMIT: usize = 2 << 20;
+/// Largest batch of new tasks (10,000 tasks fit with room to spare).
+pub const BATCH_BODY_LIMIT: usize = 32 << 20;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Baton",
+        description = "The coordination layer for many AI coding agents on one codebase: a task \
+                       board with atomic pickup, dependencies, leases and file reservations. \
+                       Errors are `{\"error\": {\"code\", \"message\", \"hint\"}}`. The acting \
+                       agent is named by the `X-Baton-Agent` header; without it a request acts \
+                       as `human`."
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// The whole application: the documented routes, the document itself, body limits,
+/// metrics, and JSON errors for unknown routes and panics.
+pub fn router(state: AppState) -> Router {
+    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(tasks::batch_router().layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
+        .merge(tasks::router())
+        .merge(board::router())
+        .merge(events::router())
+        .merge(coord::router())
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let doc = Arc::new(doc);
+    routes
+        .layer(axum::Extension(doc))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), record))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .with_state(state)
+}
+
+/// The acting agent, from the `X-Baton-Agent` header; `human` without one.
+pub struct Actor(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(AGENT_HEADER) {
+            None => Ok(Actor(baton_core::api::HUMAN.to_string())),
+            Some(value) => value
+                .to_str()
+                .map(|v| Actor(v.trim().to_string()))
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_input",
+                        "the X-Baton-Agent header is not valid text",
+                    )
+                    .with_hint("agent names are short ASCII names such as claude-1")
+                }),
+        }
+    }
+}
+
+/// Documents the agent header on the routes that act for someone.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct AgentHeader {
+    /// Who is acting (`claude-1`); absent = `human`.
+    #[param(rename = "X-Baton-Agent")]
+    x_baton_agent: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "server", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    status: &'static str,
+    project: String,
+    last_event_id: u64,
+}
+
+/// Readiness: the store answers a read.
+#[utoipa::path(get, path = "/ready", tag = "server",
+    responses((status = 200, body = Ready), (status = 503, body = ErrorBody)))]
+async fn ready(State(s): State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let project = s.readers.run(|api| api.project()).await?;
+    Ok(Json(Ready {
+        status: "ready",
+        project: project.name,
+        last_event_id: s.feed.last_id(),
+    }))
+}
+
+/// Prometheus metrics (text format 0.0.4).
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    responses((status = 200, content_type = "text/plain", description = "Prometheus text exposition")))]
+async fn metrics(State(s): State<AppState>) -> Response {
+    let counts = s
+        .readers
+        .run(|api| api.board())
+        .await
+        .ok()
+        .map(|b| b.counts);
+    let body = s
+        .metrics
+        .render(counts.as_ref(), s.feed.last_id(), s.started.elapsed());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// This document (OpenAPI 3.1).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
+    responses((status = 200, content_type = "application/json", description = "the OpenAPI document")))]
+async fn openapi(
+    axum::Extension(doc): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(doc.as_ref().clone())
+}
+
+async fn unknown_route(request: Request) -> ApiError {
+    ApiError::not_found(request.uri().path())
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .with_hint("see /api/v1/openapi.json for the methods of each route")
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::from(baton_core::Error::Internal(
+        "a request handler panicked".into(),
+    ))
+    .into_response()
+}
+
+/// Counts every answer by route template and status, and times it.
+async fn record(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    s.metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
