@@ -72,7 +72,11 @@ enum Command {
     Guard(commands::guard::GuardArgs),
     /// Record file changes as events; warn about edits to files someone else reserved.
     Watch(commands::watch::WatchArgs),
-    // Code index commands (`scan`, `code`) are added here.
+    /// Serve the board over HTTP in the foreground: REST API, live event stream, metrics.
+    Serve(commands::serve::ServeArgs),
+    /// Run the HTTP server in the background: start, stop, status, logs.
+    #[command(subcommand)]
+    Server(commands::serve::ServerCommand),
     /// Build or refresh the code index (.baton/code.db); install its pre-commit hook.
     Scan(commands::scan::ScanArgs),
     /// Query the code index: symbols, outline, imports, dependents, summary, impact.
@@ -104,6 +108,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Check(args) => commands::coord::check(&ctx, args),
         Command::Guard(args) => commands::guard::run(&ctx, args),
         Command::Watch(args) => commands::watch::run(&ctx, args),
+        Command::Serve(args) => commands::serve::serve(&ctx, args),
+        Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
     }

@@ -17,6 +17,9 @@ pub struct Config {
     /// The database file, relative to `.baton/`.
     #[serde(default = "default_database")]
     pub database: String,
+    /// A `baton serve` to talk to instead of the database (`BATON_URL` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn default_database() -> String {
@@ -121,6 +124,7 @@ pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
     let config = Config {
         name,
         database: default_database(),
+        url: None,
     };
     let body = format!(
         "# Baton project settings. The database path is relative to this directory.\n{}",

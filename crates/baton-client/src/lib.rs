@@ -80,6 +80,11 @@ impl Client {
         &self.base
     }
 
+    /// `GET /health`: the server's status and version.
+    pub fn health(&self) -> Result<serde_json::Value> {
+        self.get("/health", &[])
+    }
+
     /// Sends one request and reads the answer, turning error answers back into the errors
     /// the server reported.
     fn call<B: Serialize, T: DeserializeOwned>(

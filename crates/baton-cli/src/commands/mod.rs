@@ -7,6 +7,7 @@ pub mod events;
 pub mod guard;
 pub mod init;
 pub mod scan;
+pub mod serve;
 pub mod task;
 pub mod watch;
 
@@ -40,11 +41,27 @@ impl Context {
         Ok(self.project.get_or_init(|| found).clone())
     }
 
-    /// The board of the current project, straight on its database file.
+    /// The board: a server's when `BATON_URL` (or `url` in `.baton/config.toml`) names
+    /// one, else the current project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
+        if let Some(url) = self.server_url()? {
+            let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
+            return Ok(Box::new(baton_client::Client::new(&url, token)?));
+        }
         let project = self.project()?;
         let store = SqliteStore::open(&project.database())?;
         Ok(Box::new(Board::new(store)))
+    }
+
+    /// The server to talk to, if any: `BATON_URL` wins over the project's `url`. With
+    /// `BATON_URL` set no local project is needed.
+    pub fn server_url(&self) -> CliResult<Option<String>> {
+        if let Ok(url) = std::env::var("BATON_URL") {
+            if !url.trim().is_empty() {
+                return Ok(Some(url));
+            }
+        }
+        Ok(self.project()?.config.url.filter(|u| !u.trim().is_empty()))
     }
 
     /// The acting identity; anonymous people act as `human`.

@@ -1,0 +1,399 @@
+//! `baton serve` (foreground) and `baton server start|stop|status|logs` (a daemon whose pid,
+//! address and log live under `.baton/`).
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_core::ErrorClass;
+use baton_server::{Server, ServerOptions, SqliteBackend};
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+use crate::project::Project;
+
+pub const DEFAULT_PORT: u16 = 7420;
+const STATE_FILE: &str = "server.json";
+const LOG_FILE: &str = "server.log";
+/// How long `server start` waits for `/health`, and `server stop` for the exit.
+const WAIT: Duration = Duration::from_secs(15);
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one; `baton server status` tells which).
+    #[arg(long, short, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+    /// Address to bind. Loopback by default: there is no authentication yet.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Threads serving reads, each with its own database connection.
+    #[arg(long, default_value_t = 2)]
+    pub readers: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServerCommand {
+    /// Start `baton serve` in the background; returns once it answers /health.
+    Start(ServeArgs),
+    /// Stop the background server (it finishes requests in flight first).
+    Stop,
+    /// Whether the server runs, its pid and URL.
+    Status,
+    /// Print the server's log; -f keeps following it.
+    Logs(LogsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Keep printing new lines as they are written.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Print the last N lines (0 = all).
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub lines: usize,
+}
+
+/// What a running server leaves in `.baton/server.json`, for `status` and `stop`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ServerState {
+    pub pid: u32,
+    pub url: String,
+    pub port: u16,
+    pub bind: IpAddr,
+    pub database: PathBuf,
+    pub started_at: baton_core::time::Timestamp,
+}
+
+fn state_path(project: &Project) -> PathBuf {
+    project.dir().join(STATE_FILE)
+}
+
+fn read_state(project: &Project) -> Option<ServerState> {
+    let text = std::fs::read_to_string(state_path(project)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Written then renamed, so a reader never sees half a file.
+fn write_state(project: &Project, state: &ServerState) -> std::io::Result<()> {
+    let path = state_path(project);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
+    std::fs::rename(tmp, path)
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // Linux: a live (or zombie) process has a /proc entry; a zombie is reported dead.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
+    let project = ctx.project()?;
+    let database = project.database();
+    let backend = SqliteBackend::new(&database)?;
+    if !args.bind.is_loopback() {
+        eprintln!(
+            "warning: binding {} makes the board reachable from other machines, and Baton has \
+             no authentication yet: anyone who can reach this port can change the board",
+            args.bind
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let options = ServerOptions {
+        readers: args.readers.max(1),
+        ..ServerOptions::default()
+    };
+    runtime.block_on(async {
+        let server = Server::start(
+            Arc::new(backend),
+            SocketAddr::new(args.bind, args.port),
+            options,
+        )
+        .await?;
+        let url = format!("http://{}", server.addr);
+        let state = ServerState {
+            pid: std::process::id(),
+            url: url.clone(),
+            port: server.addr.port(),
+            bind: args.bind,
+            database: database.clone(),
+            started_at: baton_core::time::Timestamp::now(),
+        };
+        write_state(&project, &state)?;
+        eprintln!(
+            "baton: serving '{}' on {url} (database {}); Ctrl-C stops",
+            project.config.name,
+            database.display()
+        );
+        let stop = server.stopper();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!("baton: shutting down; finishing requests in flight");
+            let _ = stop.send(true);
+        });
+        let result = server.wait().await;
+        // Only remove the state file if it is still ours (a second server may have replaced it).
+        if read_state(&project).is_some_and(|s| s.pid == std::process::id()) {
+            let _ = std::fs::remove_file(state_path(&project));
+        }
+        eprintln!("baton: stopped");
+        result.map_err(CliError::from)
+    })
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated => {}
+    }
+}
+
+pub fn server(ctx: &Context, command: ServerCommand) -> CliResult {
+    let project = ctx.project()?;
+    match command {
+        ServerCommand::Start(args) => start(ctx, &project, args),
+        ServerCommand::Stop => stop(ctx, &project),
+        ServerCommand::Status => status(ctx, &project),
+        ServerCommand::Logs(args) => logs(&project, args),
+    }
+}
+
+/// The state of a server that runs and answers, or why not.
+fn running(project: &Project) -> Result<ServerState, CliError> {
+    let not_running = |why: &str| {
+        CliError::new(ErrorClass::NotFound, "server_not_running", why.to_string())
+            .with_hint("start it with `baton server start` (or run `baton serve` in a terminal)")
+    };
+    let state =
+        read_state(project).ok_or_else(|| not_running("no Baton server runs for this project"))?;
+    if !pid_alive(state.pid) {
+        let _ = std::fs::remove_file(state_path(project));
+        return Err(not_running(&format!(
+            "the server (pid {}) is gone; it left {} behind, now removed",
+            state.pid, STATE_FILE
+        )));
+    }
+    Ok(state)
+}
+
+fn healthy(url: &str) -> bool {
+    baton_client::Client::new(url, None)
+        .and_then(|c| c.health())
+        .is_ok()
+}
+
+fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
+    if let Ok(state) = running(project) {
+        return ctx.out.emit(
+            &serde_json::json!({ "running": true, "already": true, "pid": state.pid, "url": state.url }),
+            |w| writeln!(w, "Already running: {} (pid {})", state.url, state.pid),
+        );
+    }
+    // Fail here, with the real reason, rather than in the background.
+    SqliteBackend::new(project.database())?;
+    let log_path = project.dir().join(LOG_FILE);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
+    let log_start = log.metadata()?.len();
+    let exe = std::env::current_exe()?;
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(exe)
+        .arg("serve")
+        .arg("--port")
+        .arg(args.port.to_string())
+        .arg("--bind")
+        .arg(args.bind.to_string())
+        .arg("--readers")
+        .arg(args.readers.to_string())
+        .current_dir(&project.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own process group: a Ctrl-C in this terminal does not reach the daemon.
+        .process_group(0)
+        .spawn()?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(code) = child.try_wait()? {
+            let tail = read_from(&log_path, log_start).unwrap_or_default();
+            return Err(CliError::new(
+                ErrorClass::Unavailable,
+                "server_failed",
+                format!(
+                    "the server exited ({code}) before answering: {}",
+                    tail.trim().lines().last().unwrap_or("no output")
+                ),
+            )
+            .with_hint(format!("see {}", log_path.display())));
+        }
+        if let Some(state) = read_state(project).filter(|s| s.pid == child.id()) {
+            if healthy(&state.url) {
+                return ctx.out.emit(
+                    &serde_json::json!({ "running": true, "pid": state.pid, "url": state.url, "log": log_path }),
+                    |w| {
+                        writeln!(w, "Started: {} (pid {})", state.url, state.pid)?;
+                        writeln!(w, "Log: {}", log_path.display())
+                    },
+                );
+            }
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err(CliError::new(
+                ErrorClass::Unavailable,
+                "server_failed",
+                format!(
+                    "the server did not answer /health within {}s",
+                    WAIT.as_secs()
+                ),
+            )
+            .with_hint(format!("see {}", log_path.display())));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(ctx: &Context, project: &Project) -> CliResult {
+    let state = running(project)?;
+    signal(state.pid, "TERM")?;
+    let deadline = Instant::now() + WAIT;
+    while pid_alive(state.pid) {
+        if Instant::now() > deadline {
+            signal(state.pid, "KILL")?;
+            eprintln!(
+                "warning: the server did not stop within {}s; killed it",
+                WAIT.as_secs()
+            );
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if read_state(project).is_some_and(|s| s.pid == state.pid) {
+        let _ = std::fs::remove_file(state_path(project));
+    }
+    ctx.out.emit(
+        &serde_json::json!({ "stopped": true, "pid": state.pid }),
+        |w| writeln!(w, "Stopped the server (pid {})", state.pid),
+    )
+}
+
+fn signal(pid: u32, name: &str) -> CliResult {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stderr(std::process::Stdio::null())
+        .status()?;
+    if status.success() || !pid_alive(pid) {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            ErrorClass::Unavailable,
+            "signal_failed",
+            format!("could not signal the server (pid {pid})"),
+        )
+        .with_hint("is it running as another user?"))
+    }
+}
+
+fn status(ctx: &Context, project: &Project) -> CliResult {
+    let state = running(project)?;
+    let answers = healthy(&state.url);
+    let report = serde_json::json!({
+        "running": true,
+        "healthy": answers,
+        "pid": state.pid,
+        "url": state.url,
+        "port": state.port,
+        "bind": state.bind,
+        "database": state.database,
+        "started_at": state.started_at,
+        "log": project.dir().join(LOG_FILE),
+    });
+    ctx.out.emit(&report, |w| {
+        writeln!(
+            w,
+            "Running: {} (pid {}, since {}){}",
+            state.url,
+            state.pid,
+            state.started_at,
+            if answers {
+                ""
+            } else {
+                ", but not answering /health"
+            }
+        )
+    })
+}
+
+fn read_from(path: &Path, offset: u64) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn logs(project: &Project, args: LogsArgs) -> CliResult {
+    let path = project.dir().join(LOG_FILE);
+    if !path.exists() {
+        return Err(CliError::new(
+            ErrorClass::NotFound,
+            "no_log",
+            format!("no server log at {}", path.display()),
+        )
+        .with_hint("the log is written by `baton server start`"));
+    }
+    let text = read_from(&path, 0)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = if args.lines == 0 {
+        0
+    } else {
+        lines.len().saturating_sub(args.lines)
+    };
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    for line in &lines[skip..] {
+        writeln!(w, "{line}")?;
+    }
+    w.flush()?;
+    if !args.follow {
+        return Ok(());
+    }
+    let mut offset = text.len() as u64;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < offset {
+            offset = 0; // truncated or replaced
+        }
+        if len > offset {
+            let fresh = read_from(&path, offset)?;
+            offset += fresh.len() as u64;
+            write!(w, "{fresh}")?;
+            w.flush()?;
+        }
+    }
+}
