@@ -152,23 +152,7 @@ impl Client {
                 ))
             });
         }
-        Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(ErrorBody { error }) => Error::Remote {
-                class: ErrorClass::from_http_status(status),
-                code: error.code,
-                message: error.message,
-                hint: error.hint,
-            },
-            Err(_) => Error::Remote {
-                class: ErrorClass::from_http_status(status),
-                code: format!("http_{status}"),
-                message: format!(
-                    "the server answered {path} with HTTP {status}: {}",
-                    text.chars().take(200).collect::<String>()
-                ),
-                hint: Some("is BATON_URL pointing at a Baton server?".into()),
-            },
-        })
+        Err(remote_error(status, path, &text))
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
@@ -182,6 +166,142 @@ impl Client {
         body: &B,
     ) -> Result<T> {
         self.call(Method::Post, path, actor, &[], Some(body))
+    }
+}
+
+/// Which events a live feed carries, and where it starts.
+#[derive(Clone, Debug, Default)]
+pub struct FollowFilter {
+    /// Start after this event id (0: the whole log); `None`: with the next event.
+    pub after: Option<u64>,
+    pub task: Option<TaskId>,
+    pub actor: Option<String>,
+    /// An action or a prefix ending in `.` or `*`.
+    pub action: Option<String>,
+}
+
+/// The server's live event stream (`GET /api/v1/events/stream`), read as an iterator that
+/// blocks until the next event. Dropping it closes the connection.
+pub struct EventFeed {
+    lines: std::io::BufReader<ureq::BodyReader<'static>>,
+    /// The id of the last event read, to resume from after a reconnect.
+    pub last_id: Option<u64>,
+}
+
+impl Iterator for EventFeed {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        use std::io::BufRead;
+        let mut id = None;
+        let mut data = String::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.lines.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    return Some(Err(Error::Unavailable {
+                        message: format!("the event stream broke: {e}"),
+                        hint: Some("reconnect, passing the last event id to resume".into()),
+                    }))
+                }
+            }
+            let text = line.trim_end_matches(['\r', '\n']);
+            if text.is_empty() {
+                if data.is_empty() {
+                    continue;
+                }
+                let event = serde_json::from_str::<Event>(&data).map_err(|e| {
+                    Error::Internal(format!("an event on the stream is not readable: {e}"))
+                });
+                if let Ok(e) = &event {
+                    self.last_id = Some(id.unwrap_or(e.id));
+                }
+                return Some(event);
+            }
+            if text.starts_with(':') {
+                continue; // keep-alive comment
+            }
+            let (field, value) = text.split_once(':').unwrap_or((text, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "id" => id = value.parse().ok(),
+                "data" => {
+                    if !data.is_empty() {
+                        data.push('\n');
+                    }
+                    data.push_str(value);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Opens the live event stream. Over a server this is how `events --follow`, `listen`
+    /// and `ask --wait` wait without polling.
+    pub fn follow(&self, filter: &FollowFilter) -> Result<EventFeed> {
+        let url = format!("{}/api/v1/events/stream", self.base);
+        let mut request = self
+            .http
+            .get(&url)
+            .config()
+            .timeout_global(None)
+            .timeout_recv_body(None)
+            .build()
+            .header("Accept", "text/event-stream");
+        if let Some(after) = filter.after {
+            request = request.header("Last-Event-ID", &after.to_string());
+        }
+        if let Some(t) = filter.task {
+            request = request.query("task", t.to_string());
+        }
+        if let Some(a) = &filter.actor {
+            request = request.query("actor", a);
+        }
+        if let Some(a) = &filter.action {
+            request = request.query("action", a);
+        }
+        if let Some(t) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let response = request.call().map_err(|e| Error::Unavailable {
+            message: format!("cannot reach the Baton server at {}: {e}", self.base),
+            hint: Some("start it with `baton server start`".into()),
+        })?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            let text = response.into_body().read_to_string().unwrap_or_default();
+            return Err(remote_error(status, "/api/v1/events/stream", &text));
+        }
+        Ok(EventFeed {
+            lines: std::io::BufReader::new(response.into_body().into_reader()),
+            last_id: filter.after,
+        })
+    }
+}
+
+/// An error answer turned back into the error the server reported.
+fn remote_error(status: u16, path: &str, text: &str) -> Error {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(ErrorBody { error }) => Error::Remote {
+            class: ErrorClass::from_http_status(status),
+            code: error.code,
+            message: error.message,
+            hint: error.hint,
+        },
+        Err(_) => Error::Remote {
+            class: ErrorClass::from_http_status(status),
+            code: format!("http_{status}"),
+            message: format!(
+                "the server answered {path} with HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ),
+            hint: Some("is BATON_URL pointing at a Baton server?".into()),
+        },
     }
 }
 

@@ -65,13 +65,13 @@ impl ListQuery {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.parse::<Status>())
                 .collect::<Result<_, _>>()
-                .map_err(|e| baton_core::Error::invalid(e))?,
+                .map_err(baton_core::Error::invalid)?,
         };
         let priority = self
             .priority
             .map(|p| p.parse::<Priority>())
             .transpose()
-            .map_err(|e| baton_core::Error::invalid(e))?;
+            .map_err(baton_core::Error::invalid)?;
         Ok(TaskFilter {
             status,
             assignee: self.assignee,

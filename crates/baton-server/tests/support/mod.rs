@@ -77,3 +77,46 @@ impl baton_core::conformance::ApiFixture for TestServer {
         self.clock.advance(by);
     }
 }
+
+/// Whether this run is CI, where a missing tool fails the test instead of skipping it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A tool on PATH; missing: a failure in CI, a skip with a printed reason locally.
+pub fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(!in_ci(), "{name} is missing; .ci/run installs it");
+        eprintln!("skipping: {name} is not installed (.ci/run installs it)");
+    }
+    found
+}
+
+/// The Python of the test virtualenv (`BATON_TEST_VENV`, default `target/test-venv`), which
+/// has the reference OpenAPI validator.
+pub fn tool_python() -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("BATON_TEST_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-venv")
+        });
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        assert!(
+            !in_ci(),
+            "{} is missing; .ci/run creates it",
+            python.display()
+        );
+        eprintln!(
+            "skipping: no test virtualenv at {} (.ci/run creates it)",
+            venv.display()
+        );
+        return None;
+    }
+    Some(python)
+}
