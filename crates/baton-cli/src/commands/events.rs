@@ -79,6 +79,9 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
         })?;
         last = newest.last().map(|e| e.id);
     }
+    if let Some(url) = ctx.server_url()? {
+        return follow_stream(ctx, &url, &query, last);
+    }
     query.limit = None;
     loop {
         query.after_id = last.or(Some(0));
@@ -92,6 +95,41 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
             w.flush()?;
         }
         std::thread::sleep(FOLLOW_POLL);
+    }
+}
+
+/// Following a server: its live stream, resumed after a broken connection.
+fn follow_stream(ctx: &Context, url: &str, query: &EventQuery, mut last: Option<u64>) -> CliResult {
+    let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
+    let client = baton_client::Client::new(url, token)?;
+    let stdout = std::io::stdout();
+    let mut connected_once = false;
+    loop {
+        let opened = client.follow(&baton_client::FollowFilter {
+            after: Some(last.unwrap_or(0)),
+            task: query.task,
+            actor: query.actor.clone(),
+            action: query.action.clone(),
+        });
+        let mut feed = match opened {
+            Ok(feed) => feed,
+            // Once following, a server restart is waited out rather than fatal.
+            Err(e) if connected_once && e.class() == baton_core::ErrorClass::Unavailable => {
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        connected_once = true;
+        for event in feed.by_ref() {
+            let Ok(e) = event else { break };
+            last = Some(e.id);
+            let mut w = stdout.lock();
+            event_line(&mut w, ctx.out.mode, &e)?;
+            w.flush()?;
+        }
+        // The server went away or restarted: retry until it answers again.
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

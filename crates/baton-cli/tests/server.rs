@@ -1,0 +1,260 @@
+//! `baton serve` and `baton server ...` as real processes, and the CLI talking to them
+//! through BATON_URL.
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{command_in, Sandbox};
+
+/// The URL a running server recorded in `.baton/server.json`.
+fn recorded_url(sandbox: &Sandbox) -> String {
+    let text = std::fs::read_to_string(sandbox.path().join(".baton/server.json")).unwrap();
+    let state: Value = serde_json::from_str(&text).unwrap();
+    state["url"].as_str().unwrap().to_string()
+}
+
+/// A foreground `baton serve --port 0`, waited for until it answers.
+struct Foreground {
+    child: Child,
+    url: String,
+}
+
+impl Foreground {
+    fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
+        let mut args = vec!["serve", "--port", "0"];
+        args.extend(extra);
+        let child = command_in(sandbox.path(), &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(sandbox.path().join(".baton/server.json")) {
+                let state: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if state["pid"].as_u64() == Some(child.id() as u64) {
+                    let url = state["url"].as_str().unwrap().to_string();
+                    if baton_client::Client::new(&url, None)
+                        .unwrap()
+                        .health()
+                        .is_ok()
+                    {
+                        return Foreground { child, url };
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "baton serve did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn terminate(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let out = std::mem::replace(&mut self.child, dummy())
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "serve exits 0 on SIGTERM: {:?}",
+            out.status
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+fn dummy() -> Child {
+    std::process::Command::new("true").spawn().unwrap()
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn remote(sandbox: &Sandbox, url: &str, agent: Option<&str>, args: &[&str]) -> support::Run {
+    let mut cmd = command_in(sandbox.path(), args);
+    cmd.env("BATON_URL", url);
+    if let Some(a) = agent {
+        cmd.env("BATON_AGENT", a);
+    }
+    support::finish(cmd.output().unwrap())
+}
+
+#[test]
+fn the_daemon_starts_reports_its_port_serves_the_cli_and_stops() {
+    let sandbox = Sandbox::project();
+    let started = sandbox.run(&["server", "start", "--port", "0"]).ok().json();
+    let url = started["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // `start` returned once /health answers.
+    assert!(baton_client::Client::new(&url, None)
+        .unwrap()
+        .health()
+        .is_ok());
+    let status = sandbox.run(&["server", "status"]).ok().json();
+    assert_eq!(status["url"].as_str(), Some(url.as_str()));
+    assert_eq!(status["healthy"], Value::Bool(true));
+    // A second start finds it running.
+    let again = sandbox.run(&["server", "start"]).ok().json();
+    assert_eq!(again["already"], Value::Bool(true));
+
+    // The CLI over HTTP, from a directory with no project at all.
+    let elsewhere = Sandbox::new();
+    let added = remote(
+        &elsewhere,
+        &url,
+        None,
+        &["task", "add", "Write the parser", "--files", "src/parse/**"],
+    )
+    .ok()
+    .json();
+    assert_eq!(added["id"], "T-1");
+    let picked = remote(&elsewhere, &url, Some("w1"), &["task", "pickup"])
+        .ok()
+        .json();
+    assert_eq!(picked["task"]["assignee"], "w1");
+    assert_eq!(picked["claim"]["fence"], 1);
+    remote(&elsewhere, &url, Some("w2"), &["task", "pickup"]).fails(3, "no_task_ready");
+    remote(&elsewhere, &url, Some("w2"), &["task", "done", "T-1"]).fails(4, "not_holder");
+    remote(
+        &elsewhere,
+        &url,
+        Some("w2"),
+        &["reserve", "src/parse/lexer.rs"],
+    )
+    .fails(4, "reservation_conflict");
+    remote(
+        &elsewhere,
+        &url,
+        Some("w1"),
+        &["task", "done", "T-1", "--fence", "1"],
+    )
+    .ok();
+    remote(&elsewhere, &url, None, &["task", "approve", "T-1"]).ok();
+    let board = remote(&elsewhere, &url, None, &["board"]).ok().json();
+    assert_eq!(board["counts"]["done"], 1);
+    // The local file saw it all: the server writes the project's own database.
+    let local = sandbox.run(&["task", "show", "T-1"]).ok().json();
+    assert_eq!(local["status"], "done");
+
+    let logs = sandbox.run(&["server", "logs"]).ok();
+    assert!(logs.stdout.contains("serving"), "{}", logs.stdout);
+    sandbox.run(&["server", "stop"]).ok();
+    sandbox
+        .run(&["server", "status"])
+        .fails(3, "server_not_running");
+    remote(&elsewhere, &url, None, &["board"]).fails(5, "store_unavailable");
+}
+
+#[test]
+fn a_bad_server_url_is_a_clear_error() {
+    let sandbox = Sandbox::new();
+    remote(&sandbox, "localhost:7420", None, &["board"]).fails(2, "invalid_input");
+}
+
+#[test]
+fn binding_beyond_loopback_warns_until_there_is_authentication() {
+    let sandbox = Sandbox::project();
+    let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
+    let stderr = server.terminate();
+    assert!(
+        stderr.contains("warning") && stderr.contains("no authentication"),
+        "{stderr}"
+    );
+    assert!(
+        !sandbox.path().join(".baton/server.json").exists(),
+        "a clean exit removes its state file"
+    );
+}
+
+/// The issue's bound: a change a CLI process writes straight to the file reaches the
+/// stream within 250 ms. The median of several tries is held to it (the machine is shared
+/// and noisy); every try must arrive.
+#[test]
+fn changes_written_by_cli_processes_reach_the_stream_within_250ms() {
+    let sandbox = Sandbox::project();
+    let server = Foreground::start(&sandbox, &[]);
+    let client = baton_client::Client::new(&server.url, None).unwrap();
+    let mut feed = client
+        .follow(&baton_client::FollowFilter::default())
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for e in feed.by_ref().flatten() {
+            if tx.send((Instant::now(), e)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut delays = Vec::new();
+    for i in 0..7 {
+        // No BATON_URL: this process writes the SQLite file directly.
+        let title = format!("direct {i}");
+        let out = sandbox.run(&["task", "add", &title]).ok();
+        let written = Instant::now();
+        let (seen, event) = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the stream carried it");
+        assert_eq!(
+            event.detail["title"].as_str(),
+            Some(title.as_str()),
+            "{}",
+            out.stdout
+        );
+        delays.push(seen.saturating_duration_since(written));
+    }
+    delays.sort();
+    let median = delays[delays.len() / 2];
+    eprintln!("CLI write -> stream delays: {delays:?}");
+    assert!(
+        median <= Duration::from_millis(250),
+        "median {median:?}: {delays:?}"
+    );
+    drop(server);
+}
+
+#[test]
+fn events_follow_over_a_server_uses_the_stream() {
+    let sandbox = Sandbox::project();
+    let server = Foreground::start(&sandbox, &[]);
+    let mut follower = command_in(sandbox.path(), &["events", "--follow", "--json"])
+        .env("BATON_URL", &server.url)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    remote(&sandbox, &server.url, None, &["task", "add", "streamed"]).ok();
+    // The recent log comes first, then live events.
+    let created = loop {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) else {
+            let _ = follower.kill();
+            panic!("no task.created line");
+        };
+        let event: Value = serde_json::from_str(&line).unwrap();
+        if event["action"] == "task.created" {
+            break event;
+        }
+    };
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(created["detail"]["title"], "streamed");
+    assert!(recorded_url(&sandbox).starts_with("http://"));
+}
