@@ -26,7 +26,7 @@ impl Foreground {
     fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
         let mut args = vec!["serve", "--port", "0"];
         args.extend(extra);
-        let child = command_in(sandbox.path(), &args)
+        let mut child = command_in(sandbox.path(), &args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -46,7 +46,11 @@ impl Foreground {
                     }
                 }
             }
-            assert!(Instant::now() < deadline, "baton serve did not come up");
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("baton serve did not come up");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
