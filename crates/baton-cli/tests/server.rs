@@ -23,6 +23,8 @@ struct Foreground {
 }
 
 impl Foreground {
+    // The child is waited for by `terminate` or `Drop`.
+    #[allow(clippy::zombie_processes)]
     fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
         let mut args = vec!["serve", "--port", "0"];
         args.extend(extra);
