@@ -3,9 +3,12 @@
 pub mod board;
 pub mod code;
 pub mod coord;
+pub mod docs;
 pub mod events;
 pub mod guard;
+pub mod import;
 pub mod init;
+pub mod messages;
 pub mod scan;
 pub mod task;
 pub mod watch;
