@@ -40,12 +40,13 @@ BEGIN SELECT RAISE(ABORT, 'doc versions are append-only'); END;
 CREATE TRIGGER doc_versions_no_delete BEFORE DELETE ON doc_versions
 BEGIN SELECT RAISE(ABORT, 'doc versions are append-only'); END;
 
--- BM25 ranking over the current version; porter stemming so "refreshing" finds "refresh".
+-- BM25 ranking over the current version; porter stemming so "refreshing" finds "refresh";
+-- `_` belongs to words, so identifiers such as refresh_token stay whole.
 -- External content: the text lives once, in docs; triggers keep the index in step.
 CREATE VIRTUAL TABLE docs_fts USING fts5 (
     title, body, tags,
     content = 'docs', content_rowid = 'id',
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = "porter unicode61 remove_diacritics 2 tokenchars '_'"
 );
 -- The rank: title matches weigh most, then tags, then body.
 INSERT INTO docs_fts (docs_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0, 2.0)');

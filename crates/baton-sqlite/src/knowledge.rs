@@ -265,34 +265,79 @@ pub fn doc_versions(conn: &Connection, id: DocId) -> Result<Vec<DocVersion>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
 }
 
-/// Plain words as an FTS5 query: each word quoted (so no word is read as syntax), joined
-/// with `AND` or `OR`.
-fn fts_query(text: &str, join: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric() && c != '_')
-        .filter(|w| !w.is_empty())
-        .take(32)
+/// The words of a search, as the index splits them (letters, digits, `_`), at most 16.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric() && c != '_') {
+        if !w.is_empty() && !words.iter().any(|x| x == w) && words.len() < 16 {
+            words.push(w.to_string());
+        }
+    }
+    words
+}
+
+/// Words as an FTS5 query: each quoted (so no word is read as syntax), joined with `AND`
+/// or `OR`.
+fn fts_query(words: &[String], join: &str) -> String {
+    words
+        .iter()
         .map(|w| format!("\"{w}\""))
         .collect::<Vec<_>>()
         .join(join)
 }
 
-/// Every word must match; when no doc holds them all, any word may.
-pub fn search_docs(conn: &Connection, q: &DocSearchQuery) -> Result<Vec<DocMatch>> {
-    let all = search_with(conn, q, &fts_query(&q.text, " AND "))?;
-    if !all.is_empty() {
-        return Ok(all);
-    }
-    let any = fts_query(&q.text, " OR ");
-    if any.contains(" OR ") {
-        return search_with(conn, q, &any);
-    }
-    Ok(all)
+/// How many docs hold the word (deleted ones included). Counting is cheap next to ranking:
+/// it reads the word's doc list without scoring each doc.
+fn doc_frequency(conn: &Connection, word: &str) -> Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?1")
+        .and_then(|mut s| s.query_row([fts_query(&[word.to_string()], "")], |r| r.get(0)))
+        .map_err(map_err)
 }
 
-fn search_with(conn: &Connection, q: &DocSearchQuery, fts: &str) -> Result<Vec<DocMatch>> {
-    if fts.is_empty() {
+/// A word in more than this many docs (and in more than half of them) is common: see
+/// [`search_docs`]. Below it, ranking every match is cheap anyway.
+const COMMON_OVER: i64 = 500;
+
+/// Every word must match; when no doc holds them all, any word may. Common words are left
+/// out while other words remain: BM25 gives them no weight (a word in more than half the
+/// docs has its IDF clamped to almost zero), yet ranking would score every doc they match.
+/// When only common words are given, the newest matching docs come first, unranked.
+pub fn search_docs(conn: &Connection, q: &DocSearchQuery) -> Result<Vec<DocMatch>> {
+    let all_words = words(&q.text);
+    if all_words.is_empty() {
         return Ok(Vec::new());
     }
+    let docs: i64 = conn
+        .query_row("SELECT ifnull(max(id), 0) FROM docs", [], |r| r.get(0))
+        .map_err(map_err)?;
+    let mut telling = Vec::new();
+    let mut common = Vec::new();
+    for w in all_words {
+        if docs > 2 * COMMON_OVER && {
+            let df = doc_frequency(conn, &w)?;
+            df > COMMON_OVER && df * 2 > docs
+        } {
+            common.push(w);
+        } else {
+            telling.push(w);
+        }
+    }
+    if telling.is_empty() {
+        return search_with(conn, q, &fts_query(&common, " AND "), false);
+    }
+    let every = search_with(conn, q, &fts_query(&telling, " AND "), true)?;
+    if !every.is_empty() || telling.len() == 1 {
+        return Ok(every);
+    }
+    search_with(conn, q, &fts_query(&telling, " OR "), true)
+}
+
+fn search_with(
+    conn: &Connection,
+    q: &DocSearchQuery,
+    fts: &str,
+    ranked: bool,
+) -> Result<Vec<DocMatch>> {
     let mut values: Vec<Value> = vec![Value::Text(fts.to_string())];
     let mut filter = String::new();
     if let Some(kind) = q.kind {
@@ -301,17 +346,24 @@ fn search_with(conn: &Connection, q: &DocSearchQuery, fts: &str) -> Result<Vec<D
     }
     values.push(Value::Integer(q.limit.min(i64::MAX as u64) as i64));
     // Rank first, then build snippets for the winners only: a snippet costs far more than
-    // a score, and a common word can match thousands of docs.
+    // a score, and a common word can match thousands of docs. CROSS JOIN keeps the index
+    // as the outer loop; with docs outside, the match would run again for every doc.
+    let (rank, order) = if ranked {
+        ("docs_fts.rank", "docs_fts.rank")
+    } else {
+        ("0.0", "docs_fts.rowid DESC")
+    };
     let sql = format!(
         "WITH best AS ( \
-           SELECT docs_fts.rowid AS id, docs_fts.rank AS rank \
-           FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid \
+           SELECT docs_fts.rowid AS id, {rank} AS rank \
+           FROM docs_fts CROSS JOIN docs d ON d.id = docs_fts.rowid \
            WHERE docs_fts MATCH ?1 AND d.deleted_at IS NULL{filter} \
-           ORDER BY docs_fts.rank LIMIT ?) \
+           ORDER BY {order} LIMIT ?) \
          SELECT {DOC_COLUMNS}, -best.rank, \
            snippet(docs_fts, 1, '**', '**', '…', 16) \
-         FROM best JOIN docs_fts ON docs_fts.rowid = best.id JOIN docs d ON d.id = best.id \
-         WHERE docs_fts MATCH ?1 ORDER BY best.rank"
+         FROM best CROSS JOIN docs_fts ON docs_fts.rowid = best.id \
+         CROSS JOIN docs d ON d.id = best.id \
+         WHERE docs_fts MATCH ?1 ORDER BY best.rank, best.id DESC"
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(map_err)?;
     let mut found: Vec<(Doc, f64, String)> = stmt

@@ -146,7 +146,9 @@ fn doc_versions_are_append_only_and_search_follows_updates() {
     assert_eq!(hits("warms"), 0, "the index holds the current version only");
     assert_eq!(hits("nightly"), 1);
     let conn = rusqlite_conn(&path);
-    assert!(conn.execute("UPDATE doc_versions SET body = 'x'", []).is_err());
+    assert!(conn
+        .execute("UPDATE doc_versions SET body = 'x'", [])
+        .is_err());
     assert!(conn.execute("DELETE FROM doc_versions", []).is_err());
     let n: i64 = conn
         .query_row("SELECT count(*) FROM doc_versions", [], |r| r.get(0))
