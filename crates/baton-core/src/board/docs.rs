@@ -355,7 +355,7 @@ pub fn list(tx: &mut dyn StoreTx, filter: &DocFilter) -> Result<Vec<DocSummary>>
                     }
                 }
             }
-            docs.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+            docs.sort_by_key(|d| std::cmp::Reverse((d.updated_at, d.id)));
             if let Some(l) = limit {
                 docs.truncate(l as usize);
             }

@@ -132,7 +132,7 @@ pub fn import(
             report.skipped += 1;
             continue;
         }
-        if tx.existing(&[t.id])?.first().is_some() {
+        if !tx.existing(&[t.id])?.is_empty() {
             return Err(Error::Conflict {
                 code: "import_conflict",
                 message: format!(
