@@ -3,8 +3,10 @@
 //! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
 
 mod knowledge;
+mod messages;
 
 pub use knowledge::*;
+pub use messages::*;
 
 use crate::api::*;
 use crate::model::{Reservation, ReservationMode, Status, Task};

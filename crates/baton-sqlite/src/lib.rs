@@ -5,6 +5,7 @@
 mod busy;
 pub mod codepakt;
 mod knowledge;
+mod messages;
 mod migrations;
 mod rows;
 mod tx;

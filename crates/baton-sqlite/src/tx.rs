@@ -18,6 +18,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::knowledge;
 use crate::map_err;
+use crate::messages;
 use crate::rows::{
     event_from_row, reservation_from_row, task_from_row, to_json_list, ts, St, Ts, EVENT_COLUMNS,
     RESERVATION_COLUMNS, TASK_COLUMNS,
@@ -810,23 +811,23 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn insert_message(&mut self, message: &NewMessage) -> Result<Message> {
-        knowledge::insert_message(self.conn, message)
+        messages::insert_message(self.conn, message)
     }
 
     fn message(&mut self, id: MessageId) -> Result<Option<Message>> {
-        knowledge::message(self.conn, id)
+        messages::message(self.conn, id)
     }
 
     fn messages(&mut self, query: &MessageQuery) -> Result<Vec<Message>> {
-        knowledge::messages(self.conn, query)
+        messages::messages(self.conn, query)
     }
 
     fn mark_answered(&mut self, id: MessageId, by: &str, at: Timestamp) -> Result<()> {
-        knowledge::mark_answered(self.conn, id, by, at)
+        messages::mark_answered(self.conn, id, by, at)
     }
 
     fn mark_read(&mut self, ids: &[MessageId], at: Timestamp) -> Result<()> {
-        knowledge::mark_read(self.conn, ids, at)
+        messages::mark_read(self.conn, ids, at)
     }
 
     fn task_count(&mut self) -> Result<u64> {
