@@ -6,6 +6,7 @@ mod fences;
 mod hook;
 mod output;
 mod project;
+mod wait;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -72,6 +73,22 @@ enum Command {
     Guard(commands::guard::GuardArgs),
     /// Record file changes as events; warn about edits to files someone else reserved.
     Watch(commands::watch::WatchArgs),
+    /// The knowledge base: write, read, list, update, history, delete, search.
+    #[command(subcommand)]
+    Docs(commands::docs::DocsCommand),
+    /// Ask an agent, a task's holder (T-n), human, or any; --wait blocks for the answer.
+    Ask(commands::messages::AskArgs),
+    /// Open questions to you and answers not yet delivered to you (--all: everything).
+    Inbox(commands::messages::InboxArgs),
+    /// Answer a message; the answer goes to whoever asked, in the same thread.
+    Answer(commands::messages::AnswerArgs),
+    /// Block until a message for you arrives (or is already waiting), then print it.
+    Listen(commands::messages::ListenArgs),
+    /// A whole conversation: the question and every answer.
+    Thread { id: baton_core::MessageId },
+    /// Bring another tool's board over.
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
     /// Serve the board over HTTP in the foreground: REST API, live event stream, metrics.
     Serve(commands::serve::ServeArgs),
     /// Run the HTTP server in the background: start, stop, status, logs.
@@ -108,6 +125,13 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Check(args) => commands::coord::check(&ctx, args),
         Command::Guard(args) => commands::guard::run(&ctx, args),
         Command::Watch(args) => commands::watch::run(&ctx, args),
+        Command::Docs(command) => commands::docs::run(&ctx, command),
+        Command::Ask(args) => commands::messages::ask(&ctx, args),
+        Command::Inbox(args) => commands::messages::inbox(&ctx, args),
+        Command::Answer(args) => commands::messages::answer(&ctx, args),
+        Command::Listen(args) => commands::messages::listen(&ctx, args),
+        Command::Thread { id } => commands::messages::thread(&ctx, id),
+        Command::Import(command) => commands::import::run(&ctx, command),
         Command::Serve(args) => commands::serve::serve(&ctx, args),
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),

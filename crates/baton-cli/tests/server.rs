@@ -264,3 +264,63 @@ fn events_follow_over_a_server_uses_the_stream() {
     assert_eq!(created["detail"]["title"], "streamed");
     assert!(recorded_url(&sandbox).starts_with("http://"));
 }
+
+/// Over a server, `ask --wait` waits on the event stream: the answer, given by another
+/// process through the server, wakes it although the fallback poll is set to two minutes.
+#[test]
+fn ask_wait_over_a_server_is_woken_by_the_stream() {
+    let sandbox = Sandbox::project();
+    let server = Foreground::start(&sandbox, &[]);
+    let elsewhere = Sandbox::new();
+    let mut asker = command_in(
+        elsewhere.path(),
+        &[
+            "ask",
+            "--to",
+            "codex",
+            "Which hash for passwords?",
+            "--wait",
+            "60",
+        ],
+    );
+    asker
+        .env("BATON_URL", &server.url)
+        .env("BATON_AGENT", "claude")
+        .env("BATON_WAIT_POLL", "120s")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let asker = asker.spawn().unwrap();
+    let started = Instant::now();
+    let id = loop {
+        let inbox = remote(&elsewhere, &server.url, Some("codex"), &["inbox"])
+            .ok()
+            .json();
+        if let Some(m) = inbox.as_array().unwrap().first() {
+            break m["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the question never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let answered = Instant::now();
+    remote(
+        &elsewhere,
+        &server.url,
+        Some("codex"),
+        &["answer", &id, "argon2id"],
+    )
+    .ok();
+    let out = support::finish(asker.wait_with_output().unwrap())
+        .ok()
+        .json();
+    assert!(
+        answered.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        answered.elapsed()
+    );
+    assert_eq!(out["answer"]["body"], "argon2id");
+    assert_eq!(out["answer"]["from"], "codex");
+}

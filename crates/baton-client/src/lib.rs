@@ -6,14 +6,16 @@
 use std::time::Duration;
 
 use baton_core::api::{
-    BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, GuardReport,
-    HeartbeatRequest, NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest,
-    ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
+    AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch, DocSearch,
+    DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest, ImportReport,
+    ImportedBoard, InboxRequest, NewDoc, NewTask, NoteRequest, PickupRequest, RejectRequest,
+    ReleaseRequest, ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
 };
 use baton_core::store::EventQuery;
 use baton_core::{
-    Agent, Api, BoardSummary, Error, ErrorClass, Event, Heartbeat, PathCheck, Pickup, Project,
-    Reservation, Result, Setting, Task, TaskId,
+    Agent, Api, BoardSummary, Doc, DocHit, DocId, DocSummary, DocVersion, Error, ErrorClass, Event,
+    Heartbeat, Message, MessageId, PathCheck, Pickup, Project, Reservation, Result, Setting, Task,
+    TaskId,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -517,6 +519,103 @@ impl Api for Client {
             None,
             &json!({ "editor": editor, "changes": changes }),
         )
+    }
+
+    fn write_doc(&self, actor: &str, doc: NewDoc) -> Result<Doc> {
+        self.post("/api/v1/docs", Some(actor), &doc)
+    }
+
+    fn get_doc(&self, id: DocId) -> Result<Doc> {
+        self.get(&format!("/api/v1/docs/{id}"), &[])
+    }
+
+    fn list_docs(&self, filter: &DocFilter) -> Result<Vec<DocSummary>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(k) = filter.kind {
+            q.push(("type", k.to_string()));
+        }
+        if let Some(t) = &filter.tag {
+            q.push(("tag", t.clone()));
+        }
+        if let Some(t) = filter.task {
+            q.push(("task", t.to_string()));
+        }
+        if filter.include_deleted {
+            q.push(("include_deleted", "true".into()));
+        }
+        if let Some(l) = filter.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/docs", &q)
+    }
+
+    fn update_doc(&self, actor: &str, id: DocId, patch: DocPatch) -> Result<Doc> {
+        self.call(
+            Method::Patch,
+            &format!("/api/v1/docs/{id}"),
+            Some(actor),
+            &[],
+            Some(&patch),
+        )
+    }
+
+    fn doc_history(&self, id: DocId) -> Result<Vec<DocVersion>> {
+        self.get(&format!("/api/v1/docs/{id}/history"), &[])
+    }
+
+    fn delete_doc(&self, actor: &str, id: DocId) -> Result<Doc> {
+        self.call::<(), Doc>(
+            Method::Delete,
+            &format!("/api/v1/docs/{id}"),
+            Some(actor),
+            &[],
+            None,
+        )
+    }
+
+    fn search_docs(&self, search: &DocSearch) -> Result<Vec<DocHit>> {
+        let mut q: Vec<(&str, String)> = vec![("q", search.query.clone())];
+        if let Some(k) = search.kind {
+            q.push(("type", k.to_string()));
+        }
+        if let Some(l) = search.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/docs/search", &q)
+    }
+
+    fn ask(&self, actor: &str, request: AskRequest) -> Result<Message> {
+        self.post("/api/v1/messages", Some(actor), &request)
+    }
+
+    fn answer(&self, actor: &str, id: MessageId, request: AnswerRequest) -> Result<Message> {
+        self.post(
+            &format!("/api/v1/messages/{id}/answer"),
+            Some(actor),
+            &request,
+        )
+    }
+
+    fn inbox(&self, actor: &str, request: &InboxRequest) -> Result<Vec<Message>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if request.all {
+            q.push(("all", "true".into()));
+        }
+        if let Some(r) = request.reply_to {
+            q.push(("reply_to", r.to_string()));
+        }
+        if let Some(l) = request.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.call::<(), Vec<Message>>(Method::Get, "/api/v1/messages/inbox", Some(actor), &q, None)
+    }
+
+    fn thread(&self, id: MessageId) -> Result<Vec<Message>> {
+        self.get(&format!("/api/v1/messages/{id}/thread"), &[])
+    }
+
+    fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport> {
+        self.post("/api/v1/import", Some(actor), &board)
     }
 }
 

@@ -4,12 +4,22 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::TaskId;
+use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
-    Agent, BoardSummary, Event, Heartbeat, PathCheck, Pickup, Priority, Project, Reservation,
-    ReservationMode, Setting, Status, Task,
+    Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, PathCheck,
+    Pickup, Priority, Project, Reservation, ReservationMode, Setting, Status, Task,
 };
 use crate::store::EventQuery;
+
+mod import;
+mod knowledge;
+
+pub use import::{
+    ImportReport, ImportedAgent, ImportedBoard, ImportedDoc, ImportedEvent, ImportedTask,
+};
+pub use knowledge::{
+    AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
+};
 
 /// The actor name used when a person acts without an agent identity.
 pub const HUMAN: &str = "human";
@@ -274,4 +284,29 @@ pub trait Api {
         editor: Option<&str>,
         changes: &[FileChange],
     ) -> Result<Vec<FileChangeReport>>;
+
+    /// Writes a doc (version 1). Tasks it names must exist.
+    fn write_doc(&self, actor: &str, doc: NewDoc) -> Result<Doc>;
+    fn get_doc(&self, id: DocId) -> Result<Doc>;
+    /// Newest changes first.
+    fn list_docs(&self, filter: &DocFilter) -> Result<Vec<DocSummary>>;
+    /// A change keeps the previous version in the history.
+    fn update_doc(&self, actor: &str, id: DocId, patch: DocPatch) -> Result<Doc>;
+    /// Every version, oldest first.
+    fn doc_history(&self, id: DocId) -> Result<Vec<DocVersion>>;
+    /// Soft: the doc stays readable and in its history, out of listings and search.
+    fn delete_doc(&self, actor: &str, id: DocId) -> Result<Doc>;
+    /// Best match first.
+    fn search_docs(&self, search: &DocSearch) -> Result<Vec<DocHit>>;
+
+    fn ask(&self, actor: &str, request: AskRequest) -> Result<Message>;
+    fn answer(&self, actor: &str, id: MessageId, request: AnswerRequest) -> Result<Message>;
+    /// Messages for `actor`; see [`InboxRequest`] for which, and what counts as delivered.
+    fn inbox(&self, actor: &str, request: &InboxRequest) -> Result<Vec<Message>>;
+    /// The whole thread `id` belongs to, oldest first.
+    fn thread(&self, id: MessageId) -> Result<Vec<Message>>;
+
+    /// Brings another tool's board in (see [`ImportedBoard`]). Refused (`import_conflict`)
+    /// when this board holds tasks that did not come from the same source.
+    fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport>;
 }

@@ -2,6 +2,12 @@
 //! store, and later the HTTP client). A backend's test file runs them with
 //! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
 
+mod knowledge;
+mod messages;
+
+pub use knowledge::*;
+pub use messages::*;
+
 use crate::api::*;
 use crate::model::{Reservation, ReservationMode, Status, Task};
 use crate::store::EventQuery;
@@ -55,7 +61,7 @@ fn with_deps(title: &str, deps: &[&str]) -> NewTask {
     }
 }
 
-fn add(api: &dyn Api, t: NewTask) -> Task {
+pub(crate) fn add(api: &dyn Api, t: NewTask) -> Task {
     api.add_tasks("lead", vec![t]).expect("add").remove(0)
 }
 
@@ -1370,6 +1376,17 @@ macro_rules! conformance_tests {
             events_can_be_filtered,
             notes_keep_author_and_order,
             missing_identity_is_a_clear_error,
+            docs_keep_every_version_and_name_who_wrote_each,
+            a_deleted_doc_stays_readable_but_leaves_listings_and_search,
+            search_ranks_the_most_relevant_doc_first_with_a_snippet,
+            a_doc_body_over_one_mebibyte_is_refused,
+            docs_are_listed_by_type_tag_and_task,
+            context_refs_must_name_docs_that_exist,
+            a_question_to_a_task_reaches_its_holder_and_the_answer_comes_back,
+            questions_to_any_reach_everyone_but_the_asker,
+            asking_nobody_is_refused_with_a_way_out,
+            an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing,
+            an_import_into_a_board_with_its_own_tasks_is_refused,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

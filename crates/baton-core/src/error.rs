@@ -1,6 +1,6 @@
 //! One error type for the board. Each variant says what went wrong and how to get out.
 
-use crate::id::TaskId;
+use crate::id::{DocId, MessageId, TaskId};
 use crate::model::Status;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,6 +65,12 @@ pub enum Error {
     #[error("task {0} does not exist")]
     TaskNotFound(TaskId),
 
+    #[error("doc {0} does not exist")]
+    DocNotFound(DocId),
+
+    #[error("message {0} does not exist")]
+    MessageNotFound(MessageId),
+
     #[error("no task is ready to pick up")]
     NoTaskReady { hint: String },
 
@@ -127,7 +133,10 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::InvalidInput { .. } => ErrorClass::Invalid,
-            Error::TaskNotFound(_) | Error::NoTaskReady { .. } => ErrorClass::NotFound,
+            Error::TaskNotFound(_)
+            | Error::DocNotFound(_)
+            | Error::MessageNotFound(_)
+            | Error::NoTaskReady { .. } => ErrorClass::NotFound,
             Error::DependencyCycle { .. }
             | Error::InvalidTransition { .. }
             | Error::Conflict { .. } => ErrorClass::Conflict,
@@ -142,6 +151,8 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::TaskNotFound(_) => "task_not_found",
+            Error::DocNotFound(_) => "doc_not_found",
+            Error::MessageNotFound(_) => "message_not_found",
             Error::NoTaskReady { .. } => "no_task_ready",
             Error::DependencyCycle { .. } => "dependency_cycle",
             Error::InvalidTransition { .. } => "invalid_transition",
@@ -162,6 +173,8 @@ impl Error {
             | Error::Unavailable { hint, .. }
             | Error::Remote { hint, .. } => hint.clone(),
             Error::TaskNotFound(_) => Some("list tasks with `baton task list`".into()),
+            Error::DocNotFound(_) => Some("list docs with `baton docs list`".into()),
+            Error::MessageNotFound(_) => Some("see your messages with `baton inbox --all`".into()),
             Error::NoTaskReady { hint } => Some(hint.clone()),
             Error::DependencyCycle { .. } => {
                 Some("remove one of the dependencies in the cycle".into())

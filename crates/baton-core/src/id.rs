@@ -1,85 +1,114 @@
-//! Task ids: `T-1`, `T-2`, ... per project. Input accepts `T-001`, `t-1` and `1`.
+//! Ids: tasks `T-1`, docs `D-1`, messages `M-1`, numbered per project. Input accepts
+//! `T-001`, `t-1` and `1`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(pub u64);
+/// Defines a numbered id shown with a letter prefix (`T-12`), its parse error, and its
+/// serde form (text out; text or a bare number in).
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $error:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u64);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a task id (expected T-<number>, for example T-12)")]
-pub struct BadTaskId(pub String);
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("'{}' is not a {what} id (expected {prefix}-<number>, for example {prefix}-12)", .0, what = $what, prefix = $prefix)]
+        pub struct $error(pub String);
 
-impl TaskId {
-    pub fn number(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "T-{}", self.0)
-    }
-}
-
-impl FromStr for TaskId {
-    type Err = BadTaskId;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let trimmed = s.trim();
-        let digits = trimmed
-            .strip_prefix("T-")
-            .or_else(|| trimmed.strip_prefix("t-"))
-            .unwrap_or(trimmed);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(BadTaskId(s.to_string()));
+        impl $name {
+            pub fn number(self) -> u64 {
+                self.0
+            }
         }
-        match digits.parse::<u64>() {
-            Ok(n) if n > 0 && n <= i64::MAX as u64 => Ok(TaskId(n)),
-            _ => Err(BadTaskId(s.to_string())),
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}-{}", $prefix, self.0)
+            }
         }
-    }
-}
 
-impl Serialize for TaskId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+        impl FromStr for $name {
+            type Err = $error;
 
-impl<'de> Deserialize<'de> for TaskId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(u64),
-            Text(String),
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_number(s, $prefix).map($name).ok_or_else(|| $error(s.to_string()))
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => n.to_string().parse().map_err(serde::de::Error::custom),
-            Raw::Text(s) => s.parse().map_err(serde::de::Error::custom),
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
         }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Raw {
+                    Number(u64),
+                    Text(String),
+                }
+                match Raw::deserialize(d)? {
+                    Raw::Number(n) => n.to_string().parse().map_err(serde::de::Error::custom),
+                    Raw::Text(s) => s.parse().map_err(serde::de::Error::custom),
+                }
+            }
+        }
+
+        /// In the OpenAPI document: a string like `T-12`.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!(
+                        "A ", $what, " id (`", $prefix, "-12`); input also takes a bare number."
+                    )))
+                    .examples([concat!($prefix, "-12")])
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+/// `P-12`, `p-012` or `12` (for prefix `P`): the number, when it is one.
+fn parse_number(s: &str, prefix: &str) -> Option<u64> {
+    let trimmed = s.trim();
+    let digits = match trimmed.split_once('-') {
+        Some((p, rest)) if p.eq_ignore_ascii_case(prefix) => rest,
+        _ => trimmed,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 && n <= i64::MAX as u64 => Some(n),
+        _ => None,
     }
 }
 
-/// In the OpenAPI document: a string like `T-12`.
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for TaskId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some(
-                "A task id (`T-12`); input also takes `t-12`, `12` or the number 12.",
-            ))
-            .examples(["T-12"])
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for TaskId {}
+prefixed_id!(TaskId, BadTaskId, "T", "task");
+prefixed_id!(
+    /// A knowledge-base document: `D-1`, `D-2`, ...
+    DocId,
+    BadDocId,
+    "D",
+    "doc"
+);
+prefixed_id!(
+    /// A message between agents (or people): `M-1`, `M-2`, ...
+    MessageId,
+    BadMessageId,
+    "M",
+    "message"
+);
 
 #[cfg(test)]
 mod tests {
@@ -108,6 +137,15 @@ mod tests {
         ] {
             assert!(s.parse::<TaskId>().is_err(), "{s} should be refused");
         }
+    }
+
+    #[test]
+    fn doc_and_message_ids_follow_the_same_rules() {
+        assert_eq!("d-7".parse::<DocId>().unwrap().to_string(), "D-7");
+        assert_eq!("M-003".parse::<MessageId>().unwrap(), MessageId(3));
+        assert!("T-1".parse::<DocId>().is_err(), "a task id is not a doc id");
+        let e = "x".parse::<DocId>().unwrap_err().to_string();
+        assert!(e.contains("D-<number>"), "{e}");
     }
 
     #[test]

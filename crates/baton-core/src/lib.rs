@@ -1,6 +1,6 @@
 //! Baton's rules, independent of storage and surfaces.
 //!
-//! - [`model`]: tasks, statuses, priorities, events, agents.
+//! - [`model`]: tasks, statuses, priorities, events, agents, docs, messages.
 //! - [`lifecycle`]: which status changes are allowed, and by which action.
 //! - [`graph`]: dependency cycle detection.
 //! - [`store`]: the `Store` trait a backend implements (SQLite, PostgreSQL).
@@ -23,6 +23,6 @@ pub mod time;
 pub use api::Api;
 pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
-pub use id::TaskId;
+pub use id::{DocId, MessageId, TaskId};
 pub use model::*;
 pub use store::{Store, StoreTx};

@@ -1,4 +1,5 @@
-//! The board's nouns: tasks, their statuses and priorities, notes, agents, events.
+//! The board's nouns: tasks, their statuses and priorities, notes, agents, events; docs and
+//! messages (in `docs`, `messages`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +9,12 @@ use serde_json::Value;
 
 use crate::id::TaskId;
 use crate::time::Timestamp;
+
+mod docs;
+mod messages;
+
+pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
+pub use messages::{Message, ANYONE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -419,6 +426,14 @@ pub mod actions {
     pub const RESERVATION_RELEASED: &str = "reservation.released";
     pub const RESERVATION_VIOLATED: &str = "reservation.violated";
     pub const FILE_CHANGED: &str = "file.changed";
+    pub const DOC_CREATED: &str = "doc.created";
+    pub const DOC_UPDATED: &str = "doc.updated";
+    pub const DOC_DELETED: &str = "doc.deleted";
+    pub const MESSAGE_ASKED: &str = "message.asked";
+    pub const MESSAGE_ANSWERED: &str = "message.answered";
+    pub const BOARD_IMPORTED: &str = "board.imported";
+    /// An imported event whose action Baton does not know (`detail.original_action`).
+    pub const EVENT_IMPORTED: &str = "event.imported";
 }
 
 #[cfg(test)]

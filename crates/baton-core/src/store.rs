@@ -5,10 +5,10 @@
 //! up front (`BEGIN IMMEDIATE`); PostgreSQL locks candidate rows (`FOR UPDATE SKIP LOCKED`).
 
 use crate::error::Result;
-use crate::id::TaskId;
+use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
-    Event, NewEvent, Note, Priority, Project, Reservation, ReservationMode, Status, StatusCounts,
-    Task, TaskRecord,
+    Doc, DocType, DocVersion, Event, Message, NewEvent, Note, Priority, Project, Reservation,
+    ReservationMode, Status, StatusCounts, Task, TaskRecord,
 };
 use crate::time::Timestamp;
 
@@ -103,6 +103,67 @@ pub struct AgentRow {
     pub last_seen: Timestamp,
 }
 
+/// Which docs to read, newest change first. Deleted docs are left out unless asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocQuery {
+    pub ids: Option<Vec<DocId>>,
+    pub kind: Option<DocType>,
+    /// Docs carrying this tag.
+    pub tag: Option<String>,
+    /// Docs linked to this task.
+    pub task: Option<TaskId>,
+    pub include_deleted: bool,
+    /// Bodies are left empty unless asked for (listings do not need them).
+    pub with_body: bool,
+    pub limit: Option<u64>,
+}
+
+/// A full-text search. The store reads `text` as plain words (no query syntax), ranks by
+/// relevance (title counts most, then tags, then body) and leaves deleted docs out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocSearchQuery {
+    pub text: String,
+    pub kind: Option<DocType>,
+    pub limit: u64,
+}
+
+/// A doc that matched, its relevance (higher is better) and an excerpt with matches
+/// marked `**like this**`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocMatch {
+    pub doc: Doc,
+    pub score: f64,
+    pub snippet: String,
+}
+
+/// A message about to be stored; the store assigns its id (and, for a question, makes it
+/// the first of its own thread).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    pub from: String,
+    pub to: String,
+    pub task: Option<TaskId>,
+    pub body: String,
+    pub reply_to: Option<MessageId>,
+    pub thread: Option<MessageId>,
+    pub created_at: Timestamp,
+}
+
+/// Which messages to read, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageQuery {
+    /// Addressed to one of these.
+    pub to: Vec<String>,
+    /// Not sent by this one.
+    pub not_from: Option<String>,
+    pub thread: Option<MessageId>,
+    pub reply_to: Option<MessageId>,
+    /// Open questions and undelivered answers only (see `InboxRequest`).
+    pub pending_only: bool,
+    /// The newest `limit` (still returned oldest first).
+    pub limit: Option<u64>,
+}
+
 pub trait StoreTx {
     fn project(&mut self) -> Result<Project>;
     fn setting(&mut self, key: &str) -> Result<Option<String>>;
@@ -149,4 +210,33 @@ pub trait StoreTx {
 
     fn append_event(&mut self, event: &NewEvent) -> Result<u64>;
     fn events(&mut self, query: &EventQuery) -> Result<Vec<Event>>;
+
+    /// Inserts a doc's current row (its id is assigned) with its task links.
+    fn insert_doc(&mut self, doc: &Doc) -> Result<DocId>;
+    /// Writes a doc's current row and its task links.
+    fn update_doc(&mut self, doc: &Doc) -> Result<()>;
+    /// Appends one version to a doc's history.
+    fn add_doc_version(&mut self, version: &DocVersion) -> Result<()>;
+    fn doc(&mut self, id: DocId) -> Result<Option<Doc>>;
+    fn docs(&mut self, query: &DocQuery) -> Result<Vec<Doc>>;
+    fn doc_versions(&mut self, id: DocId) -> Result<Vec<DocVersion>>;
+    fn search_docs(&mut self, query: &DocSearchQuery) -> Result<Vec<DocMatch>>;
+
+    fn insert_message(&mut self, message: &NewMessage) -> Result<Message>;
+    fn message(&mut self, id: MessageId) -> Result<Option<Message>>;
+    fn messages(&mut self, query: &MessageQuery) -> Result<Vec<Message>>;
+    /// Records the first answer to a message (later answers leave it as it is).
+    fn mark_answered(&mut self, id: MessageId, by: &str, at: Timestamp) -> Result<()>;
+    fn mark_read(&mut self, ids: &[MessageId], at: Timestamp) -> Result<()>;
+
+    /// Every task row, deleted ones included.
+    fn task_count(&mut self) -> Result<u64>;
+    /// Makes the next allocated task number larger than `id`.
+    fn reserve_task_ids_through(&mut self, id: TaskId) -> Result<()>;
+    /// Inserts an agent unless one of that name exists; returns whether it was added.
+    fn insert_agent(&mut self, agent: &AgentRow) -> Result<bool>;
+    /// The local ids of items imported from `source`, by `kind` (`task`, `doc`, `event`):
+    /// `(key in the source, local id)`.
+    fn import_keys(&mut self, source: &str, kind: &str) -> Result<Vec<(String, u64)>>;
+    fn record_import_key(&mut self, source: &str, kind: &str, key: &str, local: u64) -> Result<()>;
 }

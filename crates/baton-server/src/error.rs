@@ -101,7 +101,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(status, "payload_too_large", "the request body is too large")
                         .with_hint(format!(
-                            "bodies are limited to {} MiB ({} MiB for /api/v1/tasks/batch); split the request",
+                            "bodies are limited to {} MiB ({} MiB for /api/v1/tasks/batch and /api/v1/import); split the request",
                             crate::routes::BODY_LIMIT >> 20,
                             crate::routes::BATCH_BODY_LIMIT >> 20
                         ))

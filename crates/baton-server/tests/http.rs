@@ -62,9 +62,9 @@ fn bad_input_gets_a_4xx_json_error_never_a_500() {
             }],
         )
         .unwrap();
-    let huge = vec![b'x'; 3 << 20];
+    let huge = vec![b'x'; 5 << 20];
     let mut huge_json = b"{\"title\": \"".to_vec();
-    huge_json.extend(std::iter::repeat_n(b'a', 3 << 20));
+    huge_json.extend(std::iter::repeat_n(b'a', 5 << 20));
     huge_json.extend(b"\"}");
     // (method, path, body, status, error code)
     type Case<'a> = (&'a str, &'a str, Option<&'a [u8]>, u16, &'a str);
@@ -238,6 +238,44 @@ fn bad_input_gets_a_4xx_json_error_never_a_500() {
             "invalid_input",
         ),
         ("DELETE", "/api/v1/tasks", None, 405, "method_not_allowed"),
+        ("GET", "/api/v1/docs/D-9", None, 404, "doc_not_found"),
+        ("GET", "/api/v1/docs/T-1", None, 422, "invalid_input"),
+        ("GET", "/api/v1/docs/search", None, 422, "invalid_input"),
+        (
+            "POST",
+            "/api/v1/docs",
+            Some(b"{\"type\": \"gossip\", \"title\": \"x\", \"body\": \"y\"}"),
+            422,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/messages",
+            Some(b"{\"to\": \"\", \"body\": \"?\"}"),
+            422,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/messages/M-4/answer",
+            Some(b"{\"body\": \"yes\"}"),
+            404,
+            "message_not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/messages/M-x/thread",
+            None,
+            422,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/import",
+            Some(b"{\"tasks\": 3}"),
+            422,
+            "invalid_input",
+        ),
         ("GET", "/api/v2/tasks", None, 404, "not_found"),
     ];
     for (method, path, body, status, code) in cases {
@@ -344,6 +382,11 @@ fn every_documented_route_is_served_and_every_served_route_is_documented() {
         |s| c::settings_are_checked_and_recorded(s),
         |s| c::released_and_expired_reservations_hold_nothing(s),
         |s| c::the_holder_keeps_its_lease_alive_by_working(s),
+        |s| c::docs_keep_every_version_and_name_who_wrote_each(&s.client),
+        |s| c::a_deleted_doc_stays_readable_but_leaves_listings_and_search(&s.client),
+        |s| c::docs_are_listed_by_type_tag_and_task(&s.client),
+        |s| c::a_question_to_a_task_reaches_its_holder_and_the_answer_comes_back(&s.client),
+        |s| c::an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing(&s.client),
     ];
     let mut seen = std::collections::BTreeSet::new();
     for scenario in scenarios {

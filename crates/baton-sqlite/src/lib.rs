@@ -3,6 +3,9 @@
 //! use-case never fails half-way on a lock upgrade.
 
 mod busy;
+pub mod codepakt;
+mod knowledge;
+mod messages;
 mod migrations;
 mod rows;
 mod tx;

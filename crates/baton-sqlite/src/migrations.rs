@@ -16,6 +16,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_leases_reservations",
         include_str!("../migrations/0003_leases_reservations.sql"),
     ),
+    (
+        "0004_docs_messages_imports",
+        include_str!("../migrations/0004_docs_messages_imports.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -4,17 +4,21 @@ use std::collections::HashMap;
 
 use baton_core::model::Reservation;
 use baton_core::model::{
-    actions, DepState, Event, NewEvent, Note, Project, Status, StatusCounts, Task, TaskRecord,
+    actions, DepState, Doc, DocVersion, Event, Message, NewEvent, Note, Project, Status,
+    StatusCounts, Task, TaskRecord,
 };
 use baton_core::store::{
-    AgentRow, EventQuery, NewReservation, ReadyQuery, ReservationQuery, StoreTx, TaskQuery,
+    AgentRow, DocMatch, DocQuery, DocSearchQuery, EventQuery, MessageQuery, NewMessage,
+    NewReservation, ReadyQuery, ReservationQuery, StoreTx, TaskQuery,
 };
 use baton_core::time::Timestamp;
-use baton_core::{Error, Result, TaskId};
+use baton_core::{DocId, Error, MessageId, Result, TaskId};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
+use crate::knowledge;
 use crate::map_err;
+use crate::messages;
 use crate::rows::{
     event_from_row, reservation_from_row, task_from_row, to_json_list, ts, St, Ts, EVENT_COLUMNS,
     RESERVATION_COLUMNS, TASK_COLUMNS,
@@ -781,5 +785,105 @@ impl StoreTx for SqliteTx<'_> {
             .query_map(params_from_iter(values), event_from_row)
             .map_err(map_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn insert_doc(&mut self, doc: &Doc) -> Result<DocId> {
+        knowledge::insert_doc(self.conn, doc)
+    }
+
+    fn update_doc(&mut self, doc: &Doc) -> Result<()> {
+        knowledge::update_doc(self.conn, doc)
+    }
+
+    fn add_doc_version(&mut self, version: &DocVersion) -> Result<()> {
+        knowledge::add_doc_version(self.conn, version)
+    }
+
+    fn doc(&mut self, id: DocId) -> Result<Option<Doc>> {
+        knowledge::doc(self.conn, id)
+    }
+
+    fn docs(&mut self, query: &DocQuery) -> Result<Vec<Doc>> {
+        knowledge::docs(self.conn, query)
+    }
+
+    fn doc_versions(&mut self, id: DocId) -> Result<Vec<DocVersion>> {
+        knowledge::doc_versions(self.conn, id)
+    }
+
+    fn search_docs(&mut self, query: &DocSearchQuery) -> Result<Vec<DocMatch>> {
+        knowledge::search_docs(self.conn, query)
+    }
+
+    fn insert_message(&mut self, message: &NewMessage) -> Result<Message> {
+        messages::insert_message(self.conn, message)
+    }
+
+    fn message(&mut self, id: MessageId) -> Result<Option<Message>> {
+        messages::message(self.conn, id)
+    }
+
+    fn messages(&mut self, query: &MessageQuery) -> Result<Vec<Message>> {
+        messages::messages(self.conn, query)
+    }
+
+    fn mark_answered(&mut self, id: MessageId, by: &str, at: Timestamp) -> Result<()> {
+        messages::mark_answered(self.conn, id, by, at)
+    }
+
+    fn mark_read(&mut self, ids: &[MessageId], at: Timestamp) -> Result<()> {
+        messages::mark_read(self.conn, ids, at)
+    }
+
+    fn task_count(&mut self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
+            .map_err(map_err)?;
+        Ok(n as u64)
+    }
+
+    fn reserve_task_ids_through(&mut self, id: TaskId) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE project SET next_task = max(next_task, ?1 + 1) WHERE id = 1",
+                [id.number() as i64],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn insert_agent(&mut self, agent: &AgentRow) -> Result<bool> {
+        let added = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO agents (name, first_seen, last_seen) VALUES (?1, ?2, ?3)",
+                params![agent.name, Ts(agent.first_seen), Ts(agent.last_seen)],
+            )
+            .map_err(map_err)?;
+        Ok(added == 1)
+    }
+
+    fn import_keys(&mut self, source: &str, kind: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, local FROM import_keys WHERE source = ?1 AND kind = ?2")
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map(params![source, kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn record_import_key(&mut self, source: &str, kind: &str, key: &str, local: u64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO import_keys (source, kind, key, local) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![source, kind, key, local as i64]))
+            .map_err(map_err)?;
+        Ok(())
     }
 }

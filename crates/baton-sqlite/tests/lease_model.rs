@@ -117,7 +117,7 @@ proptest! {
                             t.expires_s = model.now_s + TTL;
                             prop_assert_eq!(p.claim.fence, t.fence);
                         }
-                        None => prop_assert_eq!(got.unwrap_err().code(), "no_task_ready"),
+                        None => prop_assert_eq!(got.unwrap_err().code().to_string(), "no_task_ready"),
                     }
                 }
                 Op::Done { agent, task, stale } => {
@@ -133,8 +133,8 @@ proptest! {
                         model.renew(agent);
                         model.tasks[i].status = Status::Review;
                     } else {
-                        let code = got.unwrap_err().code();
-                        prop_assert!(["stale_claim", "not_holder", "invalid_transition"].contains(&code), "{}", code);
+                        let code = got.unwrap_err().code().to_string();
+                        prop_assert!(["stale_claim", "not_holder", "invalid_transition"].contains(&code.as_str()), "{}", code);
                     }
                 }
                 Op::Heartbeat(a) => {

@@ -102,3 +102,56 @@ fn a_file_that_is_not_a_database_is_unavailable_not_a_crash() {
 fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+#[test]
+fn doc_versions_are_append_only_and_search_follows_updates() {
+    use baton_core::api::{DocPatch, DocSearch, NewDoc};
+    use baton_core::model::DocType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let (store, _) = SqliteStore::create(&path, "p").unwrap();
+    let board = Board::new(store);
+    let doc = board
+        .write_doc(
+            "a",
+            NewDoc {
+                kind: DocType::Learning,
+                title: "Cache".into(),
+                body: "the cache warms slowly".into(),
+                tags: vec![],
+                tasks: vec![],
+                author: None,
+            },
+        )
+        .unwrap();
+    board
+        .update_doc(
+            "a",
+            doc.id,
+            DocPatch {
+                body: Some("the index rebuilds nightly".into()),
+                ..DocPatch::default()
+            },
+        )
+        .unwrap();
+    let hits = |q: &str| {
+        board
+            .search_docs(&DocSearch {
+                query: q.into(),
+                ..DocSearch::default()
+            })
+            .unwrap()
+            .len()
+    };
+    assert_eq!(hits("warms"), 0, "the index holds the current version only");
+    assert_eq!(hits("nightly"), 1);
+    let conn = rusqlite_conn(&path);
+    assert!(conn
+        .execute("UPDATE doc_versions SET body = 'x'", [])
+        .is_err());
+    assert!(conn.execute("DELETE FROM doc_versions", []).is_err());
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM doc_versions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}

@@ -79,8 +79,8 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
         })?;
         last = newest.last().map(|e| e.id);
     }
-    if let Some(url) = ctx.server_url()? {
-        return follow_stream(ctx, &url, &query, last);
+    if let Some(client) = ctx.client()? {
+        return follow_stream(ctx, &client, &query, last);
     }
     query.limit = None;
     loop {
@@ -99,9 +99,12 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
 }
 
 /// Following a server: its live stream, resumed after a broken connection.
-fn follow_stream(ctx: &Context, url: &str, query: &EventQuery, mut last: Option<u64>) -> CliResult {
-    let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
-    let client = baton_client::Client::new(url, token)?;
+fn follow_stream(
+    ctx: &Context,
+    client: &baton_client::Client,
+    query: &EventQuery,
+    mut last: Option<u64>,
+) -> CliResult {
     let stdout = std::io::stdout();
     let mut connected_once = false;
     loop {

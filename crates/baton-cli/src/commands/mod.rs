@@ -3,9 +3,12 @@
 pub mod board;
 pub mod code;
 pub mod coord;
+pub mod docs;
 pub mod events;
 pub mod guard;
+pub mod import;
 pub mod init;
+pub mod messages;
 pub mod scan;
 pub mod serve;
 pub mod task;
@@ -44,13 +47,21 @@ impl Context {
     /// The board: a server's when `BATON_URL` (or `url` in `.baton/config.toml`) names
     /// one, else the current project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
-        if let Some(url) = self.server_url()? {
-            let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
-            return Ok(Box::new(baton_client::Client::new(&url, token)?));
+        if let Some(client) = self.client()? {
+            return Ok(Box::new(client));
         }
         let project = self.project()?;
         let store = SqliteStore::open(&project.database())?;
         Ok(Box::new(Board::new(store)))
+    }
+
+    /// A client of the server, when the board lives on one (`BATON_TOKEN` authenticates).
+    pub fn client(&self) -> CliResult<Option<baton_client::Client>> {
+        let Some(url) = self.server_url()? else {
+            return Ok(None);
+        };
+        let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
+        Ok(Some(baton_client::Client::new(&url, token)?))
     }
 
     /// The server to talk to, if any: `BATON_URL` wins over the project's `url`. With

@@ -65,7 +65,7 @@ depends_on lists existing ids (\"T-3\") or keys of tasks in the same file:
    {\"title\": \"Login UI\", \"depends_on\": [\"api\"]}]";
 
 /// Comma-separated lists may also be given by repeating the flag.
-fn list_arg(values: Vec<String>) -> Vec<String> {
+pub fn list_arg(values: Vec<String>) -> Vec<String> {
     values
         .iter()
         .flat_map(|v| v.split(','))
@@ -266,7 +266,27 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
                 Ok(())
             })
         }
-        TaskCommand::Show { id } => show(ctx, &api.get_task(id)?, ""),
+        TaskCommand::Show { id } => {
+            let task = api.get_task(id)?;
+            let docs = api.list_docs(&baton_core::api::DocFilter {
+                task: Some(id),
+                ..Default::default()
+            })?;
+            let view = TaskView {
+                task: &task,
+                docs: &docs,
+            };
+            ctx.out.emit(&view, |w| {
+                task_detail(w, &task)?;
+                if !docs.is_empty() {
+                    writeln!(w, "\n  Docs:")?;
+                    for d in &docs {
+                        writeln!(w, "  {}  {} ({})", d.id, d.title, d.kind)?;
+                    }
+                }
+                Ok(())
+            })
+        }
         TaskCommand::Update(args) => {
             let id = args.id;
             let task = api.update_task(&ctx.actor(), id, patch(args)?)?;
@@ -469,6 +489,14 @@ pub fn task_table(w: &mut dyn Write, tasks: &[Task]) -> std::io::Result<()> {
         ]);
     }
     table.write(w)
+}
+
+/// A task with the docs linked to it (or named in its context_refs).
+#[derive(serde::Serialize)]
+struct TaskView<'a> {
+    #[serde(flatten)]
+    task: &'a Task,
+    docs: &'a [baton_core::model::DocSummary],
 }
 
 fn show(ctx: &Context, task: &Task, verb: &str) -> CliResult {

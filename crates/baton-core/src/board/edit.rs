@@ -51,6 +51,10 @@ pub fn add_tasks(
         deps.push(ids);
     }
 
+    for t in &batch {
+        super::docs::check_refs(tx, &t.context_refs)?;
+    }
+
     // Dependencies outside the batch must exist and be live.
     let mut outside: Vec<TaskId> = deps
         .iter()
@@ -225,6 +229,7 @@ pub fn update_task(
         );
     }
     if let Some(v) = patch.context_refs {
+        super::docs::check_refs(tx, &v)?;
         change(&mut changes, "context_refs", &mut task.context_refs, v);
     }
     if let Some(v) = patch.files {

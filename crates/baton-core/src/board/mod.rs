@@ -1,27 +1,32 @@
-//! `Board<S>`: the use-cases of the task board, run in process over a [`Store`].
+//! `Board<S>`: the use-cases of the task board, the knowledge base and messages, run in
+//! process over a [`Store`].
 //!
 //! Each mutation is one write transaction that first applies expired leases, renews the
 //! caller's own claims, changes the rows and appends its events. Reads apply expired leases
 //! too, so expiry works with no server running.
 
 mod claims;
+pub mod docs;
 mod edit;
+mod import;
 pub mod leases;
+mod messages;
 mod reservations;
 mod resolve;
 mod validate;
 mod views;
 
 use crate::api::{
-    Api, BlockRequest, DeleteRequest, DoneRequest, FileChange, FileChangeReport, GuardReport,
-    HeartbeatRequest, NewTask, NoteRequest, PickupRequest, RejectRequest, ReleaseRequest,
-    ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
+    AnswerRequest, Api, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch, DocSearch,
+    DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest, ImportReport,
+    ImportedBoard, InboxRequest, NewDoc, NewTask, NoteRequest, PickupRequest, RejectRequest,
+    ReleaseRequest, ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
 };
 use crate::error::{Error, Result};
-use crate::id::TaskId;
+use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
-    Agent, BoardSummary, Event, Heartbeat, NewEvent, PathCheck, Pickup, Project, Reservation,
-    Setting, Task, TaskRecord,
+    Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, NewEvent,
+    PathCheck, Pickup, Project, Reservation, Setting, Task, TaskRecord,
 };
 use crate::store::{EventQuery, Store, StoreTx};
 use crate::time::Timestamp;
@@ -159,7 +164,7 @@ impl<S: Store> Api for Board<S> {
 
     fn update_task(&self, actor: &str, id: TaskId, patch: TaskPatch) -> Result<Task> {
         validate::actor(actor)?;
-        validate::patch(&patch)?;
+        let patch = validate::patch(patch)?;
         self.write(actor, |tx, now| {
             edit::update_task(tx, actor, id, patch, now)
         })
@@ -302,5 +307,79 @@ impl<S: Store> Api for Board<S> {
             leases::reap(tx, now)?;
             reservations::record_changes(tx, editor, changes, now)
         })
+    }
+
+    fn write_doc(&self, actor: &str, doc: NewDoc) -> Result<Doc> {
+        validate::actor(actor)?;
+        let doc = docs::check_new(doc)?;
+        self.write(actor, |tx, now| docs::write(tx, actor, doc, now))
+    }
+
+    fn get_doc(&self, id: DocId) -> Result<Doc> {
+        self.store.read(|tx| docs::get(tx, id))
+    }
+
+    fn list_docs(&self, filter: &DocFilter) -> Result<Vec<DocSummary>> {
+        self.store.read(|tx| docs::list(tx, filter))
+    }
+
+    fn update_doc(&self, actor: &str, id: DocId, patch: DocPatch) -> Result<Doc> {
+        validate::actor(actor)?;
+        let patch = docs::check_patch(patch)?;
+        self.write(actor, |tx, now| docs::update(tx, actor, id, patch, now))
+    }
+
+    fn doc_history(&self, id: DocId) -> Result<Vec<DocVersion>> {
+        self.store.read(|tx| docs::history(tx, id))
+    }
+
+    fn delete_doc(&self, actor: &str, id: DocId) -> Result<Doc> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| docs::delete(tx, actor, id, now))
+    }
+
+    fn search_docs(&self, search: &DocSearch) -> Result<Vec<DocHit>> {
+        let query = docs::search_query(search)?;
+        self.store.read(|tx| docs::search(tx, &query))
+    }
+
+    fn ask(&self, actor: &str, request: AskRequest) -> Result<Message> {
+        validate::actor(actor)?;
+        messages::check_body("question", &request.body)?;
+        self.write(actor, |tx, now| messages::ask(tx, actor, request, now))
+    }
+
+    fn answer(&self, actor: &str, id: MessageId, request: AnswerRequest) -> Result<Message> {
+        validate::actor(actor)?;
+        messages::check_body("answer", &request.body)?;
+        self.write(actor, |tx, now| {
+            messages::answer(tx, actor, id, request, now)
+        })
+    }
+
+    fn inbox(&self, actor: &str, request: &InboxRequest) -> Result<Vec<Message>> {
+        validate::actor(actor)?;
+        let query = messages::inbox_query(actor, request);
+        let mut found = self.store.read(|tx| tx.messages(&query))?;
+        // Only a delivery writes, so an empty inbox is a plain read.
+        let delivered = messages::undelivered(actor, request, &found);
+        if !delivered.is_empty() {
+            let now = (self.clock)();
+            self.store.write(|tx| tx.mark_read(&delivered, now))?;
+            for m in found.iter_mut().filter(|m| delivered.contains(&m.id)) {
+                m.read_at = Some(now);
+            }
+        }
+        Ok(found)
+    }
+
+    fn thread(&self, id: MessageId) -> Result<Vec<Message>> {
+        self.store.read(|tx| messages::thread(tx, id))
+    }
+
+    fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport> {
+        validate::actor(actor)?;
+        import::check(&board)?;
+        self.write(actor, |tx, now| import::import(tx, actor, board, now))
     }
 }

@@ -99,7 +99,7 @@ fn short(field: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn list(field: &str, items: &[String]) -> Result<()> {
+pub(crate) fn list(field: &str, items: &[String]) -> Result<()> {
     if items.len() > MAX_LIST_ITEMS {
         return Err(Error::invalid(format!(
             "{field} has {} items; the limit is {MAX_LIST_ITEMS}",
@@ -200,6 +200,7 @@ fn new_task(mut t: NewTask, keys: &mut std::collections::HashSet<String>) -> Res
     list("context_refs", &t.context_refs)?;
     list("files", &t.files)?;
     globs(&t.files)?;
+    t.context_refs = super::docs::normalize_refs(t.context_refs)?;
     Ok(t)
 }
 
@@ -211,7 +212,7 @@ fn globs(files: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub fn patch(p: &TaskPatch) -> Result<()> {
+pub fn patch(mut p: TaskPatch) -> Result<TaskPatch> {
     if p.is_empty() {
         return Err(Error::invalid_with_hint(
             "nothing to update",
@@ -251,7 +252,10 @@ pub fn patch(p: &TaskPatch) -> Result<()> {
             )));
         }
     }
-    Ok(())
+    if let Some(refs) = p.context_refs.take() {
+        p.context_refs = Some(super::docs::normalize_refs(trimmed(refs))?);
+    }
+    Ok(p)
 }
 
 #[cfg(test)]

@@ -152,7 +152,22 @@ async fn stream(
     };
     // Subscribe before reading where the feed is, so nothing falls in between.
     let live = s.feed.subscribe();
-    let start = resume.or(q.after).unwrap_or_else(|| s.feed.last_id());
+    let start = match resume.or(q.after) {
+        Some(id) => id,
+        // "From now" means after the newest event in the table, which the feed may not
+        // have sent out yet.
+        None => s
+            .readers
+            .run(|api| {
+                api.events(&EventQuery {
+                    limit: Some(1),
+                    ..EventQuery::default()
+                })
+            })
+            .await?
+            .last()
+            .map_or(0, |e| e.id),
+    };
     let filter = StreamFilter {
         task: q.task,
         actor: q.actor,

@@ -3,7 +3,9 @@
 
 mod board;
 mod coord;
+mod docs;
 mod events;
+mod messages;
 mod tasks;
 
 use std::sync::Arc;
@@ -23,9 +25,9 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppState, AGENT_HEADER};
 
-/// Largest request body, except batches.
-pub const BODY_LIMIT: usize = 2 << 20;
-/// Largest batch of new tasks (10,000 tasks fit with room to spare).
+/// Largest request body, except batches and imports (a 1 MB doc body, escaped, fits).
+pub const BODY_LIMIT: usize = 4 << 20;
+/// Largest batch of new tasks or imported board (10,000 tasks fit with room to spare).
 pub const BATCH_BODY_LIMIT: usize = 32 << 20;
 
 #[derive(OpenApi)]
@@ -46,11 +48,17 @@ struct ApiDoc;
 /// metrics, and JSON errors for unknown routes and panics.
 pub fn router(state: AppState) -> Router {
     let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(tasks::batch_router().layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)))
+        .merge(
+            tasks::batch_router()
+                .merge(messages::import_router())
+                .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+        )
         .merge(tasks::router())
         .merge(board::router())
         .merge(events::router())
         .merge(coord::router())
+        .merge(docs::router())
+        .merge(messages::router())
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(metrics))

@@ -1,0 +1,213 @@
+//! `baton ask`, `inbox`, `answer`, `listen`, `thread`: questions between agents and people.
+
+use std::io::Write;
+use std::time::Duration;
+
+use baton_core::api::{AnswerRequest, AskRequest, InboxRequest};
+use baton_core::model::Message;
+use baton_core::time::{format_duration, parse_duration};
+use baton_core::{ErrorClass, MessageId};
+use clap::Args;
+use serde_json::json;
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::{cut, Table};
+use crate::wait::{self, StoreWatcher, StreamWatcher, Waiter};
+
+#[derive(Args, Debug)]
+pub struct AskArgs {
+    /// An agent, a task (its current holder), human, or any.
+    #[arg(long)]
+    pub to: String,
+    /// The question.
+    pub question: String,
+    /// Wait this long for the answer (`90`, `30s`, `5m`); exit 3 if none comes.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InboxArgs {
+    /// Every message to you, answered and delivered ones too.
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many (the newest); 0 = all.
+    #[arg(long, short, default_value_t = 100)]
+    pub limit: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct AnswerArgs {
+    /// The message to answer (M-n).
+    pub id: MessageId,
+    pub text: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListenArgs {
+    /// Give up after this long (exit 3); default: wait until a message comes.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+}
+
+fn duration(flag: &str, text: &str) -> CliResult<Duration> {
+    parse_duration(text).ok_or_else(|| {
+        CliError::invalid(format!("--{flag} '{text}' is not a duration"))
+            .with_hint("for example 30, 30s, 5m")
+    })
+}
+
+/// The board's wake-up for this process: file events on the local database.
+/// Over a server, its event stream wakes the waiter; locally, writes to the database file.
+fn watcher(ctx: &Context) -> CliResult<Waiter> {
+    if let Some(client) = ctx.client()? {
+        return Ok(Waiter::Remote(StreamWatcher::new(&client)?));
+    }
+    Ok(Waiter::Local(StoreWatcher::new(&ctx.project()?.database())))
+}
+
+pub fn ask(ctx: &Context, args: AskArgs) -> CliResult {
+    let wait_for = args
+        .wait
+        .as_deref()
+        .map(|w| duration("wait", w))
+        .transpose()?;
+    let api = ctx.api()?;
+    let actor = ctx.actor();
+    let watch = wait_for.map(|_| watcher(ctx)).transpose()?;
+    let question = api.ask(
+        &actor,
+        AskRequest {
+            to: args.to,
+            body: args.question,
+        },
+    )?;
+    let (Some(timeout), Some(watch)) = (wait_for, watch) else {
+        return ctx.out.emit(&question, |w| {
+            writeln!(
+                w,
+                "Asked {} ({}). Answers arrive in `baton inbox`.",
+                question.to, question.id
+            )
+        });
+    };
+    let request = InboxRequest {
+        reply_to: Some(question.id),
+        ..InboxRequest::default()
+    };
+    let answer = wait::until(
+        Some(timeout),
+        || Ok(api.inbox(&actor, &request)?.into_iter().next()),
+        &mut |at_most| watch.wait(at_most),
+    )?;
+    match answer {
+        Some(answer) => {
+            let both = json!({ "question": question, "answer": answer });
+            ctx.out.emit(&both, |w| {
+                writeln!(w, "{} answered {}:", answer.from, question.id)?;
+                writeln!(w, "{}", answer.body)
+            })
+        }
+        None => Err(CliError::new(
+            ErrorClass::NotFound,
+            "no_answer",
+            format!(
+                "no answer to {} from {} within {}",
+                question.id,
+                question.to,
+                format_duration(timeout)
+            ),
+        )
+        .with_hint(format!(
+            "the question stays open; its answer will show in `baton inbox` (or wait again with `baton listen`); it is {}",
+            question.id
+        ))),
+    }
+}
+
+pub fn inbox(ctx: &Context, args: InboxArgs) -> CliResult {
+    let messages = ctx.api()?.inbox(
+        &ctx.actor(),
+        &InboxRequest {
+            all: args.all,
+            reply_to: None,
+            limit: Some(args.limit),
+        },
+    )?;
+    ctx.out.emit(&messages, |w| message_table(w, &messages))
+}
+
+pub fn answer(ctx: &Context, args: AnswerArgs) -> CliResult {
+    let reply = ctx
+        .api()?
+        .answer(&ctx.actor(), args.id, AnswerRequest { body: args.text })?;
+    ctx.out.emit(&reply, |w| {
+        writeln!(w, "Answered {} ({} to {})", args.id, reply.id, reply.to)
+    })
+}
+
+pub fn listen(ctx: &Context, args: ListenArgs) -> CliResult {
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(|t| duration("timeout", t))
+        .transpose()?;
+    let api = ctx.api()?;
+    let actor = ctx.actor();
+    let watch = watcher(ctx)?;
+    let request = InboxRequest::default();
+    let found = wait::until(
+        timeout,
+        || {
+            let pending = api.inbox(&actor, &request)?;
+            Ok((!pending.is_empty()).then_some(pending))
+        },
+        &mut |at_most| watch.wait(at_most),
+    )?;
+    match found {
+        Some(messages) => ctx.out.emit(&messages, |w| message_table(w, &messages)),
+        None => Err(CliError::new(
+            ErrorClass::NotFound,
+            "no_message",
+            format!(
+                "no message for {actor} within {}",
+                timeout.map(format_duration).unwrap_or_default()
+            ),
+        )
+        .with_hint("listen again, or check `baton inbox --all`")),
+    }
+}
+
+pub fn thread(ctx: &Context, id: MessageId) -> CliResult {
+    let messages = ctx.api()?.thread(id)?;
+    ctx.out.emit(&messages, |w| message_table(w, &messages))
+}
+
+fn message_table(w: &mut dyn Write, messages: &[Message]) -> std::io::Result<()> {
+    if messages.is_empty() {
+        return writeln!(w, "No messages.");
+    }
+    let mut table = Table::new(&["ID", "FROM", "TO", "TASK", "RE", "AT", "STATE", "TEXT"]);
+    for m in messages {
+        let state = match (m.is_question(), &m.answered_by, m.read_at) {
+            (true, Some(by), _) => format!("answered by {by}"),
+            (true, None, _) => "open".into(),
+            (false, _, Some(_)) => "delivered".into(),
+            (false, _, None) => "new".into(),
+        };
+        table.row(vec![
+            m.id.to_string(),
+            cut(&m.from, 16),
+            cut(&m.to, 16),
+            m.task.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            m.reply_to
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into()),
+            m.created_at.to_string(),
+            state,
+            cut(&m.body, 60),
+        ]);
+    }
+    table.write(w)
+}

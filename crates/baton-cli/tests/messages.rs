@@ -1,0 +1,187 @@
+//! Questions between real processes: one blocks on `ask --wait` or `listen`, another answers.
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use support::Sandbox;
+
+/// Long enough that a waiter woken by the fallback poll would miss the test's deadlines:
+/// these tests pass only if a file event wakes it.
+const NO_POLL: &str = "120s";
+
+fn spawn(s: &Sandbox, agent: &str, args: &[&str]) -> Child {
+    let mut cmd = s.command(args);
+    cmd.env("BATON_AGENT", agent)
+        .env("BATON_WAIT_POLL", NO_POLL)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().expect("spawn baton")
+}
+
+/// Waits for the child to exit, at most `limit`.
+fn finish_within(mut child: Child, limit: Duration) -> support::Run {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("baton did not return within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    support::finish(child.wait_with_output().unwrap())
+}
+
+/// Polls codex's inbox until the question shows up; returns its id.
+fn wait_for_question(s: &Sandbox, agent: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let inbox = s.as_agent(agent, &["inbox"]).ok().json();
+        if let Some(m) = inbox.as_array().unwrap().first() {
+            return m["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the question never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ask_wait_blocks_until_another_process_answers() {
+    let s = Sandbox::project();
+    s.run(&["task", "add", "--title", "Auth API"]).ok();
+    s.as_agent("codex", &["task", "pickup"]).ok();
+    let asker = spawn(
+        &s,
+        "claude",
+        &[
+            "ask",
+            "--to",
+            "T-1",
+            "Which hash for passwords?",
+            "--wait",
+            "60",
+        ],
+    );
+    let id = wait_for_question(&s, "codex");
+    std::thread::sleep(Duration::from_millis(300));
+    let answered = Instant::now();
+    s.as_agent("codex", &["answer", &id, "argon2id, see D-1"])
+        .ok();
+    let r = finish_within(asker, Duration::from_secs(30)).ok();
+    assert!(
+        answered.elapsed() < Duration::from_secs(20),
+        "woken by the write, not by the {NO_POLL} poll"
+    );
+    let out = r.json();
+    assert_eq!(out["question"]["to"], "codex");
+    assert_eq!(out["question"]["task"], "T-1");
+    assert_eq!(out["answer"]["body"], "argon2id, see D-1");
+    assert_eq!(out["answer"]["from"], "codex");
+    assert_eq!(out["answer"]["reply_to"], id.as_str());
+    // Delivered by the wait: not again in the inbox.
+    let inbox = s.as_agent("claude", &["inbox"]).ok().json();
+    assert!(inbox.as_array().unwrap().is_empty(), "{inbox}");
+    let thread = s.run(&["thread", &id]).ok().json();
+    assert_eq!(thread.as_array().unwrap().len(), 2);
+    let events = s.run(&["events", "--action", "message."]).ok().json();
+    assert_eq!(
+        events.as_array().unwrap().len(),
+        2,
+        "every message is an event"
+    );
+}
+
+#[test]
+fn ask_wait_times_out_with_exit_3_and_the_question_stays_open() {
+    let s = Sandbox::project();
+    let start = Instant::now();
+    let r = s
+        .as_agent(
+            "claude",
+            &["ask", "--to", "codex", "Anyone there?", "--wait", "1s"],
+        )
+        .fails(3, "no_answer");
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert!(
+        r.error()["message"].as_str().unwrap().contains("M-1"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.error()["hint"].as_str().unwrap().contains("baton inbox"));
+    let inbox = s.as_agent("codex", &["inbox"]).ok().json();
+    assert_eq!(inbox[0]["body"], "Anyone there?");
+    s.as_agent("claude", &["ask", "--to", "codex", "x", "--wait", "soon"])
+        .fails(2, "invalid_input");
+}
+
+#[test]
+fn listen_wakes_when_a_message_arrives() {
+    let s = Sandbox::project();
+    let listener = spawn(&s, "codex", &["listen", "--timeout", "60s"]);
+    // Let it start and find an empty inbox.
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = Instant::now();
+    s.as_agent("claude", &["ask", "--to", "codex", "Is the schema final?"])
+        .ok();
+    let r = finish_within(listener, Duration::from_secs(30)).ok();
+    assert!(sent.elapsed() < Duration::from_secs(20));
+    let got = r.json();
+    assert_eq!(got[0]["body"], "Is the schema final?");
+    assert_eq!(got[0]["from"], "claude");
+    // A pending question is returned at once, until answered.
+    let again = s
+        .as_agent("codex", &["listen", "--timeout", "5s"])
+        .ok()
+        .json();
+    assert_eq!(again[0]["id"], "M-1");
+    s.as_agent("codex", &["answer", "M-1", "yes"]).ok();
+    let quiet = Instant::now();
+    s.as_agent("codex", &["listen", "--timeout", "1s"])
+        .fails(3, "no_message");
+    assert!(quiet.elapsed() >= Duration::from_secs(1));
+    // The answer reaches the asker once.
+    let answer = s
+        .as_agent("claude", &["listen", "--timeout", "5s"])
+        .ok()
+        .json();
+    assert_eq!(answer[0]["body"], "yes");
+    assert!(s
+        .as_agent("claude", &["inbox"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn questions_go_to_any_to_human_and_not_to_a_task_nobody_holds() {
+    let s = Sandbox::project();
+    s.run(&["task", "add", "--title", "x"]).ok();
+    let r = s
+        .as_agent("claude", &["ask", "--to", "T-1", "?"])
+        .fails(4, "task_not_held");
+    assert!(r.error()["hint"].as_str().unwrap().contains("--to any"));
+    s.as_agent("claude", &["ask", "--to", "T-9", "?"])
+        .fails(3, "task_not_found");
+    s.as_agent("claude", &["ask", "--to", "any", "Who owns CI?"])
+        .ok();
+    s.as_agent("claude", &["ask", "--to", "human", "Ship it?"])
+        .ok();
+    let human = s.run(&["inbox"]).ok().json();
+    assert_eq!(human.as_array().unwrap().len(), 2, "{human}");
+    let codex = s.as_agent("codex", &["inbox"]).ok().json();
+    assert_eq!(codex.as_array().unwrap().len(), 1);
+    assert_eq!(codex[0]["to"], "any");
+    s.run(&["answer", "M-2", "yes"]).ok();
+    let claude = s.as_agent("claude", &["inbox"]).ok().json();
+    assert_eq!(claude[0]["from"], "human");
+    let all = s.as_agent("claude", &["inbox", "--all"]).ok().json();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    s.as_agent("codex", &["answer", "M-9", "x"])
+        .fails(3, "message_not_found");
+}

@@ -1,0 +1,161 @@
+//! Questions and answers between agents and people. A question goes to an agent, to the
+//! holder of a task, to `human` or to `any`; an answer goes back to whoever asked, in the
+//! same thread. Open questions stay in the recipient's inbox until answered; an answer stays
+//! until it has been delivered once.
+
+use serde_json::json;
+
+use super::{event, load_live, touch, validate};
+use crate::api::{AnswerRequest, AskRequest, InboxRequest, HUMAN};
+use crate::error::{Error, Result};
+use crate::id::{MessageId, TaskId};
+use crate::model::{actions, Message, Status, ANYONE};
+use crate::store::{MessageQuery, NewMessage, StoreTx};
+use crate::time::Timestamp;
+
+pub fn check_body(field: &str, body: &str) -> Result<()> {
+    validate::required_text(field, body)
+}
+
+/// Who a question goes to: `(recipient, task)`.
+fn recipient(tx: &mut dyn StoreTx, to: &str) -> Result<(String, Option<TaskId>)> {
+    let to = to.trim();
+    if to.eq_ignore_ascii_case(ANYONE) {
+        return Ok((ANYONE.into(), None));
+    }
+    if to.eq_ignore_ascii_case(HUMAN) {
+        return Ok((HUMAN.into(), None));
+    }
+    let looks_like_task = to.len() > 2 && to[..2].eq_ignore_ascii_case("T-");
+    if looks_like_task {
+        let id: TaskId = to
+            .parse()
+            .map_err(|e: crate::id::BadTaskId| Error::invalid(e.to_string()))?;
+        let task = load_live(tx, id)?.task;
+        return match (&task.assignee, task.status) {
+            (Some(holder), Status::InProgress) => Ok((holder.clone(), Some(id))),
+            _ => Err(Error::Conflict {
+                code: "task_not_held",
+                message: format!("task {id} is {}; nobody holds it to answer", task.status),
+                hint: Some("ask --to any, or ask an agent by name".into()),
+            }),
+        };
+    }
+    if to.is_empty() {
+        return Err(Error::invalid_with_hint(
+            "a question needs a recipient",
+            "pass --to with an agent name, a task id (T-3), human or any",
+        ));
+    }
+    validate::validate_agent_name(to)?;
+    Ok((to.to_string(), None))
+}
+
+pub fn ask(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    request: AskRequest,
+    now: Timestamp,
+) -> Result<Message> {
+    touch(tx, actor, now)?;
+    let (to, task) = recipient(tx, &request.to)?;
+    if to == actor {
+        return Err(Error::invalid_with_hint(
+            format!("{actor} would be asking itself"),
+            "ask another agent, human, or any",
+        ));
+    }
+    let message = tx.insert_message(&NewMessage {
+        from: actor.to_string(),
+        to,
+        task,
+        body: request.body,
+        reply_to: None,
+        thread: None,
+        created_at: now,
+    })?;
+    event(
+        tx,
+        now,
+        actor,
+        actions::MESSAGE_ASKED,
+        task,
+        json!({ "message": message.id, "to": message.to }),
+    )?;
+    Ok(message)
+}
+
+pub fn answer(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    id: MessageId,
+    request: AnswerRequest,
+    now: Timestamp,
+) -> Result<Message> {
+    touch(tx, actor, now)?;
+    let asked = tx.message(id)?.ok_or(Error::MessageNotFound(id))?;
+    let reply = tx.insert_message(&NewMessage {
+        from: actor.to_string(),
+        to: asked.from.clone(),
+        task: asked.task,
+        body: request.body,
+        reply_to: Some(id),
+        thread: Some(asked.thread),
+        created_at: now,
+    })?;
+    tx.mark_answered(id, actor, now)?;
+    event(
+        tx,
+        now,
+        actor,
+        actions::MESSAGE_ANSWERED,
+        asked.task,
+        json!({ "message": reply.id, "reply_to": id, "to": reply.to }),
+    )?;
+    Ok(reply)
+}
+
+/// The names a message to `actor` may be addressed to.
+fn addresses(actor: &str) -> Vec<String> {
+    vec![actor.to_string(), ANYONE.to_string()]
+}
+
+pub fn inbox_query(actor: &str, request: &InboxRequest) -> MessageQuery {
+    let limit = request.limit.filter(|l| *l > 0);
+    match request.reply_to {
+        Some(question) => MessageQuery {
+            to: vec![actor.to_string()],
+            reply_to: Some(question),
+            pending_only: !request.all,
+            limit,
+            ..MessageQuery::default()
+        },
+        None => MessageQuery {
+            to: addresses(actor),
+            not_from: Some(actor.to_string()),
+            pending_only: !request.all,
+            limit,
+            ..MessageQuery::default()
+        },
+    }
+}
+
+/// Answers among `messages` that are now delivered to `actor`.
+pub fn undelivered(actor: &str, request: &InboxRequest, messages: &[Message]) -> Vec<MessageId> {
+    if request.all {
+        return Vec::new();
+    }
+    messages
+        .iter()
+        .filter(|m| !m.is_question() && m.read_at.is_none() && m.to == actor)
+        .map(|m| m.id)
+        .collect()
+}
+
+pub fn thread(tx: &mut dyn StoreTx, id: MessageId) -> Result<Vec<Message>> {
+    let m = tx.message(id)?.ok_or(Error::MessageNotFound(id))?;
+    tx.messages(&MessageQuery {
+        thread: Some(m.thread),
+        ..MessageQuery::default()
+    })
+}
