@@ -1,6 +1,9 @@
 //! Where the server's connections come from. Each worker thread opens its own.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use baton_core::board::Clock;
 use baton_core::{Api, Board, Result};
@@ -11,8 +14,19 @@ use baton_sqlite::SqliteStore;
 pub trait Backend: Send + Sync + 'static {
     /// One connection to the board, owned by one worker thread.
     fn open(&self) -> Result<Box<dyn Api + Send>>;
+    /// The writer's connection, which can group several calls into one commit.
+    fn open_writer(&self) -> Result<Box<dyn Writer>>;
     /// What `/ready` and the log say the server runs on.
     fn describe(&self) -> String;
+}
+
+/// A connection that can run several calls as one transaction (group commit). Each call
+/// still succeeds or fails on its own; the group becomes durable, and visible, at once.
+pub trait Writer: Send {
+    fn api(&self) -> &dyn Api;
+    fn begin_group(&self) -> Result<()>;
+    fn commit_group(&self) -> Result<()>;
+    fn rollback_group(&self);
 }
 
 /// A project's SQLite file, shared with CLI processes on the same machine.
@@ -50,7 +64,67 @@ impl Backend for SqliteBackend {
         })
     }
 
+    fn open_writer(&self) -> Result<Box<dyn Writer>> {
+        let store = SqliteStore::open(&self.path)?;
+        store.leave_checkpoints_to_others()?;
+        let board = match &self.clock {
+            Some(clock) => Board::with_clock(store, clock.clone()),
+            None => Board::new(store),
+        };
+        let running = Arc::new(AtomicBool::new(true));
+        let checkpointer = SqliteStore::open(&self.path)?;
+        let alive = running.clone();
+        std::thread::Builder::new()
+            .name("baton-checkpoint".into())
+            .spawn(move || {
+                while alive.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = checkpointer.checkpoint() {
+                        eprintln!("baton serve: WAL checkpoint failed: {e}");
+                    }
+                }
+                let _ = checkpointer.checkpoint();
+            })
+            .map_err(|e| baton_core::Error::Internal(format!("cannot start a thread: {e}")))?;
+        Ok(Box::new(SqliteWriter { board, running }))
+    }
+
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
+    }
+}
+
+/// How often the background thread moves the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The server's writer on SQLite: it never checkpoints in a commit (a checkpoint's fsync
+/// would stall every request queued behind it); a background thread does, until the
+/// writer goes away.
+struct SqliteWriter {
+    board: Board<SqliteStore>,
+    running: Arc<AtomicBool>,
+}
+
+impl Drop for SqliteWriter {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Writer for SqliteWriter {
+    fn api(&self) -> &dyn Api {
+        &self.board
+    }
+
+    fn begin_group(&self) -> Result<()> {
+        self.board.store().begin_batch()
+    }
+
+    fn commit_group(&self) -> Result<()> {
+        self.board.store().commit_batch()
+    }
+
+    fn rollback_group(&self) {
+        self.board.store().rollback_batch()
     }
 }

@@ -22,7 +22,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use backend::{Backend, SqliteBackend};
+pub use backend::{Backend, SqliteBackend, Writer};
 pub use error::ApiError;
 
 /// The header that names the acting agent. Without it a request acts as `human`.
@@ -131,8 +131,8 @@ pub fn build_state(
 ) -> baton_core::Result<AppState> {
     let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
     let wake = feed.waker();
-    let writer = workers::Workers::start("baton-writer", 1, backend.clone(), Some(wake))?;
-    let readers = workers::Workers::start("baton-reader", options.readers.max(1), backend, None)?;
+    let writer = workers::Workers::writer(backend.clone(), wake)?;
+    let readers = workers::Workers::readers("baton-reader", options.readers.max(1), backend)?;
     Ok(AppState {
         writer,
         readers,

@@ -72,6 +72,7 @@ impl Metrics {
     pub fn render(
         &self,
         tasks: Option<&StatusCounts>,
+        writer: &crate::workers::WriterStats,
         last_event: u64,
         uptime: Duration,
     ) -> String {
@@ -161,6 +162,22 @@ impl Metrics {
                 let _ = writeln!(o, "baton_tasks{{status=\"{status}\"}} {n}");
             }
         }
+        header(
+            o,
+            "baton_writer_calls_total",
+            "counter",
+            "Calls run by the writer.",
+        );
+        let calls = writer.calls.load(Ordering::Relaxed);
+        let _ = writeln!(o, "baton_writer_calls_total {calls}");
+        header(
+            o,
+            "baton_writer_commits_total",
+            "counter",
+            "Commits by the writer (a group of calls shares one).",
+        );
+        let commits = writer.commits.load(Ordering::Relaxed);
+        let _ = writeln!(o, "baton_writer_commits_total {commits}");
         header(
             o,
             "baton_event_streams",

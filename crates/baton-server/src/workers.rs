@@ -2,44 +2,68 @@
 //! async runtime: a handler sends a job and awaits its answer. Writes go through one writer
 //! thread, so the server's own writes never wait on each other's locks; reads are spread
 //! over a few reader threads.
+//!
+//! The writer commits in groups: the jobs queued while it was busy run together in one
+//! transaction (each in its own savepoint) and one commit, and are answered after it. Under
+//! load this saves most of a commit per write; alone, a job is its own group.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use baton_core::{Api, Error, Result};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Writer};
 
-type Job = Box<dyn FnOnce(&dyn Api) + Send>;
+/// Runs a call and hands back how to answer it: `None` to deliver its own result, or the
+/// reason its group failed to commit.
+type Job = Box<dyn FnOnce(&dyn Api) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// The most jobs one commit covers.
+const MAX_GROUP: usize = 64;
 
 #[derive(Clone)]
 pub struct Workers {
     jobs: mpsc::Sender<Job>,
+    pub stats: Arc<WriterStats>,
+}
+
+/// What the writer did: how many calls, in how many commits (for `/metrics`).
+#[derive(Default)]
+pub struct WriterStats {
+    pub calls: AtomicU64,
+    pub commits: AtomicU64,
 }
 
 impl Workers {
-    /// Starts `count` threads, each with a connection from `backend`. `wake` is signalled
-    /// after every job (the writer wakes the event feed).
-    pub fn start(
-        name: &str,
-        count: usize,
-        backend: Arc<dyn Backend>,
-        wake: Option<crate::feed::Waker>,
-    ) -> Result<Workers> {
+    /// Starts `count` reader threads, each with a connection from `backend`.
+    pub fn readers(name: &str, count: usize, backend: Arc<dyn Backend>) -> Result<Workers> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..count {
             // Open here so a broken database fails the start, not the first request.
             let api = backend.open()?;
             let queue = queue.clone();
-            let wake = wake.clone();
-            std::thread::Builder::new()
-                .name(format!("{name}-{i}"))
-                .spawn(move || serve(api, &queue, wake.as_ref()))
-                .map_err(|e| Error::Internal(format!("cannot start a worker thread: {e}")))?;
+            spawn(&format!("{name}-{i}"), move || serve(api, &queue))?;
         }
-        Ok(Workers { jobs })
+        Ok(Workers {
+            jobs,
+            stats: Arc::default(),
+        })
+    }
+
+    /// Starts the writer thread; `wake` is signalled after every commit (the event feed).
+    pub fn writer(backend: Arc<dyn Backend>, wake: crate::feed::Waker) -> Result<Workers> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let writer = backend.open_writer()?;
+        let stats = Arc::new(WriterStats::default());
+        let counts = stats.clone();
+        spawn("baton-writer", move || {
+            write(writer, &queue, &wake, &counts)
+        })?;
+        Ok(Workers { jobs, stats })
     }
 
     /// Runs `f` on a worker and waits for its answer without blocking the runtime.
@@ -52,11 +76,28 @@ impl Workers {
         let job: Job = Box::new(move |api| {
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(api)))
                 .unwrap_or_else(|_| Err(Error::Internal("a request panicked".into())));
-            let _ = answer.send(result);
+            Box::new(move |failed: Option<&str>| {
+                let result = match failed {
+                    None => result,
+                    Some(why) => Err(Error::Unavailable {
+                        message: format!("the change was not saved: {why}"),
+                        hint: Some("retry the request".into()),
+                    }),
+                };
+                let _ = answer.send(result);
+            })
         });
         self.jobs.send(job).map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(body)
+        .map(|_| ())
+        .map_err(|e| Error::Internal(format!("cannot start a worker thread: {e}")))
 }
 
 fn stopped() -> Error {
@@ -66,11 +107,7 @@ fn stopped() -> Error {
     }
 }
 
-fn serve(
-    api: Box<dyn Api + Send>,
-    queue: &Mutex<mpsc::Receiver<Job>>,
-    wake: Option<&crate::feed::Waker>,
-) {
+fn serve(api: Box<dyn Api + Send>, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         let job = {
             let Ok(queue) = queue.lock() else { return };
@@ -79,9 +116,45 @@ fn serve(
                 Err(_) => return,
             }
         };
-        job(api.as_ref());
-        if let Some(wake) = wake {
-            wake.wake();
+        job(api.as_ref())(None);
+    }
+}
+
+fn write(
+    writer: Box<dyn Writer>,
+    queue: &mpsc::Receiver<Job>,
+    wake: &crate::feed::Waker,
+    stats: &WriterStats,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
         }
+        stats.calls.fetch_add(group.len() as u64, Ordering::Relaxed);
+        if group.len() == 1 || writer.begin_group().is_err() {
+            stats
+                .commits
+                .fetch_add(group.len() as u64, Ordering::Relaxed);
+            // Alone (or the group could not start): each job is its own transaction.
+            for job in group {
+                job(writer.api())(None);
+            }
+        } else {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            let answers: Vec<Answer> = group.into_iter().map(|job| job(writer.api())).collect();
+            match writer.commit_group() {
+                Ok(()) => answers.into_iter().for_each(|answer| answer(None)),
+                Err(e) => {
+                    writer.rollback_group();
+                    let why = e.to_string();
+                    answers.into_iter().for_each(|answer| answer(Some(&why)));
+                }
+            }
+        }
+        wake.wake();
     }
 }

@@ -710,3 +710,100 @@ fn shutdown_finishes_requests_in_flight_and_ends_streams() {
     let board = baton_core::Board::new(baton_sqlite::SqliteStore::open(&server.db).unwrap());
     assert_eq!(board.board().unwrap().counts.total(), 10_000);
 }
+
+/// Many clients at once: the writer groups their calls into shared commits. Every task is
+/// claimed exactly once, refused calls in the same groups change nothing, and every
+/// answer matches what the board holds afterwards.
+#[test]
+fn concurrent_clients_through_grouped_commits_claim_each_task_once() {
+    let server = TestServer::start();
+    let tasks: Vec<NewTask> = (0..600)
+        .map(|i| NewTask {
+            title: format!("t{i}"),
+            ..NewTask::default()
+        })
+        .collect();
+    server.client.add_tasks("lead", tasks).unwrap();
+    let url = server.url.clone();
+    let workers: Vec<_> = (0..24)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let client = baton_client::Client::new(&url, None).unwrap();
+                let agent = format!("w{w}");
+                let mut mine = Vec::new();
+                loop {
+                    match client.pickup(&agent, &PickupRequest::default()) {
+                        Ok(p) => {
+                            // Interleave refused calls: a stale fence, a task held by others.
+                            let stale = client.done(
+                                &agent,
+                                p.task.id,
+                                baton_core::api::DoneRequest {
+                                    notes: None,
+                                    fence: Some(0),
+                                },
+                            );
+                            assert_eq!(stale.unwrap_err().code(), "stale_claim");
+                            mine.push(p.task.id);
+                        }
+                        Err(e) => {
+                            assert_eq!(e.code(), "no_task_ready", "{e}");
+                            return mine;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut claimed: Vec<_> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    claimed.sort();
+    let before = claimed.len();
+    claimed.dedup();
+    assert_eq!(
+        (before, claimed.len()),
+        (600, 600),
+        "each task claimed once"
+    );
+    let board = server.client.board().unwrap();
+    assert_eq!(board.counts.in_progress, 600);
+    let picked = server
+        .client
+        .events(&baton_core::store::EventQuery {
+            action: Some("task.picked_up".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(picked.len(), 600);
+    let refused_left_no_trace = server
+        .client
+        .events(&baton_core::store::EventQuery {
+            action: Some("task.done".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(refused_left_no_trace.is_empty());
+    // The writer did group calls.
+    let (_, metrics) = send(&server, "GET", "/metrics", None);
+    let value = |name: &str| -> u64 {
+        let text = metrics.as_str().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap();
+        line.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    let (calls, commits) = (
+        value("baton_writer_calls_total"),
+        value("baton_writer_commits_total"),
+    );
+    assert!(calls >= 1200, "{calls}");
+    assert!(
+        commits < calls,
+        "no call shared a commit: {commits} commits for {calls} calls"
+    );
+    eprintln!("{calls} writer calls in {commits} commits");
+}

@@ -154,9 +154,12 @@ async fn metrics(State(s): State<AppState>) -> Response {
         .await
         .ok()
         .map(|b| b.counts);
-    let body = s
-        .metrics
-        .render(counts.as_ref(), s.feed.last_id(), s.started.elapsed());
+    let body = s.metrics.render(
+        counts.as_ref(),
+        &s.writer.stats,
+        s.feed.last_id(),
+        s.started.elapsed(),
+    );
     (
         [(
             header::CONTENT_TYPE,
