@@ -8,6 +8,7 @@
 //! - [`metrics`]: `/metrics` in Prometheus text format.
 
 pub mod backend;
+pub mod dashboard;
 pub mod error;
 pub mod feed;
 pub mod metrics;

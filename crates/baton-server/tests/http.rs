@@ -329,6 +329,7 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", "T-1")
         .replace("{name}", "claude")
         .replace("{key}", "lease_ttl")
+        .replace("{file}", "app.js")
 }
 
 #[test]

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(coord::router())
         .merge(docs::router())
+        .merge(crate::dashboard::router())
         .merge(messages::router())
         .routes(routes!(health))
         .routes(routes!(ready))

@@ -1,0 +1,523 @@
+// Baton dashboard: one ES module, no build step. It talks to the same REST API as every
+// other client and follows the live event stream; every rule is the server's.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const view = $("#view");
+const COLUMNS = ["backlog", "open", "in-progress", "review", "done"];
+
+// ---- talking to the server --------------------------------------------------------------
+
+function actor() {
+  return localStorage.getItem("baton.actor") || "";
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.code = e.code || `http_${status}`;
+    this.hint = e.hint || "";
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (actor()) headers["X-Baton-Agent"] = actor();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+function toast(message, kind = "error") {
+  const box = document.createElement("div");
+  box.className = `msg ${kind}`;
+  box.textContent = message;
+  $("#toast").append(box);
+  setTimeout(() => box.remove(), kind === "error" ? 8000 : 3000);
+}
+
+function refused(err) {
+  toast(err.hint ? `${err.message} — ${err.hint}` : err.message);
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function ago(time) {
+  if (!time) return "";
+  const s = Math.round((Date.now() - Date.parse(time)) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+function left(time) {
+  if (!time) return "";
+  const s = Math.round((Date.parse(time) - Date.now()) / 1000);
+  if (s <= 0) return "lease expired";
+  return s < 120 ? `${s}s left` : `${Math.round(s / 60)}m left`;
+}
+
+function list(text) {
+  return String(text || "").split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+}
+
+function taskLink(id) {
+  return `<a href="#/task/${esc(id)}">${esc(id)}</a>`;
+}
+
+// A small markdown renderer: headings, paragraphs, lists, fenced code, inline code,
+// emphasis and links. Everything is escaped first, so a doc cannot inject markup.
+function markdown(src) {
+  const out = [];
+  const lines = String(src || "").split("\n");
+  let para = [];
+  let listKind = null;
+  const inline = (t) => esc(t)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+    .replace(/\*([^*]+)\*/g, "<em>$1</em>")
+    .replace(/\[([^\]]+)\]\(((?:https?:\/\/|#|\/)[^)\s]*)\)/g, '<a href="$2">$1</a>');
+  const flush = () => {
+    if (para.length) out.push(`<p>${inline(para.join(" "))}</p>`);
+    para = [];
+    if (listKind) out.push(`</${listKind}>`);
+    listKind = null;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith("```")) {
+      flush();
+      const code = [];
+      for (i++; i < lines.length && !lines[i].startsWith("```"); i++) code.push(lines[i]);
+      out.push(`<pre><code>${esc(code.join("\n"))}</code></pre>`);
+      continue;
+    }
+    const h = /^(#{1,6})\s+(.*)$/.exec(line);
+    const li = /^\s*(?:[-*]|(\d+)\.)\s+(.*)$/.exec(line);
+    if (h) {
+      flush();
+      out.push(`<h${h[1].length}>${inline(h[2])}</h${h[1].length}>`);
+    } else if (li) {
+      if (para.length) { out.push(`<p>${inline(para.join(" "))}</p>`); para = []; }
+      const kind = li[1] ? "ol" : "ul";
+      if (listKind !== kind) { if (listKind) out.push(`</${listKind}>`); out.push(`<${kind}>`); listKind = kind; }
+      out.push(`<li>${inline(li[2])}</li>`);
+    } else if (!line.trim()) {
+      flush();
+    } else {
+      if (listKind) { out.push(`</${listKind}>`); listKind = null; }
+      para.push(line.trim());
+    }
+  }
+  flush();
+  return out.join("\n");
+}
+
+// ---- the board --------------------------------------------------------------------------
+
+const filters = { epic: "", assignee: "", priority: "", text: "" };
+let tasks = [];
+
+function passes(t) {
+  if (filters.epic && t.epic !== filters.epic) return false;
+  if (filters.assignee && t.assignee !== filters.assignee) return false;
+  if (filters.priority && t.priority !== filters.priority) return false;
+  if (filters.text) {
+    const q = filters.text.toLowerCase();
+    if (!`${t.id} ${t.title} ${t.description}`.toLowerCase().includes(q)) return false;
+  }
+  return true;
+}
+
+function card(t) {
+  const files = t.files.length ? `<div class="files">${esc(t.files.join(" "))}</div>` : "";
+  const lease = t.status === "in-progress" && t.lease_expires_at
+    ? `<span title="lease">${esc(left(t.lease_expires_at))}</span>` : "";
+  const blocked = t.status === "blocked" && t.blocked_reason
+    ? `<div class="muted">${esc(t.blocked_reason)}</div>` : "";
+  return `<article class="card ${esc(t.priority)}" draggable="true" tabindex="0" data-id="${esc(t.id)}"
+      data-status="${esc(t.status)}" aria-label="${esc(t.id)} ${esc(t.title)}">
+    <div class="meta"><span>${esc(t.id)}</span><span class="pill">${esc(t.priority)}</span>
+      ${t.assignee ? `<span>@${esc(t.assignee)}</span>` : ""}
+      ${t.epic ? `<span>${esc(t.epic)}</span>` : ""}${lease}</div>
+    <div class="title">${esc(t.title)}</div>${blocked}${files}</article>`;
+}
+
+function options(values, selected, label) {
+  return `<option value="">${label}</option>` + [...values].sort()
+    .map((v) => `<option ${v === selected ? "selected" : ""}>${esc(v)}</option>`).join("");
+}
+
+async function showBoard() {
+  tasks = await api("GET", "/api/v1/tasks?limit=0");
+  const epics = new Set(tasks.map((t) => t.epic).filter(Boolean));
+  const people = new Set(tasks.map((t) => t.assignee).filter(Boolean));
+  const shown = tasks.filter(passes);
+  const by = Object.fromEntries([...COLUMNS, "blocked"].map((s) => [s, []]));
+  for (const t of shown) (by[t.status] || (by[t.status] = [])).push(card(t));
+  view.innerHTML = `
+    <div class="filters" role="search">
+      <select id="f-epic" aria-label="epic">${options(epics, filters.epic, "all epics")}</select>
+      <select id="f-assignee" aria-label="assignee">${options(people, filters.assignee, "anyone")}</select>
+      <select id="f-priority" aria-label="priority">${options(["P0", "P1", "P2"], filters.priority, "any priority")}</select>
+      <input id="f-text" type="search" placeholder="filter text" aria-label="filter text" value="${esc(filters.text)}">
+      <span class="muted">${shown.length} of ${tasks.length} tasks</span>
+    </div>
+    <section class="band" data-status="blocked" aria-label="blocked">
+      <h2>blocked (${by.blocked.length})</h2><div class="cards">${by.blocked.join("")}</div></section>
+    <div class="columns">${COLUMNS.map((s) => `
+      <section class="column" data-status="${s}" aria-label="${s}">
+        <h2>${s} (${by[s].length})</h2><div class="cards">${by[s].join("")}</div>
+      </section>`).join("")}</div>`;
+  for (const [key, id] of [["epic", "#f-epic"], ["assignee", "#f-assignee"], ["priority", "#f-priority"]]) {
+    $(id).onchange = (e) => { filters[key] = e.target.value; showBoard().catch(refused); };
+  }
+  $("#f-text").oninput = (e) => { filters.text = e.target.value; renderSoon(250); };
+  wireDrags();
+}
+
+function wireDrags() {
+  view.querySelectorAll(".card").forEach((c) => {
+    c.ondragstart = (e) => {
+      e.dataTransfer.setData("text/plain", c.dataset.id);
+      e.dataTransfer.effectAllowed = "move";
+    };
+    c.onkeydown = (e) => { if (e.key === "Enter") location.hash = `#/task/${c.dataset.id}`; };
+    c.ondblclick = () => { location.hash = `#/task/${c.dataset.id}`; };
+  });
+  view.querySelectorAll("[data-status].column, [data-status].band").forEach((zone) => {
+    zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
+    zone.ondragleave = () => zone.classList.remove("over");
+    zone.ondrop = (e) => {
+      e.preventDefault();
+      zone.classList.remove("over");
+      const id = e.dataTransfer.getData("text/plain");
+      const task = tasks.find((t) => t.id === id);
+      if (task && task.status !== zone.dataset.status) move(task, zone.dataset.status);
+    };
+  });
+}
+
+// A drop asks the server for the move the columns mean; a refusal snaps the card back.
+async function move(task, to) {
+  const path = `/api/v1/tasks/${task.id}`;
+  try {
+    if (task.status === "in-progress" && to === "review") {
+      await api("POST", `${path}/done`, {});
+    } else if (task.status === "review" && to === "done") {
+      await api("POST", `${path}/approve`, {});
+    } else if (task.status === "review" && (to === "open" || to === "in-progress")) {
+      const feedback = prompt(`Feedback for ${task.id}:`);
+      if (!feedback) return showBoard();
+      await api("POST", `${path}/reject`, { feedback, to });
+    } else if (to === "blocked") {
+      const reason = prompt(`Why is ${task.id} blocked?`);
+      if (!reason) return showBoard();
+      await api("POST", `${path}/block`, { reason });
+    } else if (task.status === "blocked" && to === "open") {
+      await api("POST", `${path}/unblock`, {});
+    } else if (to === "in-progress") {
+      await api("POST", "/api/v1/tasks/pickup", { id: task.id });
+    } else {
+      await api("PATCH", path, { status: to });
+    }
+    toast(`${task.id} → ${to}`, "info");
+  } catch (err) {
+    refused(err);
+  }
+  await showBoard();
+}
+
+// ---- one task ---------------------------------------------------------------------------
+
+async function showTask(id) {
+  const [t, events, docs] = await Promise.all([
+    api("GET", `/api/v1/tasks/${id}`),
+    api("GET", `/api/v1/events?task=${encodeURIComponent(id)}`),
+    api("GET", `/api/v1/docs?task=${encodeURIComponent(id)}`),
+  ]);
+  const field = (name, value) => `<dt>${name}</dt><dd>${value || '<span class="muted">—</span>'}</dd>`;
+  view.innerHTML = `
+    <h1>${esc(t.id)} ${esc(t.title)}</h1>
+    <div class="detail"><div>
+      <div class="panel"><dl class="fields">
+        ${field("status", esc(t.status) + (t.blocked_reason ? ` — ${esc(t.blocked_reason)}` : ""))}
+        ${field("priority", esc(t.priority))}
+        ${field("assignee", esc(t.assignee))}
+        ${field("epic", esc(t.epic))}
+        ${field("description", esc(t.description))}
+        ${field("depends on", t.depends_on.map(taskLink).join(", ") + (t.depends_on.length ? (t.deps_met ? ' <span class="ok">met</span>' : ' <span class="stale">waiting</span>') : ""))}
+        ${field("capabilities", esc(t.capabilities.join(", ")))}
+        ${field("files", esc(t.files.join(" ")))}
+        ${field("verify", t.verify ? `<code>${esc(t.verify)}</code>` : "")}
+        ${field("acceptance", t.acceptance_criteria.map((a) => `• ${esc(a)}`).join("<br>"))}
+        ${field("context", t.context_refs.map((d) => `<a href="#/doc/${esc(d)}">${esc(d)}</a>`).join(", "))}
+        ${field("lease", t.lease_expires_at ? `${esc(left(t.lease_expires_at))} (fence ${t.fence})` : "")}
+        ${field("retries", String(t.retry_count))}
+        ${field("created", `${esc(t.created_at)} (${esc(ago(t.created_at))})`)}
+        ${field("updated", esc(t.updated_at))}
+        ${field("started", esc(t.started_at))}
+        ${field("completed", esc(t.completed_at))}
+      </dl></div>
+      <div class="panel"><h3>Notes</h3>
+        ${t.notes.map((n) => `<p><strong>${esc(n.author)}</strong> <span class="muted">${esc(ago(n.at))}</span><br>${esc(n.text)}</p>`).join("") || '<p class="muted">none</p>'}
+        <form id="note"><textarea name="text" aria-label="note" required></textarea>
+          <button class="primary">Add note</button></form></div>
+      <div class="panel"><h3>History</h3><table><tr><th>when</th><th>who</th><th>what</th></tr>
+        ${events.map((e) => `<tr><td>${esc(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td></tr>`).join("")}
+      </table></div>
+    </div><div>
+      <div class="panel"><h3>Actions</h3><div class="actions">
+        <button data-act="approve">Approve</button>
+        <button data-act="reject">Reject…</button>
+        <button data-act="block">Block…</button>
+        <button data-act="unblock">Unblock</button>
+        <button data-act="delete">Delete…</button>
+      </div></div>
+      <div class="panel"><h3>Edit</h3><form id="edit" class="grid">
+        <label for="e-title">title</label><input id="e-title" name="title" value="${esc(t.title)}">
+        <label for="e-priority">priority</label><select id="e-priority" name="priority">${["P0", "P1", "P2"].map((p) => `<option ${p === t.priority ? "selected" : ""}>${p}</option>`).join("")}</select>
+        <label for="e-epic">epic</label><input id="e-epic" name="epic" value="${esc(t.epic)}">
+        <label for="e-files">files</label><input id="e-files" name="files" value="${esc(t.files.join(", "))}">
+        <label for="e-desc">description</label><textarea id="e-desc" name="description">${esc(t.description)}</textarea>
+        <span></span><button class="primary">Save</button></form></div>
+      <div class="panel"><h3>Docs</h3>${docs.map((d) => `<p><a href="#/doc/${esc(d.id)}">${esc(d.id)}</a> ${esc(d.title)}</p>`).join("") || '<p class="muted">none linked</p>'}</div>
+    </div></div>`;
+  const path = `/api/v1/tasks/${t.id}`;
+  const act = {
+    approve: () => api("POST", `${path}/approve`, {}),
+    reject: () => { const feedback = prompt("Feedback:"); return feedback && api("POST", `${path}/reject`, { feedback }); },
+    block: () => { const reason = prompt("Reason:"); return reason && api("POST", `${path}/block`, { reason }); },
+    unblock: () => api("POST", `${path}/unblock`, {}),
+    delete: () => { const reason = prompt("Why delete it?"); return reason !== null && api("DELETE", `${path}?reason=${encodeURIComponent(reason)}`); },
+  };
+  view.querySelectorAll("[data-act]").forEach((b) => {
+    b.onclick = async () => {
+      try { if (await act[b.dataset.act]()) toast(`${t.id}: ${b.dataset.act}`, "info"); } catch (err) { refused(err); }
+      showTask(t.id).catch(refused);
+    };
+  });
+  $("#note").onsubmit = async (e) => {
+    e.preventDefault();
+    try { await api("POST", `${path}/notes`, { text: e.target.text.value }); } catch (err) { refused(err); }
+    showTask(t.id).catch(refused);
+  };
+  $("#edit").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      await api("PATCH", path, { title: f.title.value, priority: f.priority.value, epic: f.epic.value,
+        files: list(f.files.value), description: f.description.value });
+      toast(`${t.id} saved`, "info");
+    } catch (err) { refused(err); }
+    showTask(t.id).catch(refused);
+  };
+}
+
+function showNew() {
+  view.innerHTML = `<h1>New task</h1><form id="new" class="grid">
+    <label for="n-title">title</label><input id="n-title" name="title" required>
+    <label for="n-desc">description</label><textarea id="n-desc" name="description"></textarea>
+    <label for="n-priority">priority</label><select id="n-priority" name="priority"><option>P0</option><option selected>P1</option><option>P2</option></select>
+    <label for="n-status">status</label><select id="n-status" name="status"><option>open</option><option>backlog</option></select>
+    <label for="n-epic">epic</label><input id="n-epic" name="epic">
+    <label for="n-caps">capabilities</label><input id="n-caps" name="capabilities" placeholder="rust, frontend">
+    <label for="n-deps">depends on</label><input id="n-deps" name="depends_on" placeholder="T-1, T-2">
+    <label for="n-files">files</label><input id="n-files" name="files" placeholder="src/auth/**">
+    <label for="n-verify">verify</label><input id="n-verify" name="verify" placeholder="cargo test -p auth">
+    <label for="n-acc">acceptance criteria</label><textarea id="n-acc" name="acceptance" placeholder="one per line"></textarea>
+    <label for="n-refs">context docs</label><input id="n-refs" name="context_refs" placeholder="D-1">
+    <span></span><button class="primary">Create</button></form>`;
+  $("#new").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const body = { title: f.title.value, description: f.description.value || null, priority: f.priority.value,
+      status: f.status.value, epic: f.epic.value || null, capabilities: list(f.capabilities.value),
+      depends_on: list(f.depends_on.value), files: list(f.files.value), verify: f.verify.value || null,
+      acceptance_criteria: f.acceptance.value.split("\n").map((s) => s.trim()).filter(Boolean),
+      context_refs: list(f.context_refs.value) };
+    try {
+      const t = await api("POST", "/api/v1/tasks", body);
+      toast(`created ${t.id}`, "info");
+      location.hash = `#/task/${t.id}`;
+    } catch (err) { refused(err); }
+  };
+}
+
+// ---- agents, reservations, docs, inbox, events -------------------------------------------
+
+async function showAgents() {
+  const [agents, reservations] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/reservations")]);
+  view.innerHTML = `<h1>Agents</h1><table><tr><th>agent</th><th>state</th><th>last call</th><th>holds</th><th>reservations</th></tr>
+    ${agents.map((a) => {
+      const alive = Date.now() - Date.parse(a.last_seen) < 10 * 60 * 1000;
+      const mine = reservations.filter((r) => r.agent === a.name).map((r) => esc(r.glob)).join(" ");
+      return `<tr><td>${esc(a.name)}</td><td class="${alive ? "ok" : "stale"}">${alive ? "alive" : "stale"}</td>
+        <td>${esc(ago(a.last_seen))}</td><td>${a.holding.map(taskLink).join(", ")}</td><td><code>${mine}</code></td></tr>`;
+    }).join("")}</table>`;
+}
+
+async function showReservations() {
+  const rs = await api("GET", "/api/v1/reservations");
+  view.innerHTML = `<h1>Reservations</h1><table><tr><th>glob</th><th>mode</th><th>holder</th><th>task</th><th>expires</th><th>reason</th></tr>
+    ${rs.map((r) => `<tr><td><code>${esc(r.glob)}</code></td><td>${esc(r.mode)}</td><td>${esc(r.agent)}</td>
+      <td>${r.task ? taskLink(r.task) : ""}</td><td>${esc(left(r.expires_at))}</td><td>${esc(r.reason)}</td></tr>`).join("")
+      || '<tr><td colspan="6" class="muted">no live reservations</td></tr>'}</table>`;
+}
+
+async function showDocs(query = "") {
+  const hits = query
+    ? await api("GET", `/api/v1/docs/search?q=${encodeURIComponent(query)}`)
+    : await api("GET", "/api/v1/docs?limit=100");
+  view.innerHTML = `<h1>Knowledge base</h1>
+    <form id="search" class="filters"><input name="q" type="search" placeholder="search docs" aria-label="search docs" value="${esc(query)}">
+      <button class="primary">Search</button></form>
+    <table><tr><th>doc</th><th>type</th><th>title</th><th>${query ? "match" : "updated"}</th></tr>
+    ${hits.map((h) => `<tr><td><a href="#/doc/${esc(h.id)}">${esc(h.id)}</a></td><td>${esc(h.type)}</td><td>${esc(h.title)}</td>
+      <td>${query ? markdown(h.snippet || "") : esc(ago(h.updated_at))}</td></tr>`).join("")
+      || '<tr><td colspan="4" class="muted">nothing found</td></tr>'}</table>`;
+  $("#search").onsubmit = (e) => { e.preventDefault(); showDocs(e.target.q.value.trim()).catch(refused); };
+}
+
+async function showDoc(id) {
+  const [doc, versions] = await Promise.all([api("GET", `/api/v1/docs/${id}`), api("GET", `/api/v1/docs/${id}/history`)]);
+  view.innerHTML = `<h1>${esc(doc.id)} ${esc(doc.title)}</h1>
+    <p class="muted">${esc(doc.type)} · by ${esc(doc.author)} · ${esc(ago(doc.updated_at))} · tags ${esc((doc.tags || []).join(", "))}
+      · tasks ${(doc.tasks || []).map(taskLink).join(", ")}</p>
+    <div class="detail"><div class="panel markdown">${markdown(doc.body)}</div>
+    <div class="panel"><h3>Versions</h3>${versions.map((v) => `<p>v${esc(v.version)} by ${esc(v.author)} <span class="muted">${esc(ago(v.at || v.created_at))}</span></p>`).join("")}</div></div>`;
+}
+
+async function showInbox() {
+  const me = actor() || "human";
+  const messages = await api("GET", "/api/v1/messages/inbox?all=true");
+  const open = messages.filter((m) => !m.reply_to && !m.answered_at);
+  view.innerHTML = `<h1>Inbox of ${esc(me)}</h1><table><tr><th>message</th><th>from</th><th>when</th><th>text</th><th></th></tr>
+    ${messages.map((m) => `<tr><td>${esc(m.id)}</td><td>${esc(m.from)}</td><td>${esc(ago(m.at || m.created_at))}</td>
+      <td>${esc(m.body)}</td><td>${open.includes(m) ? `<form class="answer" data-id="${esc(m.id)}">
+        <input name="body" aria-label="answer to ${esc(m.id)}" required><button class="primary">Answer</button></form>` : ""}</td></tr>`).join("")
+      || '<tr><td colspan="5" class="muted">no messages</td></tr>'}</table>`;
+  view.querySelectorAll("form.answer").forEach((f) => {
+    f.onsubmit = async (e) => {
+      e.preventDefault();
+      try { await api("POST", `/api/v1/messages/${f.dataset.id}/answer`, { body: f.body.value }); toast("answered", "info"); } catch (err) { refused(err); }
+      showInbox().catch(refused);
+    };
+  });
+}
+
+const eventFilters = { actor: "", action: "", task: "" };
+
+async function showEvents() {
+  const q = new URLSearchParams({ limit: "300" });
+  for (const [k, v] of Object.entries(eventFilters)) if (v) q.set(k, v);
+  const events = (await api("GET", `/api/v1/events?${q}`)).reverse();
+  view.innerHTML = `<h1>Events</h1><form id="ef" class="filters">
+      <input name="actor" placeholder="actor" aria-label="actor" value="${esc(eventFilters.actor)}">
+      <input name="action" placeholder="action, or prefix like task." aria-label="action" value="${esc(eventFilters.action)}">
+      <input name="task" placeholder="T-1" aria-label="task" value="${esc(eventFilters.task)}">
+      <button class="primary">Filter</button></form>
+    <table><tr><th>#</th><th>when</th><th>who</th><th>what</th><th>task</th><th>detail</th></tr>
+    ${events.map((e) => `<tr><td>${e.id}</td><td>${esc(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td>
+      <td>${e.task ? taskLink(e.task) : ""}</td><td class="muted">${esc(JSON.stringify(e.detail)).slice(0, 160)}</td></tr>`).join("")}</table>`;
+  $("#ef").onsubmit = (e) => {
+    e.preventDefault();
+    for (const k of Object.keys(eventFilters)) eventFilters[k] = e.target[k].value.trim();
+    showEvents().catch(refused);
+  };
+}
+
+// ---- routing, live updates, theme -------------------------------------------------------
+
+const routes = [
+  [/^#\/task\/([^/]+)$/, (m) => showTask(m[1])],
+  [/^#\/doc\/([^/]+)$/, (m) => showDoc(m[1])],
+  [/^#\/new$/, showNew],
+  [/^#\/agents$/, showAgents],
+  [/^#\/reservations$/, showReservations],
+  [/^#\/docs$/, () => showDocs()],
+  [/^#\/inbox$/, showInbox],
+  [/^#\/events$/, showEvents],
+  [/^/, showBoard],
+];
+
+async function render() {
+  const hash = location.hash || "#/board";
+  document.querySelectorAll(".top nav a").forEach((a) =>
+    a.classList.toggle("active", hash.startsWith(a.getAttribute("href"))));
+  for (const [re, show] of routes) {
+    const m = re.exec(hash);
+    if (m) {
+      try { await show(m); } catch (err) { refused(err); }
+      document.body.dataset.rendered = String(Date.now());
+      return;
+    }
+  }
+}
+
+let pending = null;
+function renderSoon(delay = 120) {
+  clearTimeout(pending);
+  pending = setTimeout(() => {
+    // Forms keep what is being typed: only views without one re-render by themselves.
+    if (location.hash.startsWith("#/new") || document.activeElement?.closest?.("form")) return;
+    render();
+  }, delay);
+}
+
+async function refreshInboxCount() {
+  try {
+    const open = (await api("GET", "/api/v1/messages/inbox?all=true")).filter((m) => !m.reply_to && !m.answered_at);
+    $("#inbox-count").textContent = open.length ? String(open.length) : "";
+  } catch { /* the badge is a hint; the inbox view reports errors */ }
+}
+
+function follow() {
+  const live = $("#live");
+  const stream = new EventSource("/api/v1/events/stream");
+  stream.onopen = () => { live.textContent = "live"; live.classList.add("on"); };
+  stream.onerror = () => { live.textContent = "reconnecting"; live.classList.remove("on"); };
+  stream.onmessage = (msg) => {
+    document.body.dataset.lastEvent = msg.lastEventId;
+    if (msg.data.includes('"message.')) refreshInboxCount();
+    renderSoon();
+  };
+}
+
+function theme() {
+  const saved = localStorage.getItem("baton.theme");
+  const dark = saved ? saved === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
+  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  $("#theme").onclick = () => {
+    const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem("baton.theme", next);
+  };
+}
+
+async function start() {
+  theme();
+  const who = $("#actor");
+  who.value = actor();
+  who.onchange = () => { localStorage.setItem("baton.actor", who.value.trim()); refreshInboxCount(); render(); };
+  try { $("#project").textContent = (await api("GET", "/api/v1/project")).name; } catch (err) { refused(err); }
+  window.addEventListener("hashchange", render);
+  follow();
+  refreshInboxCount();
+  await render();
+}
+
+start();
