@@ -440,6 +440,108 @@ async function showEvents() {
   };
 }
 
+// ---- dependency graph and charts ---------------------------------------------------------
+
+const GRAPH_LIMIT = 400;
+
+// Tasks in layers by dependency depth (a task sits right of everything it waits for),
+// coloured by state: ready, waiting, in progress, blocked, in review or done.
+async function showGraph() {
+  const all = await api("GET", "/api/v1/tasks?limit=0");
+  const epic = filters.epic;
+  const shown = all.filter((t) => t.status !== "done" && (!epic || t.epic === epic)).slice(0, GRAPH_LIMIT);
+  const byId = new Map(shown.map((t) => [t.id, t]));
+  const depth = new Map();
+  const depthOf = (t, seen = new Set()) => {
+    if (depth.has(t.id)) return depth.get(t.id);
+    if (seen.has(t.id)) return 0;
+    seen.add(t.id);
+    const d = Math.max(0, ...t.depends_on.filter((id) => byId.has(id)).map((id) => depthOf(byId.get(id), seen) + 1));
+    depth.set(t.id, d);
+    return d;
+  };
+  shown.forEach((t) => depthOf(t));
+  const layers = [];
+  for (const t of shown) (layers[depth.get(t.id)] ||= []).push(t);
+  const W = 190, H = 34, pos = new Map();
+  layers.forEach((layer, x) => layer.forEach((t, y) => pos.set(t.id, [20 + x * (W + 40), 20 + y * (H + 10)])));
+  const width = 40 + layers.length * (W + 40), height = 40 + Math.max(1, ...layers.map((l) => l.length)) * (H + 10);
+  const state = (t) => t.status === "open" ? (t.deps_met ? "ready" : "waiting")
+    : t.status === "backlog" ? (t.deps_met ? "backlog" : "waiting") : t.status;
+  const colour = { ready: "var(--ok)", waiting: "var(--muted)", backlog: "var(--p2)", "in-progress": "var(--accent)", blocked: "var(--p0)", review: "var(--p1)" };
+  const edges = shown.flatMap((t) => t.depends_on.filter((d) => pos.has(d)).map((d) => {
+    const [x1, y1] = pos.get(d), [x2, y2] = pos.get(t.id);
+    return `<path d="M${x1 + W},${y1 + H / 2} C${x1 + W + 20},${y1 + H / 2} ${x2 - 20},${y2 + H / 2} ${x2},${y2 + H / 2}" fill="none" stroke="var(--line)"/>`;
+  }));
+  const nodes = shown.map((t) => {
+    const [x, y] = pos.get(t.id);
+    return `<a href="#/task/${esc(t.id)}"><rect x="${x}" y="${y}" width="${W}" height="${H}" rx="4" fill="var(--card)" stroke="${colour[state(t)] || "var(--line)"}" stroke-width="2"/>
+      <text x="${x + 8}" y="${y + 21}" fill="var(--text)" font-size="12">${esc(t.id)} ${esc(t.title.slice(0, 22))}</text></a>`;
+  });
+  const epics = new Set(all.map((t) => t.epic).filter(Boolean));
+  view.innerHTML = `<h1>Dependencies</h1>
+    <div class="filters"><select id="g-epic" aria-label="epic">${options(epics, epic, "all epics")}</select>
+      ${Object.keys(colour).map((k) => `<span class="pill state-${k}">${k}</span>`).join("")}
+      <span class="muted">${shown.length} open tasks${shown.length === GRAPH_LIMIT ? ` (first ${GRAPH_LIMIT}; pick an epic)` : ""}</span></div>
+    <div class="panel scroll"><svg width="${width}" height="${height}" role="img" aria-label="dependency graph">${edges.join("")}${nodes.join("")}</svg></div>`;
+  $("#g-epic").onchange = (e) => { filters.epic = e.target.value; showGraph().catch(refused); };
+}
+
+function bars(values, labels, unit) {
+  const max = Math.max(1, ...values), w = 24, h = 120;
+  return `<svg width="${values.length * (w + 4) + 10}" height="${h + 30}" role="img" aria-label="${esc(unit)}">
+    ${values.map((v, i) => `<rect x="${5 + i * (w + 4)}" y="${5 + h - (v / max) * h}" width="${w}" height="${(v / max) * h}" fill="var(--accent)"><title>${esc(labels[i])}: ${v} ${esc(unit)}</title></rect>
+      <text x="${5 + i * (w + 4) + w / 2}" y="${h + 22}" font-size="9" text-anchor="middle" fill="var(--muted)">${esc(labels[i])}</text>`).join("")}</svg>`;
+}
+
+function lines(series, start, end) {
+  const w = 640, h = 160, max = Math.max(1, ...series.flatMap((s) => s.points));
+  const n = Math.max(1, ...series.map((s) => s.points.length)) - 1 || 1;
+  const hue = (i) => `hsl(${(i * 67) % 360} 60% 50%)`;
+  return `<svg width="${w + 160}" height="${h + 20}" role="img" aria-label="burndown">
+    ${series.map((s, i) => `<polyline fill="none" stroke="${hue(i)}" stroke-width="2" points="${s.points.map((p, j) => `${(j / n) * w},${5 + h - (p / max) * h}`).join(" ")}"/>
+      <text x="${w + 8}" y="${14 + i * 14}" font-size="11" fill="${hue(i)}">${esc(s.name)} (${s.points[s.points.length - 1]} left)</text>`).join("")}
+    <text x="0" y="${h + 18}" font-size="10" fill="var(--muted)">${esc(start)}</text>
+    <text x="${w}" y="${h + 18}" font-size="10" text-anchor="end" fill="var(--muted)">${esc(end)}</text></svg>`;
+}
+
+// Throughput, cycle time and burndown, from the tasks' own times.
+async function showCharts() {
+  const all = await api("GET", "/api/v1/tasks?limit=0");
+  const now = Date.now(), hour = 3600 * 1000;
+  const perHour = Array(24).fill(0);
+  for (const t of all) {
+    if (!t.completed_at) continue;
+    const back = Math.floor((now - Date.parse(t.completed_at)) / hour);
+    if (back >= 0 && back < 24) perHour[23 - back]++;
+  }
+  const hourLabels = perHour.map((_, i) => `${new Date(now - (23 - i) * hour).getHours()}h`);
+  const cycles = all.filter((t) => t.completed_at && t.started_at)
+    .map((t) => (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 60000).sort((a, b) => a - b);
+  const pct = (p) => cycles.length ? cycles[Math.min(cycles.length - 1, Math.floor(p * cycles.length))] : 0;
+  const buckets = [5, 15, 30, 60, 120, 240, 480, Infinity];
+  const names = ["≤5m", "≤15m", "≤30m", "≤1h", "≤2h", "≤4h", "≤8h", ">8h"];
+  const counts = buckets.map(() => 0);
+  for (const c of cycles) counts[buckets.findIndex((b) => c <= b)]++;
+  const first = Math.min(now - 24 * hour, ...all.map((t) => Date.parse(t.created_at)));
+  const steps = 48, span = (now - first) / steps;
+  const epics = [...new Set(all.map((t) => t.epic || "(no epic)"))].sort().slice(0, 12);
+  const series = epics.map((name) => {
+    const mine = all.filter((t) => (t.epic || "(no epic)") === name);
+    const points = [];
+    for (let i = 0; i <= steps; i++) {
+      const at = first + i * span;
+      points.push(mine.filter((t) => Date.parse(t.created_at) <= at && !(t.completed_at && Date.parse(t.completed_at) <= at)).length);
+    }
+    return { name, points };
+  });
+  const mins = (m) => m < 60 ? `${Math.round(m)}m` : `${(m / 60).toFixed(1)}h`;
+  view.innerHTML = `<h1>Charts</h1>
+    <div class="panel"><h3>Tasks done per hour, last 24 hours</h3>${bars(perHour, hourLabels, "tasks")}</div>
+    <div class="panel"><h3>Cycle time (pickup to done): median ${mins(pct(0.5))}, p90 ${mins(pct(0.9))}, ${cycles.length} tasks</h3>${bars(counts, names, "tasks")}</div>
+    <div class="panel"><h3>Burndown per epic: tasks not done</h3>${lines(series, new Date(first).toLocaleString(), "now")}</div>`;
+}
+
 // ---- routing, live updates, theme -------------------------------------------------------
 
 const routes = [
@@ -451,6 +553,8 @@ const routes = [
   [/^#\/docs$/, () => showDocs()],
   [/^#\/inbox$/, showInbox],
   [/^#\/events$/, showEvents],
+  [/^#\/graph$/, showGraph],
+  [/^#\/charts$/, showCharts],
   [/^/, showBoard],
 ];
 

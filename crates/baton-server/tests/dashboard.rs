@@ -296,7 +296,15 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         )
         .await;
         screenshot(&b, "task").await;
-        for view in ["agents", "reservations", "docs", "inbox", "events"] {
+        for view in [
+            "agents",
+            "reservations",
+            "docs",
+            "inbox",
+            "events",
+            "graph",
+            "charts",
+        ] {
             b.goto(&format!("{url}/#/{view}")).await.unwrap();
             until(
                 &b,
