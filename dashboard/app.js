@@ -573,7 +573,7 @@ async function render() {
 }
 
 let pending = null;
-function renderSoon(delay = 120) {
+function renderSoon(delay = 50) {
   clearTimeout(pending);
   pending = setTimeout(() => {
     // Forms keep what is being typed: only views without one re-render by themselves.
@@ -594,8 +594,12 @@ function follow() {
   const stream = new EventSource("/api/v1/events/stream");
   stream.onopen = () => { live.textContent = "live"; live.classList.add("on"); };
   stream.onerror = () => { live.textContent = "reconnecting"; live.classList.remove("on"); };
+  // A page kept for back/forward navigation would hold its stream open, and browsers allow
+  // only six connections per server: close it when the page goes, reopen when it returns.
+  window.addEventListener("pagehide", () => stream.close(), { once: true });
   stream.onmessage = (msg) => {
     document.body.dataset.lastEvent = msg.lastEventId;
+    document.body.dataset.lastEventAt = String(Date.now());
     if (msg.data.includes('"message.')) refreshInboxCount();
     renderSoon();
   };
@@ -619,6 +623,7 @@ async function start() {
   who.onchange = () => { localStorage.setItem("baton.actor", who.value.trim()); refreshInboxCount(); render(); };
   try { $("#project").textContent = (await api("GET", "/api/v1/project")).name; } catch (err) { refused(err); }
   window.addEventListener("hashchange", render);
+  window.addEventListener("pageshow", (e) => { if (e.persisted) { follow(); render(); } });
   follow();
   refreshInboxCount();
   await render();

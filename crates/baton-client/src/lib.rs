@@ -196,6 +196,7 @@ impl Iterator for EventFeed {
     fn next(&mut self) -> Option<Result<Event>> {
         use std::io::BufRead;
         let mut id = None;
+        let mut kind = String::new();
         let mut data = String::new();
         let mut line = String::new();
         loop {
@@ -212,6 +213,15 @@ impl Iterator for EventFeed {
             }
             let text = line.trim_end_matches(['\r', '\n']);
             if text.is_empty() {
+                if !kind.is_empty() && kind != "message" {
+                    // `ready` and any other named message: only its id matters.
+                    if id.is_some() {
+                        self.last_id = id;
+                    }
+                    (id, kind) = (None, String::new());
+                    data.clear();
+                    continue;
+                }
                 if data.is_empty() {
                     continue;
                 }
@@ -230,6 +240,7 @@ impl Iterator for EventFeed {
             let value = value.strip_prefix(' ').unwrap_or(value);
             match field {
                 "id" => id = value.parse().ok(),
+                "event" => kind = value.to_string(),
                 "data" => {
                     if !data.is_empty() {
                         data.push('\n');

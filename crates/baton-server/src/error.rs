@@ -94,19 +94,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A declared length over the limit is refused before reading a byte (and before a
+        // `100 Continue`), so a client that asked first never uploads it.
+        let limit = crate::routes::body_limit(req.uri().path());
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|rejection| {
                 let status = rejection.status();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(status, "payload_too_large", "the request body is too large")
-                        .with_hint(format!(
-                            "bodies are limited to {} MiB ({} MiB for /api/v1/tasks/batch and /api/v1/import); split the request",
-                            crate::routes::BODY_LIMIT >> 20,
-                            crate::routes::BATCH_BODY_LIMIT >> 20
-                        ))
+                    too_large()
                 } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text())
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        rejection.body_text(),
+                    )
                 }
             })?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -116,6 +126,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         };
         serde_json::from_slice(text).map(Body).map_err(json_error)
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the request body is too large",
+    )
+    .with_hint(format!(
+        "bodies are limited to {} MiB ({} MiB for /api/v1/tasks/batch and /api/v1/import); split the request",
+        crate::routes::BODY_LIMIT >> 20,
+        crate::routes::BATCH_BODY_LIMIT >> 20
+    ))
 }
 
 fn json_error(e: serde_json::Error) -> ApiError {

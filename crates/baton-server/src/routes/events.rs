@@ -123,7 +123,8 @@ impl StreamFilter {
     }
 }
 
-/// Live events as Server-Sent Events: `id` is the event id, `data` the event as JSON.
+/// Live events as Server-Sent Events: `id` is the event id, `data` the event as JSON. The
+/// first message, named `ready`, carries the id the stream starts after.
 /// Reconnect with `Last-Event-ID` to resume without gaps. Changes written by CLI processes
 /// straight to the database appear too.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(StreamQuery,
@@ -194,6 +195,15 @@ async fn follow(
     let mut shutdown = s.shutdown.clone();
     s.metrics.stream_opened();
     let _closed = scopeguard(&s);
+    // Tells the client where it starts, so a reconnect resumes from here even when no
+    // event came before the connection broke (browsers send it back as Last-Event-ID).
+    let ready = SseEvent::default()
+        .event("ready")
+        .id(last.to_string())
+        .data("{}");
+    if out.send(ready).await.is_err() {
+        return;
+    }
     if !catch_up(&s, &mut last, &filter, &out).await {
         return;
     }

@@ -30,6 +30,18 @@ pub const BODY_LIMIT: usize = 4 << 20;
 /// Largest batch of new tasks or imported board (10,000 tasks fit with room to spare).
 pub const BATCH_BODY_LIMIT: usize = 32 << 20;
 
+/// The routes that take whole boards, with the larger limit.
+const LARGE_BODY_ROUTES: [&str; 2] = ["/api/v1/tasks/batch", "/api/v1/import"];
+
+/// The body limit of a path (the router's layers enforce the same limits while reading).
+pub fn body_limit(path: &str) -> usize {
+    if LARGE_BODY_ROUTES.contains(&path) {
+        BATCH_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -54,6 +54,22 @@ impl TestServer {
         }
     }
 
+    /// Stops the server and starts a new one on the same address, database and clock.
+    pub fn restart(&mut self) {
+        let addr = self.server.as_ref().expect("running").addr;
+        self.stop();
+        let backend = SqliteBackend::with_clock(&self.db, self.clock.clock()).unwrap();
+        let server = self
+            .runtime
+            .block_on(Server::start(
+                Arc::new(backend),
+                addr,
+                ServerOptions::default(),
+            ))
+            .unwrap();
+        self.server = Some(server);
+    }
+
     /// Stops the server gracefully and waits for it.
     pub fn stop(&mut self) {
         if let Some(server) = self.server.take() {
