@@ -440,6 +440,41 @@ async function showEvents() {
   };
 }
 
+// ---- code explorer ---------------------------------------------------------------------
+
+function fileLink(file, line) {
+  return `<a href="#/code/file/${encodeURIComponent(file)}">${esc(file)}${line ? `:${line}` : ""}</a>`;
+}
+
+async function showCode(query = "") {
+  const summary = await api("GET", "/api/v1/code/summary");
+  const found = query ? await api("GET", `/api/v1/code/symbols?name=${encodeURIComponent(query)}&limit=200`) : [];
+  view.innerHTML = `<h1>Code</h1>
+    <p class="muted">${esc(JSON.stringify(summary).slice(0, 300))}</p>
+    <form id="cs" class="filters"><input name="q" type="search" placeholder="symbol name (=Exact for exact)" aria-label="symbol name" value="${esc(query)}">
+      <button class="primary">Find</button></form>
+    <table><tr><th>symbol</th><th>kind</th><th>in</th><th>where</th><th>signature</th></tr>
+    ${found.map((s) => `<tr><td><strong>${esc(s.name)}</strong></td><td>${esc(s.kind)}</td><td>${esc(s.container)}</td>
+      <td>${fileLink(s.file, s.line)}</td><td><code>${esc(s.signature)}</code></td></tr>`).join("")
+      || `<tr><td colspan="5" class="muted">${query ? "no symbol matches" : "search the index built by baton scan"}</td></tr>`}</table>`;
+  $("#cs").onsubmit = (e) => { e.preventDefault(); showCode(e.target.q.value.trim()).catch(refused); };
+}
+
+async function showFile(file) {
+  const path = encodeURIComponent(file);
+  const [outline, imports, dependents] = await Promise.all([
+    api("GET", `/api/v1/code/outline?file=${path}`),
+    api("GET", `/api/v1/code/imports?file=${path}`),
+    api("GET", `/api/v1/code/dependents?file=${path}&depth=2`),
+  ]);
+  view.innerHTML = `<h1><a href="#/code">Code</a> / ${esc(file)}</h1><div class="detail"><div class="panel"><h3>Outline</h3><table>
+    ${outline.map((s) => `<tr><td>${esc(s.line)}</td><td>${esc(s.kind)}</td><td>${s.container ? `${esc(s.container)}.` : ""}<strong>${esc(s.name)}</strong></td>
+      <td><code>${esc(s.signature)}</code></td></tr>`).join("") || '<tr><td class="muted">no symbols</td></tr>'}</table></div>
+    <div><div class="panel"><h3>Imports</h3>${imports.map((i) => `<p>${i.resolved ? fileLink(i.resolved) : `<code>${esc(i.module || i.source || i.path || "")}</code>`}
+      <span class="muted">${esc((i.names || []).join(", "))}</span></p>`).join("") || '<p class="muted">none</p>'}</div>
+    <div class="panel"><h3>Dependents</h3>${dependents.map((d) => `<p>${fileLink(d.file)} <span class="muted">depth ${esc(d.depth)}</span></p>`).join("") || '<p class="muted">none</p>'}</div></div></div>`;
+}
+
 // ---- dependency graph and charts ---------------------------------------------------------
 
 const GRAPH_LIMIT = 400;
@@ -553,6 +588,8 @@ const routes = [
   [/^#\/docs$/, () => showDocs()],
   [/^#\/inbox$/, showInbox],
   [/^#\/events$/, showEvents],
+  [/^#\/code\/file\/(.+)$/, (m) => showFile(decodeURIComponent(m[1]))],
+  [/^#\/code$/, () => showCode()],
   [/^#\/graph$/, showGraph],
   [/^#\/charts$/, showCharts],
   [/^/, showBoard],

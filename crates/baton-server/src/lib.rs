@@ -38,6 +38,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub shutdown: watch::Receiver<bool>,
     pub started: std::time::Instant,
+    /// The project directory, for the code index (`None`: no code routes).
+    pub code_root: Option<std::path::PathBuf>,
 }
 
 /// Tuning of one server.
@@ -47,6 +49,8 @@ pub struct ServerOptions {
     pub readers: usize,
     /// How often the feed looks for events written by other processes.
     pub poll_interval: Duration,
+    /// The project directory whose code index (`.baton/code.db`) `/api/v1/code` answers from.
+    pub code_root: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +58,7 @@ impl Default for ServerOptions {
         ServerOptions {
             readers: 2,
             poll_interval: Duration::from_millis(100),
+            code_root: None,
         }
     }
 }
@@ -141,6 +146,7 @@ pub fn build_state(
         metrics: Arc::new(metrics::Metrics::default()),
         shutdown,
         started: std::time::Instant::now(),
+        code_root: options.code_root.clone(),
     })
 }
 

@@ -424,3 +424,72 @@ fn a_five_thousand_task_board_renders_in_about_a_second() {
         b.close().await.unwrap();
     });
 }
+
+#[test]
+fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
+    let Some(driver) = chromedriver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("app/session.py"),
+        "class SessionStore:\n    def refresh(self, token):\n        return token\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app/login.py"),
+        "from app.session import SessionStore\n\ndef login():\n    return SessionStore()\n",
+    )
+    .unwrap();
+    baton_code::scan_full(dir.path()).unwrap();
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        code_root: Some(dir.path().to_path_buf()),
+        ..baton_server::ServerOptions::default()
+    });
+    let url = server.url.clone();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        b.goto(&format!("{url}/#/code")).await.unwrap();
+        until(&b, "document.querySelector('#cs')", Duration::from_secs(10)).await;
+        b.find(Locator::Css("#cs input"))
+            .await
+            .unwrap()
+            .send_keys("SessionSt")
+            .await
+            .unwrap();
+        b.find(Locator::Css("#cs button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(
+            &b,
+            "document.body.innerText.includes('app/session.py:1')",
+            Duration::from_secs(10),
+        )
+        .await;
+        b.find(Locator::LinkText("app/session.py:1"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(
+            &b,
+            "document.body.innerText.includes('refresh')",
+            Duration::from_secs(10),
+        )
+        .await;
+        until(
+            &b,
+            "document.body.innerText.includes('app/login.py')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "code").await;
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}

@@ -291,6 +291,31 @@ fn bad_input_gets_a_4xx_json_error_never_a_500() {
             "invalid_input",
         ),
         ("GET", "/api/v2/tasks", None, 404, "not_found"),
+        (
+            "GET",
+            "/api/v1/code/summary",
+            None,
+            404,
+            "code_index_missing",
+        ),
+        ("GET", "/api/v1/code/outline", None, 422, "invalid_input"),
+        (
+            "GET",
+            "/api/v1/code/symbols?kind=banana",
+            None,
+            422,
+            "invalid_input",
+        ),
+        ("GET", "/dashboard/../Cargo.toml", None, 404, "not_found"),
+        ("GET", "/dashboard/nope.js", None, 404, "not_found"),
+        (
+            "GET",
+            "/dashboard/..%2F..%2F..%2FCargo.toml",
+            None,
+            404,
+            "not_found",
+        ),
+        ("GET", "/dashboard/%2Fetc%2Fpasswd", None, 404, "not_found"),
     ];
     for (method, path, body, status, code) in cases {
         let (got, answer) = send(&server, method, path, body);

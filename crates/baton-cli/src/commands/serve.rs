@@ -113,6 +113,7 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         .build()?;
     let options = ServerOptions {
         readers: args.readers.max(1),
+        code_root: Some(project.root.clone()),
         ..ServerOptions::default()
     };
     runtime.block_on(async {

@@ -2,6 +2,7 @@
 //! built from the same declarations (so a route cannot be missing from the document).
 
 mod board;
+mod code;
 mod coord;
 mod docs;
 mod events;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(coord::router())
         .merge(docs::router())
+        .merge(code::router())
         .merge(crate::dashboard::router())
         .merge(messages::router())
         .routes(routes!(health))
