@@ -290,6 +290,7 @@ async function showTask(id) {
       <div class="panel"><h3>Edit</h3><form id="edit" class="grid">
         <label for="e-title">title</label><input id="e-title" name="title" value="${esc(t.title)}">
         <label for="e-priority">priority</label><select id="e-priority" name="priority">${["P0", "P1", "P2"].map((p) => `<option ${p === t.priority ? "selected" : ""}>${p}</option>`).join("")}</select>
+        <label for="e-status">status</label><select id="e-status" name="status">${["backlog", "open", "review", "done"].concat(["in-progress", "blocked"].includes(t.status) ? [t.status] : []).map((st) => `<option ${st === t.status ? "selected" : ""}>${st}</option>`).join("")}</select>
         <label for="e-epic">epic</label><input id="e-epic" name="epic" value="${esc(t.epic)}">
         <label for="e-files">files</label><input id="e-files" name="files" value="${esc(t.files.join(", "))}">
         <label for="e-desc">description</label><textarea id="e-desc" name="description">${esc(t.description)}</textarea>
@@ -319,8 +320,10 @@ async function showTask(id) {
     e.preventDefault();
     const f = e.target;
     try {
-      await api("PATCH", path, { title: f.title.value, priority: f.priority.value, epic: f.epic.value,
-        files: list(f.files.value), description: f.description.value });
+      const patch = { title: f.title.value, priority: f.priority.value, epic: f.epic.value,
+        files: list(f.files.value), description: f.description.value };
+      if (f.status.value !== t.status) patch.status = f.status.value;
+      await api("PATCH", path, patch);
       toast(`${t.id} saved`, "info");
     } catch (err) { refused(err); }
     showTask(t.id).catch(refused);

@@ -296,6 +296,52 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         )
         .await;
         screenshot(&b, "task").await;
+        // Keyboard users change status from the edit form (no drag needed).
+        b.goto(&format!("{url}/#/task/T-2")).await.unwrap();
+        until(
+            &b,
+            "document.querySelector('#e-status')",
+            Duration::from_secs(10),
+        )
+        .await;
+        b.execute(
+            "document.querySelector('#e-status').value = 'backlog'",
+            vec![],
+        )
+        .await
+        .unwrap();
+        b.find(Locator::Css("#edit button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(
+            &b,
+            "document.body.innerText.includes('T-2 saved')",
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(
+            server
+                .client
+                .get_task(baton_core::TaskId(2))
+                .unwrap()
+                .status
+                .as_str(),
+            "backlog"
+        );
+        server
+            .client
+            .update_task(
+                "lead",
+                baton_core::TaskId(2),
+                baton_core::api::TaskPatch {
+                    status: Some(baton_core::Status::Open),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         for view in [
             "agents",
             "reservations",
