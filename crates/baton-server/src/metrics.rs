@@ -162,47 +162,42 @@ impl Metrics {
                 let _ = writeln!(o, "baton_tasks{{status=\"{status}\"}} {n}");
             }
         }
-        header(
-            o,
-            "baton_writer_calls_total",
-            "counter",
-            "Calls run by the writer.",
-        );
-        let calls = writer.calls.load(Ordering::Relaxed);
-        let _ = writeln!(o, "baton_writer_calls_total {calls}");
-        header(
-            o,
-            "baton_writer_commits_total",
-            "counter",
-            "Commits by the writer (a group of calls shares one).",
-        );
-        let commits = writer.commits.load(Ordering::Relaxed);
-        let _ = writeln!(o, "baton_writer_commits_total {commits}");
-        header(
-            o,
-            "baton_event_streams",
-            "gauge",
-            "Open live event streams.",
-        );
-        let _ = writeln!(
-            o,
-            "baton_event_streams {}",
-            self.streams.load(Ordering::Relaxed).max(0)
-        );
-        header(
-            o,
-            "baton_last_event_id",
-            "gauge",
-            "The id of the newest event sent to streams.",
-        );
-        let _ = writeln!(o, "baton_last_event_id {last_event}");
-        header(
-            o,
-            "baton_uptime_seconds",
-            "gauge",
-            "Seconds since the server started.",
-        );
-        let _ = writeln!(o, "baton_uptime_seconds {}", uptime.as_secs_f64());
+        let single: [(&str, &str, &str, String); 5] = [
+            (
+                "baton_writer_calls_total",
+                "counter",
+                "Calls run by the writer.",
+                writer.calls.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "baton_writer_commits_total",
+                "counter",
+                "Commits by the writer (a group of calls shares one).",
+                writer.commits.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "baton_event_streams",
+                "gauge",
+                "Open live event streams.",
+                self.streams.load(Ordering::Relaxed).max(0).to_string(),
+            ),
+            (
+                "baton_last_event_id",
+                "gauge",
+                "The id of the newest event sent to streams.",
+                last_event.to_string(),
+            ),
+            (
+                "baton_uptime_seconds",
+                "gauge",
+                "Seconds since the server started.",
+                uptime.as_secs_f64().to_string(),
+            ),
+        ];
+        for (name, kind, help, value) in single {
+            header(o, name, kind, help);
+            let _ = writeln!(o, "{name} {value}");
+        }
         if let Some(rss) = resident_bytes() {
             header(
                 o,

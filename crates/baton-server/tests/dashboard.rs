@@ -110,6 +110,21 @@ async fn until(client: &Client, script: &str, limit: Duration) -> Duration {
     }
 }
 
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 fn card_in(id: &str, column: &str) -> String {
     format!("document.querySelector('[data-status=\"{column}\"] .card[data-id=\"{id}\"]')")
 }
@@ -152,30 +167,10 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
             .for_element(Locator::Css("#n-title"))
             .await
             .unwrap();
-        b.find(Locator::Css("#n-title"))
-            .await
-            .unwrap()
-            .send_keys("Write the parser")
-            .await
-            .unwrap();
-        b.find(Locator::Css("#n-epic"))
-            .await
-            .unwrap()
-            .send_keys("lang")
-            .await
-            .unwrap();
-        b.find(Locator::Css("#n-files"))
-            .await
-            .unwrap()
-            .send_keys("src/parse/**")
-            .await
-            .unwrap();
-        b.find(Locator::Css("#new button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&b, "#n-title", "Write the parser").await;
+        type_into(&b, "#n-epic", "lang").await;
+        type_into(&b, "#n-files", "src/parse/**").await;
+        click(&b, "#new button").await;
         until(
             &b,
             "location.hash === '#/task/T-1'",
@@ -277,18 +272,8 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
             Duration::from_secs(10),
         )
         .await;
-        b.find(Locator::Css("#note textarea"))
-            .await
-            .unwrap()
-            .send_keys("looks good")
-            .await
-            .unwrap();
-        b.find(Locator::Css("#note button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&b, "#note textarea", "looks good").await;
+        click(&b, "#note button").await;
         until(
             &b,
             "document.body.innerText.includes('looks good')",
@@ -310,12 +295,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         )
         .await
         .unwrap();
-        b.find(Locator::Css("#edit button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&b, "#edit button").await;
         until(
             &b,
             "document.body.innerText.includes('T-2 saved')",
@@ -361,12 +341,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
             screenshot(&b, view).await;
         }
         // Dark theme, keyboard: the toggle is a button, cards are focusable.
-        b.find(Locator::Css("#theme"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&b, "#theme").await;
         b.goto(&format!("{url}/#/board")).await.unwrap();
         until(&b, &card_in("T-2", "open"), Duration::from_secs(10)).await;
         let focusable = b
@@ -497,18 +472,8 @@ fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
         let b = browser(&driver).await;
         b.goto(&format!("{url}/#/code")).await.unwrap();
         until(&b, "document.querySelector('#cs')", Duration::from_secs(10)).await;
-        b.find(Locator::Css("#cs input"))
-            .await
-            .unwrap()
-            .send_keys("SessionSt")
-            .await
-            .unwrap();
-        b.find(Locator::Css("#cs button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&b, "#cs input", "SessionSt").await;
+        click(&b, "#cs button").await;
         until(
             &b,
             "document.body.innerText.includes('app/session.py:1')",

@@ -80,16 +80,7 @@ fn error_code(answer: &Value) -> &str {
 #[test]
 fn bad_input_gets_a_4xx_json_error_never_a_500() {
     let server = TestServer::start();
-    server
-        .client
-        .add_tasks(
-            "lead",
-            vec![NewTask {
-                title: "a".into(),
-                ..NewTask::default()
-            }],
-        )
-        .unwrap();
+    add(&server, "a");
     let huge = vec![b'x'; 5 << 20];
     let mut huge_json = b"{\"title\": \"".to_vec();
     huge_json.extend(std::iter::repeat_n(b'a', 5 << 20));
@@ -510,16 +501,7 @@ fn the_openapi_document_is_valid_openapi_3_1() {
 #[test]
 fn metrics_pass_promtool_and_count_what_happened() {
     let server = TestServer::start();
-    server
-        .client
-        .add_tasks(
-            "lead",
-            vec![NewTask {
-                title: "a".into(),
-                ..NewTask::default()
-            }],
-        )
-        .unwrap();
+    add(&server, "a");
     server
         .client
         .pickup("w1", &PickupRequest::default())
