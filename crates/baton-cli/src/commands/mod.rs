@@ -23,6 +23,13 @@ use crate::error::{CliError, CliResult};
 use crate::output::Out;
 use crate::project::Project;
 
+/// A PostgreSQL board to use directly (`BATON_DATABASE_URL`), as a server would.
+fn database_url() -> Option<String> {
+    std::env::var("BATON_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
 /// What every command gets: where it runs, who it is, how to print.
 pub struct Context {
     pub cwd: PathBuf,
@@ -45,8 +52,14 @@ impl Context {
     }
 
     /// The board: a server's when `BATON_URL` (or `url` in `.baton/config.toml`) names
-    /// one, else the current project's database file, opened directly.
+    /// one, else the PostgreSQL database `BATON_DATABASE_URL` names, else the current
+    /// project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
+        let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
+        if let (false, Some(url)) = (server_given, database_url()) {
+            let store = baton_postgres::PostgresStore::open(&url)?;
+            return Ok(Box::new(Board::new(store)));
+        }
         if let Some(client) = self.client()? {
             return Ok(Box::new(client));
         }
