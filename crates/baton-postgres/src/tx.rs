@@ -169,6 +169,17 @@ impl<'c> PgTx<'c> {
     }
 }
 
+fn no_project() -> Error {
+    Error::Unavailable {
+        message: "the database holds no Baton project".into(),
+        hint: Some(
+            "start `baton serve --database <url>` once, or run a command with \
+             BATON_DATABASE_URL set, to create it"
+                .into(),
+        ),
+    }
+}
+
 /// A task's columns as statement parameters $1..$21, in `TASK_COLUMNS` order.
 fn task_values(t: &Task) -> Vec<Box<dyn ToSql + Sync + '_>> {
     vec![
@@ -230,10 +241,7 @@ impl StoreTx for PgTx<'_> {
     fn project(&mut self) -> Result<Project> {
         let row = self
             .query_opt("SELECT name, created_at FROM project WHERE id = 1", &[])?
-            .ok_or_else(|| Error::Unavailable {
-                message: "the database holds no project".into(),
-                hint: Some("start `baton serve --database <url>` once to create it".into()),
-            })?;
+            .ok_or_else(no_project)?;
         Ok(Project {
             name: get(&row, 0)?,
             created_at: timestamp(&row, 1)?,
@@ -262,7 +270,7 @@ impl StoreTx for PgTx<'_> {
                  RETURNING next_task - $1",
                 &[&(count as i64)],
             )?
-            .ok_or_else(|| Error::Internal("the database holds no project row".into()))?;
+            .ok_or_else(no_project)?;
         Ok(TaskId(get::<i64>(&row, 0)? as u64))
     }
 
