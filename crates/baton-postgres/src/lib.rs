@@ -66,6 +66,9 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// In a group, the last call's savepoint is released together with the next call's
+    /// start (one round trip instead of two); the commit releases the last one.
+    release_pending: bool,
 }
 
 pub struct PostgresStore {
@@ -117,6 +120,7 @@ impl PostgresStore {
         let mut guard = self.lock()?;
         let conn = ensure_connected(&mut guard, &self.url)?;
         conn.client.batch_execute(BEGIN_WRITE).map_err(map_err)?;
+        conn.release_pending = false;
         self.batch.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -125,7 +129,12 @@ impl PostgresStore {
     pub fn commit_batch(&self) -> Result<()> {
         self.batch.store(false, Ordering::SeqCst);
         let mut guard = self.lock()?;
-        let conn = ensure_connected(&mut guard, &self.url)?;
+        // Never a new connection here: a COMMIT on one would "succeed" with nothing in it.
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
+        // COMMIT also releases the last call's savepoint.
+        conn.release_pending = false;
         conn.client.batch_execute("COMMIT").map_err(|e| {
             let _ = conn.client.batch_execute("ROLLBACK");
             map_err(e)
@@ -140,6 +149,7 @@ impl PostgresStore {
             Err(poisoned) => poisoned.into_inner(),
         };
         if let Some(conn) = guard.as_mut() {
+            conn.release_pending = false;
             let _ = conn.client.batch_execute("ROLLBACK");
         }
     }
@@ -160,16 +170,19 @@ impl PostgresStore {
             let conn = guard
                 .as_mut()
                 .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
-            conn.client
-                .batch_execute("SAVEPOINT baton_call")
-                .map_err(map_err)?;
+            let start = if conn.release_pending {
+                "RELEASE SAVEPOINT baton_call; SAVEPOINT baton_call"
+            } else {
+                "SAVEPOINT baton_call"
+            };
+            conn.client.batch_execute(start).map_err(map_err)?;
+            conn.release_pending = false;
             let result = f(&mut tx::PgTx::new(conn, true));
             return match result {
-                Ok(value) => conn
-                    .client
-                    .batch_execute("RELEASE SAVEPOINT baton_call")
-                    .map(|()| value)
-                    .map_err(map_err),
+                Ok(value) => {
+                    conn.release_pending = true;
+                    Ok(value)
+                }
                 Err(e) => {
                     let _ = conn.client.batch_execute(
                         "ROLLBACK TO SAVEPOINT baton_call; RELEASE SAVEPOINT baton_call",
@@ -183,21 +196,26 @@ impl PostgresStore {
             Kind::Read => BEGIN_READ,
             Kind::Write => BEGIN_WRITE,
         };
-        conn.client.batch_execute(begin).map_err(map_err)?;
-        let result = f(&mut tx::PgTx::new(conn, kind == Kind::Write));
-        match result {
-            Ok(value) => match conn.client.batch_execute("COMMIT") {
-                Ok(()) => Ok(value),
-                Err(e) => {
-                    let _ = conn.client.batch_execute("ROLLBACK");
-                    Err(map_err(e))
-                }
-            },
-            Err(e) => {
-                let _ = conn.client.batch_execute("ROLLBACK");
-                Err(e)
+        let result = conn
+            .client
+            .batch_execute(begin)
+            .map_err(map_err)
+            .and_then(|()| f(&mut tx::PgTx::new(conn, kind == Kind::Write)))
+            .and_then(|value| {
+                conn.client
+                    .batch_execute("COMMIT")
+                    .map(|()| value)
+                    .map_err(map_err)
+            });
+        if let Err(e) = &result {
+            let _ = conn.client.batch_execute("ROLLBACK");
+            // A connection that failed (terminated, timed out) is not trusted again: the
+            // next call opens a new one.
+            if matches!(e, Error::Unavailable { .. }) {
+                *guard = None;
             }
         }
+        result
     }
 }
 
@@ -245,6 +263,7 @@ fn connect(url: &str) -> Result<Conn> {
     Ok(Conn {
         client,
         statements: HashMap::new(),
+        release_pending: false,
     })
 }
 

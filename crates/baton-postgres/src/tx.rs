@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use baton_core::model::{
-    actions, DepState, Doc, DocVersion, Event, Message, NewEvent, Note, Project, Reservation,
-    Status, StatusCounts, Task, TaskRecord,
+    actions, Doc, DocVersion, Event, Message, NewEvent, Note, Project, Reservation, Status,
+    StatusCounts, Task, TaskRecord,
 };
 use baton_core::store::{
     AgentRow, DocMatch, DocQuery, DocSearchQuery, EventQuery, MessageQuery, NewMessage,
@@ -17,8 +17,9 @@ use postgres::{Row, Statement};
 
 use crate::params::Params;
 use crate::rows::{
-    event_from_row, get, opt_ts_text, reservation_from_row, status, task_from_row, timestamp,
-    to_json_list, ts_text, EVENT_COLUMNS, RESERVATION_COLUMNS, TASK_COLUMNS,
+    event_from_row, get, opt_ts_text, record_from_row, reservation_from_row, status, task_from_row,
+    timestamp, to_json_list, ts_text, EVENT_COLUMNS, RESERVATION_COLUMNS, TASK_COLUMNS,
+    TASK_RECORD_COLUMNS,
 };
 use crate::{map_err, Conn, EVENTS_CHANNEL};
 
@@ -30,13 +31,20 @@ pub struct PgTx<'c> {
     conn: &'c mut Conn,
     /// A write transaction (holding the write lock): pickup locks its candidates.
     write: bool,
+    /// Settings read in this transaction (a use-case asks for the same one several times;
+    /// within one transaction the answer cannot change except through `set_setting`).
+    settings: HashMap<String, Option<String>>,
 }
 
 type Values<'a> = [&'a (dyn ToSql + Sync)];
 
 impl<'c> PgTx<'c> {
     pub(crate) fn new(conn: &'c mut Conn, write: bool) -> Self {
-        PgTx { conn, write }
+        PgTx {
+            conn,
+            write,
+            settings: HashMap::new(),
+        }
     }
 
     fn prepared(&mut self, sql: &str) -> Result<Statement> {
@@ -105,63 +113,11 @@ impl<'c> PgTx<'c> {
         Ok(true)
     }
 
-    /// Fills dependencies (with their states) and notes into freshly read tasks.
-    fn hydrate(&mut self, tasks: Vec<Task>) -> Result<Vec<TaskRecord>> {
-        if tasks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<i64> = tasks.iter().map(|t| t.id.number() as i64).collect();
-        let mut deps: HashMap<u64, Vec<DepState>> = HashMap::new();
-        for row in self.query(
-            "SELECT d.task, d.depends_on, t.status, t.deleted_at IS NOT NULL \
-             FROM task_deps d JOIN tasks t ON t.id = d.depends_on \
-             WHERE d.task = ANY($1) ORDER BY d.task, d.position",
-            &[&ids],
-        )? {
-            deps.entry(get::<i64>(&row, 0)? as u64)
-                .or_default()
-                .push(DepState {
-                    id: TaskId(get::<i64>(&row, 1)? as u64),
-                    status: status(&row, 2)?,
-                    deleted: get(&row, 3)?,
-                });
-        }
-        let mut notes: HashMap<u64, Vec<Note>> = HashMap::new();
-        for row in self.query(
-            "SELECT task, author, at, text FROM task_notes WHERE task = ANY($1) ORDER BY id",
-            &[&ids],
-        )? {
-            notes
-                .entry(get::<i64>(&row, 0)? as u64)
-                .or_default()
-                .push(Note {
-                    author: get(&row, 1)?,
-                    at: timestamp(&row, 2)?,
-                    text: get(&row, 3)?,
-                });
-        }
-        Ok(tasks
-            .into_iter()
-            .map(|mut task| {
-                let n = task.id.number();
-                let task_deps = deps.remove(&n).unwrap_or_default();
-                task.depends_on = task_deps.iter().map(|d| d.id).collect();
-                task.notes = notes.remove(&n).unwrap_or_default();
-                TaskRecord {
-                    task,
-                    deps: task_deps,
-                }
-            })
-            .collect())
-    }
-
     fn select_tasks(&mut self, sql: &str, params: &Params) -> Result<Vec<TaskRecord>> {
-        let tasks = self
-            .query(sql, &params.refs())?
+        self.query(sql, &params.refs())?
             .iter()
-            .map(task_from_row)
-            .collect::<Result<Vec<Task>>>()?;
-        self.hydrate(tasks)
+            .map(record_from_row)
+            .collect()
     }
 
     fn exists(&mut self, sql: &str, values: &Values<'_>) -> Result<bool> {
@@ -249,9 +205,15 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn setting(&mut self, key: &str) -> Result<Option<String>> {
-        self.query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?
+        if let Some(known) = self.settings.get(key) {
+            return Ok(known.clone());
+        }
+        let value: Option<String> = self
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?
             .map(|row| get(&row, 0))
-            .transpose()
+            .transpose()?;
+        self.settings.insert(key.to_string(), value.clone());
+        Ok(value)
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
@@ -260,6 +222,8 @@ impl StoreTx for PgTx<'_> {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&key, &value],
         )?;
+        self.settings
+            .insert(key.to_string(), Some(value.to_string()));
         Ok(())
     }
 
@@ -342,7 +306,7 @@ impl StoreTx for PgTx<'_> {
     fn task(&mut self, id: TaskId) -> Result<Option<TaskRecord>> {
         let mut params = Params::default();
         let mark = params.push(id.number() as i64);
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = {mark}");
+        let sql = format!("SELECT {TASK_RECORD_COLUMNS} FROM tasks t WHERE t.id = {mark}");
         Ok(self.select_tasks(&sql, &params)?.pop())
     }
 
@@ -384,7 +348,7 @@ impl StoreTx for PgTx<'_> {
                 params.push(dep.number() as i64)
             ));
         }
-        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
+        let mut sql = format!("SELECT {TASK_RECORD_COLUMNS} FROM tasks t");
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
@@ -420,7 +384,7 @@ impl StoreTx for PgTx<'_> {
     fn ready_candidates(&mut self, q: &ReadyQuery) -> Result<Vec<TaskRecord>> {
         let mut params = Params::default();
         let mut sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE {}",
+            "SELECT {TASK_RECORD_COLUMNS} FROM tasks t WHERE {}",
             ready_condition(&q.satisfied, &mut params)
         );
         if let Some(cap) = &q.capability {
@@ -482,7 +446,7 @@ impl StoreTx for PgTx<'_> {
         let mut params = Params::default();
         let mark = params.push(now);
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'in-progress' \
+            "SELECT {TASK_RECORD_COLUMNS} FROM tasks t WHERE t.status = 'in-progress' \
              AND t.lease_expires_at < {mark} AND t.deleted_at IS NULL ORDER BY t.id"
         );
         self.select_tasks(&sql, &params)

@@ -58,7 +58,9 @@ impl Context {
         let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
         if let (false, Some(url)) = (server_given, database_url()) {
             // Like `serve --database`: a new database gets its project on first use.
-            let name = self.project().map_or("baton".to_string(), |p| p.config.name);
+            let name = self
+                .project()
+                .map_or("baton".to_string(), |p| p.config.name);
             let (store, _) = baton_postgres::PostgresStore::create(&url, &name)?;
             return Ok(Box::new(Board::new(store)));
         }
