@@ -255,8 +255,13 @@ fn connect(url: &str) -> Result<Conn> {
         .and_then(|v| baton_core::time::parse_duration(&v))
         .unwrap_or(DEFAULT_LOCK_TIMEOUT);
     client
+        // Generic plans: PostgreSQL otherwise plans a prepared statement again for its
+        // values on each of the first runs and whenever it guesses a custom plan is
+        // cheaper; planning the ready query costs more than running it. Our plans do not
+        // depend on the values (the same choice as the SQLite store's stable plans).
         .batch_execute(&format!(
-            "SET lock_timeout = {}; SET application_name = 'baton'",
+            "SET lock_timeout = {}; SET application_name = 'baton'; \
+             SET plan_cache_mode = force_generic_plan",
             timeout.as_millis()
         ))
         .map_err(map_err)?;
