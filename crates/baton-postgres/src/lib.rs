@@ -32,6 +32,7 @@
 //! order with no gaps. The same transaction sends `NOTIFY baton_events` (delivered at
 //! commit), which wakes the feed of every replica; the feed then reads the table by id.
 
+mod copy;
 mod knowledge;
 mod messages;
 mod migrations;
@@ -48,6 +49,7 @@ use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
 use postgres::{Client, NoTls, Statement};
 
+pub use copy::PROJECT_TABLES;
 pub use migrations::{LATEST as SCHEMA_VERSION, MIGRATIONS};
 
 /// The channel the event-appending transactions notify (see the module docs).

@@ -61,6 +61,11 @@ impl<'c> PgTx<'c> {
         Ok(statement)
     }
 
+    /// The parameter types of a statement, as the database reads them.
+    pub(crate) fn param_types(&mut self, sql: &str) -> Result<Vec<postgres::types::Type>> {
+        Ok(self.prepared(sql)?.params().to_vec())
+    }
+
     pub(crate) fn query(&mut self, sql: &str, values: &Values<'_>) -> Result<Vec<Row>> {
         let statement = self.prepared(sql)?;
         self.conn.client.query(&statement, values).map_err(map_err)

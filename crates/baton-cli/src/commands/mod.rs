@@ -9,6 +9,7 @@ pub mod guard;
 pub mod import;
 pub mod init;
 pub mod messages;
+pub mod migrate;
 pub mod scan;
 pub mod serve;
 pub mod task;
@@ -28,6 +29,19 @@ fn database_url() -> Option<String> {
     std::env::var("BATON_DATABASE_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
+}
+
+/// A PostgreSQL URL as given, or a clear error for anything else.
+pub fn postgres_url(url: &str) -> CliResult<&str> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url);
+    }
+    Err(CliError::invalid(format!(
+        "expected a PostgreSQL URL, not '{}'",
+        baton_postgres::redact(url)
+    ))
+    .with_hint("for example postgres://baton:secret@db.internal:5432/baton"))
 }
 
 /// What every command gets: where it runs, who it is, how to print.

@@ -173,13 +173,7 @@ fn open_backend(
         let database = project.database();
         return Ok((Arc::new(SqliteBackend::new(&database)?), database));
     };
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(CliError::invalid(format!(
-            "--database must be a PostgreSQL URL, not '{}'",
-            baton_postgres::redact(url)
-        ))
-        .with_hint("for example --database postgres://baton:secret@db.internal:5432/baton"));
-    }
+    let url = super::postgres_url(url)?;
     let name = project.map_or("baton", |p| p.config.name.as_str());
     let backend = PostgresBackend::new(url, name)?;
     let described = PathBuf::from(backend.describe());
