@@ -86,6 +86,11 @@ impl PostgresStore {
     /// store and whether the project was created now.
     pub fn create(url: &str, project_name: &str) -> Result<(PostgresStore, bool)> {
         let store = PostgresStore::open(url)?;
+        // Nearly always there already: look without taking the write lock first.
+        let exists = store.transaction(Kind::Read, |tx| tx.has_project())?;
+        if exists {
+            return Ok((store, false));
+        }
         let created = store.transaction(Kind::Write, |tx| {
             tx.ensure_project(project_name, Timestamp::now())
         })?;

@@ -95,13 +95,16 @@ impl<'c> PgTx<'c> {
             .map_err(map_err)
     }
 
-    /// Records the project on first start; returns whether it was created now.
-    pub fn ensure_project(&mut self, name: &str, now: Timestamp) -> Result<bool> {
-        let exists: bool = get(
+    pub fn has_project(&mut self) -> Result<bool> {
+        get(
             &self.query_one("SELECT EXISTS (SELECT 1 FROM project)", &[])?,
             0,
-        )?;
-        if exists {
+        )
+    }
+
+    /// Records the project on first start; returns whether it was created now.
+    pub fn ensure_project(&mut self, name: &str, now: Timestamp) -> Result<bool> {
+        if self.has_project()? {
             return Ok(false);
         }
         self.execute(
