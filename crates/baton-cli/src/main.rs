@@ -89,6 +89,8 @@ enum Command {
     /// Bring another tool's board over.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
+    /// Copy this project's board into a new PostgreSQL database, losslessly.
+    Migrate(commands::migrate::MigrateArgs),
     /// Serve the board over HTTP in the foreground: REST API, live event stream, metrics.
     Serve(commands::serve::ServeArgs),
     /// Run the HTTP server in the background: start, stop, status, logs.
@@ -132,6 +134,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Listen(args) => commands::messages::listen(&ctx, args),
         Command::Thread { id } => commands::messages::thread(&ctx, id),
         Command::Import(command) => commands::import::run(&ctx, command),
+        Command::Migrate(args) => commands::migrate::run(&ctx, args),
         Command::Serve(args) => commands::serve::serve(&ctx, args),
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),

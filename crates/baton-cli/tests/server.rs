@@ -324,3 +324,56 @@ fn ask_wait_over_a_server_is_woken_by_the_stream() {
     assert_eq!(out["answer"]["body"], "argon2id");
     assert_eq!(out["answer"]["from"], "codex");
 }
+
+#[test]
+fn serve_on_postgres_shares_one_board_between_replicas_and_the_cli() {
+    let Some(database) = baton_postgres::testing::TestDatabase::create() else {
+        return;
+    };
+    // Two checkouts, one database: each replica records its own URL in its checkout.
+    let (one, two) = (Sandbox::project(), Sandbox::project());
+    let first = Foreground::start(&one, &["--database", database.url()]);
+    let second = Foreground::start(&two, &["--database", database.url()]);
+    remote(
+        &one,
+        &first.url,
+        None,
+        &["task", "add", "--title", "Shared"],
+    )
+    .ok();
+    let listed = remote(&two, &second.url, None, &["task", "list"])
+        .ok()
+        .json();
+    assert_eq!(listed[0]["title"], "Shared", "{listed}");
+    // The CLI can use the database directly, without a server.
+    let mut direct = command_in(two.path(), &["task", "pickup"]);
+    direct
+        .env("BATON_DATABASE_URL", database.url())
+        .env("BATON_AGENT", "codex");
+    let picked = support::finish(direct.output().unwrap()).ok().json();
+    assert_eq!(picked["task"]["title"], "Shared", "{picked}");
+    let stderr = first.terminate();
+    assert!(
+        stderr.contains("postgres://") && !stderr.contains("baton.db"),
+        "{stderr}"
+    );
+    second.terminate();
+}
+
+#[test]
+fn a_database_url_that_is_not_postgres_is_a_clear_error() {
+    let sandbox = Sandbox::project();
+    let run = sandbox
+        .run(&[
+            "serve",
+            "--port",
+            "0",
+            "--database",
+            "mysql://root@localhost/x",
+        ])
+        .fails(2, "invalid_input");
+    assert!(run.error()["hint"]
+        .as_str()
+        .unwrap()
+        .contains("postgres://"));
+}

@@ -240,3 +240,20 @@ pub trait StoreTx {
     fn import_keys(&mut self, source: &str, kind: &str) -> Result<Vec<(String, u64)>>;
     fn record_import_key(&mut self, source: &str, kind: &str, key: &str, local: u64) -> Result<()>;
 }
+
+/// One table's rows as stored, for copying a whole project between stores
+/// (`baton migrate`): the same columns and values on both sides, nothing interpreted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRows {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<RawValue>>,
+}
+
+/// A stored value: both stores keep every column as an integer or text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawValue {
+    Null,
+    Integer(i64),
+    Text(String),
+}

@@ -8,6 +8,13 @@ use std::time::Duration;
 use baton_core::board::Clock;
 use baton_core::{Api, Board, Result};
 use baton_sqlite::SqliteStore;
+use tokio::sync::watch;
+
+use crate::feed::Waker;
+
+mod postgres;
+
+pub use postgres::PostgresBackend;
 
 /// Opens connections to one board. The server is written against this, so a PostgreSQL
 /// backend plugs in without touching routes.
@@ -18,6 +25,12 @@ pub trait Backend: Send + Sync + 'static {
     fn open_writer(&self) -> Result<Box<dyn Writer>>;
     /// What `/ready` and the log say the server runs on.
     fn describe(&self) -> String;
+    /// Wakes the feed as soon as anyone else (another replica, a CLI process) commits
+    /// events, until `shutdown`. Without it the feed still finds them by polling.
+    fn watch_changes(&self, wake: Waker, shutdown: watch::Receiver<bool>) -> Result<()> {
+        let _ = (wake, shutdown);
+        Ok(())
+    }
 }
 
 /// A connection that can run several calls as one transaction (group commit). Each call

@@ -23,7 +23,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use backend::{Backend, SqliteBackend, Writer};
+pub use backend::{Backend, PostgresBackend, SqliteBackend, Writer};
 pub use error::ApiError;
 
 /// The header that names the acting agent. Without it a request acts as `human`.
@@ -86,7 +86,12 @@ impl Server {
                 })?;
         let addr = listener.local_addr().map_err(|e| internal(&e))?;
         let (stop, shutdown) = watch::channel(false);
-        let state = build_state(backend, &options, shutdown.clone())?;
+        // Opening connections blocks (the PostgreSQL client runs its own small runtime,
+        // which may not start inside this one): off the async threads.
+        let opening = shutdown.clone();
+        let state = tokio::task::spawn_blocking(move || build_state(backend, &options, opening))
+            .await
+            .map_err(|e| internal(&e))??;
         let app = app(state);
         let mut until = shutdown;
         let task = tokio::spawn(async move {
@@ -137,6 +142,7 @@ pub fn build_state(
 ) -> baton_core::Result<AppState> {
     let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
     let wake = feed.waker();
+    backend.watch_changes(wake.clone(), shutdown.clone())?;
     let writer = workers::Workers::writer(backend.clone(), wake)?;
     let readers = workers::Workers::readers("baton-reader", options.readers.max(1), backend)?;
     Ok(AppState {

@@ -734,12 +734,28 @@ fn shutdown_finishes_requests_in_flight_and_ends_streams() {
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         added
     });
-    // Let the batch reach the server and get under way, then stop.
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        !finished.load(std::sync::atomic::Ordering::SeqCst),
-        "the batch finished before the shutdown; make it larger"
-    );
+    // Stop while the batch's transaction runs: it holds the database's write lock, which
+    // another connection sees as busy.
+    let probe = rusqlite::Connection::open(&server.db).unwrap();
+    probe.busy_timeout(Duration::ZERO).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match probe.execute_batch("BEGIN IMMEDIATE; ROLLBACK;") {
+            Err(_) => break,
+            Ok(()) => {
+                assert!(
+                    !finished.load(std::sync::atomic::Ordering::SeqCst),
+                    "the batch finished before it was seen running; make it larger"
+                );
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the batch never started"
+                );
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+    drop(probe);
     server.stop();
     assert_eq!(
         request.join().unwrap().unwrap(),

@@ -4,6 +4,7 @@
 
 mod busy;
 pub mod codepakt;
+mod dump;
 mod knowledge;
 mod messages;
 mod migrations;

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod import;
 pub mod init;
 pub mod messages;
+pub mod migrate;
 pub mod scan;
 pub mod serve;
 pub mod task;
@@ -22,6 +23,26 @@ use baton_sqlite::SqliteStore;
 use crate::error::{CliError, CliResult};
 use crate::output::Out;
 use crate::project::Project;
+
+/// A PostgreSQL board to use directly (`BATON_DATABASE_URL`), as a server would.
+fn database_url() -> Option<String> {
+    std::env::var("BATON_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// A PostgreSQL URL as given, or a clear error for anything else.
+pub fn postgres_url(url: &str) -> CliResult<&str> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url);
+    }
+    Err(CliError::invalid(format!(
+        "expected a PostgreSQL URL, not '{}'",
+        baton_postgres::redact(url)
+    ))
+    .with_hint("for example postgres://baton:secret@db.internal:5432/baton"))
+}
 
 /// What every command gets: where it runs, who it is, how to print.
 pub struct Context {
@@ -45,8 +66,18 @@ impl Context {
     }
 
     /// The board: a server's when `BATON_URL` (or `url` in `.baton/config.toml`) names
-    /// one, else the current project's database file, opened directly.
+    /// one, else the PostgreSQL database `BATON_DATABASE_URL` names, else the current
+    /// project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
+        let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
+        if let (false, Some(url)) = (server_given, database_url()) {
+            // Like `serve --database`: a new database gets its project on first use.
+            let name = self
+                .project()
+                .map_or("baton".to_string(), |p| p.config.name);
+            let (store, _) = baton_postgres::PostgresStore::create(&url, &name)?;
+            return Ok(Box::new(Board::new(store)));
+        }
         if let Some(client) = self.client()? {
             return Ok(Box::new(client));
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baton_core::ErrorClass;
-use baton_server::{Server, ServerOptions, SqliteBackend};
+use baton_server::{Backend, PostgresBackend, Server, ServerOptions, SqliteBackend};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Threads serving reads, each with its own database connection.
     #[arg(long, default_value_t = 2)]
     pub readers: usize,
+    /// Serve a PostgreSQL database (postgres://user:password@host:port/name) instead of the
+    /// project's SQLite file; several servers may share one. Created and upgraded on start.
+    #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,9 +101,13 @@ fn pid_alive(pid: u32) -> bool {
 }
 
 pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
-    let project = ctx.project()?;
-    let database = project.database();
-    let backend = SqliteBackend::new(&database)?;
+    // With a database URL no checkout is needed (a replica on a server machine); a project
+    // around, if any, still names the board and keeps the state file for `server status`.
+    let project = match &args.database {
+        Some(_) => ctx.project().ok(),
+        None => Some(ctx.project()?),
+    };
+    let (backend, database) = open_backend(project.as_ref(), args.database.as_deref())?;
     if !args.bind.is_loopback() {
         eprintln!(
             "warning: binding {} makes the board reachable from other machines, and Baton has \
@@ -113,16 +121,11 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         .build()?;
     let options = ServerOptions {
         readers: args.readers.max(1),
-        code_root: Some(project.root.clone()),
+        code_root: project.as_ref().map(|p| p.root.clone()),
         ..ServerOptions::default()
     };
     runtime.block_on(async {
-        let server = Server::start(
-            Arc::new(backend),
-            SocketAddr::new(args.bind, args.port),
-            options,
-        )
-        .await?;
+        let server = Server::start(backend, SocketAddr::new(args.bind, args.port), options).await?;
         let url = format!("http://{}", server.addr);
         let state = ServerState {
             pid: std::process::id(),
@@ -132,10 +135,11 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
             database: database.clone(),
             started_at: baton_core::time::Timestamp::now(),
         };
-        write_state(&project, &state)?;
+        if let Some(project) = &project {
+            write_state(project, &state)?;
+        }
         eprintln!(
-            "baton: serving '{}' on {url} (database {}); Ctrl-C stops",
-            project.config.name,
+            "baton: serving on {url} (database {}); Ctrl-C stops",
             database.display()
         );
         let stop = server.stopper();
@@ -146,12 +150,35 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         });
         let result = server.wait().await;
         // Only remove the state file if it is still ours (a second server may have replaced it).
-        if read_state(&project).is_some_and(|s| s.pid == std::process::id()) {
-            let _ = std::fs::remove_file(state_path(&project));
+        if let Some(project) = &project {
+            if read_state(project).is_some_and(|s| s.pid == std::process::id()) {
+                let _ = std::fs::remove_file(state_path(project));
+            }
         }
         eprintln!("baton: stopped");
         result.map_err(CliError::from)
     })
+}
+
+/// The board to serve: the PostgreSQL database at `url`, else the project's SQLite file.
+/// Returns it and what to call it in messages (a URL without its password).
+fn open_backend(
+    project: Option<&Project>,
+    url: Option<&str>,
+) -> Result<(Arc<dyn Backend>, PathBuf), CliError> {
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        let project = project.ok_or_else(|| {
+            CliError::invalid("no project here and no database URL given")
+                .with_hint("run `baton init`, or pass --database postgres://...")
+        })?;
+        let database = project.database();
+        return Ok((Arc::new(SqliteBackend::new(&database)?), database));
+    };
+    let url = super::postgres_url(url)?;
+    let name = project.map_or("baton", |p| p.config.name.as_str());
+    let backend = PostgresBackend::new(url, name)?;
+    let described = PathBuf::from(backend.describe());
+    Ok((Arc::new(backend), described))
 }
 
 async fn wait_for_signal() {
@@ -212,7 +239,7 @@ fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
         );
     }
     // Fail here, with the real reason, rather than in the background.
-    SqliteBackend::new(project.database())?;
+    open_backend(Some(project), args.database.as_deref())?;
     let log_path = project.dir().join(LOG_FILE);
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -229,6 +256,8 @@ fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
         .arg(args.bind.to_string())
         .arg("--readers")
         .arg(args.readers.to_string())
+        // The URL (it may hold a password) goes by the environment, not the command line.
+        .envs(args.database.iter().map(|url| ("BATON_DATABASE_URL", url)))
         .current_dir(&project.root)
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)

@@ -102,6 +102,7 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env_remove("BATON_AGENT")
         .env_remove("BATON_URL")
+        .env_remove("BATON_DATABASE_URL")
         .stdin(Stdio::null());
     cmd
 }

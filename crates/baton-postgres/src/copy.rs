@@ -1,0 +1,179 @@
+//! `baton migrate`: a whole project copied in, rows as they are (ids, times, the event
+//! log), into a database that holds no project yet, in one transaction.
+
+use baton_core::store::{RawValue, TableRows};
+use baton_core::{Error, Result};
+use postgres::types::{ToSql, Type};
+
+use crate::tx::PgTx;
+use crate::{Kind, PostgresStore};
+
+/// Every table of a project and its columns, parents before children. Both stores have
+/// these columns with the same meaning and representation.
+pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
+    ("project", &["id", "name", "created_at", "next_task"]),
+    (
+        "tasks",
+        &[
+            "id",
+            "title",
+            "description",
+            "status",
+            "blocked_reason",
+            "priority",
+            "assignee",
+            "epic",
+            "capabilities",
+            "verify",
+            "acceptance_criteria",
+            "context_refs",
+            "files",
+            "retry_count",
+            "fence",
+            "lease_expires_at",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "completed_at",
+            "deleted_at",
+        ],
+    ),
+    ("task_deps", &["task", "depends_on", "position"]),
+    ("task_notes", &["id", "task", "author", "at", "text"]),
+    ("events", &["id", "at", "actor", "action", "task", "detail"]),
+    ("agents", &["name", "first_seen", "last_seen"]),
+    ("settings", &["key", "value"]),
+    (
+        "reservations",
+        &[
+            "id",
+            "agent",
+            "glob",
+            "prefix",
+            "mode",
+            "task",
+            "reason",
+            "created_at",
+            "expires_at",
+            "ttl_ms",
+        ],
+    ),
+    (
+        "docs",
+        &[
+            "id",
+            "type",
+            "title",
+            "body",
+            "tags",
+            "author",
+            "version",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
+    ),
+    ("doc_tasks", &["doc", "task"]),
+    (
+        "doc_versions",
+        &[
+            "doc", "version", "type", "title", "body", "tags", "author", "at",
+        ],
+    ),
+    (
+        "messages",
+        &[
+            "id",
+            "sender",
+            "recipient",
+            "task",
+            "body",
+            "reply_to",
+            "thread",
+            "created_at",
+            "answered_at",
+            "answered_by",
+            "read_at",
+        ],
+    ),
+    ("import_keys", &["source", "kind", "key", "local"]),
+];
+
+/// Tables whose ids come from an identity sequence, moved past the copied ids.
+const SEQUENCED: &[&str] = &["task_notes", "reservations", "docs", "messages"];
+
+impl PostgresStore {
+    /// Copies `tables` in; returns the rows written per table. Refused when the database
+    /// already holds a project; all or nothing.
+    pub fn restore(&self, tables: &[TableRows]) -> Result<Vec<(String, u64)>> {
+        self.transaction(Kind::Write, |tx| restore(tx, tables))
+    }
+}
+
+fn restore(tx: &mut PgTx<'_>, tables: &[TableRows]) -> Result<Vec<(String, u64)>> {
+    let taken: bool = tx
+        .query_one("SELECT EXISTS (SELECT 1 FROM project)", &[])?
+        .get(0);
+    if taken {
+        return Err(Error::Conflict {
+            code: "import_conflict",
+            message: "the target database already holds a Baton project".into(),
+            hint: Some("migrate into a new, empty database (CREATE DATABASE ...)".into()),
+        });
+    }
+    let mut written = Vec::new();
+    for t in tables {
+        let known = PROJECT_TABLES
+            .iter()
+            .find(|(name, columns)| *name == t.table && columns.iter().eq(t.columns.iter()))
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "table {} with these columns is not a Baton table",
+                    t.table
+                ))
+            })?;
+        let marks: Vec<String> = (1..=known.1.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            known.0,
+            known.1.join(", "),
+            marks.join(", ")
+        );
+        let types = tx.param_types(&sql)?;
+        for row in &t.rows {
+            let values: Vec<Box<dyn ToSql + Sync>> = row
+                .iter()
+                .zip(&types)
+                .map(|(value, ty)| bind(value, ty))
+                .collect::<Result<_>>()?;
+            let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as _).collect();
+            tx.execute(&sql, &refs)?;
+        }
+        written.push((t.table.clone(), t.rows.len() as u64));
+    }
+    for table in SEQUENCED {
+        tx.execute(
+            &format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) \
+                 FROM {table}"
+            ),
+            &[],
+        )?;
+    }
+    Ok(written)
+}
+
+/// A value for a column of type `ty` (BIGINT or TEXT in every project table).
+fn bind(value: &RawValue, ty: &Type) -> Result<Box<dyn ToSql + Sync>> {
+    Ok(match (value, ty) {
+        (RawValue::Null, &Type::INT8) => Box::new(None::<i64>),
+        (RawValue::Null, _) => Box::new(None::<String>),
+        (RawValue::Integer(n), &Type::INT8) => Box::new(*n),
+        (RawValue::Text(s), &Type::TEXT) => Box::new(s.clone()),
+        (value, ty) => {
+            return Err(Error::invalid(format!(
+                "a {value:?} cannot go into a column of type {ty}"
+            )))
+        }
+    })
+}
