@@ -26,27 +26,48 @@ impl Drop for Driver {
     }
 }
 
-/// chromedriver on a free port, or `None` (a failure in CI) when it is not installed.
+/// One browser at a time: three Chromiums at once on two cores only make each test slower.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// chromedriver on a free port, or `None` (a failure in CI) when it is not installed. The
+/// port is checked to be answered by this chromedriver (another process may take a port
+/// between our probe and its bind); on a clash it starts again on another port.
 fn chromedriver() -> Option<Driver> {
     support::tool("chromium")?;
-    let driver = support::tool("chromedriver")?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    let binary = support::tool("chromedriver")?;
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Driver {
+            child: Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if driver.child.try_wait().unwrap().is_some() {
+                break; // it could not bind: try another port
+            }
+            let status = ureq::get(&format!("http://127.0.0.1:{port}/status"))
+                .call()
+                .ok()
+                .and_then(|r| r.into_body().read_to_string().ok())
+                .unwrap_or_default();
+            if status.contains("\"ready\"") {
+                return Some(driver);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = driver.child.kill();
     }
-    Some(Driver { child, port })
+    panic!("chromedriver did not start on any of five ports");
 }
 
 async fn browser(driver: &Driver) -> Client {
@@ -110,19 +131,27 @@ async fn until(client: &Client, script: &str, limit: Duration) -> Duration {
     }
 }
 
+/// Finds and acts on an element again if a live re-render replaced it in between.
 async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
-    field.send_keys(text).await.unwrap();
+    for _ in 0..10 {
+        let field = client.find(Locator::Css(css)).await.unwrap();
+        if field.send_keys(text).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("could not type into {css}");
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    for _ in 0..10 {
+        let target = client.find(Locator::Css(css)).await.unwrap();
+        if target.click().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("could not click {css}");
 }
 
 fn card_in(id: &str, column: &str) -> String {
@@ -157,6 +186,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
     let mut server = TestServer::start();
     let url = server.url.clone();
@@ -398,6 +428,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
 /// Renders a 5,000-task board and reports how long it took (docs/PERFORMANCE.md).
 #[test]
 fn a_five_thousand_task_board_renders_in_about_a_second() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
     let server = TestServer::start();
     let batch: Vec<NewTask> = (0..5000)
@@ -448,6 +479,7 @@ fn a_five_thousand_task_board_renders_in_about_a_second() {
 
 #[test]
 fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("app")).unwrap();
