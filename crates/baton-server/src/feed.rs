@@ -80,10 +80,6 @@ impl Feed {
         self.events.subscribe()
     }
 
-    pub fn subscribers(&self) -> usize {
-        self.events.receiver_count()
-    }
-
     fn run(
         &self,
         api: Box<dyn baton_core::Api + Send>,
