@@ -101,6 +101,8 @@ enum Command {
     /// Query the code index: symbols, outline, imports, dependents, summary, impact.
     #[command(subcommand)]
     Code(commands::code::CodeCommand),
+    /// Serve the MCP tools on stdin/stdout (for Claude Code, Codex, Cursor).
+    Mcp(commands::mcp::McpArgs),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -138,6 +140,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Serve(args) => commands::serve::serve(&ctx, args),
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),
+        Command::Mcp(args) => commands::mcp::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
     }
 }

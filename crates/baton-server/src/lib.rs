@@ -11,6 +11,7 @@ pub mod backend;
 pub mod dashboard;
 pub mod error;
 pub mod feed;
+pub mod mcp;
 pub mod metrics;
 pub mod routes;
 pub mod workers;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// The project directory, for the code index (`None`: no code routes).
     pub code_root: Option<std::path::PathBuf>,
+    /// Bound to a non-loopback address: `/mcp` then accepts any `Host` header.
+    pub public: bool,
 }
 
 /// Tuning of one server.
@@ -89,9 +92,11 @@ impl Server {
         // Opening connections blocks (the PostgreSQL client runs its own small runtime,
         // which may not start inside this one): off the async threads.
         let opening = shutdown.clone();
-        let state = tokio::task::spawn_blocking(move || build_state(backend, &options, opening))
-            .await
-            .map_err(|e| internal(&e))??;
+        let mut state =
+            tokio::task::spawn_blocking(move || build_state(backend, &options, opening))
+                .await
+                .map_err(|e| internal(&e))??;
+        state.public = !addr.ip().is_loopback();
         let app = app(state);
         let mut until = shutdown;
         let task = tokio::spawn(async move {
@@ -153,6 +158,7 @@ pub fn build_state(
         shutdown,
         started: std::time::Instant::now(),
         code_root: options.code_root.clone(),
+        public: false,
     })
 }
 

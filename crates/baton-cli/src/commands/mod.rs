@@ -8,6 +8,7 @@ pub mod events;
 pub mod guard;
 pub mod import;
 pub mod init;
+pub mod mcp;
 pub mod messages;
 pub mod migrate;
 pub mod scan;

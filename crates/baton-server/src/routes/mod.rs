@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     let doc = Arc::new(doc);
     routes
         .layer(axum::Extension(doc))
+        .nest_service("/mcp", crate::mcp::service(&state))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), record))
