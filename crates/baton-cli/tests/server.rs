@@ -3,85 +3,17 @@
 
 mod support;
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{command_in, Sandbox};
+use support::{command_in, Foreground, Sandbox};
 
 /// The URL a running server recorded in `.baton/server.json`.
 fn recorded_url(sandbox: &Sandbox) -> String {
     let text = std::fs::read_to_string(sandbox.path().join(".baton/server.json")).unwrap();
     let state: Value = serde_json::from_str(&text).unwrap();
     state["url"].as_str().unwrap().to_string()
-}
-
-/// A foreground `baton serve --port 0`, waited for until it answers.
-struct Foreground {
-    child: Child,
-    url: String,
-}
-
-impl Foreground {
-    // The child is waited for by `terminate` or `Drop`.
-    #[allow(clippy::zombie_processes)]
-    fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
-        let mut args = vec!["serve", "--port", "0"];
-        args.extend(extra);
-        let mut child = command_in(sandbox.path(), &args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(sandbox.path().join(".baton/server.json")) {
-                let state: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                if state["pid"].as_u64() == Some(child.id() as u64) {
-                    let url = state["url"].as_str().unwrap().to_string();
-                    if baton_client::Client::new(&url, None)
-                        .unwrap()
-                        .health()
-                        .is_ok()
-                    {
-                        return Foreground { child, url };
-                    }
-                }
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("baton serve did not come up");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn terminate(mut self) -> String {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let out = std::mem::replace(&mut self.child, dummy())
-            .wait_with_output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "serve exits 0 on SIGTERM: {:?}",
-            out.status
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-}
-
-fn dummy() -> Child {
-    std::process::Command::new("true").spawn().unwrap()
-}
-
-impl Drop for Foreground {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn remote(sandbox: &Sandbox, url: &str, agent: Option<&str>, args: &[&str]) -> support::Run {

@@ -71,7 +71,19 @@ impl std::fmt::Display for ToolError {
 
 impl From<baton_core::Error> for ToolError {
     fn from(e: baton_core::Error) -> Self {
-        ToolError::new(e.code(), e.to_string(), e.hint())
+        use baton_core::ErrorClass;
+        // Every error says what to do next; core's own hint when it has one.
+        let hint = e.hint().unwrap_or_else(|| {
+            match e.class() {
+                ErrorClass::Invalid => "check the arguments against the tool's schema",
+                ErrorClass::NotFound => "list what exists with `task`, `docs` or `inbox`",
+                ErrorClass::Conflict => "read the current state with `task {id}` and decide again",
+                ErrorClass::Unavailable => "retry in a moment",
+                ErrorClass::Internal => "retry; if it persists, tell a human",
+            }
+            .to_string()
+        });
+        ToolError::new(e.code(), e.to_string(), Some(hint))
     }
 }
 

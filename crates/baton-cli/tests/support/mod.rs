@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -117,4 +118,95 @@ pub fn finish(out: Output) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A foreground `baton serve --port 0`, waited for until it answers.
+pub struct Foreground {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Foreground {
+    // The child is waited for by `terminate` or `Drop`.
+    #[allow(clippy::zombie_processes)]
+    pub fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
+        let mut args = vec!["serve", "--port", "0"];
+        args.extend(extra);
+        let mut child = command_in(sandbox.path(), &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(sandbox.path().join(".baton/server.json")) {
+                let state: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if state["pid"].as_u64() == Some(child.id() as u64) {
+                    let url = state["url"].as_str().unwrap().to_string();
+                    if baton_client::Client::new(&url, None)
+                        .unwrap()
+                        .health()
+                        .is_ok()
+                    {
+                        return Foreground { child, url };
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("baton serve did not come up");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn terminate(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let out = std::mem::replace(&mut self.child, dummy())
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "serve exits 0 on SIGTERM: {:?}",
+            out.status
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+fn dummy() -> Child {
+    std::process::Command::new("true").spawn().unwrap()
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The test virtualenv's Python (with the MCP SDK); missing: a failure in CI, a skip with
+/// a printed reason locally.
+pub fn tool_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("BATON_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-venv"));
+    let python = venv.join("bin/python");
+    if python.is_file() {
+        return Some(python);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !in_ci,
+        "{} is missing; .ci/run creates it",
+        python.display()
+    );
+    eprintln!(
+        "skipping: no test virtualenv at {} (.ci/run creates it)",
+        venv.display()
+    );
+    None
 }

@@ -1,0 +1,408 @@
+//! The MCP tools through a real MCP client: the official Python SDK (`mcp`, in the test
+//! virtualenv that `.ci/run` creates) drives `baton mcp` over stdio and `/mcp` on a real
+//! `baton serve` over streamable HTTP, on a board imported from a real codepakt project.
+//! The token budget is measured with a real tokenizer (o200k).
+
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+use support::{tool_python, Foreground, Sandbox, BIN};
+
+const AGENT: &str = "claude-1";
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/codepakt/snake-game.data.db")
+}
+
+/// A project with the snake-game board imported (done tasks, docs, agents), one more
+/// task shaped like its longest one (open, depending on a done task), a decision doc,
+/// and a scanned code index.
+fn project() -> Sandbox {
+    let s = Sandbox::new();
+    s.run(&["init"]).ok();
+    let dir = s.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture(), dir.join("data.db")).unwrap();
+    let mut perms = std::fs::metadata(dir.join("data.db"))
+        .unwrap()
+        .permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(dir.join("data.db"), perms).unwrap();
+    s.run(&["import", "codepakt", "old/data.db"]).ok();
+    let tasks = s.run(&["task", "list", "--limit", "0"]).ok().json();
+    let longest = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|t| t["description"].as_str().unwrap_or("").len())
+        .unwrap()
+        .clone();
+    let batch = json!([{
+        "title": format!("{} (second pass)", longest["title"].as_str().unwrap()),
+        "description": longest["description"],
+        "priority": "P0",
+        "epic": longest["epic"],
+        "verify": longest["verify"],
+        "acceptance_criteria": longest["acceptance_criteria"],
+        "files": ["game/board.py", "game/render.py"],
+        "depends_on": [longest["id"]],
+    }]);
+    s.write("batch.json", &batch.to_string());
+    s.run(&["task", "add", "--batch", "batch.json"]).ok();
+    s.run(&[
+        "docs",
+        "write",
+        "--type",
+        "decision",
+        "--title",
+        "Grid size",
+        "--body",
+        "The board is a 20x20 grid; cells are squares drawn with CSS grid.",
+    ])
+    .ok();
+    std::fs::create_dir_all(s.path().join("game")).unwrap();
+    s.write(
+        "game/board.py",
+        "class Board:\n    \"\"\"The grid.\"\"\"\n\n    def move_snake(self, direction):\n        return direction\n",
+    );
+    s.write(
+        "game/render.py",
+        "from game.board import Board\n\ndef draw(board: Board):\n    pass\n",
+    );
+    s.write("game/__init__.py", "");
+    s.run(&["scan"]).ok();
+    s
+}
+
+/// Runs the Python SDK client with `plan`; returns its report.
+fn drive(python: &PathBuf, plan: Value) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(plan.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the MCP client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stdio_plan(s: &Sandbox, calls: Value) -> Value {
+    json!({
+        "transport": "stdio",
+        "command": BIN,
+        "cwd": s.path(),
+        "env": {"BATON_AGENT": AGENT, "PATH": std::env::var("PATH").unwrap_or_default()},
+        "calls": calls,
+    })
+}
+
+fn tokens(text: &str) -> usize {
+    tiktoken_rs::o200k_base()
+        .unwrap()
+        .encode_with_special_tokens(text)
+        .len()
+}
+
+/// The call results, by tool, in order; the text parsed as JSON.
+fn results(report: &Value) -> Vec<(String, bool, Value)> {
+    report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = c["text"].as_str().unwrap();
+            let value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {text}", c["tool"]));
+            (
+                c["tool"].as_str().unwrap().to_string(),
+                c["is_error"].as_bool().unwrap(),
+                value,
+            )
+        })
+        .collect()
+}
+
+fn new_task_id(s: &Sandbox) -> String {
+    let open = s.run(&["task", "list", "--status", "open"]).ok().json();
+    open[0]["id"].as_str().unwrap().to_string()
+}
+
+/// The whole flow an agent goes through, and its errors, over stdio.
+#[test]
+fn stdio_tools_serve_the_python_sdk_with_compact_replies_and_tool_errors() {
+    let Some(python) = tool_python() else { return };
+    let s = project();
+    let id = new_task_id(&s);
+    let report = drive(
+        &python,
+        stdio_plan(
+            &s,
+            json!([
+                ["pickup", {}],
+                ["heartbeat", {}],
+                ["reserve", {"globs": ["styles/**"]}],
+                ["docs", {"q": "grid"}],
+                ["code", {"op": "symbols", "name": "move"}],
+                ["code", {"op": "dependents", "file": "game/board.py"}],
+                ["note", {"id": id, "text": "grid drawn"}],
+                ["done", {"id": id, "notes": "second pass finished"}],
+                // Errors: each is a tool error the model can read, and the session goes on.
+                ["done", {"id": "T-9999"}],
+                ["done", {"id": id}],
+                ["pickup", {"id": 12.5}],
+                ["task", {"id": id, "colour": "red"}],
+                ["code", {"op": "grep"}],
+                ["nonexistent", {}],
+                ["task", {"id": id}],
+            ]),
+        ),
+    );
+    assert_eq!(report["server"], "baton");
+    let names: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for needed in [
+        "pickup",
+        "task",
+        "task_add",
+        "task_update",
+        "done",
+        "block",
+        "note",
+        "heartbeat",
+        "reserve",
+        "docs",
+        "doc_write",
+        "ask",
+        "inbox",
+        "answer",
+        "code",
+    ] {
+        assert!(names.contains(&needed), "{needed} missing from {names:?}");
+    }
+
+    let r = results(&report);
+    let (_, failed, picked) = &r[0];
+    assert!(!failed, "{picked}");
+    assert_eq!(picked["id"], id.as_str());
+    assert!(picked["fence"].as_u64().unwrap() >= 1);
+    assert!(picked["lease_expires_at"].is_string());
+    assert!(picked["description"].as_str().unwrap().len() > 100);
+    // Compact: no nulls, no empty lists, the claim not repeated, no history timestamps.
+    let text = report["calls"][0]["text"].as_str().unwrap();
+    for absent in ["null", "[]", "claim", "created_at", "deps_met", "assignee"] {
+        assert!(!text.contains(absent), "pickup reply has {absent}: {text}");
+    }
+    assert_eq!(
+        r[1].2["tasks"][0]["id"],
+        id.as_str(),
+        "heartbeat: {}",
+        r[1].2
+    );
+    assert_eq!(r[2].2["reserved"][0]["glob"], "styles/**");
+    assert_eq!(r[3].2[0]["title"], "Grid size", "docs: {}", r[3].2);
+    assert_eq!(r[4].2[0]["name"], "move_snake", "code symbols: {}", r[4].2);
+    assert_eq!(r[4].2[0]["container"], "Board");
+    assert_eq!(
+        r[5].2[0]["file"], "game/render.py",
+        "dependents: {}",
+        r[5].2
+    );
+    assert_eq!(r[6].2["notes"], 1);
+    assert_eq!(r[7].2, json!({"id": id, "status": "review"}));
+
+    let errors: Vec<(&str, &str)> = r[8..14]
+        .iter()
+        .map(|(tool, failed, v)| {
+            assert!(failed, "{tool} should fail: {v}");
+            assert!(v["message"].is_string() && v["hint"].is_string(), "{v}");
+            (tool.as_str(), v["error"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("done", "task_not_found"),
+            ("done", "invalid_transition"),
+            ("pickup", "invalid_input"),
+            ("task", "invalid_input"),
+            ("code", "invalid_input"),
+            ("nonexistent", "unknown_tool"),
+        ]
+    );
+    // After the errors the session still answers, and the board holds what the tools did.
+    let (_, failed, task) = &r[14];
+    assert!(!failed);
+    assert_eq!(task["status"], "review");
+    let notes: Vec<&str> = task["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert!(notes.contains(&"grid drawn"), "{notes:?}");
+    let shown = s.run(&["task", "show", &id]).ok().json();
+    assert_eq!(shown["status"], "review");
+    let reservations = s.run(&["reservations"]).ok().json();
+    assert!(
+        reservations.to_string().contains("styles/**"),
+        "{reservations}"
+    );
+}
+
+/// The agent is named by a tool argument when the client sets no BATON_AGENT, and a
+/// tool that acts for an agent says so when none is known.
+#[test]
+fn identity_comes_from_an_argument_when_the_environment_has_none() {
+    let Some(python) = tool_python() else { return };
+    let s = project();
+    let mut plan = stdio_plan(
+        &s,
+        json!([
+            ["pickup", {}],
+            ["pickup", {"agent": "codex-2"}],
+            ["ask", {"to": "human", "text": "Which colour is the snake?", "agent": "codex-2"}],
+            ["inbox", {"agent": "codex-2"}],
+        ]),
+    );
+    plan["env"] = json!({"PATH": std::env::var("PATH").unwrap_or_default()});
+    let r = results(&drive(&python, plan));
+    assert!(r[0].1);
+    assert_eq!(r[0].2["error"], "agent_required", "{}", r[0].2);
+    assert!(!r[1].1, "{}", r[1].2);
+    let agents = s.run(&["agents"]).ok().json();
+    assert!(agents.to_string().contains("codex-2"), "{agents}");
+    assert!(
+        r[2].2["id"].as_str().unwrap().starts_with("M-"),
+        "{}",
+        r[2].2
+    );
+    let asked = s.run(&["inbox", "--agent", "human"]).ok().json();
+    assert!(asked.to_string().contains("Which colour"), "{asked}");
+}
+
+/// `/mcp` on `baton serve`: the same tools over streamable HTTP, the agent named by the
+/// X-Baton-Agent header, in both of the SDK's connection modes.
+#[test]
+fn the_server_offers_the_tools_over_streamable_http() {
+    let Some(python) = tool_python() else { return };
+    let s = project();
+    let id = new_task_id(&s);
+    let server = Foreground::start(&s, &[]);
+    let url = format!("{}/mcp", server.url);
+    for mode in ["legacy", "auto"] {
+        // The first session claims and finishes the task; the second finds nothing ready.
+        let report = drive(
+            &python,
+            json!({
+                "transport": "http", "url": url, "agent": AGENT, "mode": mode,
+                "calls": [
+                    ["pickup", {}],
+                    ["docs", {"q": "squares"}],
+                    ["code", {"op": "symbols", "name": "=Board"}],
+                    ["done", {"id": id, "notes": "over HTTP"}],
+                    ["done", {"id": "T-0"}],
+                ],
+            }),
+        );
+        assert_eq!(report["tools"].as_array().unwrap().len(), 15, "{mode}");
+        let r = results(&report);
+        if mode == "legacy" {
+            assert_eq!(r[0].2["id"], id.as_str(), "{}", r[0].2);
+            assert_eq!(r[3].2["status"], "review", "{}", r[3].2);
+        } else {
+            assert!(r[0].1, "{}", r[0].2);
+            assert!(r[3].1, "{}", r[3].2);
+        }
+        assert_eq!(r[1].2[0]["title"], "Grid size", "{}", r[1].2);
+        assert_eq!(r[2].2[0]["kind"], "class", "{}", r[2].2);
+        assert!(r[4].1);
+        assert_eq!(r[4].2["error"], "invalid_input", "{}", r[4].2);
+    }
+    let shown = s.run(&["task", "show", &id]).ok().json();
+    assert!(shown.to_string().contains("over HTTP"), "{shown}");
+    assert_eq!(shown["assignee"], AGENT);
+    server.terminate();
+}
+
+/// The tool list costs at most 2,000 tokens of context and a pickup reply at most 300,
+/// measured with the o200k tokenizer on what the client received. Prints the CLI's cost
+/// for the same operations, for docs/PERFORMANCE.md.
+#[test]
+fn the_tool_list_and_a_pickup_reply_fit_the_token_budget() {
+    let Some(python) = tool_python() else { return };
+    let mcp = project();
+    let cli = project();
+    let id = new_task_id(&mcp);
+    let report = drive(
+        &python,
+        stdio_plan(
+            &mcp,
+            json!([
+                ["pickup", {}],
+                ["docs", {"q": "grid"}],
+                ["code", {"op": "symbols", "name": "Board"}],
+                ["done", {"id": id, "notes": "finished"}],
+            ]),
+        ),
+    );
+    let listed = json!({"tools": report["tools"]}).to_string();
+    let list_tokens = tokens(&listed);
+    let mcp_tokens: Vec<usize> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| tokens(c["text"].as_str().unwrap()))
+        .collect();
+    let as_agent = |args: &[&str]| {
+        let out = cli.as_agent(AGENT, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        tokens(&out.stdout)
+    };
+    let cli_tokens = [
+        as_agent(&["task", "pickup", "--json"]),
+        as_agent(&["docs", "search", "grid", "--json"]),
+        as_agent(&["code", "symbols", "--name", "Board", "--json"]),
+        as_agent(&["task", "done", &id, "--notes", "finished", "--json"]),
+    ];
+    let help = support::run_in(cli.path(), &["--help"]).ok();
+    println!(
+        "tokens (o200k): tools/list {list_tokens}; MCP replies pickup/docs/code/done {mcp_tokens:?}; \
+         CLI --json output for the same {cli_tokens:?}; `baton --help` {}",
+        tokens(&help.stdout)
+    );
+    assert!(list_tokens <= 2_000, "tools/list is {list_tokens} tokens");
+    assert!(
+        mcp_tokens[0] <= 300,
+        "a pickup reply is {} tokens",
+        mcp_tokens[0]
+    );
+    assert!(
+        mcp_tokens[0] < cli_tokens[0],
+        "the MCP pickup reply ({}) should be smaller than the CLI's ({})",
+        mcp_tokens[0],
+        cli_tokens[0]
+    );
+}
