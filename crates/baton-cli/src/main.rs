@@ -103,6 +103,8 @@ enum Command {
     Code(commands::code::CodeCommand),
     /// Serve the MCP tools on stdin/stdout (for Claude Code, Codex, Cursor).
     Mcp(commands::mcp::McpArgs),
+    /// Write the agents' protocol (.baton/AGENTS.md, CLAUDE.md) and print MCP configuration.
+    Generate(commands::generate::GenerateArgs),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -141,6 +143,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),
         Command::Mcp(args) => commands::mcp::run(&ctx, args),
+        Command::Generate(args) => commands::generate::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
     }
 }

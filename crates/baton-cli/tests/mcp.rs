@@ -406,3 +406,108 @@ fn the_tool_list_and_a_pickup_reply_fit_the_token_budget() {
         cli_tokens[0]
     );
 }
+
+/// `baton generate` writes the protocol, adds its block to the user's own CLAUDE.md and
+/// AGENTS.md without touching the rest, is idempotent, and `--check` finds stale files.
+/// The Claude Code configuration it prints starts a server the SDK can use.
+#[test]
+fn generate_writes_the_protocol_and_a_configuration_that_works() {
+    let s = Sandbox::project();
+    let mine = "# House rules\n\nTabs, not spaces.\n";
+    s.write("CLAUDE.md", mine);
+    s.run(&["generate", "--check"])
+        .fails(4, "generated_files_stale");
+    let report = s.run(&["generate"]).ok().json();
+    let states: Vec<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_str().unwrap(), f["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (".baton/AGENTS.md", "created"),
+            (".baton/CLAUDE.md", "created"),
+            ("CLAUDE.md", "updated"),
+            ("AGENTS.md", "created"),
+        ]
+    );
+    let claude = std::fs::read_to_string(s.path().join("CLAUDE.md")).unwrap();
+    assert!(claude.starts_with(mine), "{claude}");
+    assert_eq!(claude.matches("@.baton/CLAUDE.md").count(), 1, "{claude}");
+    let protocol = std::fs::read_to_string(s.path().join(".baton/CLAUDE.md")).unwrap();
+    for step in [
+        "pickup",
+        "heartbeat",
+        "reserve",
+        "code",
+        "docs",
+        "ask",
+        "done",
+        "inbox",
+    ] {
+        assert!(protocol.contains(&format!("`{step}`")), "{step} missing");
+    }
+    println!("tokens (o200k): .baton/CLAUDE.md {}", tokens(&protocol));
+    assert!(
+        tokens(&protocol) <= 800,
+        "the protocol costs {} tokens",
+        tokens(&protocol)
+    );
+
+    // Again: nothing changes, and the user's later edits outside the block stay.
+    let again = s.run(&["generate"]).ok().json();
+    assert!(again["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["state"] == "current"));
+    let edited = claude.clone() + "\nMore rules.\n";
+    s.write("CLAUDE.md", &edited);
+    s.run(&["generate", "--check"]).ok();
+    // A file from another version (or edited by hand) is stale; generate repairs it.
+    let agents = s.path().join(".baton/AGENTS.md");
+    let old = std::fs::read_to_string(&agents)
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "0.0.1");
+    std::fs::write(&agents, old).unwrap();
+    let stale = s
+        .run(&["generate", "--check"])
+        .fails(4, "generated_files_stale");
+    assert!(
+        stale.stderr.contains(".baton/AGENTS.md (stale)"),
+        "{}",
+        stale.stderr
+    );
+    s.run(&["generate"]).ok();
+    s.run(&["generate", "--check"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(s.path().join("CLAUDE.md")).unwrap(),
+        edited
+    );
+
+    let codex = report["mcp"]["codex"]["config"].as_str().unwrap();
+    let parsed: toml::Table = codex.parse().unwrap();
+    assert_eq!(
+        parsed["mcp_servers"]["baton"]["args"][0].as_str(),
+        Some("mcp")
+    );
+    let Some(python) = tool_python() else { return };
+    let server = &report["mcp"]["claude_code"]["config"]["mcpServers"]["baton"];
+    assert_eq!(server["args"], json!(["mcp"]));
+    let mut env = server["env"].clone();
+    env["PATH"] = json!(std::env::var("PATH").unwrap_or_default());
+    let listed = drive(
+        &python,
+        json!({
+            "transport": "stdio", "command": server["command"], "cwd": s.path(), "env": env,
+            "calls": [["heartbeat", {}]],
+        }),
+    );
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 15);
+    assert!(
+        !listed["calls"][0]["is_error"].as_bool().unwrap(),
+        "{listed}"
+    );
+}
