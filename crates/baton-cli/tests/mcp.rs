@@ -303,6 +303,42 @@ fn identity_comes_from_an_argument_when_the_environment_has_none() {
     assert!(asked.to_string().contains("Which colour"), "{asked}");
 }
 
+/// `ask` with `wait` returns the answer that another process gives meanwhile.
+#[test]
+fn ask_waits_for_the_answer_from_another_process() {
+    let Some(python) = tool_python() else { return };
+    let s = Sandbox::project();
+    let dir = s.path().to_path_buf();
+    let answerer = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            let inbox = support::run_in(&dir, &["inbox", "--agent", "human"])
+                .ok()
+                .json();
+            if let Some(id) = inbox[0]["id"].as_str() {
+                support::run_in(&dir, &["answer", id, "Green.", "--agent", "human"]).ok();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    });
+    let r = results(&drive(
+        &python,
+        stdio_plan(
+            &s,
+            json!([["ask", {"to": "human", "text": "Which colour is the snake?", "wait": 30}]]),
+        ),
+    ));
+    assert!(
+        answerer.join().unwrap(),
+        "the question never reached the inbox"
+    );
+    assert!(!r[0].1, "{}", r[0].2);
+    assert_eq!(r[0].2["answer"]["body"], "Green.", "{}", r[0].2);
+    assert_eq!(r[0].2["answer"]["from"], "human");
+}
+
 /// `/mcp` on `baton serve`: the same tools over streamable HTTP, the agent named by the
 /// X-Baton-Agent header, in both of the SDK's connection modes.
 #[test]
@@ -344,6 +380,21 @@ fn the_server_offers_the_tools_over_streamable_http() {
     let shown = s.run(&["task", "show", &id]).ok().json();
     assert!(shown.to_string().contains("over HTTP"), "{shown}");
     assert_eq!(shown["assignee"], AGENT);
+
+    // Over stdio with BATON_URL, the tools act through that server, even from a directory
+    // that holds no project.
+    let elsewhere = Sandbox::new();
+    let mut plan = stdio_plan(
+        &elsewhere,
+        json!([["task_add", {"title": "Through the server"}]]),
+    );
+    plan["env"]["BATON_URL"] = json!(server.url);
+    let r = results(&drive(&python, plan));
+    assert!(!r[0].1, "{}", r[0].2);
+    let client = baton_client::Client::new(&server.url, None).unwrap();
+    let added: baton_core::TaskId = r[0].2["id"].as_str().unwrap().parse().unwrap();
+    use baton_core::api::Api;
+    assert_eq!(client.get_task(added).unwrap().title, "Through the server");
     server.terminate();
 }
 
