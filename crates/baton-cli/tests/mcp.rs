@@ -480,6 +480,7 @@ fn generate_writes_the_protocol_and_a_configuration_that_works() {
         [
             (".baton/AGENTS.md", "created"),
             (".baton/CLAUDE.md", "created"),
+            (".cursor/rules/baton.mdc", "created"),
             ("CLAUDE.md", "updated"),
             ("AGENTS.md", "created"),
         ]

@@ -1,5 +1,6 @@
 //! `baton generate`: the agents' protocol in `.baton/AGENTS.md` and `.baton/CLAUDE.md`,
-//! a marked pointer to them in the root `AGENTS.md` and `CLAUDE.md` (the user's own
+//! a Cursor rule that points to it, a marked pointer to them in the root `AGENTS.md` and
+//! `CLAUDE.md` (the user's own
 //! content is left as it is), and MCP configuration to paste into Claude Code, Codex and
 //! Cursor. `--check` says which of those files this version would write differently.
 
@@ -15,7 +16,8 @@ use crate::error::{CliError, CliResult};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
-Writes .baton/AGENTS.md and .baton/CLAUDE.md (replaced on every run: do not edit them), and
+Writes .baton/AGENTS.md, .baton/CLAUDE.md and the Cursor rule .cursor/rules/baton.mdc
+(replaced on every run: do not edit them), and
 adds a marked block to the root CLAUDE.md (an `@.baton/CLAUDE.md` import) and the root
 AGENTS.md (a pointer), creating them if needed; text outside the block is never changed.
 Then prints MCP configuration for Claude Code (.mcp.json), Codex (~/.codex/config.toml)
@@ -81,6 +83,16 @@ fn managed(root: &Path) -> Vec<Managed> {
             path: root.join(".baton/CLAUDE.md"),
             whole: true,
             content: protocol("This is the protocol for Claude Code and every other agent."),
+        },
+        Managed {
+            path: root.join(".cursor/rules/baton.mdc"),
+            whole: true,
+            content: format!(
+                "---\ndescription: How agents coordinate on this repository (Baton)\nalwaysApply: true\n---\n\
+                 <!-- Written by baton {} (`baton generate`). Do not edit: run it again after upgrading. -->\n\
+                 Follow the protocol in @.baton/AGENTS.md\n",
+                env!("CARGO_PKG_VERSION")
+            ),
         },
         Managed {
             path: root.join("CLAUDE.md"),
