@@ -128,40 +128,54 @@ fn like_escape(s: &str) -> String {
 /// name list (see `store`).
 struct NameMatches {
     needle: String,
+    lower: Vec<u8>,
+    /// Finds the needle anywhere.
     finder: memchr::memmem::Finder<'static>,
+    /// Finds it at the start of a line.
+    line_finder: memchr::memmem::Finder<'static>,
     /// Keep at most this many names of each group from each run.
     cap: usize,
+    /// Each group's names, one sorted run after another.
     groups: [Vec<String>; 3],
     /// Which groups lost names to `cap`.
     truncated: [bool; 3],
-    /// The current run's matches, merged into `groups` when it ends.
-    run: [Vec<String>; 3],
+    /// Names of each group kept from the current run.
+    in_run: [usize; 3],
+    runs: usize,
     folded: Vec<u8>,
 }
 
 impl NameMatches {
     fn new(needle: &str, cap: usize) -> Self {
         let lower = needle.to_ascii_lowercase().into_bytes();
+        let mut at_line_start = vec![b'\n'];
+        at_line_start.extend_from_slice(&lower);
         NameMatches {
             needle: needle.to_string(),
             finder: memchr::memmem::Finder::new(&lower).into_owned(),
+            line_finder: memchr::memmem::Finder::new(&at_line_start).into_owned(),
+            lower,
             cap,
             groups: Default::default(),
             truncated: [false; 3],
-            run: Default::default(),
+            in_run: [0; 3],
+            runs: 0,
             folded: Vec::new(),
         }
     }
 
+    fn start_run(&mut self) {
+        self.in_run = [0; 3];
+        self.runs += 1;
+    }
+
     /// Match one row of the current run (names separated by line breaks).
     fn add_row(&mut self, row: &str) {
-        self.folded.clear();
-        self.folded
-            .extend(row.bytes().map(|b| b.to_ascii_lowercase()));
-        let folded = &self.folded;
+        let mut folded = std::mem::take(&mut self.folded);
+        folded.clear();
+        folded.extend(row.bytes().map(|b| b.to_ascii_lowercase()));
         let mut from = 0;
-        while let Some(pos) = self.finder.find(&folded[from..]) {
-            let at = from + pos;
+        while let Some(at) = self.next_hit(&folded, from) {
             let start = memchr::memrchr(b'\n', &folded[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &folded[at..]).map_or(row.len(), |i| at + i);
             // ASCII folding keeps byte offsets: the line is the same in both.
@@ -173,34 +187,31 @@ impl NameMatches {
             } else {
                 2
             };
-            if self.run[group].len() < self.cap {
-                self.run[group].push(name.to_string());
+            if self.in_run[group] < self.cap {
+                self.groups[group].push(name.to_string());
+                self.in_run[group] += 1;
             } else {
                 self.truncated[group] = true;
             }
             // One hit per line is enough; go on with the next line.
             from = end;
         }
+        self.folded = folded;
     }
 
-    /// The current run ended: merge its matches into the groups.
-    fn end_run(&mut self) {
-        for (group, run) in self.groups.iter_mut().zip(&mut self.run) {
-            if group.is_empty() {
-                std::mem::swap(group, run);
-                continue;
-            }
-            // Two sorted runs: the stable sort merges them.
-            group.append(run);
-            group.sort_by(|a, b| store::name_order(a, b));
-            group.dedup();
+    /// The next hit in `folded` from `from` (a row start or a line break).
+    fn next_hit(&mut self, folded: &[u8], from: usize) -> Option<usize> {
+        if self.in_run[2] < self.cap {
+            return self.finder.find(&folded[from..]).map(|p| from + p);
         }
-        for (group, truncated) in self.groups.iter_mut().zip(&mut self.truncated) {
-            if group.len() > self.cap {
-                group.truncate(self.cap);
-                *truncated = true;
-            }
+        // The last group is full: only names that start with the needle
+        // can still be kept, and they are much faster to find. (The last
+        // group counts as truncated even if no other name would follow.)
+        self.truncated[2] = true;
+        if from == 0 && folded.starts_with(&self.lower) {
+            return Some(0);
         }
+        self.line_finder.find(&folded[from..]).map(|p| from + p + 1)
     }
 
     /// The names in order, up to and including the first group that lost
@@ -208,7 +219,16 @@ impl NameMatches {
     /// whether that is every match.
     fn into_names(self) -> (Vec<String>, bool) {
         let mut out = Vec::new();
-        for (group, truncated) in self.groups.into_iter().zip(self.truncated) {
+        for (mut group, mut truncated) in self.groups.into_iter().zip(self.truncated) {
+            if self.runs > 1 {
+                // Sorted runs: the stable sort merges them.
+                group.sort_by(|a, b| store::name_order(a, b));
+                group.dedup();
+                if group.len() > self.cap {
+                    group.truncate(self.cap);
+                    truncated = true;
+                }
+            }
             out.extend(group);
             if truncated {
                 return (out, false);
@@ -321,18 +341,15 @@ impl CodeIndex {
         let mut current = None;
         while let Some(row) = rows.next()? {
             let run: i64 = row.get(0)?;
-            if current.is_some_and(|c| c != run) {
-                matches.end_run();
+            if current != Some(run) {
+                matches.start_run();
+                current = Some(run);
             }
-            current = Some(run);
             // Borrowed from the mapped page: no copy of the row.
             let names = row.get_ref(1)?.as_str().map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
             })?;
             matches.add_row(names);
-        }
-        if current.is_some() {
-            matches.end_run();
         }
         Ok(matches.into_names())
     }
@@ -602,5 +619,61 @@ impl CodeIndex {
             scanned_at: meta("scanned_at")?.and_then(|v| v.parse().ok()),
             git_head: meta("git_head")?.filter(|h| !h.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NameMatches;
+
+    fn matches(runs: &[&[&str]], needle: &str, cap: usize) -> (Vec<String>, bool) {
+        let mut m = NameMatches::new(needle, cap);
+        for rows in runs {
+            m.start_run();
+            for row in *rows {
+                m.add_row(row);
+            }
+        }
+        m.into_names()
+    }
+
+    #[test]
+    fn names_come_exact_then_prefix_then_others_and_the_cap_cuts_after_a_full_group() {
+        // One run, by length then name, in two rows.
+        let run: &[&str] = &["ab\nxab\nABC\nzabz", "abcd\nqqab\nabcdef"];
+        let all = ["ab", "ABC", "abcd", "abcdef", "xab", "zabz", "qqab"];
+        assert_eq!(
+            matches(&[run], "ab", 10),
+            (all.map(String::from).to_vec(), true)
+        );
+        // Prefixes lost to the cap: nothing after them is usable.
+        assert_eq!(
+            matches(&[run], "ab", 2),
+            (vec!["ab".into(), "ABC".into(), "abcd".into()], false)
+        );
+        // A full last group still lets later prefixes in.
+        let (names, complete) = matches(&[run], "ab", 3);
+        assert_eq!(names, all.map(String::from).to_vec());
+        assert!(!complete);
+        // Exact means the same case; `ab` is then a prefix match like `ABC`.
+        assert_eq!(
+            matches(&[run], "AB", 10).0[..3],
+            ["ab", "ABC", "abcd"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn runs_merge_in_order_without_repeats() {
+        let first: &[&str] = &["ab\nzab\nabcd"];
+        let second: &[&str] = &["Ab\nabc\nabcd\nxxab"];
+        assert_eq!(
+            matches(&[first, second], "ab", 10),
+            (
+                ["ab", "Ab", "abc", "abcd", "zab", "xxab"]
+                    .map(String::from)
+                    .to_vec(),
+                true
+            )
+        );
     }
 }

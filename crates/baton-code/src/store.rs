@@ -194,19 +194,31 @@ fn put_names(conn: &Connection, run: i64, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Incremental runs of names are merged into one when there are this many,
+/// so that a query has few runs to merge.
+const MAX_RUNS: i64 = 8;
+
 /// Add names seen by an incremental scan to the name list, as a new run.
 pub fn append_names(conn: &Connection, mut names: Vec<String>) -> Result<()> {
     if names.is_empty() {
         return Ok(());
     }
+    let (runs, last): (i64, i64) = conn.query_row(
+        "SELECT count(DISTINCT run), coalesce(max(run), 0) FROM symbol_names WHERE run > 0",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if runs >= MAX_RUNS {
+        // Incremental runs hold the names of changed files only: small.
+        let mut stmt = conn.prepare("SELECT names FROM symbol_names WHERE run > 0")?;
+        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            names.extend(row?.split('\n').map(str::to_string));
+        }
+        conn.execute("DELETE FROM symbol_names WHERE run > 0", [])?;
+    }
     names.sort_unstable_by(|a, b| name_order(a, b));
     names.dedup();
-    let run: i64 = conn.query_row(
-        "SELECT coalesce(max(run), 0) + 1 FROM symbol_names",
-        [],
-        |r| r.get(0),
-    )?;
-    put_names(conn, run, &names)
+    put_names(conn, last + 1, &names)
 }
 
 /// One parsed file, ready to store.

@@ -430,3 +430,37 @@ fn names_added_incrementally_keep_the_result_order() {
         ["parse", "parser", "parse_tree", "xparse", "reparse"]
     );
 }
+
+#[test]
+fn names_from_many_incremental_scans_are_all_found_in_order() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    // More scans than the name list keeps separate runs for.
+    for i in (0..12).rev() {
+        let name = format!("walker{}", "x".repeat(i));
+        p.write(&format!("w{i}.py"), &format!("def {name}():\n    pass\n"));
+        scan_incremental(&p.root).unwrap();
+    }
+    p.write(
+        "w0.py",
+        "def walker():\n    pass\n\ndef sidewalker():\n    pass\n",
+    );
+    scan_incremental(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let found: Vec<String> = index
+        .symbols(&SymbolQuery {
+            name: Some("walker".into()),
+            ..SymbolQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mut expected = vec!["walker".to_string()];
+    expected.extend((1..12).map(|i| format!("walker{}", "x".repeat(i))));
+    expected.push("sidewalker".into());
+    assert_eq!(found, expected);
+}
