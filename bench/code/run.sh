@@ -17,7 +17,7 @@ mkdir -p "$outdir"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-code}
 RUNS=${RUNS:-5}
 
-(cd "$repo" && cargo build --quiet --release -j "${JOBS:-1}" -p baton-cli -p baton-code --example parse_floor)
+(cd "$repo" && cargo build --quiet --release -j "${JOBS:-1}" -p baton-cli -p baton-code --bin baton --example parse_floor)
 baton="$CARGO_TARGET_DIR/release/baton"
 floor="$CARGO_TARGET_DIR/release/examples/parse_floor"
 
