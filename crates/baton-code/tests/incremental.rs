@@ -19,6 +19,20 @@ fn names(p: &Project) -> Vec<String> {
     all
 }
 
+/// Names of the symbols a substring search finds, in order.
+fn search(p: &Project, needle: &str) -> Vec<String> {
+    CodeIndex::open(&p.root)
+        .unwrap()
+        .symbols(&SymbolQuery {
+            name: Some(needle.into()),
+            ..SymbolQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
+}
+
 fn repo() -> Project {
     let p = Project::new();
     p.git_init();
@@ -149,12 +163,24 @@ fn commits_made_since_the_last_scan_are_picked_up() {
 /// Set files' and folders' mtimes in the past, as if they were written long
 /// before the scan (a scan reads again anything younger than two seconds).
 fn settle(p: &Project, paths: &[&str]) {
+    touch(p, &["-d", "2020-01-01 00:00:00"], paths);
+}
+
+fn touch(p: &Project, options: &[&str], paths: &[&str]) {
     let status = std::process::Command::new("touch")
-        .args(["-d", "2020-01-01 00:00:00"])
+        .args(options)
         .args(paths.iter().map(|rel| p.path(rel)))
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// `repo()` written long ago, then scanned.
+fn settled_scanned_repo() -> Project {
+    let p = repo();
+    settle(&p, &[".", "lib", "a.py", "b.py", "lib/c.ts"]);
+    scan_full(&p.root).unwrap();
+    p
 }
 
 #[test]
@@ -162,17 +188,11 @@ fn touched_file_with_the_same_content_is_skipped_by_hash() {
     if !git_available() {
         return;
     }
-    let p = repo();
-    settle(&p, &[".", "lib", "a.py", "b.py", "lib/c.ts"]);
-    scan_full(&p.root).unwrap();
+    let p = settled_scanned_repo();
     // Settled files with the stat data they had are not even read.
     let report = scan_incremental(&p.root).unwrap();
     assert_eq!((report.indexed, report.unchanged), (0, 0), "{report:?}");
-    let status = std::process::Command::new("touch")
-        .arg(p.path("a.py"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    touch(&p, &[], &["a.py"]);
     let report = scan_incremental(&p.root).unwrap();
     assert_eq!((report.indexed, report.unchanged), (0, 1), "{report:?}");
 }
@@ -182,9 +202,7 @@ fn a_settled_file_rewritten_in_place_is_found_by_its_stat_data() {
     if !git_available() {
         return;
     }
-    let p = repo();
-    settle(&p, &[".", "lib", "a.py", "b.py", "lib/c.ts"]);
-    scan_full(&p.root).unwrap();
+    let p = settled_scanned_repo();
     // Same length, same folder mtime: only the file's own mtime tells.
     p.write("lib/c.ts", "export function gamme() {}\n");
     let report = scan_incremental(&p.root).unwrap();
@@ -303,20 +321,8 @@ fn substring_search_finds_names_added_and_not_names_removed_incrementally() {
     scan_full(&p.root).unwrap();
     p.write("a.py", "def brand_new_helper():\n    pass\n");
     scan_incremental(&p.root).unwrap();
-    let index = CodeIndex::open(&p.root).unwrap();
-    let find = |needle: &str| -> Vec<String> {
-        index
-            .symbols(&SymbolQuery {
-                name: Some(needle.into()),
-                ..SymbolQuery::default()
-            })
-            .unwrap()
-            .into_iter()
-            .map(|s| s.name)
-            .collect()
-    };
-    assert_eq!(find("NEW_HELP"), ["brand_new_helper"]);
-    assert!(find("alpha").is_empty());
+    assert_eq!(search(&p, "NEW_HELP"), ["brand_new_helper"]);
+    assert!(search(&p, "alpha").is_empty());
 }
 
 #[test]
@@ -414,16 +420,7 @@ fn names_added_incrementally_keep_the_result_order() {
         "def parser():\n    pass\n\ndef parse():\n    pass\n\ndef xparse():\n    pass\n",
     );
     scan_incremental(&p.root).unwrap();
-    let index = CodeIndex::open(&p.root).unwrap();
-    let found: Vec<String> = index
-        .symbols(&SymbolQuery {
-            name: Some("parse".into()),
-            ..SymbolQuery::default()
-        })
-        .unwrap()
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
+    let found = search(&p, "parse");
     // Exact, then prefixes, then the others, shorter first, across both scans.
     assert_eq!(
         found,
@@ -449,16 +446,7 @@ fn names_from_many_incremental_scans_are_all_found_in_order() {
         "def walker():\n    pass\n\ndef sidewalker():\n    pass\n",
     );
     scan_incremental(&p.root).unwrap();
-    let index = CodeIndex::open(&p.root).unwrap();
-    let found: Vec<String> = index
-        .symbols(&SymbolQuery {
-            name: Some("walker".into()),
-            ..SymbolQuery::default()
-        })
-        .unwrap()
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
+    let found = search(&p, "walker");
     let mut expected = vec!["walker".to_string()];
     expected.extend((1..12).map(|i| format!("walker{}", "x".repeat(i))));
     expected.push("sidewalker".into());
