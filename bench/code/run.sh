@@ -17,7 +17,7 @@ mkdir -p "$outdir"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-code}
 RUNS=${RUNS:-5}
 
-(cd "$repo" && cargo build --quiet --release -j "${JOBS:-1}" -p baton-cli -p baton-code --example parse_floor)
+(cd "$repo" && cargo build --quiet --release -j "${JOBS:-1}" -p baton-cli -p baton-code --bin baton --example parse_floor)
 baton="$CARGO_TARGET_DIR/release/baton"
 floor="$CARGO_TARGET_DIR/release/examples/parse_floor"
 
@@ -39,8 +39,8 @@ fi
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(python-django python-sympy typescript-rxjs javascript-date-fns go-stdlib combined)
 report="$outdir/code-$(date -u +%Y%m%dT%H%M%SZ).md"
-echo "| corpus | files | MB | ctags s | baton scan s | ratio ctags | parse floor s | ratio floor | incremental ms | query exact ms | query substring ms | peak RSS MB |" >"$report"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|" >>"$report"
+echo "| corpus | files | MB | ctags s | baton scan s | ratio ctags | parse floor s | ratio floor | incremental ms | query exact ms | query substring ms | query one letter ms | peak RSS MB |" >"$report"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|" >>"$report"
 
 median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 
@@ -80,6 +80,8 @@ for name in "${targets[@]}"; do
         "$baton code symbols --name =$sym --json" >/dev/null
     hyperfine --style none -N -w 3 -r 30 --export-json "$outdir/$name.qsub.json" \
         "$baton code symbols --name parse --json" >/dev/null
+    hyperfine --style none -N -w 3 -r 30 --export-json "$outdir/$name.qletter.json" \
+        "$baton code symbols --name e --json" >/dev/null
 
     rm -f .baton/code.db*
     rss=$( { /usr/bin/time -v "$baton" scan --json >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}')
@@ -90,11 +92,12 @@ for name in "${targets[@]}"; do
     incr=$(median "$outdir/$name.incr.json")
     qe=$(median "$outdir/$name.qexact.json")
     qs=$(median "$outdir/$name.qsub.json")
-    python3 - "$name" "$files" "$mb" "$ctags_s" "$scan_s" "$floor_s" "$incr" "$qe" "$qs" "$rss" >>"$report" <<'PY'
+    ql=$(median "$outdir/$name.qletter.json")
+    python3 - "$name" "$files" "$mb" "$ctags_s" "$scan_s" "$floor_s" "$incr" "$qe" "$qs" "$ql" "$rss" >>"$report" <<'PY'
 import sys
-n, files, mb, ctags, scan, floor, incr, qe, qs, rss = sys.argv[1:]
-ctags, scan, floor, incr, qe, qs = map(float, (ctags, scan, floor, incr, qe, qs))
-print(f"| {n} | {files} | {mb} | {ctags:.2f} | {scan:.2f} | {scan/ctags:.2f} | {floor:.2f} | {scan/floor:.2f} | {incr*1000:.0f} | {qe*1000:.1f} | {qs*1000:.1f} | {rss} |")
+n, files, mb, ctags, scan, floor, incr, qe, qs, ql, rss = sys.argv[1:]
+ctags, scan, floor, incr, qe, qs, ql = map(float, (ctags, scan, floor, incr, qe, qs, ql))
+print(f"| {n} | {files} | {mb} | {ctags:.2f} | {scan:.2f} | {scan/ctags:.2f} | {floor:.2f} | {scan/floor:.2f} | {incr*1000:.0f} | {qe*1000:.1f} | {qs*1000:.1f} | {ql*1000:.1f} | {rss} |")
 PY
     tail -n 1 "$report"
 done

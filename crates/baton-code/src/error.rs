@@ -26,8 +26,6 @@ pub enum CodeError {
     },
     #[error("code index database error: {0}")]
     Database(#[from] rusqlite::Error),
-    #[error("git failed: {0}")]
-    Git(String),
 }
 
 /// The broad class of an error, which a surface maps to an exit code or status.
@@ -48,7 +46,6 @@ impl CodeError {
             CodeError::InvalidInput(_) => "invalid_input",
             CodeError::Io { .. } => "io_error",
             CodeError::Database(_) => "code_index_unavailable",
-            CodeError::Git(_) => "git_failed",
         }
     }
 
@@ -66,9 +63,6 @@ impl CodeError {
             CodeError::Database(_) => {
                 "delete .baton/code.db and run `baton scan` to rebuild it".into()
             }
-            CodeError::Git(_) => {
-                "run inside a git repository with git on PATH, or use `baton scan` without --incremental".into()
-            }
         }
     }
 
@@ -79,7 +73,7 @@ impl CodeError {
             }
             CodeError::InvalidInput(_) => ErrorClass::InvalidInput,
             CodeError::IndexOutdated { .. } | CodeError::Database(_) => ErrorClass::Unavailable,
-            CodeError::Io { .. } | CodeError::Git(_) => ErrorClass::Other,
+            CodeError::Io { .. } => ErrorClass::Other,
         }
     }
 

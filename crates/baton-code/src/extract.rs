@@ -165,6 +165,10 @@ pub fn one_line(s: &str, max: usize) -> String {
     let mut count = 0;
     for word in s.split_whitespace() {
         if !out.is_empty() {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
             out.push(' ');
             count += 1;
         }
@@ -250,4 +254,23 @@ pub fn unquote(s: &str) -> &str {
     let s = s.trim();
     let s = s.strip_prefix(['"', '\'', '`', '<']).unwrap_or(s);
     s.strip_suffix(['"', '\'', '`', '>']).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_is_at_most_max_characters_and_an_ellipsis() {
+        // A word that ends exactly at the limit, then another word.
+        let cut = one_line("abcd efgh", 4);
+        assert_eq!(cut, "abcd…");
+        for text in ["a b c d e f", "ab cd ef gh", "abcdefgh", " a  bc   def "] {
+            for max in 1..8 {
+                let cut = one_line(text, max);
+                assert!(cut.chars().count() <= max + 1, "{text:?} {max}: {cut:?}");
+            }
+        }
+        assert_eq!(one_line("fn  f(a,\n  b) {", 160), "fn f(a, b)");
+    }
 }

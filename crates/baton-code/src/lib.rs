@@ -32,9 +32,10 @@ pub fn scan_full(root: &Path) -> Result<ScanReport> {
     scan::full(root)
 }
 
-/// Rescan what changed since the last scan according to git (staged,
-/// unstaged, untracked, deleted, renamed, committed since); unchanged content
-/// is skipped by hash. Without a previous scan or git, does a full scan.
+/// Rescan what changed since the last scan, told by stat data rather than
+/// git (so staged, unstaged, untracked, deleted, renamed and committed
+/// changes alike); unchanged content is skipped by hash. Without a previous
+/// scan, does a full scan.
 pub fn scan_incremental(root: &Path) -> Result<ScanReport> {
     scan::incremental(root)
 }

@@ -79,6 +79,14 @@ pub struct Summary {
     pub git_head: Option<String>,
 }
 
+/// Which names a symbol query asks for.
+enum Names<'a> {
+    Any,
+    Exact(&'a str),
+    /// These names, in this order.
+    InOrder(&'a [String]),
+}
+
 /// An open, read-only code index.
 pub struct CodeIndex {
     root: PathBuf,
@@ -114,24 +122,120 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// Names in the name lists containing `needle`, ASCII case-insensitively
-/// (as SQL LIKE does); may repeat a name.
-fn names_containing<'a>(lists: &'a [String], needle: &str) -> Vec<&'a str> {
-    let needle = needle.to_ascii_lowercase();
-    let mut found = Vec::new();
-    for list in lists {
-        let lower = list.to_ascii_lowercase();
+/// Names containing a needle ASCII case-insensitively (as SQL LIKE does),
+/// best first: the exact name, then names that start with the needle, then
+/// the others; each group by length and name, the order of a run of the
+/// name list (see `store`).
+struct NameMatches {
+    needle: String,
+    lower: Vec<u8>,
+    /// Finds the needle anywhere.
+    finder: memchr::memmem::Finder<'static>,
+    /// Finds it at the start of a line.
+    line_finder: memchr::memmem::Finder<'static>,
+    /// Keep at most this many names of each group from each run.
+    cap: usize,
+    /// Each group's names, one sorted run after another.
+    groups: [Vec<String>; 3],
+    /// Which groups lost names to `cap`.
+    truncated: [bool; 3],
+    /// Names of each group kept from the current run.
+    in_run: [usize; 3],
+    runs: usize,
+    folded: Vec<u8>,
+}
+
+impl NameMatches {
+    fn new(needle: &str, cap: usize) -> Self {
+        let lower = needle.to_ascii_lowercase().into_bytes();
+        let mut at_line_start = vec![b'\n'];
+        at_line_start.extend_from_slice(&lower);
+        NameMatches {
+            needle: needle.to_string(),
+            finder: memchr::memmem::Finder::new(&lower).into_owned(),
+            line_finder: memchr::memmem::Finder::new(&at_line_start).into_owned(),
+            lower,
+            cap,
+            groups: Default::default(),
+            truncated: [false; 3],
+            in_run: [0; 3],
+            runs: 0,
+            folded: Vec::new(),
+        }
+    }
+
+    fn start_run(&mut self) {
+        self.in_run = [0; 3];
+        self.runs += 1;
+    }
+
+    /// Match one row of the current run (names separated by line breaks).
+    fn add_row(&mut self, row: &str) {
+        let mut folded = std::mem::take(&mut self.folded);
+        folded.clear();
+        folded.extend(row.bytes().map(|b| b.to_ascii_lowercase()));
         let mut from = 0;
-        while let Some(pos) = lower[from..].find(&needle) {
-            let at = from + pos;
-            let start = list[..at].rfind('\n').map_or(0, |i| i + 1);
-            let end = list[at..].find('\n').map_or(list.len(), |i| at + i);
-            found.push(&list[start..end]);
+        while let Some(at) = self.next_hit(&folded, from) {
+            let start = memchr::memrchr(b'\n', &folded[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &folded[at..]).map_or(row.len(), |i| at + i);
+            // ASCII folding keeps byte offsets: the line is the same in both.
+            let name = &row[start..end];
+            let group = if name == self.needle {
+                0
+            } else if at == start {
+                1
+            } else {
+                2
+            };
+            if self.in_run[group] < self.cap {
+                self.groups[group].push(name.to_string());
+                self.in_run[group] += 1;
+            } else {
+                self.truncated[group] = true;
+            }
             // One hit per line is enough; go on with the next line.
             from = end;
         }
+        self.folded = folded;
     }
-    found
+
+    /// The next hit in `folded` from `from` (a row start or a line break).
+    fn next_hit(&mut self, folded: &[u8], from: usize) -> Option<usize> {
+        if self.in_run[2] < self.cap {
+            return self.finder.find(&folded[from..]).map(|p| from + p);
+        }
+        // The last group is full: only names that start with the needle
+        // can still be kept, and they are much faster to find. (The last
+        // group counts as truncated even if no other name would follow.)
+        self.truncated[2] = true;
+        if from == 0 && folded.starts_with(&self.lower) {
+            return Some(0);
+        }
+        self.line_finder.find(&folded[from..]).map(|p| from + p + 1)
+    }
+
+    /// The names in order, up to and including the first group that lost
+    /// names to the cap (later groups come after the lost names); and
+    /// whether that is every match.
+    fn into_names(self) -> (Vec<String>, bool) {
+        let mut out = Vec::new();
+        for (mut group, mut truncated) in self.groups.into_iter().zip(self.truncated) {
+            if self.runs > 1 {
+                // Sorted runs: the stable sort merges them.
+                group.sort_by(|a, b| store::name_order(a, b));
+                group.dedup();
+                if group.len() > self.cap {
+                    group.truncate(self.cap);
+                    truncated = true;
+                }
+            }
+            out.extend(group);
+            if truncated {
+                return (out, false);
+            }
+        }
+        (out, true)
+    }
 }
 
 fn parent(path: &str) -> &str {
@@ -182,18 +286,12 @@ impl CodeIndex {
     }
 
     pub fn symbols(&self, q: &SymbolQuery) -> Result<Vec<Symbol>> {
-        // Within one name: exported, then top-level definitions, then by place.
-        const BY_NAME: &str = "s.name, s.exported DESC, (s.container IS NULL) DESC, f.path, s.line";
         match q.name.as_deref() {
-            Some(n) if n.starts_with('=') && n.len() > 1 => self.run_symbols(
-                q,
-                " AND s.name = ?",
-                vec![n[1..].to_string()],
-                BY_NAME,
-                q.limit,
-            ),
+            Some(n) if n.starts_with('=') && n.len() > 1 => {
+                self.run_symbols(q, Names::Exact(&n[1..]), q.limit)
+            }
             Some(n) if !n.is_empty() => self.symbols_containing(q, n),
-            _ => self.run_symbols(q, "", Vec::new(), BY_NAME, q.limit),
+            _ => self.run_symbols(q, Names::Any, q.limit),
         }
     }
 
@@ -201,46 +299,30 @@ impl CodeIndex {
     /// then prefix, then shorter); symbols are fetched a chunk of names at a
     /// time until the limit is reached, so a common substring stays cheap.
     fn symbols_containing(&self, q: &SymbolQuery, needle: &str) -> Result<Vec<Symbol>> {
-        // Exact and prefix matches first: they are what the agent meant.
-        let order = "(s.name = ?) DESC, (s.name LIKE ? ESCAPE '\\') DESC, length(s.name), s.name, s.exported DESC, (s.container IS NULL) DESC, f.path, s.line";
-        let order_args = [needle.to_string(), format!("{}%", like_escape(needle))];
-        let lists = self.name_lists()?;
-        if lists.is_empty() || needle.contains('\n') {
-            let mut args = vec![format!("%{}%", like_escape(needle))];
-            args.extend(order_args);
-            return self.run_symbols(q, " AND s.name LIKE ? ESCAPE '\\'", args, order, q.limit);
+        if needle.contains('\n') {
+            // The name list is lines; no name holds a line break.
+            return Ok(Vec::new());
         }
-        let mut names = names_containing(&lists, needle);
-        let prefix = needle.as_bytes();
-        names.sort_by_cached_key(|name| {
-            let b = name.as_bytes();
-            (
-                *name != needle,
-                !(b.len() >= prefix.len() && b[..prefix.len()].eq_ignore_ascii_case(prefix)),
-                name.chars().count(),
-                *name,
-            )
-        });
-        names.dedup();
-        // Common short names can have thousands of symbols each: start with
-        // a few names and widen, so a query with a limit sorts few rows.
+        // With a limit, the first names are usually enough: keep a few of
+        // each group, and look again for all of them only if they run out.
+        let first_cap = if q.limit == 0 { usize::MAX } else { 256 };
+        let (mut names, mut complete) = self.names_containing(needle, first_cap)?;
         let mut chunk = if q.limit == 0 { 2000 } else { 16 };
+        let mut used = 0;
         let mut out = Vec::new();
-        let mut rest: &[&str] = &names;
-        while !rest.is_empty() {
-            let (names, tail) = rest.split_at(chunk.min(rest.len()));
-            rest = tail;
+        loop {
+            if used == names.len() {
+                if complete {
+                    break;
+                }
+                (names, complete) = self.names_containing(needle, usize::MAX)?;
+                continue;
+            }
+            let next = &names[used..(used + chunk).min(names.len())];
+            used += next.len();
             chunk = (chunk * 2).min(2000);
             let remaining = if q.limit == 0 { 0 } else { q.limit - out.len() };
-            let mut args = vec![serde_json::to_string(names).unwrap_or_default()];
-            args.extend(order_args.iter().cloned());
-            out.extend(self.run_symbols(
-                q,
-                " AND s.name IN (SELECT value FROM json_each(?))",
-                args,
-                order,
-                remaining,
-            )?);
+            out.extend(self.run_symbols(q, Names::InOrder(next), remaining)?);
             if q.limit > 0 && out.len() >= q.limit {
                 break;
             }
@@ -248,56 +330,85 @@ impl CodeIndex {
         Ok(out)
     }
 
-    /// One symbol query: `name_sql` and `order` use positional `?` filled
-    /// from `name_args` in order, then the kind/file/exported filters.
-    fn run_symbols(
-        &self,
-        q: &SymbolQuery,
-        name_sql: &str,
-        name_args: Vec<String>,
-        order: &str,
-        limit: usize,
-    ) -> Result<Vec<Symbol>> {
+    /// Names containing `needle`, best first, at most `cap` of each group
+    /// (exact, prefix, other); true if that is all of them.
+    fn names_containing(&self, needle: &str, cap: usize) -> Result<(Vec<String>, bool)> {
+        let mut matches = NameMatches::new(needle, cap);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT run, names FROM symbol_names ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut current = None;
+        while let Some(row) = rows.next()? {
+            let run: i64 = row.get(0)?;
+            if current != Some(run) {
+                matches.start_run();
+                current = Some(run);
+            }
+            // Borrowed from the mapped page: no copy of the row.
+            let names = row.get_ref(1)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+            })?;
+            matches.add_row(names);
+        }
+        Ok(matches.into_names())
+    }
+
+    /// One symbol query: the names asked for, then the kind, file and
+    /// exported filters. Within one name: exported first, then top-level
+    /// definitions, then by place.
+    fn run_symbols(&self, q: &SymbolQuery, names: Names<'_>, limit: usize) -> Result<Vec<Symbol>> {
         // Arguments are numbered in the order they appear in the text.
-        let mut sql = format!(
-            "SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id WHERE 1=1{name_sql}"
-        );
-        let (name_only, order_only): (Vec<String>, Vec<String>) = {
-            let n = name_sql.matches('?').count();
-            let mut a = name_args;
-            let rest = a.split_off(n.min(a.len()));
-            (a, rest)
+        let mut args: Vec<String> = Vec::new();
+        let (from, by_name) = match names {
+            Names::Any => (
+                "symbols s JOIN files f ON f.id = s.file_id WHERE 1",
+                "s.name",
+            ),
+            Names::Exact(name) => {
+                args.push(name.to_string());
+                (
+                    "symbols s JOIN files f ON f.id = s.file_id WHERE s.name = ?",
+                    "s.name",
+                )
+            }
+            Names::InOrder(names) => {
+                args.push(serde_json::to_string(names).unwrap_or_default());
+                // `key` is the position in the list: the list's order.
+                (
+                    "json_each(?) j CROSS JOIN symbols s JOIN files f ON f.id = s.file_id
+                     WHERE s.name = j.value",
+                    "j.key",
+                )
+            }
         };
-        let mut args = name_only;
+        let mut sql = format!("SELECT {SYMBOL_COLUMNS} FROM {from}");
+        let mut and = |clause: &str| {
+            sql.push_str(" AND ");
+            sql.push_str(clause);
+        };
         if let Some(kind) = q.kind {
-            sql.push_str(" AND s.kind = ?");
+            and("s.kind = ?");
             args.push(kind.as_str().to_string());
         }
         if let Some(prefix) = q.file_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = self.normalize_path(prefix);
-            sql.push_str(" AND (f.path = ? OR f.path LIKE ? ESCAPE '\\' OR ? = '')");
+            and("(f.path = ? OR f.path LIKE ? ESCAPE '\\' OR ? = '')");
             args.push(prefix.clone());
             args.push(format!("{}/%", like_escape(&prefix)));
             args.push(prefix);
         }
         if q.exported_only {
-            sql.push_str(" AND s.exported = 1");
+            and("s.exported = 1");
         }
-        sql.push_str(" ORDER BY ");
-        sql.push_str(order);
-        args.extend(order_only);
+        sql.push_str(&format!(
+            " ORDER BY {by_name}, s.exported DESC, (s.container IS NULL) DESC, f.path, s.line"
+        ));
         if limit > 0 {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), symbol_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The name list rows (see `store`); empty for an index without one.
-    fn name_lists(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT names FROM symbol_names")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -508,5 +619,61 @@ impl CodeIndex {
             scanned_at: meta("scanned_at")?.and_then(|v| v.parse().ok()),
             git_head: meta("git_head")?.filter(|h| !h.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NameMatches;
+
+    fn matches(runs: &[&[&str]], needle: &str, cap: usize) -> (Vec<String>, bool) {
+        let mut m = NameMatches::new(needle, cap);
+        for rows in runs {
+            m.start_run();
+            for row in *rows {
+                m.add_row(row);
+            }
+        }
+        m.into_names()
+    }
+
+    #[test]
+    fn names_come_exact_then_prefix_then_others_and_the_cap_cuts_after_a_full_group() {
+        // One run, by length then name, in two rows.
+        let run: &[&str] = &["ab\nxab\nABC\nzabz", "abcd\nqqab\nabcdef"];
+        let all = ["ab", "ABC", "abcd", "abcdef", "xab", "zabz", "qqab"];
+        assert_eq!(
+            matches(&[run], "ab", 10),
+            (all.map(String::from).to_vec(), true)
+        );
+        // Prefixes lost to the cap: nothing after them is usable.
+        assert_eq!(
+            matches(&[run], "ab", 2),
+            (vec!["ab".into(), "ABC".into(), "abcd".into()], false)
+        );
+        // A full last group still lets later prefixes in.
+        let (names, complete) = matches(&[run], "ab", 3);
+        assert_eq!(names, all.map(String::from).to_vec());
+        assert!(!complete);
+        // Exact means the same case; `ab` is then a prefix match like `ABC`.
+        assert_eq!(
+            matches(&[run], "AB", 10).0[..3],
+            ["ab", "ABC", "abcd"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn runs_merge_in_order_without_repeats() {
+        let first: &[&str] = &["ab\nzab\nabcd"];
+        let second: &[&str] = &["Ab\nabc\nabcd\nxxab"];
+        assert_eq!(
+            matches(&[first, second], "ab", 10),
+            (
+                ["ab", "Ab", "abc", "abcd", "zab", "xxab"]
+                    .map(String::from)
+                    .to_vec(),
+                true
+            )
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Full and incremental scans: many parser threads, one writer.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Instant;
@@ -15,7 +15,7 @@ use crate::languages::{self, Language, Parsers};
 use crate::model::ImportStyle;
 use crate::resolve::Resolver;
 use crate::store::{self, FileRecord};
-use crate::walk::{self, looks_binary, PathFilter, MAX_FILE_BYTES};
+use crate::walk::{self, looks_binary, PathFilter, Stat, MAX_FILE_BYTES};
 
 /// What a scan did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -45,33 +45,44 @@ enum Outcome {
     Unreadable,
 }
 
+/// What each file of a batch is processed with.
+struct Batch<'a> {
+    root: &'a Path,
+    resolver: &'a Resolver,
+    /// When the scan started (see `Stat::stamp`).
+    now: i64,
+    /// Files may be in the index already (an incremental scan).
+    replace: bool,
+}
+
 thread_local! {
     static PARSERS: RefCell<Parsers> = RefCell::new(Parsers::new());
 }
 
 /// Read, hash, parse and resolve one file. `known_hash` skips the parse when
-/// the content did not change.
+/// the content did not change. Also returns the file's stamp (0 if it
+/// cannot be read).
 fn process(
-    root: &Path,
+    batch: &Batch<'_>,
     rel: &str,
     lang: Language,
-    resolver: &Resolver,
     known_hash: Option<&[u8]>,
-) -> Outcome {
-    let abs = root.join(rel);
-    match std::fs::metadata(&abs) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => return Outcome::Large,
-        Ok(m) if m.is_file() => {}
-        _ => return Outcome::Unreadable,
-    }
+) -> (Outcome, i64) {
+    let now = batch.now;
+    let abs = batch.root.join(rel);
+    let stamp = match std::fs::metadata(&abs) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => return (Outcome::Large, Stat::of(&m).stamp(now)),
+        Ok(m) if m.is_file() => Stat::of(&m).stamp(now),
+        _ => return (Outcome::Unreadable, 0),
+    };
     let Ok(bytes) = std::fs::read(&abs) else {
-        return Outcome::Unreadable;
+        return (Outcome::Unreadable, 0);
     };
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Outcome::Large;
+        return (Outcome::Large, 0);
     }
     if looks_binary(&bytes) {
-        return Outcome::Binary;
+        return (Outcome::Binary, stamp);
     }
     let lang = if rel.ends_with(".h") {
         lang.refine(&bytes)
@@ -80,82 +91,81 @@ fn process(
     };
     let hash: [u8; 32] = *blake3::hash(&bytes).as_bytes();
     if known_hash == Some(&hash[..]) {
-        return Outcome::Unchanged;
+        return (Outcome::Unchanged, stamp);
     }
     let facts = PARSERS.with(|p| languages::extract(&mut p.borrow_mut(), lang, &bytes));
     let imports = facts
         .imports
         .into_iter()
         .map(|imp| {
-            let resolved = resolver.resolve(rel, lang, &imp);
+            let resolved = batch.resolver.resolve(rel, lang, &imp);
             (imp, resolved)
         })
         .collect();
     let lines = bytes.iter().filter(|b| **b == b'\n').count() as u32
         + u32::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-    Outcome::Parsed(Box::new(FileRecord {
+    let record = FileRecord {
         path: rel.to_string(),
         lang: lang.as_str(),
         hash,
         bytes: bytes.len() as u64,
         lines,
+        stamp,
         symbols: facts.symbols,
         imports,
-    }))
+    };
+    (Outcome::Parsed(Box::new(record)), stamp)
 }
 
 /// Parse `work` in parallel and store each result from this thread.
-/// Returns the paths that could not be indexed (too large, binary, unreadable).
+/// Returns the paths that could not be indexed (too large, binary,
+/// unreadable); they are remembered as skipped, with their stamps.
 fn run_batch(
     conn: &Connection,
-    root: &Path,
+    batch: &Batch<'_>,
     work: Vec<(String, Language, Option<Vec<u8>>)>,
-    resolver: &Resolver,
-    replace: bool,
     report: &mut ScanReport,
     delta: &mut store::Delta,
 ) -> Result<Vec<String>> {
-    let (tx, rx) = mpsc::sync_channel::<(String, Outcome)>(256);
+    let (tx, rx) = mpsc::sync_channel::<(String, Outcome, i64)>(256);
     let mut rejected = Vec::new();
     let mut new_names: Vec<String> = Vec::new();
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
             work.into_par_iter()
                 .for_each_with(tx, |tx, (rel, lang, known)| {
-                    let outcome = process(root, &rel, lang, resolver, known.as_deref());
+                    let (outcome, stamp) = process(batch, &rel, lang, known.as_deref());
                     // The receiver only stops early on a write error, reported below.
-                    let _ = tx.send((rel, outcome));
+                    let _ = tx.send((rel, outcome, stamp));
                 });
         });
-        for (rel, outcome) in rx {
-            match outcome {
+        for (rel, outcome, stamp) in rx {
+            let counter = match outcome {
                 Outcome::Parsed(rec) => {
-                    store::put_file(conn, &rec, replace, delta)?;
+                    store::put_file(conn, &rec, batch.replace, delta)?;
                     report.indexed += 1;
-                    if replace {
+                    if batch.replace {
+                        store::remove_skipped(conn, &rec.path)?;
                         new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
                     }
+                    continue;
                 }
-                Outcome::Unchanged => report.unchanged += 1,
-                Outcome::Large => {
-                    report.skipped_large += 1;
-                    rejected.push(rel);
+                Outcome::Unchanged => {
+                    store::set_stamp(conn, &rel, stamp)?;
+                    report.unchanged += 1;
+                    continue;
                 }
-                Outcome::Binary => {
-                    report.skipped_binary += 1;
-                    rejected.push(rel);
-                }
-                Outcome::Unreadable => {
-                    report.skipped_unreadable += 1;
-                    rejected.push(rel);
-                }
-            }
+                Outcome::Large => &mut report.skipped_large,
+                Outcome::Binary => &mut report.skipped_binary,
+                Outcome::Unreadable => &mut report.skipped_unreadable,
+            };
+            *counter += 1;
+            store::put_skipped(conn, &rel, stamp)?;
+            rejected.push(rel);
         }
         Ok(())
     })?;
-    new_names.sort_unstable();
-    new_names.dedup();
-    store::append_names(conn, &new_names)?;
+    store::append_names(conn, new_names)?;
     Ok(rejected)
 }
 
@@ -169,7 +179,9 @@ fn now_unix() -> u64 {
 /// Scan every file under `root` and replace the index.
 pub fn full(root: &Path) -> Result<ScanReport> {
     let started = Instant::now();
+    let now = walk::now_ns();
     let mut conn = store::open_write(root)?;
+    let head = git_head_in_background(root);
     let walked = walk::walk(root);
     let resolver = Resolver::new(root, walked.files.iter().map(|c| c.rel.clone()));
     let work = walked
@@ -185,10 +197,16 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     store::begin_full(&tx)?;
     store::put_dirs(&tx, &walked.dirs)?;
     let mut delta = store::Delta::default();
-    run_batch(&tx, root, work, &resolver, false, &mut report, &mut delta)?;
+    let batch = Batch {
+        root,
+        resolver: &resolver,
+        now,
+        replace: false,
+    };
+    run_batch(&tx, &batch, work, &mut report, &mut delta)?;
     store::finish_full(&tx)?;
     store::set_totals(&tx, delta)?;
-    record_git_state(&tx, root)?;
+    record_git_head(&tx, head)?;
     store::set_meta(&tx, "skipped_large", &report.skipped_large.to_string())?;
     store::set_meta(&tx, "skipped_binary", &report.skipped_binary.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
@@ -204,89 +222,52 @@ fn set_report_totals(report: &mut ScanReport, totals: store::Delta) {
     report.imports = totals.imports.max(0) as u64;
 }
 
-/// Remember HEAD and the paths that differ from it, so the next incremental
-/// scan also revisits files that were dirty and have since been reverted.
-fn record_git_state(conn: &Connection, root: &Path) -> Result<()> {
-    let Some((prefix, head)) = crate::git::prefix_and_head(root) else {
-        conn.execute(
-            "DELETE FROM meta WHERE key IN ('git_head', 'git_dirty')",
-            [],
-        )?;
-        return Ok(());
-    };
-    let dirty: Vec<String> = crate::git::dirty(root, true)?
-        .into_iter()
-        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-        .collect();
-    store::set_meta(conn, "git_head", &head)?;
-    store::set_meta(conn, "git_dirty", &dirty.join("\n"))?;
-    Ok(())
+/// Ask git for HEAD while the scan works (it is shown by `code summary`;
+/// a scan does not need it).
+fn git_head_in_background(root: &Path) -> std::thread::JoinHandle<Option<String>> {
+    let root = root.to_path_buf();
+    std::thread::spawn(move || crate::git::head(&root))
 }
 
-/// Rescan what git says changed since the last scan; falls back to a full
-/// scan when there is no previous scan or no git history to compare with.
-pub fn incremental(root: &Path) -> Result<ScanReport> {
-    let started = Instant::now();
-    let mut conn = store::open_write(root)?;
-    let previous_head = store::get_meta(&conn, "git_head")?;
-    let (Some(previous_head), Some((prefix, head))) =
-        (previous_head, crate::git::prefix_and_head(root))
-    else {
-        drop(conn);
-        return full(root);
-    };
-    let mut candidates: BTreeSet<String> = BTreeSet::new();
-    if head != previous_head {
-        let changed = if previous_head.is_empty() {
-            // The last scan ran before the first commit: every committed path.
-            crate::git::changed_between(root, "4b825dc642cb6eb9a060e54bf8d69288fbee4904", &head)
-        } else {
-            crate::git::changed_between(root, &previous_head, &head)
-        };
-        match changed {
-            Ok(paths) => candidates.extend(paths),
-            // History was rewritten past the last scan.
-            Err(_) => {
-                drop(conn);
-                return full(root);
-            }
+fn record_git_head(conn: &Connection, head: std::thread::JoinHandle<Option<String>>) -> Result<()> {
+    match head.join().ok().flatten() {
+        Some(head) => store::set_meta(conn, "git_head", &head),
+        None => {
+            conn.execute("DELETE FROM meta WHERE key = 'git_head'", [])?;
+            Ok(())
         }
     }
-    // Tracked changes from git; new untracked files from the folders whose
-    // mtime changed (`git status` would walk every folder for them).
-    let committed: BTreeSet<String> = candidates
-        .iter()
-        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+}
+
+/// Rescan what changed since the last scan, told by stat data: files whose
+/// stamp changed (edited, replaced, reverted, checked out), files that are
+/// gone, and new files in folders whose mtime changed. Git is not asked:
+/// staged, unstaged, untracked and committed changes all show in the working
+/// tree. Unchanged content is skipped by hash. Without a previous scan, does
+/// a full scan.
+pub fn incremental(root: &Path) -> Result<ScanReport> {
+    let started = Instant::now();
+    let now = walk::now_ns();
+    let mut conn = store::open_write(root)?;
+    if store::get_meta(&conn, "scanned_at")?.is_none() {
+        drop(conn);
+        return full(root);
+    }
+    let head = git_head_in_background(root);
+    let tree = walk::Root::open(root);
+    let known = store::all_known(&conn)?;
+    // Stat every known file: the only per-file cost of an unchanged tree.
+    let changes: Vec<(usize, bool)> = known
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, k)| match tree.stat(&k.path) {
+            Some(st) if st.is_file => {
+                (k.stamp == 0 || st.stamp(now) != k.stamp).then_some((i, true))
+            }
+            _ => Some((i, false)),
+        })
         .collect();
-    let tracked: Vec<String> = crate::git::dirty(root, false)?
-        .into_iter()
-        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-        .collect();
-    let previous_dirty: Vec<String> = store::get_meta(&conn, "git_dirty")?
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let indexed: HashSet<String> = store::all_paths(&conn)?.into_iter().collect();
-    let folders = changed_folders(root, &conn, &indexed)?;
-    let candidates: Vec<String> = committed
-        .iter()
-        .chain(&tracked)
-        .chain(&previous_dirty)
-        .chain(&folders.new_files)
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    // Paths to revisit next time: dirty now, or untracked (git -uno does not
-    // report those again); committed ones are tracked and clean now.
-    let next_dirty: BTreeSet<String> = tracked
-        .iter()
-        .chain(&folders.new_files)
-        .chain(previous_dirty.iter().filter(|p| !committed.contains(*p)))
-        .filter(|p| root.join(p).exists())
-        .cloned()
-        .collect();
+    let folders = changed_folders(root, &tree, &conn, &known)?;
 
     let filter = PathFilter::new(root);
     let mut report = ScanReport {
@@ -295,16 +276,24 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     };
     let mut work = Vec::new();
     let mut gone = Vec::new();
-    for rel in candidates {
+    let candidates = changes
+        .iter()
+        .map(|&(i, exists)| (known[i].path.clone(), exists))
+        .chain(folders.new_files.iter().map(|p| (p.clone(), true)));
+    for (rel, exists) in candidates {
         match filter.accepts(&rel) {
-            Some(lang) if root.join(&rel).is_file() => {
-                let known = store::file_hash(&conn, &rel)?;
-                work.push((rel, lang, known));
+            Some(lang) if exists => {
+                let hash = store::file_hash(&conn, &rel)?;
+                work.push((rel, lang, hash));
             }
             _ => gone.push(rel),
         }
     }
-    let mut paths: BTreeSet<String> = indexed.into_iter().collect();
+    // The project's files as they will be, for import resolution.
+    let mut paths: HashSet<String> = HashSet::new();
+    if !work.is_empty() || !gone.is_empty() {
+        paths.extend(known.into_iter().filter(|k| !k.skipped).map(|k| k.path));
+    }
     let before = paths.len();
     for g in &gone {
         paths.remove(g);
@@ -320,11 +309,18 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     let tx = conn.transaction()?;
     let mut delta = store::Delta::default();
     for g in &gone {
+        store::remove_skipped(&tx, g)?;
         if store::remove_file(&tx, g, &mut delta)? {
             report.removed += 1;
         }
     }
-    let rejected = run_batch(&tx, root, work, &resolver, true, &mut report, &mut delta)?;
+    let batch = Batch {
+        root,
+        resolver: &resolver,
+        now,
+        replace: true,
+    };
+    let rejected = run_batch(&tx, &batch, work, &mut report, &mut delta)?;
     for r in &rejected {
         if store::remove_file(&tx, r, &mut delta)? {
             report.removed += 1;
@@ -338,9 +334,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     for dir in &folders.gone {
         store::remove_dir(&tx, dir)?;
     }
-    let next_dirty: Vec<String> = next_dirty.into_iter().collect();
-    store::set_meta(&tx, "git_head", &head)?;
-    store::set_meta(&tx, "git_dirty", &next_dirty.join("\n"))?;
+    record_git_head(&tx, head)?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
     set_report_totals(&mut report, totals);
@@ -360,41 +354,49 @@ struct Folders {
 }
 
 /// A file added to a folder changes the folder's mtime: list only those
-/// folders (and walk new sub-folders whole) to find new untracked files.
-fn changed_folders(root: &Path, conn: &Connection, indexed: &HashSet<String>) -> Result<Folders> {
-    let known = store::all_dirs(conn)?;
-    let known_set: HashSet<&str> = known.iter().map(|(p, _)| p.as_str()).collect();
+/// folders (and walk new sub-folders whole) to find new files, that is files
+/// not `known` (indexed or skipped).
+fn changed_folders(
+    root: &Path,
+    tree: &walk::Root,
+    conn: &Connection,
+    known: &[store::Known],
+) -> Result<Folders> {
+    let dirs = store::all_dirs(conn)?;
+    let stats: Vec<Option<walk::Stat>> = dirs.par_iter().map(|(dir, _)| tree.stat(dir)).collect();
     let mut out = Folders::default();
-    for (dir, mtime) in &known {
-        let meta = match std::fs::metadata(root.join(dir)) {
-            Ok(m) if m.is_dir() => m,
+    let mut known_dirs: Option<HashSet<&str>> = None;
+    let mut known_files: Option<HashSet<&str>> = None;
+    for ((dir, mtime), stat) in dirs.iter().zip(stats) {
+        match stat {
+            Some(st) if st.is_dir && st.mtime_ns == *mtime => continue,
+            Some(st) if st.is_dir => {}
             _ => {
                 out.gone.push(dir.clone());
                 continue;
             }
-        };
-        if walk::mtime_ns(&meta) == *mtime {
-            continue;
         }
+        // Built only when some folder changed.
+        let known_dirs =
+            known_dirs.get_or_insert_with(|| dirs.iter().map(|(p, _)| p.as_str()).collect());
+        let known_files =
+            known_files.get_or_insert_with(|| known.iter().map(|k| k.path.as_str()).collect());
+        let mut add_new = |files: Vec<walk::Candidate>| {
+            out.new_files.extend(
+                files
+                    .into_iter()
+                    .map(|c| c.rel)
+                    .filter(|r| !known_files.contains(r.as_str())),
+            );
+        };
         let listing = walk::walk_at(root, dir, Some(1));
-        out.new_files.extend(
-            listing
-                .files
-                .into_iter()
-                .map(|c| c.rel)
-                .filter(|r| !indexed.contains(r)),
-        );
+        add_new(listing.files);
         for (sub, sub_mtime) in listing.dirs {
             if sub == *dir {
                 out.updated.push((sub, sub_mtime));
-            } else if !known_set.contains(sub.as_str()) {
+            } else if !known_dirs.contains(sub.as_str()) {
                 let deep = walk::walk_at(root, &sub, None);
-                out.new_files.extend(
-                    deep.files
-                        .into_iter()
-                        .map(|c| c.rel)
-                        .filter(|r| !indexed.contains(r)),
-                );
+                add_new(deep.files);
                 out.updated.extend(deep.dirs);
             }
         }

@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -19,8 +19,14 @@ CREATE TABLE IF NOT EXISTS files(
     lang TEXT NOT NULL,
     hash BLOB NOT NULL,
     bytes INTEGER NOT NULL,
-    lines INTEGER NOT NULL
+    lines INTEGER NOT NULL,
+    -- Fingerprint of the file's stat data when it was read (see
+    -- `walk::stamp`); 0 means look at the content again next time.
+    stamp INTEGER NOT NULL
 );
+-- Files the scan found but did not index (too large, binary, unreadable),
+-- with their stamps: an incremental scan looks at them again once they change.
+CREATE TABLE IF NOT EXISTS skipped(path TEXT PRIMARY KEY, stamp INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
@@ -43,14 +49,20 @@ CREATE TABLE IF NOT EXISTS imports(
     resolved TEXT
 );
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- Every symbol name, one per line: a substring search over this one value is
--- much faster than LIKE over every symbol row. It may hold names that are
--- gone (incremental scans only append); queries join back to `symbols`.
 -- Folders the walk entered and their mtimes: an incremental scan lists only
 -- folders whose mtime changed to find new untracked files.
 CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER NOT NULL) WITHOUT ROWID;
--- A full scan writes one row; each incremental scan adds a small one.
-CREATE TABLE IF NOT EXISTS symbol_names(id INTEGER PRIMARY KEY, names TEXT NOT NULL);
+-- Every symbol name, one per line, in rows of a few KB: a substring search
+-- over these is much faster than LIKE over every symbol row. A run is a
+-- list sorted by (length in characters, name), the order results come in:
+-- a full scan writes run 0, each incremental scan a small run of the names
+-- it saw. Names that are gone may remain (incremental scans only append);
+-- queries join back to `symbols`.
+CREATE TABLE IF NOT EXISTS symbol_names(
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    names TEXT NOT NULL
+);
 ";
 
 const INDEXES: &str = "
@@ -118,7 +130,8 @@ pub fn open_write(root: &Path) -> Result<Connection> {
         conn.execute_batch(
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
              DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
-             DROP TABLE IF EXISTS symbol_names; DROP TABLE IF EXISTS dirs;",
+             DROP TABLE IF EXISTS symbol_names; DROP TABLE IF EXISTS dirs;
+             DROP TABLE IF EXISTS skipped;",
         )?;
     }
     conn.execute_batch(SCHEMA)?;
@@ -132,29 +145,80 @@ pub fn open_write(root: &Path) -> Result<Connection> {
 pub fn begin_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(DROP_INDEXES)?;
     conn.execute_batch(
-        "DELETE FROM files; DELETE FROM symbols; DELETE FROM imports; DELETE FROM dirs;",
+        "DELETE FROM files; DELETE FROM symbols; DELETE FROM imports; DELETE FROM dirs;
+         DELETE FROM skipped;",
     )?;
     Ok(())
 }
 
 pub fn finish_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(INDEXES)?;
-    conn.execute_batch(
-        "DELETE FROM symbol_names;
-         INSERT INTO symbol_names(names)
-         SELECT coalesce(group_concat(name, char(10)), '') FROM (SELECT DISTINCT name FROM symbols);",
-    )?;
+    conn.execute("DELETE FROM symbol_names", [])?;
+    // Byte order from the name index; a stable sort by length keeps it.
+    let mut stmt = conn.prepare("SELECT DISTINCT name FROM symbols ORDER BY name")?;
+    let mut names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    names.sort_by_cached_key(|n| n.chars().count());
+    put_names(conn, 0, &names)
+}
+
+/// The order of the name list: length in characters, then bytes.
+pub fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    (a.chars().count(), a).cmp(&(b.chars().count(), b))
+}
+
+/// The most text in one name list row: a row this small stays on its b-tree
+/// page (no overflow pages), so a query reads it in place from the mapped
+/// file instead of assembling one large value.
+const NAME_ROW_BYTES: usize = 3900;
+
+/// Store one run of names, in `name_order` and without repeats, as rows of
+/// at most `NAME_ROW_BYTES`.
+fn put_names(conn: &Connection, run: i64, names: &[String]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("INSERT INTO symbol_names(run, names) VALUES (?1, ?2)")?;
+    let mut row = String::new();
+    for name in names {
+        if !row.is_empty() && row.len() + 1 + name.len() > NAME_ROW_BYTES {
+            stmt.execute(params![run, row])?;
+            row.clear();
+        }
+        if !row.is_empty() {
+            row.push('\n');
+        }
+        row.push_str(name);
+    }
+    if !row.is_empty() {
+        stmt.execute(params![run, row])?;
+    }
     Ok(())
 }
 
-/// Add names seen by an incremental scan to the name list.
-pub fn append_names(conn: &Connection, names: &[String]) -> Result<()> {
+/// Incremental runs of names are merged into one when there are this many,
+/// so that a query has few runs to merge.
+const MAX_RUNS: i64 = 8;
+
+/// Add names seen by an incremental scan to the name list, as a new run.
+pub fn append_names(conn: &Connection, mut names: Vec<String>) -> Result<()> {
     if names.is_empty() {
         return Ok(());
     }
-    let joined = names.join("\n");
-    conn.execute("INSERT INTO symbol_names(names) VALUES (?1)", [joined])?;
-    Ok(())
+    let (runs, last): (i64, i64) = conn.query_row(
+        "SELECT count(DISTINCT run), coalesce(max(run), 0) FROM symbol_names WHERE run > 0",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if runs >= MAX_RUNS {
+        // Incremental runs hold the names of changed files only: small.
+        let mut stmt = conn.prepare("SELECT names FROM symbol_names WHERE run > 0")?;
+        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            names.extend(row?.split('\n').map(str::to_string));
+        }
+        conn.execute("DELETE FROM symbol_names WHERE run > 0", [])?;
+    }
+    names.sort_unstable_by(|a, b| name_order(a, b));
+    names.dedup();
+    put_names(conn, last + 1, &names)
 }
 
 /// One parsed file, ready to store.
@@ -165,6 +229,7 @@ pub struct FileRecord {
     pub hash: [u8; 32],
     pub bytes: u64,
     pub lines: u32,
+    pub stamp: i64,
     pub symbols: Vec<RawSymbol>,
     pub imports: Vec<(RawImport, Option<String>)>,
 }
@@ -210,14 +275,15 @@ pub fn put_file(
     delta.symbols += rec.symbols.len() as i64;
     delta.imports += rec.imports.len() as i64;
     let mut file_stmt = conn.prepare_cached(
-        "INSERT INTO files(path, lang, hash, bytes, lines) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO files(path, lang, hash, bytes, lines, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     file_stmt.execute(params![
         rec.path,
         rec.lang,
         &rec.hash[..],
         rec.bytes as i64,
-        rec.lines
+        rec.lines,
+        rec.stamp
     ])?;
     let file_id = conn.last_insert_rowid();
     let mut sym_stmt = conn.prepare_cached(
@@ -254,10 +320,47 @@ pub fn put_file(
     Ok(())
 }
 
-pub fn all_paths(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT path FROM files")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
+/// A file the index knows, indexed or skipped, with its stored stamp.
+pub struct Known {
+    pub path: String,
+    pub stamp: i64,
+    pub skipped: bool,
+}
+
+/// Every indexed and skipped file.
+pub fn all_known(conn: &Connection) -> Result<Vec<Known>> {
+    let mut stmt = conn
+        .prepare("SELECT path, stamp, 0 FROM files UNION ALL SELECT path, stamp, 1 FROM skipped")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Known {
+            path: r.get(0)?,
+            stamp: r.get(1)?,
+            skipped: r.get(2)?,
+        })
+    })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A file whose content did not change: remember its new stamp.
+pub fn set_stamp(conn: &Connection, path: &str, stamp: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE files SET stamp = ?2 WHERE path = ?1")?
+        .execute(params![path, stamp])?;
+    Ok(())
+}
+
+/// Remember a file the scan did not index.
+pub fn put_skipped(conn: &Connection, path: &str, stamp: i64) -> Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO skipped(path, stamp) VALUES (?1, ?2)")?
+        .execute(params![path, stamp])?;
+    Ok(())
+}
+
+/// Forget a skipped file; true if it was one.
+pub fn remove_skipped(conn: &Connection, path: &str) -> Result<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM skipped WHERE path = ?1")?
+        .execute([path])?;
+    Ok(n > 0)
 }
 
 pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -1,7 +1,7 @@
 //! Which files the index covers: `.gitignore`, `.batonignore`, vendored and
 //! build folders, size and binary limits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::languages::Language;
 
@@ -84,24 +84,146 @@ pub fn enters_dir(path: &Path, name: &str) -> bool {
 }
 
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.mtime() * 1_000_000_000 + meta.mtime_nsec()
+    }
+    #[cfg(not(unix))]
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Changed less than two seconds before `now`: a change in the same clock
+/// tick (on a coarse-grained file system) would leave the mtime as it is.
+fn unsettled(mtime: i64, now: i64) -> bool {
+    now - mtime < 2_000_000_000
+}
+
 /// The mtime to remember for a folder: 0 (always look again) while it is
-/// younger than two seconds, so a file created in the same clock tick as
-/// the scan on a coarse-grained file system is not missed.
+/// unsettled, so a file created in the same clock tick as the scan is not
+/// missed.
 fn settled_mtime(meta: &std::fs::Metadata) -> i64 {
     let mtime = mtime_ns(meta);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
-    if now - mtime < 2_000_000_000 {
+    if unsettled(mtime, now_ns()) {
         0
     } else {
         mtime
+    }
+}
+
+/// The stat data the index keeps of a path.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pub is_file: bool,
+    pub is_dir: bool,
+    pub mtime_ns: i64,
+    ctime_ns: i64,
+    size: u64,
+    ino: u64,
+}
+
+impl Stat {
+    pub fn of(meta: &std::fs::Metadata) -> Stat {
+        #[cfg(unix)]
+        let (ctime_ns, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ctime() * 1_000_000_000 + meta.ctime_nsec(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (ctime_ns, ino) = (0, 0);
+        Stat {
+            is_file: meta.is_file(),
+            is_dir: meta.is_dir(),
+            mtime_ns: mtime_ns(meta),
+            ctime_ns,
+            size: meta.len(),
+            ino,
+        }
+    }
+
+    /// A fingerprint of the stat data (mtime, ctime, size, inode) that
+    /// tells a changed file without reading it: any one of them changing
+    /// changes the stamp (each mixing step is a bijection). 0, never a real
+    /// stamp, means "read it again next time": the file changed less than
+    /// two seconds before `now`, the time the scan started, and a second
+    /// write in the same clock tick as the read would not change its mtime.
+    pub fn stamp(&self, now: i64) -> i64 {
+        if unsettled(self.mtime_ns, now) {
+            return 0;
+        }
+        let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        let fields = [
+            self.mtime_ns as u64,
+            self.ctime_ns as u64,
+            self.size,
+            self.ino,
+        ];
+        match fields.into_iter().fold(0x243F_6A88_85A3_08D3, mix) as i64 {
+            0 => 1,
+            h => h,
+        }
+    }
+}
+
+/// The project root, opened once so that each stat looks up only the
+/// project-relative part of a path.
+pub struct Root {
+    path: PathBuf,
+    #[cfg(unix)]
+    dir: Option<rustix::fd::OwnedFd>,
+}
+
+impl Root {
+    pub fn open(path: &Path) -> Root {
+        #[cfg(unix)]
+        let dir = {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::open(path, flags, Mode::empty()).ok()
+        };
+        Root {
+            path: path.to_path_buf(),
+            #[cfg(unix)]
+            dir,
+        }
+    }
+
+    /// Stat a project-relative path (`""` is the root), following links.
+    pub fn stat(&self, rel: &str) -> Option<Stat> {
+        #[cfg(unix)]
+        if let Some(dir) = &self.dir {
+            let rel = if rel.is_empty() { "." } else { rel };
+            let st = rustix::fs::statat(dir, rel, rustix::fs::AtFlags::empty()).ok()?;
+            return Some(stat_of_raw(&st));
+        }
+        std::fs::metadata(self.path.join(rel))
+            .ok()
+            .map(|m| Stat::of(&m))
+    }
+}
+
+// The field types of `stat` differ between targets.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)]
+fn stat_of_raw(st: &rustix::fs::Stat) -> Stat {
+    use rustix::fs::FileType;
+    let kind = FileType::from_raw_mode(st.st_mode as rustix::fs::RawMode);
+    Stat {
+        is_file: kind == FileType::RegularFile,
+        is_dir: kind == FileType::Directory,
+        mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
+        ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
+        size: st.st_size as u64,
+        ino: st.st_ino as u64,
     }
 }
 

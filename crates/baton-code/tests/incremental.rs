@@ -1,5 +1,6 @@
-//! Incremental scans follow git: edits, additions, deletions, renames and
-//! commits since the last scan; unchanged content is not re-parsed.
+//! Incremental scans follow the working tree by stat data: edits,
+//! additions, deletions, renames and commits since the last scan, with or
+//! without git; unchanged content is not re-parsed.
 
 mod common;
 
@@ -16,6 +17,20 @@ fn names(p: &Project) -> Vec<String> {
         .collect();
     all.sort();
     all
+}
+
+/// Names of the symbols a substring search finds, in order.
+fn search(p: &Project, needle: &str) -> Vec<String> {
+    CodeIndex::open(&p.root)
+        .unwrap()
+        .symbols(&SymbolQuery {
+            name: Some(needle.into()),
+            ..SymbolQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
 }
 
 fn repo() -> Project {
@@ -145,18 +160,99 @@ fn commits_made_since_the_last_scan_are_picked_up() {
     assert!(!n.iter().any(|x| x.starts_with("b.py:")), "{n:?}");
 }
 
+/// Set files' and folders' mtimes in the past, as if they were written long
+/// before the scan (a scan reads again anything younger than two seconds).
+fn settle(p: &Project, paths: &[&str]) {
+    touch(p, &["-d", "2020-01-01 00:00:00"], paths);
+}
+
+fn touch(p: &Project, options: &[&str], paths: &[&str]) {
+    let status = std::process::Command::new("touch")
+        .args(options)
+        .args(paths.iter().map(|rel| p.path(rel)))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// `repo()` written long ago, then scanned.
+fn settled_scanned_repo() -> Project {
+    let p = repo();
+    settle(&p, &[".", "lib", "a.py", "b.py", "lib/c.ts"]);
+    scan_full(&p.root).unwrap();
+    p
+}
+
 #[test]
 fn touched_file_with_the_same_content_is_skipped_by_hash() {
     if !git_available() {
         return;
     }
-    let p = repo();
-    p.write("a.py", "def alpha():\n    return 1\n");
-    scan_full(&p.root).unwrap();
-    // Still dirty, same content as when last scanned.
+    let p = settled_scanned_repo();
+    // Settled files with the stat data they had are not even read.
     let report = scan_incremental(&p.root).unwrap();
-    assert_eq!(report.indexed, 0);
-    assert_eq!(report.unchanged, 1);
+    assert_eq!((report.indexed, report.unchanged), (0, 0), "{report:?}");
+    touch(&p, &[], &["a.py"]);
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.unchanged), (0, 1), "{report:?}");
+}
+
+#[test]
+fn a_settled_file_rewritten_in_place_is_found_by_its_stat_data() {
+    if !git_available() {
+        return;
+    }
+    let p = settled_scanned_repo();
+    // Same length, same folder mtime: only the file's own mtime tells.
+    p.write("lib/c.ts", "export function gamme() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.unchanged), (1, 0), "{report:?}");
+    assert!(names(&p).contains(&"lib/c.ts:gamme".to_string()));
+}
+
+#[test]
+fn outside_git_an_incremental_scan_still_follows_the_tree() {
+    let p = Project::new();
+    p.write("a.py", "def alpha():\n    pass\n");
+    scan_full(&p.root).unwrap();
+    p.write("a.py", "def alpha_two():\n    pass\n")
+        .write("b.py", "def beta():\n    pass\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.mode, "incremental");
+    assert_eq!(report.indexed, 2, "{report:?}");
+    assert_eq!(names(&p), ["a.py:alpha_two", "b.py:beta"]);
+    assert_eq!(
+        CodeIndex::open(&p.root)
+            .unwrap()
+            .summary()
+            .unwrap()
+            .git_head,
+        None
+    );
+}
+
+#[test]
+fn a_skipped_large_file_is_indexed_once_it_shrinks() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    let big = format!("def big():\n    pass\n{}", "# padding\n".repeat(120_000));
+    p.write("big.py", &big);
+    p.commit_all("big");
+    let report = scan_full(&p.root).unwrap();
+    assert_eq!(report.skipped_large, 1);
+    assert!(!names(&p).contains(&"big.py:big".to_string()));
+    assert_eq!(scan_incremental(&p.root).unwrap().indexed, 0);
+    p.write("big.py", "def big():\n    pass\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 1, "{report:?}");
+    assert!(names(&p).contains(&"big.py:big".to_string()));
+    // And leaves the index when it grows again.
+    p.write("big.py", &big);
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.removed, report.skipped_large), (1, 1), "{report:?}");
+    assert!(!names(&p).contains(&"big.py:big".to_string()));
 }
 
 #[test]
@@ -225,20 +321,8 @@ fn substring_search_finds_names_added_and_not_names_removed_incrementally() {
     scan_full(&p.root).unwrap();
     p.write("a.py", "def brand_new_helper():\n    pass\n");
     scan_incremental(&p.root).unwrap();
-    let index = CodeIndex::open(&p.root).unwrap();
-    let find = |needle: &str| -> Vec<String> {
-        index
-            .symbols(&SymbolQuery {
-                name: Some(needle.into()),
-                ..SymbolQuery::default()
-            })
-            .unwrap()
-            .into_iter()
-            .map(|s| s.name)
-            .collect()
-    };
-    assert_eq!(find("NEW_HELP"), ["brand_new_helper"]);
-    assert!(find("alpha").is_empty());
+    assert_eq!(search(&p, "NEW_HELP"), ["brand_new_helper"]);
+    assert!(search(&p, "alpha").is_empty());
 }
 
 #[test]
@@ -311,18 +395,60 @@ fn a_new_file_in_a_settled_folder_is_found_by_the_folder_mtime() {
     }
     let p = repo();
     // Folders last changed long ago: the scan remembers their mtimes.
-    for dir in [".", "lib"] {
-        let status = std::process::Command::new("touch")
-            .args(["-d", "2020-01-01 00:00:00"])
-            .arg(p.path(dir))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    settle(&p, &[".", "lib"]);
     scan_full(&p.root).unwrap();
     assert_eq!(scan_incremental(&p.root).unwrap().indexed, 0);
     p.write("lib/fresh.ts", "export function fresh() {}\n");
     let report = scan_incremental(&p.root).unwrap();
     assert_eq!(report.indexed, 1, "{report:?}");
     assert!(names(&p).contains(&"lib/fresh.ts:fresh".to_string()));
+}
+
+#[test]
+fn names_added_incrementally_keep_the_result_order() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write(
+        "p.py",
+        "def parse_tree():\n    pass\n\ndef reparse():\n    pass\n",
+    );
+    scan_full(&p.root).unwrap();
+    p.write(
+        "q.py",
+        "def parser():\n    pass\n\ndef parse():\n    pass\n\ndef xparse():\n    pass\n",
+    );
+    scan_incremental(&p.root).unwrap();
+    let found = search(&p, "parse");
+    // Exact, then prefixes, then the others, shorter first, across both scans.
+    assert_eq!(
+        found,
+        ["parse", "parser", "parse_tree", "xparse", "reparse"]
+    );
+}
+
+#[test]
+fn names_from_many_incremental_scans_are_all_found_in_order() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    // More scans than the name list keeps separate runs for.
+    for i in (0..12).rev() {
+        let name = format!("walker{}", "x".repeat(i));
+        p.write(&format!("w{i}.py"), &format!("def {name}():\n    pass\n"));
+        scan_incremental(&p.root).unwrap();
+    }
+    p.write(
+        "w0.py",
+        "def walker():\n    pass\n\ndef sidewalker():\n    pass\n",
+    );
+    scan_incremental(&p.root).unwrap();
+    let found = search(&p, "walker");
+    let mut expected = vec!["walker".to_string()];
+    expected.extend((1..12).map(|i| format!("walker{}", "x".repeat(i))));
+    expected.push("sidewalker".into());
+    assert_eq!(found, expected);
 }

@@ -8,8 +8,9 @@ use crate::hook;
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Rescan only what git says changed since the last scan (staged, unstaged,
-    /// untracked, deleted, renamed, committed since); unchanged content is skipped.
+    /// Rescan only what changed since the last scan: files whose stat data
+    /// changed (edited, checked out, committed, reverted), deleted or renamed
+    /// files, and new files (tracked or not); unchanged content is skipped.
     #[arg(long, conflicts_with_all = ["install_hook", "remove_hook"])]
     pub incremental: bool,
     /// Add a block to .git/hooks/pre-commit that runs `baton scan --incremental`
