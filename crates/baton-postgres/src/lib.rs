@@ -34,6 +34,7 @@
 
 mod copy;
 mod knowledge;
+mod listen;
 mod messages;
 mod migrations;
 mod params;
@@ -50,6 +51,7 @@ use baton_core::{Error, Result, Store, StoreTx};
 use postgres::{Client, NoTls, Statement};
 
 pub use copy::PROJECT_TABLES;
+pub use listen::EventListener;
 pub use migrations::{LATEST as SCHEMA_VERSION, MIGRATIONS};
 
 /// The channel the event-appending transactions notify (see the module docs).
