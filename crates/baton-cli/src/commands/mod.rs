@@ -5,6 +5,7 @@ pub mod code;
 pub mod coord;
 pub mod docs;
 pub mod events;
+pub mod export;
 pub mod guard;
 pub mod import;
 pub mod init;
