@@ -32,6 +32,7 @@
 //! order with no gaps. The same transaction sends `NOTIFY baton_events` (delivered at
 //! commit), which wakes the feed of every replica; the feed then reads the table by id.
 
+mod claim;
 mod copy;
 mod knowledge;
 mod listen;
@@ -42,10 +43,12 @@ mod rows;
 mod tx;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use baton_core::model::{Claim, TaskRecord};
+use baton_core::store::NextClaim;
 use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
 use postgres::{Client, NoTls, Statement};
@@ -81,6 +84,10 @@ pub struct PostgresStore {
     /// Inside [`PostgresStore::begin_batch`]: each call runs in a savepoint of one shared
     /// transaction instead of its own.
     batch: AtomicBool,
+    /// What pickups compute leases with (see the `claim` module), read on first use.
+    lease_ttl: Mutex<Option<claim::LeaseTtl>>,
+    /// Pickups the one-step function claimed (the others went through core).
+    one_step_claims: AtomicU64,
 }
 
 impl PostgresStore {
@@ -108,7 +115,14 @@ impl PostgresStore {
             url: url.to_string(),
             conn: Mutex::new(Some(conn)),
             batch: AtomicBool::new(false),
+            lease_ttl: Mutex::new(None),
+            one_step_claims: AtomicU64::new(0),
         })
+    }
+
+    /// How many pickups this store claimed in one step (see the `claim` module).
+    pub fn one_step_claims(&self) -> u64 {
+        self.one_step_claims.load(Ordering::Relaxed)
     }
 
     /// The URL with any password left out, for logs and `/ready`.
@@ -174,11 +188,28 @@ impl PostgresStore {
         kind: Kind,
         f: impl FnOnce(&mut tx::PgTx<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.transaction_with(kind, true, f)
+    }
+
+    /// A transaction, or inside a group a call in it: in a savepoint of its own unless
+    /// `savepoint` is false (for a single statement that cannot leave the group's
+    /// transaction half-changed or aborted).
+    fn transaction_with<T>(
+        &self,
+        kind: Kind,
+        savepoint: bool,
+        f: impl FnOnce(&mut tx::PgTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut guard = self.lock()?;
         if self.batch.load(Ordering::SeqCst) {
             let conn = guard
                 .as_mut()
                 .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
+            if !savepoint {
+                // Its work joins the previous call's savepoint (still to be released), or
+                // the group's transaction itself.
+                return f(&mut tx::PgTx::new(conn, true));
+            }
             let start = if conn.release_pending {
                 "RELEASE SAVEPOINT baton_call; SAVEPOINT baton_call"
             } else {
@@ -235,6 +266,10 @@ impl Store for PostgresStore {
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<T>) -> Result<T> {
         self.transaction(Kind::Write, |tx| f(tx))
+    }
+
+    fn claim_next(&self, claim: &NextClaim<'_>) -> Result<Option<(TaskRecord, Claim)>> {
+        self.claim_next_now(claim)
     }
 }
 

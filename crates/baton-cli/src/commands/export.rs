@@ -251,15 +251,17 @@ fn header(number: usize, value: &Value) -> CliResult<BTreeMap<String, u64>> {
                 value["baton"].as_str().unwrap_or("unknown version")
             )))
         }
-        _ => return Err(CliError::new(
-            ErrorClass::Invalid,
-            "unsupported_version",
-            format!(
+        _ => {
+            return Err(CliError::new(
+                ErrorClass::Invalid,
+                "unsupported_version",
+                format!(
                 "line {number}: export format version {} is not one this baton reads ({VERSION})",
                 value["version"]
             ),
-        )
-        .with_hint("export the project again with this baton")),
+            )
+            .with_hint("export the project again with this baton"))
+        }
     }
     let counts = value["counts"]
         .as_object()
