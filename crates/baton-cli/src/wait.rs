@@ -149,7 +149,7 @@ impl StreamWatcher {
 /// Wakes when any process commits events to a PostgreSQL board (LISTEN/NOTIFY): how
 /// `listen` and `ask --wait` wait with `BATON_DATABASE_URL`, with no polling.
 pub struct DatabaseWatcher {
-    listener: std::cell::RefCell<Option<baton_postgres::EventListener>>,
+    listener: std::cell::RefCell<Option<Box<baton_postgres::EventListener>>>,
 }
 
 impl DatabaseWatcher {
@@ -157,7 +157,7 @@ impl DatabaseWatcher {
     pub fn new(url: &str) -> CliResult<DatabaseWatcher> {
         let listener = baton_postgres::EventListener::connect(url)?;
         Ok(DatabaseWatcher {
-            listener: std::cell::RefCell::new(Some(listener)),
+            listener: std::cell::RefCell::new(Some(Box::new(listener))),
         })
     }
 

@@ -7,6 +7,8 @@
 //! write lock those round trips are what limits pickups per second. The function does the
 //! same checks and writes inside the database.
 //!
+//! `BATON_PG_ONE_STEP=off` turns it off (every pickup goes through core), to compare.
+//!
 //! The lease's end is computed here, from the lease TTL core derives from the settings
 //! ([`leases::lease_ttl`]); the raw setting it came from is remembered per store and sent
 //! along, and the function declines when the stored setting differs (someone changed it),
@@ -50,14 +52,18 @@ impl PostgresStore {
     }
 
     pub(crate) fn claim_next_now(&self, c: &NextClaim<'_>) -> Result<Option<(TaskRecord, Claim)>> {
+        if !self.one_step {
+            return Ok(None);
+        }
         let lease = self.lease_ttl()?;
         let until = c.now.plus(lease.ttl);
         let renew_before = c.now.plus(lease.ttl / 2);
         let satisfied: Vec<String> = c.satisfied.iter().map(|s| s.as_str().to_string()).collect();
         let (now_text, until_text, renew_text) =
             (ts_text(c.now), ts_text(until), ts_text(renew_before));
-        // No savepoint of its own inside a group: the function rolls back its own work on
-        // any error (its exception block), so a failure cannot spoil the group.
+        // No savepoint of its own inside a group (a round trip and a subtransaction): the
+        // function only declines or claims; should the statement itself fail (a lost
+        // connection), the group is reported failed and its callers retry.
         let row = self.transaction_with(Kind::Write, false, |tx| {
             tx.query_one(
                 CLAIM_NEXT,
@@ -95,4 +101,9 @@ impl PostgresStore {
             _ => Ok(None),
         }
     }
+}
+
+/// Whether pickups may use the function (`BATON_PG_ONE_STEP=off` says no).
+pub(crate) fn one_step_enabled() -> bool {
+    std::env::var("BATON_PG_ONE_STEP").map_or(true, |v| v.trim() != "off")
 }

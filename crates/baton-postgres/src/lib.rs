@@ -23,6 +23,12 @@
 //! Reads run at REPEATABLE READ, READ ONLY: one consistent snapshot, never blocked by
 //! writers.
 //!
+//! A pickup's common case runs as one server-side function, `baton_claim_next` (see the
+//! `claim` module): one round trip instead of a dozen, inside the same kind of write
+//! transaction, under the same lock. It is not a narrower lock: the function reads the
+//! ready queue and the lease state and appends an event exactly as core's statements do,
+//! so it needs the same serial order, and event ids stay `max + 1` under [`WRITE_LOCK`].
+//!
 //! # Event ids
 //!
 //! The feed follows the log by id (`after_id`), so an event with a smaller id must never
@@ -76,6 +82,10 @@ struct Conn {
     /// In a group, the last call's savepoint is released together with the next call's
     /// start (one round trip instead of two); the commit releases the last one.
     release_pending: bool,
+    /// In a group, a call without a savepoint failed: the transaction is aborted, and the
+    /// group must not be reported as committed (PostgreSQL answers COMMIT on an aborted
+    /// transaction by rolling back, without an error).
+    group_aborted: bool,
 }
 
 pub struct PostgresStore {
@@ -88,6 +98,8 @@ pub struct PostgresStore {
     lease_ttl: Mutex<Option<claim::LeaseTtl>>,
     /// Pickups the one-step function claimed (the others went through core).
     one_step_claims: AtomicU64,
+    /// Whether pickups try the function first (see the `claim` module).
+    one_step: bool,
 }
 
 impl PostgresStore {
@@ -117,6 +129,7 @@ impl PostgresStore {
             batch: AtomicBool::new(false),
             lease_ttl: Mutex::new(None),
             one_step_claims: AtomicU64::new(0),
+            one_step: claim::one_step_enabled(),
         })
     }
 
@@ -144,6 +157,7 @@ impl PostgresStore {
         let conn = ensure_connected(&mut guard, &self.url)?;
         conn.client.batch_execute(BEGIN_WRITE).map_err(map_err)?;
         conn.release_pending = false;
+        conn.group_aborted = false;
         self.batch.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -158,6 +172,13 @@ impl PostgresStore {
             .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
         // COMMIT also releases the last call's savepoint.
         conn.release_pending = false;
+        if std::mem::take(&mut conn.group_aborted) {
+            let _ = conn.client.batch_execute("ROLLBACK");
+            return Err(Error::Unavailable {
+                message: "a call failed inside the group's transaction".into(),
+                hint: Some("retry the request".into()),
+            });
+        }
         conn.client.batch_execute("COMMIT").map_err(|e| {
             let _ = conn.client.batch_execute("ROLLBACK");
             map_err(e)
@@ -173,6 +194,7 @@ impl PostgresStore {
         };
         if let Some(conn) = guard.as_mut() {
             conn.release_pending = false;
+            conn.group_aborted = false;
             let _ = conn.client.batch_execute("ROLLBACK");
         }
     }
@@ -207,15 +229,22 @@ impl PostgresStore {
                 .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
             if !savepoint {
                 // Its work joins the previous call's savepoint (still to be released), or
-                // the group's transaction itself.
-                return f(&mut tx::PgTx::new(conn, true));
+                // the group's transaction itself; its failure fails the group.
+                let result = f(&mut tx::PgTx::new(conn, true));
+                if result.is_err() {
+                    conn.group_aborted = true;
+                }
+                return result;
             }
             let start = if conn.release_pending {
                 "RELEASE SAVEPOINT baton_call; SAVEPOINT baton_call"
             } else {
                 "SAVEPOINT baton_call"
             };
-            conn.client.batch_execute(start).map_err(map_err)?;
+            if let Err(e) = conn.client.batch_execute(start) {
+                conn.group_aborted = true;
+                return Err(map_err(e));
+            }
             conn.release_pending = false;
             let result = f(&mut tx::PgTx::new(conn, true));
             return match result {
@@ -224,9 +253,16 @@ impl PostgresStore {
                     Ok(value)
                 }
                 Err(e) => {
-                    let _ = conn.client.batch_execute(
-                        "ROLLBACK TO SAVEPOINT baton_call; RELEASE SAVEPOINT baton_call",
-                    );
+                    // Unless this call's own work is undone, the group must not commit.
+                    if conn
+                        .client
+                        .batch_execute(
+                            "ROLLBACK TO SAVEPOINT baton_call; RELEASE SAVEPOINT baton_call",
+                        )
+                        .is_err()
+                    {
+                        conn.group_aborted = true;
+                    }
                     Err(e)
                 }
             };
@@ -313,6 +349,7 @@ fn connect(url: &str) -> Result<Conn> {
         client,
         statements: HashMap::new(),
         release_pending: false,
+        group_aborted: false,
     })
 }
 

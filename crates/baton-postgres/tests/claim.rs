@@ -173,3 +173,49 @@ fn one_step_pickups_give_exactly_what_core_gives() {
     // the TTL changed since the store last read it (a6), expired leases (a6, a7).
     assert_eq!(on_postgres.store().one_step_claims(), 5);
 }
+
+/// A one-step call has no savepoint of its own inside a group: when it fails, the group is
+/// reported failed, never as committed (PostgreSQL would roll the aborted transaction back
+/// on COMMIT without an error), and nothing of it stands.
+#[test]
+fn a_failed_one_step_call_fails_its_group_and_nothing_stands() {
+    let Some(database) = TestDatabase::create() else {
+        return;
+    };
+    // Read when the store connects (this test binary's only use of it).
+    std::env::set_var("BATON_LOCK_TIMEOUT", "300ms");
+    let (store, _) = PostgresStore::create(database.url(), "group").unwrap();
+    let board = Board::new(store);
+    board
+        .heartbeat("a2", &baton_core::api::HeartbeatRequest::default())
+        .unwrap();
+    board
+        .add_tasks(
+            "lead",
+            vec![task("a", Priority::P1), task("b", Priority::P1)],
+        )
+        .unwrap();
+    board.store().begin_batch().unwrap();
+    let first = board.pickup("a1", &PickupRequest::default()).unwrap();
+    assert_eq!(first.task.id, TaskId(1));
+    assert_eq!(board.store().one_step_claims(), 1);
+    // Another transaction holds a2's agent row: the next call's statement waits for it
+    // past the lock timeout and fails inside the group.
+    let mut admin = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
+    let mut holding = admin.transaction().unwrap();
+    holding
+        .batch_execute("SELECT * FROM agents WHERE name = 'a2' FOR UPDATE")
+        .unwrap();
+    let second = board.pickup("a2", &PickupRequest::default());
+    assert!(second.is_err(), "{second:?}");
+    let committed = board.store().commit_batch();
+    assert!(committed.is_err(), "{committed:?}");
+    holding.rollback().unwrap();
+    let tasks = board
+        .list_tasks(&baton_core::api::TaskFilter::default())
+        .unwrap();
+    assert!(
+        tasks.iter().all(|t| t.assignee.is_none()),
+        "the first pickup was rolled back with its group: {tasks:?}"
+    );
+}

@@ -77,33 +77,50 @@ pub fn run(ctx: &Context, args: ExportArgs) -> CliResult {
     )
 }
 
+/// Where export and import read or write rows directly (never through a server).
+pub enum Database {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl Database {
+    /// `BATON_DATABASE_URL`, else the project's file; refused when the board is a server's.
+    pub fn of(ctx: &Context, doing: &str) -> CliResult<Database> {
+        if let Some(url) = ctx.direct_database_url() {
+            return Ok(Database::Postgres(url));
+        }
+        if ctx.server_url()?.is_some() {
+            return Err(CliError::invalid(format!(
+                "{doing} works on the database itself, not through a server"
+            ))
+            .with_hint(
+                "run it where the database is: in the project directory without BATON_URL, \
+                 or with BATON_DATABASE_URL=postgres://...",
+            ));
+        }
+        Ok(Database::Sqlite(ctx.project()?.database()))
+    }
+}
+
 /// Every project table as stored, from wherever the board lives.
 fn dump(ctx: &Context) -> CliResult<Vec<TableRows>> {
-    let mut tables = if let Some(url) = ctx.direct_database_url() {
-        let store = baton_postgres::PostgresStore::open(&url)?;
-        let tables = store.dump(PROJECT_TABLES)?;
-        if tables.first().is_none_or(|t| t.rows.is_empty()) {
-            return Err(CliError::new(
-                ErrorClass::NotFound,
-                "no_project",
-                format!(
-                    "{} holds no Baton project to export",
-                    baton_postgres::redact(&url)
-                ),
-            )
-            .with_hint("check BATON_DATABASE_URL"));
+    let mut tables = match Database::of(ctx, "export")? {
+        Database::Postgres(url) => {
+            let tables = baton_postgres::PostgresStore::open(&url)?.dump(PROJECT_TABLES)?;
+            if tables.first().is_none_or(|t| t.rows.is_empty()) {
+                return Err(CliError::new(
+                    ErrorClass::NotFound,
+                    "no_project",
+                    format!(
+                        "{} holds no Baton project to export",
+                        baton_postgres::redact(&url)
+                    ),
+                )
+                .with_hint("check BATON_DATABASE_URL"));
+            }
+            tables
         }
-        tables
-    } else if ctx.server_url()?.is_some() {
-        return Err(
-            CliError::invalid("export reads the database itself, not a server").with_hint(
-                "run it where the database is: in the project directory without BATON_URL, or \
-             with BATON_DATABASE_URL=postgres://...",
-            ),
-        );
-    } else {
-        let project = ctx.project()?;
-        baton_sqlite::SqliteStore::open(&project.database())?.dump(PROJECT_TABLES)?
+        Database::Sqlite(path) => baton_sqlite::SqliteStore::open(&path)?.dump(PROJECT_TABLES)?,
     };
     for t in &mut tables {
         t.rows.sort_by(|a, b| compare_rows(a, b));

@@ -99,20 +99,15 @@ fn jsonl(ctx: &Context, file: &Path) -> CliResult {
         })?;
         super::export::decode(std::io::BufReader::new(opened))?
     };
-    let (written, into) = if let Some(url) = ctx.direct_database_url() {
-        let store = baton_postgres::PostgresStore::open(&url)?;
-        (store.restore(&tables)?, baton_postgres::redact(&url))
-    } else if ctx.server_url()?.is_some() {
-        return Err(
-            CliError::invalid("import writes the database itself, not through a server").with_hint(
-                "run it where the database is: in the project directory without BATON_URL, or \
-                 with BATON_DATABASE_URL=postgres://...",
-            ),
-        );
-    } else {
-        let database = ctx.project()?.database();
-        let store = baton_sqlite::SqliteStore::open(&database)?;
-        (store.restore(&tables)?, database.display().to_string())
+    let (written, into) = match super::export::Database::of(ctx, "import")? {
+        super::export::Database::Postgres(url) => {
+            let store = baton_postgres::PostgresStore::open(&url)?;
+            (store.restore(&tables)?, baton_postgres::redact(&url))
+        }
+        super::export::Database::Sqlite(path) => {
+            let store = baton_sqlite::SqliteStore::open(&path)?;
+            (store.restore(&tables)?, path.display().to_string())
+        }
     };
     let rows: serde_json::Map<String, serde_json::Value> = written
         .iter()
