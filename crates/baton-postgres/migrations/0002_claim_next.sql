@@ -30,26 +30,26 @@ RETURNS TABLE (
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
+    v_ttl_changed boolean;
+    v_busy boolean;
     v_id bigint;
     v_files text;
-    v_fence bigint;
 BEGIN
-    IF (SELECT s.value FROM settings s WHERE s.key = 'lease_ttl')
-            IS DISTINCT FROM p_lease_ttl THEN
-        outcome := 'lease_ttl_changed';
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    -- (Ordered, so the lease index answers whatever the statistics say.)
-    IF EXISTS (SELECT 1 FROM tasks t
-               WHERE t.status = 'in-progress' AND t.lease_expires_at < p_now
-               ORDER BY t.lease_expires_at LIMIT 1)
-       OR EXISTS (SELECT 1 FROM tasks t
-                  WHERE t.assignee = p_agent AND t.status = 'in-progress'
-                    AND t.lease_expires_at < p_renew_before)
-       OR EXISTS (SELECT 1 FROM reservations r WHERE r.agent = p_agent AND r.task IS NULL)
-    THEN
-        outcome := 'declined';
+    -- Three statements in all: each one a PL/pgSQL statement costs an executor start of
+    -- its own, which is most of the time of small statements like these.
+    SELECT (SELECT s.value FROM settings s WHERE s.key = 'lease_ttl')
+               IS DISTINCT FROM p_lease_ttl,
+           -- The earliest leases, not EXISTS: the lease indexes answer these whatever
+           -- the statistics say (EXISTS with a parameter inside may become a full scan).
+           coalesce((SELECT min(t.lease_expires_at) FROM tasks t
+                     WHERE t.status = 'in-progress') < p_now, false)
+           OR coalesce((SELECT min(t.lease_expires_at) FROM tasks t
+                        WHERE t.assignee = p_agent AND t.status = 'in-progress')
+                       < p_renew_before, false)
+           OR EXISTS (SELECT 1 FROM reservations r WHERE r.agent = p_agent AND r.task IS NULL)
+    INTO v_ttl_changed, v_busy;
+    IF v_ttl_changed OR v_busy THEN
+        outcome := CASE WHEN v_ttl_changed THEN 'lease_ttl_changed' ELSE 'declined' END;
         RETURN NEXT;
         RETURN;
     END IF;
@@ -70,33 +70,43 @@ BEGIN
         RETURN;
     END IF;
 
-    UPDATE tasks t
-    SET status = 'in-progress', assignee = p_agent, fence = t.fence + 1,
-        lease_expires_at = p_until, started_at = p_now, updated_at = p_now
-    WHERE t.id = v_id
-    RETURNING t.fence INTO v_fence;
-    DELETE FROM reservations r WHERE r.task = v_id;
-    INSERT INTO agents (name, first_seen, last_seen) VALUES (p_agent, p_now, p_now)
-        ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen;
-    INSERT INTO events (id, at, actor, action, task, detail)
-        SELECT coalesce(max(e.id), 0) + 1, p_now, p_agent, p_action, v_id,
-               format('{"fence":%s,"lease_expires_at":"%s"}', v_fence, p_until)
-        FROM events e;
-    PERFORM pg_notify(p_channel, '');
-
+    -- Every write in one statement; the task comes back as written (RETURNING), its
+    -- dependencies and notes (which the claim does not touch) read beside it.
     RETURN QUERY
-    SELECT t.id, t.title, t.description, t.status, t.blocked_reason, t.priority, t.assignee,
-           t.epic, t.capabilities, t.verify, t.acceptance_criteria, t.context_refs, t.files,
-           t.retry_count, t.fence, t.lease_expires_at::text, t.created_at::text,
-           t.updated_at::text, t.started_at::text, t.completed_at::text, t.deleted_at::text,
+    WITH claimed AS (
+        UPDATE tasks t
+        SET status = 'in-progress', assignee = p_agent, fence = t.fence + 1,
+            lease_expires_at = p_until, started_at = p_now, updated_at = p_now
+        WHERE t.id = v_id
+        RETURNING t.*
+    ), released AS (
+        DELETE FROM reservations r WHERE r.task = v_id RETURNING r.id
+    ), seen AS (
+        INSERT INTO agents (name, first_seen, last_seen) VALUES (p_agent, p_now, p_now)
+        ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen
+        RETURNING agents.name
+    ), logged AS (
+        INSERT INTO events (id, at, actor, action, task, detail)
+        SELECT coalesce(max(e.id), 0) + 1, p_now, p_agent, p_action, v_id,
+               format('{"fence":%s,"lease_expires_at":"%s"}',
+                      (SELECT c.fence FROM claimed c), p_until)
+        FROM events e
+        RETURNING events.id
+    ), notified AS (
+        SELECT pg_notify(p_channel, '') FROM logged
+    )
+    SELECT c.id, c.title, c.description, c.status, c.blocked_reason, c.priority, c.assignee,
+           c.epic, c.capabilities, c.verify, c.acceptance_criteria, c.context_refs, c.files,
+           c.retry_count, c.fence, c.lease_expires_at::text, c.created_at::text,
+           c.updated_at::text, c.started_at::text, c.completed_at::text, c.deleted_at::text,
            coalesce((SELECT json_agg(json_build_array(d.depends_on, dt.status,
                                                       dt.deleted_at IS NOT NULL)
                                      ORDER BY d.position)
                      FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on
-                     WHERE d.task = t.id), '[]')::text,
+                     WHERE d.task = c.id), '[]')::text,
            coalesce((SELECT json_agg(json_build_array(n.author, n.at, n.text) ORDER BY n.id)
-                     FROM task_notes n WHERE n.task = t.id), '[]')::text,
+                     FROM task_notes n WHERE n.task = c.id), '[]')::text,
            'claimed'::text
-    FROM tasks t WHERE t.id = v_id;
+    FROM claimed c CROSS JOIN notified;
 END
 $$;

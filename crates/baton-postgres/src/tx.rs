@@ -441,12 +441,14 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {
-        // Asked on every call and nearly always empty: a small statement answers first
-        // (ordered, so the lease index answers it even when the statistics are stale).
+        // Asked on every call and nearly always empty: a small statement answers first.
+        // The earliest lease, not EXISTS: with no parameter inside, the lease index answers
+        // it whatever the statistics say (an EXISTS with a parameter may be planned as a
+        // full scan once many tasks are in progress).
         let now = ts_text(now);
         let any = self.exists(
-            "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'in-progress' \
-             AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT 1)",
+            "SELECT coalesce((SELECT min(lease_expires_at) FROM tasks \
+             WHERE status = 'in-progress') < $1, false)",
             &[&now],
         )?;
         if !any {
@@ -469,8 +471,9 @@ impl StoreTx for PgTx<'_> {
     ) -> Result<Vec<Task>> {
         let (until, if_before) = (ts_text(until), ts_text(if_before));
         let due = self.exists(
-            "SELECT EXISTS (SELECT 1 FROM tasks WHERE assignee = $1 \
-             AND status = 'in-progress' AND lease_expires_at < $2)",
+            // The holder's earliest lease (see `expired_leases`).
+            "SELECT coalesce((SELECT min(lease_expires_at) FROM tasks WHERE assignee = $1 \
+             AND status = 'in-progress') < $2, false)",
             &[&agent, &if_before],
         )?;
         if !due {
