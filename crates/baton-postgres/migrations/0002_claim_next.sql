@@ -39,13 +39,15 @@ BEGIN
     -- its own, which is most of the time of small statements like these.
     SELECT (SELECT s.value FROM settings s WHERE s.key = 'lease_ttl')
                IS DISTINCT FROM p_lease_ttl,
-           -- The earliest leases, not EXISTS: the lease indexes answer these whatever
-           -- the statistics say (EXISTS with a parameter inside may become a full scan).
-           coalesce((SELECT min(t.lease_expires_at) FROM tasks t
-                     WHERE t.status = 'in-progress') < p_now, false)
-           OR coalesce((SELECT min(t.lease_expires_at) FROM tasks t
-                        WHERE t.assignee = p_agent AND t.status = 'in-progress')
-                       < p_renew_before, false)
+           -- The earliest leases, each the first entry of a lease index (ORDER BY ..
+           -- LIMIT 1), whatever the statistics say: EXISTS (.. < p_now) and min() were
+           -- both planned, with statistics from an idle board, as scans of every task in
+           -- progress (see the same probes in src/tx.rs).
+           coalesce((SELECT t.lease_expires_at FROM tasks t WHERE t.status = 'in-progress'
+                     ORDER BY t.lease_expires_at LIMIT 1) < p_now, false)
+           OR coalesce((SELECT t.lease_expires_at FROM tasks t
+                        WHERE t.assignee = p_agent AND t.status = 'in-progress'
+                        ORDER BY t.lease_expires_at LIMIT 1) < p_renew_before, false)
            OR EXISTS (SELECT 1 FROM reservations r WHERE r.agent = p_agent AND r.task IS NULL)
     INTO v_ttl_changed, v_busy;
     IF v_ttl_changed OR v_busy THEN

@@ -442,13 +442,13 @@ impl StoreTx for PgTx<'_> {
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {
         // Asked on every call and nearly always empty: a small statement answers first.
-        // The earliest lease, not EXISTS: with no parameter inside, the lease index answers
-        // it whatever the statistics say (an EXISTS with a parameter may be planned as a
-        // full scan once many tasks are in progress).
+        // The earliest lease, read first from the lease index (ORDER BY .. LIMIT 1): one
+        // entry whatever the statistics say. EXISTS (.. < $1) and min() were both planned,
+        // with statistics from an idle board, as scans of every task in progress.
         let now = ts_text(now);
         let any = self.exists(
-            "SELECT coalesce((SELECT min(lease_expires_at) FROM tasks \
-             WHERE status = 'in-progress') < $1, false)",
+            "SELECT coalesce((SELECT lease_expires_at FROM tasks WHERE status = 'in-progress' \
+             ORDER BY lease_expires_at LIMIT 1) < $1, false)",
             &[&now],
         )?;
         if !any {
@@ -472,8 +472,8 @@ impl StoreTx for PgTx<'_> {
         let (until, if_before) = (ts_text(until), ts_text(if_before));
         let due = self.exists(
             // The holder's earliest lease (see `expired_leases`).
-            "SELECT coalesce((SELECT min(lease_expires_at) FROM tasks WHERE assignee = $1 \
-             AND status = 'in-progress') < $2, false)",
+            "SELECT coalesce((SELECT lease_expires_at FROM tasks WHERE assignee = $1 \
+             AND status = 'in-progress' ORDER BY lease_expires_at LIMIT 1) < $2, false)",
             &[&agent, &if_before],
         )?;
         if !due {
