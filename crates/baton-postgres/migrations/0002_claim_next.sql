@@ -1,3 +1,9 @@
+-- What writers queue on (see WRITE_LOCK in src/lib.rs): a table nobody reads or writes,
+-- locked EXCLUSIVE before the advisory lock, because LOCK TABLE needs no snapshot while it
+-- waits (the advisory lock, a function in a SELECT, holds one, which keeps the rows the
+-- running writer just replaced from being pruned).
+CREATE TABLE baton_write_lock ();
+
 -- Pickup's common case in one round trip (see `claim_next` in src/claim.rs, which decides
 -- when it applies). It does what core's rules (baton_core::board::claims::pickup, after
 -- leases::reap and leases::renew) do for that case, and nothing otherwise:

@@ -318,8 +318,16 @@ enum Kind {
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 /// One round trip: the transaction and its write lock (see the module docs).
 /// (The number is [`WRITE_LOCK`]; a unit test keeps the two equal.)
-const BEGIN_WRITE: &str =
-    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7420001)";
+///
+/// The wait happens on `LOCK TABLE baton_write_lock` (migration 0002): a LOCK statement
+/// takes no snapshot, so a writer queued behind another holds back no row versions, and the
+/// ready queue's replaced entries can be pruned as soon as the running writer commits. (A
+/// writer waiting in `SELECT pg_advisory_xact_lock` holds its statement's snapshot, which
+/// kept the last group's claims visible to it and every pickup of the other replica
+/// stepping over them.) The advisory lock, then granted at once, is the one every version
+/// of Baton takes, so writers of an older release still queue with these.
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
+    LOCK TABLE baton_write_lock IN EXCLUSIVE MODE; SELECT pg_advisory_xact_lock(7420001)";
 
 fn connect(url: &str) -> Result<Conn> {
     let mut client = Client::connect(url, NoTls).map_err(|e| Error::Unavailable {
