@@ -13,18 +13,9 @@ fn import_on_postgres(s: &Sandbox, url: &str, file: &str, stdin: Option<&str>) -
     let mut cmd = s.command(&["import", "jsonl", file]);
     cmd.env("BATON_DATABASE_URL", url);
     if let Some(text) = stdin {
-        use std::io::Write;
-        cmd.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        return support::finish(child.wait_with_output().unwrap());
+        // Through a file handle: stdin is the file itself, read to the end by baton.
+        let path = s.write("stdin.jsonl", text);
+        cmd.stdin(std::fs::File::open(path).unwrap());
     }
     support::finish(cmd.output().unwrap())
 }
