@@ -12,6 +12,12 @@
 # 64 connections in all (split evenly over the replicas, one wrk per replica, run at once),
 # then: claims/s summed over the replicas, p50/p99 latency (the worse replica), duplicate
 # claims (must be 0). The same run on SQLite for comparison: CONNECTIONS=64 bench/server.sh.
+#
+# Then the database's own ceiling on this machine, with no HTTP and no Baton process:
+# pgbench running the pickup function (baton_claim_next) in transactions of 16 calls under
+# the write lock, from 2 connections (like two replicas' writers), and `SELECT 1` for the
+# cost of a round trip. CEILING=0 leaves that out; BATON_PG_ONE_STEP=off benches pickups
+# through core's statements instead of the function.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in wrk psql python3 curl; do
@@ -20,7 +26,7 @@ done
 ADMIN=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 BASE=${ADMIN%/*}
 cargo build --release -q -p baton-cli
-BATON="$PWD/target/release/baton"
+BATON="${CARGO_TARGET_DIR:-$PWD/target}/release/baton"
 OUT="$PWD/bench/out"; mkdir -p "$OUT"
 WORK=$(mktemp -d)
 PIDS=()
@@ -107,3 +113,27 @@ PY
   psql -qAt "$BASE/$db" -c "SELECT '  claims ' || count(*) || ', distinct tasks claimed ' || count(DISTINCT task) || ', duplicates ' || (count(*) - count(DISTINCT task)) FROM events WHERE action = 'task.picked_up'" | tee -a "$report"
   psql -qAt "$BASE/$db" -c "SELECT '  in progress ' || count(*) FROM tasks WHERE status = 'in-progress'" | tee -a "$report"
 done
+
+[ "${CEILING:-1}" = 1 ] || exit 0
+command -v pgbench >/dev/null || { echo "the ceiling needs pgbench (postgresql-contrib)" >&2; exit 1; }
+db="${PREFIX}_ceiling"
+DATABASES+=("$db")
+psql -q "$ADMIN" -c "CREATE DATABASE $db TEMPLATE $template"
+# Baton's time text; '|' for ':' in the format, as pgbench reads ":name" as a variable.
+ts() { echo "translate(to_char((now() + interval '$1') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24|MI|SS.MS\"Z\"'), '|', chr(58))"; }
+{
+  echo '\set a random(1, 64)'
+  echo 'BEGIN;'
+  echo 'SELECT pg_advisory_xact_lock(7420001);'
+  for _ in $(seq 16); do
+    echo "SELECT outcome FROM baton_claim_next('agent-' || :a, $(ts '0 s'), $(ts '30 min'), $(ts '15 min'), NULL, '{review,done}', NULL, 'task.picked_up', 'baton_events');"
+  done
+  echo 'COMMIT;'
+} > "$WORK/claim.sql"
+echo 'SELECT 1;' > "$WORK/one.sql"
+report="$OUT/postgres-ceiling.txt"
+echo "== ceiling: pgbench, 2 connections, 16 pickups per transaction, $DURATION" | tee "$report"
+pgbench -n -M prepared -c 2 -j 2 -T "${DURATION%s}" -f "$WORK/claim.sql" "$BASE/$db" 2>&1 | grep -E "^(tps|latency average)" | tee -a "$report"
+psql -qAt "$BASE/$db" -c "SELECT '  claims ' || count(*) || ', duplicates ' || (count(*) - count(DISTINCT task)) FROM events WHERE action = 'task.picked_up'" | tee -a "$report"
+echo "== a round trip: pgbench SELECT 1, 1 connection" | tee -a "$report"
+pgbench -n -M prepared -c 1 -j 1 -T "${DURATION%s}" -f "$WORK/one.sql" "$BASE/$db" 2>&1 | grep -E "^(tps|latency average)" | tee -a "$report"

@@ -14,7 +14,7 @@ for tool in wrk sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install $tool)" >&2; exit 1; }
 done
 cargo build --release -q -p baton-cli
-BATON="$PWD/target/release/baton"
+BATON="${CARGO_TARGET_DIR:-$PWD/target}/release/baton"
 OUT="$PWD/bench/out"; mkdir -p "$OUT"
 WORK=$(mktemp -d)
 SERVER_PID=

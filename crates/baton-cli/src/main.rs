@@ -86,7 +86,9 @@ enum Command {
     Listen(commands::messages::ListenArgs),
     /// A whole conversation: the question and every answer.
     Thread { id: baton_core::MessageId },
-    /// Bring another tool's board over.
+    /// Write the whole project as JSON Lines (to move it, back it up, or inspect it).
+    Export(commands::export::ExportArgs),
+    /// Load a `baton export` file into an empty project, or bring another tool's board over.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
     /// Copy this project's board into a new PostgreSQL database, losslessly.
@@ -137,6 +139,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Answer(args) => commands::messages::answer(&ctx, args),
         Command::Listen(args) => commands::messages::listen(&ctx, args),
         Command::Thread { id } => commands::messages::thread(&ctx, id),
+        Command::Export(args) => commands::export::run(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),
         Command::Migrate(args) => commands::migrate::run(&ctx, args),
         Command::Serve(args) => commands::serve::serve(&ctx, args),

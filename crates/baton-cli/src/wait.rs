@@ -2,7 +2,8 @@
 //! loop. [`until`] re-checks whenever `wait_for_change` returns; the local variant,
 //! [`StoreWatcher`], returns as soon as another process writes the database (a file event on
 //! the database or its WAL), and after a slow fallback poll at the latest. A client of a
-//! remote server can pass its own `wait_for_change` (an event stream or a long poll).
+//! remote server waits on its event stream ([`StreamWatcher`]), a PostgreSQL board on
+//! LISTEN/NOTIFY ([`DatabaseWatcher`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -145,10 +146,40 @@ impl StreamWatcher {
     }
 }
 
+/// Wakes when any process commits events to a PostgreSQL board (LISTEN/NOTIFY): how
+/// `listen` and `ask --wait` wait with `BATON_DATABASE_URL`, with no polling.
+pub struct DatabaseWatcher {
+    listener: std::cell::RefCell<Option<Box<baton_postgres::EventListener>>>,
+}
+
+impl DatabaseWatcher {
+    /// Listens before the first check, so no commit between a check and the wait is missed.
+    pub fn new(url: &str) -> CliResult<DatabaseWatcher> {
+        let listener = baton_postgres::EventListener::connect(url)?;
+        Ok(DatabaseWatcher {
+            listener: std::cell::RefCell::new(Some(Box::new(listener))),
+        })
+    }
+
+    pub fn wait(&self, at_most: Duration) {
+        let mut slot = self.listener.borrow_mut();
+        let broken = match slot.as_mut() {
+            Some(listener) => listener.wait(at_most).is_err(),
+            None => true,
+        };
+        if broken {
+            // The connection broke: fall back to polling.
+            *slot = None;
+            std::thread::sleep(at_most.min(Duration::from_millis(500)));
+        }
+    }
+}
+
 /// Whichever wake-up fits where the board lives.
 pub enum Waiter {
     Local(StoreWatcher),
     Remote(StreamWatcher),
+    Database(DatabaseWatcher),
 }
 
 impl Waiter {
@@ -156,6 +187,7 @@ impl Waiter {
         match self {
             Waiter::Local(w) => w.wait(at_most),
             Waiter::Remote(w) => w.wait(at_most),
+            Waiter::Database(w) => w.wait(at_most),
         }
     }
 }

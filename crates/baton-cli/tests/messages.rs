@@ -185,3 +185,50 @@ fn questions_go_to_any_to_human_and_not_to_a_task_nobody_holds() {
     s.as_agent("codex", &["answer", "M-9", "x"])
         .fails(3, "message_not_found");
 }
+
+/// `ask --wait` with only `BATON_DATABASE_URL` (no server, no project file): the answer,
+/// written by another process, wakes the waiter through LISTEN/NOTIFY, not a poll.
+#[test]
+fn ask_wait_on_a_database_url_is_woken_by_the_answer() {
+    let Some(db) = baton_postgres::testing::TestDatabase::create() else {
+        return;
+    };
+    let s = Sandbox::new();
+    let as_agent = |agent: &str, args: &[&str]| {
+        let mut cmd = s.command(args);
+        cmd.env("BATON_DATABASE_URL", db.url())
+            .env("BATON_AGENT", agent);
+        support::finish(cmd.output().expect("run baton"))
+    };
+    as_agent("lead", &["task", "add", "--title", "Auth API"]).ok();
+    as_agent("codex", &["task", "pickup"]).ok();
+    let mut cmd = s.command(&["ask", "--to", "T-1", "Which hash?", "--wait", "60"]);
+    cmd.env("BATON_DATABASE_URL", db.url())
+        .env("BATON_AGENT", "claude")
+        .env("BATON_WAIT_POLL", NO_POLL)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let asker = cmd.spawn().expect("spawn baton");
+    let start = Instant::now();
+    let id = loop {
+        let inbox = as_agent("codex", &["inbox"]).ok().json();
+        if let Some(m) = inbox.as_array().unwrap().first() {
+            break m["id"].as_str().unwrap().to_string();
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no question");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The asker is now blocked in its wait (its check found no answer).
+    std::thread::sleep(Duration::from_millis(300));
+    as_agent("codex", &["answer", &id, "argon2id"]).ok();
+    let answered = Instant::now();
+    let r = finish_within(asker, Duration::from_secs(30)).ok();
+    assert!(
+        answered.elapsed() < Duration::from_secs(3),
+        "woken by the notification, not by the {NO_POLL} poll: {:?}",
+        answered.elapsed()
+    );
+    let out = r.json();
+    assert_eq!(out["answer"]["body"], "argon2id");
+    assert_eq!(out["answer"]["reply_to"], id.as_str());
+}

@@ -7,8 +7,8 @@
 use crate::error::Result;
 use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
-    Doc, DocType, DocVersion, Event, Message, NewEvent, Note, Priority, Project, Reservation,
-    ReservationMode, Status, StatusCounts, Task, TaskRecord,
+    Claim, Doc, DocType, DocVersion, Event, Message, NewEvent, Note, Priority, Project,
+    Reservation, ReservationMode, Status, StatusCounts, Task, TaskRecord,
 };
 use crate::time::Timestamp;
 
@@ -19,6 +19,29 @@ pub trait Store: Send + Sync {
     /// Runs `f` in a write transaction. Commits when `f` returns `Ok`, rolls back otherwise,
     /// so a refused request never leaves a half-written change.
     fn write<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<T>) -> Result<T>;
+
+    /// A pickup's common case in one step of the store's own, in its own write transaction
+    /// (or the current group's): the best ready task claimed for `claim.agent`, with what
+    /// [`crate::board::Board`] would do around it (expired leases applied and the caller's
+    /// claims renewed first). Its outcome must be exactly the one core's rules give; when
+    /// the store cannot promise that for this call it declines (`Ok(None)`, nothing written)
+    /// and core runs the call. Declining is always correct: the default does.
+    fn claim_next(&self, claim: &NextClaim<'_>) -> Result<Option<(TaskRecord, Claim)>> {
+        let _ = claim;
+        Ok(None)
+    }
+}
+
+/// What [`Store::claim_next`] is asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextClaim<'a> {
+    pub agent: &'a str,
+    pub capability: Option<&'a str>,
+    pub now: Timestamp,
+    /// Statuses that satisfy a dependency (as in [`ReadyQuery`]).
+    pub satisfied: &'a [Status],
+    /// The event's action (`task.picked_up`).
+    pub action: &'static str,
 }
 
 /// Which tasks to list. Every field narrows the result; deleted tasks are left out unless

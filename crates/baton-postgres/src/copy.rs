@@ -177,3 +177,50 @@ fn bind(value: &RawValue, ty: &Type) -> Result<Box<dyn ToSql + Sync>> {
         }
     })
 }
+
+impl PostgresStore {
+    /// The rows of each `(table, columns)` as stored, from one snapshot (`baton export`).
+    pub fn dump(&self, tables: &[(&str, &[&str])]) -> Result<Vec<TableRows>> {
+        self.transaction(Kind::Read, |tx| {
+            tables
+                .iter()
+                .map(|(table, columns)| dump_table(tx, table, columns))
+                .collect()
+        })
+    }
+}
+
+fn dump_table(tx: &mut PgTx<'_>, table: &str, columns: &[&str]) -> Result<TableRows> {
+    if !PROJECT_TABLES.iter().any(|(name, _)| *name == table) {
+        return Err(Error::Internal(format!("{table} is not a Baton table")));
+    }
+    let sql = format!("SELECT {} FROM {table} ORDER BY 1", columns.join(", "));
+    let rows = tx.query(&sql, &[])?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let values = row
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let value = match *column.type_() {
+                    Type::INT8 => row
+                        .try_get::<_, Option<i64>>(i)
+                        .map(|v| v.map(RawValue::Integer)),
+                    _ => row
+                        .try_get::<_, Option<String>>(i)
+                        .map(|v| v.map(RawValue::Text)),
+                };
+                value
+                    .map(|v| v.unwrap_or(RawValue::Null))
+                    .map_err(|e| Error::Internal(format!("{table}.{}: {e}", column.name())))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(values);
+    }
+    Ok(TableRows {
+        table: table.to_string(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows: out,
+    })
+}

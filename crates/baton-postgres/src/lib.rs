@@ -23,6 +23,12 @@
 //! Reads run at REPEATABLE READ, READ ONLY: one consistent snapshot, never blocked by
 //! writers.
 //!
+//! A pickup's common case runs as one server-side function, `baton_claim_next` (see the
+//! `claim` module): one round trip instead of a dozen, inside the same kind of write
+//! transaction, under the same lock. It is not a narrower lock: the function reads the
+//! ready queue and the lease state and appends an event exactly as core's statements do,
+//! so it needs the same serial order, and event ids stay `max + 1` under [`WRITE_LOCK`].
+//!
 //! # Event ids
 //!
 //! The feed follows the log by id (`after_id`), so an event with a smaller id must never
@@ -32,8 +38,10 @@
 //! order with no gaps. The same transaction sends `NOTIFY baton_events` (delivered at
 //! commit), which wakes the feed of every replica; the feed then reads the table by id.
 
+mod claim;
 mod copy;
 mod knowledge;
+mod listen;
 mod messages;
 mod migrations;
 mod params;
@@ -41,15 +49,18 @@ mod rows;
 mod tx;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use baton_core::model::{Claim, TaskRecord};
+use baton_core::store::NextClaim;
 use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
 use postgres::{Client, NoTls, Statement};
 
 pub use copy::PROJECT_TABLES;
+pub use listen::EventListener;
 pub use migrations::{LATEST as SCHEMA_VERSION, MIGRATIONS};
 
 /// The channel the event-appending transactions notify (see the module docs).
@@ -71,6 +82,10 @@ struct Conn {
     /// In a group, the last call's savepoint is released together with the next call's
     /// start (one round trip instead of two); the commit releases the last one.
     release_pending: bool,
+    /// In a group, a call without a savepoint failed: the transaction is aborted, and the
+    /// group must not be reported as committed (PostgreSQL answers COMMIT on an aborted
+    /// transaction by rolling back, without an error).
+    group_aborted: bool,
 }
 
 pub struct PostgresStore {
@@ -79,6 +94,12 @@ pub struct PostgresStore {
     /// Inside [`PostgresStore::begin_batch`]: each call runs in a savepoint of one shared
     /// transaction instead of its own.
     batch: AtomicBool,
+    /// What pickups compute leases with (see the `claim` module), read on first use.
+    lease_ttl: Mutex<Option<claim::LeaseTtl>>,
+    /// Pickups the one-step function claimed (the others went through core).
+    one_step_claims: AtomicU64,
+    /// Whether pickups try the function first (see the `claim` module).
+    one_step: bool,
 }
 
 impl PostgresStore {
@@ -106,7 +127,15 @@ impl PostgresStore {
             url: url.to_string(),
             conn: Mutex::new(Some(conn)),
             batch: AtomicBool::new(false),
+            lease_ttl: Mutex::new(None),
+            one_step_claims: AtomicU64::new(0),
+            one_step: claim::one_step_enabled(),
         })
+    }
+
+    /// How many pickups this store claimed in one step (see the `claim` module).
+    pub fn one_step_claims(&self) -> u64 {
+        self.one_step_claims.load(Ordering::Relaxed)
     }
 
     /// The URL with any password left out, for logs and `/ready`.
@@ -128,6 +157,7 @@ impl PostgresStore {
         let conn = ensure_connected(&mut guard, &self.url)?;
         conn.client.batch_execute(BEGIN_WRITE).map_err(map_err)?;
         conn.release_pending = false;
+        conn.group_aborted = false;
         self.batch.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -142,6 +172,13 @@ impl PostgresStore {
             .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
         // COMMIT also releases the last call's savepoint.
         conn.release_pending = false;
+        if std::mem::take(&mut conn.group_aborted) {
+            let _ = conn.client.batch_execute("ROLLBACK");
+            return Err(Error::Unavailable {
+                message: "a call failed inside the group's transaction".into(),
+                hint: Some("retry the request".into()),
+            });
+        }
         conn.client.batch_execute("COMMIT").map_err(|e| {
             let _ = conn.client.batch_execute("ROLLBACK");
             map_err(e)
@@ -157,6 +194,7 @@ impl PostgresStore {
         };
         if let Some(conn) = guard.as_mut() {
             conn.release_pending = false;
+            conn.group_aborted = false;
             let _ = conn.client.batch_execute("ROLLBACK");
         }
     }
@@ -172,17 +210,41 @@ impl PostgresStore {
         kind: Kind,
         f: impl FnOnce(&mut tx::PgTx<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.transaction_with(kind, true, f)
+    }
+
+    /// A transaction, or inside a group a call in it: in a savepoint of its own unless
+    /// `savepoint` is false (for a single statement that cannot leave the group's
+    /// transaction half-changed or aborted).
+    fn transaction_with<T>(
+        &self,
+        kind: Kind,
+        savepoint: bool,
+        f: impl FnOnce(&mut tx::PgTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut guard = self.lock()?;
         if self.batch.load(Ordering::SeqCst) {
             let conn = guard
                 .as_mut()
                 .ok_or_else(|| lost_connection("the connection dropped inside a group"))?;
+            if !savepoint {
+                // Its work joins the previous call's savepoint (still to be released), or
+                // the group's transaction itself; its failure fails the group.
+                let result = f(&mut tx::PgTx::new(conn, true));
+                if result.is_err() {
+                    conn.group_aborted = true;
+                }
+                return result;
+            }
             let start = if conn.release_pending {
                 "RELEASE SAVEPOINT baton_call; SAVEPOINT baton_call"
             } else {
                 "SAVEPOINT baton_call"
             };
-            conn.client.batch_execute(start).map_err(map_err)?;
+            if let Err(e) = conn.client.batch_execute(start) {
+                conn.group_aborted = true;
+                return Err(map_err(e));
+            }
             conn.release_pending = false;
             let result = f(&mut tx::PgTx::new(conn, true));
             return match result {
@@ -191,9 +253,16 @@ impl PostgresStore {
                     Ok(value)
                 }
                 Err(e) => {
-                    let _ = conn.client.batch_execute(
-                        "ROLLBACK TO SAVEPOINT baton_call; RELEASE SAVEPOINT baton_call",
-                    );
+                    // Unless this call's own work is undone, the group must not commit.
+                    if conn
+                        .client
+                        .batch_execute(
+                            "ROLLBACK TO SAVEPOINT baton_call; RELEASE SAVEPOINT baton_call",
+                        )
+                        .is_err()
+                    {
+                        conn.group_aborted = true;
+                    }
                     Err(e)
                 }
             };
@@ -234,6 +303,10 @@ impl Store for PostgresStore {
     fn write<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<T>) -> Result<T> {
         self.transaction(Kind::Write, |tx| f(tx))
     }
+
+    fn claim_next(&self, claim: &NextClaim<'_>) -> Result<Option<(TaskRecord, Claim)>> {
+        self.claim_next_now(claim)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -245,8 +318,16 @@ enum Kind {
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 /// One round trip: the transaction and its write lock (see the module docs).
 /// (The number is [`WRITE_LOCK`]; a unit test keeps the two equal.)
-const BEGIN_WRITE: &str =
-    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7420001)";
+///
+/// The wait happens on `LOCK TABLE baton_write_lock` (migration 0002): a LOCK statement
+/// takes no snapshot, so a writer queued behind another holds back no row versions, and the
+/// ready queue's replaced entries can be pruned as soon as the running writer commits. (A
+/// writer waiting in `SELECT pg_advisory_xact_lock` holds its statement's snapshot, which
+/// kept the last group's claims visible to it and every pickup of the other replica
+/// stepping over them.) The advisory lock, then granted at once, is the one every version
+/// of Baton takes, so writers of an older release still queue with these.
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
+    LOCK TABLE baton_write_lock IN EXCLUSIVE MODE; SELECT pg_advisory_xact_lock(7420001)";
 
 fn connect(url: &str) -> Result<Conn> {
     let mut client = Client::connect(url, NoTls).map_err(|e| Error::Unavailable {
@@ -276,6 +357,7 @@ fn connect(url: &str) -> Result<Conn> {
         client,
         statements: HashMap::new(),
         release_pending: false,
+        group_aborted: false,
     })
 }
 

@@ -7,8 +7,13 @@ use postgres::Client;
 
 use crate::{map_err, MIGRATE_LOCK};
 
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_board", include_str!("../migrations/0001_board.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_board", include_str!("../migrations/0001_board.sql")),
+    (
+        "0002_claim_next",
+        include_str!("../migrations/0002_claim_next.sql"),
+    ),
+];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 

@@ -442,10 +442,13 @@ impl StoreTx for PgTx<'_> {
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {
         // Asked on every call and nearly always empty: a small statement answers first.
+        // The earliest lease, read first from the lease index (ORDER BY .. LIMIT 1): one
+        // entry whatever the statistics say. EXISTS (.. < $1) and min() were both planned,
+        // with statistics from an idle board, as scans of every task in progress.
         let now = ts_text(now);
         let any = self.exists(
-            "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'in-progress' \
-             AND lease_expires_at < $1)",
+            "SELECT coalesce((SELECT lease_expires_at FROM tasks WHERE status = 'in-progress' \
+             ORDER BY lease_expires_at LIMIT 1) < $1, false)",
             &[&now],
         )?;
         if !any {
@@ -468,8 +471,9 @@ impl StoreTx for PgTx<'_> {
     ) -> Result<Vec<Task>> {
         let (until, if_before) = (ts_text(until), ts_text(if_before));
         let due = self.exists(
-            "SELECT EXISTS (SELECT 1 FROM tasks WHERE assignee = $1 \
-             AND status = 'in-progress' AND lease_expires_at < $2)",
+            // The holder's earliest lease (see `expired_leases`).
+            "SELECT coalesce((SELECT lease_expires_at FROM tasks WHERE assignee = $1 \
+             AND status = 'in-progress' ORDER BY lease_expires_at LIMIT 1) < $2, false)",
             &[&agent, &if_before],
         )?;
         if !due {

@@ -3,6 +3,7 @@
 use baton_core::store::{RawValue, TableRows};
 use baton_core::{Error, Result};
 use rusqlite::types::ValueRef;
+use rusqlite::OptionalExtension;
 
 use crate::{map_err, SqliteStore};
 
@@ -47,4 +48,105 @@ fn dump_table(conn: &rusqlite::Connection, table: &str, columns: &[&str]) -> Res
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: out,
     })
+}
+
+impl SqliteStore {
+    /// Copies `tables` in (`baton import`), rows as they are. Only into a fresh project:
+    /// one that holds nothing but its own creation (the project row and its
+    /// `project.created` event), which the copy replaces. Refused otherwise; all or nothing.
+    /// Returns the rows written per table.
+    pub fn restore(&self, tables: &[TableRows]) -> Result<Vec<(String, u64)>> {
+        let conn = self.lock()?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let result = restore(&conn, tables);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        match conn.execute_batch(end) {
+            Ok(()) => result,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                result.and(Err(map_err(e)))
+            }
+        }
+    }
+}
+
+/// The one trigger that has to step aside: the creation event goes, as the file brings the
+/// project's own log. Dropped and created again inside the transaction.
+const NO_DELETE_TRIGGER: &str = "events_no_delete";
+
+fn restore(conn: &rusqlite::Connection, tables: &[TableRows]) -> Result<Vec<(String, u64)>> {
+    // Names go into the SQL text: only plain identifiers (the caller passes Baton's tables).
+    let plain =
+        |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if let Some(t) = tables
+        .iter()
+        .find(|t| !plain(&t.table) || !t.columns.iter().all(|c| plain(c)))
+    {
+        return Err(Error::Internal(format!("{} is not a Baton table", t.table)));
+    }
+    for t in tables {
+        let holds: bool = match t.table.as_str() {
+            "project" => Ok(false),
+            "events" => conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE action <> 'project.created')",
+                [],
+                |r| r.get(0),
+            ),
+            table => conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
+                r.get(0)
+            }),
+        }
+        .map_err(map_err)?;
+        if holds {
+            return Err(Error::Conflict {
+                code: "import_conflict",
+                message: format!(
+                    "this project is not empty: it already holds {}",
+                    t.table.replace('_', " ")
+                ),
+                hint: Some(
+                    "import into a fresh project: `baton init` in a new directory, then \
+                     `baton import` there"
+                        .into(),
+                ),
+            });
+        }
+    }
+    let trigger: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [NO_DELETE_TRIGGER],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_err)?;
+    conn.execute_batch(&format!(
+        "DROP TRIGGER IF EXISTS {NO_DELETE_TRIGGER}; DELETE FROM events; DELETE FROM project;"
+    ))
+    .map_err(map_err)?;
+    if let Some(sql) = trigger {
+        conn.execute_batch(&sql).map_err(map_err)?;
+    }
+    let mut written = Vec::new();
+    for t in tables {
+        let marks: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            t.table,
+            t.columns.join(", "),
+            marks.join(", ")
+        );
+        let mut stmt = conn.prepare(&sql).map_err(map_err)?;
+        for row in &t.rows {
+            let values = row.iter().map(|v| match v {
+                RawValue::Null => rusqlite::types::Value::Null,
+                RawValue::Integer(n) => rusqlite::types::Value::Integer(*n),
+                RawValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            });
+            stmt.execute(rusqlite::params_from_iter(values))
+                .map_err(map_err)?;
+        }
+        written.push((t.table.clone(), t.rows.len() as u64));
+    }
+    Ok(written)
 }

@@ -1,11 +1,14 @@
-//! `baton import codepakt PATH`: bring a codepakt board over.
+//! `baton import codepakt PATH`: bring a codepakt board over. `baton import jsonl FILE`:
+//! load a `baton export` into an empty project.
 
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use baton_core::ErrorClass;
+
 use super::Context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
@@ -17,7 +20,23 @@ pub enum ImportCommand {
         /// The board's database (PROJECT/.codepakt/data.db), or the directory holding it.
         path: PathBuf,
     },
+    /// Load a `baton export` file (JSON Lines) into an empty project: every row as it was
+    /// exported, ids, fences, times and the event log included.
+    #[command(after_help = JSONL_HELP)]
+    Jsonl {
+        /// The export file, or - for standard input.
+        file: PathBuf,
+    },
 }
+
+const JSONL_HELP: &str = "\
+The target is the project's SQLite file, or the PostgreSQL database named by
+BATON_DATABASE_URL. It must be empty: a fresh `baton init` (nothing in it but its own
+creation), or a new PostgreSQL database (the schema is created). A project that holds
+anything else is refused (exit 4, import_conflict) and left as it was.
+The whole file is checked before anything is written (a malformed line is refused with its
+line number, exit 2, invalid_export), then copied in one transaction: it lands whole or not
+at all.";
 
 const IMPORT_HELP: &str = "\
 Task numbers are kept (T-4 stays T-4), so the board must hold no tasks of its own:
@@ -42,6 +61,7 @@ fn database(path: &Path) -> PathBuf {
 
 pub fn run(ctx: &Context, command: ImportCommand) -> CliResult {
     match command {
+        ImportCommand::Jsonl { file } => jsonl(ctx, &file),
         ImportCommand::Codepakt { path } => {
             let board = baton_sqlite::codepakt::read(&database(&path))?;
             let report = ctx.api()?.import_board(&ctx.actor(), board)?;
@@ -63,4 +83,42 @@ pub fn run(ctx: &Context, command: ImportCommand) -> CliResult {
             })
         }
     }
+}
+
+fn jsonl(ctx: &Context, file: &Path) -> CliResult {
+    let tables = if file == Path::new("-") {
+        super::export::decode(std::io::stdin().lock())?
+    } else {
+        let opened = std::fs::File::open(file).map_err(|e| {
+            CliError::new(
+                ErrorClass::NotFound,
+                "file_not_found",
+                format!("cannot read {}: {e}", file.display()),
+            )
+            .with_hint("give the path of a file written by `baton export -o FILE`, or - for standard input")
+        })?;
+        super::export::decode(std::io::BufReader::new(opened))?
+    };
+    let (written, into) = match super::export::Database::of(ctx, "import")? {
+        super::export::Database::Postgres(url) => {
+            let store = baton_postgres::PostgresStore::open(&url)?;
+            (store.restore(&tables)?, baton_postgres::redact(&url))
+        }
+        super::export::Database::Sqlite(path) => {
+            let store = baton_sqlite::SqliteStore::open(&path)?;
+            (store.restore(&tables)?, path.display().to_string())
+        }
+    };
+    let rows: serde_json::Map<String, serde_json::Value> = written
+        .iter()
+        .map(|(table, n)| (table.clone(), (*n).into()))
+        .collect();
+    ctx.out
+        .emit(&serde_json::json!({ "into": into, "rows": rows }), |w| {
+            writeln!(w, "Imported into {into}:")?;
+            for (table, n) in &written {
+                writeln!(w, "  {table:<13} {n}")?;
+            }
+            Ok(())
+        })
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Context;
 use crate::error::{CliError, CliResult};
 use crate::output::{cut, Table};
-use crate::wait::{self, StoreWatcher, StreamWatcher, Waiter};
+use crate::wait::{self, DatabaseWatcher, StoreWatcher, StreamWatcher, Waiter};
 
 #[derive(Args, Debug)]
 pub struct AskArgs {
@@ -58,9 +58,13 @@ fn duration(flag: &str, text: &str) -> CliResult<Duration> {
     })
 }
 
-/// The board's wake-up for this process: file events on the local database.
-/// Over a server, its event stream wakes the waiter; locally, writes to the database file.
+/// The board's wake-up for this process, wherever the board lives (the same choice as
+/// `Context::api`): over a server, its event stream; on PostgreSQL, its notifications;
+/// locally, writes to the database file.
 fn watcher(ctx: &Context) -> CliResult<Waiter> {
+    if let Some(url) = ctx.direct_database_url() {
+        return Ok(Waiter::Database(DatabaseWatcher::new(&url)?));
+    }
     if let Some(client) = ctx.client()? {
         return Ok(Waiter::Remote(StreamWatcher::new(&client)?));
     }

@@ -5,6 +5,7 @@ pub mod code;
 pub mod coord;
 pub mod docs;
 pub mod events;
+pub mod export;
 pub mod generate;
 pub mod guard;
 pub mod import;
@@ -71,8 +72,7 @@ impl Context {
     /// one, else the PostgreSQL database `BATON_DATABASE_URL` names, else the current
     /// project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
-        let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
-        if let (false, Some(url)) = (server_given, database_url()) {
+        if let Some(url) = self.direct_database_url() {
             // Like `serve --database`: a new database gets its project on first use.
             let name = self
                 .project()
@@ -86,6 +86,13 @@ impl Context {
         let project = self.project()?;
         let store = SqliteStore::open(&project.database())?;
         Ok(Box::new(Board::new(store)))
+    }
+
+    /// The PostgreSQL database to use directly: `BATON_DATABASE_URL`, unless `BATON_URL`
+    /// names a server (which wins).
+    pub fn direct_database_url(&self) -> Option<String> {
+        let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
+        database_url().filter(|_| !server_given)
     }
 
     /// A client of the server, when the board lives on one (`BATON_TOKEN` authenticates).

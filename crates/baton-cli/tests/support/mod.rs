@@ -210,3 +210,99 @@ pub fn tool_python() -> Option<PathBuf> {
     );
     None
 }
+
+/// A command's JSON against the PostgreSQL copy instead of the project's file.
+pub fn on_postgres(sandbox: &Sandbox, url: &str, agent: &str, args: &[&str]) -> Run {
+    let mut cmd = command_in(sandbox.path(), args);
+    cmd.env("BATON_DATABASE_URL", url).env("BATON_AGENT", agent);
+    finish(cmd.output().unwrap())
+}
+
+/// A board with something of every kind: dependencies, notes, claims with fences and
+/// reservations, a reviewed task, a doc with two versions, a question and its answer,
+/// a manual reservation and a changed setting.
+pub fn busy_project() -> Sandbox {
+    let s = Sandbox::project();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "Schema",
+        "--priority",
+        "P0",
+        "--files",
+        "db/**",
+    ])
+    .ok();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "API",
+        "--depends-on",
+        "T-1",
+        "--acceptance",
+        "documented",
+    ])
+    .ok();
+    s.run(&["task", "add", "--title", "UI", "--capabilities", "frontend"])
+        .ok();
+    s.as_agent("claude", &["task", "pickup"]).ok();
+    s.as_agent("claude", &["task", "note", "T-1", "halfway"])
+        .ok();
+    s.as_agent("claude", &["task", "done", "T-1"]).ok();
+    s.as_agent("codex", &["task", "pickup"]).ok();
+    s.as_agent("codex", &["reserve", "docs/**", "--reason", "rewriting"])
+        .ok();
+    s.as_agent(
+        "claude",
+        &[
+            "docs",
+            "write",
+            "-T",
+            "decision",
+            "-t",
+            "Token refresh",
+            "-b",
+            "Refresh before expiry.",
+            "--tags",
+            "auth",
+            "--task",
+            "T-2",
+        ],
+    )
+    .ok();
+    s.as_agent(
+        "codex",
+        &[
+            "docs",
+            "update",
+            "D-1",
+            "-b",
+            "Refresh one minute before expiry.",
+        ],
+    )
+    .ok();
+    s.as_agent(
+        "codex",
+        &["ask", "--to", "claude", "Which table holds sessions?"],
+    )
+    .ok();
+    s.as_agent("claude", &["answer", "M-1", "sessions, see D-1"])
+        .ok();
+    s.run(&["config", "set", "max_retries", "5"]).ok();
+    s
+}
+
+pub const READS: &[&[&str]] = &[
+    &["task", "list", "--limit", "0"],
+    &["task", "show", "T-1"],
+    &["events", "--limit", "0"],
+    &["board"],
+    &["agents"],
+    &["reservations"],
+    &["docs", "list"],
+    &["docs", "history", "D-1"],
+    &["thread", "M-1"],
+    &["config", "list"],
+];

@@ -86,6 +86,37 @@ pub fn pickup(
     })
 }
 
+/// The store's one-step pickup ([`crate::store::Store::claim_next`]) when the request is
+/// one it may take: the best ready task, for an agent (no task named).
+pub fn shortcut(
+    store: &impl crate::store::Store,
+    agent: &str,
+    request: &PickupRequest,
+    now: Timestamp,
+) -> Result<Option<Pickup>> {
+    if request.id.is_some() || agent == crate::api::HUMAN {
+        return Ok(None);
+    }
+    let capability = request
+        .capability
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let claimed = store.claim_next(&crate::store::NextClaim {
+        agent,
+        capability,
+        now,
+        satisfied: &SATISFIES_DEPENDENCY,
+        action: actions::TASK_PICKED_UP,
+    })?;
+    Ok(claimed.map(|(record, claim)| Pickup {
+        task: finish(record),
+        claim,
+        // The best ready task won at once: nothing was passed over.
+        skipped: Vec::new(),
+    }))
+}
+
 /// The task's file surface as compiled globs (validated when the task was written).
 fn surface(task: &Task) -> Result<Vec<Glob>> {
     task.files.iter().map(|f| compile(f)).collect()

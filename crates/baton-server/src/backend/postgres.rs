@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use baton_core::board::Clock;
 use baton_core::{Api, Board, Error, Result};
-use baton_postgres::{PostgresStore, EVENTS_CHANNEL};
-use postgres::fallible_iterator::FallibleIterator;
+use baton_postgres::{EventListener, PostgresStore};
 use tokio::sync::watch;
 
 use super::{Backend, Writer};
@@ -68,7 +67,7 @@ impl Backend for PostgresBackend {
     fn watch_changes(&self, wake: Waker, shutdown: watch::Receiver<bool>) -> Result<()> {
         let url = self.url.clone();
         // Fail at start when the listening connection cannot be made at all.
-        let first = listen(&url)?;
+        let first = EventListener::connect(&url)?;
         std::thread::Builder::new()
             .name("baton-listen".into())
             .spawn(move || relay_notifications(&url, first, &wake, &shutdown))
@@ -77,68 +76,38 @@ impl Backend for PostgresBackend {
     }
 }
 
-fn listen(url: &str) -> Result<postgres::Client> {
-    let mut client =
-        postgres::Client::connect(url, postgres::NoTls).map_err(|e| Error::Unavailable {
-            message: format!(
-                "cannot connect to PostgreSQL at {}: {e}",
-                baton_postgres::redact(url)
-            ),
-            hint: Some("check that the database server runs and the URL is right".into()),
-        })?;
-    client
-        .batch_execute(&format!("LISTEN {EVENTS_CHANNEL}"))
-        .map_err(|e| Error::Unavailable {
-            message: format!("cannot LISTEN on {EVENTS_CHANNEL}: {e}"),
-            hint: None,
-        })?;
-    Ok(client)
-}
-
 /// Wakes the feed on every notification until shutdown. A broken connection is opened
 /// again; the feed's own polling covers the gap.
 fn relay_notifications(
     url: &str,
-    first: postgres::Client,
+    first: EventListener,
     wake: &Waker,
     shutdown: &watch::Receiver<bool>,
 ) {
-    let mut client = Some(first);
+    let mut listener = Some(first);
     while !*shutdown.borrow() {
-        let Some(listening) = client.as_mut() else {
+        let Some(listening) = listener.as_mut() else {
             std::thread::sleep(RECONNECT_AFTER);
-            match listen(url) {
-                Ok(c) => {
-                    client = Some(c);
+            match EventListener::connect(url) {
+                Ok(l) => {
+                    listener = Some(l);
                     wake.wake();
                 }
                 Err(e) => eprintln!("baton serve: listening for events failed: {e}"),
             }
             continue;
         };
-        let received = {
-            let mut notifications = listening.notifications();
-            let mut iter = notifications.timeout_iter(LISTEN_TICK);
-            wait_for_notifications(&mut iter, wake)
-        };
-        if let Err(e) = received {
-            eprintln!("baton serve: the event listener lost its connection: {e}");
-            client = None;
+        match listening.wait(LISTEN_TICK) {
+            // At once: the feed reads every event committed so far, and wake-ups that
+            // arrive while one is pending fold into it.
+            Ok(true) => wake.wake(),
+            Ok(false) => {}
+            Err(e) => {
+                eprintln!("baton serve: the event listener lost its connection: {e}");
+                listener = None;
+            }
         }
     }
-}
-
-/// Waits one tick; wakes the feed when anything was notified.
-fn wait_for_notifications(
-    iter: &mut postgres::notifications::TimeoutIter<'_>,
-    wake: &Waker,
-) -> std::result::Result<(), postgres::Error> {
-    if iter.next()?.is_some() {
-        // At once: the feed reads every event committed so far, and wake-ups that arrive
-        // while one is pending fold into it.
-        wake.wake();
-    }
-    Ok(())
 }
 
 /// The writer: calls grouped into one transaction (one write lock, one commit).
