@@ -55,7 +55,15 @@ pub struct StoreWatcher {
     changes: Receiver<()>,
     // Kept alive: dropping it stops the events.
     _watcher: Option<notify::RecommendedWatcher>,
+    /// When the last file event came. A writer appends to the WAL (the event) before it
+    /// publishes the commit in the shared-memory index (no event), so a check right after
+    /// the event can miss the commit: for a while after an event, waits are kept short.
+    last_event: std::cell::Cell<Option<Instant>>,
 }
+
+/// How long after a file event waits stay short, and how short.
+const SETTLE: Duration = Duration::from_secs(2);
+const SETTLE_POLL: Duration = Duration::from_millis(100);
 
 impl StoreWatcher {
     /// Starts watching before the first check, so no write between a check and the wait is
@@ -93,13 +101,26 @@ impl StoreWatcher {
         StoreWatcher {
             changes,
             _watcher: watcher,
+            last_event: std::cell::Cell::new(None),
         }
     }
 
     /// Blocks until a write is seen or `at_most` passes; a burst of writes counts once.
     pub fn wait(&self, at_most: Duration) {
+        let settling = self
+            .last_event
+            .get()
+            .is_some_and(|at| at.elapsed() < SETTLE);
+        let at_most = if settling {
+            at_most.min(SETTLE_POLL)
+        } else {
+            at_most
+        };
         match self.changes.recv_timeout(at_most) {
-            Ok(()) => while self.changes.try_recv().is_ok() {},
+            Ok(()) => {
+                while self.changes.try_recv().is_ok() {}
+                self.last_event.set(Some(Instant::now()));
+            }
             Err(RecvTimeoutError::Timeout) => {}
             // No watcher: poll.
             Err(RecvTimeoutError::Disconnected) => {
