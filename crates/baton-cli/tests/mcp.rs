@@ -116,8 +116,10 @@ fn stdio_plan(s: &Sandbox, calls: Value) -> Value {
 }
 
 fn tokens(text: &str) -> usize {
-    tiktoken_rs::o200k_base()
-        .unwrap()
+    // Loading the vocabulary takes a while: once per test binary.
+    static O200K: std::sync::OnceLock<tiktoken_rs::CoreBPE> = std::sync::OnceLock::new();
+    O200K
+        .get_or_init(|| tiktoken_rs::o200k_base().unwrap())
         .encode_with_special_tokens(text)
         .len()
 }

@@ -89,6 +89,23 @@ impl Args {
         }
     }
 
+    /// A list whose items parse with `FromStr` (ids, statuses); `hint` names valid items.
+    pub fn opt_parse_list<T>(&mut self, key: &str, hint: &str) -> Result<Option<Vec<T>>, ToolError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Some(items) = self.opt_list(key)? else {
+            return Ok(None);
+        };
+        items
+            .iter()
+            .map(|s| s.parse::<T>())
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(|e| ToolError::invalid(format!("`{key}`: {e}"), hint))
+    }
+
     pub fn list(&mut self, key: &str) -> Result<Vec<String>, ToolError> {
         Ok(self.opt_list(key)?.unwrap_or_default())
     }

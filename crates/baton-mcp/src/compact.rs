@@ -40,7 +40,7 @@ pub fn pick(value: Value, keys: &[&str]) -> Value {
 }
 
 /// Removes `keys` from an object, then prunes.
-pub fn drop(value: Value, keys: &[&str]) -> Value {
+pub fn without(value: Value, keys: &[&str]) -> Value {
     match value {
         Value::Object(mut map) => {
             for k in keys {
@@ -55,7 +55,7 @@ pub fn drop(value: Value, keys: &[&str]) -> Value {
 /// What an agent needs of a task it works on: the timestamps of its history, the
 /// derived flags that are true for any task it can hold, and zero counters are left out.
 pub fn task(value: Value) -> Value {
-    let mut v = drop(
+    let mut v = without(
         value,
         &[
             "created_at",

@@ -362,7 +362,7 @@ impl Tools {
             self.remember(&agent, id, Some(fence));
         }
         // The claim's fence and lease are the task's own: say them once.
-        Ok(compact::drop(
+        Ok(compact::without(
             compact::task(task),
             &["status", "assignee", "deps_met"],
         ))
@@ -375,14 +375,10 @@ impl Tools {
                 .await?;
             return Ok(compact::task(task));
         }
-        let status = match c.args.opt_list("status")? {
-            None => Vec::new(),
-            Some(list) => list
-                .iter()
-                .map(|s| s.parse::<Status>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| ToolError::invalid(format!("`status`: {e}"), STATUSES.join(", ")))?,
-        };
+        let status = c
+            .args
+            .opt_parse_list::<Status>("status", &STATUSES.join(", "))?
+            .unwrap_or_default();
         let assignee = match c.args.opt_str("assignee")? {
             Some(a) if a == "me" => Some(c.agent()?),
             other => other,
@@ -426,17 +422,9 @@ impl Tools {
     async fn task_update(&self, mut c: Call) -> Result<Value, ToolError> {
         let actor = c.actor();
         let id = c.args.parse::<TaskId>("id")?;
-        let depends_on = match c.args.opt_list("depends_on")? {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .map(|s| s.parse::<TaskId>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| {
-                        ToolError::invalid(format!("`depends_on`: {e}"), "ids like T-3")
-                    })?,
-            ),
-        };
+        let depends_on = c
+            .args
+            .opt_parse_list::<TaskId>("depends_on", "ids like T-3")?;
         let patch = TaskPatch {
             title: c.args.opt_str("title")?,
             description: c.args.opt_str("description")?,
@@ -513,7 +501,7 @@ impl Tools {
                 to_value(api.heartbeat(&agent, &HeartbeatRequest::default())?)
             }))
             .await?;
-        Ok(compact::drop(beat, &["agent"]))
+        Ok(compact::without(beat, &["agent"]))
     }
 
     async fn reserve(&self, mut c: Call) -> Result<Value, ToolError> {
@@ -560,7 +548,7 @@ impl Tools {
             let doc = self
                 .read(Box::new(move |api| to_value(api.get_doc(id)?)))
                 .await?;
-            return Ok(compact::drop(doc, &["created_at", "deleted_at"]));
+            return Ok(compact::without(doc, &["created_at", "deleted_at"]));
         }
         let search = DocSearch {
             query: c.args.str("q")?,
@@ -577,15 +565,7 @@ impl Tools {
 
     async fn doc_write(&self, mut c: Call) -> Result<Value, ToolError> {
         let actor = c.actor();
-        let tasks = match c.args.opt_list("tasks")? {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .map(|s| s.parse::<TaskId>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| ToolError::invalid(format!("`tasks`: {e}"), "ids like T-3"))?,
-            ),
-        };
+        let tasks = c.args.opt_parse_list::<TaskId>("tasks", "ids like T-3")?;
         let doc = match c.args.opt_parse::<DocId>("id")? {
             Some(id) => {
                 let patch = DocPatch {
