@@ -517,12 +517,7 @@ impl Tools {
             self.write(Box::new(move |api| to_value(api.release(&agent, request)?)))
                 .await?
         } else {
-            if globs.is_empty() {
-                return Err(ToolError::invalid(
-                    "`globs` is required to reserve",
-                    "for example [\"src/db/**\"]",
-                ));
-            }
+            // Core refuses an empty or oversized list, as on every surface.
             let request = ReserveRequest {
                 globs,
                 mode: if shared {
