@@ -1,12 +1,53 @@
-//! Many `baton` processes claiming from one SQLite file at once.
+//! Many `baton` processes claiming at once: from one SQLite file, and through two
+//! `baton serve` processes sharing one PostgreSQL database.
 
 mod support;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::Mutex;
 
+use baton_postgres::testing::TestDatabase;
 use serde_json::{json, Value};
-use support::Sandbox;
+use support::{on_postgres, Run, Sandbox};
+
+/// A claim as a client process was told it: task id, agent, fence.
+type Claimed = (String, String, u64);
+
+/// `workers` threads, each running `pickup` (one process per call) as its own agent until
+/// it fails; every failure must be exit 3. Returns the claims and each worker's last error
+/// code.
+fn claim_until_empty(
+    workers: usize,
+    pickup: impl Fn(&str) -> Run + Sync,
+) -> (Vec<Claimed>, Vec<String>) {
+    let claims = Mutex::new(Vec::new());
+    let endings = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for w in 0..workers {
+            let (claims, endings, pickup) = (&claims, &endings, &pickup);
+            scope.spawn(move || {
+                let agent = format!("worker-{w}");
+                loop {
+                    let r = pickup(&agent);
+                    if r.code != 0 {
+                        assert_eq!(r.code, 3, "unexpected failure: {}", r.stderr);
+                        let code = r.error()["code"].as_str().unwrap().to_string();
+                        endings.lock().unwrap().push(code);
+                        return;
+                    }
+                    let p = r.json();
+                    let id = p["task"]["id"].as_str().unwrap().to_string();
+                    assert_eq!(p["task"]["assignee"], agent.as_str());
+                    let fence = p["claim"]["fence"].as_u64().unwrap();
+                    claims.lock().unwrap().push((id, agent.clone(), fence));
+                }
+            });
+        }
+    });
+    (claims.into_inner().unwrap(), endings.into_inner().unwrap())
+}
 
 #[test]
 fn sixteen_processes_claim_five_hundred_tasks_each_exactly_once() {
@@ -20,60 +61,133 @@ fn sixteen_processes_claim_five_hundred_tasks_each_exactly_once() {
     s.run(&["task", "add", "--batch", path.to_str().unwrap()])
         .ok();
 
-    let claims: Arc<Mutex<Vec<(String, String, u64)>>> = Arc::default();
-    let endings: Arc<Mutex<Vec<String>>> = Arc::default();
-    std::thread::scope(|scope| {
-        for w in 0..WORKERS {
-            let claims = Arc::clone(&claims);
-            let endings = Arc::clone(&endings);
-            let s = &s;
-            scope.spawn(move || {
-                let agent = format!("worker-{w}");
-                loop {
-                    let r = s.as_agent(&agent, &["task", "pickup"]);
-                    if r.code == 0 {
-                        let p = r.json();
-                        let id = p["task"]["id"].as_str().unwrap().to_string();
-                        assert_eq!(p["task"]["assignee"], agent.as_str());
-                        let fence = p["claim"]["fence"].as_u64().unwrap();
-                        claims.lock().unwrap().push((id, agent.clone(), fence));
-                    } else {
-                        assert_eq!(r.code, 3, "unexpected failure: {}", r.stderr);
-                        endings
-                            .lock()
-                            .unwrap()
-                            .push(r.error()["code"].as_str().unwrap().to_string());
-                        break;
-                    }
-                }
-            });
-        }
-    });
+    let (claims, endings) =
+        claim_until_empty(WORKERS, |agent| s.as_agent(agent, &["task", "pickup"]));
+    assert_each_task_claimed_once(&claims, &endings, TASKS, WORKERS, |args| s.run(args));
+}
 
-    let claims = claims.lock().unwrap();
+/// What the clients were told, against the store (read by `run`, a `baton` command): each
+/// task claimed by exactly one worker at the first fence, every worker ended on an empty
+/// queue, every task in progress held by the agent told so, one event per claim.
+fn assert_each_task_claimed_once(
+    claims: &[Claimed],
+    endings: &[String],
+    tasks: usize,
+    workers: usize,
+    run: impl Fn(&[&str]) -> Run,
+) {
     let unique: HashSet<&String> = claims.iter().map(|(id, _, _)| id).collect();
-    assert_eq!(claims.len(), TASKS, "every task claimed once, none twice");
-    assert_eq!(unique.len(), TASKS);
+    assert_eq!(claims.len(), tasks, "every task claimed once, none twice");
+    assert_eq!(unique.len(), tasks);
     assert!(claims.iter().all(|(_, _, fence)| *fence == 1));
-    let endings = endings.lock().unwrap();
-    assert_eq!(endings.len(), WORKERS);
+    assert_eq!(endings.len(), workers);
     assert!(endings.iter().all(|c| c == "no_task_ready"), "{endings:?}");
 
-    // The store agrees: every task is in progress, held by the agent that was told so.
-    let listed = s.run(&["task", "list", "--limit", "0"]).ok().json();
-    for t in listed.as_array().unwrap() {
+    let listed = run(&["task", "list", "--limit", "0"]).ok().json();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), tasks);
+    for t in listed {
         assert_eq!(t["status"], "in-progress");
         let id = t["id"].as_str().unwrap();
         let (_, agent, _) = claims.iter().find(|(cid, _, _)| cid == id).unwrap();
         assert_eq!(t["assignee"], agent.as_str());
     }
-    let picked = s
-        .run(&["events", "--action", "task.picked_up", "--limit", "0"])
+    let picked = run(&["events", "--action", "task.picked_up", "--limit", "0"])
         .ok()
         .json();
     assert_eq!(
         picked.as_array().unwrap().len(),
-        TASKS,
+        tasks,
         "one event per claim"
     );
+}
+
+/// A `baton serve --database URL --port 0` process, killed when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Replica {
+    fn start(s: &Sandbox, database: &str) -> Replica {
+        let mut child = s
+            .command(&["serve", "--database", database, "--port", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = match lines.next() {
+                Some(line) => line.unwrap(),
+                None => panic!("baton serve exited: {:?}", child.wait()),
+            };
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        // Keep reading what it logs, so a full pipe never stalls it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Replica { child, url }
+    }
+}
+
+impl Replica {
+    /// The pickups this server says it claimed (`baton_pickups_total` on `/metrics`).
+    fn claimed(&self) -> u64 {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("baton_pickups_total{result=\"claimed\"}"))
+            .unwrap_or_else(|| panic!("no pickup counter in {text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn thirty_two_processes_through_two_serve_processes_on_postgres_claim_each_task_once() {
+    const WORKERS: usize = 32;
+    const TASKS: usize = 240;
+    let Some(database) = TestDatabase::create() else {
+        return;
+    };
+    let s = Sandbox::new();
+    let tasks: Vec<Value> = (0..TASKS)
+        .map(|i| json!({"title": format!("task {i}")}))
+        .collect();
+    let path = s.write("tasks.json", &serde_json::to_string(&tasks).unwrap());
+    let batch = ["task", "add", "--batch", path.to_str().unwrap()];
+    on_postgres(&s, database.url(), "lead", &batch).ok();
+    let replicas = [
+        Replica::start(&s, database.url()),
+        Replica::start(&s, database.url()),
+    ];
+
+    let (claims, endings) = claim_until_empty(WORKERS, |agent| {
+        // Workers alternate between the replicas (worker-0 on the first, worker-1 on the
+        // second, ...).
+        let w: usize = agent.trim_start_matches("worker-").parse().unwrap();
+        let mut cmd = s.command(&["task", "pickup"]);
+        cmd.env("BATON_URL", &replicas[w % 2].url)
+            .env("BATON_AGENT", agent);
+        support::finish(cmd.output().unwrap())
+    });
+    // Every claim went through a server, and both servers made some.
+    let served: Vec<u64> = replicas.iter().map(Replica::claimed).collect();
+    assert_eq!(served.iter().sum::<u64>(), TASKS as u64, "{served:?}");
+    assert!(served.iter().all(|&n| n > 0), "{served:?}");
+    assert_each_task_claimed_once(&claims, &endings, TASKS, WORKERS, |args| {
+        on_postgres(&s, database.url(), "lead", args)
+    });
 }
