@@ -111,7 +111,7 @@ for r in range(1, replicas + 1):
 print(f"  total {rate:.0f} pickups/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms (worse replica), non-2xx {errors}")
 PY
   psql -qAt "$BASE/$db" -c "SELECT '  claims ' || count(*) || ', distinct tasks claimed ' || count(DISTINCT task) || ', duplicates ' || (count(*) - count(DISTINCT task)) FROM events WHERE action = 'task.picked_up'" | tee -a "$report"
-  psql -qAt "$BASE/$db" -c "SELECT '  in progress ' || count(*) FROM tasks WHERE status = 'in-progress'" | tee -a "$report"
+  psql -qAt "$BASE/$db" -c "SELECT '  in progress ' || count(*) || CASE WHEN count(*) >= $TASKS THEN ' WARNING: the board ran out of tasks; the rate above counts refusals too (raise TASKS)' ELSE '' END FROM tasks WHERE status = 'in-progress'" | tee -a "$report"
 done
 
 [ "${CEILING:-1}" = 1 ] || exit 0

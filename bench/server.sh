@@ -5,7 +5,8 @@
 #   bench/server.sh           # builds release, prints results, writes bench/out/server-*.txt
 #
 # Needs: wrk, sqlite3, python3 (Debian packages). For each connection count (16, 64):
-#   a fresh 50,000-task board, `baton serve` on it, wrk POSTing /api/v1/tasks/pickup with a
+#   a fresh 200,000-task board (TASKS; a run that empties it is flagged, as its rate then
+#   counts refusals), `baton serve` on it, wrk POSTing /api/v1/tasks/pickup with a
 #   random agent out of 64 per request, then: claims/s, p50/p99 latency, duplicate claims
 #   (must be 0) and the server's RSS idle and after the run.
 set -euo pipefail
@@ -20,7 +21,7 @@ WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-TASKS=${TASKS:-50000}
+TASKS=${TASKS:-200000}
 DURATION=${DURATION:-5s}
 THREADS=${THREADS:-2}
 
@@ -60,13 +61,15 @@ for conns in ${CONNECTIONS:-16 64}; do
   wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s "$WORK/pickup.lua" "$url" | tee "$OUT/server-c$conns.txt"
   after=$(rss_kb "$SERVER_PID")
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-  python3 - "$dir/.baton/baton.db" "$idle" "$after" <<'PY' | tee -a "$OUT/server-c$conns.txt"
+  python3 - "$dir/.baton/baton.db" "$idle" "$after" "$TASKS" <<'PY' | tee -a "$OUT/server-c$conns.txt"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 claims = db.execute("SELECT count(*) FROM events WHERE action = 'task.picked_up'").fetchone()[0]
 tasks = db.execute("SELECT count(DISTINCT task) FROM events WHERE action = 'task.picked_up'").fetchone()[0]
 held = db.execute("SELECT count(*) FROM tasks WHERE status = 'in-progress'").fetchone()[0]
 print(f"  claims {claims}, distinct tasks claimed {tasks}, duplicates {claims - tasks}, in progress {held}")
+if held >= int(sys.argv[4]):
+    print("  WARNING: the board ran out of tasks; the rate above counts refusals too (raise TASKS)")
 print(f"  RSS idle {int(sys.argv[2]) / 1024:.1f} MiB, after the run {int(sys.argv[3]) / 1024:.1f} MiB")
 PY
   cd - >/dev/null
