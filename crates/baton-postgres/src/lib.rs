@@ -330,14 +330,11 @@ const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
     LOCK TABLE baton_write_lock IN EXCLUSIVE MODE; SELECT pg_advisory_xact_lock(7420001)";
 
 fn connect(url: &str) -> Result<Conn> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| Error::Unavailable {
-        message: format!("cannot connect to PostgreSQL at {}: {e}", redact(url)),
-        hint: Some(
-            "check that the server runs, the database exists and the URL \
-             (postgres://user:password@host:port/database) is right"
-                .into(),
-        ),
+    let config: postgres::Config = url.parse().map_err(|e| Error::InvalidInput {
+        message: format!("{} is not a PostgreSQL URL: {e}", redact(url)),
+        hint: Some("write it as postgres://user:password@host:port/database".into()),
     })?;
+    let mut client = config.connect(NoTls).map_err(|e| connect_error(url, &e))?;
     let timeout = std::env::var("BATON_LOCK_TIMEOUT")
         .ok()
         .and_then(|v| baton_core::time::parse_duration(&v))
@@ -359,6 +356,35 @@ fn connect(url: &str) -> Result<Conn> {
         release_pending: false,
         group_aborted: false,
     })
+}
+
+/// Why a connection was refused, with the server's own words and what to do about them.
+fn connect_error(url: &str, e: &postgres::Error) -> Error {
+    let (why, hint) = match e.as_db_error() {
+        Some(db) => {
+            let hint = match db.code().code() {
+                // invalid_catalog_name
+                "3D000" => "create the database first (createdb NAME, or CREATE DATABASE NAME)",
+                // invalid_authorization_specification, invalid_password
+                "28000" | "28P01" => "check the user and password in the URL",
+                _ => "check the database server and the URL",
+            };
+            (db.message().to_string(), hint)
+        }
+        None => (
+            // "error connecting to server", then why (connection refused, a timeout).
+            std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": "),
+            "check that the server runs and the URL (postgres://user:password@host:port/database) \
+             is right",
+        ),
+    };
+    Error::Unavailable {
+        message: format!("cannot connect to PostgreSQL at {}: {why}", redact(url)),
+        hint: Some(hint.into()),
+    }
 }
 
 /// The connection, opened again when the previous one broke (a restarted server, a

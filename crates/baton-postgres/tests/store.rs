@@ -227,3 +227,38 @@ fn a_dropped_connection_is_opened_again_on_the_next_call() {
     assert_eq!(titles.first().map(String::as_str), Some("before"));
     assert_eq!(titles.last().map(String::as_str), Some("after"));
 }
+
+#[test]
+fn a_url_that_cannot_be_used_says_why_and_what_to_do() {
+    let Some(database) = setup() else { return };
+    let refused = |url: &str| PostgresStore::open(url).err().expect("refused");
+
+    let e = refused("not a url");
+    assert_eq!(
+        (e.code(), e.class().exit_code()),
+        ("invalid_input", 2),
+        "{e:?}"
+    );
+    assert!(e.hint().unwrap().contains("postgres://"), "{e:?}");
+
+    // The server's own reason, and the password never repeated.
+    let base = database.url().rsplit_once('/').unwrap().0.to_string();
+    let missing = format!("{base}/baton_no_such_database");
+    let e = refused(&missing);
+    assert_eq!(e.code(), "store_unavailable", "{e:?}");
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    assert!(e.hint().unwrap().contains("CREATE DATABASE"), "{e:?}");
+
+    let rest = base.split_once("://").unwrap().1;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let nobody = format!("postgres://baton_no_such_role:s3cret@{host}/test");
+    let e = refused(&nobody);
+    assert_eq!(e.code(), "store_unavailable", "{e:?}");
+    assert!(e.hint().unwrap().contains("user and password"), "{e:?}");
+    assert!(!e.to_string().contains("s3cret"), "{e}");
+
+    // Nothing listening: the operating system's reason.
+    let e = refused("postgres://postgres@127.0.0.1:1/test");
+    assert_eq!(e.code(), "store_unavailable", "{e:?}");
+    assert!(e.to_string().contains("refused"), "{e}");
+}
