@@ -22,8 +22,12 @@ use output::{Mode, Out};
     name = "baton",
     version,
     about = "Coordinate many AI coding agents on one codebase: a task board with atomic pickup, \
-             dependencies and an audit log, in one local SQLite file.",
-    after_help = "Output is JSON when stdout is not a terminal (for agents) and tables when it is \
+             dependencies, leases and an audit log; docs, messages and a code index beside it.",
+    after_help = "The board: a server's when BATON_URL=http://... is set (or url in \
+                  .baton/config.toml), else a PostgreSQL database's when \
+                  BATON_DATABASE_URL=postgres://... is set, else the project's .baton/baton.db \
+                  (found from the current directory).\n\
+                  Output is JSON when stdout is not a terminal (for agents) and tables when it is \
                   (for people); --json and --human force one.\n\
                   Errors are one JSON object on stderr: {\"error\": {\"code\", \"message\", \"hint\"}}.\n\
                   Exit codes: 0 ok, 2 invalid input, 3 not found (incl. no task ready), \
