@@ -13,6 +13,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_claim_next",
         include_str!("../migrations/0002_claim_next.sql"),
     ),
+    (
+        "0003_holder_probe",
+        include_str!("../migrations/0003_holder_probe.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -471,9 +471,14 @@ impl StoreTx for PgTx<'_> {
     ) -> Result<Vec<Task>> {
         let (until, if_before) = (ts_text(until), ts_text(if_before));
         let due = self.exists(
-            // The holder's earliest lease (see `expired_leases`).
-            "SELECT coalesce((SELECT lease_expires_at FROM tasks WHERE assignee = $1 \
-             AND status = 'in-progress' ORDER BY lease_expires_at LIMIT 1) < $2, false)",
+            // The holder's earliest lease: the first entry at or after (holder, '') in the
+            // holder index, by a row comparison only that index serves. Asked as
+            // "assignee = $1 ORDER BY lease_expires_at", stale statistics chose the assignee
+            // index and sorted every task the holder had (2,769 rows, 2.3 ms a call).
+            "SELECT coalesce((SELECT h.lease_expires_at < $2 FROM \
+             (SELECT assignee, lease_expires_at FROM tasks WHERE status = 'in-progress' \
+             AND (assignee, lease_expires_at) > ($1, '') \
+             ORDER BY assignee, lease_expires_at LIMIT 1) h WHERE h.assignee = $1), false)",
             &[&agent, &if_before],
         )?;
         if !due {
