@@ -15,12 +15,12 @@ use support::{on_postgres, Run, Sandbox};
 /// A claim as a client process was told it: task id, agent, fence.
 type Claimed = (String, String, u64);
 
-/// `workers` threads, each running `pickup` (one process per call) as its own agent until
-/// it fails; every failure must be exit 3. Returns the claims and each worker's last error
-/// code.
+/// `workers` threads, each running `pickup(worker, agent)` (one process per call) as its own
+/// agent until it fails; every failure must be exit 3. Returns the claims and each worker's
+/// last error code.
 fn claim_until_empty(
     workers: usize,
-    pickup: impl Fn(&str) -> Run + Sync,
+    pickup: impl Fn(usize, &str) -> Run + Sync,
 ) -> (Vec<Claimed>, Vec<String>) {
     let claims = Mutex::new(Vec::new());
     let endings = Mutex::new(Vec::new());
@@ -30,7 +30,7 @@ fn claim_until_empty(
             scope.spawn(move || {
                 let agent = format!("worker-{w}");
                 loop {
-                    let r = pickup(&agent);
+                    let r = pickup(w, &agent);
                     if r.code != 0 {
                         assert_eq!(r.code, 3, "unexpected failure: {}", r.stderr);
                         let code = r.error()["code"].as_str().unwrap().to_string();
@@ -62,7 +62,7 @@ fn sixteen_processes_claim_five_hundred_tasks_each_exactly_once() {
         .ok();
 
     let (claims, endings) =
-        claim_until_empty(WORKERS, |agent| s.as_agent(agent, &["task", "pickup"]));
+        claim_until_empty(WORKERS, |_, agent| s.as_agent(agent, &["task", "pickup"]));
     assert_each_task_claimed_once(&claims, &endings, TASKS, WORKERS, |args| s.run(args));
 }
 
@@ -174,10 +174,8 @@ fn thirty_two_processes_through_two_serve_processes_on_postgres_claim_each_task_
         Replica::start(&s, database.url()),
     ];
 
-    let (claims, endings) = claim_until_empty(WORKERS, |agent| {
-        // Workers alternate between the replicas (worker-0 on the first, worker-1 on the
-        // second, ...).
-        let w: usize = agent.trim_start_matches("worker-").parse().unwrap();
+    let (claims, endings) = claim_until_empty(WORKERS, |w, agent| {
+        // Workers alternate between the replicas.
         let mut cmd = s.command(&["task", "pickup"]);
         cmd.env("BATON_URL", &replicas[w % 2].url)
             .env("BATON_AGENT", agent);
