@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
     Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, PathCheck,
-    Pickup, Priority, Project, Reservation, ReservationMode, Setting, Status, Task,
+    Pickup, Priority, Project, Reservation, ReservationMode, Setting, Status, StatusCounts, Task,
 };
 use crate::store::EventQuery;
 
@@ -31,9 +31,12 @@ pub const HUMAN: &str = "human";
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub key: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub description: Option<String>,
     #[serde(default)]
     pub priority: Option<Priority>,
@@ -41,18 +44,25 @@ pub struct NewTask {
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub epic: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub capabilities: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub depends_on: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub verify: Option<String>,
     #[serde(default, alias = "acceptance")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub acceptance_criteria: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub context_refs: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub files: Vec<String>,
 }
 
@@ -62,26 +72,35 @@ pub struct NewTask {
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub title: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub description: Option<String>,
     #[serde(default)]
     pub priority: Option<Priority>,
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub epic: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub capabilities: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub depends_on: Option<Vec<TaskId>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub verify: Option<String>,
     #[serde(default, alias = "acceptance")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub acceptance_criteria: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub context_refs: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub files: Option<Vec<String>>,
 }
 
@@ -113,6 +132,7 @@ pub struct TaskFilter {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PickupRequest {
     /// Claim this task instead of the best ready one.
     #[serde(default)]
@@ -127,6 +147,7 @@ pub struct PickupRequest {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
     /// Check this claim's fence as well.
     #[serde(default)]
@@ -137,7 +158,9 @@ pub struct HeartbeatRequest {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReserveRequest {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub globs: Vec<String>,
     #[serde(default = "exclusive")]
     pub mode: ReservationMode,
@@ -145,6 +168,7 @@ pub struct ReserveRequest {
     #[serde(default)]
     pub ttl: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub reason: Option<String>,
     #[serde(default)]
     pub task: Option<TaskId>,
@@ -156,6 +180,7 @@ fn exclusive() -> ReservationMode {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReleaseRequest {
     /// Release these globs (as they were reserved); empty with `all` releases everything.
     #[serde(default)]
@@ -177,6 +202,7 @@ pub struct ReservationFilter {
 /// A change to a file seen by the watcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct FileChange {
     pub path: String,
     /// created, modified, removed, renamed.
@@ -205,6 +231,7 @@ pub struct FileChangeReport {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DoneRequest {
     #[serde(default)]
     pub notes: Option<String>,
@@ -215,7 +242,9 @@ pub struct DoneRequest {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RejectRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub feedback: String,
     /// `open` (back to the queue) or `in-progress` (back to its holder). Default: back to the
     /// holder when there is one.
@@ -225,7 +254,9 @@ pub struct RejectRequest {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct BlockRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub reason: String,
     #[serde(default)]
     pub fence: Option<u64>,
@@ -233,7 +264,9 @@ pub struct BlockRequest {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct NoteRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub text: String,
     #[serde(default)]
     pub fence: Option<u64>,
@@ -251,6 +284,11 @@ pub struct DeleteRequest {
 
 pub trait Api {
     fn project(&self) -> Result<Project>;
+    /// Whether a write could run now: a write transaction that changes nothing (readiness
+    /// probes). Implementations without a store of their own have nothing to check.
+    fn check_writable(&self) -> Result<()> {
+        Ok(())
+    }
     fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>>;
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
     fn get_task(&self, id: TaskId) -> Result<Task>;
@@ -265,6 +303,10 @@ pub trait Api {
     fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task>;
     fn mine(&self, agent: &str) -> Result<Vec<Task>>;
     fn board(&self) -> Result<BoardSummary>;
+    /// Live tasks by status (what `/metrics` shows): the counts of [`Api::board`] alone.
+    fn status_counts(&self) -> Result<StatusCounts> {
+        Ok(self.board()?.counts)
+    }
     fn agents(&self) -> Result<Vec<Agent>>;
     fn events(&self, query: &EventQuery) -> Result<Vec<Event>>;
 

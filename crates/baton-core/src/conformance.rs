@@ -2,9 +2,11 @@
 //! store, and later the HTTP client). A backend's test file runs them with
 //! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
 
+mod counts;
 mod knowledge;
 mod messages;
 
+pub use counts::*;
 pub use knowledge::*;
 pub use messages::*;
 
@@ -1387,6 +1389,7 @@ macro_rules! conformance_tests {
             asking_nobody_is_refused_with_a_way_out,
             an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing,
             an_import_into_a_board_with_its_own_tasks_is_refused,
+            the_board_summary_stays_small_on_a_large_board,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,
@@ -1401,6 +1404,7 @@ macro_rules! conformance_tests {
             settings_are_checked_and_recorded,
             an_edit_to_a_path_reserved_by_someone_else_is_a_violation,
             the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones,
+            kept_counts_match_a_recount_after_random_moves,
         );
     };
     (@fixture $factory:expr; $($name:ident),* $(,)?) => {

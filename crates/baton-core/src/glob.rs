@@ -38,14 +38,21 @@ enum Label {
     },
 }
 
+/// Whether `c` can be part of a path segment. Paths are matched in their normal form
+/// ([`normalize_path`]), where `\` separates like `/`: neither is ever inside a segment.
+fn in_segment(c: char) -> bool {
+    c != '/' && c != '\\'
+}
+
 impl Label {
     fn matches(&self, c: char) -> bool {
         match self {
             Label::Slash => c == '/',
-            Label::Char(x) => *x == c,
-            Label::NonSlash => c != '/',
+            Label::Char(x) => *x == c && in_segment(c),
+            Label::NonSlash => in_segment(c),
             Label::Class { ranges, negated } => {
-                c != '/' && (ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated)
+                in_segment(c)
+                    && (ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated)
             }
         }
     }
@@ -61,7 +68,10 @@ impl Label {
             (NonSlash, class @ Class { .. }) | (class @ Class { .. }, NonSlash) => {
                 class.some_char(|_| true)
             }
-            (a @ Class { .. }, b @ Class { .. }) => a.some_char(|c| b.matches(c)),
+            // Each class offers only some of its characters: ask both.
+            (a @ Class { .. }, b @ Class { .. }) => a
+                .some_char(|c| b.matches(c))
+                .or_else(|| b.some_char(|c| a.matches(c))),
         }
     }
 
@@ -100,9 +110,36 @@ impl Label {
                 })
                 .collect()
         };
+        // `.` last: a segment of just `.` is no path (see [`Normal`]).
+        let fits = |c: &char| self.matches(*c) && also(*c);
         candidates
-            .into_iter()
-            .find(|c| self.matches(*c) && also(*c))
+            .iter()
+            .copied()
+            .find(|c| *c != '.' && fits(c))
+            .or_else(|| candidates.into_iter().find(fits))
+    }
+}
+
+/// Where a path being built stands against the normal form globs are matched in
+/// ([`normalize_path`]): no empty segment and no `.` segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Normal {
+    SegmentStart,
+    /// The segment so far is `.`.
+    Dot,
+    InName,
+}
+
+impl Normal {
+    const COUNT: usize = 3;
+
+    fn after(self, c: char) -> Option<Normal> {
+        match (self, c) {
+            (Normal::SegmentStart | Normal::Dot, '/') => None,
+            (_, '/') => Some(Normal::SegmentStart),
+            (Normal::SegmentStart, '.') => Some(Normal::Dot),
+            _ => Some(Normal::InName),
+        }
     }
 }
 
@@ -118,6 +155,8 @@ struct State {
 pub struct Glob {
     text: String,
     states: Vec<State>,
+    /// Each state with every state its epsilon edges reach, itself first.
+    closures: Vec<Vec<usize>>,
     /// Literal leading directories every match starts with (`src/auth/` for `src/auth/**`).
     prefix: String,
 }
@@ -211,6 +250,12 @@ impl Builder {
     }
 }
 
+/// The longest glob, in characters. Whether two globs overlap is found by walking pairs of
+/// their states, so the work grows with the product of their lengths: two hostile
+/// 1000-character globs (`*aaaa...`) held the writer for over half a second each time they
+/// were compared. File surfaces are far shorter.
+pub const MAX_GLOB_CHARS: usize = 256;
+
 fn invalid(glob: &str, reason: &str) -> GlobError {
     GlobError {
         glob: glob.to_string(),
@@ -224,6 +269,12 @@ fn parse_segment(glob: &str, seg: &str) -> Result<Vec<Piece>, GlobError> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
+                Some('\\') => {
+                    return Err(invalid(
+                        glob,
+                        "a backslash is never part of a path (paths are matched with / between segments)",
+                    ))
+                }
                 Some(e) => pieces.push(Piece::Lit(e)),
                 None => return Err(invalid(glob, "a trailing backslash escapes nothing")),
             },
@@ -290,8 +341,14 @@ impl Glob {
         if trimmed.starts_with('!') {
             return Err(invalid(text, "negated patterns are not supported here"));
         }
-        if trimmed.contains('\0') || trimmed.len() > 1000 {
+        if trimmed.contains('\0') {
             return Err(invalid(text, "it is not a usable pattern"));
+        }
+        if trimmed.chars().count() > MAX_GLOB_CHARS {
+            return Err(invalid(
+                text,
+                &format!("it is longer than {MAX_GLOB_CHARS} characters"),
+            ));
         }
         let mut body = trimmed.strip_prefix("./").unwrap_or(trimmed);
         let dir_only = body.ends_with('/') && !body.ends_with("\\/");
@@ -365,9 +422,17 @@ impl Glob {
         } else {
             String::new()
         };
+        let closures = (0..b.states.len())
+            .map(|s| {
+                let mut set = vec![s];
+                closure(&b.states, &mut set);
+                set
+            })
+            .collect();
         Ok(Glob {
             text: trimmed.to_string(),
             states: b.states,
+            closures,
             prefix,
         })
     }
@@ -384,16 +449,7 @@ impl Glob {
     }
 
     fn closure(&self, set: &mut Vec<usize>) {
-        let mut seen: HashSet<usize> = set.iter().copied().collect();
-        let mut i = 0;
-        while i < set.len() {
-            for &n in &self.states[set[i]].epsilon {
-                if seen.insert(n) {
-                    set.push(n);
-                }
-            }
-            i += 1;
-        }
+        closure(&self.states, set)
     }
 
     /// Whether `path` (relative to the repository root, `/`-separated) is covered.
@@ -428,42 +484,49 @@ impl Glob {
         if !a.starts_with(b.as_str()) && !b.starts_with(a.as_str()) {
             return None;
         }
-        let eps = |g: &Glob, s: usize| {
-            let mut v = vec![s];
-            g.closure(&mut v);
-            v
+        // Breadth first over (state of self, state of other, normal form), so the witness is
+        // a shortest path both match as it is (no `.` or empty segment to normalize away).
+        type Node = (usize, usize, Normal);
+        let mut parent: HashMap<Node, (Node, char)> = HashMap::new();
+        let width = other.states.len();
+        let mut seen = vec![false; self.states.len() * width * Normal::COUNT];
+        let mut visit = |(x, y, n): Node| {
+            !std::mem::replace(
+                &mut seen[(x * width + y) * Normal::COUNT + n as usize],
+                true,
+            )
         };
-        let mut parent: HashMap<(usize, usize), ((usize, usize), char)> = HashMap::new();
-        let mut seen: HashSet<(usize, usize)> = HashSet::new();
         let mut queue = VecDeque::new();
-        for x in eps(self, 0) {
-            for y in eps(other, 0) {
-                if seen.insert((x, y)) {
-                    queue.push_back((x, y));
+        for &x in &self.closures[0] {
+            for &y in &other.closures[0] {
+                if visit((x, y, Normal::SegmentStart)) {
+                    queue.push_back((x, y, Normal::SegmentStart));
                 }
             }
         }
-        while let Some((x, y)) = queue.pop_front() {
-            if self.states[x].accept && other.states[y].accept {
+        while let Some((x, y, normal)) = queue.pop_front() {
+            if self.states[x].accept && other.states[y].accept && normal == Normal::InName {
                 let mut path = Vec::new();
-                let mut cur = (x, y);
+                let mut cur = (x, y, normal);
                 while let Some(&(prev, c)) = parent.get(&cur) {
                     path.push(c);
                     cur = prev;
                 }
                 path.reverse();
                 let witness: String = path.into_iter().collect();
-                // Paths never start with `/` nor are empty; the automata guarantee both.
                 return Some(witness);
             }
             for (la, ta) in &self.states[x].edges {
                 for (lb, tb) in &other.states[y].edges {
                     let Some(c) = la.common(lb) else { continue };
-                    for nx in eps(self, *ta) {
-                        for ny in eps(other, *tb) {
-                            if seen.insert((nx, ny)) {
-                                parent.insert((nx, ny), ((x, y), c));
-                                queue.push_back((nx, ny));
+                    let Some(next) = normal.after(c) else {
+                        continue;
+                    };
+                    for &nx in &self.closures[*ta] {
+                        for &ny in &other.closures[*tb] {
+                            if visit((nx, ny, next)) {
+                                parent.insert((nx, ny, next), ((x, y, normal), c));
+                                queue.push_back((nx, ny, next));
                             }
                         }
                     }
@@ -474,10 +537,24 @@ impl Glob {
     }
 }
 
-/// `./a//b/` -> `a/b`: the form globs are matched against.
+/// Adds to `set` every state its epsilon edges reach.
+fn closure(states: &[State], set: &mut Vec<usize>) {
+    let mut seen: HashSet<usize> = set.iter().copied().collect();
+    let mut i = 0;
+    while i < set.len() {
+        for &n in &states[set[i]].epsilon {
+            if seen.insert(n) {
+                set.push(n);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// `./a//b/` -> `a/b`: the form globs are matched against. Spaces stay: a file name may
+/// begin or end with one, and a glob can name it (`[ ]x`).
 pub fn normalize_path(path: &str) -> String {
-    path.trim()
-        .split(['/', '\\'])
+    path.split(['/', '\\'])
         .filter(|s| !s.is_empty() && *s != ".")
         .collect::<Vec<_>>()
         .join("/")
@@ -577,6 +654,71 @@ mod tests {
         );
         // `src/auth` also covers what is inside it, so it does overlap `src/auth/`.
         assert!(g("src/auth/").overlap(&g("src/auth")).is_some());
+    }
+
+    /// Found by fuzzing: paths are matched with `\\` read as a separator, so a witness with a
+    /// backslash inside a segment was matched by neither glob.
+    #[test]
+    fn no_segment_holds_a_backslash() {
+        assert!(
+            Glob::new("\\\\[]]").is_err(),
+            "an escaped backslash is refused"
+        );
+        assert_eq!(g("{").overlap(&g("[\\\\]]")), None);
+        for (a, b) in [("{", "[Z-a]]"), ("*", "[!a-z]"), ("*", "?")] {
+            let w = g(a).overlap(&g(b)).unwrap();
+            assert!(
+                !w.contains('\\') && g(a).matches(&w) && g(b).matches(&w),
+                "{a} {b} {w:?}"
+            );
+        }
+    }
+
+    /// Found by fuzzing: two 1000-character globs took over half a second to compare.
+    /// Found by fuzzing: the path was trimmed before matching, so the witness `{/ ` for
+    /// `{` and `[ [-]` was matched by neither.
+    #[test]
+    fn spaces_at_either_end_of_a_path_are_part_of_its_names() {
+        let w = g("{").overlap(&g("[ [-]")).unwrap();
+        assert!(g("{").matches(&w) && g("[ [-]").matches(&w), "{w:?}");
+        assert!(g("* ").matches("notes ") && !g("*.md").matches("a.md "));
+    }
+
+    /// Found by fuzzing: `*.` matched the segment `.`, which normalizing drops, so the
+    /// witness `./]` for `*./` and `[]]` was matched by neither.
+    #[test]
+    fn witnesses_hold_no_dot_segment() {
+        for (a, b) in [("*./", "[]]"), ("[.x]", "?"), ("\\.", "*")] {
+            match g(a).overlap(&g(b)) {
+                Some(w) => assert!(g(a).matches(&w) && g(b).matches(&w), "{a} {b} {w:?}"),
+                None => assert_eq!(a, "\\.", "only `.` itself is no path"),
+            }
+        }
+    }
+
+    /// Found by the long fuzzing run: a class offers only the ends of a wide range, so
+    /// `[!]]` found nothing in common with `[€-日]` while the reverse did.
+    #[test]
+    fn classes_overlap_whichever_comes_first() {
+        for (a, b) in [
+            ("[!]]", "[€-日]"),
+            ("[a-日]", "[€-龍]"),
+            ("[!€日]", "[€-日]"),
+        ] {
+            for (x, y) in [(a, b), (b, a)] {
+                let w = g(x)
+                    .overlap(&g(y))
+                    .unwrap_or_else(|| panic!("{x} and {y} overlap"));
+                assert!(g(x).matches(&w) && g(y).matches(&w), "{x} {y} {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn globs_are_bounded_in_length() {
+        assert!(Glob::new(&format!("*{}", "a".repeat(MAX_GLOB_CHARS - 1))).is_ok());
+        let e = Glob::new(&format!("*{}", "a".repeat(MAX_GLOB_CHARS))).unwrap_err();
+        assert!(e.reason.contains("longer than 256"), "{e}");
     }
 
     #[test]

@@ -59,15 +59,21 @@ macro_rules! prefixed_id {
             }
         }
 
-        /// In the OpenAPI document: a string like `T-12`.
+        /// In the OpenAPI document: `T-12` as answers write it; what input accepts besides
+        /// (lower case, leading zeros, a bare number; surrounding spaces are trimmed too).
         #[cfg(feature = "openapi")]
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
+                use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Integer]))
                     .description(Some(concat!(
-                        "A ", $what, " id (`", $prefix, "-12`); input also takes a bare number."
+                        "A ", $what, " id (`", $prefix, "-12`); input also takes `",
+                        $prefix, "-012`, `12` and the number 12."
                     )))
+                    .pattern(Some(id_pattern($prefix)))
+                    .minimum(Some(1))
+                    .maximum(Some(MAX_ID))
                     .examples([concat!($prefix, "-12")])
                     .into()
             }
@@ -76,6 +82,20 @@ macro_rules! prefixed_id {
         #[cfg(feature = "openapi")]
         impl utoipa::ToSchema for $name {}
     };
+}
+
+/// The largest id number (ids are stored as signed 64-bit integers).
+#[cfg_attr(not(feature = "openapi"), allow(dead_code))]
+const MAX_ID: u64 = i64::MAX as u64;
+
+/// The id texts input accepts, as a pattern: the prefix in either case or none, then a
+/// number from 1 (at most 18 digits after leading zeros, which every such number fits;
+/// 19-digit ids up to `MAX_ID` are accepted too, but no board gets there).
+#[cfg(feature = "openapi")]
+fn id_pattern(prefix: &str) -> String {
+    let upper = prefix.to_ascii_uppercase();
+    let lower = prefix.to_ascii_lowercase();
+    format!("^([{upper}{lower}]-)?0*[1-9][0-9]{{0,17}}$")
 }
 
 /// `P-12`, `p-012` or `12` (for prefix `P`): the number, when it is one.

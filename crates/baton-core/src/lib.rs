@@ -12,11 +12,14 @@ pub mod board;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod glob;
 pub mod graph;
 pub mod id;
 pub mod lifecycle;
 pub mod model;
+pub mod panic;
 pub mod store;
 pub mod time;
 

@@ -214,9 +214,18 @@ pub struct Agent {
     pub name: String,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// Tasks this agent holds (in progress).
+    /// Tasks this agent holds (in progress), by id. In the board summary only the first
+    /// [`BOARD_LIST_LIMIT`] of them, those whose leases end soonest; `holding_total` counts
+    /// them all.
     pub holding: Vec<TaskId>,
+    /// How many tasks this agent holds in all (absent from older servers: 0).
+    #[serde(default)]
+    pub holding_total: u64,
 }
+
+/// How many items each list of the board summary shows at most (per agent for holdings);
+/// a `*_total` beside each list counts them all, so the summary stays small on any board.
+pub const BOARD_LIST_LIMIT: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -311,9 +320,16 @@ pub struct BoardSummary {
     pub counts: StatusCounts,
     /// Open tasks whose dependencies are met: what `pickup` can hand out now.
     pub ready: u64,
+    /// The first [`BOARD_LIST_LIMIT`] blocked tasks by id; `blocked_total` counts them all.
     pub blocked: Vec<BlockedTask>,
+    #[serde(default)]
+    pub blocked_total: u64,
+    /// Agents seen on this board, each with the first of its holdings.
     pub agents: Vec<Agent>,
+    /// The first [`BOARD_LIST_LIMIT`] leases that ended and are not yet applied.
     pub stale_leases: Vec<StaleLease>,
+    #[serde(default)]
+    pub stale_leases_total: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

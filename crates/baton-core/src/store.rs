@@ -4,7 +4,7 @@
 //! A write transaction must be exclusive for the rows it touches: SQLite takes the write lock
 //! up front (`BEGIN IMMEDIATE`); PostgreSQL locks candidate rows (`FOR UPDATE SKIP LOCKED`).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
     Claim, Doc, DocType, DocVersion, Event, Message, NewEvent, Note, Priority, Project,
@@ -208,7 +208,14 @@ pub trait StoreTx {
     fn dependencies_of(&mut self, task: TaskId) -> Result<Vec<TaskId>>;
     fn ready_candidates(&mut self, query: &ReadyQuery) -> Result<Vec<TaskRecord>>;
     fn count_ready(&mut self, satisfied: &[Status]) -> Result<u64>;
+    /// Live tasks by status, from counts the store keeps as tasks change: the same on any
+    /// board size.
     fn status_counts(&mut self) -> Result<StatusCounts>;
+    /// How many tasks each agent holds in progress (agents holding none left out), from the
+    /// same kept counts.
+    fn holder_counts(&mut self) -> Result<Vec<(String, u64)>>;
+    /// The tasks `agent` holds in progress, by lease end (soonest first), at most `limit`.
+    fn held_by(&mut self, agent: &str, limit: Option<u64>) -> Result<Vec<TaskId>>;
 
     /// In-progress tasks whose lease ended before `now`.
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>>;
@@ -271,6 +278,32 @@ pub struct TableRows {
     pub table: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<RawValue>>,
+    /// Where each row came from (`line 12` of a file), for errors about it; empty when the
+    /// rows come from a store.
+    pub sources: Vec<String>,
+}
+
+impl TableRows {
+    /// Row `index` as an error names it: where it came from, else its place in the table.
+    pub fn origin(&self, index: usize) -> String {
+        self.sources
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("{} row {}", self.table, index + 1))
+    }
+
+    /// The target refused row `index` for what it holds (a duplicate id, a missing parent,
+    /// a value of the wrong type): the input's fault, not the store's.
+    pub fn refused(&self, index: usize, why: impl std::fmt::Display) -> Error {
+        Error::invalid_with_hint(
+            format!(
+                "{}: the {} row was refused: {why}",
+                self.origin(index),
+                self.table
+            ),
+            "the rows must be a whole Baton project as exported, unchanged; nothing was written",
+        )
+    }
 }
 
 /// A stored value: both stores keep every column as an integer or text.

@@ -140,14 +140,25 @@ fn restore(tx: &mut PgTx<'_>, tables: &[TableRows]) -> Result<Vec<(String, u64)>
             marks.join(", ")
         );
         let types = tx.param_types(&sql)?;
-        for row in &t.rows {
+        for (index, row) in t.rows.iter().enumerate() {
             let values: Vec<Box<dyn ToSql + Sync>> = row
                 .iter()
                 .zip(&types)
                 .map(|(value, ty)| bind(value, ty))
-                .collect::<Result<_>>()?;
+                .collect::<Result<_, String>>()
+                .map_err(|why| t.refused(index, why))?;
             let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as _).collect();
-            tx.execute(&sql, &refs)?;
+            match tx.execute_raw(&sql, &refs)? {
+                Ok(_) => {}
+                // Class 22 (data exception) and 23 (integrity constraint violation): a
+                // value or a reference of the row's own making.
+                Err(e) => match e.as_db_error() {
+                    Some(db) if ["22", "23"].contains(&&db.code().code()[..2]) => {
+                        return Err(t.refused(index, db.message()))
+                    }
+                    _ => return Err(crate::map_err(e)),
+                },
+            }
         }
         written.push((t.table.clone(), t.rows.len() as u64));
     }
@@ -164,17 +175,13 @@ fn restore(tx: &mut PgTx<'_>, tables: &[TableRows]) -> Result<Vec<(String, u64)>
 }
 
 /// A value for a column of type `ty` (BIGINT or TEXT in every project table).
-fn bind(value: &RawValue, ty: &Type) -> Result<Box<dyn ToSql + Sync>> {
+fn bind(value: &RawValue, ty: &Type) -> Result<Box<dyn ToSql + Sync>, String> {
     Ok(match (value, ty) {
         (RawValue::Null, &Type::INT8) => Box::new(None::<i64>),
         (RawValue::Null, _) => Box::new(None::<String>),
         (RawValue::Integer(n), &Type::INT8) => Box::new(*n),
         (RawValue::Text(s), &Type::TEXT) => Box::new(s.clone()),
-        (value, ty) => {
-            return Err(Error::invalid(format!(
-                "a {value:?} cannot go into a column of type {ty}"
-            )))
-        }
+        (value, ty) => return Err(format!("a {value:?} cannot go into a column of type {ty}")),
     })
 }
 
@@ -222,5 +229,6 @@ fn dump_table(tx: &mut PgTx<'_>, table: &str, columns: &[&str]) -> Result<TableR
         table: table.to_string(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: out,
+        sources: Vec::new(),
     })
 }

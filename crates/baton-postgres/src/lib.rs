@@ -54,6 +54,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use baton_core::model::{Claim, TaskRecord};
+use baton_core::panic::contain;
 use baton_core::store::NextClaim;
 use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
@@ -188,10 +189,7 @@ impl PostgresStore {
     /// Drops every call since [`PostgresStore::begin_batch`].
     pub fn rollback_batch(&self) {
         self.batch.store(false, Ordering::SeqCst);
-        let mut guard = match self.conn.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(conn) = guard.as_mut() {
             conn.release_pending = false;
             conn.group_aborted = false;
@@ -199,10 +197,10 @@ impl PostgresStore {
         }
     }
 
+    /// The connection. A call that panicked has already been rolled back (see
+    /// [`PostgresStore::transaction_with`]), so a poisoned lock still guards a usable one.
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Option<Conn>>> {
-        self.conn
-            .lock()
-            .map_err(|_| Error::Internal("store connection poisoned".into()))
+        Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn transaction<T>(
@@ -230,7 +228,7 @@ impl PostgresStore {
             if !savepoint {
                 // Its work joins the previous call's savepoint (still to be released), or
                 // the group's transaction itself; its failure fails the group.
-                let result = f(&mut tx::PgTx::new(conn, true));
+                let result = contain(|| f(&mut tx::PgTx::new(conn, true)));
                 if result.is_err() {
                     conn.group_aborted = true;
                 }
@@ -246,7 +244,7 @@ impl PostgresStore {
                 return Err(map_err(e));
             }
             conn.release_pending = false;
-            let result = f(&mut tx::PgTx::new(conn, true));
+            let result = contain(|| f(&mut tx::PgTx::new(conn, true)));
             return match result {
                 Ok(value) => {
                     conn.release_pending = true;
@@ -276,7 +274,7 @@ impl PostgresStore {
             .client
             .batch_execute(begin)
             .map_err(map_err)
-            .and_then(|()| f(&mut tx::PgTx::new(conn, kind == Kind::Write)))
+            .and_then(|()| contain(|| f(&mut tx::PgTx::new(conn, kind == Kind::Write))))
             .and_then(|value| {
                 conn.client
                     .batch_execute("COMMIT")
@@ -285,9 +283,9 @@ impl PostgresStore {
             });
         if let Err(e) = &result {
             let _ = conn.client.batch_execute("ROLLBACK");
-            // A connection that failed (terminated, timed out) is not trusted again: the
-            // next call opens a new one.
-            if matches!(e, Error::Unavailable { .. }) {
+            // A connection that failed (terminated, timed out), or whose call panicked or
+            // hit a bug, is not trusted again: the next call opens a new one.
+            if matches!(e, Error::Unavailable { .. } | Error::Internal(_)) {
                 *guard = None;
             }
         }

@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_holder_probe",
         include_str!("../migrations/0003_holder_probe.sql"),
     ),
+    (
+        "0004_task_counts",
+        include_str!("../migrations/0004_task_counts.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

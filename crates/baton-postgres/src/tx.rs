@@ -87,6 +87,17 @@ impl<'c> PgTx<'c> {
             .map_err(map_err)
     }
 
+    /// Like [`PgTx::execute`], but hands PostgreSQL's own error back for the caller to
+    /// judge (whose fault a refused row is).
+    pub(crate) fn execute_raw(
+        &mut self,
+        sql: &str,
+        values: &Values<'_>,
+    ) -> Result<Result<u64, postgres::Error>> {
+        let statement = self.prepared(sql)?;
+        Ok(self.conn.client.execute(&statement, values))
+    }
+
     pub(crate) fn execute(&mut self, sql: &str, values: &Values<'_>) -> Result<u64> {
         let statement = self.prepared(sql)?;
         self.conn
@@ -421,23 +432,62 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn count_ready(&mut self, satisfied: &[Status]) -> Result<u64> {
-        let mut params = Params::default();
-        let sql = format!(
-            "SELECT count(*) FROM tasks t WHERE {}",
-            ready_condition(satisfied, &mut params)
-        );
-        Ok(get::<i64>(&self.query_one(&sql, &params.refs())?, 0)? as u64)
+        // The kept count of open tasks, less those waiting on a dependency, found from the
+        // dependency rows: no walk over every open task.
+        let open = self.status_counts()?.open;
+        if satisfied.is_empty() {
+            return Ok(open);
+        }
+        let statuses: Vec<String> = satisfied.iter().map(|s| s.as_str().to_string()).collect();
+        let waiting = get::<i64>(
+            &self.query_one(
+                "SELECT count(DISTINCT d.task) FROM task_deps d \
+                 JOIN tasks t ON t.id = d.task JOIN tasks dt ON dt.id = d.depends_on \
+                 WHERE t.status = 'open' AND t.deleted_at IS NULL \
+                 AND dt.deleted_at IS NULL AND NOT (dt.status = ANY($1))",
+                &[&statuses],
+            )?,
+            0,
+        )? as u64;
+        Ok(open.saturating_sub(waiting))
     }
 
     fn status_counts(&mut self) -> Result<StatusCounts> {
         let mut counts = StatusCounts::zero();
         for row in self.query(
-            "SELECT status, count(*) FROM tasks WHERE deleted_at IS NULL GROUP BY status",
+            "SELECT status, sum(n)::bigint FROM task_counts GROUP BY status",
             &[],
         )? {
             *counts.slot(status(&row, 0)?) += get::<i64>(&row, 1)? as u64;
         }
         Ok(counts)
+    }
+
+    fn holder_counts(&mut self) -> Result<Vec<(String, u64)>> {
+        self.query(
+            "SELECT assignee, n FROM task_counts WHERE status = 'in-progress' \
+             AND assignee <> '' AND n > 0 ORDER BY assignee",
+            &[],
+        )?
+        .iter()
+        .map(|row| Ok((get::<String>(row, 0)?, get::<i64>(row, 1)? as u64)))
+        .collect()
+    }
+
+    fn held_by(&mut self, agent: &str, limit: Option<u64>) -> Result<Vec<TaskId>> {
+        // A row comparison only the holder index serves, read in its order (see the lease
+        // probes): "assignee = $1 ORDER BY lease" may be planned as a sort of everything
+        // the agent holds.
+        let limit = limit.map(|l| l.min(i64::MAX as u64) as i64);
+        self.query(
+            "SELECT id FROM tasks WHERE status = 'in-progress' \
+             AND (assignee, lease_expires_at) > ($1, '') AND assignee = $1 \
+             ORDER BY assignee, lease_expires_at LIMIT $2",
+            &[&agent, &limit],
+        )?
+        .iter()
+        .map(|row| Ok(TaskId(get::<i64>(row, 0)? as u64)))
+        .collect()
     }
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {

@@ -343,8 +343,11 @@ fn action(name: &str, agent: Option<&str>) -> String {
     let mapped = match name {
         "task_created" => actions::TASK_CREATED,
         "task_pickup" | "task_picked_up" => actions::TASK_PICKED_UP,
-        "task_done" if agent.is_none() => actions::TASK_APPROVED,
-        "task_done" => actions::TASK_DONE,
+        "task_done" | "task_complete" | "task_completed" if agent.is_none() => {
+            actions::TASK_APPROVED
+        }
+        "task_done" | "task_complete" | "task_completed" => actions::TASK_DONE,
+        "task_approved" => actions::TASK_APPROVED,
         "task_updated" => actions::TASK_UPDATED,
         "task_blocked" => actions::TASK_BLOCKED,
         "task_unblocked" => actions::TASK_UNBLOCKED,
@@ -409,4 +412,23 @@ fn read_events(
         });
     }
     Ok((events, first_seen))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_and_approval_events_map_to_batons_own_actions() {
+        assert_eq!(action("task_complete", Some("claude")), actions::TASK_DONE);
+        assert_eq!(action("task_completed", Some("codex")), actions::TASK_DONE);
+        assert_eq!(action("task_complete", None), actions::TASK_APPROVED);
+        assert_eq!(
+            action("task_approved", Some("human")),
+            actions::TASK_APPROVED
+        );
+        assert_eq!(action("task_approved", None), actions::TASK_APPROVED);
+        // Unknown names pass through, for core to keep as `event.imported`.
+        assert_eq!(action("sprint_started", None), "sprint_started");
+    }
 }

@@ -3,6 +3,7 @@
 use baton_core::store::{RawValue, TableRows};
 use baton_core::{Error, Result};
 use rusqlite::types::ValueRef;
+use rusqlite::ErrorCode;
 use rusqlite::OptionalExtension;
 
 use crate::{map_err, SqliteStore};
@@ -47,6 +48,7 @@ fn dump_table(conn: &rusqlite::Connection, table: &str, columns: &[&str]) -> Res
         table: table.to_string(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: out,
+        sources: Vec::new(),
     })
 }
 
@@ -137,14 +139,20 @@ fn restore(conn: &rusqlite::Connection, tables: &[TableRows]) -> Result<Vec<(Str
             marks.join(", ")
         );
         let mut stmt = conn.prepare(&sql).map_err(map_err)?;
-        for row in &t.rows {
+        for (index, row) in t.rows.iter().enumerate() {
             let values = row.iter().map(|v| match v {
                 RawValue::Null => rusqlite::types::Value::Null,
                 RawValue::Integer(n) => rusqlite::types::Value::Integer(*n),
                 RawValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
             });
             stmt.execute(rusqlite::params_from_iter(values))
-                .map_err(map_err)?;
+                .map_err(|e| match e.sqlite_error_code() {
+                    // A duplicate id, a missing parent, a value of the wrong type.
+                    Some(ErrorCode::ConstraintViolation | ErrorCode::TypeMismatch) => {
+                        t.refused(index, e)
+                    }
+                    _ => map_err(e),
+                })?;
         }
         written.push((t.table.clone(), t.rows.len() as u64));
     }

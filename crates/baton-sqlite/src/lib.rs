@@ -33,6 +33,9 @@ pub struct SqliteStore {
     /// Inside [`SqliteStore::begin_batch`]: each call runs in a savepoint of one shared
     /// transaction instead of its own.
     batch: std::sync::atomic::AtomicBool,
+    /// [`SqliteStore::leave_checkpoints_to_others`] was called (kept on a replaced
+    /// connection).
+    checkpoints_left: std::sync::atomic::AtomicBool,
 }
 
 impl SqliteStore {
@@ -78,47 +81,82 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             batch: Default::default(),
+            checkpoints_left: Default::default(),
         })
     }
 
     fn configure(mut conn: Connection, path: &Path) -> Result<SqliteStore> {
-        let timeout = std::env::var("BATON_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|v| baton_core::time::parse_duration(&v))
-            .unwrap_or(DEFAULT_LOCK_TIMEOUT);
-        busy::install(&mut conn, timeout).map_err(map_err)?;
-        // NORMAL in WAL mode: a commit survives a crash of any process; only an OS crash or
-        // power loss can drop the last transactions (see docs/PERFORMANCE.md).
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(map_err)?;
-        // Query planner stability: without it this SQLite re-prepares a cached statement on
-        // every run whose bound values could change the plan (a `LIMIT ?`, an equality on an
-        // indexed column), which cost half of a pickup. Our plans do not depend on values.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )
-        .map_err(map_err)?;
-        // Most CLI calls are short-lived processes; the last one out checkpoints the WAL.
-        // Keeping the WAL file (truncated to zero on that checkpoint, because the size
-        // limit is set) spares the next process creating it again: a file creation and two
-        // fsyncs per call.
-        let mut persist = 1;
-        conn.file_control(
-            Some(rusqlite::MAIN_DB),
-            FileControl::PersistWal(&mut persist),
-        )
-        .map_err(map_err)?;
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
-            .map_err(map_err)?;
+        setup(&mut conn)?;
         migrations::migrate_to(&conn, migrations::LATEST)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             batch: Default::default(),
+            checkpoints_left: Default::default(),
         })
     }
 
+    /// Ends a failed call's transaction. Should the rollback not take (the connection is
+    /// still inside a transaction), the connection is replaced by a fresh one, so that no
+    /// later call inherits the failed one's transaction or its locks.
+    fn roll_back(&self, conn: &mut Connection) {
+        let _ = conn.execute_batch("ROLLBACK");
+        if conn.is_autocommit() {
+            return;
+        }
+        if let Ok(mut fresh) = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) {
+            if setup(&mut fresh).is_ok() {
+                if self
+                    .checkpoints_left
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    let _ = fresh.pragma_update(None, "wal_autocheckpoint", 0);
+                }
+                // Dropping the old connection closes it, which ends its transaction.
+                *conn = fresh;
+            }
+        }
+    }
+}
+
+/// The settings every connection of ours runs with.
+fn setup(conn: &mut Connection) -> Result<()> {
+    let timeout = std::env::var("BATON_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|v| baton_core::time::parse_duration(&v))
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT);
+    busy::install(conn, timeout).map_err(map_err)?;
+    // NORMAL in WAL mode: a commit survives a crash of any process; only an OS crash or
+    // power loss can drop the last transactions (see docs/PERFORMANCE.md).
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(map_err)?;
+    // Query planner stability: without it this SQLite re-prepares a cached statement on
+    // every run whose bound values could change the plan (a `LIMIT ?`, an equality on an
+    // indexed column), which cost half of a pickup. Our plans do not depend on values.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(map_err)?;
+    // Most CLI calls are short-lived processes; the last one out checkpoints the WAL.
+    // Keeping the WAL file (truncated to zero on that checkpoint, because the size
+    // limit is set) spares the next process creating it again: a file creation and two
+    // fsyncs per call.
+    let mut persist = 1;
+    conn.file_control(
+        Some(rusqlite::MAIN_DB),
+        FileControl::PersistWal(&mut persist),
+    )
+    .map_err(map_err)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+        .map_err(map_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -128,10 +166,10 @@ impl SqliteStore {
         migrations::version(&conn)
     }
 
+    /// The connection. A call that panicked has already been rolled back (see
+    /// [`SqliteStore::transaction`]), so a poisoned lock still guards a clean connection.
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| Error::Internal("store connection poisoned".into()))
+        Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Group commit: until [`SqliteStore::commit_batch`], calls share one write transaction,
@@ -159,6 +197,8 @@ impl SqliteStore {
     /// background thread, so no request waits on the checkpoint's fsync).
     pub fn leave_checkpoints_to_others(&self) -> Result<()> {
         let conn = self.lock()?;
+        self.checkpoints_left
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(map_err)
     }
@@ -174,10 +214,7 @@ impl SqliteStore {
     /// Drops every call since [`SqliteStore::begin_batch`].
     pub fn rollback_batch(&self) {
         self.batch.store(false, std::sync::atomic::Ordering::SeqCst);
-        let conn = match self.conn.lock() {
-            Ok(conn) => conn,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let _ = conn.execute_batch("ROLLBACK");
     }
 
@@ -186,11 +223,11 @@ impl SqliteStore {
         begin: &str,
         f: impl FnOnce(&mut tx::SqliteTx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let conn = self.lock()?;
+        let mut conn = self.lock()?;
         if self.batch.load(std::sync::atomic::Ordering::SeqCst) {
             run_cached(&conn, "SAVEPOINT baton_call")?;
             let mut tx = tx::SqliteTx::new(&conn);
-            return match f(&mut tx) {
+            return match baton_core::panic::contain(|| f(&mut tx)) {
                 Ok(value) => run_cached(&conn, "RELEASE baton_call").map(|()| value),
                 Err(e) => {
                     let _ = conn.execute_batch("ROLLBACK TO baton_call; RELEASE baton_call");
@@ -201,16 +238,18 @@ impl SqliteStore {
         // Cached statements: BEGIN and COMMIT are parsed once per connection, not per call.
         run_cached(&conn, begin)?;
         let mut tx = tx::SqliteTx::new(&conn);
-        match f(&mut tx) {
+        // A panic inside the call is rolled back like an error: the connection goes back
+        // clean, and only this call fails.
+        match baton_core::panic::contain(|| f(&mut tx)) {
             Ok(value) => match run_cached(&conn, "COMMIT") {
                 Ok(()) => Ok(value),
                 Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
+                    self.roll_back(&mut conn);
                     Err(e)
                 }
             },
             Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
+                self.roll_back(&mut conn);
                 Err(e)
             }
         }

@@ -20,6 +20,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_docs_messages_imports",
         include_str!("../migrations/0004_docs_messages_imports.sql"),
     ),
+    (
+        "0005_task_counts",
+        include_str!("../migrations/0005_task_counts.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -456,24 +456,34 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn count_ready(&mut self, satisfied: &[Status]) -> Result<u64> {
-        let mut values = Vec::new();
+        // The kept count of open tasks, less those waiting on a dependency, found from the
+        // dependency rows (CROSS JOIN keeps them the outer loop): no walk over every open
+        // task, and nothing to read on a board without dependencies.
+        let open = self.status_counts()?.open;
+        if satisfied.is_empty() {
+            return Ok(open);
+        }
         let sql = format!(
-            "SELECT count(*) FROM tasks t WHERE {}",
-            ready_condition(satisfied, &mut values)
+            "SELECT count(DISTINCT d.task) FROM task_deps d \
+             CROSS JOIN tasks t ON t.id = d.task CROSS JOIN tasks dt ON dt.id = d.depends_on \
+             WHERE t.status = 'open' AND t.deleted_at IS NULL \
+             AND dt.deleted_at IS NULL AND dt.status NOT IN ({})",
+            placeholders(satisfied.len())
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
-        let n: i64 = stmt
-            .query_row(params_from_iter(values), |r| r.get(0))
+        let waiting: i64 = stmt
+            .query_row(
+                params_from_iter(satisfied.iter().map(|s| s.as_str())),
+                |r| r.get(0),
+            )
             .map_err(map_err)?;
-        Ok(n as u64)
+        Ok(open.saturating_sub(waiting as u64))
     }
 
     fn status_counts(&mut self) -> Result<StatusCounts> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT status, count(*) FROM tasks WHERE deleted_at IS NULL GROUP BY status",
-            )
+            .prepare_cached("SELECT status, sum(n) FROM task_counts GROUP BY status")
             .map_err(map_err)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, St>(0)?.0, r.get::<_, i64>(1)?)))
@@ -484,6 +494,40 @@ impl StoreTx for SqliteTx<'_> {
             *counts.slot(status) += n as u64;
         }
         Ok(counts)
+    }
+
+    fn holder_counts(&mut self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT assignee, n FROM task_counts WHERE status = 'in-progress' \
+                 AND assignee <> '' AND n > 0 ORDER BY assignee",
+            )
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn held_by(&mut self, agent: &str, limit: Option<u64>) -> Result<Vec<TaskId>> {
+        // The holder index, in its own order: no sort, and no more entries than asked for.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM tasks WHERE status = 'in-progress' AND assignee = ?1 \
+                 ORDER BY lease_expires_at, id LIMIT ?2",
+            )
+            .map_err(map_err)?;
+        let limit = limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64);
+        let rows = stmt
+            .query_map(params![agent, limit], |r| {
+                Ok(TaskId(r.get::<_, i64>(0)? as u64))
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
     }
 
     fn expired_leases(&mut self, now: Timestamp) -> Result<Vec<TaskRecord>> {

@@ -83,3 +83,49 @@ fn a_rolled_back_group_leaves_nothing() {
     writer.add_tasks("lead", vec![task("c")]).unwrap();
     assert_eq!(writer.list_tasks(&Default::default()).unwrap().len(), 1);
 }
+
+/// A call that panics half-way through its transaction is rolled back like a refused one:
+/// the connection comes back clean, for the calls after it and for other processes.
+#[test]
+fn a_call_that_panics_mid_transaction_is_rolled_back_and_the_store_keeps_writing() {
+    use baton_core::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.db");
+    SqliteStore::create(&path, "test").unwrap();
+    let writer = Board::new(SqliteStore::open(&path).unwrap());
+    let other = Board::new(SqliteStore::open(&path).unwrap());
+    let half_done = |tx: &mut dyn StoreTx| -> baton_core::Result<()> {
+        tx.set_setting("lease_ttl", "5m")?;
+        panic!("a bug half-way through a call");
+    };
+
+    // Alone: the panic is an internal error naming it, and nothing of the call stands.
+    let e = writer.store().write(half_done).unwrap_err();
+    assert_eq!(e.code(), "internal");
+    assert!(e.to_string().contains("half-way"), "{e}");
+    writer.add_tasks("lead", vec![task("after")]).unwrap();
+    other.add_tasks("lead", vec![task("elsewhere")]).unwrap();
+
+    // Inside a group: only the panicking call is undone.
+    writer.store().begin_batch().unwrap();
+    writer.add_tasks("lead", vec![task("in group")]).unwrap();
+    assert_eq!(
+        writer.store().write(half_done).unwrap_err().code(),
+        "internal"
+    );
+    writer
+        .add_tasks("lead", vec![task("in group too")])
+        .unwrap();
+    writer.store().commit_batch().unwrap();
+
+    let titles: Vec<String> = other
+        .list_tasks(&Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
+    assert_eq!(titles, ["after", "elsewhere", "in group", "in group too"]);
+    let settings = other.settings().unwrap();
+    let ttl = settings.iter().find(|s| s.key == "lease_ttl").unwrap();
+    assert_ne!(ttl.value, "5m", "the panicking call's write stood");
+}

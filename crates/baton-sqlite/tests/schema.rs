@@ -30,6 +30,9 @@ fn an_older_database_is_upgraded_on_open_and_keeps_its_data() {
     let tasks = board.list_tasks(&TaskFilter::default()).unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "from v1");
+    // The counts kept since migration 5 start from the rows already there.
+    let summary = board.board().unwrap();
+    assert_eq!((summary.total, summary.counts.open), (1, 1));
     // Tables added by later migrations work.
     board
         .add_tasks(

@@ -12,12 +12,15 @@ use crate::model::DocType;
 pub struct NewDoc {
     #[serde(rename = "type")]
     pub kind: DocType,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1048576))]
     pub body: String,
     #[serde(default)]
     pub tags: Vec<String>,
     /// Tasks the doc is about; they must exist.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub tasks: Vec<TaskId>,
     #[serde(default)]
     pub author: Option<String>,
@@ -31,12 +34,15 @@ pub struct DocPatch {
     #[serde(default, rename = "type")]
     pub kind: Option<DocType>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub title: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1048576))]
     pub body: Option<String>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub tasks: Option<Vec<TaskId>>,
 }
 
@@ -80,7 +86,9 @@ pub struct DocSearch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AskRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub to: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body: String,
 }
 
@@ -88,6 +96,7 @@ pub struct AskRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body: String,
 }
 

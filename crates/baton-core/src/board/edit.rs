@@ -157,6 +157,8 @@ pub fn add_tasks(
             deleted_at: None,
         };
         tx.insert_task(&task)?;
+        // After a write, so a test sees the rollback of a panicking call.
+        crate::panic::fault_point(&task.title);
         let mut detail =
             json!({ "title": task.title, "priority": task.priority, "status": task.status });
         if !task.depends_on.is_empty() {

@@ -26,7 +26,9 @@ fn recipient(tx: &mut dyn StoreTx, to: &str) -> Result<(String, Option<TaskId>)>
     if to.eq_ignore_ascii_case(HUMAN) {
         return Ok((HUMAN.into(), None));
     }
-    let looks_like_task = to.len() > 2 && to[..2].eq_ignore_ascii_case("T-");
+    // `get` rather than a byte slice: the text is the caller's and may start with a
+    // multi-byte character.
+    let looks_like_task = to.len() > 2 && to.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("T-"));
     if looks_like_task {
         let id: TaskId = to
             .parse()

@@ -26,13 +26,13 @@ use crate::error::{Error, Result};
 use crate::id::{DocId, MessageId, TaskId};
 use crate::model::{
     Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, NewEvent,
-    PathCheck, Pickup, Project, Reservation, Setting, Task, TaskRecord,
+    PathCheck, Pickup, Project, Reservation, Setting, StatusCounts, Task, TaskRecord,
 };
 use crate::store::{EventQuery, Store, StoreTx};
 use crate::time::Timestamp;
 
 pub use leases::SYSTEM;
-pub use validate::validate_agent_name;
+pub use validate::{validate_agent_name, AGENT_NAME_PATTERN};
 
 /// Where the board reads the time: the system clock, or a test's.
 pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -147,6 +147,10 @@ impl<S: Store> Api for Board<S> {
         self.store.read(|tx| tx.project())
     }
 
+    fn check_writable(&self) -> Result<()> {
+        self.store.write(|_| Ok(()))
+    }
+
     fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>> {
         validate::actor(actor)?;
         let prepared = validate::new_tasks(tasks)?;
@@ -229,6 +233,10 @@ impl<S: Store> Api for Board<S> {
 
     fn board(&self) -> Result<BoardSummary> {
         self.read(views::board)
+    }
+
+    fn status_counts(&self) -> Result<StatusCounts> {
+        self.read(|tx, _| tx.status_counts())
     }
 
     fn agents(&self) -> Result<Vec<Agent>> {

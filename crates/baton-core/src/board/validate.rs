@@ -12,6 +12,10 @@ pub const MAX_LIST_ITEMS: usize = 200;
 pub const MAX_ITEM_CHARS: usize = 1_000;
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// The characters and length of an agent name, as the OpenAPI document states them (the
+/// reserved names `human` and `baton` match it but are refused).
+pub const AGENT_NAME_PATTERN: &str = "^[A-Za-z0-9._@:+-]{1,64}$";
+
 pub fn validate_agent_name(name: &str) -> Result<()> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "._-@:+".contains(c);
     if name.is_empty() {
@@ -272,6 +276,23 @@ mod tests {
         assert!(validate_agent_name("human").is_err());
         assert!(validate_agent_name("baton").is_err());
         assert!(actor("human").is_ok());
+    }
+
+    #[test]
+    fn the_documented_pattern_names_the_characters_agent_names_take() {
+        let class = AGENT_NAME_PATTERN
+            .strip_prefix("^[")
+            .and_then(|p| p.strip_suffix(&format!("]{{1,{MAX_NAME_CHARS}}}$")))
+            .expect("^[...]{1,64}$");
+        let class = class.replace("A-Za-z0-9", "");
+        for c in (0u8..128).map(char::from) {
+            let in_pattern = c.is_ascii_alphanumeric() || class.contains(c);
+            assert_eq!(
+                validate_agent_name(&format!("a{c}")).is_ok(),
+                in_pattern,
+                "{c:?}"
+            );
+        }
     }
 
     #[test]

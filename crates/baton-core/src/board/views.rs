@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use super::finish;
 use crate::api::TaskFilter;
 use crate::error::Result;
-use crate::id::TaskId;
 use crate::lifecycle::SATISFIES_DEPENDENCY;
-use crate::model::{Agent, BlockedTask, BoardSummary, StaleLease, Status, Task};
+use crate::model::{Agent, BlockedTask, BoardSummary, StaleLease, Status, Task, BOARD_LIST_LIMIT};
 use crate::store::{StoreTx, TaskQuery};
 use crate::time::Timestamp;
 
@@ -40,41 +39,40 @@ pub fn mine(tx: &mut dyn StoreTx, agent: &str, now: Timestamp) -> Result<Vec<Tas
     Ok(records.into_iter().map(finish).collect())
 }
 
-/// Tasks in progress, and the same grouped by holder.
-type Holdings = (Vec<Task>, BTreeMap<String, Vec<TaskId>>);
-
-fn holdings(tx: &mut dyn StoreTx) -> Result<Holdings> {
-    let held: Vec<Task> = tx
-        .tasks(&TaskQuery {
-            statuses: vec![Status::InProgress],
-            ..TaskQuery::default()
-        })?
-        .into_iter()
-        .map(finish)
-        .collect();
-    let mut by_agent: BTreeMap<String, Vec<TaskId>> = BTreeMap::new();
-    for t in &held {
-        if let Some(a) = &t.assignee {
-            by_agent.entry(a.clone()).or_default().push(t.id);
-        }
-    }
-    Ok((held, by_agent))
-}
-
-pub fn agents(tx: &mut dyn StoreTx) -> Result<Vec<Agent>> {
-    let (_, mut by_agent) = holdings(tx)?;
-    Ok(tx
-        .agents()?
-        .into_iter()
-        .map(|row| Agent {
-            holding: by_agent.remove(&row.name).unwrap_or_default(),
+/// Agents seen on this board and what each holds: every task when `limit` is `None`,
+/// else the first `limit` per agent (soonest lease first). Counts come from the store's kept
+/// counts, so the summary costs the same on any board size.
+fn agents_holding(tx: &mut dyn StoreTx, limit: Option<usize>) -> Result<Vec<Agent>> {
+    let totals: BTreeMap<String, u64> = tx.holder_counts()?.into_iter().collect();
+    let mut agents = Vec::new();
+    for row in tx.agents()? {
+        let total = totals.get(&row.name).copied().unwrap_or(0);
+        let mut holding = if total == 0 {
+            Vec::new()
+        } else {
+            tx.held_by(&row.name, limit.map(|l| l as u64))?
+        };
+        holding.sort();
+        agents.push(Agent {
+            holding_total: if limit.is_none() {
+                holding.len() as u64
+            } else {
+                total
+            },
+            holding,
             name: row.name,
             first_seen: row.first_seen,
             last_seen: row.last_seen,
-        })
-        .collect())
+        });
+    }
+    Ok(agents)
 }
 
+pub fn agents(tx: &mut dyn StoreTx) -> Result<Vec<Agent>> {
+    agents_holding(tx, None)
+}
+
+/// Counts, and the first few of each list: its size does not grow with the board.
 pub fn board(tx: &mut dyn StoreTx, now: Timestamp) -> Result<BoardSummary> {
     let project = tx.project()?;
     let counts = tx.status_counts()?;
@@ -82,6 +80,7 @@ pub fn board(tx: &mut dyn StoreTx, now: Timestamp) -> Result<BoardSummary> {
     let blocked = tx
         .tasks(&TaskQuery {
             statuses: vec![Status::Blocked],
+            limit: Some(BOARD_LIST_LIMIT as u64),
             ..TaskQuery::default()
         })?
         .into_iter()
@@ -91,25 +90,29 @@ pub fn board(tx: &mut dyn StoreTx, now: Timestamp) -> Result<BoardSummary> {
             reason: r.task.blocked_reason,
         })
         .collect();
-    let (held, _) = holdings(tx)?;
-    let stale_leases = held
-        .iter()
-        .filter_map(|t| match t.lease_expires_at {
-            Some(exp) if exp < now => Some(StaleLease {
-                id: t.id,
-                assignee: t.assignee.clone(),
-                lease_expires_at: exp,
-            }),
-            _ => None,
+    // Board reads apply expired leases first, so this is nearly always empty.
+    let expired = tx.expired_leases(now)?;
+    let stale_leases_total = expired.len() as u64;
+    let stale_leases = expired
+        .into_iter()
+        .take(BOARD_LIST_LIMIT)
+        .filter_map(|r| {
+            Some(StaleLease {
+                lease_expires_at: r.task.lease_expires_at?,
+                id: r.task.id,
+                assignee: r.task.assignee,
+            })
         })
         .collect();
     Ok(BoardSummary {
         project: project.name,
         total: counts.total(),
+        blocked_total: counts.blocked,
         counts,
         ready,
         blocked,
-        agents: agents(tx)?,
+        agents: agents_holding(tx, Some(BOARD_LIST_LIMIT))?,
         stale_leases,
+        stale_leases_total,
     })
 }
