@@ -112,6 +112,68 @@ fn binding_beyond_loopback_warns_until_there_is_authentication() {
     );
 }
 
+/// The status of `GET /api/v1/board` sent to the server at `url` (by its port, on
+/// 127.0.0.1) naming `host`.
+fn status_naming(url: &str, host: &str) -> u16 {
+    use std::io::{Read, Write};
+    let port = url.rsplit(':').next().unwrap();
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/board HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_public_bind_serves_ip_addresses_and_says_how_to_serve_a_name() {
+    let sandbox = Sandbox::project();
+    let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
+    assert_eq!(status_naming(&server.url, "board.example"), 403);
+    assert_eq!(status_naming(&server.url, "192.168.1.20:7420"), 200);
+    let stderr = server.terminate();
+    assert!(
+        stderr.contains("IP address") && stderr.contains("--allowed-host NAME"),
+        "{stderr}"
+    );
+    let server = Foreground::start(
+        &sandbox,
+        &["--bind", "0.0.0.0", "--allowed-host", "board.example"],
+    );
+    assert_eq!(status_naming(&server.url, "board.example"), 200);
+    assert_eq!(status_naming(&server.url, "other.example"), 403);
+    let stderr = server.terminate();
+    assert!(!stderr.contains("--allowed-host NAME"), "{stderr}");
+}
+
+#[test]
+fn the_daemon_passes_its_allowed_hosts_on() {
+    let sandbox = Sandbox::project();
+    let started = sandbox
+        .run(&[
+            "server",
+            "start",
+            "--port",
+            "0",
+            "--allowed-host",
+            "board.example",
+        ])
+        .ok()
+        .json();
+    let url = started["url"].as_str().unwrap().to_string();
+    let served = status_naming(&url, "board.example");
+    let refused = status_naming(&url, "other.example");
+    sandbox.run(&["server", "stop"]).ok();
+    assert_eq!((served, refused), (200, 403));
+}
+
 /// The bound: a change a CLI process writes straight to the file reaches the
 /// stream within 250 ms. The median of several tries is held to it (the machine is shared
 /// and noisy); every try must arrive.

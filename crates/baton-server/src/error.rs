@@ -1,6 +1,8 @@
 //! The HTTP error contract: `{"error": {"code", "message", "hint"}}` with a status per
 //! class: 400 malformed, 422 invalid, 404 unknown, 409 conflict or wrong state, 413 too
-//! large, 503 store unavailable. Nothing a client sends may produce a 500.
+//! large, 503 store unavailable; and from [`crate::guard`], 403 for a foreign host or a
+//! cross-site write, 415 for a body not declared JSON. Nothing a client sends may produce
+//! a 500.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -87,7 +89,9 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose rejections follow the error contract. An empty body reads as `{}`, so
-/// `curl -X POST .../pickup` works; the content type is not checked, so `curl -d` works.
+/// `curl -X POST .../pickup` works. The content type was checked before (a body must be
+/// declared `application/json`, see [`crate::guard`]), so it is not looked at here.
+/// Read strictly ([`crate::json`]): where the document says object, only an object passes.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
@@ -124,7 +128,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         } else {
             &bytes
         };
-        serde_json::from_slice(text).map(Body).map_err(json_error)
+        crate::json::from_slice(text).map(Body).map_err(json_error)
     }
 }
 

@@ -6,11 +6,14 @@
 //! - [`feed`]: the live event stream (Server-Sent Events), tailing the events table so it
 //!   also carries changes that CLI processes wrote to the file directly.
 //! - [`metrics`]: `/metrics` in Prometheus text format.
+//! - [`guard`]: the Host, cross-site and content-type checks in front of every route.
 
 pub mod backend;
 pub mod dashboard;
 pub mod error;
 pub mod feed;
+pub mod guard;
+pub mod json;
 pub mod mcp;
 pub mod metrics;
 pub mod routes;
@@ -41,8 +44,8 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// The project directory, for the code index (`None`: no code routes).
     pub code_root: Option<std::path::PathBuf>,
-    /// Bound to a non-loopback address: `/mcp` then accepts any `Host` header.
-    pub public: bool,
+    /// The names the server answers to (every route, `/mcp` included).
+    pub hosts: Arc<guard::AllowedHosts>,
 }
 
 /// Tuning of one server.
@@ -54,6 +57,9 @@ pub struct ServerOptions {
     pub poll_interval: Duration,
     /// The project directory whose code index (`.baton/code.db`) `/api/v1/code` answers from.
     pub code_root: Option<std::path::PathBuf>,
+    /// DNS names the server answers to besides `localhost` and IP addresses
+    /// (`--allowed-host`); see [`guard`].
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +68,7 @@ impl Default for ServerOptions {
             readers: 2,
             poll_interval: Duration::from_millis(100),
             code_root: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -92,11 +99,9 @@ impl Server {
         // Opening connections blocks (the PostgreSQL client runs its own small runtime,
         // which may not start inside this one): off the async threads.
         let opening = shutdown.clone();
-        let mut state =
-            tokio::task::spawn_blocking(move || build_state(backend, &options, opening))
-                .await
-                .map_err(|e| internal(&e))??;
-        state.public = !addr.ip().is_loopback();
+        let state = tokio::task::spawn_blocking(move || build_state(backend, &options, opening))
+            .await
+            .map_err(|e| internal(&e))??;
         let app = app(state);
         let mut until = shutdown;
         let task = tokio::spawn(async move {
@@ -145,6 +150,7 @@ pub fn build_state(
     options: &ServerOptions,
     shutdown: watch::Receiver<bool>,
 ) -> baton_core::Result<AppState> {
+    let hosts = Arc::new(guard::AllowedHosts::new(&options.allowed_hosts)?);
     let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
     let wake = feed.waker();
     backend.watch_changes(wake.clone(), shutdown.clone())?;
@@ -158,7 +164,7 @@ pub fn build_state(
         shutdown,
         started: std::time::Instant::now(),
         code_root: options.code_root.clone(),
-        public: false,
+        hosts,
     })
 }
 

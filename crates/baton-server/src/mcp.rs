@@ -48,5 +48,12 @@ pub fn service(state: &AppState) -> HttpService {
             cancel.cancel();
         });
     }
-    http_service(Arc::new(Tools::new(Arc::new(host))), !state.public, stop)
+    // The server's guard checks Host on every route, `/mcp` included, against the same
+    // names (`--allowed-host`); the MCP library's own loopback-only list would refuse them.
+    let library_checks_host = false;
+    http_service(
+        Arc::new(Tools::new(Arc::new(host))),
+        library_checks_host,
+        stop,
+    )
 }

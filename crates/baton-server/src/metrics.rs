@@ -22,9 +22,29 @@ struct Histogram {
     count: u64,
 }
 
+/// The `method` label: the methods the routes serve; any other is `other`, so made-up
+/// methods cannot grow the number of series.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, label)| label)
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// By (method label, route template or `unmatched`, status): each from a bounded set.
+    requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     pickups_claimed: AtomicU64,
     pickups_refused: AtomicU64,
@@ -32,12 +52,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one answered request. `route` is the matched route template, never the raw
-    /// path, so ids do not explode the label set.
-    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    /// Records one answered request. `method` comes from [`method_label`]; `route` is the
+    /// matched route template (or `unmatched`), never the raw path, so ids do not explode
+    /// the label set; `status` is one the server produced.
+    pub fn request(&self, method: &'static str, route: &str, status: u16, took: Duration) {
         if let Ok(mut requests) = self.requests.lock() {
             *requests
-                .entry((method.to_string(), route.to_string(), status))
+                .entry((method, route.to_string(), status))
                 .or_default() += 1;
         }
         if let Ok(mut latency) = self.latency.lock() {

@@ -19,16 +19,18 @@ fn http() -> ureq::Agent {
         .into()
 }
 
-/// Sends `body` as-is and returns the status and the parsed answer.
+/// Sends `body` as-is (declared as JSON) and returns the status and the parsed answer.
 fn send(server: &TestServer, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Value) {
     let url = format!("{}{path}", server.url);
     let agent = http();
+    let json = "application/json";
     let response = match (method, body) {
         ("GET", _) => agent.get(&url).call(),
         ("DELETE", _) => agent.delete(&url).call(),
-        ("POST", b) => agent.post(&url).send(b.unwrap_or(b"")),
-        ("PATCH", b) => agent.patch(&url).send(b.unwrap_or(b"")),
-        ("PUT", b) => agent.put(&url).send(b.unwrap_or(b"")),
+        ("POST", None) => agent.post(&url).send_empty(),
+        ("POST", Some(b)) => agent.post(&url).content_type(json).send(b),
+        ("PATCH", b) => agent.patch(&url).content_type(json).send(b.unwrap_or(b"")),
+        ("PUT", b) => agent.put(&url).content_type(json).send(b.unwrap_or(b"")),
         _ => panic!("method {method}"),
     }
     .expect("the server answers");
@@ -334,6 +336,7 @@ fn bad_input_gets_a_4xx_json_error_never_a_500() {
     // the client to read the answer: the server does not read what it refuses).
     if let Ok(r) = http()
         .post(format!("{}/api/v1/tasks", server.url))
+        .content_type("application/json")
         .send(&huge_json[..])
     {
         assert_eq!(r.status().as_u16(), 413);
@@ -349,6 +352,7 @@ fn the_agent_header_names_the_actor() {
     let (status, task) = http()
         .post(format!("{}/api/v1/tasks", server.url))
         .header("X-Baton-Agent", "planner")
+        .content_type("application/json")
         .send(&b"{\"title\": \"x\"}"[..])
         .map(|r| {
             let s = r.status().as_u16();
@@ -496,6 +500,183 @@ fn the_openapi_document_is_valid_openapi_3_1() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Sends `body` as the agent `agent` and returns the status and the parsed answer.
+fn send_as(
+    server: &TestServer,
+    agent: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let url = format!("{}{path}", server.url);
+    let request = match method {
+        "POST" => http().post(&url),
+        "PATCH" => http().patch(&url),
+        _ => panic!("method {method}"),
+    };
+    let response = request
+        .header("X-Baton-Agent", agent)
+        .content_type("application/json")
+        .send(body)
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[test]
+fn a_json_array_is_refused_where_an_object_is_expected_at_any_depth() {
+    let server = TestServer::start();
+    add(&server, "only");
+    // serde reads a struct from an array of its fields in order: `[null]` was a pickup
+    // request with no id, and claimed the best task.
+    let cases: [(&str, &str, &[u8]); 10] = [
+        ("POST", "/api/v1/tasks/pickup", b"[null]"),
+        ("POST", "/api/v1/tasks/pickup", b"[]"),
+        ("POST", "/api/v1/tasks/pickup", b"5"),
+        ("POST", "/api/v1/tasks/pickup", b"{\"bogus\": 1}"),
+        ("POST", "/api/v1/tasks", b"[null, \"from an array\"]"),
+        (
+            "POST",
+            "/api/v1/tasks/batch",
+            b"[[null, \"from an array\"]]",
+        ),
+        ("PATCH", "/api/v1/tasks/T-1", b"[\"renamed by an array\"]"),
+        ("POST", "/api/v1/heartbeat", b"[null, null]"),
+        (
+            "POST",
+            "/api/v1/file-changes",
+            b"{\"changes\": [[\"src/a.rs\", \"modified\"]]}",
+        ),
+        (
+            "POST",
+            "/api/v1/reservations",
+            b"[[\"src/**\"], \"exclusive\", null, null, null]",
+        ),
+    ];
+    for (method, path, body) in cases {
+        let (status, answer) = send_as(&server, "claude", method, path, body);
+        assert_eq!(
+            status,
+            422,
+            "{method} {path} {}: {answer}",
+            String::from_utf8_lossy(body)
+        );
+        assert_eq!(error_code(&answer), "invalid_input", "{answer}");
+    }
+    let (_, answer) = send_as(&server, "claude", "POST", "/api/v1/tasks/pickup", b"[null]");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("a JSON object")),
+        "{answer}"
+    );
+    // Nothing was claimed, added, renamed or reserved.
+    let tasks = server.client.list_tasks(&Default::default()).unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].title, "only");
+    assert_eq!(tasks[0].status, baton_core::Status::Open);
+    assert!(server.client.mine("claude").unwrap().is_empty());
+    assert!(server
+        .client
+        .reservations(&Default::default())
+        .unwrap()
+        .is_empty());
+    // The object forms still work.
+    let (status, answer) = send_as(&server, "claude", "POST", "/api/v1/tasks/pickup", b"{}");
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// Every operation documents the answers of the shared parts it goes through: the body
+/// reader (400, 413, 415, 422), parameter parsing (422), the request guards (403). Checked
+/// over the whole document, so a new route cannot forget them.
+#[test]
+fn every_operation_documents_the_errors_its_body_and_parameters_can_give() {
+    let server = TestServer::start();
+    let (_, doc) = send(&server, "GET", "/api/v1/openapi.json", None);
+    let mut operation_ids = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            let responses = operation["responses"].as_object().unwrap();
+            let error = |status: &str| {
+                let answer = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{name} does not document {status}"));
+                assert_eq!(
+                    answer["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{name} {status}"
+                );
+                assert!(
+                    answer["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{name} {status} has no description"
+                );
+            };
+            error("403");
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    error(status);
+                }
+                assert!(
+                    responses["400"]["description"]
+                        .as_str()
+                        .unwrap()
+                        .contains("malformed_json"),
+                    "{name}"
+                );
+            }
+            if operation["parameters"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+            {
+                error("422");
+            }
+            operation_ids.insert(operation["operationId"].as_str().unwrap().to_string());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 45, "{checked} operations");
+    // Links name operations that exist.
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for answer in operation["responses"].as_object().unwrap().values() {
+                for link in answer["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(operation_ids.contains(target), "a link to {target}");
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(links >= 20, "{links} links");
+    // Agent names are described by core's rule, wherever they are taken.
+    let agent_patterns: Vec<&Value> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .flat_map(|operation| operation["parameters"].as_array().into_iter().flatten())
+        .filter(|p| p["name"] == "X-Baton-Agent" || (p["name"] == "name" && p["in"] == "path"))
+        .map(|p| &p["schema"]["pattern"])
+        .collect();
+    assert!(agent_patterns.len() >= 20, "{agent_patterns:?}");
+    for pattern in agent_patterns {
+        assert_eq!(pattern, baton_core::board::AGENT_NAME_PATTERN);
+    }
 }
 
 #[test]
@@ -863,4 +1044,392 @@ fn concurrent_clients_through_grouped_commits_claim_each_task_once() {
         "no call shared a commit: {commits} commits for {calls} calls"
     );
     eprintln!("{calls} writer calls in {commits} commits");
+}
+
+/// One request written by hand, so any method, Host, Origin or content type can be sent.
+/// `headers` without a `Host` get the server's address; `("Host", "")` sends none (then
+/// as HTTP/1.0, where Host is optional).
+fn raw(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let addr = server.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(addr, |(_, v)| *v);
+    let version = if host.is_empty() { "1.0" } else { "1.1" };
+    let mut head = format!("{method} {path} HTTP/{version}\r\nConnection: close\r\n");
+    if !host.is_empty() {
+        head.push_str(&format!("Host: {host}\r\n"));
+    }
+    for (name, value) in headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+    {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || method != "GET" {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").trim();
+    let value = serde_json::from_str(body).unwrap_or(Value::String(body.to_string()));
+    (status, value)
+}
+
+fn task_titles(server: &TestServer) -> Vec<String> {
+    let tasks = server.client.list_tasks(&Default::default()).unwrap();
+    tasks.into_iter().map(|t| t.title).collect()
+}
+
+const MCP_INITIALIZE: &[u8] = br#"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}"#;
+
+/// `POST /mcp` initialize, naming `host`.
+fn mcp_initialize(server: &TestServer, host: &str) -> (u16, Value) {
+    raw(
+        server,
+        "POST",
+        "/mcp",
+        &[
+            ("Host", host),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+        ],
+        MCP_INITIALIZE,
+    )
+}
+
+#[test]
+fn a_body_that_is_not_declared_json_is_refused_with_415_and_changes_nothing() {
+    let server = TestServer::start();
+    add(&server, "first");
+    let task = br#"{"title": "from a form"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonp"),
+        None,
+    ] {
+        let headers: Vec<(&str, &str)> =
+            content_type.iter().map(|t| ("Content-Type", *t)).collect();
+        let (status, answer) = raw(&server, "POST", "/api/v1/tasks", &headers, task);
+        assert_eq!(status, 415, "{content_type:?}: {answer}");
+        assert_eq!(error_code(&answer), "unsupported_media_type", "{answer}");
+        assert!(answer["error"]["hint"].as_str().is_some(), "{answer}");
+    }
+    // A declared type counts even on an empty body: a cross-site form with no fields.
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        "/api/v1/tasks/pickup",
+        &[("Content-Type", "text/plain"), ("X-Baton-Agent", "w1")],
+        b"",
+    );
+    assert_eq!(status, 415, "{answer}");
+    let (status, answer) = raw(
+        &server,
+        "PATCH",
+        "/api/v1/tasks/T-1",
+        &[("Content-Type", "text/plain")],
+        br#"{"title": "renamed"}"#,
+    );
+    assert_eq!(status, 415, "{answer}");
+    assert_eq!(task_titles(&server), ["first"]);
+    let board = server.client.board().unwrap();
+    assert_eq!(board.counts.open, 1, "nothing was picked up");
+}
+
+#[test]
+fn json_with_parameters_or_a_write_without_a_body_is_accepted() {
+    let server = TestServer::start();
+    for (i, content_type) in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON;Charset=UTF-8",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = format!(r#"{{"title": "t{i}"}}"#);
+        let headers = [("Content-Type", *content_type)];
+        let (status, answer) = raw(&server, "POST", "/api/v1/tasks", &headers, body.as_bytes());
+        assert_eq!(status, 201, "{content_type}: {answer}");
+    }
+    // `curl -X POST .../pickup -H 'X-Baton-Agent: w1'`: no body, no type.
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        "/api/v1/tasks/pickup",
+        &[("X-Baton-Agent", "w1")],
+        b"",
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["task"]["title"], "t0", "{answer}");
+}
+
+#[test]
+fn a_request_naming_a_foreign_host_is_refused_on_every_route() {
+    let server = TestServer::start();
+    let evil = [("Host", "evil.example")];
+    let evil_port = format!("evil.example:{}", server.url.rsplit(':').next().unwrap());
+    let json = [
+        ("Host", evil_port.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+    let cases: Vec<Case> = vec![
+        ("GET", "/api/v1/tasks", &evil, b""),
+        ("GET", "/api/v1/board", &evil, b""),
+        ("POST", "/api/v1/tasks", &json, br#"{"title": "rebound"}"#),
+        ("GET", "/metrics", &evil, b""),
+        ("GET", "/", &evil, b""),
+        ("GET", "/dashboard/app.js", &evil, b""),
+        ("GET", "/api/v1/events/stream", &evil, b""),
+        ("GET", "/api/v1/openapi.json", &evil, b""),
+        ("GET", "/health", &evil, b""),
+    ];
+    for (method, path, headers, body) in cases {
+        let (status, answer) = raw(&server, method, path, headers, body);
+        assert_eq!(status, 403, "{method} {path}: {answer}");
+        assert_eq!(error_code(&answer), "host_not_allowed", "{answer}");
+        assert!(
+            answer["error"]["hint"]
+                .as_str()
+                .is_some_and(|h| h.contains("--allowed-host")),
+            "{answer}"
+        );
+    }
+    let (status, answer) = mcp_initialize(&server, "evil.example");
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(error_code(&answer), "host_not_allowed", "{answer}");
+    assert!(task_titles(&server).is_empty());
+}
+
+#[test]
+fn localhost_ip_literals_and_requests_without_a_host_are_served() {
+    let server = TestServer::start();
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "LocalHost".to_string(),
+        format!("[::1]:{port}"),
+        "192.168.1.20:8080".to_string(),
+    ] {
+        let (status, answer) = raw(&server, "GET", "/api/v1/tasks", &[("Host", &host)], b"");
+        assert_eq!(status, 200, "{host}: {answer}");
+        let (status, answer) = raw(
+            &server,
+            "POST",
+            "/api/v1/tasks",
+            &[("Host", &host), ("Content-Type", "application/json")],
+            br#"{"title": "x"}"#,
+        );
+        assert_eq!(status, 201, "{host}: {answer}");
+        let (status, answer) = mcp_initialize(&server, &host);
+        assert_eq!(status, 200, "{host}: {answer}");
+    }
+    // HTTP/1.0 without a Host: only a non-browser client omits it; served.
+    let (status, answer) = raw(&server, "GET", "/health", &[("Host", "")], b"");
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        "/api/v1/tasks",
+        &[("Host", ""), ("Content-Type", "application/json")],
+        br#"{"title": "y"}"#,
+    );
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[test]
+fn an_allowed_host_is_served_by_name_and_others_still_refused() {
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        allowed_hosts: vec!["Board.Example".into(), "pinned.example:8443".into()],
+        ..baton_server::ServerOptions::default()
+    });
+    for (host, expected) in [
+        ("board.example", 200),
+        ("board.example:7420", 200),
+        ("BOARD.EXAMPLE.", 200),
+        ("pinned.example:8443", 200),
+        ("pinned.example:9000", 403),
+        ("other.example", 403),
+    ] {
+        let (status, answer) = raw(&server, "GET", "/api/v1/board", &[("Host", host)], b"");
+        assert_eq!(status, expected, "{host}: {answer}");
+        let (status, answer) = mcp_initialize(&server, host);
+        assert_eq!(status, expected, "/mcp {host}: {answer}");
+    }
+}
+
+#[test]
+fn a_server_refuses_a_malformed_allowed_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baton.db");
+    baton_sqlite::SqliteStore::create(&db, "test").unwrap();
+    let backend = baton_server::SqliteBackend::new(&db).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let options = baton_server::ServerOptions {
+        allowed_hosts: vec!["https://board.example/".into()],
+        ..baton_server::ServerOptions::default()
+    };
+    let error = runtime
+        .block_on(baton_server::Server::start(
+            std::sync::Arc::new(backend),
+            "127.0.0.1:0".parse().unwrap(),
+            options,
+        ))
+        .err()
+        .expect("refused");
+    assert_eq!(error.code(), "invalid_input", "{error}");
+}
+
+#[test]
+fn browser_writes_from_another_site_are_refused_and_change_nothing() {
+    let server = TestServer::start();
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let other_port = format!("http://127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1);
+    let refused: Vec<Vec<(&str, &str)>> = vec![
+        vec![("Origin", "http://evil.example")],
+        vec![("Origin", "null")],
+        vec![("Origin", &other_port)],
+        vec![("Origin", "https://127.0.0.1")],
+        vec![("Sec-Fetch-Site", "cross-site")],
+        vec![("Sec-Fetch-Site", "same-site")],
+        // Fetch metadata wins over an Origin that happens to match.
+        vec![("Origin", &server.url), ("Sec-Fetch-Site", "cross-site")],
+    ];
+    for headers in &refused {
+        let mut with_type = headers.clone();
+        with_type.push(("Content-Type", "application/json"));
+        for (method, path, body) in [
+            ("POST", "/api/v1/tasks", &br#"{"title": "forged"}"#[..]),
+            ("POST", "/api/v1/tasks/pickup", b"{}"),
+            ("DELETE", "/api/v1/tasks/T-1", b""),
+            ("POST", "/mcp", MCP_INITIALIZE),
+        ] {
+            let (status, answer) = raw(&server, method, path, &with_type, body);
+            assert_eq!(status, 403, "{method} {path} {headers:?}: {answer}");
+            assert_eq!(error_code(&answer), "cross_site_request", "{answer}");
+            assert!(answer["error"]["hint"].as_str().is_some(), "{answer}");
+        }
+        // Reading is not writing: a cross-site GET is answered (the browser keeps the
+        // answer from the page, there being no CORS headers).
+        let (status, _) = raw(&server, "GET", "/api/v1/tasks", headers, b"");
+        assert_eq!(status, 200, "{headers:?}");
+    }
+    assert!(task_titles(&server).is_empty());
+    // The dashboard's own writes: same origin, by address or by localhost.
+    let localhost = format!("localhost:{port}");
+    let localhost_origin = format!("http://{localhost}");
+    for headers in [
+        vec![
+            ("Origin", server.url.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        vec![
+            ("Host", localhost.as_str()),
+            ("Origin", localhost_origin.as_str()),
+        ],
+        vec![("Sec-Fetch-Site", "none")],
+    ] {
+        let mut headers = headers.clone();
+        headers.push(("Content-Type", "application/json"));
+        let (status, answer) = raw(
+            &server,
+            "POST",
+            "/api/v1/tasks",
+            &headers,
+            br#"{"title": "mine"}"#,
+        );
+        assert_eq!(status, 201, "{headers:?}: {answer}");
+    }
+    assert_eq!(task_titles(&server), ["mine", "mine", "mine"]);
+}
+
+#[test]
+fn a_public_bind_serves_mcp_to_ip_addresses_but_not_to_unlisted_names() {
+    // Bound to every interface; the test only ever talks to 127.0.0.1.
+    let server = TestServer::start_bound("0.0.0.0", baton_server::ServerOptions::default());
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    let (status, answer) = mcp_initialize(&server, &format!("evil.example:{port}"));
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(error_code(&answer), "host_not_allowed", "{answer}");
+    let (status, answer) = raw(
+        &server,
+        "GET",
+        "/api/v1/tasks",
+        &[("Host", "evil.example")],
+        b"",
+    );
+    assert_eq!(status, 403, "{answer}");
+    for host in [format!("127.0.0.1:{port}"), format!("192.168.1.20:{port}")] {
+        let (status, answer) = mcp_initialize(&server, &host);
+        assert_eq!(status, 200, "{host}: {answer}");
+    }
+}
+
+fn request_series(server: &TestServer) -> Vec<String> {
+    let (_, metrics) = send(server, "GET", "/metrics", None);
+    metrics
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("baton_http_requests_total{"))
+        .map(|l| l.rsplit_once(' ').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn made_up_methods_do_not_grow_the_request_series() {
+    let server = TestServer::start();
+    add(&server, "a");
+    let before = request_series(&server);
+    for i in 0..2_000 {
+        let method = format!("BREW{i}");
+        let path = if i % 2 == 0 {
+            "/api/v1/tasks"
+        } else {
+            "/nowhere"
+        };
+        let (status, _) = raw(&server, &method, path, &[], b"");
+        assert!((400..500).contains(&status), "{method} {path}: {status}");
+    }
+    let after = request_series(&server);
+    let new: Vec<&String> = after.iter().filter(|s| !before.contains(s)).collect();
+    // At most: other × {/api/v1/tasks, unmatched} × a status or two, and the scrape itself.
+    assert!(new.len() <= 6, "{new:#?}");
+    assert!(
+        after.iter().all(|s| !s.contains("BREW")),
+        "a made-up method became a label: {after:#?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|s| s.contains(r#"method="other",route="/api/v1/tasks""#)),
+        "{after:#?}"
+    );
 }

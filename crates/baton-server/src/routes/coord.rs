@@ -64,7 +64,8 @@ async fn set_setting(
 /// Renew the caller's leases and reservations; with `task` and `fence`, check that claim.
 #[utoipa::path(post, path = "/api/v1/heartbeat", tag = "coordination", request_body = HeartbeatRequest,
     params(super::AgentHeader),
-    responses((status = 200, body = Heartbeat), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Heartbeat), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn heartbeat(
     State(s): State<AppState>,
     Actor(agent): Actor,
@@ -106,7 +107,8 @@ async fn reservations(
 /// Reserve globs, all or none; 409 `reservation_conflict` names the holder.
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "coordination", request_body = ReserveRequest,
     params(super::AgentHeader),
-    responses((status = 201, body = Vec<Reservation>), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Vec<Reservation>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn reserve(
     State(s): State<AppState>,
     Actor(agent): Actor,
@@ -122,7 +124,7 @@ async fn reserve(
 /// Release the caller's reservations (by glob, or `all`).
 #[utoipa::path(post, path = "/api/v1/reservations/release", tag = "coordination", request_body = ReleaseRequest,
     params(super::AgentHeader),
-    responses((status = 200, body = Vec<Reservation>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Reservation>), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn release(
     State(s): State<AppState>,
     Actor(agent): Actor,

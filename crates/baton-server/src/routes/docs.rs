@@ -40,7 +40,8 @@ pub struct ListQuery {
 
 /// Docs, newest first, without their bodies.
 #[utoipa::path(get, path = "/api/v1/docs", tag = "docs", params(ListQuery),
-    responses((status = 200, body = Vec<DocSummary>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DocSummary>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn list_docs(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -112,7 +113,8 @@ async fn get_doc(State(s): State<AppState>, Path(id): Path<DocId>) -> ApiResult<
 /// Change a doc; the previous version is kept.
 #[utoipa::path(patch, path = "/api/v1/docs/{id}", tag = "docs", request_body = DocPatch,
     params(("id" = DocId, Path, description = "D-3"), super::AgentHeader),
-    responses((status = 200, body = Doc), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Doc), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn update_doc(
     State(s): State<AppState>,
     Actor(actor): Actor,
@@ -129,7 +131,7 @@ async fn update_doc(
 /// Soft-delete a doc (recorded; its versions stay).
 #[utoipa::path(delete, path = "/api/v1/docs/{id}", tag = "docs",
     params(("id" = DocId, Path, description = "D-3"), super::AgentHeader),
-    responses((status = 200, body = Doc), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Doc), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_doc(
     State(s): State<AppState>,
     Actor(actor): Actor,

@@ -5,6 +5,7 @@ mod board;
 mod code;
 mod coord;
 mod docs;
+mod document;
 mod events;
 mod messages;
 mod tasks;
@@ -51,7 +52,16 @@ pub fn body_limit(path: &str) -> usize {
                        board with atomic pickup, dependencies, leases and file reservations. \
                        Errors are `{\"error\": {\"code\", \"message\", \"hint\"}}`. The acting \
                        agent is named by the `X-Baton-Agent` header; without it a request acts \
-                       as `human`."
+                       as `human`. Every route answers only to its own host names: a `Host` \
+                       that is not `localhost`, an IP address, or a name given with \
+                       `baton serve --allowed-host` gets 403 `host_not_allowed`. A request \
+                       body must be sent with `Content-Type: application/json` (parameters \
+                       such as `charset` allowed), else 415 `unsupported_media_type`; a write \
+                       without a body needs none. Writes (methods other than GET, HEAD, \
+                       OPTIONS) that a browser marks as coming from another site \
+                       (`Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` that is \
+                       not the request's host, or `null`) get 403 `cross_site_request`; \
+                       clients that send neither header are served."
     ),
     components(schemas(ErrorBody))
 )]
@@ -80,12 +90,17 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(openapi))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let doc = Arc::new(doc);
+    let doc = Arc::new(document::complete(doc));
     routes
         .layer(axum::Extension(doc))
         .nest_service("/mcp", crate::mcp::service(&state))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside `record`, so refused requests are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::check,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), record))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
@@ -121,8 +136,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 pub struct AgentHeader {
-    /// Who is acting (`claude-1`); absent = `human`.
-    #[param(rename = "X-Baton-Agent")]
+    /// Who is acting (`claude-1`); absent = `human`. The rules of agent names (up to 64
+    /// letters, digits and `. _ - @ : +`; `baton` is reserved) are core's:
+    /// `baton_core::board::AGENT_NAME_PATTERN`.
+    #[param(rename = "X-Baton-Agent", pattern = "^[A-Za-z0-9._@:+-]{1,64}$")]
     x_baton_agent: Option<String>,
 }
 
@@ -148,11 +165,40 @@ struct Ready {
     last_event_id: u64,
 }
 
-/// Readiness: the store answers a read.
+/// How long `/ready` waits for the writer before calling the store not ready.
+const READY_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Readiness: the store answers a read, and the writer can start a write (a transaction
+/// that changes nothing) within a few seconds.
 #[utoipa::path(get, path = "/ready", tag = "server",
     responses((status = 200, body = Ready), (status = 503, body = ErrorBody)))]
 async fn ready(State(s): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let project = s.readers.run(|api| api.project()).await?;
+    match tokio::time::timeout(
+        READY_WRITE_TIMEOUT,
+        s.writer.run(|api| api.check_writable()),
+    )
+    .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return Err(baton_core::Error::Unavailable {
+                message: format!("the store cannot take a write: {e}"),
+                hint: Some("see the server's log; a restart reopens the store".into()),
+            }
+            .into())
+        }
+        Err(_) => {
+            return Err(baton_core::Error::Unavailable {
+                message: format!(
+                    "the writer did not start a write within {}s",
+                    READY_WRITE_TIMEOUT.as_secs()
+                ),
+                hint: Some("the store is locked or overloaded; retry shortly".into()),
+            }
+            .into())
+        }
+    }
     Ok(Json(Ready {
         status: "ready",
         project: project.name,
@@ -164,12 +210,7 @@ async fn ready(State(s): State<AppState>) -> Result<Json<Ready>, ApiError> {
 #[utoipa::path(get, path = "/metrics", tag = "server",
     responses((status = 200, content_type = "text/plain", description = "Prometheus text exposition")))]
 async fn metrics(State(s): State<AppState>) -> Response {
-    let counts = s
-        .readers
-        .run(|api| api.board())
-        .await
-        .ok()
-        .map(|b| b.counts);
+    let counts = s.readers.run(|api| api.status_counts()).await.ok();
     let body = s.metrics.render(
         counts.as_ref(),
         &s.writer.stats,
@@ -190,8 +231,8 @@ async fn metrics(State(s): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
     responses((status = 200, content_type = "application/json", description = "the OpenAPI document")))]
 async fn openapi(
-    axum::Extension(doc): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
-) -> Json<utoipa::openapi::OpenApi> {
+    axum::Extension(doc): axum::Extension<Arc<serde_json::Value>>,
+) -> Json<serde_json::Value> {
     Json(doc.as_ref().clone())
 }
 
@@ -219,10 +260,11 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Counts every answer by route template and status, and times it.
+/// Counts every answer by method, route template and status, and times it. Every label
+/// comes from a fixed set, whatever the client sends.
 async fn record(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = crate::metrics::method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -230,7 +272,7 @@ async fn record(State(s): State<AppState>, request: Request, next: Next) -> Resp
         .unwrap_or_else(|| "unmatched".to_string());
     let response = next.run(request).await;
     s.metrics.request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed(),

@@ -314,7 +314,8 @@ async fn add_note(
 
 /// The tasks an agent holds (`baton task mine`).
 #[utoipa::path(get, path = "/api/v1/agents/{name}/tasks", tag = "agents",
-    params(("name" = String, Path, description = "agent name")),
+    params(("name" = String, Path, description = "agent name (not `human`)",
+        pattern = "^[A-Za-z0-9._@:+-]{1,64}$")),
     responses((status = 200, body = Vec<Task>), (status = 422, body = ErrorBody)))]
 async fn agent_tasks(
     State(s): State<AppState>,

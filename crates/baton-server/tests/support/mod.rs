@@ -25,6 +25,12 @@ impl TestServer {
     }
 
     pub fn start_with(options: ServerOptions) -> TestServer {
+        TestServer::start_bound("127.0.0.1", options)
+    }
+
+    /// A server bound to `ip` (port 0). Its URL always names 127.0.0.1, so a test bound
+    /// to `0.0.0.0` still sends its traffic to this machine only.
+    pub fn start_bound(ip: &str, options: ServerOptions) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("baton.db");
         SqliteStore::create(&db, "test").unwrap();
@@ -38,11 +44,11 @@ impl TestServer {
         let server = runtime
             .block_on(Server::start(
                 Arc::new(backend),
-                "127.0.0.1:0".parse().unwrap(),
+                std::net::SocketAddr::new(ip.parse().unwrap(), 0),
                 options,
             ))
             .unwrap();
-        let url = format!("http://{}", server.addr);
+        let url = format!("http://127.0.0.1:{}", server.addr.port());
         TestServer {
             client: Client::new(&url, None).unwrap(),
             clock,
