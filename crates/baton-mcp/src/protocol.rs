@@ -89,19 +89,144 @@ impl ServerHandler for Session {
 }
 
 /// Serves the tools on stdin/stdout until the client closes them.
+///
+/// The library drops a line it cannot read without a word, which leaves a client waiting
+/// forever; so every line is checked first, and one that is not JSON gets a JSON-RPC parse
+/// error (-32700), one that is not a request of this protocol an invalid-request error
+/// (-32600), both written between whole lines of the library's own output.
 pub async fn serve_stdio(tools: Arc<Tools>) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+    let (to_library, library_in) = tokio::io::duplex(1 << 16);
+    let (library_out, from_library) = tokio::io::duplex(1 << 16);
+    let (lines, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+
+    let replies = lines.clone();
+    let input = tokio::spawn(async move {
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        let mut to_library = to_library;
+        while let Some(line) = read_line(&mut stdin, MAX_LINE).await? {
+            match check_line(&line) {
+                Ok(true) => {
+                    to_library.write_all(&line).await?;
+                    to_library.write_all(b"\n").await?;
+                }
+                Ok(false) => {}
+                Err(reply) => {
+                    let _ = replies.send(reply.into_bytes());
+                }
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let relay = tokio::spawn(async move {
+        let mut from_library = tokio::io::BufReader::new(from_library).split(b'\n');
+        while let Ok(Some(line)) = from_library.next_segment().await {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let output = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(mut line) = outgoing.recv().await {
+            line.push(b'\n');
+            stdout.write_all(&line).await?;
+            stdout.flush().await?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+
     let running = Session::new(tools)
-        .serve(rmcp::transport::stdio())
+        .serve((library_in, library_out))
         .await
         .map_err(std::io::Error::other)?;
-    running.waiting().await.map_err(std::io::Error::other)?;
-    Ok(())
+    let served = running.waiting().await.map_err(std::io::Error::other);
+    input.abort();
+    let _ = relay.await;
+    // Every sender is gone now: the writer ends once it has written what is queued.
+    let _ = output.await;
+    served.map(|_| ())
+}
+
+/// The longest line read from stdin (a larger message is answered with a parse error).
+const MAX_LINE: usize = 32 << 20;
+
+/// Reads one line without its newline (or the rest of the input at its end); a line longer
+/// than `max` is read to its end and returned cut, which no JSON parser accepts.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncBufReadExt;
+
+    let mut line = Vec::new();
+    let mut seen_any = false;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(seen_any.then_some(line));
+        }
+        seen_any = true;
+        let (chunk, found) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i)),
+            None => (buf, None),
+        };
+        let room = max.saturating_sub(line.len()).min(chunk.len());
+        line.extend_from_slice(&chunk[..room]);
+        let used = found.map_or(buf.len(), |i| i + 1);
+        reader.consume(used);
+        if found.is_some() {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            return Ok(Some(line));
+        }
+    }
+}
+
+/// Whether a line goes on to the library (`Ok(true)`), is skipped (`Ok(false)`: blank), or
+/// is answered here with a JSON-RPC error (`Err(reply)`).
+fn check_line(line: &[u8]) -> Result<bool, String> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(false);
+    }
+    let value: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(value) => value,
+        Err(e) => {
+            return Err(rpc_error(
+                serde_json::Value::Null,
+                -32700,
+                &format!("Parse error: {e}"),
+            ))
+        }
+    };
+    if serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(value.clone()).is_ok() {
+        return Ok(true);
+    }
+    match value.get("id") {
+        // A notification gets no answer, even a wrong one; the library ignores what it does
+        // not know.
+        None if value.get("method").is_some() => Ok(true),
+        id => Err(rpc_error(
+            id.cloned().unwrap_or(serde_json::Value::Null),
+            -32600,
+            "Invalid Request: not a JSON-RPC 2.0 request this server knows (a single object with \
+             jsonrpc \"2.0\", id, method and params as the method needs)",
+        )),
+    }
+}
+
+fn rpc_error(id: serde_json::Value, code: i64, message: &str) -> String {
+    serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+        .to_string()
 }
 
 /// The streamable HTTP endpoint, as a tower service to mount at `/mcp`. With
 /// `loopback_only`, requests must name a loopback host (a guard against DNS rebinding);
-/// a server bound to a public address accepts any host. Cancelling `stop` ends the
-/// sessions, so a graceful shutdown does not wait on them.
+/// without it any host is accepted, so the caller must check Host itself (`baton serve`
+/// does, for all its routes). Cancelling `stop` ends the sessions, so a graceful shutdown
+/// does not wait on them.
 pub fn http_service(
     tools: Arc<Tools>,
     loopback_only: bool,
