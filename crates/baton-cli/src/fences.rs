@@ -31,12 +31,45 @@ fn write(path: &Path, map: &BTreeMap<String, u64>) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("{TMP}{}", std::process::id()));
     if let Ok(text) = serde_json::to_string(map) {
         // Best effort: the fence is also in the pickup output; losing this file only
         // means later calls carry no fence.
         if std::fs::write(&tmp, text).is_ok() {
             let _ = std::fs::rename(&tmp, path);
+        }
+    }
+    let _ = std::fs::remove_file(&tmp);
+    sweep(dir);
+}
+
+/// The extension of a file being written (`claude.tmp4242`), renamed into place when done.
+const TMP: &str = "tmp";
+
+/// How old another process's half-written file must be before it counts as abandoned: a
+/// live process renames its file within milliseconds.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes files that processes killed between writing and renaming left behind.
+fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let abandoned = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| e.strip_prefix(TMP))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|age| age > ABANDONED_AFTER);
+        if abandoned {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -111,6 +111,8 @@ enum Command {
     Mcp(commands::mcp::McpArgs),
     /// Write the agents' protocol (.baton/AGENTS.md, CLAUDE.md) and print MCP configuration.
     Generate(commands::generate::GenerateArgs),
+    /// Run agent CLIs (Claude Code, Codex, ...) on ready tasks, each in its own worktree.
+    Runner(commands::runner::RunnerArgs),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -152,6 +154,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Mcp(args) => commands::mcp::run(&ctx, args),
         Command::Generate(args) => commands::generate::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
+        Command::Runner(args) => commands::runner::run(&ctx, args),
     }
 }
 
@@ -173,7 +176,48 @@ fn is_broken_pipe(e: &CliError) -> bool {
 }
 
 fn main() -> ExitCode {
-    let json_flag = std::env::args().any(|a| a == "--json");
+    quiet_panics_on_main_thread();
+    std::panic::catch_unwind(real_main).unwrap_or_else(|payload| {
+        // A bug, but still one JSON error and a distinct exit code, not a backtrace.
+        let message = baton_core::panic::panic_message(payload.as_ref());
+        let at = PANIC_AT
+            .lock()
+            .ok()
+            .and_then(|mut at| at.take())
+            .unwrap_or_default();
+        let err = CliError::new(
+            baton_core::ErrorClass::Internal,
+            "internal",
+            format!("baton panicked{at}: {message}"),
+        )
+        .with_hint("this is a bug in Baton; nothing was saved by this call");
+        report(&err, true);
+        ExitCode::from(err.exit_code() as u8)
+    })
+}
+
+/// Where the main thread panicked, for the JSON error.
+static PANIC_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// A panic on the main thread is reported as one JSON error: by `main`, or by the store
+/// that contained it (and rolled its call back). Other threads keep the default report.
+fn quiet_panics_on_main_thread() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            if let (Some(location), Ok(mut at)) = (info.location(), PANIC_AT.lock()) {
+                *at = Some(format!(" at {}:{}", location.file(), location.line()));
+            }
+        } else {
+            default(info);
+        }
+    }));
+}
+
+fn real_main() -> ExitCode {
+    // `args_os`: an argument that is not UTF-8 must reach clap (which refuses it with exit
+    // 2), not panic here.
+    let json_flag = std::env::args_os().any(|a| a == "--json");
     use clap::{CommandFactory, FromArgMatches};
     let parsed = Cli::command()
         .try_get_matches()

@@ -446,6 +446,25 @@ fn human_output_is_a_table_and_json_can_be_forced() {
 }
 
 #[test]
+fn the_board_shows_the_first_holdings_and_says_how_many_more() {
+    let s = Sandbox::project();
+    let tasks: Vec<String> = (0..23)
+        .map(|i| format!("{{\"title\": \"t{i}\"}}"))
+        .collect();
+    let file = s.write("tasks.json", &format!("[{}]", tasks.join(",")));
+    s.run(&["task", "add", "--batch", file.to_str().unwrap()])
+        .ok();
+    for _ in 0..23 {
+        s.as_agent("claude", &["task", "pickup"]).ok();
+    }
+    let board = s.run(&["board"]).ok().json();
+    assert_eq!(board["agents"][0]["holding"].as_array().unwrap().len(), 20);
+    assert_eq!(board["agents"][0]["holding_total"], 23);
+    let human = s.run(&["board", "--human"]).ok().stdout;
+    assert!(human.contains("and 3 more (23 in all)"), "{human}");
+}
+
+#[test]
 fn a_database_from_a_newer_baton_is_refused_with_exit_5() {
     let s = Sandbox::project();
     set_user_version(&s.path().join(".baton/baton.db"), 999);

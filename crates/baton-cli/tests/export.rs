@@ -174,6 +174,39 @@ fn a_bad_file_is_refused_with_its_line_and_nothing_is_written() {
         .fails(3, "file_not_found");
     still_fresh(&target);
 
+    // Well-formed lines the database refuses (found by fuzzing: they were internal
+    // errors): a text id, a dependency on a task that is not there. Named by their line.
+    let task_line = lines
+        .iter()
+        .position(|l| l.contains("\"table\":\"tasks\""))
+        .unwrap();
+    for (from, to) in [
+        (
+            "{\"table\":\"tasks\",\"row\":{\"id\":1,",
+            "{\"table\":\"tasks\",\"row\":{\"id\":\"open\",",
+        ),
+        (
+            "\"task\":2,\"depends_on\":1",
+            "\"task\":2,\"depends_on\":99",
+        ),
+    ] {
+        let bad = good.replacen(from, to, 1);
+        assert_ne!(bad, good);
+        let r = import("refused.jsonl", &bad).fails(2, "invalid_input");
+        let message = r.error()["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with("line ") && message.contains("row was refused"),
+            "{message}"
+        );
+        if from.contains("tasks") {
+            assert!(
+                message.starts_with(&format!("line {}:", task_line + 1)),
+                "{message}"
+            );
+        }
+        still_fresh(&target);
+    }
+
     // A project that holds anything is refused whole (exit 4), and left as it was.
     target.run(&["task", "add", "--title", "mine"]).ok();
     let r = import("good.jsonl", &good).fails(4, "import_conflict");
@@ -199,8 +232,13 @@ fn a_rejected_row_rolls_the_whole_postgres_import_back() {
     );
     assert_ne!(bad, good);
     let path = s.write("bad.jsonl", &bad);
-    let r = import_on_postgres(&s, database.url(), path.to_str().unwrap(), None);
-    assert_ne!(r.code, 0, "{}", r.stderr);
+    let r = import_on_postgres(&s, database.url(), path.to_str().unwrap(), None)
+        .fails(2, "invalid_input");
+    let message = r.error()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with("line ") && message.contains("task_deps row was refused"),
+        "{message}"
+    );
     let path = s.write("good.jsonl", &good);
     import_on_postgres(&s, database.url(), path.to_str().unwrap(), None).ok();
 }

@@ -1,6 +1,7 @@
 //! `baton board` and `baton agents`: who is doing what.
 
 use baton_core::time::Timestamp;
+use baton_core::Agent;
 
 use super::Context;
 use crate::error::CliResult;
@@ -14,6 +15,31 @@ fn ago(t: Timestamp) -> String {
         3600..=86_399 => format!("{}h ago", secs / 3600),
         _ => format!("{}d ago", secs / 86_400),
     }
+}
+
+/// The ids shown, and how many more the agent holds (the board lists only the first).
+fn holding(agent: &Agent) -> String {
+    let hidden = agent
+        .holding_total
+        .saturating_sub(agent.holding.len() as u64);
+    if hidden == 0 {
+        id_list(&agent.holding)
+    } else {
+        format!(
+            "{} and {hidden} more ({} in all)",
+            id_list(&agent.holding),
+            agent.holding_total
+        )
+    }
+}
+
+/// "... and N more" under a list the board cut short.
+fn more(w: &mut dyn std::io::Write, shown: usize, total: u64, what: &str) -> std::io::Result<()> {
+    let hidden = total.saturating_sub(shown as u64);
+    if hidden > 0 {
+        writeln!(w, "  ... and {hidden} more {what} ({total} in all)")?;
+    }
+    Ok(())
 }
 
 pub fn board(ctx: &Context) -> CliResult {
@@ -37,12 +63,13 @@ pub fn board(ctx: &Context) -> CliResult {
                     b.reason.as_deref().unwrap_or("no reason")
                 )?;
             }
+            more(w, summary.blocked.len(), summary.blocked_total, "blocked")?;
         }
         if !summary.agents.is_empty() {
             writeln!(w, "\nAgents:")?;
             let mut table = Table::new(&["AGENT", "LAST SEEN", "HOLDING"]);
             for a in &summary.agents {
-                table.row(vec![a.name.clone(), ago(a.last_seen), id_list(&a.holding)]);
+                table.row(vec![a.name.clone(), ago(a.last_seen), holding(a)]);
             }
             table.write(w)?;
         }
@@ -57,6 +84,12 @@ pub fn board(ctx: &Context) -> CliResult {
                     ago(s.lease_expires_at)
                 )?;
             }
+            more(
+                w,
+                summary.stale_leases.len(),
+                summary.stale_leases_total,
+                "stale",
+            )?;
         }
         Ok(())
     })

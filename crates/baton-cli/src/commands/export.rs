@@ -200,6 +200,7 @@ pub fn decode(input: impl BufRead) -> CliResult<Vec<TableRows>> {
             table: name.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
+            sources: Vec::new(),
         })
         .collect();
     let mut expected: Option<BTreeMap<String, u64>> = None;
@@ -217,6 +218,7 @@ pub fn decode(input: impl BufRead) -> CliResult<Vec<TableRows>> {
         }
         let (index, row) = row(number, &value)?;
         tables[index].rows.push(row);
+        tables[index].sources.push(format!("line {number}"));
     }
     let Some(expected) = expected else {
         return Err(CliError::invalid("the file is empty: no export header")

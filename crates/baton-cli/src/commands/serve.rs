@@ -37,6 +37,17 @@ pub struct ServeArgs {
     /// project's SQLite file; several servers may share one. Created and upgraded on start.
     #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// A DNS name clients use to reach the server (repeatable; `NAME:PORT` admits one port
+    /// only). Requests naming any other host are refused (a guard against DNS rebinding,
+    /// where a web page aims its own name at this machine); `localhost` and IP addresses
+    /// are always served. Needed for a name such as `board.example` with --bind 0.0.0.0.
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        env = "BATON_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +125,12 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
              no authentication yet: anyone who can reach this port can change the board",
             args.bind
         );
+        if args.allowed_hosts.is_empty() {
+            eprintln!(
+                "baton: requests must address this server by IP address (or localhost); a DNS \
+                 name is refused unless given with --allowed-host NAME (or BATON_ALLOWED_HOSTS)"
+            );
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -122,6 +139,7 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
     let options = ServerOptions {
         readers: args.readers.max(1),
         code_root: project.as_ref().map(|p| p.root.clone()),
+        allowed_hosts: args.allowed_hosts.clone(),
         ..ServerOptions::default()
     };
     runtime.block_on(async {
@@ -256,6 +274,11 @@ fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
         .arg(args.bind.to_string())
         .arg("--readers")
         .arg(args.readers.to_string())
+        .args(
+            args.allowed_hosts
+                .iter()
+                .flat_map(|name| ["--allowed-host", name.as_str()]),
+        )
         // The URL (it may hold a password) goes by the environment, not the command line.
         .envs(args.database.iter().map(|url| ("BATON_DATABASE_URL", url)))
         .current_dir(&project.root)

@@ -130,9 +130,16 @@ impl Foreground {
     // The child is waited for by `terminate` or `Drop`.
     #[allow(clippy::zombie_processes)]
     pub fn start(sandbox: &Sandbox, extra: &[&str]) -> Foreground {
+        Foreground::start_with_env(sandbox, extra, &[])
+    }
+
+    /// [`Foreground::start`] with extra environment variables for the server.
+    #[allow(clippy::zombie_processes)]
+    pub fn start_with_env(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> Foreground {
         let mut args = vec!["serve", "--port", "0"];
         args.extend(extra);
         let mut child = command_in(sandbox.path(), &args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
