@@ -10,6 +10,8 @@ use crate::error::{CliError, CliResult};
 pub const DIR: &str = ".baton";
 pub const CONFIG: &str = "config.toml";
 pub const DEFAULT_DATABASE: &str = "baton.db";
+/// Names the project's `.baton` folder explicitly (set by the runner for its agents).
+pub const DIR_ENV: &str = "BATON_DIR";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
@@ -42,8 +44,29 @@ impl Project {
         self.dir().join(&self.config.database)
     }
 
-    /// Walks up from `start` to the nearest directory holding `.baton/config.toml`.
+    /// The project `BATON_DIR` names (a `.baton` folder: the runner points its agents at
+    /// the main checkout's, from their worktrees), else the nearest directory above `start`
+    /// holding `.baton/config.toml`.
     pub fn find(start: &Path) -> CliResult<Project> {
+        if let Some(dir) = std::env::var_os(DIR_ENV).filter(|d| !d.is_empty()) {
+            let dir = PathBuf::from(dir);
+            let config = dir.join(CONFIG);
+            if !config.is_file() {
+                return Err(CliError::new(
+                    ErrorClass::NotFound,
+                    "no_project",
+                    format!("{DIR_ENV} names {}, which holds no {CONFIG}", dir.display()),
+                )
+                .with_hint(format!(
+                    "point {DIR_ENV} at a project's .baton folder, or unset it"
+                )));
+            }
+            let root = dir.parent().unwrap_or(&dir).to_path_buf();
+            return Ok(Project {
+                root,
+                config: read_config(&config)?,
+            });
+        }
         for dir in start.ancestors() {
             let config = dir.join(DIR).join(CONFIG);
             if config.is_file() {
@@ -94,6 +117,10 @@ const GITIGNORE: &str = "\
 *.db-journal
 *.pid
 *.log
+# The runner's: provider accounts (they may hold keys), run logs, task worktrees.
+accounts.toml
+runs/
+worktrees/
 ";
 
 /// Creates `.baton/` (config, .gitignore) under `root` unless it exists. Returns the project

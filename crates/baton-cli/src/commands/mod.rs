@@ -13,6 +13,7 @@ pub mod init;
 pub mod mcp;
 pub mod messages;
 pub mod migrate;
+pub mod runner;
 pub mod scan;
 pub mod serve;
 pub mod task;

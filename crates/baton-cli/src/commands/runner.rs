@@ -1,0 +1,269 @@
+//! `baton runner`: launches agent CLIs on ready tasks, each in its own worktree, and moves
+//! each task to review (or blocks it with the reason) when its run ends.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::{Board, ErrorClass};
+use baton_runner::runner::{OpenBoard, RunReport, RunnerOptions};
+use baton_runner::supervise::Watch;
+use baton_runner::Provider;
+use baton_sqlite::SqliteStore;
+use clap::Args;
+use serde_json::json;
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each agent slot claims the best ready task as <provider>-<n> (claude-1, claude-2, ...),
+works in .baton/worktrees/T-<n> on branch baton/T-<n>, and talks to the board through
+`baton` with BATON_AGENT set. When a run ends, whatever the agent left uncommitted is
+committed on the task's branch. When the task has a verify command, it runs in the
+worktree after a run that finished; a failure goes back to the agent (its session resumed
+with the output) while attempts remain. A run that succeeds with committed work goes to
+review, with the verify result in its notes;
+a crash, a hang or a turn limit is retried (resuming the session where the CLI can);
+anything else blocks the task with the reason and the agent's last words.
+Raw output of every run: .baton/runs/T-<n>-<agent>-<attempt>.log.
+Accounts (.baton/accounts.toml, or --accounts; keep it out of git): [[account]] entries
+with provider, name and env, e.g. env = { CLAUDE_CONFIG_DIR = \"/home/me/.claude-b\" }.
+A rate-limited run parks its account until the reset and resumes on the least recently
+used other one; refused credentials disable an account; states: .baton/runs/accounts.json.
+Providers: claude, codex, gemini, cursor, amp, aider, command; add or override one with
+a TOML file in .baton/providers/ (see `baton runner --list-providers`).
+Output: one JSON line per finished task (agents), a line of text per task (people).")]
+pub struct RunnerArgs {
+    /// The agent CLI to run (a provider name).
+    #[arg(long, default_value = "claude")]
+    pub provider: String,
+    /// Agents running at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_agents: u16,
+    /// Stop once no task is ready, instead of waiting for more.
+    #[arg(long)]
+    pub once: bool,
+    /// The branch or commit new task branches start from (default: the checked-out HEAD).
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    /// Stop a run with no output for this long (30s, 15m, 1h).
+    #[arg(long, default_value = "15m", value_parser = duration)]
+    pub idle_timeout: Duration,
+    /// Runs of one task before it is blocked (a crash or hang is retried).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: u32,
+    /// The longest a task's verify command may run before it counts as failed.
+    #[arg(long, default_value = "10m", value_parser = duration)]
+    pub verify_timeout: Duration,
+    /// The provider accounts (TOML, on this machine; default .baton/accounts.toml when it
+    /// exists). Without one, the CLI runs as the runner's own environment says.
+    #[arg(long, env = "BATON_ACCOUNTS", value_name = "FILE")]
+    pub accounts: Option<PathBuf>,
+    /// The longest a task waits, still held, for a rate-limited account to come back
+    /// before it is blocked with the reset time.
+    #[arg(long, default_value = "1h", value_parser = duration)]
+    pub max_wait: Duration,
+    /// Print the providers (shipped and from .baton/providers/) and exit.
+    #[arg(long)]
+    pub list_providers: bool,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    baton_core::time::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("'{text}' is not a duration such as 90s, 15m or 1h"))
+}
+
+pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
+    let project = ctx.project()?;
+    let providers = Provider::load(&[project.dir().join("providers")]).map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "bad_provider", e.to_string())
+            .with_hint("fix or remove the provider file; `baton runner --help` shows the shape")
+    })?;
+    if args.list_providers {
+        let list: Vec<_> = providers
+            .iter()
+            .map(|p| {
+                json!({"name": p.name, "command": p.command, "format": p.format,
+                       "resumes": p.can_resume(), "account_env": p.account_env,
+                       "description": p.description})
+            })
+            .collect();
+        return ctx.out.emit(&list, |w| {
+            for p in &providers {
+                writeln!(w, "{:<10} {:<14} {}", p.name, p.command, p.description)?;
+            }
+            Ok(())
+        });
+    }
+    let provider = Provider::find(&providers, &args.provider)
+        .map_err(|e| {
+            CliError::new(ErrorClass::NotFound, "unknown_provider", e.to_string())
+                .with_hint("list them with `baton runner --list-providers`")
+        })?
+        .clone();
+    let repo = baton_runner::worktree::Repo::open(&project.root).map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "not_a_repository", e.to_string())
+            .with_hint("the runner makes a git worktree per task: run it in a git repository")
+    })?;
+
+    let accounts_file = args.accounts.clone().or_else(|| {
+        let default = project.dir().join("accounts.toml");
+        default.is_file().then_some(default)
+    });
+    let accounts = baton_runner::accounts::Accounts::load(
+        accounts_file.as_deref(),
+        &provider.name,
+        &project.dir().join("runs").join("accounts.json"),
+    )
+    .map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "bad_accounts", e.to_string())
+            .with_hint("each [[account]] has provider, name and env (the variables that select it)")
+    })?;
+    let (open, agent_env) = board(ctx, &project)?;
+    let options = RunnerOptions {
+        provider,
+        repo: repo.root().to_path_buf(),
+        base: args.base,
+        max_agents: args.max_agents as usize,
+        once: args.once,
+        watch: Watch {
+            idle_timeout: args.idle_timeout,
+            ..Watch::default()
+        },
+        logs: project.dir().join("runs"),
+        agent_env,
+        max_attempts: args.attempts,
+        poll: Duration::from_secs(5),
+        heartbeat: Duration::from_secs(60),
+        verify_limit: args.verify_timeout,
+        accounts: Arc::new(accounts),
+        max_wait: args.max_wait,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signals(stop.clone());
+    let mode = ctx.out.mode;
+    let report: Arc<dyn Fn(&RunReport) + Send + Sync> = Arc::new(move |r: &RunReport| {
+        print_report(mode, r);
+    });
+    let reports = baton_runner::runner::run(&options, open, stop, report)
+        .map_err(|e| CliError::new(ErrorClass::Internal, "runner_failed", e.to_string()))?;
+    if reports.is_empty() && mode == crate::output::Mode::Human {
+        println!("no task was ready");
+    }
+    Ok(())
+}
+
+fn print_report(mode: crate::output::Mode, r: &RunReport) {
+    let last = r.runs.last();
+    let value = json!({
+        "task": r.task,
+        "agent": r.agent,
+        "status": r.status,
+        "branch": r.branch,
+        "commits": r.commits.len(),
+        "runs": r.runs.iter().map(|run| json!({
+            "outcome": run.outcome,
+            "session_id": run.session_id,
+            "usage": run.usage,
+            "account": run.account,
+            "wall_ms": run.wall_ms,
+            "first_output_ms": run.first_output_ms,
+        })).collect::<Vec<_>>(),
+        "summary": last.and_then(|l| l.final_text.clone()),
+        "verify": r.verifications,
+        "logs": r.logs,
+    });
+    match mode {
+        crate::output::Mode::Json => println!("{value}"),
+        crate::output::Mode::Human => println!(
+            "{} {} -> {} ({}, {} commit(s) on {}, {} run(s))",
+            r.task,
+            r.agent,
+            r.status,
+            last.map(|l| l.outcome.name()).unwrap_or("-"),
+            r.commits.len(),
+            r.branch,
+            r.runs.len()
+        ),
+    }
+}
+
+/// How each agent slot reaches the board, and what the agents' own `baton` calls need to
+/// reach the same board.
+fn board(
+    ctx: &Context,
+    project: &crate::project::Project,
+) -> CliResult<(OpenBoard, Vec<(String, String)>)> {
+    let mut env = Vec::new();
+    // The agents call `baton`: this very binary, first on their PATH.
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![dir.to_path_buf()];
+            dirs.extend(std::env::split_paths(&path));
+            if let Ok(joined) = std::env::join_paths(dirs) {
+                env.push(("PATH".to_string(), joined.to_string_lossy().into_owned()));
+            }
+        }
+    }
+    if let Some(url) = ctx.direct_database_url() {
+        env.push(("BATON_DATABASE_URL".into(), url.clone()));
+        let name = project.config.name.clone();
+        let open: OpenBoard = Arc::new(move || {
+            let (store, _) = baton_postgres::PostgresStore::create(&url, &name)?;
+            Ok(Box::new(Board::new(store)) as Box<dyn baton_core::Api>)
+        });
+        return Ok((open, env));
+    }
+    if let Some(url) = ctx.server_url()? {
+        let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
+        env.push(("BATON_URL".into(), url.clone()));
+        if let Some(t) = &token {
+            env.push(("BATON_TOKEN".into(), t.clone()));
+        }
+        let open: OpenBoard = Arc::new(move || {
+            Ok(Box::new(baton_client::Client::new(&url, token.clone())?)
+                as Box<dyn baton_core::Api>)
+        });
+        return Ok((open, env));
+    }
+    let dir: PathBuf = project.dir();
+    env.push((crate::project::DIR_ENV.into(), dir.display().to_string()));
+    let database = project.database();
+    let open: OpenBoard = Arc::new(move || {
+        Ok(Box::new(Board::new(SqliteStore::open(&database)?)) as Box<dyn baton_core::Api>)
+    });
+    Ok((open, env))
+}
+
+/// The first Ctrl-C (or SIGTERM) stops the runs through their stop ladder, committing
+/// their work; the runner then exits.
+fn stop_on_signals(stop: Arc<AtomicBool>) {
+    let _ = std::thread::Builder::new()
+        .name("baton-runner-signals".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                stop.store(true, Ordering::SeqCst);
+            });
+        });
+}

@@ -1,0 +1,673 @@
+//! `baton runner` end to end: real git repositories, the real `baton` binary, agents that
+//! are scripts (the `command` provider) and the real Claude Code CLI against the scripted
+//! model server (`crates/baton-runner/tests/model_server.py`).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use support::{command_in, Sandbox};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A project in a real git repository with one commit.
+fn repository() -> Sandbox {
+    let s = Sandbox::new();
+    std::fs::remove_dir(s.path().join(".git")).unwrap();
+    git(s.path(), &["init", "-q", "-b", "main"]);
+    git(s.path(), &["config", "user.name", "Lead"]);
+    git(s.path(), &["config", "user.email", "lead@example.invalid"]);
+    std::fs::write(s.path().join("README.md"), "app\n").unwrap();
+    git(s.path(), &["add", "."]);
+    git(s.path(), &["commit", "-qm", "first"]);
+    s.run(&["init"]).ok();
+    s
+}
+
+fn runner(s: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> support::Run {
+    let mut all = vec!["runner", "--json"];
+    all.extend(args);
+    let mut cmd = command_in(s.path(), &all);
+    cmd.env_remove("BATON_AGENT").envs(env.iter().copied());
+    support::finish(cmd.output().unwrap())
+}
+
+fn reports(run: &support::Run) -> Vec<Value> {
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn task(s: &Sandbox, id: &str) -> Value {
+    s.run(&["task", "show", id]).ok().json()
+}
+
+fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
+    let path = s.path().join(format!("{name}.sh"));
+    std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+    path
+}
+
+#[test]
+fn script_agents_finish_every_ready_task_on_its_own_branch() {
+    let s = repository();
+    for title in ["Parser", "Lexer", "Printer"] {
+        s.run(&["task", "add", "--title", title]).ok();
+    }
+    // The agent reads its prompt, works in its worktree, commits, reports through baton.
+    let agent = script(
+        &s,
+        "agent",
+        r#"prompt=$(cat)
+task=$(printf '%s' "$prompt" | sed -n 's/.*You hold task \(T-[0-9]*\).*/\1/p' | head -1)
+printf '%s\n' "$BATON_AGENT did $task" > "work-$task.txt"
+git add . && git -c user.name=agent -c user.email=a@example.invalid commit -qm "$task by $BATON_AGENT"
+baton task note "$task" "notes from the agent"
+echo "finished $task""#,
+    );
+    let status_before = git(s.path(), &["status", "--porcelain"]);
+    let run = runner(
+        &s,
+        &["--provider", "command", "--once", "--max-agents", "2"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    let done = reports(&run);
+    assert_eq!(done.len(), 3, "{}", run.stdout);
+    let mut tasks: Vec<String> = done
+        .iter()
+        .map(|r| r["task"].as_str().unwrap().to_string())
+        .collect();
+    tasks.sort();
+    assert_eq!(tasks, ["T-1", "T-2", "T-3"], "each task claimed once");
+    for r in &done {
+        let id = r["task"].as_str().unwrap();
+        assert_eq!(r["status"], "review", "{r}");
+        assert_eq!(r["runs"][0]["outcome"]["outcome"], "succeeded", "{r}");
+        let t = task(&s, id);
+        assert_eq!(t["status"], "review");
+        let notes = t["notes"].to_string();
+        assert!(
+            notes.contains("notes from the agent") && notes.contains(&format!("finished {id}")),
+            "{notes}"
+        );
+        // The work is on the task's branch, not on main.
+        let branch = format!("baton/{id}");
+        let file = git(s.path(), &["show", &format!("{branch}:work-{id}.txt")]);
+        assert!(file.ends_with(&format!("did {id}")), "{file}");
+        assert!(git(s.path(), &["ls-tree", "--name-only", "main"])
+            .lines()
+            .all(|f| !f.starts_with("work-")));
+    }
+    // Finished worktrees are removed; the main checkout is clean.
+    assert_eq!(git(s.path(), &["worktree", "list"]).lines().count(), 1);
+    assert_eq!(git(s.path(), &["status", "--porcelain"]), status_before);
+}
+
+#[test]
+fn a_crashing_agent_is_retried_then_the_task_is_blocked_with_its_work_kept() {
+    let s = repository();
+    s.run(&["task", "add", "--title", "Flaky"]).ok();
+    let agent = script(
+        &s,
+        "crash",
+        r#"cat > /dev/null
+echo "attempt by $BATON_AGENT" >> partial.txt
+echo "segfault in the model adapter" >&2
+echo "giving up"
+exit 3"#,
+    );
+    let run = runner(
+        &s,
+        &["--provider", "command", "--once", "--attempts", "2"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    let done = reports(&run);
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        done[0]["runs"].as_array().unwrap().len(),
+        2,
+        "one retry: {}",
+        done[0]
+    );
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "blocked");
+    let reason = t["blocked_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("exited with code 3") && reason.contains("after 2 runs"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("giving up"),
+        "the last output is in the reason: {reason}"
+    );
+    // Nothing was lost: both attempts' uncommitted work is on the branch.
+    let partial = git(s.path(), &["show", "baton/T-1:partial.txt"]);
+    assert_eq!(partial.lines().count(), 2, "{partial}");
+    // The raw output of every run is kept.
+    let logs = done[0]["logs"].as_array().unwrap();
+    let first = std::fs::read_to_string(logs[0].as_str().unwrap()).unwrap();
+    assert!(first.contains("[stderr] segfault"), "{first}");
+}
+
+#[test]
+fn a_failing_verify_goes_back_to_the_agent_and_the_result_reaches_the_review() {
+    let s = repository();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "Checked",
+        "--verify",
+        "test -f checked.txt && echo all good",
+    ])
+    .ok();
+    // First run: work without the file verify wants. Told that verify failed, it fixes it.
+    let agent = script(
+        &s,
+        "verified",
+        r#"prompt=$(cat)
+case "$prompt" in
+  *"verify command failed"*) echo ok > checked.txt; msg="add checked.txt";;
+  *) echo draft > work.txt; msg="first try";;
+esac
+git add . && git -c user.name=agent -c user.email=a@example.invalid commit -qm "$msg"
+echo "did: $msg""#,
+    );
+    let run = runner(
+        &s,
+        &["--provider", "command", "--once", "--attempts", "3"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    let done = reports(&run);
+    let r = &done[0];
+    assert_eq!(r["runs"].as_array().unwrap().len(), 2, "{r}");
+    let checks = r["verify"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{r}");
+    assert_eq!(checks[0]["passed"], false);
+    assert_eq!(checks[1]["passed"], true);
+    assert!(checks[1]["output"].as_str().unwrap().contains("all good"));
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "review");
+    assert!(t["notes"].to_string().contains("verify passed"), "{t}");
+    assert_eq!(git(s.path(), &["show", "baton/T-1:checked.txt"]), "ok");
+}
+
+#[test]
+fn verify_that_keeps_failing_still_reaches_review_with_the_failure_shown() {
+    let s = repository();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "Never green",
+        "--verify",
+        "echo 3 tests failed; exit 1",
+    ])
+    .ok();
+    let agent = script(
+        &s,
+        "stubborn",
+        r#"cat > /dev/null
+date +%s%N >> tries.txt
+git add . && git -c user.name=agent -c user.email=a@example.invalid commit -qm try
+echo tried"#,
+    );
+    let run = runner(
+        &s,
+        &["--provider", "command", "--once", "--attempts", "2"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    let r = &reports(&run)[0];
+    assert_eq!(r["verify"].as_array().unwrap().len(), 2, "{r}");
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "review", "a person decides: {t}");
+    let notes = t["notes"].to_string();
+    assert!(
+        notes.contains("verify FAILED") && notes.contains("3 tests failed"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn a_provider_file_with_a_mistake_is_refused_with_its_reason() {
+    let s = repository();
+    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
+    std::fs::write(
+        s.path().join(".baton/providers/mine.toml"),
+        "name = \"mine\"\ncommand = \"x\"\nargs = [\"-p\"]\nformat = \"plain\"\n",
+    )
+    .unwrap();
+    let run = runner(&s, &["--provider", "mine", "--once"], &[]).fails(2, "bad_provider");
+    assert!(run.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("{prompt}"));
+    std::fs::remove_file(s.path().join(".baton/providers/mine.toml")).unwrap();
+    runner(&s, &["--provider", "nope", "--once"], &[]).fails(3, "unknown_provider");
+    let listed = runner(&s, &["--list-providers"], &[]).ok().json();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "codex"));
+}
+
+// ---- the real Claude Code CLI ----------------------------------------------------------
+
+/// The installed agent CLIs (`.ci/install-agent-clis`); missing: a failure in CI, a skip
+/// with a printed reason locally.
+fn agent_clis() -> Option<PathBuf> {
+    let dir = std::env::var_os("BATON_AGENT_CLIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis/node_modules/.bin")
+        });
+    if dir.join("claude").exists() {
+        return Some(dir);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !in_ci,
+        "{} has no claude; .ci/run installs it",
+        dir.display()
+    );
+    eprintln!(
+        "skipping: no Claude Code CLI in {} (run .ci/install-agent-clis)",
+        dir.display()
+    );
+    None
+}
+
+/// The scripted model server on 127.0.0.1, killed on drop.
+struct ModelServer {
+    child: Child,
+    port: u16,
+}
+
+impl ModelServer {
+    fn start(script: &Value, dir: &Path) -> ModelServer {
+        let path = dir.join("model-script.json");
+        std::fs::write(&path, script.to_string()).unwrap();
+        let server =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../baton-runner/tests/model_server.py");
+        let mut child = Command::new("python3")
+            .arg(server)
+            .args(["--port", "0", "--script"])
+            .arg(&path)
+            .arg("--log")
+            .arg(dir.join("model-requests.jsonl"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let port = serde_json::from_str::<Value>(&first).unwrap()["port"]
+            .as_u64()
+            .unwrap() as u16;
+        ModelServer { child, port }
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment that points Claude Code at the scripted server, in a home of its own.
+fn claude_env(clis: &Path, model: &ModelServer, home: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            "PATH".into(),
+            format!(
+                "{}:{}",
+                clis.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+        ("HOME".into(), home.display().to_string()),
+        (
+            "CLAUDE_CONFIG_DIR".into(),
+            home.join("claude").display().to_string(),
+        ),
+        (
+            "ANTHROPIC_BASE_URL".into(),
+            format!("http://127.0.0.1:{}", model.port),
+        ),
+        ("ANTHROPIC_API_KEY".into(), "test-key-not-secret".into()),
+    ]
+}
+
+fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[test]
+fn claude_code_does_the_task_through_baton_and_it_reaches_review_with_its_commit() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "Say hello",
+        "--description",
+        "Add hello.txt",
+    ])
+    .ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "Bash", "input": {"command":
+                "echo hello > hello.txt && git add hello.txt && git -c user.name=claude -c user.email=c@example.invalid commit -qm 'Add hello.txt' && baton task note T-1 'hello.txt added' && baton task done T-1 --notes 'Added hello.txt, committed'",
+                "description": "Create, commit, report"}},
+            {"text": "Added hello.txt and marked T-1 done."}
+        ]),
+        s.path(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let env = claude_env(&clis, &model, home.path());
+    let run = runner(
+        &s,
+        &["--provider", "claude", "--once", "--idle-timeout", "120s"],
+        &pairs(&env),
+    )
+    .ok();
+    let done = reports(&run);
+    assert_eq!(done.len(), 1, "{}\n{}", run.stdout, run.stderr);
+    let r = &done[0];
+    assert_eq!(r["runs"][0]["outcome"]["outcome"], "succeeded", "{r}");
+    assert!(r["runs"][0]["session_id"].is_string(), "{r}");
+    assert!(
+        r["runs"][0]["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        "{r}"
+    );
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "review", "{t}");
+    let notes = t["notes"].to_string();
+    assert!(
+        notes.contains("hello.txt added"),
+        "the agent's own baton call went to this board: {notes}"
+    );
+    assert_eq!(git(s.path(), &["show", "baton/T-1:hello.txt"]), "hello");
+    assert_eq!(
+        git(s.path(), &["log", "-1", "--format=%s", "baton/T-1"]),
+        "Add hello.txt"
+    );
+}
+
+#[test]
+fn a_claude_code_process_killed_mid_run_is_retried_in_the_same_session() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    let marker = format!("Kill-me-{}", std::process::id());
+    s.run(&["task", "add", "--title", &marker]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "Bash", "input": {"command": "echo one > one.txt", "description": "Start"}},
+            {"text": "This answer never completes.", "stall": 120},
+            {"tool": "Bash", "input": {"command":
+                "echo two > two.txt && git add -A && git -c user.name=claude -c user.email=c@example.invalid commit -qm 'Finish after the crash' && baton task done T-1 --notes 'finished after a resume'",
+                "description": "Finish"}},
+            {"text": "Finished."}
+        ]),
+        s.path(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let env = claude_env(&clis, &model, home.path());
+    let mut all = vec![
+        "runner",
+        "--json",
+        "--provider",
+        "claude",
+        "--once",
+        "--idle-timeout",
+        "300s",
+    ];
+    all.push("--attempts");
+    all.push("3");
+    let mut cmd = command_in(s.path(), &all);
+    cmd.env_remove("BATON_AGENT").envs(pairs(&env));
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the stalled answer is on its way, kill the CLI itself (not its group, not the
+    // runner): the runner must see a crash.
+    let log = s.path().join("model-requests.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let requests = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if requests >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CLI never reached the stalled answer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("pkill")
+        .args(["-KILL", "-f", &marker])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "no CLI process carried the task's prompt");
+    let out = child.wait_with_output().unwrap();
+    let run = support::finish(out).ok();
+    let done = reports(&run);
+    let runs = done[0]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{}", done[0]);
+    assert_eq!(runs[0]["outcome"]["outcome"], "crashed", "{}", done[0]);
+    assert!(runs[0]["outcome"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("signal 9"));
+    assert_eq!(runs[1]["outcome"]["outcome"], "succeeded", "{}", done[0]);
+    assert_eq!(
+        runs[0]["session_id"], runs[1]["session_id"],
+        "resumed, not restarted"
+    );
+    assert_eq!(task(&s, "T-1")["status"], "review");
+    // The crashed run's uncommitted file was committed for it, then the resumed run's.
+    assert_eq!(git(s.path(), &["show", "baton/T-1:one.txt"]), "one");
+    assert_eq!(git(s.path(), &["show", "baton/T-1:two.txt"]), "two");
+}
+
+#[test]
+fn a_quiet_claude_code_run_is_stopped_by_the_watchdog_and_its_work_committed() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["task", "add", "--title", "Draft"]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "Bash", "input": {"command": "echo draft > draft.txt", "description": "Draft"}},
+            {"hang": 120}
+        ]),
+        s.path(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let env = claude_env(&clis, &model, home.path());
+    let started = std::time::Instant::now();
+    let run = runner(
+        &s,
+        &[
+            "--provider",
+            "claude",
+            "--once",
+            "--idle-timeout",
+            "3s",
+            "--attempts",
+            "1",
+        ],
+        &pairs(&env),
+    )
+    .ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let done = reports(&run);
+    assert_eq!(
+        done[0]["runs"][0]["outcome"]["outcome"], "hung",
+        "{}",
+        done[0]
+    );
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "blocked");
+    assert!(
+        t["blocked_reason"].as_str().unwrap().contains("quiet"),
+        "{t}"
+    );
+    assert_eq!(git(s.path(), &["show", "baton/T-1:draft.txt"]), "draft");
+    // No process of the run is left.
+    let left = Command::new("pgrep")
+        .args(["-f", "Draft"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "a process survived"
+    );
+}
+
+#[test]
+fn a_rate_limited_account_is_parked_and_the_task_finishes_on_the_next_one() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["task", "add", "--title", "Limited"]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"status": 429, "retry_after": 3600},
+            {"tool": "Bash", "input": {"command":
+                "echo done > limited.txt && git add . && git -c user.name=claude -c user.email=c@example.invalid commit -qm 'After the limit'",
+                "description": "Work"}},
+            {"text": "Finished on the second account."}
+        ]),
+        s.path(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut env = claude_env(&clis, &model, home.path());
+    env.retain(|(k, _)| k != "ANTHROPIC_API_KEY");
+    // Two accounts by API key (one config directory, so the session can be resumed).
+    std::fs::write(
+        s.path().join(".baton/accounts.toml"),
+        "[[account]]\nprovider = \"claude\"\nname = \"first\"\nenv = { ANTHROPIC_API_KEY = \"key-first\" }\n\
+         [[account]]\nprovider = \"claude\"\nname = \"second\"\nenv = { ANTHROPIC_API_KEY = \"key-second\" }\n",
+    )
+    .unwrap();
+    let run = runner(
+        &s,
+        &["--provider", "claude", "--once", "--idle-timeout", "120s"],
+        &pairs(&env),
+    )
+    .ok();
+    let r = &reports(&run)[0];
+    let runs = r["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{r}");
+    assert_eq!(runs[0]["outcome"]["outcome"], "rate_limited", "{r}");
+    assert_eq!(runs[0]["account"], "first");
+    assert_eq!(runs[1]["outcome"]["outcome"], "succeeded", "{r}");
+    assert_eq!(runs[1]["account"], "second");
+    assert_eq!(
+        runs[0]["session_id"], runs[1]["session_id"],
+        "the same session, resumed"
+    );
+    assert_eq!(task(&s, "T-1")["status"], "review");
+    assert_eq!(git(s.path(), &["show", "baton/T-1:limited.txt"]), "done");
+    // The first account is parked, and no key reached the state file or the board.
+    let state = std::fs::read_to_string(s.path().join(".baton/runs/accounts.json")).unwrap();
+    let parked: Value = serde_json::from_str(&state).unwrap();
+    assert!(
+        parked["claude/first"]["cooling_until"].is_string(),
+        "{state}"
+    );
+    assert!(!state.contains("key-first"));
+    let events = s.run(&["events", "--limit", "1000"]).ok().stdout;
+    assert!(!events.contains("key-first") && !events.contains("key-second"));
+}
+
+#[test]
+fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["task", "add", "--title", "Codex hello"]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "exec_command", "input": {"cmd":
+                "echo hi > codex.txt && git add codex.txt && git -c user.name=codex -c user.email=x@example.invalid commit -qm 'Add codex.txt'"}},
+            {"text": "Added codex.txt."}
+        ]),
+        s.path(),
+    );
+    // CODEX_HOME outside /tmp (Codex refuses its helper binaries there).
+    let codex_home =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-home-{}", std::process::id()));
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model_provider = \"scripted\"\nmodel = \"gpt-5.5\"\nsandbox_mode = \"danger-full-access\"\n\
+             approval_policy = \"never\"\ncheck_for_update_on_startup = false\n\
+             [analytics]\nenabled = false\n[features]\nplugins = false\napps = false\nremote_plugin = false\n\
+             [model_providers.scripted]\nname = \"Scripted\"\nbase_url = \"http://127.0.0.1:{}/v1\"\n\
+             env_key = \"SCRIPTED_API_KEY\"\nwire_api = \"responses\"\n",
+            model.port
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        clis.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = runner(
+        &s,
+        &["--provider", "codex", "--once", "--idle-timeout", "120s"],
+        &[
+            ("PATH", path.as_str()),
+            ("HOME", home.path().to_str().unwrap()),
+            ("CODEX_HOME", codex_home.to_str().unwrap()),
+            ("SCRIPTED_API_KEY", "test-key-not-secret"),
+        ],
+    )
+    .ok();
+    let _ = std::fs::remove_dir_all(&codex_home);
+    let done = reports(&run);
+    assert_eq!(done.len(), 1, "{}\n{}", run.stdout, run.stderr);
+    let r = &done[0];
+    assert_eq!(r["runs"][0]["outcome"]["outcome"], "succeeded", "{r}");
+    assert_eq!(r["summary"], "Added codex.txt.", "{r}");
+    // The agent did not say done: the runner did, with its summary.
+    let t = task(&s, "T-1");
+    assert_eq!(t["status"], "review", "{t}");
+    assert!(t["notes"].to_string().contains("Added codex.txt."), "{t}");
+    assert_eq!(git(s.path(), &["show", "baton/T-1:codex.txt"]), "hi");
+}

@@ -1,0 +1,544 @@
+//! The runner: agents named `<provider>-<n>` claim ready tasks through the board's `Api`
+//! (the local file, PostgreSQL, or a server: the runner is a client like any agent), each
+//! run in its own worktree on the task's branch, supervised to its end.
+//!
+//! After every run the agent's leftover work is committed. A run that succeeds with
+//! committed work ends in review (the agent's own `done`, or the runner's for it); a crash,
+//! a hang or a turn limit is retried, resuming the session where the provider can; what
+//! cannot be retried here (limits, credentials, a stop, retries used up) blocks the task
+//! with the reason and the last output, so a person sees it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_core::api::{BlockRequest, DoneRequest, HeartbeatRequest, PickupRequest};
+use baton_core::time::Timestamp;
+use baton_core::{Api, Doc, Error, Status, Task, TaskId};
+
+use crate::accounts::{Account, Accounts, Pick, DEFAULT_COOLING};
+use crate::adapters::adapter_for;
+use crate::process::AgentProcess;
+use crate::prompt::{self, PromptParts};
+use crate::provider::{Provider, RunSpec};
+use crate::record::{cut, Outcome, RunEvent, RunRecord};
+use crate::supervise::{supervise, Control, Watch};
+use crate::verify::{self, Verification};
+use crate::worktree::{GitError, Removal, Repo, Worktree};
+
+/// What a runner is set up with.
+#[derive(Clone)]
+pub struct RunnerOptions {
+    pub provider: Provider,
+    /// The repository the worktrees are made from.
+    pub repo: PathBuf,
+    /// What new task branches start from (a branch or commit).
+    pub base: String,
+    pub max_agents: usize,
+    /// Stop once no task is ready, instead of waiting for more.
+    pub once: bool,
+    pub watch: Watch,
+    /// Where each run's raw output is kept (`<task>-<agent>-<attempt>.log`).
+    pub logs: PathBuf,
+    /// Environment every agent gets on top of its provider's (where the board is).
+    pub agent_env: Vec<(String, String)>,
+    /// Runs of one claim before the task is blocked.
+    pub max_attempts: u32,
+    /// How often an idle agent slot looks for ready work.
+    pub poll: Duration,
+    /// How often the runner renews a running task's lease.
+    pub heartbeat: Duration,
+    /// The longest a task's verify command may run.
+    pub verify_limit: Duration,
+    /// The provider's accounts (shared by every slot).
+    pub accounts: Arc<Accounts>,
+    /// The longest a slot waits, holding its task, for a cooling account to come back;
+    /// beyond it the task is blocked with the reset time.
+    pub max_wait: Duration,
+}
+
+/// Opens a connection to the board, one per agent slot.
+pub type OpenBoard = Arc<dyn Fn() -> baton_core::Result<Box<dyn Api>> + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Board(#[from] Error),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One claim of one task, run to its end.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub task: TaskId,
+    pub agent: String,
+    pub branch: String,
+    /// Every run of the claim, in order (a retry is a run of its own).
+    pub runs: Vec<RunRecord>,
+    /// Commits on the task's branch since its base.
+    pub commits: Vec<String>,
+    /// The task's status afterwards.
+    pub status: Status,
+    pub logs: Vec<PathBuf>,
+    /// The task's verify command after each run that said it was finished.
+    pub verifications: Vec<Verification>,
+}
+
+/// Runs agent slots until no work is left (`once`) or `stop` is set; `report` hears of
+/// each finished claim.
+pub fn run(
+    options: &RunnerOptions,
+    open: OpenBoard,
+    stop: Arc<AtomicBool>,
+    report: Arc<dyn Fn(&RunReport) + Send + Sync>,
+) -> Result<Vec<RunReport>, RunnerError> {
+    let slots: Vec<_> = (1..=options.max_agents.max(1))
+        .map(|n| {
+            let options = options.clone();
+            let open = open.clone();
+            let stop = stop.clone();
+            let report = report.clone();
+            let agent = format!("{}-{n}", options.provider.name);
+            std::thread::Builder::new()
+                .name(format!("baton-runner-{agent}"))
+                .spawn(move || -> Result<Vec<RunReport>, RunnerError> {
+                    let api = open()?;
+                    let mut done = Vec::new();
+                    while !stop.load(Ordering::SeqCst) {
+                        match run_one(api.as_ref(), &options, &agent, &stop)? {
+                            Some(r) => {
+                                report(&r);
+                                done.push(r);
+                            }
+                            None if options.once => break,
+                            None => sleep_unless(&stop, options.poll),
+                        }
+                    }
+                    Ok(done)
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut all = Vec::new();
+    for slot in slots {
+        match slot.join() {
+            Ok(result) => all.extend(result?),
+            Err(_) => {
+                return Err(RunnerError::Io(std::io::Error::other(
+                    "an agent slot panicked",
+                )))
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn sleep_unless(stop: &AtomicBool, total: Duration) {
+    let until = Instant::now() + total;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Claims the best ready task as `agent` and runs it; `None` when nothing is ready.
+pub fn run_one(
+    api: &dyn Api,
+    options: &RunnerOptions,
+    agent: &str,
+    stop: &AtomicBool,
+) -> Result<Option<RunReport>, RunnerError> {
+    let claim = match api.pickup(agent, &PickupRequest::default()) {
+        Ok(claim) => claim,
+        Err(Error::NoTaskReady { .. }) => return Ok(None),
+        Err(e) if e.code() == "no_task_ready" => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let task = claim.task;
+    let fence = claim.claim.fence;
+    let repo = Repo::open(&options.repo)?;
+    let wt = repo.worktree(task.id, &options.base)?;
+    let docs = context_docs(api, &task);
+    let dependencies: Vec<Task> = task
+        .depends_on
+        .iter()
+        .filter_map(|id| api.get_task(*id).ok())
+        .collect();
+    let first_prompt = prompt::build(&PromptParts {
+        agent,
+        task: &task,
+        fence,
+        branch: &wt.branch,
+        docs: &docs,
+        dependencies: &dependencies,
+    });
+    std::fs::create_dir_all(&options.logs)?;
+
+    let mut runs: Vec<RunRecord> = Vec::new();
+    let mut logs = Vec::new();
+    let mut verifications: Vec<Verification> = Vec::new();
+    let mut session: Option<String> = None;
+    let mut prompt = first_prompt;
+    let attempts = options.max_attempts.max(1);
+    // Runs that count against the attempts: crashes, hangs, turn limits, failed verifies.
+    // A switch of account after a limit does not count, but is bounded too.
+    let mut failures = 0u32;
+    let mut switches = 0usize;
+    let max_switches = options.accounts.names().len() * 2 + 2;
+    let mut unusable: Option<String> = None;
+    loop {
+        let account = match options.accounts.pick(Timestamp::now()) {
+            Pick::Use(account) => account,
+            Pick::WaitUntil(until) => {
+                let wait = Timestamp::now().millis_until(until).max(0) as u64;
+                if Duration::from_millis(wait) > options.max_wait {
+                    unusable = Some(format!(
+                        "every {} account is cooling until {until}",
+                        options.provider.name
+                    ));
+                    break;
+                }
+                if !wait_holding(api, agent, task.id, fence, until, options.heartbeat, stop) {
+                    break;
+                }
+                continue;
+            }
+            Pick::Nothing(why) => {
+                unusable = Some(why);
+                break;
+            }
+        };
+        let n = runs.len() + 1;
+        let log_path = options.logs.join(format!("{}-{agent}-{n}.log", task.id));
+        let mut record = one_run(
+            api,
+            options,
+            agent,
+            &task,
+            fence,
+            &wt,
+            &prompt,
+            session.as_deref(),
+            &account,
+            &log_path,
+            stop,
+        )?;
+        record.account = Some(account.name.clone());
+        logs.push(log_path);
+        repo.save_work(
+            &wt,
+            &format!(
+                "baton: work left by {agent} on {} ({})",
+                task.id,
+                record.outcome.name()
+            ),
+        )?;
+        let outcome = record.outcome.clone();
+        session = record.session_id.clone().or(session);
+        runs.push(record);
+        let held = !stop.load(Ordering::SeqCst) && still_held(api, task.id, agent) == Some(true);
+        match outcome {
+            Outcome::Succeeded => {
+                let Some(command) = task.verify.as_deref().filter(|c| !c.trim().is_empty()) else {
+                    break;
+                };
+                let check = verify::run(command, &wt.path, options.verify_limit)?;
+                let passed = check.passed;
+                let summary = check.summary();
+                verifications.push(check);
+                failures += 1;
+                if passed || failures >= attempts || !held {
+                    break;
+                }
+                // Back to the agent, in its session, with what failed.
+                prompt = prompt::verify_failed(&task, &summary);
+            }
+            Outcome::RateLimited { reset_at } | Outcome::QuotaExhausted { reset_at } => {
+                let until = reset_at.unwrap_or_else(|| Timestamp::now().plus(DEFAULT_COOLING));
+                options.accounts.park(&account.name, until);
+                switches += 1;
+                if switches > max_switches || !held {
+                    break;
+                }
+                prompt = prompt::resume(&task, outcome.name());
+            }
+            Outcome::AuthFailed { ref reason } => {
+                options.accounts.disable(&account.name, reason);
+                switches += 1;
+                if switches > max_switches || !held {
+                    break;
+                }
+                prompt = prompt::resume(&task, outcome.name());
+            }
+            Outcome::Crashed { .. } | Outcome::Hung | Outcome::MaxTurns => {
+                failures += 1;
+                if failures >= attempts || !held {
+                    break;
+                }
+                prompt = prompt::resume(&task, outcome.name());
+            }
+            Outcome::Stopped => break,
+        }
+    }
+
+    let commits = repo.commits(&wt)?;
+    match (runs.last(), unusable) {
+        (_, Some(why)) => {
+            // No account could run it: a person decides (the reason says until when).
+            if still_held(api, task.id, agent) == Some(true) {
+                let request = BlockRequest {
+                    reason: why,
+                    fence: Some(fence),
+                };
+                api.block(agent, task.id, request)?;
+            }
+        }
+        (Some(last), None) => settle(
+            api,
+            agent,
+            &task,
+            fence,
+            last,
+            &commits,
+            &runs,
+            verifications.last(),
+        )?,
+        (None, None) => {}
+    }
+    let status = api.get_task(task.id).map(|t| t.status)?;
+    let lease_live = status == Status::InProgress;
+    // Kept when it holds work or the task is still someone's: nothing is lost either way.
+    let _kept_or_removed: Removal = repo.remove(&wt, lease_live)?;
+    Ok(Some(RunReport {
+        task: task.id,
+        agent: agent.to_string(),
+        branch: wt.branch,
+        runs,
+        commits,
+        status,
+        logs,
+        verifications,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_run(
+    api: &dyn Api,
+    options: &RunnerOptions,
+    agent: &str,
+    task: &Task,
+    fence: u64,
+    wt: &Worktree,
+    prompt: &str,
+    session: Option<&str>,
+    account: &Account,
+    log_path: &PathBuf,
+    stop: &AtomicBool,
+) -> Result<RunRecord, RunnerError> {
+    let invocation = options.provider.invocation(&RunSpec {
+        prompt,
+        session,
+        workdir: &wt.path,
+        max_turns: None,
+    });
+    let mut env = vec![("BATON_AGENT".to_string(), agent.to_string())];
+    env.extend(options.agent_env.iter().cloned());
+    // The account's variables last: they select who the CLI runs as.
+    env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut adapter = adapter_for(&options.provider.format).ok_or_else(|| {
+        std::io::Error::other(format!("no adapter for {}", options.provider.format))
+    })?;
+    let mut log = std::fs::File::create(log_path)?;
+    let started = match AgentProcess::spawn(&invocation, &wt.path, &env) {
+        Ok(started) => started,
+        Err(e) => {
+            // A CLI that cannot start is a crash of this run, said plainly.
+            return Ok(adapter.finish_with_reason(format!(
+                "cannot start {}: {e} (is it installed and on PATH?)",
+                invocation.program
+            )));
+        }
+    };
+    let mut control = Keepalive {
+        api,
+        agent,
+        task: task.id,
+        fence,
+        every: options.heartbeat,
+        last: Instant::now(),
+        stop,
+        lost: false,
+    };
+    Ok(supervise(
+        started,
+        adapter.as_mut(),
+        &mut log,
+        &options.watch,
+        &mut control,
+    )?)
+}
+
+/// Renews the task's lease while the run goes on, and stops the run if the claim is lost
+/// (someone took the task back, or its lease ran out and another agent holds it).
+struct Keepalive<'a> {
+    api: &'a dyn Api,
+    agent: &'a str,
+    task: TaskId,
+    fence: u64,
+    every: Duration,
+    last: Instant,
+    stop: &'a AtomicBool,
+    lost: bool,
+}
+
+impl Control for Keepalive<'_> {
+    fn should_stop(&mut self) -> bool {
+        if self.last.elapsed() >= self.every {
+            self.last = Instant::now();
+            let renewed = self.api.heartbeat(
+                self.agent,
+                &HeartbeatRequest {
+                    task: Some(self.task),
+                    fence: Some(self.fence),
+                },
+            );
+            if let Err(e) = renewed {
+                if matches!(e.code(), "stale_claim" | "not_holder" | "task_not_found") {
+                    self.lost = true;
+                }
+            }
+        }
+        self.lost || self.stop.load(Ordering::SeqCst)
+    }
+
+    fn event(&mut self, _: &RunEvent) {}
+}
+
+/// Waits until `until`, renewing the task's lease; false when stopped or the claim is lost.
+fn wait_holding(
+    api: &dyn Api,
+    agent: &str,
+    task: TaskId,
+    fence: u64,
+    until: Timestamp,
+    every: Duration,
+    stop: &AtomicBool,
+) -> bool {
+    let mut renewed = Instant::now();
+    while Timestamp::now() < until {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        if renewed.elapsed() >= every {
+            renewed = Instant::now();
+            let request = HeartbeatRequest {
+                task: Some(task),
+                fence: Some(fence),
+            };
+            if api.heartbeat(agent, &request).is_err() && still_held(api, task, agent) != Some(true)
+            {
+                return false;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    true
+}
+
+/// Whether `agent` still holds `task` (None: the board could not say).
+fn still_held(api: &dyn Api, task: TaskId, agent: &str) -> Option<bool> {
+    let t = api.get_task(task).ok()?;
+    Some(t.status == Status::InProgress && t.assignee.as_deref() == Some(agent))
+}
+
+/// Moves the task on after its last run: to review when it succeeded with work, else
+/// blocked with the reason, unless the agent already moved it itself.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    api: &dyn Api,
+    agent: &str,
+    task: &Task,
+    fence: u64,
+    last: &RunRecord,
+    commits: &[String],
+    runs: &[RunRecord],
+    verified: Option<&Verification>,
+) -> Result<(), RunnerError> {
+    let checked = verified
+        .map(|v| format!("\n{}", v.summary()))
+        .unwrap_or_default();
+    if still_held(api, task.id, agent) != Some(true) {
+        // The agent said `done` or `block` itself, or lost the claim. The verify result
+        // still goes into the task's history, for the reviewer.
+        if let Some(v) = verified {
+            let note = baton_core::api::NoteRequest {
+                text: v.summary(),
+                fence: None,
+            };
+            let _ = api.note(agent, task.id, note);
+        }
+        return Ok(());
+    }
+    let summary = last.final_text.clone().unwrap_or_default();
+    if last.outcome == Outcome::Succeeded && !commits.is_empty() {
+        let notes = format!(
+            "{} ({} commit{} on {}; run by {agent}){checked}",
+            cut(summary.trim(), 2000),
+            commits.len(),
+            if commits.len() == 1 { "" } else { "s" },
+            Repo::task_branch(task.id)
+        );
+        api.done(
+            agent,
+            task.id,
+            DoneRequest {
+                notes: Some(notes),
+                fence: Some(fence),
+            },
+        )?;
+        return Ok(());
+    }
+    let why = match &last.outcome {
+        Outcome::Succeeded => "the agent finished without committing any work".to_string(),
+        Outcome::Crashed { reason } => format!("the agent crashed: {reason}"),
+        Outcome::RateLimited { reset_at } => match reset_at {
+            Some(at) => format!("the provider rate-limited the account until {at}"),
+            None => "the provider rate-limited the account".to_string(),
+        },
+        Outcome::QuotaExhausted { .. } => "the account's quota is used up".to_string(),
+        Outcome::AuthFailed { reason } => format!("the provider refused the credentials: {reason}"),
+        Outcome::Hung => "the agent went quiet and was stopped".to_string(),
+        Outcome::MaxTurns => "the agent reached its turn limit".to_string(),
+        Outcome::Stopped => "the run was stopped".to_string(),
+    };
+    let last_words = if summary.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; last output: {}", cut(summary.trim(), 500))
+    };
+    let reason = format!(
+        "{why} after {} run{}{last_words}",
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" }
+    );
+    api.block(
+        agent,
+        task.id,
+        BlockRequest {
+            reason,
+            fence: Some(fence),
+        },
+    )?;
+    Ok(())
+}
+
+/// The task's context docs (a missing one is skipped: the prompt still goes out).
+fn context_docs(api: &dyn Api, task: &Task) -> Vec<Doc> {
+    task.context_refs
+        .iter()
+        .filter_map(|r| r.parse().ok())
+        .filter_map(|id| api.get_doc(id).ok())
+        .collect()
+}

@@ -1,0 +1,243 @@
+//! Each run works in a git worktree of its own, on its task's branch. All git work goes
+//! through the `git` CLI, under one lock per repository (git's own locks do not cover a
+//! sequence such as "add a worktree, then commit in it").
+//!
+//! Nothing is lost: [`Repo::save_work`] commits whatever the agent left uncommitted before
+//! any stop, retry or cleanup, and [`Repo::remove`] refuses a worktree with uncommitted
+//! work or a live lease.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use baton_core::TaskId;
+
+/// A git failure, with what git said.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git {args} failed in {}: {stderr}", dir.display())]
+    Failed {
+        args: String,
+        dir: PathBuf,
+        stderr: String,
+    },
+    #[error("cannot run git: {0} (is git installed and on PATH?)")]
+    Spawn(std::io::Error),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type GitResult<T> = Result<T, GitError>;
+
+/// The author of the commits the runner makes itself (saving an agent's leftover work).
+const RUNNER_NAME: &str = "Baton runner";
+const RUNNER_EMAIL: &str = "runner@baton.invalid";
+
+/// One repository that runs work in.
+pub struct Repo {
+    root: PathBuf,
+    common_dir: PathBuf,
+}
+
+/// A task's worktree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worktree {
+    pub path: PathBuf,
+    pub branch: String,
+    /// The commit the branch started from (for the task's diff).
+    pub base: String,
+}
+
+/// Why a worktree was kept rather than removed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    KeptUncommitted,
+    KeptLeased,
+}
+
+impl Repo {
+    /// The repository containing `dir`.
+    pub fn open(dir: &Path) -> GitResult<Repo> {
+        let root = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?);
+        let common = PathBuf::from(git(&root, &["rev-parse", "--git-common-dir"])?);
+        let common_dir = if common.is_absolute() {
+            common
+        } else {
+            root.join(common)
+        };
+        Ok(Repo { root, common_dir })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where task worktrees live: `.baton/worktrees/` (ignored by git through its own
+    /// `.gitignore`, so the main checkout's status stays clean).
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.root.join(".baton").join("worktrees")
+    }
+
+    /// The branch a task's work goes to.
+    pub fn task_branch(task: TaskId) -> String {
+        format!("baton/{task}")
+    }
+
+    /// Holds this repository's lock until dropped (an exclusive `flock` on a file in the
+    /// git directory, shared by every runner process on the machine).
+    pub fn lock(&self) -> GitResult<RepoLock> {
+        let path = self.common_dir.join("baton-runner.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| GitError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
+            GitError::Io {
+                path,
+                source: e.into(),
+            }
+        })?;
+        Ok(RepoLock { _file: file })
+    }
+
+    /// The worktree of `task`, created from `base` (a branch or commit) on the task's
+    /// branch; an existing one (a retry, a resume) is reused as it is.
+    pub fn worktree(&self, task: TaskId, base: &str) -> GitResult<Worktree> {
+        let _lock = self.lock()?;
+        let dir = self.worktrees_dir();
+        std::fs::create_dir_all(&dir).map_err(|source| GitError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "*\n").map_err(|source| GitError::Io {
+                path: ignore.clone(),
+                source,
+            })?;
+        }
+        let path = dir.join(task.to_string());
+        let branch = Repo::task_branch(task);
+        let path_text = path.display().to_string();
+        if !path.join(".git").exists() {
+            // A folder left without its worktree (a crash mid-create) is cleared first.
+            let _ = git(&self.root, &["worktree", "prune"]);
+            if self.branch_exists(&branch)? {
+                git(&self.root, &["worktree", "add", &path_text, &branch])?;
+            } else {
+                git(
+                    &self.root,
+                    &["worktree", "add", "-b", &branch, &path_text, base],
+                )?;
+            }
+        }
+        let base = git(&path, &["merge-base", "HEAD", base])
+            .or_else(|_| git(&path, &["rev-parse", "HEAD"]))?;
+        Ok(Worktree { path, branch, base })
+    }
+
+    fn branch_exists(&self, branch: &str) -> GitResult<bool> {
+        let refname = format!("refs/heads/{branch}");
+        Ok(
+            run(&self.root, &["show-ref", "--verify", "--quiet", &refname])?
+                .status
+                .success(),
+        )
+    }
+
+    /// Whether the worktree holds changes not yet committed (untracked files included).
+    pub fn has_uncommitted(&self, wt: &Worktree) -> GitResult<bool> {
+        Ok(!git(
+            &wt.path,
+            &["status", "--porcelain", "--untracked-files=all"],
+        )?
+        .is_empty())
+    }
+
+    /// Commits whatever the agent left uncommitted, on the task's branch; returns the new
+    /// commit, or `None` when there was nothing to save.
+    pub fn save_work(&self, wt: &Worktree, message: &str) -> GitResult<Option<String>> {
+        let _lock = self.lock()?;
+        if !self.has_uncommitted(wt)? {
+            return Ok(None);
+        }
+        git(&wt.path, &["add", "--all"])?;
+        let name = format!("user.name={RUNNER_NAME}");
+        let email = format!("user.email={RUNNER_EMAIL}");
+        git(
+            &wt.path,
+            &[
+                "-c",
+                &name,
+                "-c",
+                &email,
+                "commit",
+                "--no-verify",
+                "--quiet",
+                "-m",
+                message,
+            ],
+        )?;
+        git(&wt.path, &["rev-parse", "HEAD"]).map(Some)
+    }
+
+    /// The commits on the task's branch since its base, newest first.
+    pub fn commits(&self, wt: &Worktree) -> GitResult<Vec<String>> {
+        let range = format!("{}..HEAD", wt.base);
+        let out = git(&wt.path, &["rev-list", &range])?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
+    /// Removes a finished worktree (its branch stays). A worktree with uncommitted work, or
+    /// whose task is still leased to someone, is kept.
+    pub fn remove(&self, wt: &Worktree, lease_live: bool) -> GitResult<Removal> {
+        let _lock = self.lock()?;
+        if lease_live {
+            return Ok(Removal::KeptLeased);
+        }
+        if self.has_uncommitted(wt)? {
+            return Ok(Removal::KeptUncommitted);
+        }
+        let path = wt.path.display().to_string();
+        git(&self.root, &["worktree", "remove", &path])?;
+        Ok(Removal::Removed)
+    }
+}
+
+/// The repository's lock, released on drop.
+pub struct RepoLock {
+    _file: File,
+}
+
+fn run(dir: &Path, args: &[&str]) -> GitResult<std::process::Output> {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        // Never wait on a prompt: the runner has no terminal.
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(GitError::Spawn)
+}
+
+/// Runs git in `dir`; its trimmed stdout, or the failure with git's own words.
+fn git(dir: &Path, args: &[&str]) -> GitResult<String> {
+    let out = run(dir, args)?;
+    if !out.status.success() {
+        return Err(GitError::Failed {
+            args: args.join(" "),
+            dir: dir.to_path_buf(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

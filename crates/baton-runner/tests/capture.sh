@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Regenerates captures/: runs the real agent CLIs (installed by .ci/install-agent-clis)
+# against model_server.py with the scripts in scripts/, and saves what they printed.
+#
+#   crates/baton-runner/tests/capture.sh            # every capture
+#   crates/baton-runner/tests/capture.sh claude-success codex-resume
+#
+# Per capture NAME it writes captures/NAME.jsonl (the CLI's stdout, byte for byte but for
+# the two placeholders below), NAME.exit (exit status; 137 = killed by SIGKILL),
+# NAME.stderr when stderr was not empty, and NAME.requests.txt (one line per request the
+# model server received). Placeholders: the capture's work directory
+# (target/runner-captures/NAME, holding the git repo, HOME and the CLI's config dir) is
+# replaced by <WORK>, and the server's port by <PORT>. Nothing else is changed.
+#
+# Work happens under the repository's target/ dir, not /tmp: Codex refuses its helper
+# binaries when CODEX_HOME is under /tmp. The CLIs run with a clean environment (env -i):
+# only the variables listed in captures/README.md reach them.
+set -euo pipefail
+tests="$(cd "$(dirname "$0")" && pwd)"
+repo="$(git -C "$tests" rev-parse --show-toplevel)"
+paths="$("$repo/.ci/install-agent-clis" --print)" || {
+  echo "run .ci/install-agent-clis first" >&2
+  exit 1
+}
+CLAUDE="$(sed -n 's/^claude=//p' <<<"$paths")"
+CODEX="$(sed -n 's/^codex=//p' <<<"$paths")"
+work_root="$repo/target/runner-captures"
+out="$tests/captures"
+mkdir -p "$work_root" "$out"
+
+# --- helpers -------------------------------------------------------------------------
+
+setup() { # NAME: fresh work dir with a git repo holding one commit
+  name="$1"
+  dir="$work_root/$name"
+  rm -rf "$dir"
+  mkdir -p "$dir/repo" "$dir/home"
+  git -C "$dir/repo" init -q -b main
+  git -C "$dir/repo" -c user.name=Test -c user.email=test@example.com commit -q --allow-empty -m "Initial commit"
+}
+
+start_server() { # SCRIPT: starts model_server.py, sets PORT and SERVER_PID
+  python3 "$tests/model_server.py" --script "$tests/scripts/$1" --port 0 --log "$dir/requests.jsonl" >"$dir/server.out" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do [ -s "$dir/server.out" ] && break; sleep 0.05; done
+  PORT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$dir/server.out")"
+}
+
+stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
+
+base_env=(PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
+  GIT_AUTHOR_NAME=Test GIT_AUTHOR_EMAIL=test@example.com
+  GIT_COMMITTER_NAME=Test GIT_COMMITTER_EMAIL=test@example.com)
+
+claude_env() {
+  echo "${base_env[@]}" HOME="$dir/home" CLAUDE_CONFIG_DIR="$dir/home/.claude" \
+    ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=sk-scripted \
+    DISABLE_AUTOUPDATER=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 ${EXTRA_ENV:-}
+}
+
+codex_env() {
+  echo "${base_env[@]}" HOME="$dir/home" CODEX_HOME="$dir/codex-home" SCRIPTED_API_KEY=sk-scripted
+}
+
+codex_config() { # CODEX_HOME/config.toml: a model provider pointing at the server
+  mkdir -p "$dir/codex-home"
+  cat >"$dir/codex-home/config.toml" <<EOF
+model_provider = "scripted"
+model = "gpt-5.5"
+# exec has no --sandbox on resume: the sandbox comes from here for every run.
+sandbox_mode = "danger-full-access"
+approval_policy = "never"
+# No traffic but to the provider: no update check, analytics or plugin/app sync.
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[features]
+plugins = false
+apps = false
+remote_plugin = false
+
+[model_providers.scripted]
+name = "Scripted"
+base_url = "http://127.0.0.1:$PORT/v1"
+env_key = "SCRIPTED_API_KEY"
+wire_api = "responses"
+EOF
+}
+
+run() { # OUTNAME ENV-FUNCTION CLI ARGS...: runs in the repo, stdin closed; sets rc
+  local outname="$1" envf="$2"
+  shift 2
+  set +e
+  # shellcheck disable=SC2046  # the env words are split on purpose (no spaces in them)
+  (cd "$dir/repo" && env -i $($envf) timeout 180 "$@" </dev/null >"$dir/$outname.stdout" 2>"$dir/$outname.stderr")
+  rc=$?
+  set -e
+  echo "$rc" >"$dir/$outname.rc"
+}
+
+run_killed() { # OUTNAME ENV-FUNCTION CLI ARGS...: SIGKILLs the process group mid-stream
+  local outname="$1" envf="$2" n
+  shift 2
+  (cd "$dir/repo" && exec env -i $($envf) setsid bash -c 'echo $$ >"$0"; exec "$@"' \
+    "$dir/$outname.pgid" "$@" </dev/null >"$dir/$outname.stdout" 2>"$dir/$outname.stderr") &
+  local pid=$!
+  # Wait until the stalled (second) model request has arrived, then let it stream its head.
+  for _ in $(seq 1 600); do
+    n="$(grep -c '"answer": "main"' "$dir/requests.jsonl" 2>/dev/null || true)"
+    [ "${n:-0}" -ge 2 ] && break
+    sleep 0.1
+  done
+  sleep 1
+  kill -KILL -- "-$(cat "$dir/$outname.pgid")"
+  set +e
+  wait "$pid" 2>/dev/null
+  rc=$?
+  set -e
+  echo "$rc" >"$dir/$outname.rc"
+}
+
+save() { # OUTNAME [CAPTURE-NAME]: copies stdout/stderr/exit/request summary into captures/
+  local outname="$1" capture="${2:-$1}"
+  local subst="s#$dir#<WORK>#g; s#127\.0\.0\.1:$PORT#127.0.0.1:<PORT>#g"
+  sed "$subst" "$dir/$outname.stdout" >"$out/$capture.jsonl"
+  cp "$dir/$outname.rc" "$out/$capture.exit"
+  if [ -s "$dir/$outname.stderr" ]; then
+    sed "$subst" "$dir/$outname.stderr" >"$out/$capture.stderr"
+  else
+    rm -f "$out/$capture.stderr"
+  fi
+  summarize "$dir/requests.jsonl" >"$out/$capture.requests.txt"
+  : >"$dir/requests.jsonl" # the next run of the same capture starts a fresh log
+  echo "$capture: exit $(cat "$dir/$outname.rc"), $(wc -l <"$out/$capture.jsonl") lines"
+}
+
+summarize() { # one line per request: what the CLI asked and how the script answered
+  python3 - "$1" <<'EOF'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    b = r.get("body") or {}
+    parts = [r["method"], r["path"], "answer=" + str(r.get("answer"))]
+    if r.get("step") is not None:
+        parts.append("step=%s" % r["step"])
+    if b:
+        parts.append("model=%s" % b.get("model"))
+        parts.append("stream=%s" % b.get("stream"))
+        parts.append("tools=%d" % len(b.get("tools") or []))
+        if "messages" in b:
+            parts.append("messages=%d" % len(b["messages"]))
+        if "input" in b:
+            parts.append("input_items=%d" % len(b["input"]))
+        if b.get("previous_response_id"):
+            parts.append("previous_response_id=yes")
+    ua = r["headers"].get("user-agent", "")
+    parts.append("ua=" + ua.split(" ")[0])
+    print(" ".join(parts))
+EOF
+}
+
+session_of() { # FILE: Claude's session_id from system/init, or Codex's thread_id
+  python3 - "$1" <<'EOF'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    sid = e.get("session_id") or e.get("thread_id")
+    if sid:
+        print(sid)
+        break
+EOF
+}
+
+CLAUDE_FLAGS=(--output-format stream-json --verbose --allowedTools Bash)
+CODEX_FLAGS=(exec --json --skip-git-repo-check --sandbox danger-full-access)
+
+# --- captures --------------------------------------------------------------------------
+
+capture_claude-success() {
+  setup claude-success; start_server claude-success.json
+  run out claude_env "$CLAUDE" -p "Create hello.txt and commit it." "${CLAUDE_FLAGS[@]}"
+  save out claude-success; stop_server
+}
+
+capture_claude-rate-limited() {
+  setup claude-rate-limited; start_server claude-rate-limited.json
+  run out claude_env "$CLAUDE" -p "Create hello.txt and commit it." "${CLAUDE_FLAGS[@]}"
+  save out claude-rate-limited; stop_server
+}
+
+capture_claude-rate-limited-retry() {
+  setup claude-rate-limited-retry; start_server claude-rate-limited-retry.json
+  # The default is 10 retries with a growing back-off (about 3 minutes in all, the
+  # retry-after of 1 s notwithstanding); 3 show the same events in seconds.
+  EXTRA_ENV=CLAUDE_CODE_MAX_RETRIES=3 run out claude_env "$CLAUDE" -p "Create hello.txt and commit it." "${CLAUDE_FLAGS[@]}"
+  save out claude-rate-limited-retry; stop_server
+}
+
+capture_claude-max-turns() {
+  setup claude-max-turns; start_server claude-max-turns.json
+  run out claude_env "$CLAUDE" -p "Keep appending lines to turns.txt." "${CLAUDE_FLAGS[@]}" --max-turns 1
+  save out claude-max-turns; stop_server
+}
+
+capture_claude-resume() {
+  setup claude-resume; start_server claude-resume.json
+  run first claude_env "$CLAUDE" -p "Create hello.txt and commit it." "${CLAUDE_FLAGS[@]}"
+  local sid; sid="$(session_of "$dir/first.stdout")"
+  save first claude-resume.first
+  run out claude_env "$CLAUDE" -p "Now extend hello.txt and commit again." "${CLAUDE_FLAGS[@]}" --resume "$sid"
+  save out claude-resume; stop_server
+}
+
+capture_claude-killed() {
+  setup claude-killed; start_server claude-killed.json
+  run_killed out claude_env "$CLAUDE" -p "Create hello.txt." "${CLAUDE_FLAGS[@]}"
+  save out claude-killed; stop_server
+}
+
+capture_codex-success() {
+  setup codex-success; start_server codex-success.json; codex_config
+  run out codex_env "$CODEX" "${CODEX_FLAGS[@]}" "Create hello.txt and commit it."
+  save out codex-success; stop_server
+}
+
+capture_codex-rate-limited() {
+  setup codex-rate-limited; start_server codex-rate-limited.json; codex_config
+  run out codex_env "$CODEX" "${CODEX_FLAGS[@]}" "Create hello.txt and commit it."
+  save out codex-rate-limited; stop_server
+}
+
+capture_codex-rate-limited-retry() {
+  setup codex-rate-limited-retry; start_server codex-rate-limited-retry.json; codex_config
+  run out codex_env "$CODEX" "${CODEX_FLAGS[@]}" "Create hello.txt and commit it."
+  save out codex-rate-limited-retry; stop_server
+}
+
+capture_codex-resume() {
+  setup codex-resume; start_server codex-resume.json; codex_config
+  run first codex_env "$CODEX" "${CODEX_FLAGS[@]}" "Create hello.txt and commit it."
+  local sid; sid="$(session_of "$dir/first.stdout")"
+  save first codex-resume.first
+  run out codex_env "$CODEX" exec resume --json --skip-git-repo-check "$sid" "Now extend hello.txt and commit again."
+  save out codex-resume; stop_server
+}
+
+capture_codex-killed() {
+  setup codex-killed; start_server codex-killed.json; codex_config
+  run_killed out codex_env "$CODEX" "${CODEX_FLAGS[@]}" "Create hello.txt."
+  save out codex-killed; stop_server
+}
+
+all=(claude-success claude-rate-limited claude-rate-limited-retry claude-max-turns claude-resume claude-killed
+  codex-success codex-rate-limited codex-rate-limited-retry codex-resume codex-killed)
+[ $# -gt 0 ] || set -- "${all[@]}"
+for name in "$@"; do
+  "capture_$name"
+done
