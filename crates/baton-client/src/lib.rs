@@ -6,12 +6,14 @@
 use std::time::Duration;
 
 use baton_core::api::{
-    AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch, DocSearch,
-    DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest, ImportReport,
-    ImportedBoard, InboxRequest, NewDoc, NewTask, NoteRequest, PickupRequest, RejectRequest,
-    ReleaseRequest, ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
+    AccountUpdate, AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch,
+    DocSearch, DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest,
+    ImportReport, ImportedBoard, InboxRequest, NewDoc, NewRun, NewTask, NoteRequest, PickupRequest,
+    RejectRequest, ReleaseRequest, ReservationFilter, ReserveRequest, RunEnd, RunFilter, RunUpdate,
+    TaskFilter, TaskPatch,
 };
 use baton_core::store::EventQuery;
+use baton_core::{AccountState, Run, RunId, RunLogLine};
 use baton_core::{
     Agent, Api, BoardSummary, Doc, DocHit, DocId, DocSummary, DocVersion, Error, ErrorClass, Event,
     Heartbeat, Message, MessageId, PathCheck, Pickup, Project, Reservation, Result, Setting, Task,
@@ -627,6 +629,92 @@ impl Api for Client {
 
     fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport> {
         self.post("/api/v1/import", Some(actor), &board)
+    }
+
+    fn start_run(&self, actor: &str, run: NewRun) -> Result<Run> {
+        self.post("/api/v1/runs", Some(actor), &run)
+    }
+
+    fn update_run(&self, actor: &str, id: RunId, update: RunUpdate) -> Result<Run> {
+        self.call(
+            Method::Patch,
+            &format!("/api/v1/runs/{id}"),
+            Some(actor),
+            &[],
+            Some(&update),
+        )
+    }
+
+    fn finish_run(&self, actor: &str, id: RunId, end: RunEnd) -> Result<Run> {
+        self.post(&format!("/api/v1/runs/{id}/finish"), Some(actor), &end)
+    }
+
+    fn get_run(&self, id: RunId) -> Result<Run> {
+        self.get(&format!("/api/v1/runs/{id}"), &[])
+    }
+
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if !filter.status.is_empty() {
+            let list: Vec<&str> = filter.status.iter().map(|s| s.as_str()).collect();
+            q.push(("status", list.join(",")));
+        }
+        if let Some(t) = filter.task {
+            q.push(("task", t.to_string()));
+        }
+        if let Some(h) = &filter.host {
+            q.push(("host", h.clone()));
+        }
+        if let Some(l) = filter.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/runs", &q)
+    }
+
+    fn stop_run(&self, actor: &str, id: RunId) -> Result<Run> {
+        self.post(&format!("/api/v1/runs/{id}/stop"), Some(actor), &json!({}))
+    }
+
+    fn retry_run(&self, actor: &str, id: RunId) -> Result<Task> {
+        self.post(&format!("/api/v1/runs/{id}/retry"), Some(actor), &json!({}))
+    }
+
+    fn append_run_log(&self, id: RunId, lines: Vec<String>) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct Count {
+            lines: u64,
+        }
+        let count: Count = self.post(
+            &format!("/api/v1/runs/{id}/log"),
+            None,
+            &json!({ "lines": lines }),
+        )?;
+        Ok(count.lines)
+    }
+
+    fn run_log(&self, id: RunId, after: u64, limit: u64) -> Result<Vec<RunLogLine>> {
+        self.get(
+            &format!("/api/v1/runs/{id}/log"),
+            &[("after", after.to_string()), ("limit", limit.to_string())],
+        )
+    }
+
+    fn set_account(&self, actor: &str, update: AccountUpdate) -> Result<AccountState> {
+        self.call(
+            Method::Put,
+            "/api/v1/accounts",
+            Some(actor),
+            &[],
+            Some(&update),
+        )
+    }
+
+    fn accounts(&self, provider: Option<&str>) -> Result<Vec<AccountState>> {
+        let q: Vec<(&str, String)> = provider
+            .map(|p| ("provider", p.to_string()))
+            .into_iter()
+            .collect();
+        self.get("/api/v1/accounts", &q)
     }
 }
 

@@ -4,15 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::{DocId, MessageId, TaskId};
+use crate::id::{DocId, MessageId, RunId, TaskId};
 use crate::model::{
-    Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, PathCheck,
-    Pickup, Priority, Project, Reservation, ReservationMode, Setting, Status, StatusCounts, Task,
+    AccountState, Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat,
+    Message, PathCheck, Pickup, Priority, Project, Reservation, ReservationMode, Run, RunLogLine,
+    Setting, Status, StatusCounts, Task,
 };
 use crate::store::EventQuery;
 
 mod import;
 mod knowledge;
+mod runs;
 
 pub use import::{
     ImportReport, ImportedAgent, ImportedBoard, ImportedDoc, ImportedEvent, ImportedTask,
@@ -20,6 +22,7 @@ pub use import::{
 pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
 };
+pub use runs::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
 
 /// The actor name used when a person acts without an agent identity.
 pub const HUMAN: &str = "human";
@@ -351,4 +354,27 @@ pub trait Api {
     /// Brings another tool's board in (see [`ImportedBoard`]). Refused (`import_conflict`)
     /// when this board holds tasks that did not come from the same source.
     fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport>;
+
+    /// Records a run before its process starts (`run.started`).
+    fn start_run(&self, actor: &str, run: NewRun) -> Result<Run>;
+    /// What a runner learned about a running run; refused (`run_ended`) once it ended. The
+    /// answer carries `stop_requested`.
+    fn update_run(&self, actor: &str, id: RunId, update: RunUpdate) -> Result<Run>;
+    /// Ends a running run (`run.finished`); refused (`run_ended`) when it already ended.
+    fn finish_run(&self, actor: &str, id: RunId, end: RunEnd) -> Result<Run>;
+    fn get_run(&self, id: RunId) -> Result<Run>;
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>>;
+    /// Asks a running run's runner to stop it (`run.stop_requested`).
+    fn stop_run(&self, actor: &str, id: RunId) -> Result<Run>;
+    /// Puts an ended run's task back to be run again, resuming its session where the
+    /// provider can (`run.retry_requested`); the task must be blocked or open.
+    fn retry_run(&self, actor: &str, id: RunId) -> Result<Task>;
+    /// Appends output lines to a run's log (cut, and only the newest kept); returns the
+    /// run's line count.
+    fn append_run_log(&self, id: RunId, lines: Vec<String>) -> Result<u64>;
+    /// A run's stored output after line `after`, at most `limit` lines.
+    fn run_log(&self, id: RunId, after: u64, limit: u64) -> Result<Vec<RunLogLine>>;
+    /// Records a provider account's state (its secrets stay with the runner).
+    fn set_account(&self, actor: &str, update: AccountUpdate) -> Result<AccountState>;
+    fn accounts(&self, provider: Option<&str>) -> Result<Vec<AccountState>>;
 }

@@ -5,10 +5,12 @@
 mod counts;
 mod knowledge;
 mod messages;
+mod runs;
 
 pub use counts::*;
 pub use knowledge::*;
 pub use messages::*;
+pub use runs::*;
 
 use crate::api::*;
 use crate::model::{Reservation, ReservationMode, Status, Task};
@@ -1390,6 +1392,12 @@ macro_rules! conformance_tests {
             an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing,
             an_import_into_a_board_with_its_own_tasks_is_refused,
             the_board_summary_stays_small_on_a_large_board,
+            a_run_is_recorded_before_its_process_and_ends_once,
+            a_stop_is_a_request_the_runner_sees,
+            a_retry_puts_a_blocked_task_back_and_keeps_its_session,
+            a_run_log_is_cut_and_bounded,
+            runs_are_listed_newest_first_by_status_task_and_host,
+            accounts_keep_their_state_for_every_runner,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

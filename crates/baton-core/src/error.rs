@@ -1,6 +1,6 @@
 //! One error type for the board. Each variant says what went wrong and how to get out.
 
-use crate::id::{DocId, MessageId, TaskId};
+use crate::id::{DocId, MessageId, RunId, TaskId};
 use crate::model::Status;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,6 +71,9 @@ pub enum Error {
     #[error("message {0} does not exist")]
     MessageNotFound(MessageId),
 
+    #[error("run {0} does not exist")]
+    RunNotFound(RunId),
+
     #[error("no task is ready to pick up")]
     NoTaskReady { hint: String },
 
@@ -136,6 +139,7 @@ impl Error {
             Error::TaskNotFound(_)
             | Error::DocNotFound(_)
             | Error::MessageNotFound(_)
+            | Error::RunNotFound(_)
             | Error::NoTaskReady { .. } => ErrorClass::NotFound,
             Error::DependencyCycle { .. }
             | Error::InvalidTransition { .. }
@@ -153,6 +157,7 @@ impl Error {
             Error::TaskNotFound(_) => "task_not_found",
             Error::DocNotFound(_) => "doc_not_found",
             Error::MessageNotFound(_) => "message_not_found",
+            Error::RunNotFound(_) => "run_not_found",
             Error::NoTaskReady { .. } => "no_task_ready",
             Error::DependencyCycle { .. } => "dependency_cycle",
             Error::InvalidTransition { .. } => "invalid_transition",
@@ -175,6 +180,7 @@ impl Error {
             Error::TaskNotFound(_) => Some("list tasks with `baton task list`".into()),
             Error::DocNotFound(_) => Some("list docs with `baton docs list`".into()),
             Error::MessageNotFound(_) => Some("see your messages with `baton inbox --all`".into()),
+            Error::RunNotFound(_) => Some("list runs with `baton runs`".into()),
             Error::NoTaskReady { hint } => Some(hint.clone()),
             Error::DependencyCycle { .. } => {
                 Some("remove one of the dependencies in the cycle".into())

@@ -130,6 +130,14 @@ prefixed_id!(
     "message"
 );
 
+prefixed_id!(
+    /// One run of an agent CLI by a runner: `R-1`, `R-2`, ...
+    RunId,
+    BadRunId,
+    "R",
+    "run"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,13 @@ pub mod id;
 pub mod lifecycle;
 pub mod model;
 pub mod panic;
+pub mod sql;
 pub mod store;
 pub mod time;
 
 pub use api::Api;
 pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
-pub use id::{DocId, MessageId, TaskId};
+pub use id::{DocId, MessageId, RunId, TaskId};
 pub use model::*;
 pub use store::{Store, StoreTx};

@@ -12,9 +12,11 @@ use crate::time::Timestamp;
 
 mod docs;
 mod messages;
+mod runs;
 
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
+pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -448,6 +450,12 @@ pub mod actions {
     pub const MESSAGE_ASKED: &str = "message.asked";
     pub const MESSAGE_ANSWERED: &str = "message.answered";
     pub const BOARD_IMPORTED: &str = "board.imported";
+    pub const RUN_STARTED: &str = "run.started";
+    pub const RUN_FINISHED: &str = "run.finished";
+    pub const RUN_ADOPTED: &str = "run.adopted";
+    pub const RUN_STOP_REQUESTED: &str = "run.stop_requested";
+    pub const RUN_RETRY_REQUESTED: &str = "run.retry_requested";
+    pub const ACCOUNT_UPDATED: &str = "account.updated";
     /// An imported event whose action Baton does not know (`detail.original_action`).
     pub const EVENT_IMPORTED: &str = "event.imported";
 }

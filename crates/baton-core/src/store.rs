@@ -269,6 +269,10 @@ pub trait StoreTx {
     /// `(key in the source, local id)`.
     fn import_keys(&mut self, source: &str, kind: &str) -> Result<Vec<(String, u64)>>;
     fn record_import_key(&mut self, source: &str, kind: &str, key: &str, local: u64) -> Result<()>;
+
+    /// The transaction as a place for plain queries written once for both stores
+    /// ([`crate::sql`]): runs, run logs and accounts use it.
+    fn sql(&mut self) -> &mut dyn crate::sql::Sql;
 }
 
 /// One table's rows as stored, for copying a whole project between stores

@@ -97,10 +97,58 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("import_keys", &["source", "kind", "key", "local"]),
+    (
+        "runs",
+        &[
+            "id",
+            "task",
+            "agent",
+            "provider",
+            "account",
+            "attempt",
+            "runner",
+            "host",
+            "status",
+            "pid",
+            "pgid",
+            "process_start",
+            "worktree",
+            "branch",
+            "session",
+            "spool",
+            "started_at",
+            "updated_at",
+            "ended_at",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "cost_micros",
+            "turns",
+            "final_text",
+            "reason",
+            "stop_requested",
+            "log_lines",
+        ],
+    ),
+    ("run_logs", &["run", "seq", "at", "line"]),
+    (
+        "runner_accounts",
+        &[
+            "provider",
+            "name",
+            "status",
+            "until",
+            "reason",
+            "last_used_at",
+            "updated_at",
+        ],
+    ),
 ];
 
 /// Tables whose ids come from an identity sequence, moved past the copied ids.
-const SEQUENCED: &[&str] = &["task_notes", "reservations", "docs", "messages"];
+const SEQUENCED: &[&str] = &["task_notes", "reservations", "docs", "messages", "runs"];
 
 impl PostgresStore {
     /// Copies `tables` in; returns the rows written per table. Refused when the database
@@ -203,28 +251,10 @@ fn dump_table(tx: &mut PgTx<'_>, table: &str, columns: &[&str]) -> Result<TableR
     }
     let sql = format!("SELECT {} FROM {table} ORDER BY 1", columns.join(", "));
     let rows = tx.query(&sql, &[])?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let values = row
-            .columns()
-            .iter()
-            .enumerate()
-            .map(|(i, column)| {
-                let value = match *column.type_() {
-                    Type::INT8 => row
-                        .try_get::<_, Option<i64>>(i)
-                        .map(|v| v.map(RawValue::Integer)),
-                    _ => row
-                        .try_get::<_, Option<String>>(i)
-                        .map(|v| v.map(RawValue::Text)),
-                };
-                value
-                    .map(|v| v.unwrap_or(RawValue::Null))
-                    .map_err(|e| Error::Internal(format!("{table}.{}: {e}", column.name())))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.push(values);
-    }
+    let out = rows
+        .iter()
+        .map(|row| crate::tx::raw_values(row).map_err(|e| Error::Internal(format!("{table}: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
     Ok(TableRows {
         table: table.to_string(),
         columns: columns.iter().map(|c| c.to_string()).collect(),

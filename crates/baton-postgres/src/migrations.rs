@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_task_counts",
         include_str!("../migrations/0004_task_counts.sql"),
     ),
+    ("0005_runs", include_str!("../migrations/0005_runs.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -871,4 +871,110 @@ impl StoreTx for PgTx<'_> {
         )?;
         Ok(())
     }
+
+    fn sql(&mut self) -> &mut dyn baton_core::sql::Sql {
+        self
+    }
+}
+
+/// A plain query's value for a parameter PostgreSQL typed `ty`.
+fn bind_raw(
+    value: &baton_core::store::RawValue,
+    ty: &postgres::types::Type,
+) -> Result<Box<dyn ToSql + Sync>> {
+    use baton_core::store::RawValue;
+    use postgres::types::Type;
+    Ok(match (value, ty) {
+        (RawValue::Null, &Type::INT8) => Box::new(None::<i64>),
+        (RawValue::Null, &Type::INT4) => Box::new(None::<i32>),
+        (RawValue::Null, &Type::BOOL) => Box::new(None::<bool>),
+        (RawValue::Null, _) => Box::new(None::<String>),
+        (RawValue::Integer(n), &Type::INT8) => Box::new(*n),
+        (RawValue::Integer(n), &Type::INT4) => Box::new(
+            i32::try_from(*n)
+                .map_err(|_| Error::invalid(format!("{n} is too large for this field")))?,
+        ),
+        (RawValue::Integer(n), &Type::BOOL) => Box::new(*n != 0),
+        (RawValue::Integer(n), &Type::TEXT | &Type::VARCHAR) => Box::new(n.to_string()),
+        (RawValue::Text(s), &Type::TEXT | &Type::VARCHAR | &Type::UNKNOWN) => Box::new(s.clone()),
+        (value, ty) => {
+            return Err(Error::Internal(format!(
+                "a plain query bound {value:?} to a parameter of type {ty}"
+            )))
+        }
+    })
+}
+
+/// A row's columns as stored values (BIGINT and INTEGER as integers, the rest as text).
+pub(crate) fn raw_values(row: &Row) -> Result<Vec<baton_core::store::RawValue>> {
+    use baton_core::store::RawValue;
+    use postgres::types::Type;
+    row.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let value = match *column.type_() {
+                Type::INT8 => row
+                    .try_get::<_, Option<i64>>(i)
+                    .map(|v| v.map(RawValue::Integer)),
+                Type::INT4 => row
+                    .try_get::<_, Option<i32>>(i)
+                    .map(|v| v.map(|n| RawValue::Integer(n as i64))),
+                Type::BOOL => row
+                    .try_get::<_, Option<bool>>(i)
+                    .map(|v| v.map(|b| RawValue::Integer(b as i64))),
+                _ => row
+                    .try_get::<_, Option<String>>(i)
+                    .map(|v| v.map(RawValue::Text)),
+            };
+            value
+                .map(|v| v.unwrap_or(RawValue::Null))
+                .map_err(|e| Error::Internal(format!("column {}: {e}", column.name())))
+        })
+        .collect()
+}
+
+impl PgTx<'_> {
+    fn bound(
+        &mut self,
+        sql: &str,
+        params: &[baton_core::store::RawValue],
+    ) -> Result<Vec<Box<dyn ToSql + Sync>>> {
+        let types = self.param_types(sql)?;
+        if types.len() != params.len() {
+            return Err(Error::Internal(format!(
+                "a plain query has {} parameters and was given {}",
+                types.len(),
+                params.len()
+            )));
+        }
+        params
+            .iter()
+            .zip(&types)
+            .map(|(value, ty)| bind_raw(value, ty))
+            .collect()
+    }
+}
+
+impl baton_core::sql::Sql for PgTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[baton_core::store::RawValue]) -> Result<u64> {
+        let sql = baton_core::sql::dollar_placeholders(sql);
+        let values = self.bound(&sql, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as _).collect();
+        PgTx::execute(self, &sql, &refs)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[baton_core::store::RawValue],
+    ) -> Result<Vec<Vec<baton_core::store::RawValue>>> {
+        let sql = baton_core::sql::dollar_placeholders(sql);
+        let values = self.bound(&sql, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as _).collect();
+        PgTx::query(self, &sql, &refs)?
+            .iter()
+            .map(raw_values)
+            .collect()
+    }
 }

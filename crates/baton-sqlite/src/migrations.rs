@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_task_counts",
         include_str!("../migrations/0005_task_counts.sql"),
     ),
+    ("0006_runs", include_str!("../migrations/0006_runs.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

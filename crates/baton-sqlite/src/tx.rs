@@ -930,4 +930,53 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(map_err)?;
         Ok(())
     }
+
+    fn sql(&mut self) -> &mut dyn baton_core::sql::Sql {
+        self
+    }
+}
+
+fn raw_to_sqlite(value: &baton_core::store::RawValue) -> Value {
+    use baton_core::store::RawValue;
+    match value {
+        RawValue::Null => Value::Null,
+        RawValue::Integer(n) => Value::Integer(*n),
+        RawValue::Text(s) => Value::Text(s.clone()),
+    }
+}
+
+impl baton_core::sql::Sql for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[baton_core::store::RawValue]) -> Result<u64> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params_from_iter(params.iter().map(raw_to_sqlite))))
+            .map(|n| n as u64)
+            .map_err(map_err)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[baton_core::store::RawValue],
+    ) -> Result<Vec<Vec<baton_core::store::RawValue>>> {
+        use baton_core::store::RawValue;
+        let mut statement = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let columns = statement.column_count();
+        let rows = statement
+            .query_map(params_from_iter(params.iter().map(raw_to_sqlite)), |row| {
+                (0..columns)
+                    .map(|i| {
+                        Ok(match row.get::<_, Value>(i)? {
+                            Value::Null => RawValue::Null,
+                            Value::Integer(n) => RawValue::Integer(n),
+                            Value::Text(s) => RawValue::Text(s),
+                            Value::Real(f) => RawValue::Text(f.to_string()),
+                            Value::Blob(b) => RawValue::Text(String::from_utf8_lossy(&b).into()),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
 }

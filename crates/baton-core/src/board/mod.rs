@@ -13,20 +13,23 @@ pub mod leases;
 mod messages;
 mod reservations;
 mod resolve;
+pub mod runs;
 mod validate;
 mod views;
 
 use crate::api::{
-    AnswerRequest, Api, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch, DocSearch,
-    DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest, ImportReport,
-    ImportedBoard, InboxRequest, NewDoc, NewTask, NoteRequest, PickupRequest, RejectRequest,
-    ReleaseRequest, ReservationFilter, ReserveRequest, TaskFilter, TaskPatch,
+    AccountUpdate, AnswerRequest, Api, AskRequest, BlockRequest, DeleteRequest, DocFilter,
+    DocPatch, DocSearch, DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest,
+    ImportReport, ImportedBoard, InboxRequest, NewDoc, NewRun, NewTask, NoteRequest, PickupRequest,
+    RejectRequest, ReleaseRequest, ReservationFilter, ReserveRequest, RunEnd, RunFilter, RunUpdate,
+    TaskFilter, TaskPatch,
 };
 use crate::error::{Error, Result};
-use crate::id::{DocId, MessageId, TaskId};
+use crate::id::{DocId, MessageId, RunId, TaskId};
 use crate::model::{
-    Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat, Message, NewEvent,
-    PathCheck, Pickup, Project, Reservation, Setting, StatusCounts, Task, TaskRecord,
+    AccountState, Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat,
+    Message, NewEvent, PathCheck, Pickup, Project, Reservation, Run, RunLogLine, Setting,
+    StatusCounts, Task, TaskRecord,
 };
 use crate::store::{EventQuery, Store, StoreTx};
 use crate::time::Timestamp;
@@ -392,5 +395,55 @@ impl<S: Store> Api for Board<S> {
         validate::actor(actor)?;
         import::check(&board)?;
         self.write(actor, |tx, now| import::import(tx, actor, board, now))
+    }
+
+    fn start_run(&self, actor: &str, run: NewRun) -> Result<Run> {
+        self.write(actor, |tx, now| runs::start(tx, actor, run, now))
+    }
+
+    fn update_run(&self, actor: &str, id: RunId, update: RunUpdate) -> Result<Run> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| runs::update(tx, actor, id, update, now))
+    }
+
+    fn finish_run(&self, actor: &str, id: RunId, end: RunEnd) -> Result<Run> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| runs::finish(tx, actor, id, end, now))
+    }
+
+    fn get_run(&self, id: RunId) -> Result<Run> {
+        self.store.read(|tx| runs::load_run(tx.sql(), id))
+    }
+
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        self.store.read(|tx| runs::list(tx.sql(), filter))
+    }
+
+    fn stop_run(&self, actor: &str, id: RunId) -> Result<Run> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| runs::stop(tx, actor, id, now))
+    }
+
+    fn retry_run(&self, actor: &str, id: RunId) -> Result<Task> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| runs::retry(tx, actor, id, now))
+    }
+
+    fn append_run_log(&self, id: RunId, lines: Vec<String>) -> Result<u64> {
+        let now = (self.clock)();
+        self.store.write(|tx| runs::append_log(tx, id, lines, now))
+    }
+
+    fn run_log(&self, id: RunId, after: u64, limit: u64) -> Result<Vec<RunLogLine>> {
+        self.store.read(|tx| runs::log(tx.sql(), id, after, limit))
+    }
+
+    fn set_account(&self, actor: &str, update: AccountUpdate) -> Result<AccountState> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| runs::set_account(tx, actor, update, now))
+    }
+
+    fn accounts(&self, provider: Option<&str>) -> Result<Vec<AccountState>> {
+        self.store.read(|tx| runs::accounts(tx.sql(), provider))
     }
 }

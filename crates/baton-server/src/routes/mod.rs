@@ -8,6 +8,7 @@ mod docs;
 mod document;
 mod events;
 mod messages;
+mod runs;
 mod tasks;
 
 use std::sync::Arc;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(code::router())
         .merge(crate::dashboard::router())
         .merge(messages::router())
+        .merge(runs::router())
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(metrics))
