@@ -113,6 +113,13 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Run agent CLIs (Claude Code, Codex, ...) on ready tasks, each in its own worktree.
     Runner(commands::runner::RunnerArgs),
+    /// The runs `baton runner` started, newest first: task, agent, status, time, tokens.
+    Runs(commands::runs::RunsArgs),
+    /// One run: show, logs (-f to follow), stop, retry.
+    #[command(subcommand)]
+    Run(commands::runs::RunCommand),
+    /// Provider accounts the runners use: available, cooling until a time, or disabled.
+    Accounts(commands::runs::AccountsArgs),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -155,6 +162,9 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Generate(args) => commands::generate::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
         Command::Runner(args) => commands::runner::run(&ctx, args),
+        Command::Runs(args) => commands::runs::list(&ctx, args),
+        Command::Run(command) => commands::runs::run(&ctx, command),
+        Command::Accounts(args) => commands::runs::accounts(&ctx, args),
     }
 }
 

@@ -167,6 +167,168 @@ exit 3"#,
     let logs = done[0]["logs"].as_array().unwrap();
     let first = std::fs::read_to_string(logs[0].as_str().unwrap()).unwrap();
     assert!(first.contains("[stderr] segfault"), "{first}");
+    // The board recorded both runs, with their processes and their output.
+    let runs = s.run(&["runs", "--task", "T-1", "--json"]).ok().json();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for r in runs {
+        assert_eq!(r["status"], "crashed", "{r}");
+        assert!(
+            r["pid"].as_u64().is_some() && r["ended_at"].is_string(),
+            "{r}"
+        );
+        assert!(r["reason"].as_str().unwrap().contains("code 3"), "{r}");
+    }
+    let log = s.run(&["run", "logs", "R-1", "--human"]).ok().stdout;
+    assert!(
+        log.contains("giving up") && log.contains("[stderr] segfault"),
+        "{log}"
+    );
+    let shown = s.run(&["run", "show", "R-2", "--human"]).ok().stdout;
+    assert!(
+        shown.contains("attempt 2") && shown.contains("crashed"),
+        "{shown}"
+    );
+}
+
+fn runs_with(s: &Sandbox, status: &str) -> Vec<Value> {
+    let listed = s.run(&["runs", "--status", status, "--json"]).ok().json();
+    listed.as_array().unwrap().clone()
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < until,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Whether a process (`123`) or a process group (`-123`) exists.
+fn alive(pid: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", pid])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_runner_killed_and_started_again_adopts_live_runs_and_requeues_the_others() {
+    let s = repository();
+    s.run(&["task", "add", "--title", "Long", "--priority", "P0"])
+        .ok();
+    s.run(&["task", "add", "--title", "Short", "--priority", "P1"])
+        .ok();
+    // T-1's agent outlives its runner (it ignores the broken pipe); T-2's dies with it, and
+    // on its second run (its worktree holds the marker) finishes.
+    let agent = script(
+        &s,
+        "agent",
+        r#"cat > /dev/null
+case "$PWD" in
+  *T-1) trap '' PIPE
+        echo "long work" >> long.txt
+        while true; do echo tick 2>/dev/null || true; sleep 0.2; done ;;
+esac
+if [ -f marker ]; then
+  echo "finished" >> short.txt
+  git add -A && git commit -qm "short: done"
+  echo "done"
+  exit 0
+fi
+touch marker
+echo "half" >> short.txt
+while true; do echo tick; sleep 0.2; done"#,
+    );
+    let env = [("BATON_AGENT_COMMAND", agent.to_str().unwrap())];
+    let start = |extra: &[&str]| -> Child {
+        let mut args = vec![
+            "runner",
+            "--json",
+            "--provider",
+            "command",
+            "--max-agents",
+            "2",
+        ];
+        args.extend(extra);
+        let mut cmd = command_in(s.path(), &args);
+        cmd.envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd.spawn().unwrap()
+    };
+    let mut first = start(&[]);
+    wait_for("two runs with their processes", || {
+        let running = runs_with(&s, "running");
+        running.len() == 2 && running.iter().all(|r| r["pid"].is_u64())
+    });
+    let before = runs_with(&s, "running");
+    let pid_of = |task: &str| -> (String, String) {
+        let r = before.iter().find(|r| r["task"] == task).unwrap();
+        (r["pid"].to_string(), r["id"].as_str().unwrap().to_string())
+    };
+    let (long_pid, long_run) = pid_of("T-1");
+    let (short_pid, short_run) = pid_of("T-2");
+    first.kill().unwrap(); // SIGKILL: no cleanup of any kind
+    first.wait().unwrap();
+    wait_for("the orphaned short agent to die of its broken pipe", || {
+        !alive(&short_pid)
+    });
+    assert!(
+        alive(&long_pid),
+        "the long agent lives on without its runner"
+    );
+
+    let mut second = start(&["--once"]);
+    wait_for("the live run to be adopted", || {
+        let r = s.run(&["run", "show", &long_run, "--json"]).ok().json();
+        r["status"] == "running"
+            && s.run(&["events", "--action", "run.adopted", "--json"])
+                .ok()
+                .stdout
+                .contains(&long_run)
+    });
+    s.run(&["run", "stop", &long_run]).ok();
+    let status = second.wait().unwrap();
+    assert!(
+        status.success(),
+        "the second runner ends once nothing is left"
+    );
+
+    // No run is left running without a process; every run has its ending.
+    assert!(runs_with(&s, "running").is_empty());
+    let long = s.run(&["run", "show", &long_run, "--json"]).ok().json();
+    assert_eq!(long["status"], "stopped", "{long}");
+    assert!(!alive(&long_pid), "the adopted process was stopped");
+    let pgid = format!("-{}", long["pgid"]);
+    assert!(!alive(&pgid), "nothing of its process group is left");
+    let short = s.run(&["run", "show", &short_run, "--json"]).ok().json();
+    assert_eq!(short["status"], "interrupted", "{short}");
+    let again = s.run(&["runs", "--task", "T-2", "--json"]).ok().json();
+    let again = again.as_array().unwrap();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert_eq!(again[0]["status"], "succeeded", "{}", again[0]);
+
+    // Tasks: the interrupted one was requeued and finished; the stopped one waits for a person.
+    assert_eq!(task(&s, "T-2")["status"], "review");
+    let t1 = task(&s, "T-1");
+    assert_eq!(t1["status"], "blocked");
+    assert!(
+        t1["blocked_reason"].as_str().unwrap().contains("stopped"),
+        "{t1}"
+    );
+    // Nothing was lost: each run's work is on its task's branch.
+    assert!(git(s.path(), &["show", "baton/T-1:long.txt"]).contains("long work"));
+    let short_work = git(s.path(), &["show", "baton/T-2:short.txt"]);
+    assert!(
+        short_work.contains("half") && short_work.contains("finished"),
+        "{short_work}"
+    );
 }
 
 #[test]
@@ -611,6 +773,50 @@ fn a_rate_limited_account_is_parked_and_the_task_finishes_on_the_next_one() {
     assert!(!state.contains("key-first"));
     let events = s.run(&["events", "--limit", "1000"]).ok().stdout;
     assert!(!events.contains("key-first") && !events.contains("key-second"));
+    // The board holds both runs and the accounts' states, for every runner and person.
+    let on_board = s.run(&["runs", "--json"]).ok().json();
+    let on_board = on_board.as_array().unwrap();
+    assert_eq!(on_board.len(), 2, "{on_board:?}");
+    assert_eq!(
+        (
+            on_board[1]["status"].as_str(),
+            on_board[1]["account"].as_str()
+        ),
+        (Some("rate_limited"), Some("first"))
+    );
+    assert_eq!(
+        (
+            on_board[0]["status"].as_str(),
+            on_board[0]["account"].as_str()
+        ),
+        (Some("succeeded"), Some("second"))
+    );
+    assert!(
+        on_board[0]["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "{}",
+        on_board[0]
+    );
+    let accounts = s.run(&["accounts", "--json"]).ok();
+    let states: Vec<(String, String)> = accounts
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().into(),
+                a["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("first".into(), "cooling".into()),
+            ("second".into(), "available".into())
+        ]
+    );
+    assert!(!accounts.stdout.contains("key-first"));
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub mod prompt;
 pub mod provider;
 pub mod record;
 pub mod runner;
+pub mod runs;
 pub mod supervise;
 pub mod verify;
 pub mod worktree;

@@ -162,8 +162,20 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
 }
 
 /// Whether `pid` is alive and is the process that started at `ticks` (not a reused pid).
+/// A zombie (ended, not yet reaped by its parent) is not alive.
 pub fn same_process(pid: u32, ticks: u64) -> bool {
-    start_ticks(pid) == Some(ticks)
+    start_ticks(pid) == Some(ticks) && !ended(pid)
+}
+
+/// Whether `pid` has ended and waits to be reaped (state Z or X in `/proc/<pid>/stat`).
+fn ended(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next().map(str::to_string));
+    matches!(state.as_deref(), Some("Z") | Some("X") | None)
 }
 
 fn wait_up_to(child: &mut Child, grace: Duration) -> std::io::Result<Option<ExitStatus>> {

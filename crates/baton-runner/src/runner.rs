@@ -23,9 +23,12 @@ use crate::process::AgentProcess;
 use crate::prompt::{self, PromptParts};
 use crate::provider::{Provider, RunSpec};
 use crate::record::{cut, Outcome, RunEvent, RunRecord};
+use crate::runs::{self as board_runs, BoardRun, Recovered, RunnerId};
 use crate::supervise::{supervise, Control, Watch};
 use crate::verify::{self, Verification};
 use crate::worktree::{GitError, Removal, Repo, Worktree};
+use baton_core::api::{AccountUpdate, NewRun};
+use baton_core::model::AccountStatus;
 
 /// What a runner is set up with.
 #[derive(Clone)]
@@ -56,6 +59,10 @@ pub struct RunnerOptions {
     /// The longest a slot waits, holding its task, for a cooling account to come back;
     /// beyond it the task is blocked with the reset time.
     pub max_wait: Duration,
+    /// This runner, as its runs record it.
+    pub runner: RunnerId,
+    /// How often a running run's output goes to the board and stop requests are read.
+    pub sync: Duration,
 }
 
 /// Opens a connection to the board, one per agent slot.
@@ -96,6 +103,7 @@ pub fn run(
     stop: Arc<AtomicBool>,
     report: Arc<dyn Fn(&RunReport) + Send + Sync>,
 ) -> Result<Vec<RunReport>, RunnerError> {
+    let (_, adopted) = recover(options, &open, &stop)?;
     let slots: Vec<_> = (1..=options.max_agents.max(1))
         .map(|n| {
             let options = options.clone();
@@ -123,6 +131,9 @@ pub fn run(
         })
         .collect::<Result<_, _>>()?;
     let mut all = Vec::new();
+    for watcher in adopted {
+        let _ = watcher.join();
+    }
     for slot in slots {
         match slot.join() {
             Ok(result) => all.extend(result?),
@@ -134,6 +145,56 @@ pub fn run(
         }
     }
     Ok(all)
+}
+
+/// Before any slot starts: the runs this host's dead runners left running are re-adopted
+/// (watched in threads returned here) or interrupted and requeued; accounts take the
+/// states the board holds for them.
+pub fn recover(
+    options: &RunnerOptions,
+    open: &OpenBoard,
+    stop: &Arc<AtomicBool>,
+) -> Result<(Vec<Recovered>, Vec<std::thread::JoinHandle<()>>), RunnerError> {
+    let api = open()?;
+    let repo = Repo::open(&options.repo)?;
+    let now = Timestamp::now();
+    let known = options.accounts.names();
+    for state in api.accounts(Some(&options.provider.name))? {
+        if !known.contains(&state.name) {
+            continue;
+        }
+        match (state.status, state.until) {
+            (AccountStatus::Cooling, Some(until)) if until > now => {
+                options.accounts.park(&state.name, until)
+            }
+            (AccountStatus::Disabled, _) => options.accounts.disable(
+                &state.name,
+                state.reason.as_deref().unwrap_or("disabled on the board"),
+            ),
+            _ => {}
+        }
+    }
+    let (recovered, adopt) =
+        board_runs::recover(api.as_ref(), &options.runner, &repo, &options.base)?;
+    let mut watchers = Vec::new();
+    for run in adopt {
+        let open = open.clone();
+        let stop = stop.clone();
+        let repo_dir = options.repo.clone();
+        let base = options.base.clone();
+        let ladder = options.watch.ladder;
+        watchers.push(
+            std::thread::Builder::new()
+                .name(format!("baton-adopted-{}", run.id))
+                .spawn(move || {
+                    let (Ok(api), Ok(repo)) = (open(), Repo::open(&repo_dir)) else {
+                        return;
+                    };
+                    board_runs::watch_adopted(api.as_ref(), &repo, &base, &run, ladder, &stop);
+                })?,
+        );
+    }
+    Ok((recovered, watchers))
 }
 
 fn sleep_unless(stop: &AtomicBool, total: Duration) {
@@ -181,6 +242,13 @@ pub fn run_one(
     let mut verifications: Vec<Verification> = Vec::new();
     let mut session: Option<String> = None;
     let mut prompt = first_prompt;
+    // A task run before (interrupted, retried by a person): its session goes on.
+    if options.provider.can_resume() {
+        if let Some(previous) = board_runs::resumable(api, task.id, &options.provider.name) {
+            session = previous.session.clone();
+            prompt = prompt::resume(&task, previous.status.as_str());
+        }
+    }
     let attempts = options.max_attempts.max(1);
     // Runs that count against the attempts: crashes, hangs, turn limits, failed verifies.
     // A switch of account after a limit does not count, but is bounded too.
@@ -212,6 +280,36 @@ pub fn run_one(
         };
         let n = runs.len() + 1;
         let log_path = options.logs.join(format!("{}-{agent}-{n}.log", task.id));
+        board_runs::share_account(
+            api,
+            agent,
+            AccountUpdate {
+                provider: options.provider.name.clone(),
+                name: account.name.clone(),
+                status: AccountStatus::Available,
+                until: None,
+                reason: None,
+                used: true,
+            },
+        );
+        // Written before the process starts: a runner that dies leaves this record.
+        let run_id = api
+            .start_run(
+                agent,
+                NewRun {
+                    task: task.id,
+                    provider: options.provider.name.clone(),
+                    account: Some(account.name.clone()),
+                    attempt: n as u32,
+                    runner: options.runner.id.clone(),
+                    host: options.runner.host.clone(),
+                    worktree: Some(wt.path.display().to_string()),
+                    branch: Some(wt.branch.clone()),
+                    session: session.clone(),
+                    spool: Some(log_path.display().to_string()),
+                },
+            )?
+            .id;
         let mut record = one_run(
             api,
             options,
@@ -224,6 +322,7 @@ pub fn run_one(
             &account,
             &log_path,
             stop,
+            run_id,
         )?;
         record.account = Some(account.name.clone());
         logs.push(log_path);
@@ -235,6 +334,7 @@ pub fn run_one(
                 record.outcome.name()
             ),
         )?;
+        board_runs::finish(api, agent, run_id, &record);
         let outcome = record.outcome.clone();
         session = record.session_id.clone().or(session);
         runs.push(record);
@@ -258,6 +358,18 @@ pub fn run_one(
             Outcome::RateLimited { reset_at } | Outcome::QuotaExhausted { reset_at } => {
                 let until = reset_at.unwrap_or_else(|| Timestamp::now().plus(DEFAULT_COOLING));
                 options.accounts.park(&account.name, until);
+                board_runs::share_account(
+                    api,
+                    agent,
+                    AccountUpdate {
+                        provider: options.provider.name.clone(),
+                        name: account.name.clone(),
+                        status: AccountStatus::Cooling,
+                        until: Some(until),
+                        reason: Some(outcome.name().replace('_', " ")),
+                        used: false,
+                    },
+                );
                 switches += 1;
                 if switches > max_switches || !held {
                     break;
@@ -266,6 +378,18 @@ pub fn run_one(
             }
             Outcome::AuthFailed { ref reason } => {
                 options.accounts.disable(&account.name, reason);
+                board_runs::share_account(
+                    api,
+                    agent,
+                    AccountUpdate {
+                        provider: options.provider.name.clone(),
+                        name: account.name.clone(),
+                        status: AccountStatus::Disabled,
+                        until: None,
+                        reason: Some(reason.clone()),
+                        used: false,
+                    },
+                );
                 switches += 1;
                 if switches > max_switches || !held {
                     break;
@@ -336,6 +460,7 @@ fn one_run(
     account: &Account,
     log_path: &PathBuf,
     stop: &AtomicBool,
+    run_id: baton_core::RunId,
 ) -> Result<RunRecord, RunnerError> {
     let invocation = options.provider.invocation(&RunSpec {
         prompt,
@@ -361,6 +486,15 @@ fn one_run(
             )));
         }
     };
+    let update = baton_core::api::RunUpdate {
+        pid: Some(started.process.pid()),
+        pgid: Some(started.process.pgid),
+        process_start: started.process.start_ticks,
+        ..Default::default()
+    };
+    if let Err(e) = api.update_run(agent, run_id, update) {
+        board_runs::warn(&format!("run {run_id}: could not record its process: {e}"));
+    }
     let mut control = Keepalive {
         api,
         agent,
@@ -370,14 +504,17 @@ fn one_run(
         last: Instant::now(),
         stop,
         lost: false,
+        board: BoardRun::new(api, agent, run_id, options.sync),
     };
-    Ok(supervise(
+    let record = supervise(
         started,
         adapter.as_mut(),
         &mut log,
         &options.watch,
         &mut control,
-    )?)
+    )?;
+    control.board.flush();
+    Ok(record)
 }
 
 /// Renews the task's lease while the run goes on, and stops the run if the claim is lost
@@ -391,6 +528,7 @@ struct Keepalive<'a> {
     last: Instant,
     stop: &'a AtomicBool,
     lost: bool,
+    board: BoardRun<'a>,
 }
 
 impl Control for Keepalive<'_> {
@@ -410,10 +548,18 @@ impl Control for Keepalive<'_> {
                 }
             }
         }
-        self.lost || self.stop.load(Ordering::SeqCst)
+        self.board.tick();
+        self.lost
+            || self.board.stop_requested
+            || self.board.ended_elsewhere
+            || self.stop.load(Ordering::SeqCst)
     }
 
     fn event(&mut self, _: &RunEvent) {}
+
+    fn line(&mut self, line: &str) {
+        self.board.line(line);
+    }
 }
 
 /// Waits until `until`, renewing the task's lease; false when stopped or the claim is lost.

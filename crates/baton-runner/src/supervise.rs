@@ -52,6 +52,8 @@ pub trait Control {
     fn should_stop(&mut self) -> bool;
     /// Each event, as it comes.
     fn event(&mut self, event: &RunEvent);
+    /// Each line of output as it comes (stderr lines marked `[stderr] `), for a live log.
+    fn line(&mut self, _line: &str) {}
 }
 
 /// A [`Control`] that stops when `flag` is set and keeps the events.
@@ -106,6 +108,7 @@ pub fn supervise(
                 log.write_all(&line)?;
                 log.write_all(b"\n")?;
                 let text = String::from_utf8_lossy(&line[..line.len().min(MAX_LINE)]);
+                control.line(&text);
                 for event in adapter.line(&text) {
                     if matches!(event, RunEvent::Result { .. }) && result_at.is_none() {
                         *result_at = Some(Instant::now());
@@ -117,6 +120,8 @@ pub fn supervise(
                 log.write_all(b"[stderr] ")?;
                 log.write_all(&line)?;
                 log.write_all(b"\n")?;
+                let text = String::from_utf8_lossy(&line[..line.len().min(MAX_LINE)]);
+                control.line(&format!("[stderr] {text}"));
             }
         }
         Ok(())

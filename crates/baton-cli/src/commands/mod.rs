@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod messages;
 pub mod migrate;
 pub mod runner;
+pub mod runs;
 pub mod scan;
 pub mod serve;
 pub mod task;

@@ -28,6 +28,11 @@ with the output) while attempts remain. A run that succeeds with committed work 
 review, with the verify result in its notes;
 a crash, a hang or a turn limit is retried (resuming the session where the CLI can);
 anything else blocks the task with the reason and the agent's last words.
+Every run is recorded on the board before its process starts (`baton runs`, `baton run
+show R-<n>`), with its output (`baton run logs R-<n> -f`); `baton run stop R-<n>` stops
+it from anywhere and `baton run retry R-<n>` runs its task again in the same session.
+A runner that dies and starts again re-adopts the runs whose process still lives and
+puts the others' tasks back, their work committed, to be resumed.
 Raw output of every run: .baton/runs/T-<n>-<agent>-<attempt>.log.
 Accounts (.baton/accounts.toml, or --accounts; keep it out of git): [[account]] entries
 with provider, name and env, e.g. env = { CLAUDE_CONFIG_DIR = \"/home/me/.claude-b\" }.
@@ -142,6 +147,8 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
         verify_limit: args.verify_timeout,
         accounts: Arc::new(accounts),
         max_wait: args.max_wait,
+        runner: baton_runner::runs::RunnerId::this_process(),
+        sync: Duration::from_secs(1),
     };
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(stop.clone());
