@@ -582,11 +582,127 @@ async function showCharts() {
 
 // ---- routing, live updates, theme -------------------------------------------------------
 
+// ---- runs: what `baton runner` started, their output live, stop and retry ----------------
+
+function tokenCount(u) {
+  return (u.input_tokens || 0) + (u.output_tokens || 0) + (u.cache_read_tokens || 0) +
+    (u.cache_write_tokens || 0) + (u.reasoning_tokens || 0);
+}
+
+function runTime(r) {
+  const end = r.ended_at ? Date.parse(r.ended_at) : Date.now();
+  const s = Math.max(0, Math.round((end - Date.parse(r.started_at)) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+function runCost(r) {
+  return r.usage.cost_usd == null ? "" : `$${r.usage.cost_usd.toFixed(4)}`;
+}
+
+function runStatus(r) {
+  const stopping = r.status === "running" && r.stop_requested ? " (stopping)" : "";
+  return `<span class="run-state ${esc(r.status)}">${esc(r.status)}${stopping}</span>`;
+}
+
+function runActions(r) {
+  return r.status === "running"
+    ? `<button type="button" data-stop="${esc(r.id)}"${r.stop_requested ? " disabled" : ""}>Stop</button>`
+    : `<button type="button" data-retry="${esc(r.id)}">Retry</button>`;
+}
+
+function wireRunActions() {
+  view.querySelectorAll("[data-stop]").forEach((b) => {
+    b.onclick = async () => {
+      try {
+        await api("POST", `/api/v1/runs/${encodeURIComponent(b.dataset.stop)}/stop`);
+        toast(`${b.dataset.stop}: stop asked; its runner commits the work and stops it`, "info");
+        render();
+      } catch (err) { refused(err); }
+    };
+  });
+  view.querySelectorAll("[data-retry]").forEach((b) => {
+    b.onclick = async () => {
+      try {
+        const t = await api("POST", `/api/v1/runs/${encodeURIComponent(b.dataset.retry)}/retry`);
+        toast(`${t.id} is ${t.status} again; the next run resumes its session`, "info");
+        render();
+      } catch (err) { refused(err); }
+    };
+  });
+}
+
+async function showRuns() {
+  const [runs, accounts] = await Promise.all([
+    api("GET", "/api/v1/runs?limit=200"), api("GET", "/api/v1/accounts")]);
+  const running = runs.filter((r) => r.status === "running").length;
+  view.innerHTML = `<h1>Runs <span class="muted">${running} running</span></h1>
+    ${runs.length ? "" : `<p class="muted">No runs yet: <code>baton runner</code> starts agents on ready tasks.</p>`}
+    <table id="runs"><tr><th>run</th><th>task</th><th>agent</th><th>provider</th><th>account</th>
+      <th>status</th><th>time</th><th>tokens</th><th>cost</th><th></th></tr>
+    ${runs.map((r) => `<tr data-run="${esc(r.id)}"><td><a href="#/run/${esc(r.id)}">${esc(r.id)}</a></td>
+      <td>${taskLink(r.task)}</td><td>${esc(r.agent)}</td><td>${esc(r.provider)}</td><td>${esc(r.account || "")}</td>
+      <td>${runStatus(r)}</td><td>${esc(runTime(r))}</td><td>${tokenCount(r.usage)}</td><td>${esc(runCost(r))}</td>
+      <td>${runActions(r)}</td></tr>`).join("")}</table>
+    <h2>Accounts</h2>
+    <table id="accounts"><tr><th>provider</th><th>account</th><th>state</th><th>until</th><th>last used</th><th>reason</th></tr>
+    ${accounts.map((a) => `<tr data-account="${esc(a.provider)}/${esc(a.name)}"><td>${esc(a.provider)}</td><td>${esc(a.name)}</td>
+      <td class="${a.status === "available" ? "ok" : "stale"}">${esc(a.status)}</td><td>${esc(a.until ? left(a.until).replace("lease expired", "now") : "")}</td>
+      <td>${esc(ago(a.last_used_at))}</td><td>${esc(a.reason || "")}</td></tr>`).join("")}</table>`;
+  wireRunActions();
+}
+
+// The open run's output stream; the run view keeps it across live re-renders.
+let logStream = null;
+
+function closeLog() {
+  if (logStream) logStream.source.close();
+  logStream = null;
+}
+
+async function showRun(id) {
+  const run = await api("GET", `/api/v1/runs/${encodeURIComponent(id)}`);
+  if (!logStream || logStream.id !== run.id || !$("#run-log")) {
+    closeLog();
+    view.innerHTML = `<h1>${esc(run.id)} <span class="muted">on ${taskLink(run.task)} by ${esc(run.agent)}</span></h1>
+      <div class="detail"><div class="panel"><h3>Output</h3><pre id="run-log" class="log" data-lines="0"></pre></div>
+      <div id="run-fields"></div></div>`;
+    const pre = $("#run-log");
+    const source = new EventSource(`/api/v1/runs/${encodeURIComponent(run.id)}/log/stream`);
+    source.onmessage = (m) => {
+      const line = JSON.parse(m.data);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.append(`${line.line}\n`);
+      pre.dataset.lines = String(line.seq);
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    };
+    source.addEventListener("end", () => { source.close(); pre.dataset.ended = "true"; });
+    logStream = { id: run.id, source };
+  }
+  const u = run.usage;
+  const field = (k, v) => `<dt>${k}</dt><dd>${v}</dd>`;
+  $("#run-fields").innerHTML = `<div class="panel"><dl class="fields">
+      ${field("status", runStatus(run))}
+      ${run.reason ? field("reason", esc(run.reason)) : ""}
+      ${field("provider", esc(run.provider))}${field("account", esc(run.account || "-"))}
+      ${field("attempt", esc(run.attempt))}${field("time", esc(runTime(run)))}
+      ${field("tokens", `${tokenCount(u)} <span class="muted">(${u.input_tokens} in, ${u.output_tokens} out, ${u.cache_read_tokens} cached)</span>`)}
+      ${u.cost_usd == null ? "" : field("cost", esc(runCost(run)))}
+      ${field("branch", `<code>${esc(run.branch || "-")}</code>`)}
+      ${field("session", `<code>${esc(run.session || "-")}</code>`)}
+      ${field("process", run.pid ? `pid ${esc(run.pid)} on ${esc(run.host)}` : "-")}
+      ${field("started", esc(ago(run.started_at)))}
+    </dl><div class="actions">${runActions(run)}</div></div>
+    ${run.final_text ? `<div class="panel"><h3>Last words</h3><div class="markdown">${markdown(run.final_text)}</div></div>` : ""}`;
+  wireRunActions();
+}
+
 const routes = [
   [/^#\/task\/([^/]+)$/, (m) => showTask(m[1])],
   [/^#\/doc\/([^/]+)$/, (m) => showDoc(m[1])],
   [/^#\/new$/, showNew],
   [/^#\/agents$/, showAgents],
+  [/^#\/runs$/, showRuns],
+  [/^#\/run\/([^/]+)$/, (m) => showRun(decodeURIComponent(m[1]))],
   [/^#\/reservations$/, showReservations],
   [/^#\/docs$/, () => showDocs()],
   [/^#\/inbox$/, showInbox],
@@ -600,6 +716,7 @@ const routes = [
 
 async function render() {
   const hash = location.hash || "#/board";
+  if (!hash.startsWith("#/run/")) closeLog();
   document.querySelectorAll(".top nav a").forEach((a) =>
     a.classList.toggle("active", hash.startsWith(a.getAttribute("href"))));
   for (const [re, show] of routes) {

@@ -536,3 +536,164 @@ fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
         b.close().await.unwrap();
     });
 }
+
+#[test]
+fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
+    use baton_core::api::{AccountUpdate, BlockRequest, NewRun, RunEnd, RunUpdate};
+    use baton_core::model::{AccountStatus, RunStatus};
+    use baton_core::RunId;
+
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let server = TestServer::start();
+    let api = &server.client;
+    let task = api
+        .add_tasks(
+            "lead",
+            vec![NewTask {
+                title: "Login page".into(),
+                ..NewTask::default()
+            }],
+        )
+        .unwrap()
+        .remove(0);
+    let claim = api.pickup("claude-1", &PickupRequest::default()).unwrap();
+    let run = api
+        .start_run(
+            "claude-1",
+            NewRun {
+                task: task.id,
+                provider: "claude".into(),
+                account: Some("first".into()),
+                attempt: 1,
+                runner: "build-1:1:1".into(),
+                host: "build-1".into(),
+                worktree: None,
+                branch: Some("baton/T-1".into()),
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    api.update_run(
+        "claude-1",
+        run.id,
+        RunUpdate {
+            pid: Some(4242),
+            ..RunUpdate::default()
+        },
+    )
+    .unwrap();
+    api.append_run_log(
+        run.id,
+        vec!["hello from the agent".into(), "<b>not markup</b>".into()],
+    )
+    .unwrap();
+    let until_later = baton_core::time::Timestamp::now().plus(Duration::from_secs(3600));
+    for (name, status, until) in [
+        ("first", AccountStatus::Cooling, Some(until_later)),
+        ("second", AccountStatus::Available, None),
+    ] {
+        api.set_account(
+            "claude-1",
+            AccountUpdate {
+                provider: "claude".into(),
+                name: name.into(),
+                status,
+                until,
+                reason: None,
+                used: true,
+            },
+        )
+        .unwrap();
+    }
+    let url = server.url.clone();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        b.goto(&format!("{url}/#/runs")).await.unwrap();
+        until(&b, "document.querySelector('tr[data-run=\"R-1\"]')", Duration::from_secs(10)).await;
+        until(
+            &b,
+            "document.querySelector('[data-account=\"claude/first\"]').innerText.includes('cooling')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "runs").await;
+        b.find(Locator::LinkText("R-1")).await.unwrap().click().await.unwrap();
+        until(
+            &b,
+            "document.querySelector('#run-log')?.textContent.includes('hello from the agent')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let log: String = b
+            .execute("return document.querySelector('#run-log').innerHTML;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(log.contains("&lt;b&gt;not markup"), "output is text, never markup: {log}");
+        // A line stored now appears without a reload.
+        api.append_run_log(run.id, vec!["a line written later".into()]).unwrap();
+        let took = until(
+            &b,
+            "document.querySelector('#run-log').textContent.includes('a line written later')",
+            Duration::from_secs(10),
+        )
+        .await;
+        assert!(took < Duration::from_secs(3), "live output took {took:?}");
+
+        click(&b, "[data-stop=\"R-1\"]").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !api.get_run(RunId(1)).unwrap().stop_requested {
+            assert!(Instant::now() < deadline, "the stop request reached the board");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The runner stops it and blocks the task; the page follows.
+        api.finish_run(
+            "claude-1",
+            run.id,
+            RunEnd {
+                status: RunStatus::Stopped,
+                reason: None,
+                final_text: Some("Stopped halfway.".into()),
+                session: Some("sess-1".into()),
+                usage: None,
+            },
+        )
+        .unwrap();
+        api.block(
+            "claude-1",
+            task.id,
+            BlockRequest {
+                reason: "run R-1 was stopped".into(),
+                fence: Some(claim.claim.fence),
+            },
+        )
+        .unwrap();
+        until(&b, "document.querySelector('#run-log').dataset.ended === 'true'", Duration::from_secs(10)).await;
+        until(&b, "document.querySelector('[data-retry=\"R-1\"]')", Duration::from_secs(10)).await;
+        assert!(
+            b.execute("return document.querySelector('#run-log').textContent;", vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .matches("hello from the agent")
+                .count()
+                == 1,
+            "a live re-render does not repeat the output"
+        );
+        click(&b, "[data-retry=\"R-1\"]").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.get_task(task.id).unwrap().status != baton_core::Status::Open {
+            assert!(Instant::now() < deadline, "the retry put the task back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        screenshot(&b, "run").await;
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}

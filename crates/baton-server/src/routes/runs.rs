@@ -2,12 +2,18 @@
 //! start (runs, their output, their provider accounts), and the stop and retry requests
 //! people send them.
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use baton_core::api::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
 use baton_core::{AccountState, Error, Run, RunId, RunLogLine, RunStatus, Task, TaskId};
+use futures_util::Stream;
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,13 +30,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stop_run))
         .routes(routes!(retry_run))
         .routes(routes!(append_log, read_log))
+        .routes(routes!(stream_log))
         .routes(routes!(set_account, list_accounts))
 }
 
 /// Record a run before its process starts (a runner's call).
 #[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = NewRun,
     params(super::AgentHeader),
-    responses((status = 201, body = Run), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Run), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_run(
     State(s): State<AppState>,
     Actor(actor): Actor,
@@ -207,6 +215,75 @@ async fn read_log(
             .run(move |api| api.run_log(id, after, limit))
             .await?,
     ))
+}
+
+/// How often a followed log is read again while its run goes on.
+const LOG_POLL: Duration = Duration::from_millis(500);
+
+/// A run's output as Server-Sent Events: one message per line (`id` its number, `data` the
+/// line as JSON), from the oldest kept (or after `after`, or `Last-Event-ID`), then new
+/// lines as the runner stores them. A last message named `end` carries the run once it
+/// has ended and every line is out; then the stream closes.
+#[utoipa::path(get, path = "/api/v1/runs/{id}/log/stream", tag = "runs",
+    params(("id" = RunId, Path, description = "R-7"), LogQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "resume after this line")),
+    responses((status = 200, content_type = "text/event-stream", description = "one SSE message per line"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn stream_log(
+    State(s): State<AppState>,
+    Path(id): Path<RunId>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // Unknown runs are refused before the stream starts.
+    s.readers.run(move |api| api.get_run(id)).await?;
+    let after = resume.or(q.after).unwrap_or(0);
+    let (out, outgoing) = mpsc::channel::<SseEvent>(256);
+    tokio::spawn(follow_log(s.clone(), id, after, out));
+    let stream = futures_util::stream::unfold(outgoing, |mut rx| async move {
+        rx.recv().await.map(|event| (Ok(event), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn follow_log(s: AppState, id: RunId, mut after: u64, out: mpsc::Sender<SseEvent>) {
+    let mut shutdown = s.shutdown.clone();
+    loop {
+        let Ok(lines) = s.readers.run(move |api| api.run_log(id, after, 1000)).await else {
+            return;
+        };
+        for line in &lines {
+            let Ok(data) = serde_json::to_string(line) else {
+                return;
+            };
+            let event = SseEvent::default().id(line.seq.to_string()).data(data);
+            if out.send(event).await.is_err() {
+                return; // the client went away
+            }
+            after = line.seq;
+        }
+        if lines.len() == 1000 {
+            continue;
+        }
+        let Ok(run) = s.readers.run(move |api| api.get_run(id)).await else {
+            return;
+        };
+        if run.status.is_final() && run.log_lines <= after {
+            if let Ok(data) = serde_json::to_string(&run) {
+                let _ = out.send(SseEvent::default().event("end").data(data)).await;
+            }
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LOG_POLL) => {}
+            _ = shutdown.changed() => return,
+            _ = out.closed() => return,
+        }
+    }
 }
 
 /// Record a provider account's state (never its secrets: those stay with the runner).
