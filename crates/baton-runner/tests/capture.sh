@@ -12,23 +12,45 @@
 # (target/runner-captures/NAME, holding the git repo, HOME and the CLI's config dir) is
 # replaced by <WORK>, and the server's port by <PORT>. Nothing else is changed.
 #
+# Claude Code and Codex come from .ci/install-agent-clis; opencode (pinned below) is
+# installed here, with `npm --prefix` into target/opencode-cli, the first time an opencode
+# capture is made.
+#
 # Work happens under the repository's target/ dir, not /tmp: Codex refuses its helper
 # binaries when CODEX_HOME is under /tmp. The CLIs run with a clean environment (env -i):
 # only the variables listed in captures/README.md reach them.
 set -euo pipefail
 tests="$(cd "$(dirname "$0")" && pwd)"
 repo="$(git -C "$tests" rev-parse --show-toplevel)"
-paths="$("$repo/.ci/install-agent-clis" --print)" || {
-  echo "run .ci/install-agent-clis first" >&2
-  exit 1
-}
-CLAUDE="$(sed -n 's/^claude=//p' <<<"$paths")"
-CODEX="$(sed -n 's/^codex=//p' <<<"$paths")"
 work_root="$repo/target/runner-captures"
 out="$tests/captures"
 mkdir -p "$work_root" "$out"
 
 # --- helpers -------------------------------------------------------------------------
+
+OPENCODE_VERSION="1.18.33"
+
+need_claude_codex() { # sets CLAUDE and CODEX
+  [ -n "${CLAUDE:-}" ] && return 0
+  local paths
+  paths="$("$repo/.ci/install-agent-clis" --print)" || {
+    echo "run .ci/install-agent-clis first" >&2
+    exit 1
+  }
+  CLAUDE="$(sed -n 's/^claude=//p' <<<"$paths")"
+  CODEX="$(sed -n 's/^codex=//p' <<<"$paths")"
+}
+
+need_opencode() { # sets OPENCODE, installing the pinned version when it is not there
+  local prefix="$repo/target/opencode-cli"
+  OPENCODE="$prefix/node_modules/.bin/opencode"
+  if [ "$("$OPENCODE" --version 2>/dev/null)" != "$OPENCODE_VERSION" ]; then
+    mkdir -p "$prefix"
+    [ -f "$prefix/package.json" ] || echo '{"name":"baton-opencode-cli","private":true}' >"$prefix/package.json"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error --save-exact \
+      "opencode-ai@$OPENCODE_VERSION"
+  fi
+}
 
 setup() { # NAME: fresh work dir with a git repo holding one commit
   name="$1"
@@ -39,8 +61,10 @@ setup() { # NAME: fresh work dir with a git repo holding one commit
   git -C "$dir/repo" -c user.name=Test -c user.email=test@example.com commit -q --allow-empty -m "Initial commit"
 }
 
-start_server() { # SCRIPT: starts model_server.py, sets PORT and SERVER_PID
-  python3 "$tests/model_server.py" --script "$tests/scripts/$1" --port 0 --log "$dir/requests.jsonl" >"$dir/server.out" &
+start_server() { # SCRIPT (in scripts/, or a path): starts model_server.py, sets PORT and SERVER_PID
+  local script="$1"
+  case "$script" in /*) ;; *) script="$tests/scripts/$script" ;; esac
+  python3 "$tests/model_server.py" --script "$script" --port 0 --log "$dir/requests.jsonl" >"$dir/server.out" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do [ -s "$dir/server.out" ] && break; sleep 0.05; done
   PORT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$dir/server.out")"
@@ -94,7 +118,7 @@ run() { # OUTNAME ENV-FUNCTION CLI ARGS...: runs in the repo, stdin closed; sets
   shift 2
   set +e
   # shellcheck disable=SC2046  # the env words are split on purpose (no spaces in them)
-  (cd "$dir/repo" && env -i $($envf) timeout 180 "$@" </dev/null >"$dir/$outname.stdout" 2>"$dir/$outname.stderr")
+  (cd "$dir/repo" && env -i $($envf) timeout 180 "$@" <"${STDIN_FILE:-/dev/null}" >"$dir/$outname.stdout" 2>"$dir/$outname.stderr")
   rc=$?
   set -e
   echo "$rc" >"$dir/$outname.rc"
@@ -104,7 +128,7 @@ run_killed() { # OUTNAME ENV-FUNCTION CLI ARGS...: SIGKILLs the process group mi
   local outname="$1" envf="$2" n
   shift 2
   (cd "$dir/repo" && exec env -i $($envf) setsid bash -c 'echo $$ >"$0"; exec "$@"' \
-    "$dir/$outname.pgid" "$@" </dev/null >"$dir/$outname.stdout" 2>"$dir/$outname.stderr") &
+    "$dir/$outname.pgid" "$@" <"${STDIN_FILE:-/dev/null}" >"$dir/$outname.stdout" 2>"$dir/$outname.stderr") &
   local pid=$!
   # Wait until the stalled (second) model request has arrived, then let it stream its head.
   for _ in $(seq 1 600); do
@@ -131,6 +155,7 @@ save() { # OUTNAME [CAPTURE-NAME]: copies stdout/stderr/exit/request summary int
   else
     rm -f "$out/$capture.stderr"
   fi
+  touch "$dir/requests.jsonl" # a CLI that never reached the server left no log
   summarize "$dir/requests.jsonl" >"$out/$capture.requests.txt"
   : >"$dir/requests.jsonl" # the next run of the same capture starts a fresh log
   echo "$capture: exit $(cat "$dir/$outname.rc"), $(wc -l <"$out/$capture.jsonl") lines"
@@ -161,7 +186,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 EOF
 }
 
-session_of() { # FILE: Claude's session_id from system/init, or Codex's thread_id
+session_of() { # FILE: Claude's session_id, Codex's thread_id or opencode's sessionID
   python3 - "$1" <<'EOF'
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
@@ -169,7 +194,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
         e = json.loads(line)
     except ValueError:
         continue
-    sid = e.get("session_id") or e.get("thread_id")
+    sid = e.get("session_id") or e.get("thread_id") or e.get("sessionID")
     if sid:
         print(sid)
         break
@@ -255,9 +280,133 @@ capture_codex-killed() {
   save out codex-killed; stop_server
 }
 
+# --- opencode ----------------------------------------------------------------------------
+# opencode reaches the server through a provider of its own config file, using the
+# Anthropic Messages API; the prompt goes on standard input (as providers/opencode.toml
+# sends it). Its scripts are written here, beside the run.
+
+opencode_env() {
+  echo "${base_env[@]}" HOME="$dir/home" OPENCODE_DISABLE_AUTOUPDATE=1 \
+    OPENCODE_DISABLE_MODELS_FETCH=1 OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 \
+    ${EXTRA_ENV:-}
+}
+
+opencode_config() { # [APIKEY]: ~/.config/opencode/opencode.json with a provider for the server
+  local key="${1-sk-scripted}" key_line=""
+  [ -z "$key" ] || key_line=", \"apiKey\": \"$key\""
+  mkdir -p "$dir/home/.config/opencode"
+  cat >"$dir/home/.config/opencode/opencode.json" <<EOF
+{
+  "autoupdate": false,
+  "share": "disabled",
+  "model": "scripted/claude-sonnet-4-5",
+  "provider": {
+    "scripted": {
+      "npm": "@ai-sdk/anthropic",
+      "name": "Scripted",
+      "options": {"baseURL": "http://127.0.0.1:$PORT/v1"$key_line},
+      "models": {
+        "claude-sonnet-4-5": {"name": "Scripted", "tool_call": true, "cost": {"input": 3, "output": 15}}
+      }
+    }
+  }
+}
+EOF
+}
+
+opencode_script() { # JSON: writes the capture's script, echoes its path
+  printf '%s\n' "$1" >"$dir/script.json"
+  echo "$dir/script.json"
+}
+
+opencode_prompt() { # TEXT: the prompt file for standard input
+  printf '%s\n' "$1" >"$dir/prompt.txt"
+  STDIN_FILE="$dir/prompt.txt"
+}
+
+OPENCODE_FLAGS=(run --format json --auto)
+OC_COMMIT='{"tool": "bash", "input": {"command": "echo hello > hello.txt && git add hello.txt && git commit -q -m \"Add hello.txt\" && git log --oneline -1", "description": "Create and commit hello.txt"}, "usage": {"input_tokens": 1200, "output_tokens": 30}}'
+
+capture_opencode-success() {
+  setup opencode-success
+  start_server "$(opencode_script "[$OC_COMMIT, {\"text\": \"Created hello.txt and committed it.\", \"usage\": {\"input_tokens\": 1500, \"output_tokens\": 45, \"cache_read_input_tokens\": 800}}]")"
+  opencode_config; opencode_prompt "Create hello.txt and commit it."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-success; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-rate-limited() {
+  setup opencode-rate-limited
+  # A short retry-after: opencode honours it and retries; with 3600 it sleeps an hour
+  # printing nothing (see captures/README.md).
+  start_server "$(opencode_script '[{"status": 429, "retry_after": 1, "repeat": "forever"}]')"
+  opencode_config; opencode_prompt "Create hello.txt and commit it."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-rate-limited; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-auth-failed() {
+  setup opencode-auth-failed
+  start_server "$(opencode_script '[{"status": 401, "message": "invalid x-api-key", "repeat": "forever"}]')"
+  opencode_config; opencode_prompt "Create hello.txt and commit it."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-auth-failed; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-no-credentials() {
+  setup opencode-no-credentials
+  start_server "$(opencode_script '[{"text": "unused"}]')"
+  opencode_config ""; opencode_prompt "Create hello.txt and commit it."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-no-credentials; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-context-overflow() {
+  setup opencode-context-overflow
+  start_server "$(opencode_script '[{"status": 400, "error_type": "invalid_request_error", "message": "prompt is too long: 250000 tokens > 200000 maximum"}, {"text": "Done after compaction."}]')"
+  opencode_config; opencode_prompt "Create hello.txt and commit it."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-context-overflow; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-permission-rejected() {
+  setup opencode-permission-rejected
+  # Without --auto a permission that would ask (a path outside the work tree) is rejected.
+  start_server "$(opencode_script '[{"tool": "read", "input": {"filePath": "/nonexistent/notes.txt"}}, {"text": "unused"}]')"
+  opencode_config; opencode_prompt "Read /nonexistent/notes.txt."
+  run out opencode_env "$OPENCODE" run --format json
+  save out opencode-permission-rejected; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-resume() {
+  setup opencode-resume
+  start_server "$(opencode_script "[$OC_COMMIT, {\"text\": \"Created hello.txt and committed it.\"}, {\"tool\": \"bash\", \"input\": {\"command\": \"echo again >> hello.txt && git commit -qam \\\"Extend hello.txt\\\" && git log --oneline -1\", \"description\": \"Extend hello.txt\"}}, {\"text\": \"Resumed: extended hello.txt and committed it.\"}]")"
+  opencode_config; opencode_prompt "Create hello.txt and commit it."
+  run first opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  local sid; sid="$(session_of "$dir/first.stdout")"
+  save first opencode-resume.first
+  opencode_prompt "Now extend hello.txt and commit again."
+  run out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}" --session "$sid"
+  save out opencode-resume; stop_server; unset STDIN_FILE
+}
+
+capture_opencode-killed() {
+  setup opencode-killed
+  start_server "$(opencode_script '[{"tool": "bash", "input": {"command": "echo hello > hello.txt", "description": "Create hello.txt"}}, {"text": "Done.", "stall": 60}]')"
+  opencode_config; opencode_prompt "Create hello.txt."
+  run_killed out opencode_env "$OPENCODE" "${OPENCODE_FLAGS[@]}"
+  save out opencode-killed; stop_server; unset STDIN_FILE
+}
+
 all=(claude-success claude-rate-limited claude-rate-limited-retry claude-max-turns claude-resume claude-killed
-  codex-success codex-rate-limited codex-rate-limited-retry codex-resume codex-killed)
+  codex-success codex-rate-limited codex-rate-limited-retry codex-resume codex-killed
+  opencode-success opencode-rate-limited opencode-auth-failed opencode-no-credentials
+  opencode-context-overflow opencode-permission-rejected opencode-resume opencode-killed)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for name in "$@"; do
+  case "$name" in
+    opencode-*) need_opencode ;;
+    *) need_claude_codex ;;
+  esac
   "capture_$name"
 done
