@@ -27,12 +27,14 @@ use serde::Deserialize;
 use crate::adapters::FORMATS;
 
 /// The definitions Baton ships, by file name.
-const BUILTIN: [(&str, &str); 7] = [
+const BUILTIN: [(&str, &str); 9] = [
     ("claude.toml", include_str!("../providers/claude.toml")),
     ("codex.toml", include_str!("../providers/codex.toml")),
     ("gemini.toml", include_str!("../providers/gemini.toml")),
     ("cursor.toml", include_str!("../providers/cursor.toml")),
     ("amp.toml", include_str!("../providers/amp.toml")),
+    ("opencode.toml", include_str!("../providers/opencode.toml")),
+    ("goose.toml", include_str!("../providers/goose.toml")),
     ("aider.toml", include_str!("../providers/aider.toml")),
     ("command.toml", include_str!("../providers/command.toml")),
 ];
@@ -330,7 +332,7 @@ mod tests {
         let all = Provider::builtin();
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
         for expected in [
-            "claude", "codex", "gemini", "cursor", "amp", "aider", "command",
+            "claude", "codex", "gemini", "cursor", "amp", "opencode", "goose", "aider", "command",
         ] {
             assert!(names.contains(&expected), "{names:?}");
         }

@@ -4,6 +4,8 @@
 mod claude;
 mod codex;
 mod gemini;
+mod goose;
+mod opencode;
 mod plain;
 
 use baton_core::time::Timestamp;
@@ -65,7 +67,14 @@ impl<T: JsonLines> Adapter for T {
 }
 
 /// The formats an adapter reads, as provider files name them.
-pub const FORMATS: [&str; 4] = [claude::FORMAT, codex::FORMAT, gemini::FORMAT, plain::FORMAT];
+pub const FORMATS: [&str; 6] = [
+    claude::FORMAT,
+    codex::FORMAT,
+    gemini::FORMAT,
+    opencode::FORMAT,
+    goose::FORMAT,
+    plain::FORMAT,
+];
 
 /// A fresh adapter for `format` (one of [`FORMATS`]).
 pub fn adapter_for(format: &str) -> Option<Box<dyn Adapter>> {
@@ -73,6 +82,8 @@ pub fn adapter_for(format: &str) -> Option<Box<dyn Adapter>> {
         claude::FORMAT => Box::new(claude::StreamJson::default()),
         codex::FORMAT => Box::new(codex::Jsonl::default()),
         gemini::FORMAT => Box::new(gemini::StreamJson::default()),
+        opencode::FORMAT => Box::new(opencode::Jsonl::default()),
+        goose::FORMAT => Box::new(goose::StreamJson::default()),
         plain::FORMAT => Box::new(plain::Plain::default()),
         _ => return None,
     })
@@ -255,6 +266,9 @@ impl Tracker {
 
     fn crash_reason(&self, ending: Ending) -> String {
         let how = match ending {
+            Ending::Exited(0) if self.result.is_some() => {
+                "exited 0 after a failed result".to_string()
+            }
             Ending::Exited(0) => "exited 0 without a final result".to_string(),
             Ending::Exited(code) => format!("exited with code {code}"),
             Ending::Signaled(signal) => format!("killed by signal {signal}"),
