@@ -102,6 +102,7 @@ echo "finished $task""#,
         let id = r["task"].as_str().unwrap();
         assert_eq!(r["status"], "review", "{r}");
         assert_eq!(r["runs"][0]["outcome"]["outcome"], "succeeded", "{r}");
+        assert_eq!(r["worktree"], "removed", "{r}");
         let t = task(&s, id);
         assert_eq!(t["status"], "review");
         let notes = t["notes"].to_string();

@@ -93,6 +93,8 @@ pub struct RunReport {
     pub logs: Vec<PathBuf>,
     /// The task's verify command after each run that said it was finished.
     pub verifications: Vec<Verification>,
+    /// What became of the task's worktree.
+    pub worktree: Removal,
 }
 
 /// Runs agent slots until no work is left (`once`) or `stop` is set; `report` hears of
@@ -434,7 +436,7 @@ pub fn run_one(
     let status = api.get_task(task.id).map(|t| t.status)?;
     let lease_live = status == Status::InProgress;
     // Kept when it holds work or the task is still someone's: nothing is lost either way.
-    let _kept_or_removed: Removal = repo.remove(&wt, lease_live)?;
+    let worktree = repo.remove(&wt, lease_live)?;
     Ok(Some(RunReport {
         task: task.id,
         agent: agent.to_string(),
@@ -444,6 +446,7 @@ pub fn run_one(
         status,
         logs,
         verifications,
+        worktree,
     }))
 }
 

@@ -52,11 +52,21 @@ pub struct Worktree {
 }
 
 /// Why a worktree was kept rather than removed.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Removal {
     Removed,
     KeptUncommitted,
     KeptLeased,
+}
+
+impl Removal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Removal::Removed => "removed",
+            Removal::KeptUncommitted => "kept_uncommitted",
+            Removal::KeptLeased => "kept_leased",
+        }
+    }
 }
 
 impl Repo {

@@ -158,8 +158,20 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     });
     let reports = baton_runner::runner::run(&options, open, stop, report)
         .map_err(|e| CliError::new(ErrorClass::Internal, "runner_failed", e.to_string()))?;
-    if reports.is_empty() && mode == crate::output::Mode::Human {
-        println!("no task was ready");
+    if mode == crate::output::Mode::Human {
+        if reports.is_empty() {
+            println!("no task was ready");
+        } else {
+            let removed = reports
+                .iter()
+                .filter(|r| r.worktree == baton_runner::worktree::Removal::Removed)
+                .count();
+            println!(
+                "{} task(s) run; {removed} worktree(s) removed, {} kept (uncommitted work or a live lease)",
+                reports.len(),
+                reports.len() - removed
+            );
+        }
     }
     Ok(())
 }
@@ -183,6 +195,7 @@ fn print_report(mode: crate::output::Mode, r: &RunReport) {
         "summary": last.and_then(|l| l.final_text.clone()),
         "verify": r.verifications,
         "logs": r.logs,
+        "worktree": r.worktree.name(),
     });
     match mode {
         crate::output::Mode::Json => println!("{value}"),
