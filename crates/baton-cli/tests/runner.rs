@@ -878,3 +878,123 @@ fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
     assert!(t["notes"].to_string().contains("Added codex.txt."), "{t}");
     assert_eq!(git(s.path(), &["show", "baton/T-1:codex.txt"]), "hi");
 }
+
+#[test]
+fn two_runners_serve_one_server_and_a_clash_of_agent_names_is_refused() {
+    let s = repository();
+    for n in 1..=6 {
+        s.run(&["task", "add", "--title", &format!("Piece {n}")])
+            .ok();
+    }
+    let server = support::Foreground::start(&s, &[]);
+    // Each agent waits for the gate file, then commits its piece and reports done.
+    let gate = s.path().join("gate");
+    let agent = script(
+        &s,
+        "agent",
+        &format!(
+            r#"prompt=$(cat)
+task=$(printf '%s' "$prompt" | sed -n 's/.*You hold task \(T-[0-9]*\).*/\1/p' | head -1)
+while [ ! -f {gate} ]; do sleep 0.1; done
+echo "$BATON_AGENT" > "piece-$task.txt"
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm "$task"
+echo "finished $task""#,
+            gate = gate.display()
+        ),
+    );
+    let start = |name: &str| -> Child {
+        let mut cmd = command_in(
+            s.path(),
+            &[
+                "runner",
+                "--json",
+                "--provider",
+                "command",
+                "--once",
+                "--max-agents",
+                "2",
+                "--name",
+                name,
+            ],
+        );
+        cmd.env("BATON_URL", &server.url)
+            .env("BATON_AGENT_COMMAND", &agent)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let first = start("east");
+    let listed = |s: &Sandbox| -> Vec<Value> {
+        let mut cmd = command_in(s.path(), &["runs", "--status", "running", "--json"]);
+        cmd.env("BATON_URL", &server.url);
+        let out = support::finish(cmd.output().unwrap()).ok();
+        out.json().as_array().unwrap().clone()
+    };
+    wait_for("east's two runs", || listed(&s).len() == 2);
+    // A second runner under the same names is refused, with the way out.
+    let mut clash = command_in(
+        s.path(),
+        &[
+            "runner",
+            "--json",
+            "--provider",
+            "command",
+            "--once",
+            "--name",
+            "east",
+        ],
+    );
+    clash
+        .env("BATON_URL", &server.url)
+        .env("BATON_AGENT_COMMAND", &agent);
+    let refused = support::finish(clash.output().unwrap());
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("agent_names_taken") && refused.stderr.contains("--name"),
+        "{}",
+        refused.stderr
+    );
+    let second = start("west");
+    wait_for("four runs at once", || listed(&s).len() == 4);
+    std::fs::write(&gate, "").unwrap();
+    let outputs = [first, second].map(|c| c.wait_with_output().unwrap());
+    let mut claimed = Vec::new();
+    for out in &outputs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let r: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(r["status"], "review", "{r}");
+            claimed.push(r["task"].as_str().unwrap().to_string());
+        }
+    }
+    claimed.sort();
+    assert_eq!(
+        claimed,
+        ["T-1", "T-2", "T-3", "T-4", "T-5", "T-6"],
+        "each task once"
+    );
+    for n in 1..=6 {
+        let piece = git(s.path(), &["show", &format!("baton/T-{n}:piece-T-{n}.txt")]);
+        assert!(
+            piece.starts_with("east-") || piece.starts_with("west-"),
+            "{piece}"
+        );
+    }
+    // The server's board holds every run, by both runners.
+    let mut cmd = command_in(s.path(), &["runs", "--json"]);
+    cmd.env("BATON_URL", &server.url);
+    let runs = support::finish(cmd.output().unwrap()).ok().json();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 6);
+    assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
+    let agents: std::collections::BTreeSet<&str> =
+        runs.iter().map(|r| r["agent"].as_str().unwrap()).collect();
+    assert!(
+        agents.iter().any(|a| a.starts_with("east-"))
+            && agents.iter().any(|a| a.starts_with("west-"))
+    );
+}

@@ -61,6 +61,8 @@ pub struct RunnerOptions {
     pub max_wait: Duration,
     /// This runner, as its runs record it.
     pub runner: RunnerId,
+    /// Its agents are `<name>-1`, `<name>-2`, ... (the provider's name unless given).
+    pub name: String,
     /// How often a running run's output goes to the board and stop requests are read.
     pub sync: Duration,
 }
@@ -112,7 +114,7 @@ pub fn run(
             let open = open.clone();
             let stop = stop.clone();
             let report = report.clone();
-            let agent = format!("{}-{n}", options.provider.name);
+            let agent = format!("{}-{n}", options.name);
             std::thread::Builder::new()
                 .name(format!("baton-runner-{agent}"))
                 .spawn(move || -> Result<Vec<RunReport>, RunnerError> {
@@ -160,6 +162,7 @@ pub fn recover(
     let api = open()?;
     let repo = Repo::open(&options.repo)?;
     let now = Timestamp::now();
+    refuse_taken_names(api.as_ref(), options, now)?;
     let known = options.accounts.names();
     for state in api.accounts(Some(&options.provider.name))? {
         if !known.contains(&state.name) {
@@ -197,6 +200,51 @@ pub fn recover(
         );
     }
     Ok((recovered, watchers))
+}
+
+/// How recently a run on another host must have been updated for its runner to count as
+/// alive (a live runner updates each of its runs every `sync`).
+const ALIVE_ELSEWHERE: Duration = Duration::from_secs(120);
+
+/// Refuses to start when another live runner already runs agents under this runner's
+/// names: two runners sharing an identity would renew and finish each other's claims.
+fn refuse_taken_names(
+    api: &dyn Api,
+    options: &RunnerOptions,
+    now: Timestamp,
+) -> Result<(), RunnerError> {
+    let names: Vec<String> = (1..=options.max_agents.max(1))
+        .map(|n| format!("{}-{n}", options.name))
+        .collect();
+    let running = api.list_runs(&baton_core::api::RunFilter {
+        status: vec![baton_core::model::RunStatus::Running],
+        limit: Some(1000),
+        ..Default::default()
+    })?;
+    for run in running {
+        if run.runner == options.runner.id || !names.contains(&run.agent) {
+            continue;
+        }
+        let alive = if run.host == options.runner.host {
+            RunnerId::alive(&run.runner)
+        } else {
+            run.updated_at.millis_until(now) < ALIVE_ELSEWHERE.as_millis() as i64
+        };
+        if alive {
+            return Err(RunnerError::Board(Error::Conflict {
+                code: "agent_names_taken",
+                message: format!(
+                    "another runner ({}) is running {} as {}",
+                    run.runner, run.id, run.agent
+                ),
+                hint: Some(
+                    "give each runner its own agent names with --name (agents are <name>-1, <name>-2, ...)"
+                        .into(),
+                ),
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn sleep_unless(stop: &AtomicBool, total: Duration) {

@@ -45,6 +45,10 @@ pub struct RunnerArgs {
     /// The agent CLI to run (a provider name).
     #[arg(long, default_value = "claude")]
     pub provider: String,
+    /// Name the agents <NAME>-1, <NAME>-2, ... (default: the provider's name). Runners on
+    /// several machines serving one board need names of their own.
+    #[arg(long, value_parser = agent_prefix)]
+    pub name: Option<String>,
     /// Agents running at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub max_agents: u16,
@@ -74,6 +78,12 @@ pub struct RunnerArgs {
     /// Print the providers (shipped and from .baton/providers/) and exit.
     #[arg(long)]
     pub list_providers: bool,
+}
+
+fn agent_prefix(text: &str) -> Result<String, String> {
+    baton_core::board::validate_agent_name(&format!("{text}-1"))
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -129,6 +139,7 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
             .with_hint("each [[account]] has provider, name and env (the variables that select it)")
     })?;
     let (open, agent_env) = board(ctx, &project)?;
+    let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     let options = RunnerOptions {
         provider,
         repo: repo.root().to_path_buf(),
@@ -148,6 +159,7 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
         accounts: Arc::new(accounts),
         max_wait: args.max_wait,
         runner: baton_runner::runs::RunnerId::this_process(),
+        name,
         sync: Duration::from_secs(1),
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -156,8 +168,11 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     let report: Arc<dyn Fn(&RunReport) + Send + Sync> = Arc::new(move |r: &RunReport| {
         print_report(mode, r);
     });
-    let reports = baton_runner::runner::run(&options, open, stop, report)
-        .map_err(|e| CliError::new(ErrorClass::Internal, "runner_failed", e.to_string()))?;
+    let reports = baton_runner::runner::run(&options, open, stop, report).map_err(|e| match e {
+        // The board's own refusals keep their class, code and hint.
+        baton_runner::runner::RunnerError::Board(e) => CliError::from(e),
+        e => CliError::new(ErrorClass::Internal, "runner_failed", e.to_string()),
+    })?;
     if mode == crate::output::Mode::Human {
         if reports.is_empty() {
             println!("no task was ready");
