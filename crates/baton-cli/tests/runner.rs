@@ -374,6 +374,11 @@ echo "did: $msg""#,
     assert_eq!(t["status"], "review");
     assert!(t["notes"].to_string().contains("verify passed"), "{t}");
     assert_eq!(git(s.path(), &["show", "baton/T-1:checked.txt"]), "ok");
+    // Each run's stored output ends with its verify result.
+    let first = s.run(&["run", "logs", "R-1", "--human"]).ok().stdout;
+    let second = s.run(&["run", "logs", "R-2", "--human"]).ok().stdout;
+    assert!(first.contains("[verify] verify FAILED"), "{first}");
+    assert!(second.contains("[verify] verify passed"), "{second}");
 }
 
 #[test]

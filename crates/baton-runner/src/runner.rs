@@ -328,20 +328,21 @@ pub fn run_one(
                 break;
             }
         };
-        let n = runs.len() + 1;
-        let log_path = options.logs.join(format!("{}-{agent}-{n}.log", task.id));
-        board_runs::share_account(
-            api,
-            agent,
-            AccountUpdate {
+        // The account's state as every runner and the dashboard see it.
+        let share = |status, until, reason, used| {
+            let update = AccountUpdate {
                 provider: options.provider.name.clone(),
                 name: account.name.clone(),
-                status: AccountStatus::Available,
-                until: None,
-                reason: None,
-                used: true,
-            },
-        );
+                status,
+                until,
+                reason,
+                used,
+            };
+            board_runs::share_account(api, agent, update)
+        };
+        let n = runs.len() + 1;
+        let log_path = options.logs.join(format!("{}-{agent}-{n}.log", task.id));
+        share(AccountStatus::Available, None, None, true);
         // Written before the process starts: a runner that dies leaves this record.
         let run_id = api
             .start_run(
@@ -397,6 +398,13 @@ pub fn run_one(
                 let check = verify::run(command, &wt.path, options.verify_limit)?;
                 let passed = check.passed;
                 let summary = check.summary();
+                // The result is part of the run's stored output, after the agent's own.
+                let lines = summary.lines().map(|l| format!("[verify] {l}")).collect();
+                if let Err(e) = api.append_run_log(run_id, lines) {
+                    board_runs::warn(&format!(
+                        "run {run_id}: could not store the verify result: {e}"
+                    ));
+                }
                 verifications.push(check);
                 failures += 1;
                 if passed || failures >= attempts || !held {
@@ -408,17 +416,11 @@ pub fn run_one(
             Outcome::RateLimited { reset_at } | Outcome::QuotaExhausted { reset_at } => {
                 let until = reset_at.unwrap_or_else(|| Timestamp::now().plus(DEFAULT_COOLING));
                 options.accounts.park(&account.name, until);
-                board_runs::share_account(
-                    api,
-                    agent,
-                    AccountUpdate {
-                        provider: options.provider.name.clone(),
-                        name: account.name.clone(),
-                        status: AccountStatus::Cooling,
-                        until: Some(until),
-                        reason: Some(outcome.name().replace('_', " ")),
-                        used: false,
-                    },
+                share(
+                    AccountStatus::Cooling,
+                    Some(until),
+                    Some(outcome.name().replace('_', " ")),
+                    false,
                 );
                 switches += 1;
                 if switches > max_switches || !held {
@@ -428,18 +430,7 @@ pub fn run_one(
             }
             Outcome::AuthFailed { ref reason } => {
                 options.accounts.disable(&account.name, reason);
-                board_runs::share_account(
-                    api,
-                    agent,
-                    AccountUpdate {
-                        provider: options.provider.name.clone(),
-                        name: account.name.clone(),
-                        status: AccountStatus::Disabled,
-                        until: None,
-                        reason: Some(reason.clone()),
-                        used: false,
-                    },
-                );
+                share(AccountStatus::Disabled, None, Some(reason.clone()), false);
                 switches += 1;
                 if switches > max_switches || !held {
                     break;
