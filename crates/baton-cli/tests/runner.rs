@@ -1003,3 +1003,56 @@ echo "finished $task""#,
             && agents.iter().any(|a| a.starts_with("west-"))
     );
 }
+
+#[test]
+fn a_cli_that_names_no_session_is_started_under_a_name_and_resumed_by_it() {
+    let s = repository();
+    s.run(&["task", "add", "--title", "Named"]).ok();
+    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
+    std::fs::write(
+        s.path().join(".baton/providers/named.toml"),
+        r#"name = "named"
+description = "a CLI that resumes sessions by the name it was started with"
+command = "sh"
+args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
+resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
+prompt = "stdin"
+format = "plain"
+"#,
+    )
+    .unwrap();
+    let calls = s.path().join("calls.txt");
+    let agent = script(
+        &s,
+        "named",
+        &format!(
+            r#"cat > /dev/null
+echo "$1 $2" >> {calls}
+if [ "$1" = new ]; then echo "lost my way"; exit 3; fi
+echo done > named.txt
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm named
+echo "finished""#,
+            calls = calls.display()
+        ),
+    );
+    runner(
+        &s,
+        &["--provider", "named", "--once"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "new baton-T-1\nresume baton-T-1\n",
+        "the retry resumed the session by the name the first run was given"
+    );
+    assert_eq!(task(&s, "T-1")["status"], "review");
+    let runs = s.run(&["runs", "--json"]).ok().json();
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["session"] == "baton-T-1"),
+        "{runs}"
+    );
+}

@@ -16,7 +16,9 @@
 //! ```
 //!
 //! Placeholders in `args` and `resume_args`: `{prompt}`, `{session}` (resume only),
-//! `{workdir}`, `{max_turns}`. With `prompt = "stdin"` the prompt is written to the CLI's
+//! `{workdir}`, `{max_turns}`, and `{name}`: a session name Baton gives the task
+//! (`baton-T-7`), for a CLI whose output names no session but which resumes one by the
+//! name it was started with. With `prompt = "stdin"` the prompt is written to the CLI's
 //! standard input instead.
 
 use std::collections::BTreeMap;
@@ -107,9 +109,17 @@ pub struct RunSpec<'a> {
     pub session: Option<&'a str>,
     pub workdir: &'a Path,
     pub max_turns: Option<u32>,
+    /// The session name Baton gives the task (`{name}`).
+    pub name: &'a str,
 }
 
-const PLACEHOLDERS: [&str; 4] = ["{prompt}", "{session}", "{workdir}", "{max_turns}"];
+const PLACEHOLDERS: [&str; 5] = [
+    "{prompt}",
+    "{session}",
+    "{workdir}",
+    "{max_turns}",
+    "{name}",
+];
 
 impl Provider {
     /// Reads and checks one provider file's text; `file` names it in errors.
@@ -232,6 +242,12 @@ impl Provider {
         self.resume_args.is_some()
     }
 
+    /// Whether a new session is started under the name Baton gives it (`{name}` in
+    /// `args`): that name is then the session to resume.
+    pub fn names_sessions(&self) -> bool {
+        self.args.iter().any(|a| a.contains("{name}"))
+    }
+
     /// The program, arguments, input and environment of one run. A session to resume is
     /// used when the provider can resume, else the run starts afresh.
     pub fn invocation(&self, run: &RunSpec<'_>) -> Invocation {
@@ -258,6 +274,7 @@ impl Provider {
                         ("{session}", session),
                         ("{workdir}", &workdir),
                         ("{max_turns}", &max_turns),
+                        ("{name}", run.name),
                     ],
                 )
             })
@@ -324,6 +341,7 @@ mod tests {
             session,
             workdir: Path::new("/work/tree"),
             max_turns: Some(30),
+            name: "baton-T-1",
         }
     }
 

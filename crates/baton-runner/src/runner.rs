@@ -504,11 +504,13 @@ fn one_run(
     stop: &AtomicBool,
     run_id: baton_core::RunId,
 ) -> Result<RunRecord, RunnerError> {
+    let name = session_name(task.id);
     let invocation = options.provider.invocation(&RunSpec {
         prompt,
         session,
         workdir: &wt.path,
         max_turns: None,
+        name: &name,
     });
     let mut env = vec![("BATON_AGENT".to_string(), agent.to_string())];
     env.extend(options.agent_env.iter().cloned());
@@ -548,7 +550,7 @@ fn one_run(
         lost: false,
         board: BoardRun::new(api, agent, run_id, options.sync),
     };
-    let record = supervise(
+    let mut record = supervise(
         started,
         adapter.as_mut(),
         &mut log,
@@ -556,7 +558,16 @@ fn one_run(
         &mut control,
     )?;
     control.board.flush();
+    if record.session_id.is_none() && options.provider.names_sessions() {
+        // Its output names no session; it runs under the name Baton gave it.
+        record.session_id = Some(name);
+    }
     Ok(record)
+}
+
+/// The session name Baton gives a task's runs, for CLIs that resume by name (`{name}`).
+pub fn session_name(task: TaskId) -> String {
+    format!("baton-{task}")
 }
 
 /// Renews the task's lease while the run goes on, and stops the run if the claim is lost

@@ -361,6 +361,7 @@ fn opencode_and_goose_ship_as_providers_reading_the_prompt_on_stdin() {
             session: Some("ses_1"),
             workdir: std::path::Path::new("/w"),
             max_turns: None,
+            name: "baton-T-1",
         };
         let run = p.invocation(&spec);
         assert_eq!(run.stdin.as_deref(), Some("-fix \"it\" now"), "{name}");

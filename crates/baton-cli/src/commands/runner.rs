@@ -38,7 +38,7 @@ Accounts (.baton/accounts.toml, or --accounts; keep it out of git): [[account]] 
 with provider, name and env, e.g. env = { CLAUDE_CONFIG_DIR = \"/home/me/.claude-b\" }.
 A rate-limited run parks its account until the reset and resumes on the least recently
 used other one; refused credentials disable an account; states: .baton/runs/accounts.json.
-Providers: claude, codex, gemini, cursor, amp, aider, command; add or override one with
+Providers: claude, codex, gemini, cursor, opencode, amp, goose, aider, command; add or override one with
 a TOML file in .baton/providers/ (see `baton runner --list-providers`).
 Output: one JSON line per finished task (agents), a line of text per task (people).")]
 pub struct RunnerArgs {
