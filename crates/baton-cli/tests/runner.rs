@@ -103,7 +103,17 @@ echo "finished $task""#,
         assert_eq!(r["status"], "review", "{r}");
         assert_eq!(r["runs"][0]["outcome"]["outcome"], "succeeded", "{r}");
         assert_eq!(r["worktree"], "removed", "{r}");
+        // The branch's diff is recorded: its base, and a one-line summary in the notes.
+        assert_eq!(r["diff"], "1 file changed, 1 insertion(+)", "{r}");
+        let base = r["base"].as_str().unwrap();
+        assert_eq!(base, git(s.path(), &["rev-parse", "main"]));
         let t = task(&s, id);
+        assert!(
+            t["notes"]
+                .to_string()
+                .contains("1 file changed, 1 insertion(+)"),
+            "{t}"
+        );
         assert_eq!(t["status"], "review");
         let notes = t["notes"].to_string();
         assert!(

@@ -97,6 +97,9 @@ pub struct RunReport {
     pub verifications: Vec<Verification>,
     /// What became of the task's worktree.
     pub worktree: Removal,
+    /// The commit the branch started from, and its diff in one line.
+    pub base: String,
+    pub diff: Option<String>,
 }
 
 /// Runs agent slots until no work is left (`once`) or `stop` is set; `report` hears of
@@ -449,6 +452,7 @@ pub fn run_one(
     }
 
     let commits = repo.commits(&wt)?;
+    let diff = repo.diff_stat(&wt)?;
     match (runs.last(), unusable) {
         (_, Some(why)) => {
             // No account could run it: a person decides (the reason says until when).
@@ -466,7 +470,11 @@ pub fn run_one(
             &task,
             fence,
             last,
-            &commits,
+            &Change {
+                commits: &commits,
+                base: &wt.base,
+                diff: diff.as_deref(),
+            },
             &runs,
             verifications.last(),
         )?,
@@ -486,6 +494,8 @@ pub fn run_one(
         logs,
         verifications,
         worktree,
+        base: wt.base.clone(),
+        diff,
     }))
 }
 
@@ -652,6 +662,13 @@ fn still_held(api: &dyn Api, task: TaskId, agent: &str) -> Option<bool> {
     Some(t.status == Status::InProgress && t.assignee.as_deref() == Some(agent))
 }
 
+/// What a claim changed on its branch.
+struct Change<'a> {
+    commits: &'a [String],
+    base: &'a str,
+    diff: Option<&'a str>,
+}
+
 /// Moves the task on after its last run: to review when it succeeded with work, else
 /// blocked with the reason, unless the agent already moved it itself.
 #[allow(clippy::too_many_arguments)]
@@ -661,7 +678,7 @@ fn settle(
     task: &Task,
     fence: u64,
     last: &RunRecord,
-    commits: &[String],
+    change: &Change<'_>,
     runs: &[RunRecord],
     verified: Option<&Verification>,
 ) -> Result<(), RunnerError> {
@@ -681,13 +698,16 @@ fn settle(
         return Ok(());
     }
     let summary = last.final_text.clone().unwrap_or_default();
+    let commits = change.commits;
     if last.outcome == Outcome::Succeeded && !commits.is_empty() {
+        let short_base = &change.base[..change.base.len().min(12)];
         let notes = format!(
-            "{} ({} commit{} on {}; run by {agent}){checked}",
+            "{} ({} commit{} on {} from {short_base}: {}; run by {agent}){checked}",
             cut(summary.trim(), 2000),
             commits.len(),
             if commits.len() == 1 { "" } else { "s" },
-            Repo::task_branch(task.id)
+            Repo::task_branch(task.id),
+            change.diff.unwrap_or("no file changed"),
         );
         api.done(
             agent,

@@ -207,6 +207,14 @@ impl Repo {
         Ok(out.lines().map(str::to_string).collect())
     }
 
+    /// The task's diff in one line (`3 files changed, 20 insertions(+), 2 deletions(-)`),
+    /// from its base to the branch's head; `None` for no change.
+    pub fn diff_stat(&self, wt: &Worktree) -> GitResult<Option<String>> {
+        let out = git(&wt.path, &["diff", "--shortstat", &wt.base, "HEAD"])?;
+        let out = out.trim();
+        Ok((!out.is_empty()).then(|| out.to_string()))
+    }
+
     /// Removes a finished worktree (its branch stays). A worktree with uncommitted work, or
     /// whose task is still leased to someone, is kept.
     pub fn remove(&self, wt: &Worktree, lease_live: bool) -> GitResult<Removal> {

@@ -211,6 +211,8 @@ fn print_report(mode: crate::output::Mode, r: &RunReport) {
         "verify": r.verifications,
         "logs": r.logs,
         "worktree": r.worktree.name(),
+        "base": r.base,
+        "diff": r.diff,
     });
     match mode {
         crate::output::Mode::Json => println!("{value}"),
