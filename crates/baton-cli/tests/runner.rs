@@ -1066,3 +1066,69 @@ echo "finished""#,
         "{runs}"
     );
 }
+
+#[test]
+fn a_run_left_by_a_machine_that_went_away_is_interrupted_and_its_task_run_again() {
+    use baton_core::api::{NewRun, PickupRequest};
+    use baton_core::Api;
+    let s = repository();
+    s.run(&["task", "add", "--title", "Orphaned"]).ok();
+    let db = s.path().join(".baton/baton.db");
+    {
+        let board = baton_core::Board::new(baton_sqlite::SqliteStore::open(&db).unwrap());
+        board.pickup("far-1", &PickupRequest::default()).unwrap();
+        board
+            .start_run(
+                "far-1",
+                NewRun {
+                    task: baton_core::TaskId(1),
+                    provider: "command".into(),
+                    account: None,
+                    attempt: 1,
+                    runner: "far-away:77:1".into(),
+                    host: "far-away".into(),
+                    worktree: None,
+                    branch: None,
+                    session: None,
+                    spool: None,
+                },
+            )
+            .unwrap();
+    }
+    // Its runner last updated it an hour ago.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE runs SET updated_at = '2026-01-01T00:00:00.000Z' WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    let agent = script(
+        &s,
+        "agent",
+        r#"cat > /dev/null
+echo again > again.txt
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm again
+echo finished"#,
+    );
+    runner(
+        &s,
+        &["--provider", "command", "--once", "--name", "near"],
+        &[("BATON_AGENT_COMMAND", agent.to_str().unwrap())],
+    )
+    .ok();
+    let first = s.run(&["run", "show", "R-1", "--json"]).ok().json();
+    assert_eq!(first["status"], "interrupted", "{first}");
+    assert!(
+        first["reason"]
+            .as_str()
+            .unwrap()
+            .contains("stopped updating"),
+        "{first}"
+    );
+    let second = s.run(&["run", "show", "R-2", "--json"]).ok().json();
+    assert_eq!(
+        (second["status"].as_str(), second["agent"].as_str()),
+        (Some("succeeded"), Some("near-1"))
+    );
+    assert_eq!(task(&s, "T-1")["status"], "review");
+}

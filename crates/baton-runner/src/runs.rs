@@ -200,6 +200,10 @@ pub fn resumable(api: &dyn Api, task: baton_core::TaskId, provider: &str) -> Opt
     })
 }
 
+/// A run on another host not updated for this long has lost its runner (a live runner
+/// updates each of its runs every second or so).
+pub const STALE_ELSEWHERE: Duration = Duration::from_secs(600);
+
 /// What [`recover`] did with one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recovered {
@@ -212,6 +216,7 @@ pub enum Recovered {
 /// Finds the runs this host's dead runners left `running`. Those whose process is still
 /// the same one are adopted (`adopted` gets them, to watch in threads of the caller's);
 /// the others are ended `interrupted`, their work committed and their tasks reopened.
+/// Runs of other hosts not updated for [`STALE_ELSEWHERE`] are ended `interrupted` too.
 pub fn recover(
     api: &dyn Api,
     me: &RunnerId,
@@ -220,13 +225,34 @@ pub fn recover(
 ) -> baton_core::Result<(Vec<Recovered>, Vec<Run>)> {
     let running = api.list_runs(&RunFilter {
         status: vec![RunStatus::Running],
-        host: Some(me.host.clone()),
         limit: Some(1000),
         ..RunFilter::default()
     })?;
     let mut done = Vec::new();
     let mut adopt = Vec::new();
+    let now = baton_core::time::Timestamp::now();
     for run in running {
+        if run.host != me.host {
+            // Another machine's run: only its own runner can reach the process. One that
+            // has not been updated for long is a runner gone with its machine.
+            if run.updated_at.millis_until(now) > STALE_ELSEWHERE.as_millis() as i64 {
+                let end = RunEnd {
+                    status: RunStatus::Interrupted,
+                    reason: Some(format!(
+                        "its runner ({}) stopped updating it at {}; its work stays on that machine",
+                        run.runner, run.updated_at
+                    )),
+                    final_text: None,
+                    session: None,
+                    usage: None,
+                };
+                if api.finish_run(&run.agent, run.id, end).is_ok() {
+                    requeue(api, &run);
+                    done.push(Recovered::Interrupted(run.id));
+                }
+            }
+            continue;
+        }
         if run.runner == me.id || RunnerId::alive(&run.runner) {
             continue; // another live runner on this host owns it
         }
