@@ -1,6 +1,6 @@
 //! The adapters on what the real CLIs printed (`captures/`, made by `capture.sh` with
-//! Claude Code, Codex and opencode against the scripted model server): every capture reads
-//! without an unreadable line and ends as the CLI's run did. Goose could not be installed
+//! Claude Code, Codex, opencode and Gemini CLI against the scripted model server): every
+//! capture reads without an unreadable line and ends as the CLI's run did. Goose could not be installed
 //! here: its captures (`goose-handmade-*`) are written by hand after its source.
 
 use std::path::PathBuf;
@@ -21,8 +21,9 @@ fn read(format: &str, name: &str) -> (RunRecord, Vec<RunEvent>) {
         .trim()
         .parse()
         .unwrap();
-    // A shell reports death by signal N as 128 + N.
-    let ending = if exit > 128 {
+    // A shell reports death by signal N as 128 + N; only the -killed captures died so
+    // (Gemini CLI exits with an HTTP status cut to 8 bits: 429 is 173).
+    let ending = if exit > 128 && name.ends_with("-killed") {
         Ending::Signaled(exit - 128)
     } else {
         Ending::Exited(exit)
@@ -48,6 +49,7 @@ const CLAUDE: &str = "claude-stream-json";
 const CODEX: &str = "codex-jsonl";
 const OPENCODE: &str = "opencode-json";
 const GOOSE: &str = "goose-stream-json";
+const GEMINI: &str = "gemini-stream-json";
 
 fn crash_reason(record: &RunRecord) -> &str {
     match &record.outcome {
@@ -375,6 +377,84 @@ fn opencode_and_goose_ship_as_providers_reading_the_prompt_on_stdin() {
 }
 
 #[test]
+fn gemini_success_gives_session_usage_tools_and_last_words() {
+    let (record, events) = read(GEMINI, "gemini-success");
+    assert_eq!(record.outcome, Outcome::Succeeded);
+    assert_eq!(
+        record.session_id.as_deref(),
+        Some("6063b74f-6499-4b28-a50c-3220f15dcdba")
+    );
+    assert_eq!(
+        record.final_text.as_deref(),
+        Some("Created hello.txt and committed it.")
+    );
+    // The result's totals, the router's side call (1000/20) included: 3700 in, 800 of
+    // them from the cache, 95 out.
+    let u = &record.usage;
+    assert_eq!(
+        (u.input_tokens, u.cache_read_tokens, u.output_tokens),
+        (2900, 800, 95)
+    );
+    assert!(
+        tool_commands(&events)[0].contains("git commit"),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        RunEvent::ToolResult { output, is_error: false } if output.contains("Add hello.txt")
+    )));
+}
+
+#[test]
+fn gemini_429_exit_is_a_rate_limit_whatever_its_message_says() {
+    // A daily-quota 429: no retry, a failed result that names no status, exit 173.
+    let (record, events) = read(GEMINI, "gemini-rate-limited");
+    assert_eq!(record.outcome, Outcome::RateLimited { reset_at: None });
+    assert_eq!(
+        record.session_id.as_deref(),
+        Some("d4a22eac-eacf-4b75-a405-177009a99367")
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, RunEvent::Result { is_error: true, .. })));
+    assert_eq!(
+        (record.usage.input_tokens, record.usage.output_tokens),
+        (1000, 20)
+    );
+}
+
+#[test]
+fn gemini_api_error_is_a_crash_with_its_message() {
+    let (record, _) = read(GEMINI, "gemini-error");
+    assert_eq!(
+        record.session_id.as_deref(),
+        Some("96f454aa-8942-4c6d-ad4f-fe82b3215fbe")
+    );
+    let reason = crash_reason(&record);
+    assert!(reason.starts_with("exited with code 144"), "{reason}");
+    assert!(reason.contains("INVALID_ARGUMENT"), "{reason}");
+}
+
+#[test]
+fn gemini_ships_as_a_provider_that_trusts_the_work_tree() {
+    use baton_runner::provider::RunSpec;
+    let all = Provider::builtin();
+    let p = Provider::find(&all, "gemini").unwrap();
+    assert_eq!(p.format, GEMINI);
+    let spec = RunSpec {
+        prompt: "fix it",
+        session: None,
+        workdir: std::path::Path::new("/w"),
+        max_turns: None,
+        name: "baton-T-1",
+    };
+    let run = p.invocation(&spec);
+    for flag in ["--yolo", "--skip-trust"] {
+        assert!(run.args.iter().any(|a| a == flag), "{:?}", run.args);
+    }
+}
+
+#[test]
 fn every_capture_is_covered_by_a_test() {
     let tested = [
         "claude-success",
@@ -406,6 +486,9 @@ fn every_capture_is_covered_by_a_test() {
         "goose-handmade-credits-exhausted",
         "goose-handmade-max-turns",
         "goose-handmade-no-result",
+        "gemini-success",
+        "gemini-rate-limited",
+        "gemini-error",
     ];
     for entry in std::fs::read_dir(captures()).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

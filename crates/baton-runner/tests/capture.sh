@@ -12,9 +12,9 @@
 # (target/runner-captures/NAME, holding the git repo, HOME and the CLI's config dir) is
 # replaced by <WORK>, and the server's port by <PORT>. Nothing else is changed.
 #
-# Claude Code and Codex come from .ci/install-agent-clis; opencode (pinned below) is
-# installed here, with `npm --prefix` into target/opencode-cli, the first time an opencode
-# capture is made.
+# Claude Code and Codex come from .ci/install-agent-clis; opencode and Gemini CLI (pinned
+# below) are installed here, with `npm --prefix` into target/opencode-cli and
+# target/gemini-cli, the first time one of their captures is made.
 #
 # Work happens under the repository's target/ dir, not /tmp: Codex refuses its helper
 # binaries when CODEX_HOME is under /tmp. The CLIs run with a clean environment (env -i):
@@ -29,6 +29,7 @@ mkdir -p "$work_root" "$out"
 # --- helpers -------------------------------------------------------------------------
 
 OPENCODE_VERSION="1.18.33"
+GEMINI_VERSION="0.61.0"
 
 need_claude_codex() { # sets CLAUDE and CODEX
   [ -n "${CLAUDE:-}" ] && return 0
@@ -49,6 +50,17 @@ need_opencode() { # sets OPENCODE, installing the pinned version when it is not 
     [ -f "$prefix/package.json" ] || echo '{"name":"baton-opencode-cli","private":true}' >"$prefix/package.json"
     npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error --save-exact \
       "opencode-ai@$OPENCODE_VERSION"
+  fi
+}
+
+need_gemini() { # sets GEMINI, installing the pinned version when it is not there
+  local prefix="$repo/target/gemini-cli"
+  GEMINI="$prefix/node_modules/.bin/gemini"
+  if [ "$("$GEMINI" --version 2>/dev/null)" != "$GEMINI_VERSION" ]; then
+    mkdir -p "$prefix"
+    [ -f "$prefix/package.json" ] || echo '{"name":"baton-gemini-cli","private":true}' >"$prefix/package.json"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error --save-exact \
+      "@google/gemini-cli@$GEMINI_VERSION"
   fi
 }
 
@@ -398,14 +410,64 @@ capture_opencode-killed() {
   save out opencode-killed; stop_server; unset STDIN_FILE
 }
 
+# Gemini CLI: the API key path with the base URL from the environment. With
+# GOOGLE_GEMINI_BASE_URL set and no auth type chosen it picks "gateway", which -p refuses
+# ("Invalid auth method selected."): settings.json chooses the API key. --skip-trust: an
+# untrusted folder turns --yolo back into "default" approval, and headless runs then
+# refuse tool calls.
+gemini_env() {
+  echo "${base_env[@]}" HOME="$dir/home" GEMINI_API_KEY=scripted-key \
+    GOOGLE_GEMINI_BASE_URL="http://127.0.0.1:$PORT" ${EXTRA_ENV:-}
+}
+
+gemini_config() { # ~/.gemini/settings.json
+  mkdir -p "$dir/home/.gemini"
+  cat >"$dir/home/.gemini/settings.json" <<EOF
+{"security": {"auth": {"selectedType": "gemini-api-key"}},
+ "privacy": {"usageStatisticsEnabled": false}}
+EOF
+}
+
+GEMINI_FLAGS=(--output-format stream-json --yolo --skip-trust)
+GM_COMMIT='{"tool": "run_shell_command", "input": {"command": "echo hello > hello.txt && git add hello.txt && git commit -q -m \"Add hello.txt\" && git log --oneline -1", "description": "Create and commit hello.txt"}, "usage": {"input_tokens": 1200, "output_tokens": 30}}'
+# The free tier's daily quota, as the API words it: Gemini CLI takes a QuotaFailure with a
+# PerDay quota id as terminal and does not retry.
+GM_429='{"status": 429, "message": "You exceeded your current quota, please check your plan and billing details. Please retry in 3600s.", "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}, {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3600s"}], "repeat": "forever"}'
+
+capture_gemini-success() {
+  setup gemini-success
+  start_server "$(opencode_script "[$GM_COMMIT, {\"text\": \"Created hello.txt and committed it.\", \"usage\": {\"input_tokens\": 1500, \"output_tokens\": 45, \"cached_tokens\": 800}}]")"
+  gemini_config
+  run out gemini_env "$GEMINI" -p "Create hello.txt and commit it." "${GEMINI_FLAGS[@]}"
+  save out gemini-success; stop_server
+}
+
+capture_gemini-rate-limited() {
+  setup gemini-rate-limited
+  start_server "$(opencode_script "[$GM_429]")"
+  gemini_config
+  run out gemini_env "$GEMINI" -p "Create hello.txt and commit it." "${GEMINI_FLAGS[@]}"
+  save out gemini-rate-limited; stop_server
+}
+
+capture_gemini-error() {
+  setup gemini-error
+  start_server "$(opencode_script '[{"status": 400, "message": "Request contains an invalid argument.", "repeat": "forever"}]')"
+  gemini_config
+  run out gemini_env "$GEMINI" -p "Create hello.txt and commit it." "${GEMINI_FLAGS[@]}"
+  save out gemini-error; stop_server
+}
+
 all=(claude-success claude-rate-limited claude-rate-limited-retry claude-max-turns claude-resume claude-killed
   codex-success codex-rate-limited codex-rate-limited-retry codex-resume codex-killed
   opencode-success opencode-rate-limited opencode-auth-failed opencode-no-credentials
-  opencode-context-overflow opencode-permission-rejected opencode-resume opencode-killed)
+  opencode-context-overflow opencode-permission-rejected opencode-resume opencode-killed
+  gemini-success gemini-rate-limited gemini-error)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for name in "$@"; do
   case "$name" in
     opencode-*) need_opencode ;;
+    gemini-*) need_gemini ;;
     *) need_claude_codex ;;
   esac
   "capture_$name"

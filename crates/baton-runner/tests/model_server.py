@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted model server for the runner's tests: Python 3 standard library only.
 
-Speaks the two model APIs that the agent CLIs use, well enough to drive a real CLI
+Speaks the three model APIs that the agent CLIs use, well enough to drive a real CLI
 through real tool calls:
 
   * Anthropic Messages API (Claude Code, via ANTHROPIC_BASE_URL):
@@ -9,6 +9,10 @@ through real tool calls:
     GET /v1/models.
   * OpenAI Responses API (Codex, via a model provider's base_url):
     POST /v1/responses (streaming SSE), GET /v1/models.
+  * Gemini API (Gemini CLI, via GOOGLE_GEMINI_BASE_URL):
+    POST .../models/MODEL:streamGenerateContent (SSE), :generateContent, :countTokens.
+    Error steps take "details" (the error's details list); a side request asking for
+    JSON (generationConfig.responseJsonSchema) gets the simplest value of its schema.
 
 Usage:
     python3 model_server.py --script script.json [--port 0] [--log requests.jsonl]
@@ -238,6 +242,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.anthropic_messages(raw, body)
             elif self.command == "POST" and path.endswith("/v1/responses"):
                 self.openai_responses(raw, body)
+            elif self.command == "POST" and re.search(r"/models/[^/]+:countTokens$", path):
+                self.record(raw, body, answer="count_tokens")
+                self.send_json(200, {"totalTokens": DEFAULT_USAGE["input_tokens"]})
+            elif self.command == "POST" and re.search(
+                    r"/models/[^/]+:(streamGenerateContent|generateContent)$", path):
+                self.gemini_generate(raw, body, path)
             elif self.command == "GET" and path.endswith("/v1/models"):
                 self.record(raw, body, answer="models")
                 self.models()
@@ -285,6 +295,16 @@ class Handler(BaseHTTPRequestHandler):
                            "Please try again later.")},
                     "request_id": new_id("req_")}
             headers.setdefault("request-id", body["request_id"])
+        elif api == "gemini":
+            gstatus = step.get("error_type", {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT",
+                                              401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                                              503: "UNAVAILABLE"}.get(status, "INTERNAL"))
+            error = {"code": status, "status": gstatus, "message": step.get(
+                "message", "Resource has been exhausted (e.g. check quota)." if status == 429
+                else "An internal error has occurred.")}
+            if "details" in step:
+                error["details"] = step["details"]
+            body = {"error": error}
         else:
             etype = step.get("error_type", "rate_limit_exceeded" if status == 429 else "server_error")
             error = {"type": etype, "code": etype, "message": step.get(
@@ -454,6 +474,93 @@ class Handler(BaseHTTPRequestHandler):
         self.sse("response.completed", {"type": "response.completed",
                                         "sequence_number": next(seq), "response": done})
         self.end_sse()
+
+    # --- Gemini API -------------------------------------------------------------------
+
+    def gemini_generate(self, raw, body, path):
+        body = body or {}
+        model, method = path.rsplit("/", 1)[1].split(":", 1)
+        kind, conv, number, step = self.pick_step(
+            dict(body, model=model), gemini_user_messages(body.get("contents")),
+            bool(body.get("tools")))
+        self.record(raw, body, answer=kind, conversation=conv, step=number, model=model)
+        if step.get("hang"):
+            time.sleep(float(step["hang"]))
+        if "status" in step:
+            self.error_answer(step, "gemini")
+            return
+        usage_in = dict(DEFAULT_USAGE)
+        usage_in.update(step.get("usage", {}))
+        usage = {"promptTokenCount": usage_in["input_tokens"],
+                 "candidatesTokenCount": usage_in["output_tokens"],
+                 "totalTokenCount": usage_in["input_tokens"] + usage_in["output_tokens"]}
+        if usage_in.get("cached_tokens"):
+            usage["cachedContentTokenCount"] = usage_in["cached_tokens"]
+        parts = []
+        calls = self.tool_calls(step)
+        text = step.get("text") or ""
+        schema = (body.get("generationConfig") or {}).get("responseJsonSchema")
+        if kind == "side" and schema:
+            # A side request wanting JSON (Gemini CLI's model router): the least such value.
+            text = json.dumps(json_like(schema, text))
+        if text or not calls:
+            parts.append({"text": text})
+        for call in calls:
+            parts.append({"functionCall": {"name": call["tool"], "args": call.get("input", {})}})
+        response_id = new_id("")
+
+        def chunk(chunk_parts, last):
+            candidate = {"content": {"role": "model", "parts": chunk_parts}, "index": 0}
+            out = {"candidates": [candidate], "modelVersion": model, "responseId": response_id}
+            if last:
+                candidate["finishReason"] = "STOP"
+                out["usageMetadata"] = usage
+            return out
+
+        if method == "generateContent":
+            self.send_json(200, chunk(parts, True))
+            return
+        self.start_sse()
+        chunks = []
+        if text:
+            chunks += [[{"text": text[j:j + 40]}] for j in range(0, len(text), 40)]
+        chunks += [[p] for p in parts if "functionCall" in p]
+        chunks = chunks or [[{"text": ""}]]
+        for n, c in enumerate(chunks):
+            self.gemini_sse(chunk(c, n == len(chunks) - 1))
+            if n == 0 and step.get("stall"):
+                time.sleep(float(step["stall"]))
+        self.end_sse()
+
+    def gemini_sse(self, data):
+        piece = f"data: {json.dumps(data)}\r\n\r\n".encode()
+        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        self.wfile.flush()
+
+
+def json_like(schema, text):
+    """The simplest value that fits a JSON schema: first enum value, 1, false, `text`."""
+    schema = schema or {}
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = str(schema.get("type", "object")).lower()
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: json_like(v, text) for k, v in props.items()}
+    if kind == "array":
+        return []
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    return text
+
+
+def gemini_user_messages(contents):
+    """Gemini `contents` as messages with text blocks, for user_text_of."""
+    return [{"role": c.get("role"), "content": [p for p in c.get("parts") or []
+                                                if isinstance(p, dict)]}
+            for c in contents or [] if isinstance(c, dict)]
 
 
 def main():

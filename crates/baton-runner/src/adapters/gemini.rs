@@ -1,7 +1,10 @@
 //! `gemini -p --output-format stream-json` (Gemini CLI): JSON Lines of `init` (session,
 //! model), `message` chunks, `tool_use`, `tool_result`, `error` and a final `result` with
 //! its status and token counts. Exit codes carry meaning too: 53 is the turn limit, 42 an
-//! input error.
+//! input error, and a run that ends on an API error exits with the HTTP status cut to 8
+//! bits (`process.exit(429)` is exit 173, 400 is 144), after a `result` whose error
+//! message need not name the status ("You have exhausted your daily quota on this model."
+//! for a daily-quota 429): checked on Gemini CLI 0.61.0 (`tests/captures/gemini-*`).
 
 use serde_json::Value;
 
@@ -13,11 +16,16 @@ pub const FORMAT: &str = "gemini-stream-json";
 /// The exit code of a run that reached its turn limit.
 const TURN_LIMIT_EXIT: i32 = 53;
 
+/// The exit code of a run that ended on an HTTP 429: `process.exit(429)`, cut to 8 bits.
+const RATE_LIMIT_EXIT: i32 = 429 & 0xff;
+
 #[derive(Default)]
 pub struct StreamJson {
     t: Tracker,
     /// The assistant message being streamed in chunks.
     speaking: String,
+    /// The error message of a failed `result`.
+    failed: Option<String>,
 }
 
 impl JsonLines for StreamJson {
@@ -39,6 +47,11 @@ impl JsonLines for StreamJson {
     fn before_finish(&mut self, ending: Ending) {
         if ending == Ending::Exited(TURN_LIMIT_EXIT) {
             self.t.signals.max_turns = true;
+        }
+        if ending == Ending::Exited(RATE_LIMIT_EXIT) {
+            if let Some(message) = &self.failed {
+                self.t.signals.read_status(429, message, None);
+            }
         }
     }
 }
@@ -93,6 +106,7 @@ impl StreamJson {
                 let said = if is_error {
                     let message = text(&v["error"], "message").unwrap_or("the run failed");
                     self.t.signals.read_error(message, None);
+                    self.failed = Some(message.to_string());
                     message.to_string()
                 } else {
                     self.speaking.clone()
