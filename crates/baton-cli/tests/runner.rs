@@ -1132,3 +1132,21 @@ echo finished"#,
     );
     assert_eq!(task(&s, "T-1")["status"], "review");
 }
+
+#[test]
+fn run_commands_refuse_bad_input_with_the_way_out() {
+    let s = repository();
+    let bad = s.run(&["runs", "--status", "bogus"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("interrupted") && bad.stderr.contains("rate_limited"),
+        "{}",
+        bad.stderr
+    );
+    let unknown = s.run(&["run", "show", "R-9"]);
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("baton runs"), "{}", unknown.stderr);
+    let wrong = s.run(&["run", "stop", "T-1"]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("R-12"), "{}", wrong.stderr);
+}

@@ -83,9 +83,11 @@ impl std::str::FromStr for RunStatus {
 
     fn from_str(s: &str) -> crate::Result<Self> {
         RunStatus::parse(s).ok_or_else(|| {
+            let all = RunStatus::ALL.map(|r| r.as_str()).join(", ");
+            // The list is in the message too: argument parsers show only the message.
             crate::Error::invalid_with_hint(
-                format!("'{s}' is not a run status"),
-                format!("one of: {}", RunStatus::ALL.map(|r| r.as_str()).join(", ")),
+                format!("'{s}' is not a run status (one of: {all})"),
+                format!("one of: {all}"),
             )
         })
     }
