@@ -56,15 +56,6 @@ pub struct LogsArgs {
     pub tail: u64,
 }
 
-fn tokens(run: &Run) -> u64 {
-    let u = &run.usage;
-    u.input_tokens
-        + u.output_tokens
-        + u.cache_read_tokens
-        + u.cache_write_tokens
-        + u.reasoning_tokens
-}
-
 fn took(run: &Run) -> String {
     let end = run
         .ended_at
@@ -98,7 +89,7 @@ pub fn list(ctx: &Context, args: RunsArgs) -> CliResult {
                 cut(&or_dash(r.account.as_deref()), 12),
                 r.status.to_string(),
                 took(r),
-                tokens(r).to_string(),
+                r.usage.total_tokens().to_string(),
                 r.usage
                     .cost_usd
                     .map(|c| format!("${c:.4}"))

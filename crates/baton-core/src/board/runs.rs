@@ -296,9 +296,7 @@ pub fn finish(
         Some(run.task),
         json!({
             "run": id, "status": end.status, "reason": reason, "provider": run.provider,
-            "account": run.account, "tokens": done.usage.input_tokens + done.usage.output_tokens
-                + done.usage.cache_read_tokens + done.usage.cache_write_tokens
-                + done.usage.reasoning_tokens,
+            "account": run.account, "tokens": done.usage.total_tokens(),
             "cost_usd": done.usage.cost_usd,
         }),
     )?;
@@ -495,9 +493,7 @@ pub fn set_account(
     } else {
         RawValue::Null
     };
-    let before = accounts(tx.sql(), Some(&update.provider))?
-        .into_iter()
-        .find(|a| a.name == update.name);
+    let before = account(tx.sql(), &update.provider, &update.name)?;
     tx.sql().execute(
         "INSERT INTO runner_accounts (provider, name, status, until, reason, last_used_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
@@ -529,10 +525,19 @@ pub fn set_account(
             }),
         )?;
     }
-    accounts(tx.sql(), Some(&update.provider))?
-        .into_iter()
-        .find(|a| a.name == update.name)
+    account(tx.sql(), &update.provider, &update.name)?
         .ok_or_else(|| Error::Internal("an account just written is missing".into()))
+}
+
+fn account(db: &mut dyn Sql, provider: &str, name: &str) -> Result<Option<AccountState>> {
+    Ok(query_map(
+        db,
+        "account",
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM runner_accounts WHERE provider = ?1 AND name = ?2"),
+        &[provider.into(), name.into()],
+        account_from_row,
+    )?
+    .pop())
 }
 
 pub fn accounts(db: &mut dyn Sql, provider: Option<&str>) -> Result<Vec<AccountState>> {
