@@ -31,7 +31,8 @@ use output::{Mode, Out};
                   (for people); --json and --human force one.\n\
                   Errors are one JSON object on stderr: {\"error\": {\"code\", \"message\", \"hint\"}}.\n\
                   Exit codes: 0 ok, 2 invalid input, 3 not found (incl. no task ready), \
-                  4 conflict or wrong state, 5 store unavailable, 1 other."
+                  4 conflict or wrong state, 5 store unavailable, 6 not logged in (team server), \
+                  7 not allowed for your role, 8 too many attempts, 1 other."
 )]
 struct Cli {
     /// Print JSON (the default when stdout is not a terminal).
@@ -43,6 +44,10 @@ struct Cli {
     /// Who is acting: the agent's name. Needed to pick up, finish and list your tasks.
     #[arg(long, global = true, env = "BATON_AGENT")]
     agent: Option<String>,
+    /// The project on the server (or this machine's store) to work on; the default
+    /// project when left out. See `baton project list`.
+    #[arg(long, global = true, env = "BATON_PROJECT")]
+    project: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -97,6 +102,21 @@ enum Command {
     Import(commands::import::ImportCommand),
     /// Copy this project's board into a new PostgreSQL database, losslessly.
     Migrate(commands::migrate::MigrateArgs),
+    /// Users of a team server: add (the first admin, on the server's machine), list, set.
+    #[command(subcommand)]
+    User(commands::team::UserCommand),
+    /// API tokens for agents and scripts: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(commands::team::TokenCommand),
+    /// Projects on a server: create, list, show, member.
+    #[command(subcommand)]
+    Project(commands::team::ProjectCommand),
+    /// Log in to a team server; the session is kept in your config dir (mode 0600).
+    Login(commands::team::LoginArgs),
+    /// End the stored session with a server.
+    Logout { url: Option<String> },
+    /// Who you are here: user, project, role, server.
+    Whoami,
     /// Serve the board over HTTP in the foreground: REST API, live event stream, metrics.
     Serve(commands::serve::ServeArgs),
     /// Run the HTTP server in the background: start, stop, status, logs.
@@ -131,6 +151,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
             mode: Mode::detect(cli.json, cli.human),
         },
         project: std::cell::OnceCell::new(),
+        project_key: cli.project.filter(|p| !p.trim().is_empty()),
     };
     match cli.command {
         Command::Init(args) => commands::init::run(&ctx, args),
@@ -155,6 +176,12 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Export(args) => commands::export::run(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),
         Command::Migrate(args) => commands::migrate::run(&ctx, args),
+        Command::User(command) => commands::team::user(&ctx, command),
+        Command::Token(command) => commands::team::token(&ctx, command),
+        Command::Project(command) => commands::team::project(&ctx, command),
+        Command::Login(args) => commands::team::login(&ctx, args),
+        Command::Logout { url } => commands::team::logout(&ctx, url),
+        Command::Whoami => commands::team::whoami(&ctx),
         Command::Serve(args) => commands::serve::serve(&ctx, args),
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+mod instance;
+
 use baton_core::api::{
     AccountUpdate, AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch,
     DocSearch, DoneRequest, FileChange, FileChangeReport, GuardReport, HeartbeatRequest,
@@ -33,7 +35,21 @@ pub struct Client {
     http: ureq::Agent,
     base: String,
     token: Option<String>,
+    /// The project the board's routes are for (`/api/v1/projects/{key}/...`); `None`: the
+    /// server's default project (`/api/v1/...`).
+    project: Option<String>,
 }
+
+/// Routes of the instance (not of one project): never prefixed with a project.
+const INSTANCE_ROUTES: [&str; 7] = [
+    "/api/v1/auth/",
+    "/api/v1/profile/",
+    "/api/v1/users",
+    "/api/v1/projects",
+    "/api/v1/tokens",
+    "/api/v1/instance/",
+    "/api/v1/openapi.json",
+];
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -77,7 +93,26 @@ impl Client {
             http: ureq::Agent::new_with_config(config),
             base,
             token,
+            project: None,
         })
+    }
+
+    /// The same client, for project `key` (`None` or `default`: the default project).
+    pub fn for_project(mut self, key: Option<&str>) -> Client {
+        self.project = key
+            .filter(|k| *k != baton_core::instance::DEFAULT_PROJECT)
+            .map(String::from);
+        self
+    }
+
+    /// The URL of `path`, inside the client's project when it is a project's route.
+    fn url_of(&self, path: &str) -> String {
+        match (&self.project, path.strip_prefix("/api/v1/")) {
+            (Some(key), Some(rest)) if !INSTANCE_ROUTES.iter().any(|r| path.starts_with(r)) => {
+                format!("{}/api/v1/projects/{}/{rest}", self.base, segment(key))
+            }
+            _ => format!("{}{path}", self.base),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -99,7 +134,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T> {
-        let url = format!("{}{path}", self.base);
+        let url = self.url_of(path);
         let unreachable = |e: ureq::Error| Error::Unavailable {
             message: format!("cannot reach the Baton server at {}: {e}", self.base),
             hint: Some(
@@ -149,7 +184,8 @@ impl Client {
             .read_to_string()
             .map_err(unreachable)?;
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|e| {
+            let text = if text.trim().is_empty() { "null" } else { &text };
+            return serde_json::from_str(text).map_err(|e| {
                 Error::Internal(format!(
                     "the server's answer to {path} is not what this client expects ({e}); \
                      are client and server the same version?"
@@ -259,7 +295,7 @@ impl Client {
     /// Opens the live event stream. Over a server this is how `events --follow`, `listen`
     /// and `ask --wait` wait without polling.
     pub fn follow(&self, filter: &FollowFilter) -> Result<EventFeed> {
-        let url = format!("{}/api/v1/events/stream", self.base);
+        let url = self.url_of("/api/v1/events/stream");
         let mut request = self
             .http
             .get(&url)
@@ -338,6 +374,10 @@ fn task_path(id: TaskId, action: &str) -> String {
 }
 
 impl Api for Client {
+    fn instance(&self) -> &dyn baton_core::instance::Instance {
+        self
+    }
+
     fn project(&self) -> Result<Project> {
         self.get("/api/v1/project", &[])
     }

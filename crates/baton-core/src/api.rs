@@ -286,6 +286,9 @@ pub struct DeleteRequest {
 }
 
 pub trait Api {
+    /// The instance this board belongs to (users, tokens, projects): in process, the
+    /// board's own store (used for the default project's); over HTTP, the server.
+    fn instance(&self) -> &dyn crate::instance::Instance;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

@@ -3,11 +3,13 @@
 //! [`conformance_tests!`], one test per scenario, each on a fresh, empty project.
 
 mod counts;
+mod instance;
 mod knowledge;
 mod messages;
 mod runs;
 
 pub use counts::*;
+pub use instance::*;
 pub use knowledge::*;
 pub use messages::*;
 pub use runs::*;

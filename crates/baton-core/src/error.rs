@@ -18,6 +18,12 @@ pub enum ErrorClass {
     Unavailable,
     /// Exit 1, HTTP 500: a bug or an unexpected failure.
     Internal,
+    /// Exit 6, HTTP 401: no credential, or one that is not valid (any more).
+    Unauthenticated,
+    /// Exit 7, HTTP 403: the credential is valid, the action is not allowed to it.
+    Forbidden,
+    /// Exit 8, HTTP 429: too many attempts; wait and try again.
+    RateLimited,
 }
 
 impl ErrorClass {
@@ -28,6 +34,9 @@ impl ErrorClass {
             ErrorClass::Conflict => 4,
             ErrorClass::Unavailable => 5,
             ErrorClass::Internal => 1,
+            ErrorClass::Unauthenticated => 6,
+            ErrorClass::Forbidden => 7,
+            ErrorClass::RateLimited => 8,
         }
     }
 
@@ -39,12 +48,18 @@ impl ErrorClass {
             ErrorClass::Conflict => 409,
             ErrorClass::Unavailable => 503,
             ErrorClass::Internal => 500,
+            ErrorClass::Unauthenticated => 401,
+            ErrorClass::Forbidden => 403,
+            ErrorClass::RateLimited => 429,
         }
     }
 
     /// The class of an HTTP error status, as a client reads it back.
     pub fn from_http_status(status: u16) -> ErrorClass {
         match status {
+            401 => ErrorClass::Unauthenticated,
+            403 => ErrorClass::Forbidden,
+            429 => ErrorClass::RateLimited,
             404 => ErrorClass::NotFound,
             409 => ErrorClass::Conflict,
             502..=504 => ErrorClass::Unavailable,
@@ -108,6 +123,34 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(String),
 
+    /// No credential, or one that is unknown, expired or revoked.
+    #[error("{message}")]
+    Unauthenticated {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// The caller is known; the action is not allowed to them.
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// Too many attempts (failed logins); `retry_after_secs` says when to try again.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+
+    #[error("{what} {name:?} does not exist")]
+    NotFound {
+        what: &'static str,
+        name: String,
+        hint: Option<String>,
+    },
+
     /// An error a Baton server reported, carried over as it was sent.
     #[error("{message}")]
     Remote {
@@ -146,6 +189,10 @@ impl Error {
             | Error::Conflict { .. } => ErrorClass::Conflict,
             Error::SchemaTooNew { .. } | Error::Unavailable { .. } => ErrorClass::Unavailable,
             Error::Internal(_) => ErrorClass::Internal,
+            Error::Unauthenticated { .. } => ErrorClass::Unauthenticated,
+            Error::Forbidden { .. } => ErrorClass::Forbidden,
+            Error::RateLimited { .. } => ErrorClass::RateLimited,
+            Error::NotFound { .. } => ErrorClass::NotFound,
             Error::Remote { class, .. } => *class,
         }
     }
@@ -165,6 +212,15 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Unavailable { .. } => "store_unavailable",
             Error::Internal(_) => "internal",
+            Error::Unauthenticated { .. } => "unauthenticated",
+            Error::Forbidden { .. } => "forbidden",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::NotFound { what, .. } => match *what {
+                "user" => "user_not_found",
+                "project" => "project_not_found",
+                "token" => "token_not_found",
+                _ => "not_found",
+            },
             Error::Remote { code, .. } => code,
         }
     }
@@ -176,7 +232,13 @@ impl Error {
             | Error::InvalidTransition { hint, .. }
             | Error::Conflict { hint, .. }
             | Error::Unavailable { hint, .. }
+            | Error::Unauthenticated { hint, .. }
+            | Error::Forbidden { hint, .. }
+            | Error::NotFound { hint, .. }
             | Error::Remote { hint, .. } => hint.clone(),
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Some(format!("wait {retry_after_secs} s before trying again")),
             Error::TaskNotFound(_) => Some("list tasks with `baton task list`".into()),
             Error::DocNotFound(_) => Some("list docs with `baton docs list`".into()),
             Error::MessageNotFound(_) => Some("see your messages with `baton inbox --all`".into()),

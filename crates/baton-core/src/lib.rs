@@ -8,6 +8,7 @@
 //! - [`board`]: `Board<S: Store>`, the in-process implementation of `Api`.
 
 pub mod api;
+pub mod auth;
 pub mod board;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -17,6 +18,7 @@ pub mod fuzzing;
 pub mod glob;
 pub mod graph;
 pub mod id;
+pub mod instance;
 pub mod lifecycle;
 pub mod model;
 pub mod panic;

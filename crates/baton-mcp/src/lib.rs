@@ -80,6 +80,9 @@ impl From<baton_core::Error> for ToolError {
                 ErrorClass::Conflict => "read the current state with `task {id}` and decide again",
                 ErrorClass::Unavailable => "retry in a moment",
                 ErrorClass::Internal => "retry; if it persists, tell a human",
+                ErrorClass::Unauthenticated => "the server needs a valid token (BATON_TOKEN)",
+                ErrorClass::Forbidden => "this needs a role you do not have; ask a human",
+                ErrorClass::RateLimited => "wait a while before trying again",
             }
             .to_string()
         });

@@ -77,8 +77,17 @@ impl ServerHandler for Session {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
+        let grant = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<baton_core::auth::Grant>())
+            .cloned();
         let arguments = request.arguments.unwrap_or_default();
-        let result = match self.tools.call(&request.name, arguments, caller).await {
+        let called = self
+            .tools
+            .call_as(&request.name, arguments, caller, grant.as_ref())
+            .await;
+        let result = match called {
             Ok(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
             Err(error) => CallToolResult::error(vec![ContentBlock::text(
                 serde_json::to_string(&error).unwrap_or_else(|_| error.to_string()),

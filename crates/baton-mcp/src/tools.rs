@@ -279,6 +279,18 @@ impl Tools {
         arguments: Map<String, Value>,
         caller: Option<String>,
     ) -> Result<Value, ToolError> {
+        self.call_as(name, arguments, caller, None).await
+    }
+
+    /// [`Tools::call`] for a caller a team server authenticated: the tool's action must be
+    /// allowed to its role, and a credential bound to an agent acts only as that agent.
+    pub async fn call_as(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        caller: Option<String>,
+        grant: Option<&baton_core::auth::Grant>,
+    ) -> Result<Value, ToolError> {
         let Some(spec) = TOOLS.iter().find(|t| t.name == name) else {
             let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
             return Err(ToolError::new(
@@ -295,12 +307,18 @@ impl Tools {
             ));
         }
         let mut args = Args::new(spec.name, arguments);
-        let who = args
+        let named = args
             .opt_str("agent")?
             .map(|a| a.trim().to_string())
             .filter(|a| !a.is_empty())
-            .or(caller)
-            .or_else(|| self.host.default_agent());
+            .or(caller);
+        let who = match grant {
+            Some(grant) => {
+                grant.require(tool_action(spec.name))?;
+                Some(grant.acting_as(named.as_deref())?)
+            }
+            None => named.or_else(|| self.host.default_agent()),
+        };
         let call = Call { who, args };
         match spec.name {
             "pickup" => self.pickup(call).await,
@@ -759,6 +777,19 @@ fn map_array(value: Value, f: impl Fn(Value) -> Value) -> Value {
 }
 
 type CodeQuery = Box<dyn FnOnce(&CodeIndex) -> baton_code::Result<Value> + Send>;
+
+/// What each tool does, for the policy (the same actions as the REST routes').
+fn tool_action(name: &str) -> baton_core::auth::Action {
+    use baton_core::auth::Action::*;
+    match name {
+        "pickup" | "done" | "block" | "note" | "heartbeat" | "reserve" => Work,
+        "task_add" => CreateTasks,
+        "task_update" => EditTasks,
+        "doc_write" => WriteDocs,
+        "ask" | "answer" => Message,
+        _ => Read,
+    }
+}
 
 /// One call: who makes it and its remaining arguments.
 struct Call {

@@ -403,6 +403,34 @@ fn lost_connection(why: &str) -> Error {
     }
 }
 
+/// The schema a project other than the default one lives in (a project key is lower-case
+/// letters, digits and dashes, so the name needs no quoting).
+pub fn project_schema(key: &str) -> String {
+    format!("baton_p_{}", key.replace('-', "_"))
+}
+
+/// The URL of a project's own schema in the database at `url`: the same database, with the
+/// project's schema as the connection's search path, so every query of the store finds
+/// that project's tables and nothing else.
+pub fn project_url(url: &str, key: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}options=-csearch_path%3D{}",
+        project_schema(key)
+    )
+}
+
+/// Creates a project's schema (if missing) in the database at `url`.
+pub fn create_project_schema(url: &str, key: &str) -> Result<()> {
+    let mut conn = connect(url)?;
+    conn.client
+        .batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            project_schema(key)
+        ))
+        .map_err(map_err)
+}
+
 /// `postgres://user:secret@host/db` -> `postgres://user@host/db`.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

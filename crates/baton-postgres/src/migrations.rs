@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0004_task_counts.sql"),
     ),
     ("0005_runs", include_str!("../migrations/0005_runs.sql")),
+    ("0006_teams", include_str!("../migrations/0006_teams.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

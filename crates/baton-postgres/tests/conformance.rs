@@ -41,3 +41,11 @@ mod scenarios {
         None => return,
     });
 }
+
+mod instance {
+    use super::*;
+    baton_core::instance_conformance_tests!(match fresh() {
+        Some(fixture) => fixture,
+        None => return,
+    });
+}

@@ -25,6 +25,9 @@ pub trait Backend: Send + Sync + 'static {
     fn open_writer(&self) -> Result<Box<dyn Writer>>;
     /// What `/ready` and the log say the server runs on.
     fn describe(&self) -> String;
+    /// The backend of another project on the same server, its storage created (and named
+    /// `name`) when missing: SQLite, a file of its own; PostgreSQL, a schema of its own.
+    fn project(&self, key: &str, name: &str) -> Result<Arc<dyn Backend>>;
     /// Wakes the feed as soon as anyone else (another replica, a CLI process) commits
     /// events, until `shutdown`. Without it the feed still finds them by polling.
     fn watch_changes(&self, wake: Waker, shutdown: watch::Receiver<bool>) -> Result<()> {
@@ -105,6 +108,30 @@ impl Backend for SqliteBackend {
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
     }
+
+    fn project(&self, key: &str, name: &str) -> Result<Arc<dyn Backend>> {
+        let path = project_file(&self.path, key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| baton_core::Error::Unavailable {
+                message: format!("cannot create {}: {e}", dir.display()),
+                hint: Some("check the permissions of the .baton directory".into()),
+            })?;
+        }
+        SqliteStore::create(&path, name)?;
+        let mut backend = SqliteBackend::new(path)?;
+        backend.clock = self.clock.clone();
+        Ok(Arc::new(backend))
+    }
+}
+
+/// Where a project other than the default one keeps its SQLite file: `projects/KEY.db`
+/// beside the default project's file.
+pub fn project_file(default: &std::path::Path, key: &str) -> PathBuf {
+    default
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("projects")
+        .join(format!("{key}.db"))
 }
 
 /// How often the background thread moves the WAL into the database.

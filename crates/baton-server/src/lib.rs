@@ -8,6 +8,8 @@
 //! - [`metrics`]: `/metrics` in Prometheus text format.
 //! - [`guard`]: the Host, cross-site and content-type checks in front of every route.
 
+pub mod access;
+pub mod auth;
 pub mod backend;
 pub mod dashboard;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod guard;
 pub mod json;
 pub mod mcp;
 pub mod metrics;
+pub mod projects;
 pub mod routes;
 pub mod workers;
 
@@ -46,6 +49,15 @@ pub struct AppState {
     pub code_root: Option<std::path::PathBuf>,
     /// The names the server answers to (every route, `/mcp` included).
     pub hosts: Arc<guard::AllowedHosts>,
+    /// Local or team mode, sessions, the login limiter (one for the whole server).
+    pub auth: Arc<auth::Auth>,
+    /// The key of the project these workers serve.
+    pub project: Arc<str>,
+    /// The instance store's workers (the default project's): users, tokens, projects.
+    pub instance_writer: workers::Workers,
+    pub instance_readers: workers::Workers,
+    /// The other projects (only on the server's top-level state).
+    pub projects: Option<Arc<projects::Projects>>,
 }
 
 /// Tuning of one server.
@@ -60,6 +72,14 @@ pub struct ServerOptions {
     /// DNS names the server answers to besides `localhost` and IP addresses
     /// (`--allowed-host`); see [`guard`].
     pub allowed_hosts: Vec<String>,
+    /// Team mode: every route but a few needs a credential (see [`auth`]).
+    pub team: bool,
+    /// The key sessions are signed with (`BATON_JWT_SECRET`); else the store's.
+    pub session_secret: Option<String>,
+    /// A one-time code that creates the first admin over HTTP while there is no user.
+    pub setup_code: Option<String>,
+    /// Cookies are marked `Secure` (the server speaks TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +89,10 @@ impl Default for ServerOptions {
             poll_interval: Duration::from_millis(100),
             code_root: None,
             allowed_hosts: Vec::new(),
+            team: false,
+            session_secret: None,
+            setup_code: None,
+            secure_cookies: false,
         }
     }
 }
@@ -144,19 +168,37 @@ fn internal(e: &dyn std::fmt::Display) -> baton_core::Error {
     baton_core::Error::Internal(e.to_string())
 }
 
-/// Opens the workers and the feed over `backend`.
+/// Opens the workers and the feed over `backend` (the default project), the instance's
+/// authentication, and the registry of the other projects.
 pub fn build_state(
     backend: Arc<dyn Backend>,
     options: &ServerOptions,
     shutdown: watch::Receiver<bool>,
 ) -> baton_core::Result<AppState> {
     let hosts = Arc::new(guard::AllowedHosts::new(&options.allowed_hosts)?);
-    let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
-    let wake = feed.waker();
-    backend.watch_changes(wake.clone(), shutdown.clone())?;
-    let writer = workers::Workers::writer(backend.clone(), wake)?;
-    let readers = workers::Workers::readers("baton-reader", options.readers.max(1), backend)?;
-    Ok(AppState {
+    let (writer, readers, feed) = open_workers(&backend, options, &shutdown)?;
+    let auth = if options.team {
+        let key = match &options.session_secret {
+            Some(secret) if secret.len() >= 32 => secret.clone(),
+            Some(_) => {
+                return Err(baton_core::Error::invalid_with_hint(
+                    "BATON_JWT_SECRET is shorter than 32 characters",
+                    "use a long random value (openssl rand -hex 32), or unset it to keep the key in the store",
+                ))
+            }
+            None => writer.run_blocking(|api| api.instance().session_key())?,
+        };
+        auth::Auth::team(
+            key.as_bytes(),
+            options.setup_code.as_deref(),
+            options.secure_cookies,
+        )
+    } else {
+        auth::Auth::local()
+    };
+    let mut state = AppState {
+        instance_writer: writer.clone(),
+        instance_readers: readers.clone(),
         writer,
         readers,
         feed,
@@ -165,7 +207,31 @@ pub fn build_state(
         started: std::time::Instant::now(),
         code_root: options.code_root.clone(),
         hosts,
-    })
+        auth: Arc::new(auth),
+        project: Arc::from(baton_core::instance::DEFAULT_PROJECT),
+        projects: None,
+    };
+    state.projects = Some(Arc::new(projects::Projects::new(
+        backend,
+        options.clone(),
+        state.clone(),
+    )));
+    Ok(state)
+}
+
+/// A project's writer, readers and event feed.
+pub(crate) fn open_workers(
+    backend: &Arc<dyn Backend>,
+    options: &ServerOptions,
+    shutdown: &watch::Receiver<bool>,
+) -> baton_core::Result<(workers::Workers, workers::Workers, feed::Feed)> {
+    let feed = feed::Feed::start(backend.clone(), options.poll_interval, shutdown.clone())?;
+    let wake = feed.waker();
+    backend.watch_changes(wake.clone(), shutdown.clone())?;
+    let writer = workers::Workers::writer(backend.clone(), wake)?;
+    let readers =
+        workers::Workers::readers("baton-reader", options.readers.max(1), backend.clone())?;
+    Ok((writer, readers, feed))
 }
 
 /// The whole HTTP application.

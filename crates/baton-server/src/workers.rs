@@ -92,6 +92,32 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// Runs `f` on a worker from a thread outside the async runtime (start-up).
+    pub fn run_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Api) -> Result<T> + Send + 'static,
+    {
+        let (answer, answered) = mpsc::channel();
+        let job: Job = Box::new(move |api| {
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(api)))
+                .unwrap_or_else(|_| Err(Error::Internal("a request panicked".into())));
+            Box::new(move |failed: Option<&str>| {
+                let _ = answer.send(match failed {
+                    None => result,
+                    Some(why) => Err(Error::Unavailable {
+                        message: format!("the change was not saved: {why}"),
+                        hint: Some("retry".into()),
+                    }),
+                });
+            })
+        });
+        self.jobs.send(job).map_err(|_| stopped())?;
+        answered.recv().map_err(|_| stopped())?
+    }
+}
+
 fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
     std::thread::Builder::new()
         .name(name.to_string())

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0005_task_counts.sql"),
     ),
     ("0006_runs", include_str!("../migrations/0006_runs.sql")),
+    ("0007_teams", include_str!("../migrations/0007_teams.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

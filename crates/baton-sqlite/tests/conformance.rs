@@ -37,3 +37,8 @@ mod scenarios {
     use super::*;
     baton_core::conformance_tests!(fresh());
 }
+
+mod instance {
+    use super::*;
+    baton_core::instance_conformance_tests!(fresh());
+}

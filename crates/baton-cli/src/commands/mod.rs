@@ -18,6 +18,7 @@ pub mod runs;
 pub mod scan;
 pub mod serve;
 pub mod task;
+pub mod team;
 pub mod watch;
 
 use std::path::PathBuf;
@@ -25,9 +26,20 @@ use std::path::PathBuf;
 use baton_core::{Api, Board};
 use baton_sqlite::SqliteStore;
 
+use baton_core::instance::{ProjectInfo, DEFAULT_PROJECT};
+
 use crate::error::{CliError, CliResult};
 use crate::output::Out;
 use crate::project::Project;
+
+fn exists(key: &str) -> CliError {
+    CliError::new(
+        baton_core::ErrorClass::Conflict,
+        "project_exists",
+        format!("project {key} already exists"),
+    )
+    .with_hint("pick another key; `baton project list` shows the taken ones")
+}
 
 /// A PostgreSQL board to use directly (`BATON_DATABASE_URL`), as a server would.
 fn database_url() -> Option<String> {
@@ -58,6 +70,9 @@ pub struct Context {
     pub agent: Option<String>,
     pub out: Out,
     pub project: std::cell::OnceCell<Project>,
+    /// The project on a server (or on this machine's store) commands are for:
+    /// `--project` / `BATON_PROJECT`; `None`: the default project.
+    pub project_key: Option<String>,
 }
 
 impl Context {
@@ -74,6 +89,69 @@ impl Context {
     /// one, else the PostgreSQL database `BATON_DATABASE_URL` names, else the current
     /// project's database file, opened directly.
     pub fn api(&self) -> CliResult<Box<dyn Api>> {
+        let key = self.project_key();
+        if key == DEFAULT_PROJECT {
+            return self.instance_api();
+        }
+        if let Some(url) = self.direct_database_url() {
+            self.require_registered(key)?;
+            let url = baton_postgres::project_url(&url, key);
+            return Ok(Box::new(Board::new(baton_postgres::PostgresStore::open(&url)?)));
+        }
+        if let Some(client) = self.client()? {
+            return Ok(Box::new(client));
+        }
+        self.require_registered(key)?;
+        let path = baton_server::backend::project_file(&self.project()?.database(), key);
+        Ok(Box::new(Board::new(SqliteStore::open(&path)?)))
+    }
+
+    /// The key of the project commands are for (`--project`, `BATON_PROJECT`).
+    pub fn project_key(&self) -> &str {
+        self.project_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .unwrap_or(DEFAULT_PROJECT)
+    }
+
+    /// Refuses a project the instance does not know, with the way out.
+    fn require_registered(&self, key: &str) -> CliResult<()> {
+        self.instance_api()?.instance().get_project(key)?;
+        Ok(())
+    }
+
+    /// Creates a project: on a server through it; on this machine, its storage (a file,
+    /// or a schema of the PostgreSQL database) and then its record.
+    pub fn create_project(&self, key: &str, name: &str) -> CliResult<ProjectInfo> {
+        baton_core::board::instance::validate_project_key(key)?;
+        if let Some(url) = self.direct_database_url() {
+            let api = self.instance_api()?;
+            if api.instance().get_project(key).is_ok() {
+                return Err(exists(key));
+            }
+            baton_postgres::create_project_schema(&url, key)?;
+            baton_postgres::PostgresStore::create(&baton_postgres::project_url(&url, key), name)?;
+            return Ok(api.instance().register_project(&self.actor(), key, name)?);
+        }
+        if let Some(client) = self.client()? {
+            return Ok(client.create_project(key, Some(name))?);
+        }
+        let api = self.instance_api()?;
+        if api.instance().get_project(key).is_ok() {
+            return Err(exists(key));
+        }
+        let path = baton_server::backend::project_file(&self.project()?.database(), key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        SqliteStore::create(&path, name)?;
+        Ok(api.instance().register_project(&self.actor(), key, name)?)
+    }
+
+    /// The default project's board, which also holds the instance (users, tokens,
+    /// projects): on a server, the server's.
+    pub fn instance_api(&self) -> CliResult<Box<dyn Api>> {
         if let Some(url) = self.direct_database_url() {
             // Like `serve --database`: a new database gets its project on first use.
             let name = self
@@ -102,8 +180,13 @@ impl Context {
         let Some(url) = self.server_url()? else {
             return Ok(None);
         };
-        let token = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty());
-        Ok(Some(baton_client::Client::new(&url, token)?))
+        let token = std::env::var("BATON_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .or_else(|| team::stored_token(&url));
+        Ok(Some(
+            baton_client::Client::new(&url, token)?.for_project(self.project_key.as_deref()),
+        ))
     }
 
     /// The server to talk to, if any: `BATON_URL` wins over the project's `url`. With

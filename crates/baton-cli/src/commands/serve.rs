@@ -27,7 +27,8 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one; `baton server status` tells which).
     #[arg(long, short, default_value_t = DEFAULT_PORT)]
     pub port: u16,
-    /// Address to bind. Loopback by default: there is no authentication yet.
+    /// Address to bind. Loopback by default (local mode: no accounts). Any other address
+    /// is team mode and needs a user first (`baton user add NAME --admin`).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
     /// Threads serving reads, each with its own database connection.
@@ -119,18 +120,36 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         None => Some(ctx.project()?),
     };
     let (backend, database) = open_backend(project.as_ref(), args.database.as_deref())?;
-    if !args.bind.is_loopback() {
+    let users = backend.open()?.instance().user_count()?;
+    let team = users > 0 || !args.bind.is_loopback() || args.database.is_some();
+    if !args.bind.is_loopback() && users == 0 {
+        return Err(CliError::new(
+            ErrorClass::Conflict,
+            "no_admin",
+            format!(
+                "binding {} makes the board reachable from other machines, and it has no \
+                 user yet: anyone could use it",
+                args.bind
+            ),
+        )
+        .with_hint(
+            "create the first admin on this machine with `baton user add NAME --admin` \
+             (with the same --database, if any), then start the server again",
+        ));
+    }
+    if !args.bind.is_loopback() && args.allowed_hosts.is_empty() {
         eprintln!(
-            "warning: binding {} makes the board reachable from other machines, and Baton has \
-             no authentication yet: anyone who can reach this port can change the board",
-            args.bind
+            "baton: requests must address this server by IP address (or localhost); a DNS \
+             name is refused unless given with --allowed-host NAME (or BATON_ALLOWED_HOSTS)"
         );
-        if args.allowed_hosts.is_empty() {
-            eprintln!(
-                "baton: requests must address this server by IP address (or localhost); a DNS \
-                 name is refused unless given with --allowed-host NAME (or BATON_ALLOWED_HOSTS)"
-            );
-        }
+    }
+    let setup_code = (team && users == 0).then(baton_core::auth::new_secret_id);
+    if let Some(code) = &setup_code {
+        eprintln!(
+            "baton: team mode and no user yet. Create the first admin with \
+             `baton user add NAME --admin` on this machine, or once over HTTP with the \
+             one-time setup code {code} (POST /api/v1/auth/setup, or the page's login form)"
+        );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -140,6 +159,11 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         readers: args.readers.max(1),
         code_root: project.as_ref().map(|p| p.root.clone()),
         allowed_hosts: args.allowed_hosts.clone(),
+        team,
+        session_secret: std::env::var("BATON_JWT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        setup_code,
         ..ServerOptions::default()
     };
     runtime.block_on(async {
@@ -157,8 +181,9 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
             write_state(project, &state)?;
         }
         eprintln!(
-            "baton: serving on {url} (database {}); Ctrl-C stops",
-            database.display()
+            "baton: serving on {url} (database {}, {} mode); Ctrl-C stops",
+            database.display(),
+            if team { "team" } else { "local" }
         );
         let stop = server.stopper();
         tokio::spawn(async move {

@@ -9,6 +9,7 @@ mod claims;
 pub mod docs;
 mod edit;
 mod import;
+pub mod instance;
 pub mod leases;
 mod messages;
 mod reservations;
@@ -146,6 +147,10 @@ pub(crate) fn touch(tx: &mut dyn StoreTx, actor: &str, at: Timestamp) -> Result<
 }
 
 impl<S: Store> Api for Board<S> {
+    fn instance(&self) -> &dyn crate::instance::Instance {
+        self
+    }
+
     fn project(&self) -> Result<Project> {
         self.store.read(|tx| tx.project())
     }

@@ -64,6 +64,14 @@ impl Backend for PostgresBackend {
         baton_postgres::redact(&self.url)
     }
 
+    fn project(&self, key: &str, name: &str) -> Result<std::sync::Arc<dyn Backend>> {
+        baton_postgres::create_project_schema(&self.url, key)?;
+        let url = baton_postgres::project_url(&self.url, key);
+        let mut backend = PostgresBackend::new(&url, name)?;
+        backend.clock = self.clock.clone();
+        Ok(std::sync::Arc::new(backend))
+    }
+
     fn watch_changes(&self, wake: Waker, shutdown: watch::Receiver<bool>) -> Result<()> {
         let url = self.url.clone();
         // Fail at start when the listening connection cannot be made at all.

@@ -4,6 +4,8 @@
 //! that take their ids. Applied to every operation, so a new route cannot forget them.
 
 use serde_json::{json, Value};
+
+use crate::access::Access;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
@@ -153,7 +155,83 @@ pub fn complete(mut doc: OpenApi) -> Value {
     }
     let mut doc = serde_json::to_value(&doc).unwrap_or(Value::Null);
     add_links(&mut doc);
+    add_security(&mut doc);
     doc
+}
+
+/// Each operation's security (none for the public ones; a bearer token or the page's
+/// session cookie for the rest) and what it needs (`x-baton-access`: the action and the
+/// least role core's policy allows it to, or `authenticated`, `admin`, `handler`). In
+/// local mode (no accounts, loopback) no credential is asked for.
+fn add_security(doc: &mut Value) {
+    doc["components"]["securitySchemes"] = json!({
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (`baton_...`, from `baton token create`) or the \
+                            session token `POST /api/v1/auth/login` returns."
+        },
+        "session_cookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": crate::auth::COOKIE,
+            "description": "The page's session (HttpOnly, SameSite=Lax); writes with it must \
+                            come from the page's own origin."
+        }
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let Ok(method) = method.to_ascii_uppercase().parse::<axum::http::Method>() else {
+                continue;
+            };
+            let access = crate::access::of(&method, path);
+            let described = match access {
+                None => json!({"requires": "nothing: refused (no rule)"}),
+                Some(Access::Public) => json!({"requires": "nothing"}),
+                Some(Access::Authenticated) => json!({"requires": "authenticated"}),
+                Some(Access::Admin) => json!({"requires": "admin"}),
+                Some(Access::Handler) => json!({
+                    "requires": "role",
+                    "role": "maintainer",
+                    "note": "the role in the project the request names, checked by the handler"
+                }),
+                Some(Access::Project(action)) => json!({
+                    "requires": "role",
+                    "action": action.as_str(),
+                    "role": baton_core::auth::minimum_role(action).as_str(),
+                }),
+            };
+            operation["x-baton-access"] = described;
+            if access == Some(Access::Public) {
+                operation["security"] = json!([]);
+                continue;
+            }
+            operation["security"] = json!([{"bearer": []}, {"session_cookie": []}]);
+            let responses = &mut operation["responses"];
+            if responses.get("401").is_none() {
+                responses["401"] = json!({
+                    "description": "`unauthenticated` (team mode): no credential, or one that \
+                                    is unknown, expired or revoked. `WWW-Authenticate` points at \
+                                    `/.well-known/oauth-protected-resource`.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                });
+            }
+            let forbidden = &mut responses["403"];
+            if let Some(text) = forbidden.get("description").and_then(Value::as_str) {
+                if !text.contains("`forbidden`") {
+                    forbidden["description"] = Value::String(format!(
+                        "{text} `forbidden` (team mode): the credential's role does not allow it."
+                    ));
+                }
+            }
+        }
+    }
 }
 
 fn shared_answers(path: &str, operation: &mut Operation) {

@@ -7,6 +7,7 @@ mod coord;
 mod docs;
 mod document;
 mod events;
+mod instance;
 mod messages;
 mod runs;
 mod tasks;
@@ -68,10 +69,9 @@ pub fn body_limit(path: &str) -> usize {
 )]
 struct ApiDoc;
 
-/// The whole application: the documented routes, the document itself, body limits,
-/// metrics, and JSON errors for unknown routes and panics.
-pub fn router(state: AppState) -> Router {
-    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The routes every project answers, each under its own `/api/v1/projects/{key}` too.
+fn project_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(
             tasks::batch_router()
                 .merge(messages::import_router())
@@ -86,24 +86,81 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dashboard::router())
         .merge(messages::router())
         .merge(runs::router())
+        .merge(instance::project_router())
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(metrics))
         .routes(routes!(openapi))
+}
+
+/// The OpenAPI document of the whole server.
+fn document() -> (Router<AppState>, Arc<serde_json::Value>) {
+    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(project_routes())
+        .merge(instance::router())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let doc = Arc::new(document::complete(doc));
-    routes
+    (routes, Arc::new(document::complete(doc)))
+}
+
+/// The whole application: the default project's routes, the instance's (login, users,
+/// projects, tokens), every other project under `/api/v1/projects/{key}`, the OpenAPI
+/// document, body limits, metrics, authentication, and JSON errors for unknown routes and
+/// panics.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = document();
+    let routes = routes
         .layer(axum::Extension(doc))
         .nest_service("/mcp", crate::mcp::service(&state))
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        // Inside `record`, so refused requests are counted too.
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::guard::check,
+            crate::auth::authorize,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), record))
+        .route(
+            "/api/v1/projects/{key}/{*rest}",
+            axum::routing::any(crate::projects::dispatch),
+        );
+    finish(routes, state, true)
+}
+
+/// One project's routes (`/api/v1/projects/{key}/...` with the prefix taken off), behind
+/// the server's authentication, which has already run.
+pub fn project_router(state: AppState) -> Router {
+    let (_, doc) = document();
+    let (routes, _) = OpenApiRouter::new()
+        .merge(project_routes())
+        .split_for_parts();
+    let routes = routes
+        .layer(axum::Extension(doc))
+        .nest_service("/mcp", crate::mcp::service(&state))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authorize,
+        ));
+    finish(routes, state, false)
+}
+
+fn finish(routes: Router<AppState>, state: AppState, outer: bool) -> Router {
+    let routes = routes
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed);
+    let routes = if outer {
+        routes
+            // Inside the guard: a foreign host is refused before any credential is read.
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::auth::authenticate,
+            ))
+            // Inside `record`, so refused requests are counted too.
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::guard::check,
+            ))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), record))
+    } else {
+        routes
+    };
+    routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)
@@ -116,19 +173,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.headers.get(AGENT_HEADER) {
-            None => Ok(Actor(baton_core::api::HUMAN.to_string())),
-            Some(value) => value
-                .to_str()
-                .map(|v| Actor(v.trim().to_string()))
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_input",
-                        "the X-Baton-Agent header is not valid text",
-                    )
-                    .with_hint("agent names are short ASCII names such as claude-1")
-                }),
+        let named = match parts.headers.get(AGENT_HEADER) {
+            None => None,
+            Some(value) => Some(value.to_str().map(|v| v.trim().to_string()).map_err(|_| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    "the X-Baton-Agent header is not valid text",
+                )
+                .with_hint("agent names are short ASCII names such as claude-1")
+            })?),
+        };
+        match parts.extensions.get::<crate::auth::Caller>() {
+            // Team mode: a token bound to an agent fixes who acts; others act as the agent
+            // they name, or as their user.
+            Some(crate::auth::Caller::Known(known)) => baton_core::auth::acting_as(
+                known.principal.bound_agent(),
+                &known.principal.user.name,
+                named.as_deref(),
+            )
+            .map(Actor)
+            .map_err(ApiError::from),
+            _ => Ok(Actor(
+                named.unwrap_or_else(|| baton_core::api::HUMAN.to_string()),
+            )),
         }
     }
 }

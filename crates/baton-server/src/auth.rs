@@ -1,0 +1,550 @@
+//! Authentication in team mode: who is calling, from an API token (`Authorization: Bearer
+//! baton_...`), a signed session (`Authorization: Bearer <JWT>`, what login returns) or the
+//! page's session cookie. Then each route asks core's policy whether that caller's role in
+//! the project may do the route's action ([`crate::access`]).
+//!
+//! Local mode (loopback, no users) keeps today's behaviour: no credential, every action.
+//!
+//! Nothing secret is logged or echoed: errors name a token by its visible prefix at most.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use baton_core::auth::{self, Role};
+use baton_core::instance::{Principal, DEFAULT_PROJECT};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{self, Access};
+use crate::error::ApiError;
+use crate::workers::Workers;
+use crate::AppState;
+
+/// The page's session cookie.
+pub const COOKIE: &str = "baton_session";
+
+/// Who is calling, as the routes see it.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// Local mode: no accounts; every action, acting as the named agent or `human`.
+    Local,
+    /// Team mode, a route that needs no credential.
+    Anonymous,
+    /// Team mode, a checked credential.
+    Known(Arc<Known>),
+}
+
+#[derive(Debug)]
+pub struct Known {
+    pub principal: Principal,
+    /// The login session's id, when the credential was one (for logout).
+    pub session: Option<String>,
+    pub via_cookie: bool,
+}
+
+impl Caller {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Caller::Known(k) => Some(&k.principal),
+            _ => None,
+        }
+    }
+
+    /// The caller's role in the project the request is for (local mode: every right).
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Caller::Local => Some(Role::Admin),
+            Caller::Anonymous => None,
+            Caller::Known(k) => k.principal.role,
+        }
+    }
+
+    /// Whether the caller may administer the instance.
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Caller::Local => true,
+            Caller::Anonymous => false,
+            Caller::Known(k) => k.principal.instance_admin(),
+        }
+    }
+
+    /// The user name the caller acts under (local mode: `human`).
+    pub fn user_name(&self) -> String {
+        match self {
+            Caller::Known(k) => k.principal.user.name.clone(),
+            _ => baton_core::api::HUMAN.to_string(),
+        }
+    }
+}
+
+/// The claims of a login session's token.
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    /// The user's name.
+    sub: String,
+    /// The session's id in the store (revocation is looked up there).
+    sid: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// The server's authentication: the mode, the session key, the login limiter.
+pub struct Auth {
+    team: bool,
+    keys: Option<(EncodingKey, DecodingKey)>,
+    pub limiter: Limiter,
+    /// The hash of the one-time setup code, while no user exists.
+    setup: Mutex<Option<String>>,
+    /// When each token was last written as used (writes are throttled to one a minute).
+    used: Mutex<HashMap<u64, Instant>>,
+    /// Cookies get `Secure` when the server speaks TLS.
+    pub secure_cookies: bool,
+}
+
+/// How often a token's last-used time is written.
+const USED_EVERY: Duration = Duration::from_secs(60);
+
+impl Auth {
+    pub fn local() -> Auth {
+        Auth {
+            team: false,
+            keys: None,
+            limiter: Limiter::default(),
+            setup: Mutex::new(None),
+            used: Mutex::default(),
+            secure_cookies: false,
+        }
+    }
+
+    /// Team mode, signing sessions with `key`; `setup_code` lets the first admin be
+    /// created over HTTP while there is no user.
+    pub fn team(key: &[u8], setup_code: Option<&str>, secure_cookies: bool) -> Auth {
+        Auth {
+            team: true,
+            keys: Some((EncodingKey::from_secret(key), DecodingKey::from_secret(key))),
+            limiter: Limiter::default(),
+            setup: Mutex::new(setup_code.map(auth::token_hash)),
+            used: Mutex::default(),
+            secure_cookies,
+        }
+    }
+
+    pub fn is_team(&self) -> bool {
+        self.team
+    }
+
+    /// Signs a session's token (HS256), valid until the session expires.
+    pub fn sign(&self, user: &str, session: &str, expires: baton_core::time::Timestamp) -> baton_core::Result<String> {
+        let Some((encoding, _)) = &self.keys else {
+            return Err(baton_core::Error::Conflict {
+                code: "not_team_mode",
+                message: "this server runs in local mode: there is nothing to log in to".into(),
+                hint: Some("create the first admin with `baton user add NAME --admin`, then restart the server".into()),
+            });
+        };
+        let now = baton_core::time::Timestamp::now().unix_millis() / 1000;
+        let claims = Claims {
+            sub: user.to_string(),
+            sid: session.to_string(),
+            iat: now,
+            exp: expires.unix_millis() / 1000,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding)
+            .map_err(|e| baton_core::Error::Internal(format!("cannot sign a session: {e}")))
+    }
+
+    /// The session id inside a signed token, if the signature and expiry hold.
+    fn session_of(&self, token: &str) -> Option<String> {
+        let (_, decoding) = self.keys.as_ref()?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, decoding, &validation)
+            .ok()
+            .map(|data| data.claims.sid)
+    }
+
+    /// Takes the setup code if it is the right one (it works once).
+    pub fn take_setup_code(&self, code: &str) -> bool {
+        let mut setup = self.setup.lock().unwrap_or_else(|p| p.into_inner());
+        let ok = setup
+            .as_deref()
+            .is_some_and(|hash| auth::same_secret(hash.as_bytes(), auth::token_hash(code).as_bytes()));
+        if ok {
+            *setup = None;
+        }
+        ok
+    }
+
+    fn should_mark_used(&self, token: u64) -> bool {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match used.get(&token) {
+            Some(at) if now.duration_since(*at) < USED_EVERY => false,
+            _ => {
+                used.insert(token, now);
+                true
+            }
+        }
+    }
+}
+
+/// The project a path is for: `/api/v1/projects/{key}/...` names one, anything else is the
+/// default project's.
+pub fn project_of_path(path: &str) -> &str {
+    path.strip_prefix("/api/v1/projects/")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(key, _)| key)
+        .filter(|key| !key.is_empty())
+        .unwrap_or(DEFAULT_PROJECT)
+}
+
+/// The credential a request carries: a bearer token, else the session cookie.
+fn credential(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or("").trim();
+        let token = text
+            .strip_prefix("Bearer ")
+            .or_else(|| text.strip_prefix("bearer "))
+            .unwrap_or("")
+            .trim();
+        return Some((token.to_string(), false));
+    }
+    for value in headers.get_all(header::COOKIE) {
+        for pair in value.to_str().unwrap_or("").split(';') {
+            if let Some((name, v)) = pair.trim().split_once('=') {
+                if name == COOKIE && !v.is_empty() {
+                    return Some((v.to_string(), true));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The RFC 9728 metadata URL, for `WWW-Authenticate`.
+fn metadata_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/.well-known/oauth-protected-resource")
+}
+
+/// A 401 with the challenge that points at the protected-resource metadata.
+pub fn challenge(headers: &HeaderMap, error: ApiError) -> Response {
+    let mut response = error.into_response();
+    let value = format!(
+        "Bearer realm=\"baton\", resource_metadata=\"{}\"",
+        metadata_url(headers)
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+fn missing_credential() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "this server needs a credential",
+    )
+    .with_hint(
+        "send `Authorization: Bearer TOKEN` (make one with `baton token create`), or log in \
+         with `baton login URL`",
+    )
+}
+
+/// The client's address, for the login limiter and the audit.
+pub fn client_address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The layer in front of every route: finds who is calling (team mode), or lets everyone
+/// through (local mode).
+pub async fn authenticate(State(s): State<AppState>, mut request: Request, next: Next) -> Response {
+    if !s.auth.is_team() {
+        request.extensions_mut().insert(Caller::Local);
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let headers = request.headers().clone();
+    let found = credential(&headers);
+    let public = access::is_public_path(&method, &path);
+    let Some((secret, via_cookie)) = found else {
+        if public {
+            request.extensions_mut().insert(Caller::Anonymous);
+            return next.run(request).await;
+        }
+        return challenge(&headers, missing_credential());
+    };
+    let project = project_of_path(&path).to_string();
+    let known = match identify(&s, &secret, via_cookie, &project).await {
+        Ok(known) => known,
+        // A bad cookie on a public route (an expired page session) is ignored there.
+        Err(_) if public => {
+            request.extensions_mut().insert(Caller::Anonymous);
+            return next.run(request).await;
+        }
+        Err(e) => return challenge(&headers, e),
+    };
+    if known.via_cookie && !is_safe(&method) && !same_origin_browser(&headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            format!("{method} with the session cookie needs the page's own Origin"),
+        )
+        .with_hint("send writes from the dashboard, or use a bearer token")
+        .into_response();
+    }
+    if let Some(token) = &known.principal.token {
+        if s.auth.should_mark_used(token.id) {
+            let id = token.id;
+            let writer = s.writer.clone();
+            tokio::spawn(async move {
+                let _ = writer.run(move |api| api.instance().token_used(id)).await;
+            });
+        }
+    }
+    let p = &known.principal;
+    request.extensions_mut().insert(auth::Grant {
+        user: p.user.name.clone(),
+        project: p.project.clone(),
+        role: p.role,
+        agent: p.bound_agent().map(String::from),
+    });
+    request.extensions_mut().insert(Caller::Known(Arc::new(known)));
+    next.run(request).await
+}
+
+async fn identify(s: &AppState, secret: &str, via_cookie: bool, project: &str) -> Result<Known, ApiError> {
+    let readers: &Workers = &s.instance_readers;
+    let project = project.to_string();
+    if auth::is_api_token(secret) {
+        let secret = secret.to_string();
+        let principal = readers
+            .run(move |api| api.instance().token_principal(&secret, &project))
+            .await?;
+        return Ok(Known {
+            principal,
+            session: None,
+            via_cookie,
+        });
+    }
+    let Some(session) = s.auth.session_of(secret) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "the credential is not a valid token or session",
+        )
+        .with_hint("log in again, or check the token (it starts with baton_)"));
+    };
+    let sid = session.clone();
+    let principal = readers
+        .run(move |api| api.instance().session_principal(&sid, &project))
+        .await?;
+    Ok(Known {
+        principal,
+        session: Some(session),
+        via_cookie,
+    })
+}
+
+fn is_safe(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+}
+
+/// A cookie-carrying write must come from the page itself: the browser says so with
+/// `Sec-Fetch-Site: same-origin` or an `Origin` (the guard has already refused a foreign
+/// one).
+fn same_origin_browser(headers: &HeaderMap) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("same-origin"));
+    fetch_site || headers.contains_key(header::ORIGIN)
+}
+
+/// The layer on each project's routes: the caller's role must allow the route's action.
+pub async fn authorize(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or(Caller::Anonymous);
+    if matches!(caller, Caller::Local) {
+        return next.run(request).await;
+    }
+    let template = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    let access = template
+        .as_deref()
+        .and_then(|t| access::of(request.method(), t));
+    let allowed = match (access, &caller) {
+        (None, _) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this route has no access rule, so it is refused",
+        )),
+        (Some(Access::Public), _) => Ok(()),
+        (Some(_), Caller::Anonymous) => return challenge(request.headers(), missing_credential()),
+        (Some(Access::Authenticated | Access::Handler), _) => Ok(()),
+        (Some(Access::Admin), c) if c.is_admin() => Ok(()),
+        (Some(Access::Admin), _) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin of this server may do this",
+        )
+        .with_hint("ask an admin")),
+        (Some(Access::Project(action)), c) => {
+            baton_core::auth::require(c.role(), action, &s.project).map_err(ApiError::from)
+        }
+    };
+    match allowed {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The `Set-Cookie` value that stores a session for the page (or clears it).
+pub fn session_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = match token {
+        Some(t) => format!("{COOKIE}={t}; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400{secure}"),
+        None => format!("{COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Failed logins, per account and per address: after a few failures each further attempt
+/// waits longer (1 s, 2 s, 4 s ... up to 5 minutes) until one succeeds.
+#[derive(Default)]
+pub struct Limiter {
+    entries: Mutex<HashMap<String, Failures>>,
+}
+
+struct Failures {
+    count: u32,
+    /// No attempt before this.
+    until: Instant,
+}
+
+/// Failures allowed before the delays start.
+pub const FREE_FAILURES: u32 = 3;
+/// The longest delay.
+pub const MAX_DELAY: Duration = Duration::from_secs(300);
+
+impl Limiter {
+    /// Refuses an attempt for `keys` while any of them is waiting: the seconds left.
+    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let wait = keys
+            .iter()
+            .filter_map(|k| entries.get(k))
+            .filter(|f| f.until > now)
+            .map(|f| f.until.duration_since(now))
+            .max();
+        match wait {
+            Some(w) => Err(w.as_secs().max(1)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, keys: &[String]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        for key in keys {
+            let f = entries.entry(key.clone()).or_insert(Failures {
+                count: 0,
+                until: now,
+            });
+            f.count += 1;
+            if f.count > FREE_FAILURES {
+                let exp = (f.count - FREE_FAILURES - 1).min(16);
+                let delay = Duration::from_secs(1u64 << exp).min(MAX_DELAY);
+                f.until = now + delay;
+            }
+        }
+        // Bounded memory: forget the oldest calm entries when there are too many.
+        if entries.len() > 100_000 {
+            entries.retain(|_, f| f.until > now);
+        }
+    }
+
+    pub fn succeeded(&self, keys: &[String]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            entries.remove(key);
+        }
+    }
+}
+
+/// The limiter's keys for an attempt.
+pub fn limiter_keys(user: &str, address: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!("user:{}", user.to_lowercase())];
+    if let Some(a) = address {
+        keys.push(format!("addr:{a}"));
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_after_a_few_failures_and_a_success_clears_them() {
+        let limiter = Limiter::default();
+        let keys = limiter_keys("ann", None);
+        for _ in 0..FREE_FAILURES {
+            assert!(limiter.check(&keys).is_ok());
+            limiter.failed(&keys);
+        }
+        assert!(limiter.check(&keys).is_ok());
+        limiter.failed(&keys);
+        assert_eq!(limiter.check(&keys), Err(1));
+        limiter.failed(&keys);
+        assert_eq!(limiter.check(&keys), Err(2));
+        limiter.failed(&keys);
+        assert_eq!(limiter.check(&keys), Err(4));
+        // Another user from elsewhere is not held up.
+        assert!(limiter.check(&limiter_keys("bob", None)).is_ok());
+        limiter.succeeded(&keys);
+        assert!(limiter.check(&keys).is_ok());
+        for _ in 0..40 {
+            limiter.failed(&keys);
+        }
+        assert!(limiter.check(&keys).unwrap_err() <= MAX_DELAY.as_secs());
+    }
+
+    #[test]
+    fn a_path_names_its_project() {
+        assert_eq!(project_of_path("/api/v1/projects/web/tasks"), "web");
+        assert_eq!(project_of_path("/api/v1/tasks"), DEFAULT_PROJECT);
+        assert_eq!(project_of_path("/api/v1/projects"), DEFAULT_PROJECT);
+        assert_eq!(project_of_path("/api/v1/projects/web"), DEFAULT_PROJECT);
+    }
+
+    #[test]
+    fn a_bearer_token_wins_over_the_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=b; baton_session=xyz"));
+        assert_eq!(credential(&h), Some(("xyz".into(), true)));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer baton_1"));
+        assert_eq!(credential(&h), Some(("baton_1".into(), false)));
+    }
+}
