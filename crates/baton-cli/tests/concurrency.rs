@@ -134,10 +134,14 @@ impl Replica {
 
 impl Replica {
     /// The pickups this server says it claimed (`baton_pickups_total` on `/metrics`).
-    fn claimed(&self) -> u64 {
+    fn claimed(&self, token: &str) -> u64 {
         let address = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).unwrap();
-        write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /metrics HTTP/1.0\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).unwrap();
         let line = text
@@ -169,6 +173,8 @@ fn thirty_two_processes_through_two_serve_processes_on_postgres_claim_each_task_
     let path = s.write("tasks.json", &serde_json::to_string(&tasks).unwrap());
     let batch = ["task", "add", "--batch", path.to_str().unwrap()];
     on_postgres(&s, database.url(), "lead", &batch).ok();
+    // On a database the servers run in team mode: every call carries a token.
+    let token = support::admin_token(s.path(), &[("BATON_DATABASE_URL", database.url())]);
     let replicas = [
         Replica::start(&s, database.url()),
         Replica::start(&s, database.url()),
@@ -178,11 +184,12 @@ fn thirty_two_processes_through_two_serve_processes_on_postgres_claim_each_task_
         // Workers alternate between the replicas.
         let mut cmd = s.command(&["task", "pickup"]);
         cmd.env("BATON_URL", &replicas[w % 2].url)
+            .env("BATON_TOKEN", &token)
             .env("BATON_AGENT", agent);
         support::finish(cmd.output().unwrap())
     });
     // Every claim went through a server, and both servers made some.
-    let served: Vec<u64> = replicas.iter().map(Replica::claimed).collect();
+    let served: Vec<u64> = replicas.iter().map(|r| r.claimed(&token)).collect();
     assert_eq!(served.iter().sum::<u64>(), TASKS as u64, "{served:?}");
     assert!(served.iter().all(|&n| n > 0), "{served:?}");
     assert_each_task_claimed_once(&claims, &endings, TASKS, WORKERS, |args| {

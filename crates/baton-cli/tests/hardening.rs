@@ -14,6 +14,20 @@ use support::{command_in, Foreground, Sandbox};
 
 /// One HTTP/1.1 request on its own connection: `(status, body as JSON or Null)`.
 fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    http_with(url, method, path, body, None)
+}
+
+/// [`http`] with a bearer token (a team server's).
+fn http_with(
+    url: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream
@@ -21,7 +35,7 @@ fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
         .unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -35,8 +49,21 @@ fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
 }
 
 fn remote(sandbox: &Sandbox, url: &str, agent: &str, args: &[&str]) -> support::Run {
+    remote_with(sandbox, url, agent, None, args)
+}
+
+fn remote_with(
+    sandbox: &Sandbox,
+    url: &str,
+    agent: &str,
+    token: Option<&str>,
+    args: &[&str],
+) -> support::Run {
     let mut cmd = command_in(sandbox.path(), args);
     cmd.env("BATON_URL", url).env("BATON_AGENT", agent);
+    if let Some(t) = token {
+        cmd.env("BATON_TOKEN", t);
+    }
     support::finish(cmd.output().unwrap())
 }
 
@@ -228,12 +255,19 @@ fn ready_says_so_when_the_store_cannot_take_a_write() {
 const FAULT: &str = baton_core::panic::FAULT_TEXT;
 
 #[cfg(feature = "fault-injection")]
-fn a_panicking_write_fails_alone(s: &Sandbox, server: &Foreground, direct: &[(&str, &str)]) {
-    let (status, body) = http(
+fn a_panicking_write_fails_alone(
+    s: &Sandbox,
+    server: &Foreground,
+    direct: &[(&str, &str)],
+    token: Option<&str>,
+) {
+    let owned = token.map(String::from);
+    let (status, body) = http_with(
         &server.url,
         "POST",
         "/api/v1/tasks",
         Some(&json!({"title": FAULT})),
+        token,
     );
     assert_eq!(status, 500, "{body}");
     assert_eq!(body["error"]["code"], "internal", "{body}");
@@ -246,28 +280,31 @@ fn a_panicking_write_fails_alone(s: &Sandbox, server: &Foreground, direct: &[(&s
     );
 
     // Later writes through the server, alone and in concurrent groups, all stand.
-    let (status, body) = http(
+    let (status, body) = http_with(
         &server.url,
         "POST",
         "/api/v1/tasks",
         Some(&json!({"title": "After"})),
+        token,
     );
     assert_eq!(status, 201, "{body}");
     let url = server.url.clone();
     let writers: Vec<_> = (0..12)
         .map(|i| {
             let url = url.clone();
+            let owned = owned.clone();
             std::thread::spawn(move || {
                 let title = if i % 4 == 0 {
                     FAULT.to_string()
                 } else {
                     format!("Burst {i}")
                 };
-                http(
+                http_with(
                     &url,
                     "POST",
                     "/api/v1/tasks",
                     Some(&json!({"title": title})),
+                    owned.as_deref(),
                 )
                 .0
             })
@@ -284,10 +321,10 @@ fn a_panicking_write_fails_alone(s: &Sandbox, server: &Foreground, direct: &[(&s
         cmd.env(k, v);
     }
     support::finish(cmd.output().unwrap()).ok();
-    assert_eq!(http(&server.url, "GET", "/ready", None).0, 200);
+    assert_eq!(http_with(&server.url, "GET", "/ready", None, token).0, 200);
 
     // Nothing of the panicking calls was kept: no task, no event.
-    let listed = remote(s, &server.url, "human", &["task", "list"])
+    let listed = remote_with(s, &server.url, "human", token, &["task", "list"])
         .ok()
         .json();
     let titles: Vec<&str> = listed
@@ -298,7 +335,7 @@ fn a_panicking_write_fails_alone(s: &Sandbox, server: &Foreground, direct: &[(&s
         .collect();
     assert!(!titles.contains(&FAULT), "{titles:?}");
     assert_eq!(titles.len(), 1 + 9 + 1, "{titles:?}");
-    let events = remote(s, &server.url, "human", &["events", "--limit", "1000"])
+    let events = remote_with(s, &server.url, "human", token, &["events", "--limit", "1000"])
         .ok()
         .json();
     assert!(
@@ -312,7 +349,7 @@ fn a_panicking_write_fails_alone(s: &Sandbox, server: &Foreground, direct: &[(&s
 fn a_panic_inside_a_write_transaction_fails_that_request_only_on_sqlite() {
     let s = Sandbox::project();
     let server = Foreground::start(&s, &[]);
-    a_panicking_write_fails_alone(&s, &server, &[]);
+    a_panicking_write_fails_alone(&s, &server, &[], None);
     // The CLI on the file: the same panic is an internal error, and the file stays usable.
     s.run(&["task", "add", "--title", FAULT])
         .fails(1, "internal");
@@ -327,6 +364,8 @@ fn a_panic_inside_a_write_transaction_fails_that_request_only_on_postgres() {
         return;
     };
     let s = Sandbox::project();
+    let direct = [("BATON_DATABASE_URL", database.url())];
+    let token = support::admin_token(s.path(), &direct);
     let server = Foreground::start(&s, &["--database", database.url()]);
-    a_panicking_write_fails_alone(&s, &server, &[("BATON_DATABASE_URL", database.url())]);
+    a_panicking_write_fails_alone(&s, &server, &direct, Some(&token));
 }

@@ -17,8 +17,21 @@ fn recorded_url(sandbox: &Sandbox) -> String {
 }
 
 fn remote(sandbox: &Sandbox, url: &str, agent: Option<&str>, args: &[&str]) -> support::Run {
+    remote_as(sandbox, url, agent, None, args)
+}
+
+fn remote_as(
+    sandbox: &Sandbox,
+    url: &str,
+    agent: Option<&str>,
+    token: Option<&str>,
+    args: &[&str],
+) -> support::Run {
     let mut cmd = command_in(sandbox.path(), args);
     cmd.env("BATON_URL", url);
+    if let Some(t) = token {
+        cmd.env("BATON_TOKEN", t);
+    }
     if let Some(a) = agent {
         cmd.env("BATON_AGENT", a);
     }
@@ -98,14 +111,27 @@ fn a_bad_server_url_is_a_clear_error() {
 }
 
 #[test]
-fn binding_beyond_loopback_warns_until_there_is_authentication() {
+fn binding_beyond_loopback_needs_a_user_first_and_then_a_credential() {
     let sandbox = Sandbox::project();
-    let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
-    let stderr = server.terminate();
+    let refused = sandbox.run(&["serve", "--bind", "0.0.0.0", "--port", "0"]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert_eq!(refused.error()["code"], "no_admin");
     assert!(
-        stderr.contains("warning") && stderr.contains("no authentication"),
-        "{stderr}"
+        refused.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("baton user add NAME --admin"),
+        "{}",
+        refused.stderr
     );
+    let token = support::admin_token(sandbox.path(), &[]);
+    let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
+    assert_eq!(status_naming(&server.url, "127.0.0.1", None), 401);
+    assert_eq!(status_naming(&server.url, "127.0.0.1", Some("baton_0000")), 401);
+    assert_eq!(status_naming(&server.url, "127.0.0.1", Some(&token)), 200);
+    let stderr = server.terminate();
+    assert!(stderr.contains("team mode"), "{stderr}");
+    assert!(!stderr.contains(&token), "the log never shows a token");
     assert!(
         !sandbox.path().join(".baton/server.json").exists(),
         "a clean exit removes its state file"
@@ -114,13 +140,16 @@ fn binding_beyond_loopback_warns_until_there_is_authentication() {
 
 /// The status of `GET /api/v1/board` sent to the server at `url` (by its port, on
 /// 127.0.0.1) naming `host`.
-fn status_naming(url: &str, host: &str) -> u16 {
+fn status_naming(url: &str, host: &str, token: Option<&str>) -> u16 {
     use std::io::{Read, Write};
     let port = url.rsplit(':').next().unwrap();
     let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "GET /api/v1/board HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET /api/v1/board HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut answer = String::new();
@@ -135,9 +164,11 @@ fn status_naming(url: &str, host: &str) -> u16 {
 #[test]
 fn a_public_bind_serves_ip_addresses_and_says_how_to_serve_a_name() {
     let sandbox = Sandbox::project();
+    let token = support::admin_token(sandbox.path(), &[]);
+    let t = Some(token.as_str());
     let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
-    assert_eq!(status_naming(&server.url, "board.example"), 403);
-    assert_eq!(status_naming(&server.url, "192.168.1.20:7420"), 200);
+    assert_eq!(status_naming(&server.url, "board.example", t), 403);
+    assert_eq!(status_naming(&server.url, "192.168.1.20:7420", t), 200);
     let stderr = server.terminate();
     assert!(
         stderr.contains("IP address") && stderr.contains("--allowed-host NAME"),
@@ -147,8 +178,8 @@ fn a_public_bind_serves_ip_addresses_and_says_how_to_serve_a_name() {
         &sandbox,
         &["--bind", "0.0.0.0", "--allowed-host", "board.example"],
     );
-    assert_eq!(status_naming(&server.url, "board.example"), 200);
-    assert_eq!(status_naming(&server.url, "other.example"), 403);
+    assert_eq!(status_naming(&server.url, "board.example", t), 200);
+    assert_eq!(status_naming(&server.url, "other.example", t), 403);
     let stderr = server.terminate();
     assert!(!stderr.contains("--allowed-host NAME"), "{stderr}");
 }
@@ -168,8 +199,8 @@ fn the_daemon_passes_its_allowed_hosts_on() {
         .ok()
         .json();
     let url = started["url"].as_str().unwrap().to_string();
-    let served = status_naming(&url, "board.example");
-    let refused = status_naming(&url, "other.example");
+    let served = status_naming(&url, "board.example", None);
+    let refused = status_naming(&url, "other.example", None);
     sandbox.run(&["server", "stop"]).ok();
     assert_eq!((served, refused), (200, 403));
 }
@@ -326,16 +357,25 @@ fn serve_on_postgres_shares_one_board_between_replicas_and_the_cli() {
     };
     // Two checkouts, one database: each replica records its own URL in its checkout.
     let (one, two) = (Sandbox::project(), Sandbox::project());
+    // On a database the servers run in team mode.
+    let token = support::admin_token(one.path(), &[("BATON_DATABASE_URL", database.url())]);
+    let t = Some(token.as_str());
     let first = Foreground::start(&one, &["--database", database.url()]);
     let second = Foreground::start(&two, &["--database", database.url()]);
-    remote(
+    assert_eq!(
+        remote(&one, &first.url, None, &["task", "list"]).code,
+        6,
+        "no credential"
+    );
+    remote_as(
         &one,
         &first.url,
         None,
+        t,
         &["task", "add", "--title", "Shared"],
     )
     .ok();
-    let listed = remote(&two, &second.url, None, &["task", "list"])
+    let listed = remote_as(&two, &second.url, None, t, &["task", "list"])
         .ok()
         .json();
     assert_eq!(listed[0]["title"], "Shared", "{listed}");

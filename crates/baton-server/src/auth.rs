@@ -459,7 +459,7 @@ impl Limiter {
             .map(|f| f.until.duration_since(now))
             .max();
         match wait {
-            Some(w) => Err(w.as_secs().max(1)),
+            Some(w) => Err((w.as_millis() as u64).div_ceil(1000).max(1)),
             None => Ok(()),
         }
     }

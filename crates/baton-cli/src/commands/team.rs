@@ -263,10 +263,12 @@ pub fn token(ctx: &Context, command: TokenCommand) -> CliResult {
                 )?)),
             };
             let role = Role::parse(&args.role)?;
-            let maker = match (&args.user, ctx.client()?) {
-                (_, Some(_)) => String::new(),
-                (Some(u), None) => u.clone(),
-                (None, None) => only_admin(i)?,
+            // Through a server the maker is the caller; on this machine's store, a user.
+            let remote = ctx.direct_database_url().is_none() && ctx.client()?.is_some();
+            let maker = match (&args.user, remote) {
+                (_, true) => String::new(),
+                (Some(u), false) => u.clone(),
+                (None, false) => only_admin(i)?,
             };
             // `--agent` typed on this line binds the token (not BATON_AGENT from the
             // environment, which names whoever runs the command).

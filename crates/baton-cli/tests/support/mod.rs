@@ -104,8 +104,34 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         .env_remove("BATON_AGENT")
         .env_remove("BATON_URL")
         .env_remove("BATON_DATABASE_URL")
+        .env_remove("BATON_TOKEN")
+        .env_remove("BATON_PROJECT")
+        .env_remove("BATON_PASSWORD")
+        .env_remove("BATON_JWT_SECRET")
+        // Stored logins stay inside the test's own directory.
+        .env("XDG_CONFIG_HOME", dir.join(".config"))
         .stdin(Stdio::null());
     cmd
+}
+
+/// The password the test users get.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Makes an admin (`root`) on the store `env` points at (a project directory, or
+/// `BATON_DATABASE_URL`) and returns an API token for every project, as its admin.
+pub fn admin_token(dir: &Path, env: &[(&str, &str)]) -> String {
+    use std::io::Write as _;
+    let mut add = command_in(dir, &["user", "add", "root", "--admin", "--password-stdin"]);
+    add.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = add.spawn().expect("run baton user add");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = finish(child.wait_with_output().unwrap());
+    assert_eq!(out.code, 0, "user add: {}", out.stderr);
+    let mut create = command_in(dir, &["token", "create", "--project", "*", "--role", "admin", "--json"]);
+    create.envs(env.iter().copied());
+    let made = finish(create.output().unwrap());
+    assert_eq!(made.code, 0, "token create: {}", made.stderr);
+    made.json()["token"].as_str().unwrap().to_string()
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {

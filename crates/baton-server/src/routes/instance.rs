@@ -429,7 +429,8 @@ async fn add_user(
 
 /// One user (admins only).
 #[utoipa::path(get, path = "/api/v1/users/{name}", tag = "users",
-    params(("name" = String, Path, description = "the user's name")),
+    params(("name" = String, Path, description = "the user's name",
+        pattern = "^[A-Za-z0-9._@:+-]{1,64}$")),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 async fn get_user(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<User>> {
     Ok(Json(
@@ -442,7 +443,8 @@ async fn get_user(State(s): State<AppState>, Path(name): Path<String>) -> ApiRes
 /// Change a user: email, admin, disabled, or a new password (admins only). Disabling a
 /// user or setting their password ends their sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{name}", tag = "users", request_body = UserPatch,
-    params(("name" = String, Path, description = "the user's name")),
+    params(("name" = String, Path, description = "the user's name",
+        pattern = "^[A-Za-z0-9._@:+-]{1,64}$")),
     responses((status = 200, body = User), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 async fn update_user(
