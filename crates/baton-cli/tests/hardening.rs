@@ -48,10 +48,7 @@ fn http_with(
     (status, serde_json::from_str(payload).unwrap_or(Value::Null))
 }
 
-fn remote(sandbox: &Sandbox, url: &str, agent: &str, args: &[&str]) -> support::Run {
-    remote_with(sandbox, url, agent, None, args)
-}
-
+#[cfg(feature = "fault-injection")]
 fn remote_with(
     sandbox: &Sandbox,
     url: &str,
@@ -335,9 +332,15 @@ fn a_panicking_write_fails_alone(
         .collect();
     assert!(!titles.contains(&FAULT), "{titles:?}");
     assert_eq!(titles.len(), 1 + 9 + 1, "{titles:?}");
-    let events = remote_with(s, &server.url, "human", token, &["events", "--limit", "1000"])
-        .ok()
-        .json();
+    let events = remote_with(
+        s,
+        &server.url,
+        "human",
+        token,
+        &["events", "--limit", "1000"],
+    )
+    .ok()
+    .json();
     assert!(
         !events.to_string().contains(FAULT),
         "an event of a rolled-back call was kept"

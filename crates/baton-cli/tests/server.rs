@@ -127,7 +127,10 @@ fn binding_beyond_loopback_needs_a_user_first_and_then_a_credential() {
     let token = support::admin_token(sandbox.path(), &[]);
     let server = Foreground::start(&sandbox, &["--bind", "0.0.0.0"]);
     assert_eq!(status_naming(&server.url, "127.0.0.1", None), 401);
-    assert_eq!(status_naming(&server.url, "127.0.0.1", Some("baton_0000")), 401);
+    assert_eq!(
+        status_naming(&server.url, "127.0.0.1", Some("baton_0000")),
+        401
+    );
     assert_eq!(status_naming(&server.url, "127.0.0.1", Some(&token)), 200);
     let stderr = server.terminate();
     assert!(stderr.contains("team mode"), "{stderr}");

@@ -137,7 +137,10 @@ impl Instance for Client {
     }
 
     fn list_tokens(&self, project: Option<&str>) -> Result<Vec<ApiToken>> {
-        let query: Vec<(&str, String)> = project.map(|p| ("project", p.to_string())).into_iter().collect();
+        let query: Vec<(&str, String)> = project
+            .map(|p| ("project", p.to_string()))
+            .into_iter()
+            .collect();
         self.get("/api/v1/tokens", &query)
     }
 
@@ -153,7 +156,13 @@ impl Instance for Client {
     }
 
     fn revoke_token(&self, _actor: &str, id: u64) -> Result<ApiToken> {
-        self.call::<(), ApiToken>(Method::Delete, &format!("/api/v1/tokens/{id}"), None, &[], None)
+        self.call::<(), ApiToken>(
+            Method::Delete,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+            &[],
+            None,
+        )
     }
 
     fn register_project(&self, _actor: &str, key: &str, name: &str) -> Result<ProjectInfo> {
@@ -187,7 +196,10 @@ impl Instance for Client {
     }
 
     fn members(&self, project: &str) -> Result<Vec<Member>> {
-        self.get(&format!("/api/v1/projects/{}/members", segment(project)), &[])
+        self.get(
+            &format!("/api/v1/projects/{}/members", segment(project)),
+            &[],
+        )
     }
 
     fn memberships(&self, _user: &str) -> Result<Vec<Member>> {

@@ -184,7 +184,11 @@ impl Client {
             .read_to_string()
             .map_err(unreachable)?;
         if (200..300).contains(&status) {
-            let text = if text.trim().is_empty() { "null" } else { &text };
+            let text = if text.trim().is_empty() {
+                "null"
+            } else {
+                &text
+            };
             return serde_json::from_str(text).map_err(|e| {
                 Error::Internal(format!(
                     "the server's answer to {path} is not what this client expects ({e}); \

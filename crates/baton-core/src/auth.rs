@@ -399,7 +399,11 @@ mod tests {
         use Action::*;
         let expect = |role: Role, may: &[Action]| {
             for action in Action::ALL {
-                assert_eq!(allows(role, action), may.contains(&action), "{role} {action}");
+                assert_eq!(
+                    allows(role, action),
+                    may.contains(&action),
+                    "{role} {action}"
+                );
             }
         };
         expect(Role::Viewer, &[Read]);
@@ -452,7 +456,10 @@ mod tests {
     #[test]
     fn passwords_hash_and_verify() {
         let hash = hash_password("correct horse").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(!hash.contains("correct horse"));
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("correct horsE", &hash));

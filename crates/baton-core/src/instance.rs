@@ -173,7 +173,11 @@ pub fn effective_role(
     if user.disabled {
         return None;
     }
-    let base = if user.admin { Some(Role::Admin) } else { member }?;
+    let base = if user.admin {
+        Some(Role::Admin)
+    } else {
+        member
+    }?;
     match token {
         None => Some(base),
         Some(t) if t.project.as_deref().is_some_and(|p| p != project) => None,
@@ -221,8 +225,13 @@ pub trait Instance {
     fn list_projects(&self) -> Result<Vec<ProjectInfo>>;
     fn get_project(&self, key: &str) -> Result<ProjectInfo>;
     /// Gives `user` a role in `project`, or takes it away (`None`).
-    fn set_member(&self, actor: &str, project: &str, user: &str, role: Option<Role>)
-        -> Result<Vec<Member>>;
+    fn set_member(
+        &self,
+        actor: &str,
+        project: &str,
+        user: &str,
+        role: Option<Role>,
+    ) -> Result<Vec<Member>>;
     fn members(&self, project: &str) -> Result<Vec<Member>>;
     /// The projects a user has a role in, with it.
     fn memberships(&self, user: &str) -> Result<Vec<Member>>;

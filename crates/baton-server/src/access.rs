@@ -40,9 +40,7 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         ("POST", "/api/v1/projects") => Admin,
         ("GET", "/api/v1/projects") => Authenticated,
         ("GET", "/api/v1/projects/{key}") => Handler,
-        (_, "/api/v1/projects/{key}/members" | "/api/v1/projects/{key}/members/{user}") => {
-            Handler
-        }
+        (_, "/api/v1/projects/{key}/members" | "/api/v1/projects/{key}/members/{user}") => Handler,
         (_, "/api/v1/tokens" | "/api/v1/tokens/{id}") => Handler,
         // Reads that are sent as POST because they carry a list.
         ("POST", "/api/v1/reservations/check") => Project(Read),
@@ -72,10 +70,7 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         ("POST", "/api/v1/messages" | "/api/v1/messages/{id}/answer") => Project(Message),
         ("POST", "/api/v1/import") => Project(Import),
         ("PUT", "/api/v1/settings/{key}") => Project(Settings),
-        (
-            "POST",
-            "/api/v1/runs" | "/api/v1/runs/{id}/finish" | "/api/v1/runs/{id}/log",
-        )
+        ("POST", "/api/v1/runs" | "/api/v1/runs/{id}/finish" | "/api/v1/runs/{id}/log")
         | ("PATCH", "/api/v1/runs/{id}")
         | ("PUT", "/api/v1/accounts") => Project(RecordRuns),
         ("POST", "/api/v1/runs/{id}/stop" | "/api/v1/runs/{id}/retry") => Project(ControlRuns),

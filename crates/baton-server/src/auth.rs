@@ -140,7 +140,12 @@ impl Auth {
     }
 
     /// Signs a session's token (HS256), valid until the session expires.
-    pub fn sign(&self, user: &str, session: &str, expires: baton_core::time::Timestamp) -> baton_core::Result<String> {
+    pub fn sign(
+        &self,
+        user: &str,
+        session: &str,
+        expires: baton_core::time::Timestamp,
+    ) -> baton_core::Result<String> {
         let Some((encoding, _)) = &self.keys else {
             return Err(baton_core::Error::Conflict {
                 code: "not_team_mode",
@@ -173,9 +178,9 @@ impl Auth {
     /// Takes the setup code if it is the right one (it works once).
     pub fn take_setup_code(&self, code: &str) -> bool {
         let mut setup = self.setup.lock().unwrap_or_else(|p| p.into_inner());
-        let ok = setup
-            .as_deref()
-            .is_some_and(|hash| auth::same_secret(hash.as_bytes(), auth::token_hash(code).as_bytes()));
+        let ok = setup.as_deref().is_some_and(|hash| {
+            auth::same_secret(hash.as_bytes(), auth::token_hash(code).as_bytes())
+        });
         if ok {
             *setup = None;
         }
@@ -324,11 +329,18 @@ pub async fn authenticate(State(s): State<AppState>, mut request: Request, next:
         role: p.role,
         agent: p.bound_agent().map(String::from),
     });
-    request.extensions_mut().insert(Caller::Known(Arc::new(known)));
+    request
+        .extensions_mut()
+        .insert(Caller::Known(Arc::new(known)));
     next.run(request).await
 }
 
-async fn identify(s: &AppState, secret: &str, via_cookie: bool, project: &str) -> Result<Known, ApiError> {
+async fn identify(
+    s: &AppState,
+    secret: &str,
+    via_cookie: bool,
+    project: &str,
+) -> Result<Known, ApiError> {
     let readers: &Workers = &s.instance_readers;
     let project = project.to_string();
     if auth::is_api_token(secret) {
@@ -542,9 +554,15 @@ mod tests {
     #[test]
     fn a_bearer_token_wins_over_the_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; baton_session=xyz"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; baton_session=xyz"),
+        );
         assert_eq!(credential(&h), Some(("xyz".into(), true)));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer baton_1"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer baton_1"),
+        );
         assert_eq!(credential(&h), Some(("baton_1".into(), false)));
     }
 }

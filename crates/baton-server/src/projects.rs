@@ -69,9 +69,11 @@ impl Projects {
             let backend = self.backend.clone();
             let options = self.options.clone();
             let default = self.default.clone();
-            tokio::task::spawn_blocking(move || open_project(backend, &info.key, &info.name, &options, default))
-                .await
-                .map_err(|e| ApiError::from(baton_core::Error::Internal(e.to_string())))??
+            tokio::task::spawn_blocking(move || {
+                open_project(backend, &info.key, &info.name, &options, default)
+            })
+            .await
+            .map_err(|e| ApiError::from(baton_core::Error::Internal(e.to_string())))??
         };
         let router = crate::routes::project_router(state);
         open.insert(key.to_string(), router.clone());
@@ -129,7 +131,9 @@ pub async fn dispatch(State(s): State<AppState>, mut request: Request) -> Respon
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     // The project's router matches the path afresh (its own templates, for the policy).
-    request.extensions_mut().remove::<axum::extract::MatchedPath>();
+    request
+        .extensions_mut()
+        .remove::<axum::extract::MatchedPath>();
     match format!("{inner}{query}").parse::<Uri>() {
         Ok(uri) => *request.uri_mut() = uri,
         Err(_) => return ApiError::not_found(&path).into_response(),

@@ -96,7 +96,9 @@ impl Context {
         if let Some(url) = self.direct_database_url() {
             self.require_registered(key)?;
             let url = baton_postgres::project_url(&url, key);
-            return Ok(Box::new(Board::new(baton_postgres::PostgresStore::open(&url)?)));
+            return Ok(Box::new(Board::new(baton_postgres::PostgresStore::open(
+                &url,
+            )?)));
         }
         if let Some(client) = self.client()? {
             return Ok(Box::new(client));

@@ -148,9 +148,8 @@ fn read_password(from_stdin: bool, prompt: &str) -> CliResult<String> {
         }
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::invalid("no password given").with_hint(
-            "pass --password-stdin and write it to stdin, or set BATON_PASSWORD",
-        ));
+        return Err(CliError::invalid("no password given")
+            .with_hint("pass --password-stdin and write it to stdin, or set BATON_PASSWORD"));
     }
     eprint!("{prompt}");
     std::io::stderr().flush()?;
@@ -234,7 +233,8 @@ pub fn user(ctx: &Context, command: UserCommand) -> CliResult {
                     password,
                 },
             )?;
-            ctx.out.emit(&user, |w| writeln!(w, "updated user {}", user.name))
+            ctx.out
+                .emit(&user, |w| writeln!(w, "updated user {}", user.name))
         }
     }
 }
@@ -255,12 +255,12 @@ pub fn token(ctx: &Context, command: TokenCommand) -> CliResult {
             };
             let expires_at = match &args.expires {
                 None => None,
-                Some(text) => Some(Timestamp::now().plus(parse_duration(text).ok_or_else(
-                    || {
+                Some(text) => {
+                    Some(Timestamp::now().plus(parse_duration(text).ok_or_else(|| {
                         CliError::invalid(format!("'{text}' is not a duration"))
                             .with_hint("for example --expires 30d, 12h or 90m")
-                    },
-                )?)),
+                    })?))
+                }
             };
             let role = Role::parse(&args.role)?;
             // Through a server the maker is the caller; on this machine's store, a user.
@@ -308,7 +308,14 @@ pub fn token(ctx: &Context, command: TokenCommand) -> CliResult {
             let tokens = i.list_tokens(project.as_deref())?;
             ctx.out.emit(&tokens, |w| {
                 let mut t = Table::new(&[
-                    "ID", "PREFIX", "USER", "PROJECT", "AGENT", "ROLE", "EXPIRES", "LAST USED",
+                    "ID",
+                    "PREFIX",
+                    "USER",
+                    "PROJECT",
+                    "AGENT",
+                    "ROLE",
+                    "EXPIRES",
+                    "LAST USED",
                     "REVOKED",
                 ]);
                 for k in &tokens {
@@ -329,8 +336,9 @@ pub fn token(ctx: &Context, command: TokenCommand) -> CliResult {
         }
         TokenCommand::Revoke { id } => {
             let token = i.revoke_token(&ctx.actor(), id)?;
-            ctx.out
-                .emit(&token, |w| writeln!(w, "revoked token {} ({})", token.id, token.prefix))
+            ctx.out.emit(&token, |w| {
+                writeln!(w, "revoked token {} ({})", token.id, token.prefix)
+            })
         }
     }
 }
@@ -358,7 +366,11 @@ pub fn project(ctx: &Context, command: ProjectCommand) -> CliResult {
             let info = ctx.create_project(&key, &name)?;
             ctx.out.emit(&info, |w| {
                 writeln!(w, "created project {} ({})", info.key, info.name)?;
-                writeln!(w, "use it with --project {} or BATON_PROJECT={}", info.key, info.key)
+                writeln!(
+                    w,
+                    "use it with --project {} or BATON_PROJECT={}",
+                    info.key, info.key
+                )
             })
         }
         ProjectCommand::List => {
@@ -384,7 +396,11 @@ pub fn project(ctx: &Context, command: ProjectCommand) -> CliResult {
             let members = i.members(&key)?;
             let value = json!({"project": info, "members": members});
             ctx.out.emit(&value, |w| {
-                writeln!(w, "{} ({}), created by {} at {}", info.key, info.name, info.created_by, info.created_at)?;
+                writeln!(
+                    w,
+                    "{} ({}), created by {} at {}",
+                    info.key, info.name, info.created_by, info.created_at
+                )?;
                 let mut t = Table::new(&["USER", "ROLE"]);
                 for m in &members {
                     t.row(vec![m.user.clone(), m.role.to_string()]);
@@ -485,9 +501,7 @@ pub fn login(ctx: &Context, args: LoginArgs) -> CliResult {
             std::io::stdin().lock().read_line(&mut line)?;
             line.trim().to_string()
         }
-        None => {
-            return Err(CliError::invalid("no user name given").with_hint("pass --name NAME"))
-        }
+        None => return Err(CliError::invalid("no user name given").with_hint("pass --name NAME")),
     };
     let password = read_password(args.password_stdin, "Password: ")?;
     let (user, session) = client.login(&name, &password, "")?;
@@ -504,7 +518,11 @@ pub fn login(ctx: &Context, args: LoginArgs) -> CliResult {
     let shown = json!({"url": url, "user": user.name, "expires_at": session.expires_at,
         "stored": credentials_path()});
     ctx.out.emit(&shown, |w| {
-        writeln!(w, "logged in to {url} as {} until {}", user.name, session.expires_at)?;
+        writeln!(
+            w,
+            "logged in to {url} as {} until {}",
+            user.name, session.expires_at
+        )?;
         writeln!(w, "commands use it with BATON_URL={url}")
     })
 }
@@ -513,8 +531,9 @@ pub fn logout(ctx: &Context, url: Option<String>) -> CliResult {
     let url = match url.or(ctx.server_url()?) {
         Some(u) => u.trim().trim_end_matches('/').to_string(),
         None => {
-            return Err(CliError::invalid("which server?")
-                .with_hint("baton logout URL, or set BATON_URL"))
+            return Err(
+                CliError::invalid("which server?").with_hint("baton logout URL, or set BATON_URL")
+            )
         }
     };
     let mut credentials = read_credentials();

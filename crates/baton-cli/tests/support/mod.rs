@@ -122,12 +122,26 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn admin_token(dir: &Path, env: &[(&str, &str)]) -> String {
     use std::io::Write as _;
     let mut add = command_in(dir, &["user", "add", "root", "--admin", "--password-stdin"]);
-    add.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    add.envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = add.spawn().expect("run baton user add");
     writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     let out = finish(child.wait_with_output().unwrap());
     assert_eq!(out.code, 0, "user add: {}", out.stderr);
-    let mut create = command_in(dir, &["token", "create", "--project", "*", "--role", "admin", "--json"]);
+    let mut create = command_in(
+        dir,
+        &[
+            "token",
+            "create",
+            "--project",
+            "*",
+            "--role",
+            "admin",
+            "--json",
+        ],
+    );
     create.envs(env.iter().copied());
     let made = finish(create.output().unwrap());
     assert_eq!(made.code, 0, "token create: {}", made.stderr);

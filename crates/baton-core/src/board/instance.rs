@@ -278,7 +278,9 @@ impl<S: Store> Instance for Board<S> {
                 return Err(Error::Conflict {
                     code: "user_exists",
                     message: format!("a user named {} already exists", new.name),
-                    hint: Some("pick another name, or change that user with `baton user set`".into()),
+                    hint: Some(
+                        "pick another name, or change that user with `baton user set`".into(),
+                    ),
                 });
             }
             // The first user runs the instance.
@@ -332,7 +334,8 @@ impl<S: Store> Instance for Board<S> {
         let now = self.now();
         self.store.write(|tx| {
             let user = load_user(tx.sql(), name)?;
-            let loses_admin = user.admin && !user.disabled
+            let loses_admin = user.admin
+                && !user.disabled
                 && (patch.admin == Some(false) || patch.disabled == Some(true));
             if loses_admin && admins_left(tx.sql(), user.id)? == 0 {
                 return Err(Error::Conflict {
@@ -538,10 +541,7 @@ impl<S: Store> Instance for Board<S> {
                 &[session.into()],
             )?;
             let Some(row) = rows.first() else {
-                return Err(unauthenticated(
-                    "this session is not known",
-                    "log in again",
-                ));
+                return Err(unauthenticated("this session is not known", "log in again"));
             };
             let row = Row::new(row, "session");
             if row.opt_ts(2)?.is_some() {
@@ -757,7 +757,9 @@ impl<S: Store> Instance for Board<S> {
                 return Err(Error::Conflict {
                     code: "project_exists",
                     message: format!("project {key} already exists"),
-                    hint: Some("pick another key; `baton project list` shows the taken ones".into()),
+                    hint: Some(
+                        "pick another key; `baton project list` shows the taken ones".into(),
+                    ),
                 });
             }
             tx.sql().execute(

@@ -70,7 +70,12 @@ pub fn users_are_unique_and_the_first_one_is_an_admin(f: &dyn ApiFixture) {
         assert_eq!(e.class(), ErrorClass::Invalid, "{field}: {e}");
     }
     assert_eq!(i.user_count().unwrap(), 2);
-    let names: Vec<_> = i.list_users().unwrap().into_iter().map(|u| u.name).collect();
+    let names: Vec<_> = i
+        .list_users()
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
     assert_eq!(names, ["ann", "bob"]);
     assert_eq!(i.get_user("zed").unwrap_err().code(), "user_not_found");
     // The last admin cannot lose the role.
@@ -94,26 +99,37 @@ pub fn a_login_starts_a_session_that_logout_and_time_end(f: &dyn ApiFixture) {
     let e = i.login("ann", "wrong password!", "10.0.0.1").unwrap_err();
     assert_eq!(e.class(), ErrorClass::Unauthenticated);
     let unknown = i.login("nobody", PASSWORD, "10.0.0.1").unwrap_err();
-    assert_eq!(unknown.to_string(), e.to_string(), "no hint whether the user exists");
+    assert_eq!(
+        unknown.to_string(),
+        e.to_string(),
+        "no hint whether the user exists"
+    );
     let (who, session) = i.login("ann", PASSWORD, "10.0.0.1").unwrap();
     assert_eq!(who.name, "ann");
     let p = i.session_principal(&session.id, DEFAULT_PROJECT).unwrap();
     assert_eq!((p.user.name.as_str(), p.role), ("ann", Some(Role::Admin)));
     i.logout(&session.id).unwrap();
-    let e = i.session_principal(&session.id, DEFAULT_PROJECT).unwrap_err();
+    let e = i
+        .session_principal(&session.id, DEFAULT_PROJECT)
+        .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Unauthenticated);
     // A session lasts a day.
     let (_, session) = i.login("ann", PASSWORD, "10.0.0.1").unwrap();
     f.advance(Duration::from_secs(23 * 3600));
     assert!(i.session_principal(&session.id, DEFAULT_PROJECT).is_ok());
     f.advance(Duration::from_secs(3600));
-    let e = i.session_principal(&session.id, DEFAULT_PROJECT).unwrap_err();
+    let e = i
+        .session_principal(&session.id, DEFAULT_PROJECT)
+        .unwrap_err();
     assert!(e.to_string().contains("expired"), "{e}");
     // Changing the password ends the user's sessions; the old password stops working.
     let (_, session) = i.login("ann", PASSWORD, "10.0.0.1").unwrap();
-    let e = i.change_password("ann", "not it at all", "another one here").unwrap_err();
+    let e = i
+        .change_password("ann", "not it at all", "another one here")
+        .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Forbidden);
-    i.change_password("ann", PASSWORD, "another one here").unwrap();
+    i.change_password("ann", PASSWORD, "another one here")
+        .unwrap();
     assert!(i.session_principal(&session.id, DEFAULT_PROJECT).is_err());
     assert!(i.login("ann", PASSWORD, "10.0.0.1").is_err());
     i.login("ann", "another one here", "10.0.0.1").unwrap();
@@ -142,7 +158,10 @@ pub fn a_login_starts_a_session_that_logout_and_time_end(f: &dyn ApiFixture) {
     );
     let log = log_text(f.api());
     assert!(!log.contains(PASSWORD) && !log.contains("another one here"));
-    assert!(!log.contains(&session.id), "session ids stay out of the log");
+    assert!(
+        !log.contains(&session.id),
+        "session ids stay out of the log"
+    );
 }
 
 pub fn a_token_is_shown_once_and_refused_once_revoked_or_expired(f: &dyn ApiFixture) {
@@ -160,7 +179,9 @@ pub fn a_token_is_shown_once_and_refused_once_revoked_or_expired(f: &dyn ApiFixt
     assert!(!p.instance_admin());
     // Bound to web: nothing in another project.
     assert_eq!(
-        i.token_principal(&made.token, DEFAULT_PROJECT).unwrap().role,
+        i.token_principal(&made.token, DEFAULT_PROJECT)
+            .unwrap()
+            .role,
         None
     );
     let e = i.token_principal("baton_0000", "web").unwrap_err();
@@ -200,26 +221,42 @@ pub fn roles_come_from_membership_and_tokens_never_exceed_them(f: &dyn ApiFixtur
     i.add_user("ann", user("max", false)).unwrap();
     i.register_project("ann", "web", "Web").unwrap();
     assert_eq!(
-        i.register_project("ann", "web", "Again").unwrap_err().code(),
+        i.register_project("ann", "web", "Again")
+            .unwrap_err()
+            .code(),
         "project_exists"
     );
     assert_eq!(
-        i.register_project("ann", "Bad Key", "x").unwrap_err().class(),
+        i.register_project("ann", "Bad Key", "x")
+            .unwrap_err()
+            .class(),
         ErrorClass::Invalid
     );
-    let keys: Vec<_> = i.list_projects().unwrap().into_iter().map(|p| p.key).collect();
+    let keys: Vec<_> = i
+        .list_projects()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
     assert_eq!(keys, [DEFAULT_PROJECT, "web"]);
-    assert_eq!(i.get_project("nope").unwrap_err().code(), "project_not_found");
+    assert_eq!(
+        i.get_project("nope").unwrap_err().code(),
+        "project_not_found"
+    );
 
     // No role anywhere until given one.
     let (_, s) = i.login("max", PASSWORD, "a").unwrap();
     assert_eq!(i.session_principal(&s.id, "web").unwrap().role, None);
-    i.set_member("ann", "web", "max", Some(Role::Maintainer)).unwrap();
+    i.set_member("ann", "web", "max", Some(Role::Maintainer))
+        .unwrap();
     assert_eq!(
         i.session_principal(&s.id, "web").unwrap().role,
         Some(Role::Maintainer)
     );
-    assert_eq!(i.session_principal(&s.id, DEFAULT_PROJECT).unwrap().role, None);
+    assert_eq!(
+        i.session_principal(&s.id, DEFAULT_PROJECT).unwrap().role,
+        None
+    );
     assert_eq!(i.memberships("max").unwrap().len(), 1);
 
     // A maintainer makes tokens up to their own role, for their project only.
@@ -227,7 +264,9 @@ pub fn roles_come_from_membership_and_tokens_never_exceed_them(f: &dyn ApiFixtur
         .create_token("max", token(Some("web"), None, Role::Admin))
         .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Forbidden);
-    assert!(i.create_token("max", token(None, None, Role::Viewer)).is_err());
+    assert!(i
+        .create_token("max", token(None, None, Role::Viewer))
+        .is_err());
     assert!(i
         .create_token("max", token(Some(DEFAULT_PROJECT), None, Role::Viewer))
         .is_err());
@@ -239,7 +278,8 @@ pub fn roles_come_from_membership_and_tokens_never_exceed_them(f: &dyn ApiFixtur
         Some(Role::Reviewer)
     );
     // Taking the user's role away takes the token's too; so does disabling the user.
-    i.set_member("ann", "web", "max", Some(Role::Viewer)).unwrap();
+    i.set_member("ann", "web", "max", Some(Role::Viewer))
+        .unwrap();
     assert_eq!(
         i.token_principal(&t.token, "web").unwrap().role,
         Some(Role::Viewer)

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_core::auth::{self, Action, Role};
 use baton_core::instance::{
-    effective_role, settings, ApiToken, CreatedToken, Member, NewToken, NewUser, ProjectInfo,
-    User, UserPatch,
+    effective_role, settings, ApiToken, CreatedToken, Member, NewToken, NewUser, ProjectInfo, User,
+    UserPatch,
 };
 use baton_core::Error;
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,10 @@ fn too_many(wait: u64) -> Response {
 /// Log out: the session ends on the server (its token and cookie stop working).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "the session ended"), (status = 401, body = ErrorBody)))]
-async fn logout(State(s): State<AppState>, caller: Option<Extension<Caller>>) -> ApiResult<Response> {
+async fn logout(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+) -> ApiResult<Response> {
     if let Caller::Known(known) = caller_of(caller) {
         if let Some(session) = known.session.clone() {
             s.instance_writer
@@ -179,7 +182,10 @@ async fn logout(State(s): State<AppState>, caller: Option<Extension<Caller>>) ->
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = NewUser,
     responses((status = 201, body = User), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-async fn register(State(s): State<AppState>, Body(new): Body<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+async fn register(
+    State(s): State<AppState>,
+    Body(new): Body<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
     let open = s
         .instance_readers
         .run(|api| api.instance().instance_setting(settings::OPEN_REGISTRATION))
@@ -192,7 +198,10 @@ async fn register(State(s): State<AppState>, Body(new): Body<NewUser>) -> ApiRes
         )
         .with_hint("ask an admin for an account"));
     }
-    let new = NewUser { admin: false, ..new };
+    let new = NewUser {
+        admin: false,
+        ..new
+    };
     let actor = new.name.clone();
     let user = s
         .instance_writer
@@ -216,8 +225,14 @@ struct SetupRequest {
 /// server has no user).
 #[utoipa::path(post, path = "/api/v1/auth/setup", tag = "auth", request_body = SetupRequest,
     responses((status = 201, body = User), (status = 403, body = ErrorBody)))]
-async fn setup(State(s): State<AppState>, Body(req): Body<SetupRequest>) -> ApiResult<(StatusCode, Json<User>)> {
-    let users = s.instance_readers.run(|api| api.instance().user_count()).await?;
+async fn setup(
+    State(s): State<AppState>,
+    Body(req): Body<SetupRequest>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let users = s
+        .instance_readers
+        .run(|api| api.instance().user_count())
+        .await?;
     if users > 0 || !s.auth.take_setup_code(&req.code) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -256,7 +271,10 @@ async fn status(State(s): State<AppState>) -> ApiResult<Json<AuthStatus>> {
         .instance_readers
         .run(|api| {
             let i = api.instance();
-            Ok((i.user_count()?, i.instance_setting(settings::OPEN_REGISTRATION)?))
+            Ok((
+                i.user_count()?,
+                i.instance_setting(settings::OPEN_REGISTRATION)?,
+            ))
         })
         .await?;
     Ok(Json(AuthStatus {
@@ -278,7 +296,10 @@ struct Profile {
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/v1/profile/me", tag = "auth",
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
-async fn profile(State(s): State<AppState>, caller: Option<Extension<Caller>>) -> ApiResult<Json<Profile>> {
+async fn profile(
+    State(s): State<AppState>,
+    caller: Option<Extension<Caller>>,
+) -> ApiResult<Json<Profile>> {
     let Caller::Known(known) = caller_of(caller) else {
         return Ok(Json(Profile {
             user: None,
@@ -362,7 +383,10 @@ async fn change_password(
 ) -> ApiResult<StatusCode> {
     let name = known_user(&caller_of(caller))?;
     s.instance_writer
-        .run(move |api| api.instance().change_password(&name, &change.current, &change.new))
+        .run(move |api| {
+            api.instance()
+                .change_password(&name, &change.current, &change.new)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -503,7 +527,10 @@ async fn create_project(
     let actor = caller_of(caller).user_name();
     baton_core::board::instance::validate_project_key(&new.key)?;
     let name = new.name.clone().unwrap_or_else(|| new.key.clone());
-    let projects = s.projects.clone().ok_or_else(|| ApiError::not_found("/api/v1/projects"))?;
+    let projects = s
+        .projects
+        .clone()
+        .ok_or_else(|| ApiError::not_found("/api/v1/projects"))?;
     let exists = {
         let key = new.key.clone();
         s.instance_readers
@@ -597,7 +624,10 @@ async fn set_member(
     auth::require(own, Action::ManageProject, &key)?;
     if own.is_some_and(|r| r < body.role) {
         return Err(Error::Forbidden {
-            message: format!("you cannot give a role above your own ({})", own.map(|r| r.to_string()).unwrap_or_default()),
+            message: format!(
+                "you cannot give a role above your own ({})",
+                own.map(|r| r.to_string()).unwrap_or_default()
+            ),
             hint: Some("ask an admin".into()),
         }
         .into());
@@ -605,7 +635,10 @@ async fn set_member(
     let actor = caller.user_name();
     Ok(Json(
         s.instance_writer
-            .run(move |api| api.instance().set_member(&actor, &key, &user, Some(body.role)))
+            .run(move |api| {
+                api.instance()
+                    .set_member(&actor, &key, &user, Some(body.role))
+            })
             .await?,
     ))
 }
