@@ -341,6 +341,92 @@ fn ask_waits_for_the_answer_from_another_process() {
     assert_eq!(r[0].2["answer"]["from"], "human");
 }
 
+/// A JSON-RPC `initialize` sent by hand: the server's raw answer, headers included.
+fn raw_post(url: &str, path: &str, token: Option<&str>) -> String {
+    use std::io::Read;
+    let address = url.trim_start_matches("http://");
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// `/mcp` on a team server: the SDK connects with a token and is refused without one; each
+/// tool call is checked against the token's role, and a token bound to an agent acts only
+/// as that agent.
+#[test]
+fn a_team_server_takes_the_sdk_with_a_token_and_refuses_it_without() {
+    let Some(python) = tool_python() else { return };
+    let s = project();
+    let id = new_task_id(&s);
+    support::admin_token(s.path(), &[]);
+    let token = |args: &[&str]| {
+        let mut all = vec!["token", "create", "--json"];
+        all.extend_from_slice(args);
+        s.run(&all).ok().json()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let agent = token(&["--agent", AGENT, "--role", "agent"]);
+    let viewer = token(&["--role", "viewer"]);
+    let server = Foreground::start(&s, &[]);
+    let url = format!("{}/mcp", server.url);
+    let plan = |token: Option<&str>, calls: Value| json!({"transport": "http", "url": url, "token": token, "mode": "legacy", "calls": calls});
+    for bad in [None, Some("baton_00000000")] {
+        let report = drive(&python, plan(bad, json!([["task", {}]])));
+        assert!(report["connect_error"].is_string(), "{report}");
+        // What the server answered: 401, pointing at its protected-resource metadata.
+        let answer = raw_post(&server.url, "/mcp", bad);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(
+            answer
+                .to_lowercase()
+                .contains("www-authenticate: bearer realm=\"baton\", resource_metadata=\"http://")
+                && answer.contains("/.well-known/oauth-protected-resource"),
+            "{answer}"
+        );
+    }
+    let r = results(&drive(
+        &python,
+        plan(
+            Some(&agent),
+            json!([
+                ["pickup", {"agent": "codex"}],
+                ["pickup", {}],
+                ["done", {"id": id, "notes": "with a token"}],
+            ]),
+        ),
+    ));
+    assert!(r[0].1, "another agent's name is refused: {}", r[0].2);
+    assert_eq!(r[0].2["error"], "forbidden", "{}", r[0].2);
+    assert!(!r[1].1, "{}", r[1].2);
+    assert_eq!(r[1].2["id"], id.as_str(), "{}", r[1].2);
+    assert!(!r[2].1, "{}", r[2].2);
+    let r = results(&drive(
+        &python,
+        plan(Some(&viewer), json!([["task", {"id": id}], ["pickup", {}]])),
+    ));
+    assert!(!r[0].1, "a viewer reads: {}", r[0].2);
+    assert!(r[1].1, "a viewer does not pick up: {}", r[1].2);
+    assert_eq!(r[1].2["error"], "forbidden", "{}", r[1].2);
+    let shown = s.run(&["task", "show", &id]).ok().json();
+    assert_eq!(shown["assignee"], AGENT);
+    server.terminate();
+}
+
 /// `/mcp` on `baton serve`: the same tools over streamable HTTP, the agent named by the
 /// X-Baton-Agent header, in both of the SDK's connection modes.
 #[test]

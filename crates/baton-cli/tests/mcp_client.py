@@ -3,9 +3,10 @@
 Reads a JSON plan on stdin:
   {"transport": "stdio", "command": ..., "cwd": ..., "env": {...}, "mode": "legacy"|"auto",
    "calls": [[tool, arguments], ...]}
-  or {"transport": "http", "url": ..., "agent": ..., "mode": ..., "calls": [...]}
+  or {"transport": "http", "url": ..., "agent": ..., "token": ..., "mode": ..., "calls": [...]}
 and prints one JSON object: the server's name, the tools as listed, and each call's
-result (is_error and the text content).
+result (is_error and the text content); or {"connect_error": ...} when the session
+could not be opened (a team server refusing a missing or bad token).
 """
 
 import asyncio
@@ -25,6 +26,8 @@ async def main() -> None:
         )
     else:
         headers = {"X-Baton-Agent": plan["agent"]} if plan.get("agent") else {}
+        if plan.get("token"):
+            headers["Authorization"] = "Bearer " + plan["token"]
         server = streamable_http_client(
             plan["url"], http_client=httpx2.AsyncClient(headers=headers, timeout=30)
         )
@@ -43,4 +46,9 @@ async def main() -> None:
     print(json.dumps(out))
 
 
-asyncio.run(main())
+try:
+    asyncio.run(main())
+except BaseException as e:  # noqa: BLE001 - the test reads why the session failed
+    if isinstance(e, (KeyboardInterrupt, SystemExit)):
+        raise
+    print(json.dumps({"connect_error": repr(e)}))

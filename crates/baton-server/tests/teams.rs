@@ -814,3 +814,71 @@ fn no_password_or_token_is_kept_in_the_store_or_sent_back() {
     assert!(stored.contains("$argon2id$"));
     assert!(stored.contains(&baton_core::auth::token_hash(&token)));
 }
+
+/// A real WebSocket client (Python `websockets`): refused without a credential, then given
+/// exactly the stream's events, live and from a resume point.
+#[test]
+fn the_websocket_carries_the_streams_events_with_the_same_auth_and_resume() {
+    let Some(python) = support::tool_python() else {
+        return;
+    };
+    let team = Team::start();
+    team.user("root", true);
+    let token = team.token("root", None, None, Role::Admin);
+    team.send(
+        "POST",
+        "/api/v1/tasks",
+        Some(&token),
+        Some(&json!({"title": "Before"})),
+    );
+    let ws = team.server.url.replacen("http://", "ws://", 1);
+    let script = r#"
+import json, sys
+from websockets.sync.client import connect
+from websockets.exceptions import InvalidStatus
+url, token = sys.argv[1], sys.argv[2]
+try:
+    connect(url + "/api/v1/events/ws").close()
+    print(json.dumps({"refused": None}), flush=True)
+except InvalidStatus as e:
+    print(json.dumps({"refused": e.response.status_code}), flush=True)
+headers = {"Authorization": "Bearer " + token}
+with connect(url + "/api/v1/events/ws?after=0", additional_headers=headers) as resumed:
+    print(json.dumps({"resumed": [json.loads(resumed.recv(timeout=10)) for _ in range(2)]}), flush=True)
+with connect(url + "/api/v1/events/ws?action=task.", additional_headers=headers) as live:
+    print(json.dumps({"ready": json.loads(live.recv(timeout=10))}), flush=True)
+    sys.stdin.readline()
+    print(json.dumps({"live": json.loads(live.recv(timeout=10))}), flush=True)
+"#;
+    use std::io::{BufRead, Write};
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script, &ws, &token])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || -> Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    assert_eq!(next()["refused"], 401);
+    let resumed = next();
+    assert_eq!(resumed["resumed"][0]["ready"], 0, "{resumed}");
+    assert_eq!(resumed["resumed"][1]["id"], 1, "{resumed}");
+    assert_eq!(
+        resumed["resumed"][1]["action"], "project.created",
+        "{resumed}"
+    );
+    let ready = next();
+    let start = ready["ready"]["ready"].as_u64().expect("a ready message");
+    team.send(
+        "POST",
+        "/api/v1/tasks",
+        Some(&token),
+        Some(&json!({"title": "Live"})),
+    );
+    writeln!(child.stdin.as_mut().unwrap()).unwrap();
+    let live = next();
+    assert_eq!(live["live"]["action"], "task.created", "{live}");
+    assert!(live["live"]["id"].as_u64().unwrap() > start, "{live}");
+    assert!(live["live"].to_string().contains("Live"), "{live}");
+    assert!(child.wait().unwrap().success());
+}

@@ -4,6 +4,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -28,6 +30,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
         .routes(routes!(stream))
+        .routes(routes!(websocket))
+}
+
+/// What a follower sends its client, whatever the transport.
+enum Outgoing {
+    /// The id the stream starts after.
+    Ready(u64),
+    Event(Arc<Event>),
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -136,6 +146,21 @@ async fn stream(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let (live, start, filter) = open_follow(&s, &headers, q).await?;
+    let (out, outgoing) = mpsc::channel::<Outgoing>(64);
+    tokio::spawn(follow(s.clone(), live, start, filter, out));
+    let stream = futures_util::stream::unfold(outgoing, |mut rx| async move {
+        rx.recv().await.map(|next| (Ok(sse(next)), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+type Opened = (broadcast::Receiver<Arc<Event>>, u64, StreamFilter);
+
+/// Where a follower starts (`Last-Event-ID`, else `after`, else the newest event) and what
+/// it passes on; subscribed to the feed before reading where it is, so nothing falls in
+/// between.
+async fn open_follow(s: &AppState, headers: &HeaderMap, q: StreamQuery) -> ApiResult<Opened> {
     let resume = match headers.get("last-event-id") {
         None => None,
         Some(value) => Some(
@@ -151,7 +176,6 @@ async fn stream(
                 })?,
         ),
     };
-    // Subscribe before reading where the feed is, so nothing falls in between.
     let live = s.feed.subscribe();
     let start = match resume.or(q.after) {
         Some(id) => id,
@@ -174,12 +198,72 @@ async fn stream(
         actor: q.actor,
         action: q.action,
     };
-    let (out, outgoing) = mpsc::channel::<SseEvent>(64);
-    tokio::spawn(follow(s.clone(), live, start, filter, out));
-    let stream = futures_util::stream::unfold(outgoing, |mut rx| async move {
-        rx.recv().await.map(|event| (Ok(event), rx))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok((live, start, filter))
+}
+
+/// The same live events over a WebSocket: one text message per event, the event as JSON
+/// (as the stream's `data`); the first message is `{"ready": ID}`, the id the socket
+/// starts after. Resume with `?after=ID` (or `Last-Event-ID`), as with the stream. The
+/// server pings every 15 s.
+#[utoipa::path(get, path = "/api/v1/events/ws", tag = "events", params(StreamQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "resume after this event id")),
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 400, body = ErrorBody, description = "not a WebSocket handshake"),
+        (status = 422, body = ErrorBody)))]
+async fn websocket(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<axum::response::Response> {
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "not_a_websocket",
+            format!("this route speaks WebSocket only: {e}"),
+        )
+        .with_hint("connect with a WebSocket client, or follow /api/v1/events/stream (SSE)")
+    })?;
+    let (live, start, filter) = open_follow(&s, &headers, q).await?;
+    Ok(upgrade.on_upgrade(move |socket| relay(s, socket, live, start, filter)))
+}
+
+async fn relay(
+    s: AppState,
+    mut socket: WebSocket,
+    live: broadcast::Receiver<Arc<Event>>,
+    start: u64,
+    filter: StreamFilter,
+) {
+    let (out, mut outgoing) = mpsc::channel::<Outgoing>(64);
+    tokio::spawn(follow(s, live, start, filter, out));
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            next = outgoing.recv() => {
+                let Some(next) = next else { break };
+                let text = match next {
+                    Outgoing::Ready(id) => format!("{{\"ready\":{id}}}"),
+                    Outgoing::Event(event) => serde_json::to_string(event.as_ref()).unwrap_or_else(|_| "{}".into()),
+                };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                // Pings are answered by the library; anything else a client says is ignored.
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 /// Sends everything after `last` from the table, then live events; falls back to the
@@ -190,18 +274,14 @@ async fn follow(
     mut live: broadcast::Receiver<Arc<Event>>,
     mut last: u64,
     filter: StreamFilter,
-    out: mpsc::Sender<SseEvent>,
+    out: mpsc::Sender<Outgoing>,
 ) {
     let mut shutdown = s.shutdown.clone();
     s.metrics.stream_opened();
     let _closed = scopeguard(&s);
     // Tells the client where it starts, so a reconnect resumes from here even when no
     // event came before the connection broke (browsers send it back as Last-Event-ID).
-    let ready = SseEvent::default()
-        .event("ready")
-        .id(last.to_string())
-        .data("{}");
-    if out.send(ready).await.is_err() {
+    if out.send(Outgoing::Ready(last)).await.is_err() {
         return;
     }
     if !catch_up(&s, &mut last, &filter, &out).await {
@@ -215,7 +295,7 @@ async fn follow(
                         continue;
                     }
                     last = event.id;
-                    if filter.passes(&event) && out.send(sse(&event)).await.is_err() {
+                    if filter.passes(&event) && out.send(Outgoing::Event(event)).await.is_err() {
                         return;
                     }
                 }
@@ -238,7 +318,7 @@ async fn catch_up(
     s: &AppState,
     last: &mut u64,
     filter: &StreamFilter,
-    out: &mpsc::Sender<SseEvent>,
+    out: &mpsc::Sender<Outgoing>,
 ) -> bool {
     loop {
         let target = s.feed.last_id();
@@ -262,7 +342,7 @@ async fn catch_up(
         }
         for event in page {
             *last = event.id;
-            if filter.passes(&event) && out.send(sse(&event)).await.is_err() {
+            if filter.passes(&event) && out.send(Outgoing::Event(Arc::new(event))).await.is_err() {
                 return false;
             }
         }
@@ -273,9 +353,17 @@ async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-fn sse(event: &Event) -> SseEvent {
-    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-    SseEvent::default().id(event.id.to_string()).data(data)
+fn sse(next: Outgoing) -> SseEvent {
+    match next {
+        Outgoing::Ready(id) => SseEvent::default()
+            .event("ready")
+            .id(id.to_string())
+            .data("{}"),
+        Outgoing::Event(event) => {
+            let data = serde_json::to_string(event.as_ref()).unwrap_or_else(|_| "{}".into());
+            SseEvent::default().id(event.id.to_string()).data(data)
+        }
+    }
 }
 
 /// Counts the stream as closed when `follow` returns, however it returns.

@@ -330,7 +330,8 @@ struct ProfileUpdate {
 
 /// Change the caller's own email.
 #[utoipa::path(put, path = "/api/v1/profile/me", tag = "auth", request_body = ProfileUpdate,
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = User), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`no_account`: local mode has no accounts")))]
 async fn update_profile(
     State(s): State<AppState>,
     caller: Option<Extension<Caller>>,
@@ -375,7 +376,8 @@ struct PasswordChange {
 /// user ends, this one included.
 #[utoipa::path(put, path = "/api/v1/profile/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204, description = "changed"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`no_account`: local mode has no accounts")))]
 async fn change_password(
     State(s): State<AppState>,
     caller: Option<Extension<Caller>>,
@@ -706,7 +708,7 @@ fn admin_only(what: &str) -> ApiError {
 /// The answer holds the token itself, the only time it is shown; the server keeps a hash.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_token(
     State(s): State<AppState>,
     caller: Option<Extension<Caller>>,
