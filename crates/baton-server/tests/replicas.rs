@@ -190,3 +190,94 @@ fn a_change_through_one_replica_reaches_the_stream_of_the_other() {
         (last_id + 1, Some("four"))
     );
 }
+
+/// Team mode on two replicas: a session started on one works on the other, and a logout
+/// or a revocation on one is refused on the other at once (both read the store, and sign
+/// with the one key kept there).
+#[test]
+fn replicas_share_users_sessions_and_revocations() {
+    use baton_core::auth::Role;
+    use baton_core::instance::{Instance, NewToken, NewUser};
+    let Some(replicas) = Replicas::start(
+        2,
+        ServerOptions {
+            team: true,
+            ..ServerOptions::default()
+        },
+    ) else {
+        return;
+    };
+    let store = baton_core::Board::new(
+        baton_postgres::PostgresStore::open(replicas._database.url()).unwrap(),
+    );
+    store
+        .instance()
+        .add_user(
+            "setup",
+            NewUser {
+                name: "root".into(),
+                email: None,
+                password: "correct horse battery".into(),
+                admin: true,
+            },
+        )
+        .unwrap();
+    let (a, b) = (replicas.client(0), replicas.client(1));
+    let (_, session) = a
+        .instance()
+        .login("root", "correct horse battery", "")
+        .unwrap();
+    let on_b = b.with_token(Some(session.id.clone()));
+    assert_eq!(on_b.whoami().unwrap()["user"], "root");
+    a.instance().logout(&session.id).unwrap();
+    let refused = on_b.whoami().unwrap_err();
+    assert_eq!(
+        refused.class(),
+        baton_core::ErrorClass::Unauthenticated,
+        "{refused}"
+    );
+
+    let (_, session) = b
+        .instance()
+        .login("root", "correct horse battery", "")
+        .unwrap();
+    let admin_b = b.with_token(Some(session.id.clone()));
+    let made = admin_b
+        .instance()
+        .create_token(
+            "",
+            NewToken {
+                name: None,
+                project: None,
+                agent: Some("claude".into()),
+                role: Role::Agent,
+                expires_at: None,
+            },
+        )
+        .unwrap();
+    let agent_a = a.with_token(Some(made.token.clone()));
+    assert_eq!(agent_a.whoami().unwrap()["agent"], "claude");
+    admin_b
+        .with_token(Some(session.id.clone()))
+        .instance()
+        .revoke_token("", made.info.id)
+        .unwrap();
+    assert_eq!(
+        agent_a.whoami().unwrap_err().class(),
+        baton_core::ErrorClass::Unauthenticated
+    );
+    // A user made through one replica logs in through the other.
+    admin_b
+        .instance()
+        .add_user(
+            "",
+            NewUser {
+                name: "ann".into(),
+                email: None,
+                password: "another good one".into(),
+                admin: false,
+            },
+        )
+        .unwrap();
+    assert!(a.instance().login("ann", "another good one", "").is_ok());
+}
