@@ -20,17 +20,39 @@ class ApiError extends Error {
   }
 }
 
+// The project the page shows (team servers host several); the default one's routes are
+// the plain /api/v1/... ones.
+function projectKey() {
+  return localStorage.getItem("baton.project") || "default";
+}
+
+// Routes of the instance, never inside a project.
+const INSTANCE = ["/api/v1/auth/", "/api/v1/profile/", "/api/v1/users", "/api/v1/projects",
+  "/api/v1/tokens", "/api/v1/instance/", "/api/v1/openapi.json"];
+
+function url(path) {
+  const key = projectKey();
+  if (key === "default" || !path.startsWith("/api/v1/") || INSTANCE.some((p) => path.startsWith(p))) return path;
+  return `/api/v1/projects/${encodeURIComponent(key)}/${path.slice("/api/v1/".length)}`;
+}
+
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (actor()) headers["X-Baton-Agent"] = actor();
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {
+  // The session cookie (HttpOnly) goes along with every same-origin request.
+  const res = await fetch(url(path), {
     method,
     headers,
+    credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (res.status === 401 && !path.startsWith("/api/v1/auth/")) {
+    showLogin();
+  }
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
@@ -667,7 +689,7 @@ async function showRun(id) {
       <div class="detail"><div class="panel"><h3>Output</h3><pre id="run-log" class="log" data-lines="0"></pre></div>
       <div id="run-fields"></div></div>`;
     const pre = $("#run-log");
-    const source = new EventSource(`/api/v1/runs/${encodeURIComponent(run.id)}/log/stream`);
+    const source = new EventSource(url(`/api/v1/runs/${encodeURIComponent(run.id)}/log/stream`));
     source.onmessage = (m) => {
       const line = JSON.parse(m.data);
       const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
@@ -711,6 +733,7 @@ const routes = [
   [/^#\/code$/, () => showCode()],
   [/^#\/graph$/, showGraph],
   [/^#\/charts$/, showCharts],
+  [/^#\/tokens$/, showTokens],
   [/^/, showBoard],
 ];
 
@@ -746,9 +769,12 @@ async function refreshInboxCount() {
   } catch { /* the badge is a hint; the inbox view reports errors */ }
 }
 
+let stream = null;
+
 function follow() {
   const live = $("#live");
-  const stream = new EventSource("/api/v1/events/stream");
+  if (stream) stream.close();
+  stream = new EventSource(url("/api/v1/events/stream"));
   stream.onopen = () => { live.textContent = "live"; live.classList.add("on"); };
   stream.onerror = () => { live.textContent = "reconnecting"; live.classList.remove("on"); };
   // A page kept for back/forward navigation would hold its stream open, and browsers allow
@@ -773,17 +799,125 @@ function theme() {
   };
 }
 
+// ---- team mode: login, who am I, projects, tokens ---------------------------------------
+
+let me = null;
+
+function showLogin(status = {}) {
+  if (stream) { stream.close(); stream = null; }
+  document.body.dataset.auth = "login";
+  $("#account").innerHTML = "";
+  const setup = status.setup_needed;
+  view.innerHTML = `<section class="login"><h1>${setup ? "Create the first admin" : "Log in"}</h1>
+    <form id="login" class="stack">
+      ${setup ? '<label>Setup code <input name="code" autocomplete="one-time-code" required></label>' : ""}
+      <label>User <input name="name" autocomplete="username" required></label>
+      <label>Password <input name="password" type="password" autocomplete="${setup ? "new-password" : "current-password"}" required></label>
+      <button class="primary">${setup ? "Create and log in" : "Log in"}</button>
+      <p class="muted">${setup ? "The one-time code is in the log of <code>baton serve</code>; or run <code>baton user add NAME --admin</code> on the server." : ""}</p>
+    </form></section>`;
+  document.body.dataset.rendered = String(Date.now());
+  $("#login").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      if (setup) await api("POST", "/api/v1/auth/setup", { code: f.code.value.trim(), name: f.name.value.trim(), password: f.password.value });
+      await api("POST", "/api/v1/auth/login", { name: f.name.value.trim(), password: f.password.value });
+      location.hash = "#/board";
+      await enter();
+    } catch (err) { refused(err); }
+  };
+}
+
+async function logout() {
+  try { await api("POST", "/api/v1/auth/logout"); } catch { /* the cookie is cleared anyway */ }
+  me = null;
+  showLogin(await api("GET", "/api/v1/auth/status").catch(() => ({})));
+}
+
+// The header's account part: who, the role here, the project switcher, logout.
+async function account() {
+  const box = $("#account");
+  if (!me || me.mode !== "team") { box.innerHTML = ""; return; }
+  let projects = [];
+  try { projects = await api("GET", "/api/v1/projects"); } catch { /* only the current one */ }
+  const key = projectKey();
+  if (!projects.some((p) => p.key === key)) projects.push({ key, name: key });
+  box.innerHTML = `<select id="switch" aria-label="project">${projects.map((p) =>
+      `<option value="${esc(p.key)}"${p.key === key ? " selected" : ""}>${esc(p.name)} (${esc(p.key)})</option>`).join("")}</select>
+    <span id="me" class="who" title="your role in this project">${esc(me.user)} · ${esc(me.role || "no role")}</span>
+    <button id="logout" type="button">Log out</button>`;
+  $("#switch").onchange = (e) => { localStorage.setItem("baton.project", e.target.value); enter(); };
+  $("#logout").onclick = logout;
+}
+
+async function showTokens() {
+  const key = projectKey();
+  const tokens = await api("GET", `/api/v1/tokens?project=${encodeURIComponent(key)}`);
+  view.innerHTML = `<h1>API tokens of ${esc(key)}</h1>
+    <form id="new-token" class="filters">
+      <select name="role" aria-label="role">${["agent", "viewer", "reviewer", "maintainer"].map((r) => `<option>${r}</option>`).join("")}</select>
+      <input name="agent" placeholder="agent (e.g. claude)" aria-label="agent">
+      <input name="name" placeholder="what it is for" aria-label="token name">
+      <select name="expires" aria-label="expires"><option value="">never expires</option><option value="30">30 days</option><option value="7">7 days</option><option value="1">1 day</option></select>
+      <button class="primary">Create token</button></form>
+    <div id="made"></div>
+    <table><tr><th>id</th><th>prefix</th><th>user</th><th>agent</th><th>role</th><th>expires</th><th>last used</th><th></th></tr>
+    ${tokens.map((t) => `<tr><td>${t.id}</td><td><code>${esc(t.prefix)}</code></td><td>${esc(t.user)}</td><td>${esc(t.agent || "")}</td>
+      <td>${esc(t.role)}</td><td>${esc(t.expires_at || "")}</td><td>${esc(ago(t.last_used_at))}</td>
+      <td>${t.revoked_at ? '<span class="muted">revoked</span>' : `<button data-revoke="${t.id}">Revoke</button>`}</td></tr>`).join("")
+      || '<tr><td colspan="8" class="muted">no tokens</td></tr>'}</table>`;
+  $("#new-token").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const days = Number(f.expires.value);
+    const body = { project: key, role: f.role.value };
+    if (f.agent.value.trim()) body.agent = f.agent.value.trim();
+    if (f.name.value.trim()) body.name = f.name.value.trim();
+    if (days) body.expires_at = new Date(Date.now() + days * 86400000).toISOString();
+    try {
+      const made = await api("POST", "/api/v1/tokens", body);
+      await showTokens();
+      $("#made").innerHTML = `<p class="msg ok">Shown once — copy it now: <code id="new-secret">${esc(made.token)}</code></p>`;
+    } catch (err) { refused(err); }
+  };
+  view.querySelectorAll("[data-revoke]").forEach((b) => {
+    b.onclick = async () => {
+      try { await api("DELETE", `/api/v1/tokens/${b.dataset.revoke}`); await showTokens(); } catch (err) { refused(err); }
+    };
+  });
+}
+
+// Into the board: who am I, this project's name, the live stream, the view.
+async function enter() {
+  document.body.dataset.auth = "in";
+  try { me = await api("GET", "/api/v1/whoami"); } catch (err) {
+    if (err.code === "project_not_found") { localStorage.removeItem("baton.project"); return enter(); }
+    return;
+  }
+  $("#tokens-link").hidden = !(me.mode === "team" && ["maintainer", "admin"].includes(me.role));
+  // In team mode the page acts as its user unless an agent's name is given.
+  $("#actor").placeholder = me.mode === "team" ? me.user : "human";
+  await account();
+  try { $("#project").textContent = (await api("GET", "/api/v1/project")).name; } catch (err) { refused(err); }
+  follow();
+  refreshInboxCount();
+  await render();
+}
+
 async function start() {
   theme();
   const who = $("#actor");
   who.value = actor();
   who.onchange = () => { localStorage.setItem("baton.actor", who.value.trim()); refreshInboxCount(); render(); };
-  try { $("#project").textContent = (await api("GET", "/api/v1/project")).name; } catch (err) { refused(err); }
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", () => { if (document.body.dataset.auth !== "login") render(); });
   window.addEventListener("pageshow", (e) => { if (e.persisted) { follow(); render(); } });
-  follow();
-  refreshInboxCount();
-  await render();
+  let status = {};
+  try { status = await api("GET", "/api/v1/auth/status"); } catch { /* an older server: local */ }
+  if (status.mode === "team") {
+    try { me = await api("GET", "/api/v1/whoami"); } catch { return showLogin(status); }
+  }
+  await enter();
 }
 
 start();

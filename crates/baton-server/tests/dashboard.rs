@@ -697,3 +697,172 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
         b.close().await.unwrap();
     });
 }
+
+/// Team mode in the browser: the page shows a login form, logs in (the session is an
+/// HttpOnly cookie the page's script cannot read), says who and which role, switches to
+/// another project, makes a token shown once, and logs out.
+#[test]
+fn a_person_logs_in_switches_project_makes_a_token_and_logs_out() {
+    use baton_core::auth::Role;
+    use baton_core::instance::{Instance, NewUser};
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        team: true,
+        ..baton_server::ServerOptions::default()
+    });
+    let store = baton_core::Board::new(baton_sqlite::SqliteStore::open(&server.db).unwrap());
+    let i = store.instance();
+    for (name, admin) in [("root", true), ("maya", false)] {
+        i.add_user(
+            "setup",
+            NewUser {
+                name: name.into(),
+                email: None,
+                password: "correct horse battery".into(),
+                admin,
+            },
+        )
+        .unwrap();
+    }
+    i.register_project("root", "web", "Web shop").unwrap();
+    i.set_member("root", "default", "maya", Some(Role::Viewer))
+        .unwrap();
+    i.set_member("root", "web", "maya", Some(Role::Maintainer))
+        .unwrap();
+    store
+        .add_tasks(
+            "root",
+            vec![NewTask {
+                title: "Default project work".into(),
+                ..NewTask::default()
+            }],
+        )
+        .unwrap();
+    let url = server.url.clone();
+    let root_token = i
+        .create_token(
+            "root",
+            baton_core::instance::NewToken {
+                name: None,
+                project: None,
+                agent: None,
+                role: Role::Admin,
+                expires_at: None,
+            },
+        )
+        .unwrap()
+        .token;
+    let web = baton_client::Client::new(&url, Some(root_token))
+        .unwrap()
+        .for_project(Some("web"));
+    web.add_tasks(
+        "root",
+        vec![NewTask {
+            title: "Web project work".into(),
+            ..NewTask::default()
+        }],
+    )
+    .unwrap();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        b.goto(&format!("{url}/#/board")).await.unwrap();
+        until(&b, "document.querySelector('#login')", Duration::from_secs(10)).await;
+        screenshot(&b, "login").await;
+        type_into(&b, "#login input[name=name]", "maya").await;
+        type_into(&b, "#login input[name=password]", "wrong password").await;
+        click(&b, "#login button").await;
+        until(
+            &b,
+            "document.querySelector('#toast')?.textContent.includes('password is wrong')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let field = b
+            .find(Locator::Css("#login input[name=password]"))
+            .await
+            .unwrap();
+        field.clear().await.unwrap();
+        type_into(&b, "#login input[name=password]", "correct horse battery").await;
+        click(&b, "#login button").await;
+        until(
+            &b,
+            "document.querySelector('#me')?.textContent.includes('maya · viewer')",
+            Duration::from_secs(10),
+        )
+        .await;
+        until(
+            &b,
+            "document.body.textContent.includes('Default project work')",
+            Duration::from_secs(10),
+        )
+        .await;
+        // The session cookie is HttpOnly: the page's script cannot read it.
+        let cookies = b.execute("return document.cookie", vec![]).await.unwrap();
+        assert!(!cookies.as_str().unwrap_or("").contains("baton_session"));
+        assert!(
+            b.find(Locator::Css("#tokens-link"))
+                .await
+                .unwrap()
+                .attr("hidden")
+                .await
+                .unwrap()
+                .is_some(),
+            "a viewer manages no tokens"
+        );
+        // Switch to the project maya maintains.
+        b.execute(
+            "const s = document.querySelector('#switch'); s.value = 'web'; s.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        until(
+            &b,
+            "document.querySelector('#me')?.textContent.includes('maya · maintainer')",
+            Duration::from_secs(10),
+        )
+        .await;
+        until(
+            &b,
+            "document.body.textContent.includes('Web project work') && !document.body.textContent.includes('Default project work')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "team-board").await;
+        b.goto(&format!("{url}/#/tokens")).await.unwrap();
+        until(&b, "document.querySelector('#new-token')", Duration::from_secs(10)).await;
+        type_into(&b, "#new-token input[name=agent]", "claude").await;
+        click(&b, "#new-token button").await;
+        until(
+            &b,
+            "document.querySelector('#new-secret')?.textContent.startsWith('baton_')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let secret = b
+            .execute("return document.querySelector('#new-secret').textContent", vec![])
+            .await
+            .unwrap();
+        let secret = secret.as_str().unwrap().to_string();
+        screenshot(&b, "token-made").await;
+        // The new token works, for web, as claude.
+        let agent = baton_client::Client::new(&url, Some(secret.clone()))
+            .unwrap()
+            .for_project(Some("web"));
+        let me = agent.whoami().unwrap();
+        assert_eq!((me["agent"].as_str(), me["role"].as_str()), (Some("claude"), Some("agent")));
+        click(&b, "#logout").await;
+        until(&b, "document.querySelector('#login')", Duration::from_secs(10)).await;
+        b.goto(&format!("{url}/#/board")).await.unwrap();
+        until(&b, "document.querySelector('#login')", Duration::from_secs(10)).await;
+        let errors = console_errors(&b, &driver).await;
+        // The wrong password and the logged-out page answer 401, which the console logs.
+        let unexpected: Vec<&Value> = errors
+            .iter()
+            .filter(|e| !e["message"].as_str().unwrap_or("").contains("401"))
+            .collect();
+        assert!(unexpected.is_empty(), "console errors: {unexpected:?}");
+        b.close().await.unwrap();
+    });
+}

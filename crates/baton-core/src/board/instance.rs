@@ -508,7 +508,7 @@ impl<S: Store> Instance for Board<S> {
             )),
             _ => Err(unauthenticated(
                 "the user name or password is wrong",
-                "check both; an admin can reset a password with `baton user set NAME --password`",
+                "check both; an admin can set a new password with `baton user set NAME --password-stdin`",
             )),
         }
     }
