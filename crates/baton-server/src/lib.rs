@@ -20,6 +20,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod projects;
 pub mod routes;
+pub mod tls;
 pub mod workers;
 
 use std::net::SocketAddr;
@@ -80,6 +81,8 @@ pub struct ServerOptions {
     pub setup_code: Option<String>,
     /// Cookies are marked `Secure` (the server speaks TLS).
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate and key (see [`tls`]).
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Default for ServerOptions {
@@ -93,6 +96,7 @@ impl Default for ServerOptions {
             session_secret: None,
             setup_code: None,
             secure_cookies: false,
+            tls: None,
         }
     }
 }
@@ -119,6 +123,12 @@ impl Server {
                     hint: Some("pick another port with --port, or stop what uses this one".into()),
                 })?;
         let addr = listener.local_addr().map_err(|e| internal(&e))?;
+        let acceptor = match &options.tls {
+            Some(files) => Some(tls::acceptor(files)?),
+            None => None,
+        };
+        let mut options = options;
+        options.secure_cookies |= acceptor.is_some();
         let (stop, shutdown) = watch::channel(false);
         // Opening connections blocks (the PostgreSQL client runs its own small runtime,
         // which may not start inside this one): off the async threads.
@@ -128,6 +138,10 @@ impl Server {
             .map_err(|e| internal(&e))??;
         let app = app(state);
         let mut until = shutdown;
+        if let Some(acceptor) = acceptor {
+            let task = tokio::spawn(tls::serve(listener, acceptor, app, until));
+            return Ok(Server { addr, stop, task });
+        }
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,

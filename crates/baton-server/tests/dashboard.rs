@@ -704,7 +704,7 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
 #[test]
 fn a_person_logs_in_switches_project_makes_a_token_and_logs_out() {
     use baton_core::auth::Role;
-    use baton_core::instance::{Instance, NewUser};
+    use baton_core::instance::NewUser;
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
     let server = TestServer::start_with(baton_server::ServerOptions {

@@ -197,7 +197,7 @@ fn a_change_through_one_replica_reaches_the_stream_of_the_other() {
 #[test]
 fn replicas_share_users_sessions_and_revocations() {
     use baton_core::auth::Role;
-    use baton_core::instance::{Instance, NewToken, NewUser};
+    use baton_core::instance::{NewToken, NewUser};
     let Some(replicas) = Replicas::start(
         2,
         ServerOptions {
