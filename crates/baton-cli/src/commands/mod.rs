@@ -242,6 +242,18 @@ impl Context {
     pub fn agent(&self) -> CliResult<String> {
         match self.agent.as_deref().map(str::trim) {
             Some(a) if !a.is_empty() => Ok(a.to_string()),
+            // A token bound to an agent names it: the server says which.
+            _ if std::env::var("BATON_TOKEN").is_ok_and(|t| !t.is_empty()) => {
+                let bound = self
+                    .client()?
+                    .and_then(|c| c.whoami().ok())
+                    .and_then(|me| me["agent"].as_str().map(String::from));
+                bound.ok_or_else(|| {
+                    CliError::invalid("this command needs an agent identity").with_hint(
+                        "pass --agent NAME or set BATON_AGENT (for example BATON_AGENT=claude)",
+                    )
+                })
+            }
             _ => Err(
                 CliError::invalid("this command needs an agent identity").with_hint(
                     "pass --agent NAME or set BATON_AGENT (for example BATON_AGENT=claude)",
