@@ -192,3 +192,57 @@ fn a_team_is_set_up_from_the_command_line() {
         assert!(!log.contains(secret), "the server's log holds a secret");
     }
 }
+
+/// Moving a team to PostgreSQL: `baton migrate` carries users and tokens with the default
+/// project, and `--project` moves another project into its own schema; the server on the
+/// database then takes the same token and serves both projects.
+#[test]
+fn migrate_carries_the_team_and_each_project_to_postgres() {
+    let Some(database) = baton_postgres::testing::TestDatabase::create() else {
+        return;
+    };
+    let s = Sandbox::project();
+    let token = support::admin_token(s.path(), &[]);
+    s.run(&["project", "create", "web"]).ok();
+    s.run(&["task", "add", "--title", "Default work"]).ok();
+    s.run(&["--project", "web", "task", "add", "--title", "Web work"])
+        .ok();
+    let moved = s.run(&["migrate", "--to", database.url()]).ok().json();
+    assert_eq!(moved["rows"]["users"], 1, "{moved}");
+    assert_eq!(moved["rows"]["api_tokens"], 1, "{moved}");
+    s.run(&["--project", "web", "migrate", "--to", database.url()])
+        .ok();
+    let elsewhere = Sandbox::project();
+    let server = Foreground::start(&elsewhere, &["--database", database.url()]);
+    let listed = remote(
+        &elsewhere,
+        &server.url,
+        Some(&token),
+        &[],
+        &["task", "list"],
+    )
+    .ok()
+    .json();
+    assert_eq!(listed[0]["title"], "Default work", "{listed}");
+    let listed = remote(
+        &elsewhere,
+        &server.url,
+        Some(&token),
+        &[("BATON_PROJECT", "web")],
+        &["task", "list"],
+    )
+    .ok()
+    .json();
+    assert_eq!(listed[0]["title"], "Web work", "{listed}");
+    let projects = remote(
+        &elsewhere,
+        &server.url,
+        Some(&token),
+        &[],
+        &["project", "list"],
+    )
+    .ok()
+    .json();
+    assert_eq!(projects.as_array().unwrap().len(), 2, "{projects}");
+    server.terminate();
+}

@@ -148,7 +148,54 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
 ];
 
 /// Tables whose ids come from an identity sequence, moved past the copied ids.
-const SEQUENCED: &[&str] = &["task_notes", "reservations", "docs", "messages", "runs"];
+const SEQUENCED: &[&str] = &[
+    "task_notes",
+    "reservations",
+    "docs",
+    "messages",
+    "runs",
+    "users",
+    "api_tokens",
+];
+
+/// The instance's tables (users, tokens, projects, members, settings), which live in the
+/// default project's store: `baton migrate` carries them with it. Login sessions are not
+/// carried: people log in again.
+pub const INSTANCE_TABLES: &[(&str, &[&str])] = &[
+    (
+        "users",
+        &[
+            "id",
+            "name",
+            "email",
+            "password_hash",
+            "admin",
+            "disabled",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "api_tokens",
+        &[
+            "id",
+            "hash",
+            "prefix",
+            "name",
+            "user_id",
+            "project",
+            "agent",
+            "role",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ],
+    ),
+    ("projects", &["key", "name", "created_by", "created_at"]),
+    ("project_members", &["project", "user_id", "role"]),
+    ("instance_settings", &["key", "value"]),
+];
 
 impl PostgresStore {
     /// Copies `tables` in; returns the rows written per table. Refused when the database
@@ -173,6 +220,7 @@ fn restore(tx: &mut PgTx<'_>, tables: &[TableRows]) -> Result<Vec<(String, u64)>
     for t in tables {
         let known = PROJECT_TABLES
             .iter()
+            .chain(INSTANCE_TABLES)
             .find(|(name, columns)| *name == t.table && columns.iter().eq(t.columns.iter()))
             .ok_or_else(|| {
                 Error::Internal(format!(

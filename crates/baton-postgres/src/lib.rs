@@ -60,7 +60,7 @@ use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
 use postgres::{Client, NoTls, Statement};
 
-pub use copy::PROJECT_TABLES;
+pub use copy::{INSTANCE_TABLES, PROJECT_TABLES};
 pub use listen::EventListener;
 pub use migrations::{LATEST as SCHEMA_VERSION, MIGRATIONS};
 

@@ -84,9 +84,15 @@ pub enum Database {
 }
 
 impl Database {
-    /// `BATON_DATABASE_URL`, else the project's file; refused when the board is a server's.
+    /// `BATON_DATABASE_URL`, else the project's file (of the project `--project` names);
+    /// refused when the board is a server's.
     pub fn of(ctx: &Context, doing: &str) -> CliResult<Database> {
+        let key = ctx.project_key().to_string();
         if let Some(url) = ctx.direct_database_url() {
+            if key != baton_core::instance::DEFAULT_PROJECT {
+                ctx.require_registered(&key)?;
+                return Ok(Database::Postgres(baton_postgres::project_url(&url, &key)));
+            }
             return Ok(Database::Postgres(url));
         }
         if ctx.server_url()?.is_some() {
@@ -98,7 +104,14 @@ impl Database {
                  or with BATON_DATABASE_URL=postgres://...",
             ));
         }
-        Ok(Database::Sqlite(ctx.project()?.database()))
+        let default = ctx.project()?.database();
+        if key != baton_core::instance::DEFAULT_PROJECT {
+            ctx.require_registered(&key)?;
+            return Ok(Database::Sqlite(baton_server::backend::project_file(
+                &default, &key,
+            )));
+        }
+        Ok(Database::Sqlite(default))
     }
 }
 

@@ -118,7 +118,7 @@ impl Context {
     }
 
     /// Refuses a project the instance does not know, with the way out.
-    fn require_registered(&self, key: &str) -> CliResult<()> {
+    pub fn require_registered(&self, key: &str) -> CliResult<()> {
         self.instance_api()?.instance().get_project(key)?;
         Ok(())
     }
