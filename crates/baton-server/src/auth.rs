@@ -46,6 +46,8 @@ pub struct Known {
     /// The login session's id, when the credential was one (for logout).
     pub session: Option<String>,
     pub via_cookie: bool,
+    /// When the login session expires (from its signed token).
+    pub expires: Option<baton_core::time::Timestamp>,
 }
 
 impl Caller {
@@ -94,8 +96,31 @@ struct Claims {
     exp: i64,
 }
 
+/// Checked credentials, kept for a moment so that every request does not read the store.
+/// An entry is dropped when anything about users, tokens, sessions or roles changes: at
+/// once for changes made through this server, and as soon as the event feed shows one
+/// made elsewhere (another replica, a CLI process on the store); and it never lives longer
+/// than [`CACHE_FOR`], which bounds how late a change seen by nobody can take effect.
+#[derive(Default)]
+struct Checked {
+    entries: HashMap<(String, String), (Arc<Known>, Instant)>,
+}
+
+/// The longest a checked credential is trusted without reading the store again.
+pub const CACHE_FOR: Duration = Duration::from_secs(1);
+/// Entries kept at most (the cache is emptied when full).
+const CACHE_ENTRIES: usize = 10_000;
+
+/// Whether an event changes who may do what (so checked credentials must be checked again).
+pub fn changes_access(action: &str) -> bool {
+    ["auth.logout", "token.", "user.", "member.", "project."]
+        .iter()
+        .any(|p| action.starts_with(p))
+}
+
 /// The server's authentication: the mode, the session key, the login limiter.
 pub struct Auth {
+    checked: Mutex<Checked>,
     team: bool,
     keys: Option<(EncodingKey, DecodingKey)>,
     pub limiter: Limiter,
@@ -113,6 +138,7 @@ const USED_EVERY: Duration = Duration::from_secs(60);
 impl Auth {
     pub fn local() -> Auth {
         Auth {
+            checked: Mutex::default(),
             team: false,
             keys: None,
             limiter: Limiter::default(),
@@ -126,6 +152,7 @@ impl Auth {
     /// created over HTTP while there is no user.
     pub fn team(key: &[u8], setup_code: Option<&str>, secure_cookies: bool) -> Auth {
         Auth {
+            checked: Mutex::default(),
             team: true,
             keys: Some((EncodingKey::from_secret(key), DecodingKey::from_secret(key))),
             limiter: Limiter::default(),
@@ -164,15 +191,17 @@ impl Auth {
             .map_err(|e| baton_core::Error::Internal(format!("cannot sign a session: {e}")))
     }
 
-    /// The session id inside a signed token, if the signature and expiry hold.
-    fn session_of(&self, token: &str) -> Option<String> {
+    /// The session id inside a signed token and when it expires, if the signature and the
+    /// expiry hold.
+    fn session_of(&self, token: &str) -> Option<(String, baton_core::time::Timestamp)> {
         let (_, decoding) = self.keys.as_ref()?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, decoding, &validation)
-            .ok()
-            .map(|data| data.claims.sid)
+        let data = jsonwebtoken::decode::<Claims>(token, decoding, &validation).ok()?;
+        let expires =
+            baton_core::time::Timestamp::from_unix_millis(data.claims.exp.saturating_mul(1000))?;
+        Some((data.claims.sid, expires))
     }
 
     /// Takes the setup code if it is the right one (it works once).
@@ -185,6 +214,68 @@ impl Auth {
             *setup = None;
         }
         ok
+    }
+
+    /// Drops every checked credential (something about access changed).
+    pub fn forget(&self) {
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .clear();
+    }
+
+    fn recall(&self, key: &(String, String)) -> Option<Arc<Known>> {
+        let checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        let (known, at) = checked.entries.get(key)?;
+        if at.elapsed() >= CACHE_FOR {
+            return None;
+        }
+        let now = baton_core::time::Timestamp::now();
+        let expired = known
+            .principal
+            .token
+            .as_ref()
+            .and_then(|t| t.expires_at)
+            .is_some_and(|at| at <= now)
+            || known.expires.is_some_and(|at| at <= now);
+        (!expired).then(|| known.clone())
+    }
+
+    fn remember(&self, key: (String, String), known: Arc<Known>) {
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if checked.entries.len() >= CACHE_ENTRIES {
+            checked.entries.clear();
+        }
+        checked.entries.insert(key, (known, Instant::now()));
+    }
+
+    /// Empties the cache whenever the feed carries a change of access (made by anyone).
+    pub fn watch(
+        self: &Arc<Self>,
+        feed: &crate::feed::Feed,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        if !self.team {
+            return;
+        }
+        let mut events = feed.subscribe();
+        let auth = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let received = tokio::select! {
+                    r = events.recv() => r,
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                };
+                let Some(auth) = auth.upgrade() else { return };
+                match received {
+                    Ok(event) if changes_access(&event.action) => auth.forget(),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => auth.forget(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     fn should_mark_used(&self, token: u64) -> bool {
@@ -283,28 +374,26 @@ pub async fn authenticate(State(s): State<AppState>, mut request: Request, next:
         return next.run(request).await;
     }
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let headers = request.headers().clone();
-    let found = credential(&headers);
-    let public = access::is_public_path(&method, &path);
-    let Some((secret, via_cookie)) = found else {
+    let path = request.uri().path();
+    let public = access::is_public_path(&method, path);
+    let project = project_of_path(path).to_string();
+    let Some((secret, via_cookie)) = credential(request.headers()) else {
         if public {
             request.extensions_mut().insert(Caller::Anonymous);
             return next.run(request).await;
         }
-        return challenge(&headers, missing_credential());
+        return challenge(request.headers(), missing_credential());
     };
-    let project = project_of_path(&path).to_string();
-    let known = match identify(&s, &secret, via_cookie, &project).await {
+    let known = match identify(&s, &secret, via_cookie, project).await {
         Ok(known) => known,
         // A bad cookie on a public route (an expired page session) is ignored there.
         Err(_) if public => {
             request.extensions_mut().insert(Caller::Anonymous);
             return next.run(request).await;
         }
-        Err(e) => return challenge(&headers, e),
+        Err(e) => return challenge(request.headers(), e),
     };
-    if known.via_cookie && !is_safe(&method) && !same_origin_browser(&headers) {
+    if known.via_cookie && !is_safe(&method) && !same_origin_browser(request.headers()) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "cross_site_request",
@@ -316,7 +405,7 @@ pub async fn authenticate(State(s): State<AppState>, mut request: Request, next:
     if let Some(token) = &known.principal.token {
         if s.auth.should_mark_used(token.id) {
             let id = token.id;
-            let writer = s.writer.clone();
+            let writer = s.instance_writer.clone();
             tokio::spawn(async move {
                 let _ = writer.run(move |api| api.instance().token_used(id)).await;
             });
@@ -329,32 +418,37 @@ pub async fn authenticate(State(s): State<AppState>, mut request: Request, next:
         role: p.role,
         agent: p.bound_agent().map(String::from),
     });
-    request
-        .extensions_mut()
-        .insert(Caller::Known(Arc::new(known)));
+    request.extensions_mut().insert(Caller::Known(known));
     next.run(request).await
 }
 
+/// Who a credential is, from the cache of checked credentials or the store.
 async fn identify(
     s: &AppState,
     secret: &str,
     via_cookie: bool,
-    project: &str,
-) -> Result<Known, ApiError> {
+    project: String,
+) -> Result<Arc<Known>, ApiError> {
     let readers: &Workers = &s.instance_readers;
-    let project = project.to_string();
     if auth::is_api_token(secret) {
+        let key = (auth::token_hash(secret), project.clone());
+        if let Some(known) = s.auth.recall(&key).filter(|k| k.via_cookie == via_cookie) {
+            return Ok(known);
+        }
         let secret = secret.to_string();
         let principal = readers
             .run(move |api| api.instance().token_principal(&secret, &project))
             .await?;
-        return Ok(Known {
+        let known = Arc::new(Known {
             principal,
             session: None,
             via_cookie,
+            expires: None,
         });
+        s.auth.remember(key, known.clone());
+        return Ok(known);
     }
-    let Some(session) = s.auth.session_of(secret) else {
+    let Some((session, expires)) = s.auth.session_of(secret) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -362,15 +456,22 @@ async fn identify(
         )
         .with_hint("log in again, or check the token (it starts with baton_)"));
     };
+    let key = (format!("session:{session}"), project.clone());
+    if let Some(known) = s.auth.recall(&key).filter(|k| k.via_cookie == via_cookie) {
+        return Ok(known);
+    }
     let sid = session.clone();
     let principal = readers
         .run(move |api| api.instance().session_principal(&sid, &project))
         .await?;
-    Ok(Known {
+    let known = Arc::new(Known {
         principal,
         session: Some(session),
         via_cookie,
-    })
+        expires: Some(expires),
+    });
+    s.auth.remember(key, known.clone());
+    Ok(known)
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -541,6 +642,26 @@ mod tests {
             limiter.failed(&keys);
         }
         assert!(limiter.check(&keys).unwrap_err() <= MAX_DELAY.as_secs());
+    }
+
+    #[test]
+    fn changes_of_access_are_the_instances_events() {
+        for action in [
+            "token.revoked",
+            "user.updated",
+            "member.changed",
+            "auth.logout",
+        ] {
+            assert!(changes_access(action), "{action}");
+        }
+        for action in [
+            "auth.login",
+            "auth.login_failed",
+            "task.created",
+            "run.started",
+        ] {
+            assert!(!changes_access(action), "{action}");
+        }
     }
 
     #[test]

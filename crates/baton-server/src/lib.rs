@@ -210,6 +210,8 @@ pub fn build_state(
     } else {
         auth::Auth::local()
     };
+    let auth = Arc::new(auth);
+    auth.watch(&feed, shutdown.clone());
     let mut state = AppState {
         instance_writer: writer.clone(),
         instance_readers: readers.clone(),
@@ -221,7 +223,7 @@ pub fn build_state(
         started: std::time::Instant::now(),
         code_root: options.code_root.clone(),
         hosts,
-        auth: Arc::new(auth),
+        auth,
         project: Arc::from(baton_core::instance::DEFAULT_PROJECT),
         projects: None,
     };

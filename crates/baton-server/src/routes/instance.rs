@@ -168,6 +168,7 @@ async fn logout(
             s.instance_writer
                 .run(move |api| api.instance().logout(&session))
                 .await?;
+            s.auth.forget();
         }
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -390,6 +391,7 @@ async fn change_password(
                 .change_password(&name, &change.current, &change.new)
         })
         .await?;
+    s.auth.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -480,11 +482,12 @@ async fn update_user(
     Body(patch): Body<UserPatch>,
 ) -> ApiResult<Json<User>> {
     let actor = caller_of(caller).user_name();
-    Ok(Json(
-        s.instance_writer
-            .run(move |api| api.instance().update_user(&actor, &name, patch))
-            .await?,
-    ))
+    let user = s
+        .instance_writer
+        .run(move |api| api.instance().update_user(&actor, &name, patch))
+        .await?;
+    s.auth.forget();
+    Ok(Json(user))
 }
 
 /// The projects the caller has a role in (an admin: every project).
@@ -635,14 +638,15 @@ async fn set_member(
         .into());
     }
     let actor = caller.user_name();
-    Ok(Json(
-        s.instance_writer
-            .run(move |api| {
-                api.instance()
-                    .set_member(&actor, &key, &user, Some(body.role))
-            })
-            .await?,
-    ))
+    let members = s
+        .instance_writer
+        .run(move |api| {
+            api.instance()
+                .set_member(&actor, &key, &user, Some(body.role))
+        })
+        .await?;
+    s.auth.forget();
+    Ok(Json(members))
 }
 
 /// Take a user's role in a project away (maintainers of the project).
@@ -659,11 +663,12 @@ async fn remove_member(
     let caller = caller_of(caller);
     require_in(&s, &caller, &key, Action::ManageProject).await?;
     let actor = caller.user_name();
-    Ok(Json(
-        s.instance_writer
-            .run(move |api| api.instance().set_member(&actor, &key, &user, None))
-            .await?,
-    ))
+    let members = s
+        .instance_writer
+        .run(move |api| api.instance().set_member(&actor, &key, &user, None))
+        .await?;
+    s.auth.forget();
+    Ok(Json(members))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -760,11 +765,12 @@ async fn revoke_token(
         }
     }
     let actor = caller.user_name();
-    Ok(Json(
-        s.instance_writer
-            .run(move |api| api.instance().revoke_token(&actor, id))
-            .await?,
-    ))
+    let revoked = s
+        .instance_writer
+        .run(move |api| api.instance().revoke_token(&actor, id))
+        .await?;
+    s.auth.forget();
+    Ok(Json(revoked))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
