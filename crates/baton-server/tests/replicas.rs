@@ -192,6 +192,10 @@ fn a_change_through_one_replica_reaches_the_stream_of_the_other() {
 }
 
 /// Until `check` is refused as unauthenticated; how long that took.
+/// The cache's age bound plus room for one request on a loaded machine.
+const LATEST_REFUSAL: Duration =
+    Duration::from_millis(baton_server::auth::CACHE_FOR.as_millis() as u64 + 500);
+
 fn refused_within(check: impl Fn() -> baton_core::Result<serde_json::Value>) -> Duration {
     let started = Instant::now();
     loop {
@@ -248,12 +252,10 @@ fn replicas_share_users_sessions_and_revocations() {
     let on_b = b.with_token(Some(session.id.clone()));
     assert_eq!(on_b.whoami().unwrap()["user"], "root");
     a.instance().logout(&session.id).unwrap();
-    let refused = on_b.whoami().unwrap_err();
-    assert_eq!(
-        refused.class(),
-        baton_core::ErrorClass::Unauthenticated,
-        "{refused}"
-    );
+    // b may have checked this session within the last second; the feed drops it from
+    // b's cache in milliseconds, the cache's age bound at the latest.
+    let took = refused_within(|| on_b.whoami());
+    assert!(took <= LATEST_REFUSAL, "{took:?}");
 
     let (_, session) = b
         .instance()
@@ -281,7 +283,7 @@ fn replicas_share_users_sessions_and_revocations() {
         .revoke_token("", made.info.id)
         .unwrap();
     let took = refused_within(|| agent_a.whoami());
-    assert!(took <= baton_server::auth::CACHE_FOR, "{took:?}");
+    assert!(took <= LATEST_REFUSAL, "{took:?}");
     // A user made through one replica logs in through the other.
     admin_b
         .instance()
