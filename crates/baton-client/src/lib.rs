@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 mod instance;
+mod plan;
 
 use baton_core::api::{
     AccountUpdate, AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch,
@@ -382,6 +383,10 @@ impl Api for Client {
         self
     }
 
+    fn plan(&self) -> &dyn baton_core::api::Plan {
+        self
+    }
+
     fn project(&self) -> Result<Project> {
         self.get("/api/v1/project", &[])
     }
@@ -413,6 +418,15 @@ impl Api for Client {
         }
         if let Some(l) = filter.limit {
             q.push(("limit", l.to_string()));
+        }
+        if let Some(p) = filter.phase {
+            q.push(("phase", p.to_string()));
+        }
+        if let Some(i) = filter.initiative {
+            q.push(("initiative", i.to_string()));
+        }
+        if let Some(t) = filter.parent {
+            q.push(("parent", t.to_string()));
         }
         self.get("/api/v1/tasks", &q)
     }

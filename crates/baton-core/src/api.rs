@@ -4,16 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::{DocId, MessageId, RunId, TaskId};
+use crate::id::{DocId, InitiativeId, MessageId, PhaseId, RunId, TaskId};
 use crate::model::{
-    AccountState, Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat,
-    Message, PathCheck, Pickup, Priority, Project, Reservation, ReservationMode, Run, RunLogLine,
-    Setting, Status, StatusCounts, Task,
+    AccountState, Agent, BoardSummary, Category, Doc, DocHit, DocSummary, DocVersion, Event,
+    Heartbeat, Message, PathCheck, Pickup, Priority, Project, Reservation, ReservationMode, Run,
+    RunLogLine, Setting, Status, StatusCounts, Task,
 };
 use crate::store::EventQuery;
 
 mod import;
 mod knowledge;
+mod plan;
 mod runs;
 
 pub use import::{
@@ -21,6 +22,11 @@ pub use import::{
 };
 pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
+};
+pub use plan::{
+    phase_statuses, CommentBody, CommentFilter, InitiativeFilter, InitiativeMove, InitiativePatch,
+    NewComment, NewInitiative, NewPhase, PhaseAction, PhaseMoveRequest, PhaseOutcome, PhasePatch,
+    Plan,
 };
 pub use runs::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
 
@@ -67,6 +73,20 @@ pub struct NewTask {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub files: Vec<String>,
+    /// The phase it belongs to (and so its initiative): handed out only when the phase's
+    /// gate is open.
+    #[serde(default)]
+    pub phase: Option<PhaseId>,
+    /// The initiative it belongs to, for a task outside any phase.
+    #[serde(default)]
+    pub initiative: Option<InitiativeId>,
+    /// The task it was split from: a task id, or a key of the same batch.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub parent: Option<String>,
+    /// Default `execute`.
+    #[serde(default)]
+    pub category: Option<Category>,
 }
 
 /// Fields to change. `None` leaves a field alone; an empty string clears an optional text.
@@ -105,6 +125,12 @@ pub struct TaskPatch {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub files: Option<Vec<String>>,
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// Replace the result summary.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub summary: Option<String>,
 }
 
 impl TaskPatch {
@@ -131,6 +157,13 @@ pub struct TaskFilter {
     /// `None` or `Some(0)` = all.
     #[serde(default)]
     pub limit: Option<u64>,
+    #[serde(default)]
+    pub phase: Option<PhaseId>,
+    #[serde(default)]
+    pub initiative: Option<InitiativeId>,
+    /// Tasks split from this one.
+    #[serde(default)]
+    pub parent: Option<TaskId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +179,12 @@ pub struct PickupRequest {
     /// Report the better-ranked tasks that were passed over, and why.
     #[serde(default)]
     pub explain: bool,
+    /// Only tasks of this category.
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// Only tasks of this initiative.
+    #[serde(default)]
+    pub initiative: Option<InitiativeId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +277,10 @@ pub struct FileChangeReport {
 pub struct DoneRequest {
     #[serde(default)]
     pub notes: Option<String>,
+    /// What was done, for the agents of the tasks that depend on this one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub summary: Option<String>,
     /// The fence of the caller's claim; a stale one is refused.
     #[serde(default)]
     pub fence: Option<u64>,
@@ -289,6 +332,8 @@ pub trait Api {
     /// The instance this board belongs to (users, tokens, projects): in process, the
     /// board's own store (used for the default project's); over HTTP, the server.
     fn instance(&self) -> &dyn crate::instance::Instance;
+    /// Initiatives, phases, gates and review comments of this project.
+    fn plan(&self) -> &dyn Plan;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

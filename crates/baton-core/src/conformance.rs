@@ -6,12 +6,14 @@ mod counts;
 mod instance;
 mod knowledge;
 mod messages;
+mod plan;
 mod runs;
 
 pub use counts::*;
 pub use instance::*;
 pub use knowledge::*;
 pub use messages::*;
+pub use plan::*;
 pub use runs::*;
 
 use crate::api::*;
@@ -292,6 +294,7 @@ pub fn only_the_holder_can_finish_and_a_stale_fence_is_refused(api: &dyn Api) {
             "claude",
             t.id,
             DoneRequest {
+                summary: None,
                 notes: Some("shipped".into()),
                 fence: Some(claim.fence),
             },
@@ -912,6 +915,7 @@ pub fn an_expired_lease_returns_the_task_to_open_with_a_retry(f: &dyn ApiFixture
             "claude",
             TaskId(1),
             DoneRequest {
+                summary: None,
                 notes: None,
                 fence: Some(claim.fence),
             },
@@ -923,6 +927,7 @@ pub fn an_expired_lease_returns_the_task_to_open_with_a_retry(f: &dyn ApiFixture
         "codex",
         TaskId(1),
         DoneRequest {
+            summary: None,
             notes: None,
             fence: Some(next.claim.fence),
         },
@@ -1400,6 +1405,11 @@ macro_rules! conformance_tests {
             a_run_log_is_cut_and_bounded,
             runs_are_listed_newest_first_by_status_task_and_host,
             accounts_keep_their_state_for_every_runner,
+            a_phase_opens_only_when_approved_and_its_dependencies_are_completed,
+            request_changes_adds_a_revision_task_holding_the_comments,
+            phase_rules_refuse_cycles_strangers_and_wrong_moves,
+            without_approval_phases_start_and_complete_on_their_own,
+            archive_holds_an_initiative_and_pickup_filters_by_category_and_initiative,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

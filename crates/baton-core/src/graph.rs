@@ -1,7 +1,9 @@
 //! The dependency graph must stay a DAG. Adding edges `task -> dep` closes a cycle exactly
-//! when some new `dep` already reaches `task` through `depends_on` edges.
+//! when some new `dep` already reaches `task` through `depends_on` edges. The same holds
+//! for phases, so the search takes any id.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use crate::id::TaskId;
 
@@ -10,15 +12,15 @@ use crate::id::TaskId;
 ///
 /// `deps_of` gives the current dependencies of a task; it is asked lazily so callers can
 /// answer from a store without loading the whole graph.
-pub fn find_cycle<E>(
-    task: TaskId,
-    new_deps: &[TaskId],
-    mut deps_of: impl FnMut(TaskId) -> Result<Vec<TaskId>, E>,
-) -> Result<Option<Vec<TaskId>>, E> {
+pub fn find_cycle<N: Copy + Eq + Hash, E>(
+    task: N,
+    new_deps: &[N],
+    mut deps_of: impl FnMut(N) -> Result<Vec<N>, E>,
+) -> Result<Option<Vec<N>>, E> {
     // Depth-first search from each new dependency, looking for `task`, remembering parents
     // so the cycle can be named.
-    let mut parent: HashMap<TaskId, TaskId> = HashMap::new();
-    let mut visited: HashSet<TaskId> = HashSet::new();
+    let mut parent: HashMap<N, N> = HashMap::new();
+    let mut visited: HashSet<N> = HashSet::new();
     for &start in new_deps {
         if start == task {
             return Ok(Some(vec![task, task]));

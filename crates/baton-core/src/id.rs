@@ -138,6 +138,38 @@ prefixed_id!(
     "run"
 );
 
+prefixed_id!(
+    /// An initiative (a feature, the plan above tasks): `I-1`, `I-2`, ...
+    InitiativeId,
+    BadInitiativeId,
+    "I",
+    "initiative"
+);
+
+prefixed_id!(
+    /// A phase of an initiative: `P-1`, `P-2`, ...
+    PhaseId,
+    BadPhaseId,
+    "P",
+    "phase"
+);
+
+prefixed_id!(
+    /// A review comment on a phase or a task: `C-1`, `C-2`, ...
+    CommentId,
+    BadCommentId,
+    "C",
+    "review comment"
+);
+
+prefixed_id!(
+    /// An agent's proposal to change the plan: `PR-1`, `PR-2`, ...
+    ProposalId,
+    BadProposalId,
+    "PR",
+    "proposal"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

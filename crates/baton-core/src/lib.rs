@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod gates;
 pub mod glob;
 pub mod graph;
 pub mod id;
@@ -29,6 +30,6 @@ pub mod time;
 pub use api::Api;
 pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
-pub use id::{DocId, MessageId, RunId, TaskId};
+pub use id::{CommentId, DocId, InitiativeId, MessageId, PhaseId, ProposalId, RunId, TaskId};
 pub use model::*;
 pub use store::{Store, StoreTx};

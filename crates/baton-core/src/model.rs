@@ -7,15 +7,20 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::id::TaskId;
+use crate::id::{InitiativeId, PhaseId, TaskId};
 use crate::time::Timestamp;
 
 mod docs;
 mod messages;
+mod plan;
 mod runs;
 
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
+pub use plan::{
+    Category, DepSummary, Initiative, InitiativeStatus, LineSide, Phase, PhaseCounts, PhaseStatus,
+    Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
+};
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -176,6 +181,23 @@ pub struct Task {
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
     pub deleted_at: Option<Timestamp>,
+    /// The initiative it belongs to (its phase's, or its own when it has no phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiative: Option<InitiativeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PhaseId>,
+    /// The task it was split from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<TaskId>,
+    #[serde(default)]
+    pub category: Category,
+    /// What the agent that finished it says it did: handed to the tasks that depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Its phase's gate is closed, so it is not handed out yet (computed by core from the
+    /// phase, kept with the task for the ready queue).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gated: bool,
 }
 
 /// The state of one dependency, as a store reports it alongside a task.
@@ -208,6 +230,10 @@ pub struct Pickup {
     /// With `explain`: better-ranked tasks that were passed over, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
+    /// What the tasks it depends on left for it: their result summaries (bounded; the whole
+    /// text is on each task).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<DepSummary>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,6 +482,22 @@ pub mod actions {
     pub const RUN_STOP_REQUESTED: &str = "run.stop_requested";
     pub const RUN_RETRY_REQUESTED: &str = "run.retry_requested";
     pub const ACCOUNT_UPDATED: &str = "account.updated";
+    pub const INITIATIVE_CREATED: &str = "initiative.created";
+    pub const INITIATIVE_UPDATED: &str = "initiative.updated";
+    pub const INITIATIVE_STATUS: &str = "initiative.status_changed";
+    pub const PHASE_CREATED: &str = "phase.created";
+    pub const PHASE_UPDATED: &str = "phase.updated";
+    pub const PHASE_STATUS: &str = "phase.status_changed";
+    pub const PHASE_CHANGES_REQUESTED: &str = "phase.changes_requested";
+    /// A phase's gate opened: its tasks may be handed out (`detail.tasks`).
+    pub const PHASE_OPENED: &str = "phase.opened";
+    /// A phase's gate closed: its open tasks wait (`detail.tasks`).
+    pub const PHASE_CLOSED: &str = "phase.closed";
+    pub const COMMENT_CREATED: &str = "comment.created";
+    pub const COMMENT_UPDATED: &str = "comment.updated";
+    pub const PROPOSAL_CREATED: &str = "proposal.created";
+    pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
+    pub const PROPOSAL_DISMISSED: &str = "proposal.dismissed";
     /// An imported event whose action Baton does not know (`detail.original_action`).
     pub const EVENT_IMPORTED: &str = "event.imported";
 }

@@ -60,6 +60,9 @@ pub struct TaskQuery {
     pub include_deleted: bool,
     /// `None` = all.
     pub limit: Option<u64>,
+    pub phase: Option<crate::id::PhaseId>,
+    pub initiative: Option<crate::id::InitiativeId>,
+    pub parent: Option<TaskId>,
 }
 
 /// Open tasks that may be handed out, best first (priority, then oldest).
@@ -69,6 +72,9 @@ pub struct ReadyQuery {
     /// met.
     pub satisfied: Vec<Status>,
     pub capability: Option<String>,
+    /// Only tasks of this category (`execute`, ...).
+    pub category: Option<crate::model::Category>,
+    pub initiative: Option<crate::id::InitiativeId>,
     /// Only candidates ranked after this one (priority, id): the next page.
     pub after: Option<(Priority, TaskId)>,
     pub limit: u64,

@@ -364,6 +364,8 @@ impl Tools {
     async fn pickup(&self, mut c: Call) -> Result<Value, ToolError> {
         let agent = c.agent()?;
         let request = PickupRequest {
+            category: None,
+            initiative: None,
             id: c.args.opt_parse::<TaskId>("id")?,
             capability: c.args.opt_str("capability")?,
             explain: false,
@@ -466,6 +468,7 @@ impl Tools {
         let agent = c.agent()?;
         let id = c.args.parse::<TaskId>("id")?;
         let request = DoneRequest {
+            summary: None,
             notes: c.args.opt_str("notes")?,
             fence: self.fence(&agent, id),
         };

@@ -21,7 +21,7 @@ use baton_core::model::{Claim, TaskRecord};
 use baton_core::store::NextClaim;
 use baton_core::{Result, Store};
 
-use crate::rows::{get, record_from_row, ts_text};
+use crate::rows::{get, record_from_row, ts_text, TASK_WIDTH};
 use crate::{Kind, PostgresStore, EVENTS_CHANNEL};
 
 const CLAIM_NEXT: &str =
@@ -80,7 +80,7 @@ impl PostgresStore {
                 ],
             )
         })?;
-        let outcome: String = get(&row, 23)?;
+        let outcome: String = get(&row, TASK_WIDTH + 2)?;
         match outcome.as_str() {
             "claimed" => {
                 self.one_step_claims

@@ -2,17 +2,22 @@
 //! same representation as the SQLite store, so a project copies between them unchanged.
 
 use baton_core::model::{
-    DepState, Event, Note, Priority, Reservation, ReservationMode, Status, Task, TaskRecord,
+    Category, DepState, Event, Note, Priority, Reservation, ReservationMode, Status, Task,
+    TaskRecord,
 };
 use baton_core::time::Timestamp;
-use baton_core::{Error, Result, TaskId};
+use baton_core::{Error, InitiativeId, PhaseId, Result, TaskId};
 use postgres::Row;
 
 /// The task columns, in the order [`task_from_row`] reads them.
 pub const TASK_COLUMNS: &str = "t.id, t.title, t.description, t.status, t.blocked_reason, \
     t.priority, t.assignee, t.epic, t.capabilities, t.verify, t.acceptance_criteria, \
     t.context_refs, t.files, t.retry_count, t.fence, t.lease_expires_at, t.created_at, \
-    t.updated_at, t.started_at, t.completed_at, t.deleted_at";
+    t.updated_at, t.started_at, t.completed_at, t.deleted_at, t.initiative, t.phase, t.parent, \
+    t.category, t.summary, t.gated";
+
+/// How many columns [`TASK_COLUMNS`] has.
+pub const TASK_WIDTH: usize = 27;
 
 /// The task columns followed by its dependencies (id, status, deleted) and notes as JSON,
 /// read by [`record_from_row`]: one round trip per read instead of three.
@@ -20,7 +25,7 @@ pub const TASK_RECORD_COLUMNS: &str = "t.id, t.title, t.description, t.status, \
     t.blocked_reason, t.priority, t.assignee, t.epic, t.capabilities, t.verify, \
     t.acceptance_criteria, t.context_refs, t.files, t.retry_count, t.fence, \
     t.lease_expires_at, t.created_at, t.updated_at, t.started_at, t.completed_at, \
-    t.deleted_at, \
+    t.deleted_at, t.initiative, t.phase, t.parent, t.category, t.summary, t.gated, \
     coalesce((SELECT json_agg(json_build_array(d.depends_on, dt.status, dt.deleted_at IS NOT NULL) \
         ORDER BY d.position) FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on \
         WHERE d.task = t.id), '[]')::text, \
@@ -30,8 +35,8 @@ pub const TASK_RECORD_COLUMNS: &str = "t.id, t.title, t.description, t.status, \
 /// A task with its dependencies' states and its notes (see [`TASK_RECORD_COLUMNS`]).
 pub fn record_from_row(row: &Row) -> Result<TaskRecord> {
     let mut task = task_from_row(row)?;
-    let deps_json: String = get(row, 21)?;
-    let notes_json: String = get(row, 22)?;
+    let deps_json: String = get(row, TASK_WIDTH)?;
+    let notes_json: String = get(row, TASK_WIDTH + 1)?;
     let deps: Vec<(i64, String, bool)> =
         serde_json::from_str(&deps_json).map_err(|e| bad("dependencies", e))?;
     let notes: Vec<(String, String, String)> =
@@ -139,6 +144,12 @@ pub fn task_from_row(row: &Row) -> Result<Task> {
         started_at: opt_timestamp(row, 18)?,
         completed_at: opt_timestamp(row, 19)?,
         deleted_at: opt_timestamp(row, 20)?,
+        initiative: get::<Option<i64>>(row, 21)?.map(|n| InitiativeId(n as u64)),
+        phase: get::<Option<i64>>(row, 22)?.map(|n| PhaseId(n as u64)),
+        parent: opt_task_id(row, 23)?,
+        category: Category::parse(&get::<String>(row, 24)?).unwrap_or_default(),
+        summary: get(row, 25)?,
+        gated: get::<i64>(row, 26)? != 0,
     })
 }
 

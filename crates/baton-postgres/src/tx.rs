@@ -179,6 +179,12 @@ fn task_values(t: &Task) -> Vec<Box<dyn ToSql + Sync + '_>> {
         Box::new(opt_ts_text(t.started_at)),
         Box::new(opt_ts_text(t.completed_at)),
         Box::new(opt_ts_text(t.deleted_at)),
+        Box::new(t.initiative.map(|i| i.number() as i64)),
+        Box::new(t.phase.map(|p| p.number() as i64)),
+        Box::new(t.parent.map(|p| p.number() as i64)),
+        Box::new(t.category.as_str()),
+        Box::new(&t.summary),
+        Box::new(t.gated as i64),
     ]
 }
 
@@ -201,12 +207,12 @@ fn limit_value(limit: u64) -> i64 {
 /// (A deleted dependency counts as met; core re-checks the winner.)
 fn ready_condition(satisfied: &[Status], params: &mut Params) -> String {
     if satisfied.is_empty() {
-        return "t.status = 'open' AND t.deleted_at IS NULL".into();
+        return "t.status = 'open' AND t.gated = 0 AND t.deleted_at IS NULL".into();
     }
     let statuses: Vec<String> = satisfied.iter().map(|s| s.as_str().to_string()).collect();
     let mark = params.push(statuses);
     format!(
-        "t.status = 'open' AND t.deleted_at IS NULL AND NOT EXISTS ( \
+        "t.status = 'open' AND t.gated = 0 AND t.deleted_at IS NULL AND NOT EXISTS ( \
            SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on \
            WHERE d.task = t.id AND dt.deleted_at IS NULL AND NOT (dt.status = ANY({mark})))"
     )
@@ -263,9 +269,9 @@ impl StoreTx for PgTx<'_> {
             "INSERT INTO tasks (id, title, description, status, blocked_reason, priority, \
              assignee, epic, capabilities, verify, acceptance_criteria, context_refs, files, \
              retry_count, fence, lease_expires_at, created_at, updated_at, started_at, \
-             completed_at, deleted_at) \
+             completed_at, deleted_at, initiative, phase, parent, category, summary, gated) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
             &refs(&values),
         )?;
         self.set_dependencies(t.id, &t.depends_on)?;
@@ -284,7 +290,9 @@ impl StoreTx for PgTx<'_> {
              priority = $6, assignee = $7, epic = $8, capabilities = $9, verify = $10, \
              acceptance_criteria = $11, context_refs = $12, files = $13, retry_count = $14, \
              fence = $15, lease_expires_at = $16, updated_at = $18, started_at = $19, \
-             completed_at = $20, deleted_at = $21 WHERE id = $1 AND $17::text IS NOT NULL",
+             completed_at = $20, deleted_at = $21, initiative = $22, phase = $23, \
+             parent = $24, category = $25, summary = $26, gated = $27 \
+             WHERE id = $1 AND $17::text IS NOT NULL",
             &refs(&values),
         )?;
         if changed != 1 {
@@ -367,6 +375,21 @@ impl StoreTx for PgTx<'_> {
                 params.push(dep.number() as i64)
             ));
         }
+        if let Some(phase) = q.phase {
+            conditions.push(format!("t.phase = {}", params.push(phase.number() as i64)));
+        }
+        if let Some(initiative) = q.initiative {
+            conditions.push(format!(
+                "t.initiative = {}",
+                params.push(initiative.number() as i64)
+            ));
+        }
+        if let Some(parent) = q.parent {
+            conditions.push(format!(
+                "t.parent = {}",
+                params.push(parent.number() as i64)
+            ));
+        }
         let mut sql = format!("SELECT {TASK_RECORD_COLUMNS} FROM tasks t");
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -412,6 +435,18 @@ impl StoreTx for PgTx<'_> {
                 params.push(cap.clone())
             ));
         }
+        if let Some(category) = q.category {
+            sql.push_str(&format!(
+                " AND t.category = {}",
+                params.push(category.as_str().to_string())
+            ));
+        }
+        if let Some(initiative) = q.initiative {
+            sql.push_str(&format!(
+                " AND t.initiative = {}",
+                params.push(initiative.number() as i64)
+            ));
+        }
         if let Some((priority, id)) = q.after {
             let p = params.push(priority.rank() as i64);
             let i = params.push(id.number() as i64);
@@ -441,10 +476,12 @@ impl StoreTx for PgTx<'_> {
         let statuses: Vec<String> = satisfied.iter().map(|s| s.as_str().to_string()).collect();
         let waiting = get::<i64>(
             &self.query_one(
-                "SELECT count(DISTINCT d.task) FROM task_deps d \
+                "SELECT count(*) FROM (SELECT d.task FROM task_deps d \
                  JOIN tasks t ON t.id = d.task JOIN tasks dt ON dt.id = d.depends_on \
                  WHERE t.status = 'open' AND t.deleted_at IS NULL \
-                 AND dt.deleted_at IS NULL AND NOT (dt.status = ANY($1))",
+                 AND dt.deleted_at IS NULL AND NOT (dt.status = ANY($1)) \
+                 UNION SELECT g.id FROM tasks g \
+                 WHERE g.gated = 1 AND g.status = 'open' AND g.deleted_at IS NULL) w",
                 &[&statuses],
             )?,
             0,

@@ -115,6 +115,7 @@ fn one_step_pickups_give_exactly_what_core_gives() {
             "a4",
             TaskId(4),
             DoneRequest {
+                summary: None,
                 fence: Some(1),
                 notes: Some("stored".into()),
             },

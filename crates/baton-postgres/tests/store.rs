@@ -152,6 +152,7 @@ fn a_refused_call_in_a_group_leaves_the_others_standing() {
         "w1",
         claimed.task.id,
         DoneRequest {
+            summary: None,
             notes: None,
             fence: Some(0),
         },

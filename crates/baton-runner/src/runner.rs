@@ -713,6 +713,7 @@ fn settle(
             agent,
             task.id,
             DoneRequest {
+                summary: None,
                 notes: Some(notes),
                 fence: Some(fence),
             },

@@ -266,6 +266,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
                 "codex",
                 claim.task.id,
                 DoneRequest {
+                    summary: None,
                     notes: None,
                     fence: Some(claim.claim.fence),
                 },

@@ -978,6 +978,7 @@ fn concurrent_clients_through_grouped_commits_claim_each_task_once() {
                                 &agent,
                                 p.task.id,
                                 baton_core::api::DoneRequest {
+                                    summary: None,
                                     notes: None,
                                     fence: Some(0),
                                 },

@@ -99,6 +99,7 @@ fn seed(server: &TestServer) {
         "claude",
         picked.task.id,
         baton_core::api::DoneRequest {
+            summary: None,
             notes: Some("ready".into()),
             fence: Some(picked.claim.fence),
         },

@@ -1,8 +1,8 @@
 //! Row <-> domain mapping for tasks and events.
 
-use baton_core::model::{Event, Priority, Status, Task};
+use baton_core::model::{Category, Event, Priority, Status, Task};
 use baton_core::time::Timestamp;
-use baton_core::TaskId;
+use baton_core::{InitiativeId, PhaseId, TaskId};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Row, ToSql};
 
@@ -10,7 +10,8 @@ use rusqlite::{Row, ToSql};
 pub const TASK_COLUMNS: &str = "t.id, t.title, t.description, t.status, t.blocked_reason, \
     t.priority, t.assignee, t.epic, t.capabilities, t.verify, t.acceptance_criteria, \
     t.context_refs, t.files, t.retry_count, t.fence, t.lease_expires_at, t.created_at, \
-    t.updated_at, t.started_at, t.completed_at, t.deleted_at";
+    t.updated_at, t.started_at, t.completed_at, t.deleted_at, t.initiative, t.phase, t.parent, \
+    t.category, t.summary, t.gated";
 
 /// Newtypes so domain values bind and read as SQLite text without ad-hoc conversions.
 pub struct Ts(pub Timestamp);
@@ -93,6 +94,14 @@ pub fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
         started_at: opt_ts(18)?,
         completed_at: opt_ts(19)?,
         deleted_at: opt_ts(20)?,
+        initiative: row
+            .get::<_, Option<i64>>(21)?
+            .map(|n| InitiativeId(n as u64)),
+        phase: row.get::<_, Option<i64>>(22)?.map(|n| PhaseId(n as u64)),
+        parent: row.get::<_, Option<i64>>(23)?.map(|n| TaskId(n as u64)),
+        category: Category::parse(&row.get::<_, String>(24)?).unwrap_or_default(),
+        summary: row.get(25)?,
+        gated: row.get::<_, i64>(26)? != 0,
     })
 }
 

@@ -145,7 +145,7 @@ impl<'c> SqliteTx<'c> {
     }
 }
 
-/// A task's columns as statement parameters ?1..?21, in `TASK_COLUMNS` order.
+/// A task's columns as statement parameters ?1..?27, in `TASK_COLUMNS` order.
 fn task_params(t: &Task) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
     vec![
         Box::new(t.id.number() as i64),
@@ -169,6 +169,12 @@ fn task_params(t: &Task) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
         Box::new(ts(t.started_at)),
         Box::new(ts(t.completed_at)),
         Box::new(ts(t.deleted_at)),
+        Box::new(t.initiative.map(|i| i.number() as i64)),
+        Box::new(t.phase.map(|p| p.number() as i64)),
+        Box::new(t.parent.map(|p| p.number() as i64)),
+        Box::new(t.category.as_str()),
+        Box::new(&t.summary),
+        Box::new(t.gated as i64),
     ]
 }
 
@@ -195,7 +201,7 @@ fn ready_condition(satisfied: &[Status], values: &mut Vec<Value>) -> String {
         values.push(Value::Text(s.as_str().into()));
     }
     format!(
-        "t.status = 'open' AND t.deleted_at IS NULL AND NOT EXISTS ( \
+        "t.status = 'open' AND t.gated = 0 AND t.deleted_at IS NULL AND NOT EXISTS ( \
            SELECT 1 FROM task_deps d JOIN tasks dt ON dt.id = d.depends_on \
            WHERE d.task = t.id AND dt.deleted_at IS NULL AND dt.status NOT IN ({marks}))"
     )
@@ -266,9 +272,9 @@ impl StoreTx for SqliteTx<'_> {
                 "INSERT INTO tasks (id, title, description, status, blocked_reason, priority, \
                  assignee, epic, capabilities, verify, acceptance_criteria, context_refs, files, \
                  retry_count, fence, lease_expires_at, created_at, updated_at, started_at, \
-                 completed_at, deleted_at) \
+                 completed_at, deleted_at, initiative, phase, parent, category, summary, gated) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19, ?20, ?21)",
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             )
             .map_err(map_err)?;
         stmt.execute(params_from_iter(task_params(t)))
@@ -290,7 +296,8 @@ impl StoreTx for SqliteTx<'_> {
                  priority = ?6, assignee = ?7, epic = ?8, capabilities = ?9, verify = ?10, \
                  acceptance_criteria = ?11, context_refs = ?12, files = ?13, retry_count = ?14, \
                  fence = ?15, lease_expires_at = ?16, updated_at = ?18, started_at = ?19, \
-                 completed_at = ?20, deleted_at = ?21 WHERE id = ?1",
+                 completed_at = ?20, deleted_at = ?21, initiative = ?22, phase = ?23, \
+                 parent = ?24, category = ?25, summary = ?26, gated = ?27 WHERE id = ?1",
             )
             .map_err(map_err)?;
         let changed = stmt
@@ -385,6 +392,18 @@ impl StoreTx for SqliteTx<'_> {
             conditions.push("t.id IN (SELECT task FROM task_deps WHERE depends_on = ?)".into());
             values.push(Value::Integer(dep.number() as i64));
         }
+        if let Some(phase) = q.phase {
+            conditions.push("t.phase = ?".into());
+            values.push(Value::Integer(phase.number() as i64));
+        }
+        if let Some(initiative) = q.initiative {
+            conditions.push("t.initiative = ?".into());
+            values.push(Value::Integer(initiative.number() as i64));
+        }
+        if let Some(parent) = q.parent {
+            conditions.push("t.parent = ?".into());
+            values.push(Value::Integer(parent.number() as i64));
+        }
         let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks t");
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -444,6 +463,14 @@ impl StoreTx for SqliteTx<'_> {
             );
             values.push(Value::Text(cap.clone()));
         }
+        if let Some(category) = q.category {
+            sql.push_str(" AND t.category = ?");
+            values.push(Value::Text(category.as_str().into()));
+        }
+        if let Some(initiative) = q.initiative {
+            sql.push_str(" AND t.initiative = ?");
+            values.push(Value::Integer(initiative.number() as i64));
+        }
         if let Some((priority, id)) = q.after {
             sql.push_str(" AND (t.priority > ? OR (t.priority = ? AND t.id > ?))");
             values.push(Value::Integer(priority.rank() as i64));
@@ -463,11 +490,14 @@ impl StoreTx for SqliteTx<'_> {
         if satisfied.is_empty() {
             return Ok(open);
         }
+        // Open tasks held by their phase's gate are waiting too (a small partial index).
         let sql = format!(
-            "SELECT count(DISTINCT d.task) FROM task_deps d \
+            "SELECT count(*) FROM (SELECT d.task FROM task_deps d \
              CROSS JOIN tasks t ON t.id = d.task CROSS JOIN tasks dt ON dt.id = d.depends_on \
              WHERE t.status = 'open' AND t.deleted_at IS NULL \
-             AND dt.deleted_at IS NULL AND dt.status NOT IN ({})",
+             AND dt.deleted_at IS NULL AND dt.status NOT IN ({}) \
+             UNION SELECT g.id FROM tasks g \
+             WHERE g.gated = 1 AND g.status = 'open' AND g.deleted_at IS NULL)",
             placeholders(satisfied.len())
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;

@@ -308,6 +308,7 @@ fn any_batch_is_added_whole_or_refused_whole() {
                             "worker",
                             p.task.id,
                             DoneRequest {
+                                summary: None,
                                 notes: None,
                                 fence: Some(p.claim.fence),
                             },

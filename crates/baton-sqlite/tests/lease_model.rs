@@ -125,7 +125,7 @@ proptest! {
                     let i = (task - 1) as usize;
                     let current = model.tasks[i].fence;
                     let fence = if stale { current.saturating_sub(1) } else { current };
-                    let got = board.done(AGENTS[agent], TaskId(task), DoneRequest { notes: None, fence: Some(fence) });
+                    let got = board.done(AGENTS[agent], TaskId(task), DoneRequest { summary: None,  notes: None, fence: Some(fence) });
                     let t = &model.tasks[i];
                     let ok = t.status == Status::InProgress && t.holder == Some(agent) && fence == current;
                     prop_assert_eq!(got.is_ok(), ok, "{:?} on {:?}: {:?}", op, t, got.as_ref().err().map(|e| e.to_string()));

@@ -249,6 +249,9 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
         }
         TaskCommand::List(args) => {
             let filter = TaskFilter {
+                initiative: None,
+                parent: None,
+                phase: None,
                 status: args.status,
                 assignee: args.assignee,
                 epic: args.epic,
@@ -297,6 +300,8 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
             let pickup = api.pickup(
                 &agent,
                 &PickupRequest {
+                    category: None,
+                    initiative: None,
                     id: args.id,
                     capability: args.capability,
                     explain: args.explain,
@@ -308,6 +313,7 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
         TaskCommand::Done(args) => {
             let agent = ctx.agent()?;
             let request = DoneRequest {
+                summary: None,
                 notes: args.notes,
                 fence: ctx.fence(&agent, args.id, args.fence),
             };
@@ -383,6 +389,10 @@ fn new_tasks(args: AddArgs) -> CliResult<Vec<NewTask>> {
         .map(|s| s.parse::<Status>().map_err(CliError::invalid))
         .transpose()?;
     Ok(vec![NewTask {
+        phase: None,
+        initiative: None,
+        parent: None,
+        category: None,
         key: None,
         title,
         description: args.description,
@@ -453,6 +463,8 @@ fn patch(args: UpdateArgs) -> CliResult<TaskPatch> {
         .acceptance
         .map(|v| v.into_iter().filter(|s| !s.trim().is_empty()).collect());
     Ok(TaskPatch {
+        category: None,
+        summary: None,
         title: args.title,
         description: args.description,
         priority: args.priority,

@@ -37,6 +37,9 @@ pub fn pickup(
         Some(id) => {
             let record = load_live(tx, id)?;
             claimable(&record, capability)?;
+            if record.task.gated {
+                return Err(gated_error(tx, &record.task)?);
+            }
             let surface = surface(&record.task)?;
             if let Some(reason) = surface_conflict(tx, agent, &surface, now)? {
                 return Err(Error::Conflict {
@@ -47,7 +50,7 @@ pub fn pickup(
             }
             (record, surface)
         }
-        None => match best_ready(tx, agent, capability, now, &mut skipped)? {
+        None => match best_ready(tx, agent, request, capability, now, &mut skipped)? {
             Some(found) => found,
             None => return Err(nothing_ready(tx, capability, &skipped)?),
         },
@@ -76,13 +79,48 @@ pub fn pickup(
         Some(task.id),
         json!({ "fence": claim.fence, "lease_expires_at": claim.lease_expires_at }),
     )?;
+    let task = finish(TaskRecord {
+        task,
+        deps: record.deps,
+    });
+    super::plan::task_changed(tx, &task, agent, now)?;
+    let context = super::plan::dependency_summaries(tx, &task)?;
     Ok(Pickup {
-        task: finish(TaskRecord {
-            task,
-            deps: record.deps,
-        }),
+        task,
         claim,
         skipped: if request.explain { skipped } else { Vec::new() },
+        context,
+    })
+}
+
+/// Why a task whose phase's gate is closed cannot be claimed.
+fn gated_error(tx: &mut dyn StoreTx, task: &Task) -> Result<Error> {
+    let why = match task.phase {
+        Some(p) => {
+            let phase = super::plan::load_phase(tx.sql(), p)?;
+            let waiting: Vec<String> = phase.depends_on.iter().map(|d| d.to_string()).collect();
+            format!(
+                "its phase {p} is {}{}",
+                phase.status,
+                if waiting.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and waits for {}", waiting.join(", "))
+                }
+            )
+        }
+        None => "its initiative is not active".to_string(),
+    };
+    Ok(Error::Conflict {
+        code: "phase_gated",
+        message: format!("task {} is not handed out yet: {why}", task.id),
+        hint: Some(match task.phase {
+            Some(p) => format!(
+                "a reviewer approves the phase (`baton phase approve {p}`) once the phases \
+                 it depends on are completed"
+            ),
+            None => "reopen its initiative".into(),
+        }),
     })
 }
 
@@ -94,7 +132,11 @@ pub fn shortcut(
     request: &PickupRequest,
     now: Timestamp,
 ) -> Result<Option<Pickup>> {
-    if request.id.is_some() || agent == crate::api::HUMAN {
+    if request.id.is_some()
+        || agent == crate::api::HUMAN
+        || request.category.is_some()
+        || request.initiative.is_some()
+    {
         return Ok(None);
     }
     let capability = request
@@ -114,6 +156,7 @@ pub fn shortcut(
         claim,
         // The best ready task won at once: nothing was passed over.
         skipped: Vec::new(),
+        context: Vec::new(),
     }))
 }
 
@@ -144,6 +187,7 @@ fn surface_conflict(
 fn best_ready(
     tx: &mut dyn StoreTx,
     agent: &str,
+    request: &PickupRequest,
     capability: Option<&str>,
     now: Timestamp,
     skipped: &mut Vec<Skipped>,
@@ -153,6 +197,8 @@ fn best_ready(
         let page = tx.ready_candidates(&ReadyQuery {
             satisfied: SATISFIES_DEPENDENCY.to_vec(),
             capability: capability.map(str::to_string),
+            category: request.category,
+            initiative: request.initiative,
             after,
             limit: CANDIDATES,
         })?;
@@ -254,7 +300,9 @@ fn nothing_ready(
     }
     let waiting = counts.open.saturating_sub(skipped.len() as u64);
     if waiting > 0 && capability.is_none() {
-        parts.push(format!("{waiting} open but waiting on dependencies"));
+        parts.push(format!(
+            "{waiting} open but waiting on dependencies or a phase gate"
+        ));
     }
     if counts.backlog > 0 {
         parts.push(format!("{} in backlog", counts.backlog));
@@ -371,6 +419,15 @@ pub fn done(
     task.status = to;
     task.lease_expires_at = None;
     let mut detail = json!({ "fence": task.fence });
+    if let Some(summary) = request
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        task.summary = Some(summary.to_string());
+        detail["summary"] = json!(summary);
+    }
     let released = reservations::release_task_surface(tx, id)?;
     if !released.is_empty() {
         detail["released"] = json!(released);

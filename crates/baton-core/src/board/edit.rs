@@ -55,6 +55,44 @@ pub fn add_tasks(
         super::docs::check_refs(tx, &t.context_refs)?;
     }
 
+    // Where each task sits in the plan: its gate, its initiative, its parent.
+    let mut placed: Vec<(bool, Option<crate::id::InitiativeId>, Option<TaskId>)> =
+        Vec::with_capacity(batch.len());
+    for (i, t) in batch.iter().enumerate() {
+        let (gated, initiative) = super::plan::gate_for_new_task(tx.sql(), t.phase, t.initiative)?;
+        let parent = match t.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => None,
+            Some(reference) => {
+                let id = match keys.get(reference) {
+                    Some(&id) => id,
+                    None => reference.parse::<TaskId>().map_err(|_| {
+                        Error::invalid_with_hint(
+                            format!("task #{}: parent '{reference}' is neither a task id nor a key in this batch", i + 1),
+                            "name the parent as T-n, or by the \"key\" of a task in this batch",
+                        )
+                    })?,
+                };
+                if id == TaskId(first + i as u64) {
+                    return Err(Error::invalid(format!(
+                        "task #{}: a task cannot be its own parent",
+                        i + 1
+                    )));
+                }
+                if !in_batch(id) {
+                    super::load_live(tx, id).map_err(|e| match e {
+                        Error::TaskNotFound(_) => Error::invalid_with_hint(
+                            format!("parent {id} does not exist"),
+                            "list tasks with `baton task list`",
+                        ),
+                        other => other,
+                    })?;
+                }
+                Some(id)
+            }
+        };
+        placed.push((gated, initiative, parent));
+    }
+
     // Dependencies outside the batch must exist and be live.
     let mut outside: Vec<TaskId> = deps
         .iter()
@@ -119,7 +157,10 @@ pub fn add_tasks(
     };
 
     let mut created = Vec::with_capacity(batch.len());
-    for (i, (t, task_deps)) in batch.into_iter().zip(deps).enumerate() {
+    let mut phases = Vec::new();
+    for (i, ((t, task_deps), (gated, initiative, parent))) in
+        batch.into_iter().zip(deps).zip(placed).enumerate()
+    {
         let id = TaskId(first + i as u64);
         // A dependency inside the batch is new, hence not yet in review or done.
         let met = task_deps
@@ -155,6 +196,12 @@ pub fn add_tasks(
             started_at: None,
             completed_at: None,
             deleted_at: None,
+            initiative,
+            phase: t.phase,
+            parent,
+            category: t.category.unwrap_or_default(),
+            summary: None,
+            gated,
         };
         tx.insert_task(&task)?;
         // After a write, so a test sees the rollback of a panicking call.
@@ -167,8 +214,31 @@ pub fn add_tasks(
         if let Some(epic) = &task.epic {
             detail["epic"] = json!(epic);
         }
+        if let Some(phase) = task.phase {
+            detail["phase"] = json!(phase);
+            if !phases.contains(&phase) {
+                phases.push(phase);
+            }
+        }
+        if let Some(initiative) = task.initiative {
+            detail["initiative"] = json!(initiative);
+        }
+        if let Some(parent) = task.parent {
+            detail["parent"] = json!(parent);
+        }
+        if task.category != crate::model::Category::Execute {
+            detail["category"] = json!(task.category);
+        }
+        if task.gated {
+            detail["gated"] = json!(true);
+        }
         event(tx, now, actor, actions::TASK_CREATED, Some(id), detail)?;
         created.push(task);
+    }
+    // New work in a phase under review sends it back to work.
+    for phase in phases {
+        let mut opened = Vec::new();
+        super::plan::sync_phase(tx, phase, actor, now, &mut opened)?;
     }
     Ok(created)
 }
@@ -236,6 +306,12 @@ pub fn update_task(
     }
     if let Some(v) = patch.files {
         change(&mut changes, "files", &mut task.files, v);
+    }
+    if let Some(v) = patch.category {
+        change(&mut changes, "category", &mut task.category, v);
+    }
+    if let Some(v) = patch.summary {
+        change(&mut changes, "summary", &mut task.summary, optional(v));
     }
 
     if let Some(mut new_deps) = patch.depends_on {

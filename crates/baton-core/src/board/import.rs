@@ -287,6 +287,12 @@ fn task_of(
         started_at: t.started_at,
         completed_at: t.completed_at,
         deleted_at: None,
+        initiative: None,
+        phase: None,
+        parent: None,
+        category: Default::default(),
+        summary: None,
+        gated: false,
     };
     (task, deps)
 }

@@ -12,6 +12,7 @@ mod import;
 pub mod instance;
 pub mod leases;
 mod messages;
+pub mod plan;
 mod reservations;
 mod resolve;
 pub mod runs;
@@ -138,6 +139,12 @@ pub(crate) fn event(
     })
 }
 
+/// After a task's status may have changed: its phase moves on if it should.
+fn planned(tx: &mut dyn StoreTx, actor: &str, now: Timestamp, task: Task) -> Result<Task> {
+    plan::task_changed(tx, &task, actor, now)?;
+    Ok(task)
+}
+
 /// Records that `actor` was seen, unless it is the anonymous human.
 pub(crate) fn touch(tx: &mut dyn StoreTx, actor: &str, at: Timestamp) -> Result<()> {
     if actor != crate::api::HUMAN {
@@ -148,6 +155,10 @@ pub(crate) fn touch(tx: &mut dyn StoreTx, actor: &str, at: Timestamp) -> Result<
 
 impl<S: Store> Api for Board<S> {
     fn instance(&self) -> &dyn crate::instance::Instance {
+        self
+    }
+
+    fn plan(&self) -> &dyn crate::api::Plan {
         self
     }
 
@@ -178,13 +189,19 @@ impl<S: Store> Api for Board<S> {
         validate::actor(actor)?;
         let patch = validate::patch(patch)?;
         self.write(actor, |tx, now| {
-            edit::update_task(tx, actor, id, patch, now)
+            let task = edit::update_task(tx, actor, id, patch, now)?;
+            planned(tx, actor, now, task)
         })
     }
 
     fn pickup(&self, agent: &str, request: &PickupRequest) -> Result<Pickup> {
         validate_agent_name(agent)?;
-        if let Some(pickup) = claims::shortcut(&self.store, agent, request, (self.clock)())? {
+        if let Some(mut pickup) = claims::shortcut(&self.store, agent, request, (self.clock)())? {
+            if !pickup.task.depends_on.is_empty() {
+                pickup.context = self
+                    .store
+                    .read(|tx| plan::dependency_summaries(tx, &pickup.task))?;
+            }
             return Ok(pickup);
         }
         self.write(agent, |tx, now| claims::pickup(tx, agent, request, now))
@@ -195,7 +212,10 @@ impl<S: Store> Api for Board<S> {
         if let Some(notes) = &request.notes {
             validate::note_text(notes)?;
         }
-        self.write(agent, |tx, now| claims::done(tx, agent, id, request, now))
+        self.write(agent, |tx, now| {
+            let task = claims::done(tx, agent, id, request, now)?;
+            planned(tx, agent, now, task)
+        })
     }
 
     fn approve(&self, actor: &str, id: TaskId, notes: Option<String>) -> Result<Task> {
@@ -203,24 +223,36 @@ impl<S: Store> Api for Board<S> {
         if let Some(notes) = &notes {
             validate::note_text(notes)?;
         }
-        self.write(actor, |tx, now| claims::approve(tx, actor, id, notes, now))
+        self.write(actor, |tx, now| {
+            let task = claims::approve(tx, actor, id, notes, now)?;
+            planned(tx, actor, now, task)
+        })
     }
 
     fn reject(&self, actor: &str, id: TaskId, request: RejectRequest) -> Result<Task> {
         validate::actor(actor)?;
         validate::required_text("feedback", &request.feedback)?;
-        self.write(actor, |tx, now| claims::reject(tx, actor, id, request, now))
+        self.write(actor, |tx, now| {
+            let task = claims::reject(tx, actor, id, request, now)?;
+            planned(tx, actor, now, task)
+        })
     }
 
     fn block(&self, actor: &str, id: TaskId, request: BlockRequest) -> Result<Task> {
         validate::actor(actor)?;
         validate::required_text("reason", &request.reason)?;
-        self.write(actor, |tx, now| claims::block(tx, actor, id, request, now))
+        self.write(actor, |tx, now| {
+            let task = claims::block(tx, actor, id, request, now)?;
+            planned(tx, actor, now, task)
+        })
     }
 
     fn unblock(&self, actor: &str, id: TaskId) -> Result<Task> {
         validate::actor(actor)?;
-        self.write(actor, |tx, now| claims::unblock(tx, actor, id, now))
+        self.write(actor, |tx, now| {
+            let task = claims::unblock(tx, actor, id, now)?;
+            planned(tx, actor, now, task)
+        })
     }
 
     fn note(&self, actor: &str, id: TaskId, request: NoteRequest) -> Result<Task> {
@@ -231,7 +263,10 @@ impl<S: Store> Api for Board<S> {
 
     fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task> {
         validate::actor(actor)?;
-        self.write(actor, |tx, now| edit::delete(tx, actor, id, request, now))
+        self.write(actor, |tx, now| {
+            let task = edit::delete(tx, actor, id, request, now)?;
+            planned(tx, actor, now, task)
+        })
     }
 
     fn mine(&self, agent: &str) -> Result<Vec<Task>> {

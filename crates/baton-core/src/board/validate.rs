@@ -184,6 +184,9 @@ fn new_task(mut t: NewTask, keys: &mut std::collections::HashSet<String>) -> Res
     if let Some(e) = &t.epic {
         short("epic", e)?;
     }
+    if let Some(p) = &t.parent {
+        short("parent", p)?;
+    }
     match t.status {
         None | Some(Status::Open) | Some(Status::Backlog) => {}
         Some(other) => {
@@ -258,6 +261,9 @@ pub fn patch(mut p: TaskPatch) -> Result<TaskPatch> {
     }
     if let Some(refs) = p.context_refs.take() {
         p.context_refs = Some(super::docs::normalize_refs(trimmed(refs))?);
+    }
+    if let Some(summary) = &p.summary {
+        bounded_text("summary", summary)?;
     }
     Ok(p)
 }

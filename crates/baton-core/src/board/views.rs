@@ -24,6 +24,9 @@ pub fn task_query(filter: &TaskFilter) -> Result<TaskQuery> {
         text: non_empty(&filter.text),
         include_deleted: filter.include_deleted,
         limit: filter.limit.filter(|l| *l > 0),
+        phase: filter.phase,
+        initiative: filter.initiative,
+        parent: filter.parent,
         ..TaskQuery::default()
     })
 }

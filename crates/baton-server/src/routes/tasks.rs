@@ -73,6 +73,9 @@ impl ListQuery {
             .transpose()
             .map_err(baton_core::Error::invalid)?;
         Ok(TaskFilter {
+            initiative: None,
+            parent: None,
+            phase: None,
             status,
             assignee: self.assignee,
             epic: self.epic,

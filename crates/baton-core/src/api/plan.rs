@@ -1,0 +1,258 @@
+//! Requests for the plan above tasks: initiatives, phases and their gates, review comments.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::id::{CommentId, InitiativeId, PhaseId, TaskId};
+use crate::model::{
+    Initiative, InitiativeStatus, LineSide, Phase, PhaseStatus, ReviewComment, Task,
+};
+
+/// An initiative to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewInitiative {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub name: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub description: Option<String>,
+    /// Default on: phases wait for approval and are reviewed when finished.
+    #[serde(default)]
+    pub merge_requires_approval: Option<bool>,
+    /// Default: `baton/` and the name in lower case with dashes (`baton/user-auth`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub branch: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub repositories: Vec<String>,
+}
+
+/// Fields to change; `None` leaves a field alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InitiativePatch {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub merge_requires_approval: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub repositories: Option<Vec<String>>,
+}
+
+/// A person's move on an initiative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InitiativeMove {
+    /// Accept an initiative whose phases are all completed (pending_review -> completed).
+    Approve,
+    /// Shelve it: its tasks are no longer handed out.
+    Archive,
+    /// Bring an archived or completed initiative back (-> active).
+    Reopen,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InitiativeFilter {
+    #[serde(default)]
+    pub status: Option<InitiativeStatus>,
+}
+
+/// A phase to create in an initiative.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPhase {
+    pub initiative: InitiativeId,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub name: String,
+    /// Markdown.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    pub content: Option<String>,
+    /// Phases of the same initiative that must be completed first.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub depends_on: Vec<PhaseId>,
+}
+
+/// Fields to change; `None` leaves a field alone. `depends_on` replaces the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PhasePatch {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    pub content: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub depends_on: Option<Vec<PhaseId>>,
+}
+
+/// A person's move on a phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseAction {
+    /// Approve its plan (pending -> approved) or its finished work (pending_review ->
+    /// completed; its tasks in review are approved with it).
+    Approve,
+    /// Send finished work back: a revision task holding the review comments is added to
+    /// the phase (pending_review -> in_progress).
+    RequestChanges,
+    Block,
+    Unblock,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PhaseMoveRequest {
+    pub action: PhaseAction,
+    /// Why (block), or what to change overall (request_changes).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub reason: Option<String>,
+    /// Comments to add with a request for changes.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
+    pub comments: Vec<CommentBody>,
+}
+
+/// What a move on a phase did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhaseOutcome {
+    pub phase: Phase,
+    /// The revision task a request for changes added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Task>,
+    /// Tasks in review approved with the phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved: Vec<TaskId>,
+    /// Phases whose gate this move opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opened: Vec<PhaseId>,
+}
+
+/// A comment's place and text, without what it is on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub file: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub line: Option<u64>,
+    #[serde(default)]
+    pub side: Option<LineSide>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
+    pub body: String,
+}
+
+/// A review comment on a phase or a task, or a reply to one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    #[serde(default)]
+    pub phase: Option<PhaseId>,
+    #[serde(default)]
+    pub task: Option<TaskId>,
+    /// Answer this comment (its phase and task are taken from it).
+    #[serde(default)]
+    pub reply_to: Option<CommentId>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub file: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub line: Option<u64>,
+    #[serde(default)]
+    pub side: Option<LineSide>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
+    pub body: String,
+}
+
+impl NewComment {
+    /// Where and what, without what it is on.
+    pub fn body(&self) -> CommentBody {
+        CommentBody {
+            file: self.file.clone(),
+            line: self.line,
+            side: self.side,
+            body: self.body.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommentFilter {
+    #[serde(default)]
+    pub phase: Option<PhaseId>,
+    #[serde(default)]
+    pub task: Option<TaskId>,
+    /// Only comments not yet resolved (and their replies).
+    #[serde(default)]
+    pub open: bool,
+}
+
+/// The plan above tasks, for one project: in process the board, over HTTP the server.
+pub trait Plan {
+    fn create_initiative(&self, actor: &str, new: NewInitiative) -> Result<Initiative>;
+    fn list_initiatives(&self, filter: &InitiativeFilter) -> Result<Vec<Initiative>>;
+    fn get_initiative(&self, id: InitiativeId) -> Result<Initiative>;
+    fn update_initiative(
+        &self,
+        actor: &str,
+        id: InitiativeId,
+        patch: InitiativePatch,
+    ) -> Result<Initiative>;
+    fn move_initiative(
+        &self,
+        actor: &str,
+        id: InitiativeId,
+        to: InitiativeMove,
+    ) -> Result<Initiative>;
+
+    fn create_phase(&self, actor: &str, new: NewPhase) -> Result<Phase>;
+    /// Phases of one initiative (in order), or of all.
+    fn list_phases(&self, initiative: Option<InitiativeId>) -> Result<Vec<Phase>>;
+    fn get_phase(&self, id: PhaseId) -> Result<Phase>;
+    fn update_phase(&self, actor: &str, id: PhaseId, patch: PhasePatch) -> Result<Phase>;
+    fn move_phase(
+        &self,
+        actor: &str,
+        id: PhaseId,
+        request: PhaseMoveRequest,
+    ) -> Result<PhaseOutcome>;
+
+    fn add_comment(&self, actor: &str, new: NewComment) -> Result<ReviewComment>;
+    fn list_comments(&self, filter: &CommentFilter) -> Result<Vec<ReviewComment>>;
+    fn resolve_comment(&self, actor: &str, id: CommentId, resolved: bool) -> Result<ReviewComment>;
+}
+
+/// `phase` statuses a phase may be listed by, for help texts.
+pub fn phase_statuses() -> String {
+    PhaseStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
