@@ -89,10 +89,15 @@ pub enum Action {
     WriteDocs,
     /// Record runs of agent CLIs and their output, and provider account state (runners).
     RecordRuns,
+    /// Propose changes to the plan; comment on phases and tasks (and answer comments).
+    Propose,
     /// Approve, reject, unblock.
     Review,
     /// Change a task's fields.
     EditTasks,
+    /// Create and change initiatives and phases; archive and reopen initiatives; decide
+    /// on proposals.
+    Plan,
     /// Stop or retry a run.
     ControlRuns,
     /// Delete tasks and docs.
@@ -108,15 +113,17 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Read,
         Action::Work,
         Action::CreateTasks,
         Action::Message,
         Action::WriteDocs,
         Action::RecordRuns,
+        Action::Propose,
         Action::Review,
         Action::EditTasks,
+        Action::Plan,
         Action::ControlRuns,
         Action::Delete,
         Action::Settings,
@@ -133,8 +140,10 @@ impl Action {
             Action::Message => "message",
             Action::WriteDocs => "write_docs",
             Action::RecordRuns => "record_runs",
+            Action::Propose => "propose",
             Action::Review => "review",
             Action::EditTasks => "edit_tasks",
+            Action::Plan => "plan",
             Action::ControlRuns => "control_runs",
             Action::Delete => "delete",
             Action::Settings => "settings",
@@ -153,7 +162,7 @@ impl fmt::Display for Action {
 
 /// The policy: for each action, whether each role (viewer, agent, reviewer, maintainer,
 /// admin, in that order) may do it. This table is the only place that says so.
-pub const POLICY: [(Action, [bool; 5]); 14] = [
+pub const POLICY: [(Action, [bool; 5]); 16] = [
     //                          viewer agent  review maint  admin
     (Action::Read, [true, true, true, true, true]),
     (Action::Work, [false, true, true, true, true]),
@@ -161,8 +170,10 @@ pub const POLICY: [(Action, [bool; 5]); 14] = [
     (Action::Message, [false, true, true, true, true]),
     (Action::WriteDocs, [false, true, true, true, true]),
     (Action::RecordRuns, [false, true, true, true, true]),
+    (Action::Propose, [false, true, true, true, true]),
     (Action::Review, [false, false, true, true, true]),
     (Action::EditTasks, [false, false, true, true, true]),
+    (Action::Plan, [false, false, true, true, true]),
     (Action::ControlRuns, [false, false, true, true, true]),
     (Action::Delete, [false, false, false, true, true]),
     (Action::Settings, [false, false, false, true, true]),

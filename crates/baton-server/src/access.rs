@@ -74,6 +74,14 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         | ("PATCH", "/api/v1/runs/{id}")
         | ("PUT", "/api/v1/accounts") => Project(RecordRuns),
         ("POST", "/api/v1/runs/{id}/stop" | "/api/v1/runs/{id}/retry") => Project(ControlRuns),
+        ("POST", "/api/v1/initiatives" | "/api/v1/phases")
+        | ("PATCH", "/api/v1/initiatives/{id}" | "/api/v1/phases/{id}")
+        | ("POST", "/api/v1/initiatives/{id}/archive" | "/api/v1/initiatives/{id}/reopen") => {
+            Project(Plan)
+        }
+        ("POST", "/api/v1/initiatives/{id}/approve" | "/api/v1/phases/{id}/move")
+        | ("POST", "/api/v1/comments/{id}/resolve") => Project(Review),
+        ("POST", "/api/v1/comments") => Project(Propose),
         // MCP: each tool call is checked by the tools themselves against the same policy.
         (_, t) if t == "/mcp" || t.starts_with("/mcp/") => Project(Read),
         _ => return None,

@@ -9,6 +9,7 @@ mod document;
 mod events;
 mod instance;
 mod messages;
+mod plan;
 mod runs;
 mod tasks;
 
@@ -86,6 +87,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
         .merge(crate::dashboard::router())
         .merge(messages::router())
         .merge(runs::router())
+        .merge(plan::router())
         .merge(instance::project_router())
         .routes(routes!(health))
         .routes(routes!(ready))

@@ -8,7 +8,7 @@ use baton_core::api::{
     BlockRequest, DeleteRequest, DoneRequest, NewTask, NoteRequest, PickupRequest, RejectRequest,
     TaskFilter, TaskPatch,
 };
-use baton_core::{Pickup, Priority, Status, Task, TaskId};
+use baton_core::{InitiativeId, PhaseId, Pickup, Priority, Status, Task, TaskId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -53,6 +53,12 @@ pub struct ListQuery {
     include_deleted: Option<bool>,
     /// At most this many tasks; 0 or absent = all.
     limit: Option<u64>,
+    /// Tasks of this phase (`P-2`).
+    phase: Option<PhaseId>,
+    /// Tasks of this initiative (`I-1`).
+    initiative: Option<InitiativeId>,
+    /// Tasks split from this one (`T-4`).
+    parent: Option<TaskId>,
 }
 
 impl ListQuery {
@@ -73,9 +79,9 @@ impl ListQuery {
             .transpose()
             .map_err(baton_core::Error::invalid)?;
         Ok(TaskFilter {
-            initiative: None,
-            parent: None,
-            phase: None,
+            initiative: self.initiative,
+            parent: self.parent,
+            phase: self.phase,
             status,
             assignee: self.assignee,
             epic: self.epic,
