@@ -59,6 +59,17 @@ enum Command {
     /// Tasks: add, list, show, update, pickup, done, approve, reject, block, note, delete.
     #[command(subcommand)]
     Task(commands::task::TaskCommand),
+    /// Initiatives (features made of phases): add, list, show, update, approve, archive,
+    /// reopen.
+    #[command(subcommand)]
+    Initiative(commands::plan::InitiativeCommand),
+    /// Phases of an initiative and their review gates: add, list, show, update, approve,
+    /// request-changes, block, unblock.
+    #[command(subcommand)]
+    Phase(commands::plan::PhaseCommand),
+    /// Review comments on phases and tasks: comment (or reply), list, resolve, reopen.
+    #[command(subcommand)]
+    Review(commands::plan::ReviewCommand),
     /// Counts by status, blocked tasks and why, agents and what they hold.
     Board,
     /// Agents seen on this board and the tasks they hold.
@@ -189,6 +200,9 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Generate(args) => commands::generate::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
         Command::Runner(args) => commands::runner::run(&ctx, args),
+        Command::Initiative(command) => commands::plan::initiative(&ctx, command),
+        Command::Phase(command) => commands::plan::phase(&ctx, command),
+        Command::Review(command) => commands::plan::review(&ctx, command),
         Command::Runs(args) => commands::runs::list(&ctx, args),
         Command::Run(command) => commands::runs::run(&ctx, command),
         Command::Accounts(args) => commands::runs::accounts(&ctx, args),

@@ -418,9 +418,17 @@ mod tests {
             }
         };
         expect(Role::Viewer, &[Read]);
-        let agent = [Read, Work, CreateTasks, Message, WriteDocs, RecordRuns];
+        let agent = [
+            Read,
+            Work,
+            CreateTasks,
+            Message,
+            WriteDocs,
+            RecordRuns,
+            Propose,
+        ];
         expect(Role::Agent, &agent);
-        let reviewer = [&agent[..], &[Review, EditTasks, ControlRuns]].concat();
+        let reviewer = [&agent[..], &[Review, EditTasks, ControlRuns, Plan]].concat();
         expect(Role::Reviewer, &reviewer);
         let maintainer = [&reviewer[..], &[Delete, Settings, Import, ManageProject]].concat();
         expect(Role::Maintainer, &maintainer);

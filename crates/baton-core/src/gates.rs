@@ -16,14 +16,10 @@ pub struct GateInput {
     pub initiative: InitiativeStatus,
 }
 
-/// A phase's tasks may be handed out when its initiative is live (not archived or
-/// completed), every phase it depends on is completed, it is not blocked, and it is approved
+/// A phase's tasks may be handed out when its initiative is not archived, every phase it depends on is completed, it is not blocked, and it is approved
 /// (or approval is off). A completed phase stays open so a task sent back can be redone.
 pub fn gate_open(g: GateInput) -> bool {
-    let live = matches!(
-        g.initiative,
-        InitiativeStatus::Active | InitiativeStatus::PendingReview
-    );
+    let live = g.initiative != InitiativeStatus::Archived;
     let status = match g.status {
         PhaseStatus::Pending => !g.approval,
         PhaseStatus::Blocked => false,

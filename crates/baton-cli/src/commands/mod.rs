@@ -13,6 +13,7 @@ pub mod init;
 pub mod mcp;
 pub mod messages;
 pub mod migrate;
+pub mod plan;
 pub mod runner;
 pub mod runs;
 pub mod scan;

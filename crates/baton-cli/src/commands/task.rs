@@ -7,8 +7,8 @@ use baton_core::api::{
     BlockRequest, DeleteRequest, DoneRequest, NewTask, NoteRequest, PickupRequest, RejectRequest,
     TaskFilter, TaskPatch,
 };
-use baton_core::model::{Pickup, Priority, Status, Task};
-use baton_core::TaskId;
+use baton_core::model::{Category, Pickup, Priority, Status, Task};
+use baton_core::{InitiativeId, PhaseId, TaskId};
 use clap::{Args, Subcommand};
 
 use super::Context;
@@ -112,6 +112,18 @@ pub struct AddArgs {
     /// Add every task in this JSON file instead ("-" reads stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["title_arg", "title"])]
     pub batch: Option<PathBuf>,
+    /// The phase it belongs to (P-2): handed out only when the phase's gate is open.
+    #[arg(long)]
+    pub phase: Option<PhaseId>,
+    /// The initiative it belongs to, for a task outside any phase (I-1).
+    #[arg(long)]
+    pub initiative: Option<InitiativeId>,
+    /// The task it was split from (T-4).
+    #[arg(long)]
+    pub parent: Option<TaskId>,
+    /// execute (default), research, discuss, plan, detail, refine, verify, merge, review.
+    #[arg(long)]
+    pub category: Option<Category>,
 }
 
 #[derive(Args, Debug)]
@@ -134,6 +146,15 @@ pub struct ListArgs {
     /// Include deleted tasks.
     #[arg(long)]
     pub deleted: bool,
+    /// Only tasks of this phase.
+    #[arg(long)]
+    pub phase: Option<PhaseId>,
+    /// Only tasks of this initiative.
+    #[arg(long)]
+    pub initiative: Option<InitiativeId>,
+    /// Only tasks split from this one.
+    #[arg(long)]
+    pub parent: Option<TaskId>,
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +189,11 @@ pub struct UpdateArgs {
     /// Replace the file surface ("" clears it).
     #[arg(long)]
     pub files: Option<Vec<String>>,
+    #[arg(long)]
+    pub category: Option<Category>,
+    /// Replace the result summary ("" clears it).
+    #[arg(long)]
+    pub summary: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +207,12 @@ pub struct PickupArgs {
     /// Also list better-ranked tasks that were passed over (their files are reserved).
     #[arg(long)]
     pub explain: bool,
+    /// Only tasks of this category (research, plan, execute, ...).
+    #[arg(long)]
+    pub category: Option<Category>,
+    /// Only tasks of this initiative.
+    #[arg(long)]
+    pub initiative: Option<InitiativeId>,
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +221,10 @@ pub struct DoneArgs {
     /// What was done, for the reviewer and for dependents.
     #[arg(long, short)]
     pub notes: Option<String>,
+    /// What you did, for the agents of the tasks that depend on this one (they get it with
+    /// their pickup).
+    #[arg(long, short)]
+    pub summary: Option<String>,
     /// The fence of your claim (from pickup); a stale one is refused.
     #[arg(long)]
     pub fence: Option<u64>,
@@ -249,9 +285,9 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
         }
         TaskCommand::List(args) => {
             let filter = TaskFilter {
-                initiative: None,
-                parent: None,
-                phase: None,
+                initiative: args.initiative,
+                parent: args.parent,
+                phase: args.phase,
                 status: args.status,
                 assignee: args.assignee,
                 epic: args.epic,
@@ -300,8 +336,8 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
             let pickup = api.pickup(
                 &agent,
                 &PickupRequest {
-                    category: None,
-                    initiative: None,
+                    category: args.category,
+                    initiative: args.initiative,
                     id: args.id,
                     capability: args.capability,
                     explain: args.explain,
@@ -313,7 +349,7 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
         TaskCommand::Done(args) => {
             let agent = ctx.agent()?;
             let request = DoneRequest {
-                summary: None,
+                summary: args.summary,
                 notes: args.notes,
                 fence: ctx.fence(&agent, args.id, args.fence),
             };
@@ -389,10 +425,10 @@ fn new_tasks(args: AddArgs) -> CliResult<Vec<NewTask>> {
         .map(|s| s.parse::<Status>().map_err(CliError::invalid))
         .transpose()?;
     Ok(vec![NewTask {
-        phase: None,
-        initiative: None,
-        parent: None,
-        category: None,
+        phase: args.phase,
+        initiative: args.initiative,
+        parent: args.parent.map(|p| p.to_string()),
+        category: args.category,
         key: None,
         title,
         description: args.description,
@@ -463,8 +499,8 @@ fn patch(args: UpdateArgs) -> CliResult<TaskPatch> {
         .acceptance
         .map(|v| v.into_iter().filter(|s| !s.trim().is_empty()).collect());
     Ok(TaskPatch {
-        category: None,
-        summary: None,
+        category: args.category,
+        summary: args.summary,
         title: args.title,
         description: args.description,
         priority: args.priority,
@@ -528,6 +564,23 @@ fn show_pickup(ctx: &Context, pickup: &Pickup) -> CliResult {
             pickup.task.id, pickup.claim.fence, pickup.claim.lease_expires_at
         )?;
         task_detail(w, &pickup.task)?;
+        if !pickup.context.is_empty() {
+            writeln!(w, "\n  From the tasks it depends on:")?;
+            for c in &pickup.context {
+                writeln!(
+                    w,
+                    "  {}  {}: {}{}",
+                    c.id,
+                    c.title,
+                    c.summary,
+                    if c.truncated {
+                        " [cut; see baton task show]"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+        }
         if !pickup.skipped.is_empty() {
             writeln!(w, "\n  Passed over:")?;
             for s in &pickup.skipped {
@@ -559,6 +612,19 @@ pub fn task_detail(w: &mut dyn Write, t: &Task) -> std::io::Result<()> {
     }
     if let Some(e) = &t.epic {
         field(w, "epic", e.clone())?;
+    }
+    if let Some(p) = t.phase {
+        let gate = if t.gated { " (gate closed)" } else { "" };
+        field(w, "phase", format!("{p}{gate}"))?;
+    }
+    if let Some(i) = t.initiative {
+        field(w, "initiative", i.to_string())?;
+    }
+    if let Some(p) = t.parent {
+        field(w, "parent", p.to_string())?;
+    }
+    if t.category != Category::Execute {
+        field(w, "category", t.category.to_string())?;
     }
     if !t.depends_on.is_empty() {
         let met = if t.deps_met { "met" } else { "waiting" };
@@ -594,6 +660,12 @@ pub fn task_detail(w: &mut dyn Write, t: &Task) -> std::io::Result<()> {
         writeln!(w, "\n  Acceptance:")?;
         for c in &t.acceptance_criteria {
             writeln!(w, "  - {c}")?;
+        }
+    }
+    if let Some(summary) = &t.summary {
+        writeln!(w, "\n  Summary:")?;
+        for line in summary.lines() {
+            writeln!(w, "  {line}")?;
         }
     }
     if !t.notes.is_empty() {

@@ -378,10 +378,7 @@ fn sync_initiative(
     now: Timestamp,
 ) -> Result<()> {
     let initiative = load_initiative(tx.sql(), id)?;
-    let live = matches!(
-        initiative.status,
-        InitiativeStatus::Active | InitiativeStatus::PendingReview
-    );
+    let live = initiative.status != InitiativeStatus::Archived;
     tx.sql().execute(
         "UPDATE tasks SET gated = ?2 WHERE initiative = ?1 AND phase IS NULL AND gated <> ?2",
         &[id.number().into(), (!live).into()],
@@ -881,10 +878,7 @@ pub fn gate_for_new_task(
         }
         (None, Some(i)) => {
             let initiative = load_initiative(db, i)?;
-            let live = matches!(
-                initiative.status,
-                InitiativeStatus::Active | InitiativeStatus::PendingReview
-            );
+            let live = initiative.status != InitiativeStatus::Archived;
             Ok((!live, Some(i)))
         }
         (None, None) => Ok((false, None)),

@@ -1,0 +1,532 @@
+//! `baton initiative`, `baton phase` and `baton review`: the plan above tasks, its review
+//! gates and review comments. The rules are core's; these parse, call and render.
+
+use std::io::Write;
+
+use baton_core::api::{
+    CommentFilter, InitiativeFilter, InitiativeMove, InitiativePatch, NewComment, NewInitiative,
+    NewPhase, PhaseAction, PhaseMoveRequest, PhasePatch, TaskFilter,
+};
+use baton_core::model::{Initiative, InitiativeStatus, LineSide, Phase, ReviewComment};
+use baton_core::{CommentId, InitiativeId, PhaseId, TaskId};
+use clap::{Args, Subcommand};
+
+use super::Context;
+use crate::error::CliResult;
+use crate::output::{cut, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum InitiativeCommand {
+    /// Create an initiative (a feature). Its branch is derived from the name
+    /// (`baton/user-auth`). Phases wait for approval and get reviewed unless --no-approval.
+    Add(InitiativeAddArgs),
+    /// Initiatives with their status and phase progress.
+    List {
+        /// Only initiatives in this status (active, pending_review, completed, archived).
+        #[arg(long)]
+        status: Option<InitiativeStatus>,
+    },
+    /// One initiative and its phases, in order, with their gates.
+    Show { id: InitiativeId },
+    /// Change an initiative's name, description, approval rule or repositories.
+    Update(InitiativeUpdateArgs),
+    /// Accept an initiative whose phases are all completed (pending_review -> completed).
+    Approve { id: InitiativeId },
+    /// Shelve an initiative: its tasks are no longer handed out.
+    Archive { id: InitiativeId },
+    /// Bring an archived or completed initiative back to active.
+    Reopen { id: InitiativeId },
+}
+
+#[derive(Args, Debug)]
+pub struct InitiativeAddArgs {
+    /// Its name ("User authentication").
+    pub name: String,
+    #[arg(long, short)]
+    pub description: Option<String>,
+    /// Phases start and complete on their own, with no approval or review.
+    #[arg(long)]
+    pub no_approval: bool,
+    /// The integration branch (default: `baton/` and the name as a slug).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Repositories it touches (paths or URLs), comma-separated or repeated.
+    #[arg(long = "repo", value_delimiter = ',')]
+    pub repositories: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitiativeUpdateArgs {
+    pub id: InitiativeId,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, short)]
+    pub description: Option<String>,
+    /// Whether phases need approval and review: on or off.
+    #[arg(long, value_parser = on_off)]
+    pub approval: Option<bool>,
+    /// Replace the repositories, comma-separated or repeated.
+    #[arg(long = "repo", value_delimiter = ',')]
+    pub repositories: Option<Vec<String>>,
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("'{s}' is not on or off")),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PhaseCommand {
+    /// Add a phase to an initiative. Its tasks are handed out once it is approved (unless
+    /// the initiative needs no approval) and every phase it depends on is completed.
+    Add(PhaseAddArgs),
+    /// Phases (of one initiative, in order) with their gates and progress.
+    List {
+        #[arg(long, short)]
+        initiative: Option<InitiativeId>,
+    },
+    /// One phase: its content, gate, tasks and open review comments.
+    Show { id: PhaseId },
+    /// Change a phase's name, content or dependencies (a cycle is refused, named).
+    Update(PhaseUpdateArgs),
+    /// Approve a phase's plan (pending -> approved) or its finished work (pending_review ->
+    /// completed; its tasks in review are approved with it, and the phases after it open).
+    Approve { id: PhaseId },
+    /// Send a phase's finished work back: a revision task holding the reason and every open
+    /// review comment is added to it.
+    RequestChanges(RequestChangesArgs),
+    /// Stop a phase's tasks from being handed out, with a reason.
+    Block {
+        id: PhaseId,
+        #[arg(long, short)]
+        reason: String,
+    },
+    /// Let a blocked phase go on (approved again if it was approved before).
+    Unblock { id: PhaseId },
+}
+
+#[derive(Args, Debug)]
+pub struct PhaseAddArgs {
+    /// The initiative (I-1).
+    #[arg(long, short)]
+    pub initiative: InitiativeId,
+    pub name: String,
+    /// Markdown content: what the phase does.
+    #[arg(long, short)]
+    pub content: Option<String>,
+    /// Read the content from a file (`-` for standard input).
+    #[arg(long, conflicts_with = "content")]
+    pub content_file: Option<std::path::PathBuf>,
+    /// Phases that must be completed first, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    pub depends_on: Vec<PhaseId>,
+}
+
+#[derive(Args, Debug)]
+pub struct PhaseUpdateArgs {
+    pub id: PhaseId,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, short)]
+    pub content: Option<String>,
+    #[arg(long, conflicts_with = "content")]
+    pub content_file: Option<std::path::PathBuf>,
+    /// Replace the dependencies ("" for none), comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub depends_on: Option<Vec<String>>,
+}
+
+#[derive(Args, Debug)]
+pub struct RequestChangesArgs {
+    pub id: PhaseId,
+    /// What to change, overall.
+    #[arg(long, short)]
+    pub reason: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewCommand {
+    /// Comment on a phase or a task, optionally on a line of a file, or answer a comment.
+    Comment(CommentArgs),
+    /// Review comments of a phase or a task, threads with their replies.
+    List {
+        #[arg(long, short)]
+        phase: Option<PhaseId>,
+        #[arg(long, short)]
+        task: Option<TaskId>,
+        /// Only unresolved threads.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Mark a thread resolved.
+    Resolve { id: CommentId },
+    /// Mark a resolved thread open again.
+    Reopen { id: CommentId },
+}
+
+#[derive(Args, Debug)]
+pub struct CommentArgs {
+    /// The comment's text.
+    pub body: String,
+    #[arg(long, short)]
+    pub phase: Option<PhaseId>,
+    #[arg(long, short)]
+    pub task: Option<TaskId>,
+    /// Answer this comment (C-3); its phase and task are taken from it.
+    #[arg(long)]
+    pub reply_to: Option<CommentId>,
+    #[arg(long, short)]
+    pub file: Option<String>,
+    #[arg(long, short)]
+    pub line: Option<u64>,
+    /// Which side of the diff the line is on: added, removed or context.
+    #[arg(long)]
+    pub side: Option<LineSide>,
+}
+
+fn read_content(
+    text: Option<String>,
+    file: Option<std::path::PathBuf>,
+) -> CliResult<Option<String>> {
+    match file {
+        None => Ok(text),
+        Some(path) => Ok(Some(super::docs::read_body_file(&path)?)),
+    }
+}
+
+fn initiative_line(w: &mut dyn Write, i: &Initiative) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{} {} [{}] branch {} — phases {}/{} completed{}",
+        i.id,
+        i.name,
+        i.status,
+        i.branch,
+        i.progress.completed,
+        i.progress.total,
+        if i.merge_requires_approval {
+            ""
+        } else {
+            ", no approval"
+        }
+    )
+}
+
+fn phase_table(w: &mut dyn Write, phases: &[Phase]) -> std::io::Result<()> {
+    let mut table = Table::new(&[
+        "PHASE", "INIT", "NAME", "STATUS", "GATE", "DEPENDS", "TASKS", "COMMENTS",
+    ]);
+    for p in phases {
+        let deps: Vec<String> = p.depends_on.iter().map(|d| d.to_string()).collect();
+        table.row(vec![
+            p.id.to_string(),
+            p.initiative.to_string(),
+            cut(&p.name, 32),
+            p.status.to_string(),
+            if p.open { "open" } else { "closed" }.into(),
+            if deps.is_empty() {
+                "-".into()
+            } else {
+                deps.join(",")
+            },
+            format!("{}/{}", p.tasks.finished, p.tasks.total),
+            p.open_comments.to_string(),
+        ]);
+    }
+    table.write(w)
+}
+
+pub fn initiative(ctx: &Context, command: InitiativeCommand) -> CliResult {
+    let api = ctx.api()?;
+    let plan = api.plan();
+    match command {
+        InitiativeCommand::Add(a) => {
+            let created = plan.create_initiative(
+                &ctx.actor(),
+                NewInitiative {
+                    name: a.name,
+                    description: a.description,
+                    merge_requires_approval: Some(!a.no_approval),
+                    branch: a.branch,
+                    repositories: a.repositories,
+                },
+            )?;
+            ctx.out.emit(&created, |w| initiative_line(w, &created))
+        }
+        InitiativeCommand::List { status } => {
+            let list = plan.list_initiatives(&InitiativeFilter { status })?;
+            ctx.out.emit(&list, |w| {
+                if list.is_empty() {
+                    return writeln!(
+                        w,
+                        "no initiatives yet; add one with `baton initiative add NAME`"
+                    );
+                }
+                let mut table = Table::new(&["ID", "NAME", "STATUS", "PHASES", "BRANCH"]);
+                for i in &list {
+                    table.row(vec![
+                        i.id.to_string(),
+                        cut(&i.name, 40),
+                        i.status.to_string(),
+                        format!("{}/{}", i.progress.completed, i.progress.total),
+                        i.branch.clone(),
+                    ]);
+                }
+                table.write(w)
+            })
+        }
+        InitiativeCommand::Show { id } => {
+            let initiative = plan.get_initiative(id)?;
+            let phases = plan.list_phases(Some(id))?;
+            let value = serde_json::json!({ "initiative": initiative, "phases": phases });
+            ctx.out.emit(&value, |w| {
+                initiative_line(w, &initiative)?;
+                if !initiative.description.is_empty() {
+                    writeln!(w, "\n{}\n", initiative.description)?;
+                }
+                if !initiative.repositories.is_empty() {
+                    writeln!(w, "repositories: {}", initiative.repositories.join(", "))?;
+                }
+                if phases.is_empty() {
+                    return writeln!(
+                        w,
+                        "no phases yet; add one with `baton phase add -i {id} NAME`"
+                    );
+                }
+                phase_table(w, &phases)
+            })
+        }
+        InitiativeCommand::Update(a) => {
+            let updated = plan.update_initiative(
+                &ctx.actor(),
+                a.id,
+                InitiativePatch {
+                    name: a.name,
+                    description: a.description,
+                    merge_requires_approval: a.approval,
+                    repositories: a.repositories,
+                },
+            )?;
+            ctx.out.emit(&updated, |w| initiative_line(w, &updated))
+        }
+        InitiativeCommand::Approve { id } => moved(ctx, plan, id, InitiativeMove::Approve),
+        InitiativeCommand::Archive { id } => moved(ctx, plan, id, InitiativeMove::Archive),
+        InitiativeCommand::Reopen { id } => moved(ctx, plan, id, InitiativeMove::Reopen),
+    }
+}
+
+fn moved(
+    ctx: &Context,
+    plan: &dyn baton_core::api::Plan,
+    id: InitiativeId,
+    to: InitiativeMove,
+) -> CliResult {
+    let i = plan.move_initiative(&ctx.actor(), id, to)?;
+    ctx.out.emit(&i, |w| initiative_line(w, &i))
+}
+
+fn phase_move(
+    ctx: &Context,
+    plan: &dyn baton_core::api::Plan,
+    id: PhaseId,
+    action: PhaseAction,
+    reason: Option<String>,
+) -> CliResult {
+    let out = plan.move_phase(
+        &ctx.actor(),
+        id,
+        PhaseMoveRequest {
+            action,
+            reason,
+            comments: Vec::new(),
+        },
+    )?;
+    ctx.out.emit(&out, |w| {
+        writeln!(
+            w,
+            "{} {} is {} (gate {})",
+            out.phase.id,
+            out.phase.name,
+            out.phase.status,
+            if out.phase.open { "open" } else { "closed" }
+        )?;
+        if !out.approved.is_empty() {
+            writeln!(
+                w,
+                "approved with it: {}",
+                crate::output::id_list(&out.approved)
+            )?;
+        }
+        if let Some(t) = &out.revision {
+            writeln!(w, "revision task {}: {}", t.id, t.title)?;
+        }
+        for p in &out.opened {
+            writeln!(w, "{p} is open: its tasks are handed out now")?;
+        }
+        Ok(())
+    })
+}
+
+pub fn phase(ctx: &Context, command: PhaseCommand) -> CliResult {
+    let api = ctx.api()?;
+    let plan = api.plan();
+    match command {
+        PhaseCommand::Add(a) => {
+            let content = read_content(a.content, a.content_file)?;
+            let created = plan.create_phase(
+                &ctx.actor(),
+                NewPhase {
+                    initiative: a.initiative,
+                    name: a.name,
+                    content,
+                    depends_on: a.depends_on,
+                },
+            )?;
+            ctx.out
+                .emit(&created, |w| phase_table(w, std::slice::from_ref(&created)))
+        }
+        PhaseCommand::List { initiative } => {
+            let phases = plan.list_phases(initiative)?;
+            ctx.out.emit(&phases, |w| {
+                if phases.is_empty() {
+                    return writeln!(w, "no phases");
+                }
+                phase_table(w, &phases)
+            })
+        }
+        PhaseCommand::Show { id } => {
+            let phase = plan.get_phase(id)?;
+            let tasks = api.list_tasks(&TaskFilter {
+                phase: Some(id),
+                ..TaskFilter::default()
+            })?;
+            let comments = plan.list_comments(&CommentFilter {
+                phase: Some(id),
+                open: true,
+                ..CommentFilter::default()
+            })?;
+            let value =
+                serde_json::json!({ "phase": phase, "tasks": tasks, "open_comments": comments });
+            ctx.out.emit(&value, |w| {
+                phase_table(w, std::slice::from_ref(&phase))?;
+                if let Some(r) = &phase.blocked_reason {
+                    writeln!(w, "blocked: {r}")?;
+                }
+                if !phase.content.is_empty() {
+                    writeln!(w, "\n{}\n", phase.content)?;
+                }
+                let mut table = Table::new(&["TASK", "STATUS", "CATEGORY", "TITLE", "SUMMARY"]);
+                for t in &tasks {
+                    table.row(vec![
+                        t.id.to_string(),
+                        t.status.to_string(),
+                        t.category.to_string(),
+                        cut(&t.title, 40),
+                        cut(t.summary.as_deref().unwrap_or("-"), 50),
+                    ]);
+                }
+                table.write(w)?;
+                comment_lines(w, &comments)
+            })
+        }
+        PhaseCommand::Update(a) => {
+            let content = read_content(a.content, a.content_file)?;
+            let depends_on = a
+                .depends_on
+                .map(|list| {
+                    list.iter()
+                        .map(|s| s.trim())
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.parse::<PhaseId>())
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+                .map_err(|e| baton_core::Error::invalid(e.to_string()))?;
+            let updated = plan.update_phase(
+                &ctx.actor(),
+                a.id,
+                PhasePatch {
+                    name: a.name,
+                    content,
+                    depends_on,
+                },
+            )?;
+            ctx.out
+                .emit(&updated, |w| phase_table(w, std::slice::from_ref(&updated)))
+        }
+        PhaseCommand::Approve { id } => phase_move(ctx, plan, id, PhaseAction::Approve, None),
+        PhaseCommand::RequestChanges(a) => {
+            phase_move(ctx, plan, a.id, PhaseAction::RequestChanges, a.reason)
+        }
+        PhaseCommand::Block { id, reason } => {
+            phase_move(ctx, plan, id, PhaseAction::Block, Some(reason))
+        }
+        PhaseCommand::Unblock { id } => phase_move(ctx, plan, id, PhaseAction::Unblock, None),
+    }
+}
+
+fn comment_lines(w: &mut dyn Write, comments: &[ReviewComment]) -> std::io::Result<()> {
+    for c in comments {
+        let place = match (&c.file, c.line) {
+            (Some(f), Some(l)) => format!(
+                " {f}:{l}{}",
+                c.side.map(|s| format!(" ({s})")).unwrap_or_default()
+            ),
+            (Some(f), None) => format!(" {f}"),
+            _ => String::new(),
+        };
+        let indent = if c.reply_to.is_some() { "    " } else { "" };
+        let state = if c.reply_to.is_none() && c.resolved {
+            " [resolved]"
+        } else {
+            ""
+        };
+        writeln!(w, "{indent}{}{place} {}{state}: {}", c.id, c.author, c.body)?;
+    }
+    Ok(())
+}
+
+pub fn review(ctx: &Context, command: ReviewCommand) -> CliResult {
+    let api = ctx.api()?;
+    let plan = api.plan();
+    match command {
+        ReviewCommand::Comment(a) => {
+            let c = plan.add_comment(
+                &ctx.actor(),
+                NewComment {
+                    phase: a.phase,
+                    task: a.task,
+                    reply_to: a.reply_to,
+                    file: a.file,
+                    line: a.line,
+                    side: a.side,
+                    body: a.body,
+                },
+            )?;
+            ctx.out
+                .emit(&c, |w| comment_lines(w, std::slice::from_ref(&c)))
+        }
+        ReviewCommand::List { phase, task, open } => {
+            let list = plan.list_comments(&CommentFilter { phase, task, open })?;
+            ctx.out.emit(&list, |w| {
+                if list.is_empty() {
+                    return writeln!(w, "no review comments");
+                }
+                comment_lines(w, &list)
+            })
+        }
+        ReviewCommand::Resolve { id } => {
+            let c = plan.resolve_comment(&ctx.actor(), id, true)?;
+            ctx.out
+                .emit(&c, |w| comment_lines(w, std::slice::from_ref(&c)))
+        }
+        ReviewCommand::Reopen { id } => {
+            let c = plan.resolve_comment(&ctx.actor(), id, false)?;
+            ctx.out
+                .emit(&c, |w| comment_lines(w, std::slice::from_ref(&c)))
+        }
+    }
+}
