@@ -70,6 +70,12 @@ enum Command {
     /// Review comments on phases and tasks: comment (or reply), list, resolve, reopen.
     #[command(subcommand)]
     Review(commands::plan::ReviewCommand),
+    /// An initiative's pages (docs in a tree): add, list.
+    #[command(subcommand)]
+    Page(commands::plan::PageCommand),
+    /// Proposed changes to the plan: add (agents), list, show, accept, dismiss (people).
+    #[command(subcommand)]
+    Proposal(commands::plan::ProposalCommand),
     /// Counts by status, blocked tasks and why, agents and what they hold.
     Board,
     /// Agents seen on this board and the tasks they hold.
@@ -203,6 +209,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Initiative(command) => commands::plan::initiative(&ctx, command),
         Command::Phase(command) => commands::plan::phase(&ctx, command),
         Command::Review(command) => commands::plan::review(&ctx, command),
+        Command::Page(command) => commands::plan::page(&ctx, command),
+        Command::Proposal(command) => commands::plan::proposal(&ctx, command),
         Command::Runs(args) => commands::runs::list(&ctx, args),
         Command::Run(command) => commands::runs::run(&ctx, command),
         Command::Accounts(args) => commands::runs::accounts(&ctx, args),

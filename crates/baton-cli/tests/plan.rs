@@ -51,46 +51,68 @@ fn a_two_phase_initiative_goes_from_plan_to_approval_with_two_agents() {
     assert_eq!(i, "I-1");
     let shown = s.run(&["initiative", "show", &i]).ok().json();
     assert_eq!(shown["initiative"]["branch"], "baton/checkout-flow");
-    let p1 = id(s.run(&[
-        "phase",
+    // An agent plans: it takes the plan task and proposes phases with their tasks.
+    let planning = id(s.run(&[
+        "task",
         "add",
-        "-i",
+        "plan checkout",
+        "--initiative",
         &i,
-        "Cart",
-        "-c",
-        "## Cart\n- add, remove",
-    ]));
-    let p2 = id(s.run(&["phase", "add", "-i", &i, "Payment", "--depends-on", &p1]));
-    let cart = id(s.run(&["task", "add", "cart model", "--phase", &p1]));
-    let cart_ui = id(s.run(&[
-        "task",
-        "add",
-        "cart page",
-        "--phase",
-        &p1,
         "--category",
-        "execute",
+        "plan",
     ]));
-    let pay = id(s.run(&[
-        "task",
-        "add",
-        "charge card",
-        "--phase",
-        &p2,
-        "--depends-on",
-        &cart,
-    ]));
-    let research = id(s.run(&[
-        "task",
-        "add",
-        "compare PSPs",
-        "--phase",
-        &p2,
-        "--category",
-        "research",
-        "--parent",
-        &pay,
-    ]));
+    let got = s
+        .as_agent("claude", &["task", "pickup", "--category", "plan"])
+        .ok()
+        .json();
+    assert_eq!(got["task"]["id"], planning.as_str());
+    let plan = serde_json::json!({"phases": [
+        {"key": "cart", "name": "Cart", "content": "## Cart\n- add, remove",
+         "tasks": [{"key": "model", "title": "cart model"}, {"title": "cart page"}]},
+        {"key": "pay", "name": "Payment", "depends_on": ["cart"],
+         "tasks": [{"key": "charge", "title": "charge card", "depends_on": ["model"]},
+                   {"title": "compare PSPs", "category": "research", "parent": "charge"}]}
+    ]});
+    let proposed = s
+        .as_agent(
+            "claude",
+            &[
+                "proposal",
+                "add",
+                "-i",
+                &i,
+                "--target",
+                "plan",
+                "Cart, then payment",
+                "--task",
+                &planning,
+                "--content",
+                &plan.to_string(),
+            ],
+        )
+        .ok()
+        .json();
+    let proposal = proposed["id"].as_str().unwrap().to_string();
+    s.as_agent(
+        "claude",
+        &["task", "done", &planning, "-s", "two phases proposed"],
+    )
+    .ok();
+    assert_eq!(
+        s.run(&["phase", "list", "-i", &i]).ok().json(),
+        serde_json::json!([]),
+        "nothing exists before a person accepts"
+    );
+    let accepted = s.run(&["proposal", "accept", &proposal]).ok().json();
+    assert_eq!(accepted["status"], "accepted");
+    let applied: Vec<String> = accepted["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let [p1, p2, cart, cart_ui, pay, research] = <[String; 6]>::try_from(applied).unwrap();
+    assert_eq!((p1.as_str(), p2.as_str()), ("P-1", "P-2"));
 
     // Nothing of the plan is handed out before a person approves phase 1.
     s.as_agent("claude", &["task", "pickup"])
@@ -197,8 +219,11 @@ fn a_two_phase_initiative_goes_from_plan_to_approval_with_two_agents() {
         .collect();
     let expected = [
         "initiative.created",
+        "task.created",
+        "proposal.created",
         "phase.created",
         "task.created",
+        "proposal.accepted",
         "phase.status_changed",
         "phase.opened",
         "task.picked_up",

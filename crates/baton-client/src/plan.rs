@@ -2,10 +2,11 @@
 
 use baton_core::api::{
     CommentFilter, InitiativeFilter, InitiativeMove, InitiativePatch, NewComment, NewInitiative,
-    NewPhase, PhaseMoveRequest, PhaseOutcome, PhasePatch, Plan,
+    NewPage, NewPhase, NewProposal, PhaseMoveRequest, PhaseOutcome, PhasePatch, Plan,
+    ProposalDecision, ProposalFilter,
 };
-use baton_core::model::{Initiative, Phase, ReviewComment};
-use baton_core::{CommentId, InitiativeId, PhaseId, Result};
+use baton_core::model::{Initiative, Page, Phase, Proposal, ReviewComment};
+use baton_core::{CommentId, InitiativeId, PhaseId, ProposalId, Result};
 use serde_json::json;
 
 use crate::{Client, Method};
@@ -119,6 +120,46 @@ impl Plan for Client {
             &format!("/api/v1/comments/{id}/resolve"),
             Some(actor),
             &json!({ "resolved": resolved }),
+        )
+    }
+
+    fn add_page(&self, actor: &str, new: NewPage) -> Result<Page> {
+        self.post("/api/v1/pages", Some(actor), &new)
+    }
+
+    fn list_pages(&self, initiative: InitiativeId) -> Result<Vec<Page>> {
+        self.get(&format!("/api/v1/initiatives/{initiative}/pages"), &[])
+    }
+
+    fn propose(&self, actor: &str, new: NewProposal) -> Result<Proposal> {
+        self.post("/api/v1/proposals", Some(actor), &new)
+    }
+
+    fn list_proposals(&self, filter: &ProposalFilter) -> Result<Vec<Proposal>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(i) = filter.initiative {
+            q.push(("initiative", i.to_string()));
+        }
+        if let Some(s) = filter.status {
+            q.push(("status", s.to_string()));
+        }
+        self.get("/api/v1/proposals", &q)
+    }
+
+    fn get_proposal(&self, id: ProposalId) -> Result<Proposal> {
+        self.get(&format!("/api/v1/proposals/{id}"), &[])
+    }
+
+    fn decide_proposal(
+        &self,
+        actor: &str,
+        id: ProposalId,
+        decision: ProposalDecision,
+    ) -> Result<Proposal> {
+        self.post(
+            &format!("/api/v1/proposals/{id}/decide"),
+            Some(actor),
+            &decision,
         )
     }
 }

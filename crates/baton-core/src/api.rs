@@ -25,8 +25,8 @@ pub use knowledge::{
 };
 pub use plan::{
     phase_statuses, CommentBody, CommentFilter, InitiativeFilter, InitiativeMove, InitiativePatch,
-    NewComment, NewInitiative, NewPhase, PhaseAction, PhaseMoveRequest, PhaseOutcome, PhasePatch,
-    Plan,
+    NewComment, NewInitiative, NewPage, NewPhase, NewProposal, PhaseAction, PhaseMoveRequest,
+    PhaseOutcome, PhasePatch, Plan, ProposalDecision, ProposalFilter,
 };
 pub use runs::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
 

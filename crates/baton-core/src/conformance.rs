@@ -1410,6 +1410,7 @@ macro_rules! conformance_tests {
             phase_rules_refuse_cycles_strangers_and_wrong_moves,
             without_approval_phases_start_and_complete_on_their_own,
             archive_holds_an_initiative_and_pickup_filters_by_category_and_initiative,
+            an_accepted_plan_proposal_creates_its_phases_and_tasks_at_once,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -18,8 +18,8 @@ mod runs;
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
-    Category, DepSummary, Initiative, InitiativeStatus, LineSide, Phase, PhaseCounts, PhaseStatus,
-    Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
+    Category, DepSummary, Initiative, InitiativeStatus, LineSide, Page, Phase, PhaseCounts,
+    PhaseStatus, Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
@@ -495,6 +495,7 @@ pub mod actions {
     pub const PHASE_CLOSED: &str = "phase.closed";
     pub const COMMENT_CREATED: &str = "comment.created";
     pub const COMMENT_UPDATED: &str = "comment.updated";
+    pub const PAGE_CREATED: &str = "page.created";
     pub const PROPOSAL_CREATED: &str = "proposal.created";
     pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
     pub const PROPOSAL_DISMISSED: &str = "proposal.dismissed";

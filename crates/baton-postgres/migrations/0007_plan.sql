@@ -84,6 +84,15 @@ CREATE TABLE proposals (
 );
 CREATE INDEX proposals_initiative ON proposals (initiative, id);
 
+-- An initiative's pages: docs (versioned and searched with the others) placed in a tree.
+CREATE TABLE initiative_pages (
+    doc         BIGINT PRIMARY KEY REFERENCES docs (id),
+    initiative  BIGINT NOT NULL REFERENCES initiatives (id),
+    parent      BIGINT REFERENCES docs (id),
+    position    BIGINT NOT NULL
+);
+CREATE INDEX initiative_pages_tree ON initiative_pages (initiative, parent, position);
+
 -- baton_claim_next (migrations 0002, 0003) again, returning the new task columns, leaving
 -- out gated tasks, and declining a task whose phase is not yet in progress.
 DROP FUNCTION baton_claim_next(text, text, text, text, text, text[], text, text, text);

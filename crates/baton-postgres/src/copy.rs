@@ -183,6 +183,10 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
     ),
     ("phase_deps", &["phase", "depends_on"]),
     (
+        "initiative_pages",
+        &["doc", "initiative", "parent", "position"],
+    ),
+    (
         "review_comments",
         &[
             "id",

@@ -81,7 +81,9 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         }
         ("POST", "/api/v1/initiatives/{id}/approve" | "/api/v1/phases/{id}/move")
         | ("POST", "/api/v1/comments/{id}/resolve") => Project(Review),
-        ("POST", "/api/v1/comments") => Project(Propose),
+        ("POST", "/api/v1/comments" | "/api/v1/proposals") => Project(Propose),
+        ("POST", "/api/v1/pages") => Project(WriteDocs),
+        ("POST", "/api/v1/proposals/{id}/decide") => Project(Plan),
         // MCP: each tool call is checked by the tools themselves against the same policy.
         (_, t) if t == "/mcp" || t.starts_with("/mcp/") => Project(Read),
         _ => return None,

@@ -83,3 +83,12 @@ CREATE TABLE proposals (
     created_at  TEXT NOT NULL
 );
 CREATE INDEX proposals_initiative ON proposals (initiative, id);
+
+-- An initiative's pages: docs (versioned and searched with the others) placed in a tree.
+CREATE TABLE initiative_pages (
+    doc         INTEGER PRIMARY KEY REFERENCES docs (id),
+    initiative  INTEGER NOT NULL REFERENCES initiatives (id),
+    parent      INTEGER REFERENCES docs (id),
+    position    INTEGER NOT NULL
+);
+CREATE INDEX initiative_pages_tree ON initiative_pages (initiative, parent, position);

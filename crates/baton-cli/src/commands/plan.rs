@@ -530,3 +530,223 @@ pub fn review(ctx: &Context, command: ReviewCommand) -> CliResult {
         }
     }
 }
+
+#[derive(Subcommand, Debug)]
+pub enum PageCommand {
+    /// Add a page to an initiative (the first is its root; others go below the root unless
+    /// --parent). A page is a doc: read it with `baton docs read`, change it with
+    /// `baton docs update`, find it with `baton docs search`.
+    Add(PageAddArgs),
+    /// An initiative's pages as a tree.
+    List {
+        #[arg(long, short)]
+        initiative: InitiativeId,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct PageAddArgs {
+    #[arg(long, short)]
+    pub initiative: InitiativeId,
+    pub title: String,
+    /// The page above it (D-3).
+    #[arg(long)]
+    pub parent: Option<baton_core::DocId>,
+    /// Markdown text.
+    #[arg(long, short)]
+    pub body: Option<String>,
+    /// Read the text from a file (`-` for standard input).
+    #[arg(long, conflicts_with = "body")]
+    pub body_file: Option<std::path::PathBuf>,
+}
+
+pub fn page(ctx: &Context, command: PageCommand) -> CliResult {
+    let api = ctx.api()?;
+    let plan = api.plan();
+    match command {
+        PageCommand::Add(a) => {
+            let body = read_content(a.body, a.body_file)?;
+            let page = plan.add_page(
+                &ctx.actor(),
+                baton_core::api::NewPage {
+                    initiative: a.initiative,
+                    parent: a.parent,
+                    title: a.title,
+                    body,
+                },
+            )?;
+            ctx.out.emit(&page, |w| {
+                writeln!(
+                    w,
+                    "{} {} (page of {})",
+                    page.doc, page.title, page.initiative
+                )
+            })
+        }
+        PageCommand::List { initiative } => {
+            let pages = plan.list_pages(initiative)?;
+            ctx.out.emit(&pages, |w| {
+                if pages.is_empty() {
+                    return writeln!(
+                        w,
+                        "no pages; add one with `baton page add -i {initiative} TITLE`"
+                    );
+                }
+                let mut depth: std::collections::HashMap<baton_core::DocId, usize> =
+                    std::collections::HashMap::new();
+                for p in &pages {
+                    let d = p
+                        .parent
+                        .and_then(|q| depth.get(&q).copied())
+                        .map_or(0, |d| d + 1);
+                    depth.insert(p.doc, d);
+                    writeln!(
+                        w,
+                        "{}{}  {} (v{})",
+                        "  ".repeat(d),
+                        p.doc,
+                        p.title,
+                        p.version
+                    )?;
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProposalCommand {
+    /// Propose a change to the plan, for a person to accept or dismiss. --content takes JSON
+    /// by target: page {"title","body","parent"?}; phase {"name","content"?,"depends_on"?};
+    /// task {"phase"?,"tasks":[...]} (or a task patch with --target-id T-n); plan
+    /// {"phases":[{"key","name","content"?,"depends_on"?:[key|P-n],"tasks"?:[...]}]}.
+    Add(ProposalAddArgs),
+    /// Proposals, oldest first.
+    List {
+        #[arg(long, short)]
+        initiative: Option<InitiativeId>,
+        /// pending, accepted or dismissed.
+        #[arg(long, short)]
+        status: Option<baton_core::model::ProposalStatus>,
+    },
+    /// One proposal with its content.
+    Show { id: baton_core::ProposalId },
+    /// Accept a proposal: applied all or nothing, every created row an event.
+    Accept {
+        id: baton_core::ProposalId,
+        #[arg(long, short)]
+        reason: Option<String>,
+    },
+    /// Dismiss a proposal; nothing changes.
+    Dismiss {
+        id: baton_core::ProposalId,
+        #[arg(long, short)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ProposalAddArgs {
+    #[arg(long, short)]
+    pub initiative: InitiativeId,
+    /// page, phase, task or plan.
+    #[arg(long)]
+    pub target: baton_core::model::ProposalTarget,
+    /// The page (D-n), phase (P-n) or task (T-n) it changes; none to create.
+    #[arg(long)]
+    pub target_id: Option<String>,
+    pub title: String,
+    #[arg(long, short)]
+    pub summary: Option<String>,
+    /// The change as JSON (see `baton proposal add --help` for its shape by target).
+    #[arg(long, short)]
+    pub content: Option<String>,
+    /// Read the JSON from a file (`-` for standard input).
+    #[arg(long, conflicts_with = "content")]
+    pub content_file: Option<std::path::PathBuf>,
+    /// The plan, detail or refine task it comes from.
+    #[arg(long)]
+    pub task: Option<TaskId>,
+}
+
+fn proposal_line(w: &mut dyn Write, p: &baton_core::model::Proposal) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{} [{}] {} {}: {} (by {})",
+        p.id,
+        p.status,
+        p.target,
+        p.target_id.as_deref().unwrap_or("(new)"),
+        p.title,
+        p.author
+    )?;
+    if !p.applied.is_empty() {
+        writeln!(w, "  applied: {}", p.applied.join(", "))?;
+    }
+    Ok(())
+}
+
+pub fn proposal(ctx: &Context, command: ProposalCommand) -> CliResult {
+    let api = ctx.api()?;
+    let plan = api.plan();
+    let decide = |id, accept, reason| -> CliResult {
+        let p = plan.decide_proposal(
+            &ctx.actor(),
+            id,
+            baton_core::api::ProposalDecision { accept, reason },
+        )?;
+        ctx.out.emit(&p, |w| proposal_line(w, &p))
+    };
+    match command {
+        ProposalCommand::Add(a) => {
+            let text = read_content(a.content, a.content_file)?.ok_or_else(|| {
+                crate::error::CliError::invalid("a proposal needs its change")
+                    .with_hint("pass --content JSON or --content-file FILE")
+            })?;
+            let content: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                crate::error::CliError::invalid(format!("--content is not JSON: {e}"))
+                    .with_hint("see `baton proposal add --help` for the shape by target")
+            })?;
+            let p = plan.propose(
+                &ctx.actor(),
+                baton_core::api::NewProposal {
+                    initiative: a.initiative,
+                    target: a.target,
+                    target_id: a.target_id,
+                    title: a.title,
+                    summary: a.summary,
+                    content,
+                    task: a.task,
+                },
+            )?;
+            ctx.out.emit(&p, |w| proposal_line(w, &p))
+        }
+        ProposalCommand::List { initiative, status } => {
+            let list =
+                plan.list_proposals(&baton_core::api::ProposalFilter { initiative, status })?;
+            ctx.out.emit(&list, |w| {
+                if list.is_empty() {
+                    return writeln!(w, "no proposals");
+                }
+                list.iter().try_for_each(|p| proposal_line(w, p))
+            })
+        }
+        ProposalCommand::Show { id } => {
+            let p = plan.get_proposal(id)?;
+            ctx.out.emit(&p, |w| {
+                proposal_line(w, &p)?;
+                if !p.summary.is_empty() {
+                    writeln!(w, "\n{}\n", p.summary)?;
+                }
+                writeln!(
+                    w,
+                    "{}",
+                    serde_json::to_string_pretty(&p.content).unwrap_or_default()
+                )
+            })
+        }
+        ProposalCommand::Accept { id, reason } => decide(id, true, reason),
+        ProposalCommand::Dismiss { id, reason } => decide(id, false, reason),
+    }
+}

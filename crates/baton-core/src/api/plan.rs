@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::{CommentId, InitiativeId, PhaseId, TaskId};
+use crate::id::{CommentId, DocId, InitiativeId, PhaseId, ProposalId, TaskId};
 use crate::model::{
-    Initiative, InitiativeStatus, LineSide, Phase, PhaseStatus, ReviewComment, Task,
+    Initiative, InitiativeStatus, LineSide, Page, Phase, PhaseStatus, Proposal, ProposalStatus,
+    ProposalTarget, ReviewComment, Task,
 };
 
 /// An initiative to create.
@@ -213,6 +214,71 @@ pub struct CommentFilter {
     pub open: bool,
 }
 
+/// A page to add to an initiative's tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPage {
+    pub initiative: InitiativeId,
+    /// The page above it; default the initiative's root page (the first page is the root).
+    #[serde(default)]
+    pub parent: Option<DocId>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub title: String,
+    /// Markdown.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1048576))]
+    pub body: Option<String>,
+}
+
+/// A change to the plan an agent proposes. `content` by target:
+/// - `page`: `{"title", "body", "parent"?}` (with `target_id` D-n: the page's new text);
+/// - `phase`: `{"name", "content"?, "depends_on"?: ["P-1"]}` (with `target_id` P-n: changes);
+/// - `task`: `{"phase"?: "P-2", "tasks": [task, ...]}` (with `target_id` T-n: a task patch);
+/// - `plan`: `{"phases": [{"key", "name", "content"?, "depends_on"?: [key or P-n],
+///   "tasks"?: [task, ...]}]}`: phases, their dependencies and tasks, created together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewProposal {
+    pub initiative: InitiativeId,
+    pub target: ProposalTarget,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
+    pub target_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub title: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub summary: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub content: serde_json::Value,
+    /// The plan, detail or refine task it comes from.
+    #[serde(default)]
+    pub task: Option<TaskId>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProposalFilter {
+    #[serde(default)]
+    pub initiative: Option<InitiativeId>,
+    #[serde(default)]
+    pub status: Option<ProposalStatus>,
+}
+
+/// A person's decision on a proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProposalDecision {
+    /// Accept (apply it, all or nothing) or dismiss.
+    pub accept: bool,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    pub reason: Option<String>,
+}
+
 /// The plan above tasks, for one project: in process the board, over HTTP the server.
 pub trait Plan {
     fn create_initiative(&self, actor: &str, new: NewInitiative) -> Result<Initiative>;
@@ -246,6 +312,21 @@ pub trait Plan {
     fn add_comment(&self, actor: &str, new: NewComment) -> Result<ReviewComment>;
     fn list_comments(&self, filter: &CommentFilter) -> Result<Vec<ReviewComment>>;
     fn resolve_comment(&self, actor: &str, id: CommentId, resolved: bool) -> Result<ReviewComment>;
+
+    fn add_page(&self, actor: &str, new: NewPage) -> Result<Page>;
+    /// An initiative's pages, root first, each before its children.
+    fn list_pages(&self, initiative: InitiativeId) -> Result<Vec<Page>>;
+
+    fn propose(&self, actor: &str, new: NewProposal) -> Result<Proposal>;
+    fn list_proposals(&self, filter: &ProposalFilter) -> Result<Vec<Proposal>>;
+    fn get_proposal(&self, id: ProposalId) -> Result<Proposal>;
+    /// Accept (applied in one transaction, every created row an event) or dismiss.
+    fn decide_proposal(
+        &self,
+        actor: &str,
+        id: ProposalId,
+        decision: ProposalDecision,
+    ) -> Result<Proposal>;
 }
 
 /// `phase` statuses a phase may be listed by, for help texts.

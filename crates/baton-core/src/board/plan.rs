@@ -1404,4 +1404,49 @@ impl<S: crate::store::Store> crate::api::Plan for super::Board<S> {
             resolve_comment(tx, actor, id, resolved, now)
         })
     }
+
+    fn add_page(&self, actor: &str, new: crate::api::NewPage) -> Result<crate::model::Page> {
+        super::validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::proposals::add_page(tx, actor, new, now)
+        })
+    }
+
+    fn list_pages(&self, initiative: InitiativeId) -> Result<Vec<crate::model::Page>> {
+        self.store
+            .read(|tx| super::proposals::list_pages(tx.sql(), initiative))
+    }
+
+    fn propose(&self, actor: &str, new: crate::api::NewProposal) -> Result<crate::model::Proposal> {
+        super::validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::touch(tx, actor, now)?;
+            super::proposals::propose(tx, actor, new, now)
+        })
+    }
+
+    fn list_proposals(
+        &self,
+        filter: &crate::api::ProposalFilter,
+    ) -> Result<Vec<crate::model::Proposal>> {
+        self.store
+            .read(|tx| super::proposals::list_proposals(tx.sql(), filter))
+    }
+
+    fn get_proposal(&self, id: crate::id::ProposalId) -> Result<crate::model::Proposal> {
+        self.store
+            .read(|tx| super::proposals::load_proposal(tx.sql(), id))
+    }
+
+    fn decide_proposal(
+        &self,
+        actor: &str,
+        id: crate::id::ProposalId,
+        decision: crate::api::ProposalDecision,
+    ) -> Result<crate::model::Proposal> {
+        super::validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::proposals::decide(tx, actor, id, decision, now)
+        })
+    }
 }

@@ -575,3 +575,234 @@ pub fn archive_holds_an_initiative_and_pickup_filters_by_category_and_initiative
         .unwrap();
     assert_eq!(got.task.phase, Some(p.id));
 }
+
+/// An agent's plan proposal, accepted, creates phases with their dependencies and tasks in
+/// one step (every row an event); a dismissed one changes nothing; a proposal that does not
+/// fit its target is refused when it is made; an accepted proposal that fails to apply
+/// leaves nothing behind.
+pub fn an_accepted_plan_proposal_creates_its_phases_and_tasks_at_once(api: &dyn Api) {
+    let i = initiative(api, "Notifications", true);
+    let planning = add(
+        api,
+        NewTask {
+            initiative: Some(i),
+            category: Some(Category::Plan),
+            ..task("plan notifications")
+        },
+    );
+    let content = serde_json::json!({
+        "phases": [
+            {"key": "api", "name": "Delivery API", "depends_on": ["model"],
+             "tasks": [{"key": "send", "title": "send endpoint", "depends_on": ["table"]}]},
+            {"key": "model", "name": "Data model", "content": "Tables for notifications.",
+             "tasks": [{"key": "table", "title": "notifications table"}]}
+        ]
+    });
+    let p = api
+        .plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i,
+                target: crate::model::ProposalTarget::Plan,
+                target_id: None,
+                title: "Two phases".into(),
+                summary: Some("model first, then the API".into()),
+                content,
+                task: Some(planning.id),
+            },
+        )
+        .unwrap();
+    assert_eq!(p.status, crate::model::ProposalStatus::Pending);
+    assert!(api.plan().list_phases(Some(i)).unwrap().is_empty());
+
+    let accepted = api
+        .plan()
+        .decide_proposal(
+            "lead",
+            p.id,
+            ProposalDecision {
+                accept: true,
+                reason: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(accepted.status, crate::model::ProposalStatus::Accepted);
+    assert_eq!(accepted.decided_by.as_deref(), Some("lead"));
+    let phases = api.plan().list_phases(Some(i)).unwrap();
+    assert_eq!(phases.len(), 2);
+    let model = phases.iter().find(|p| p.name == "Data model").unwrap();
+    let delivery = phases.iter().find(|p| p.name == "Delivery API").unwrap();
+    assert_eq!(delivery.depends_on, vec![model.id]);
+    assert_eq!(accepted.applied.len(), 4, "{:?}", accepted.applied);
+    let send = api
+        .list_tasks(&TaskFilter {
+            phase: Some(delivery.id),
+            ..TaskFilter::default()
+        })
+        .unwrap()
+        .remove(0);
+    let table = api
+        .list_tasks(&TaskFilter {
+            phase: Some(model.id),
+            ..TaskFilter::default()
+        })
+        .unwrap()
+        .remove(0);
+    assert_eq!(send.depends_on, vec![table.id]);
+    assert!(send.gated && table.gated);
+    let e = api
+        .plan()
+        .decide_proposal(
+            "lead",
+            p.id,
+            ProposalDecision {
+                accept: true,
+                reason: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(code(e), "proposal_decided");
+
+    // A page proposal, dismissed: nothing is created.
+    let page = api
+        .plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i,
+                target: crate::model::ProposalTarget::Page,
+                target_id: None,
+                title: "Spec".into(),
+                summary: None,
+                content: serde_json::json!({"title": "Spec", "body": "# Spec\n\nPush and e-mail."}),
+                task: None,
+            },
+        )
+        .unwrap();
+    let dismissed = api
+        .plan()
+        .decide_proposal(
+            "lead",
+            page.id,
+            ProposalDecision {
+                accept: false,
+                reason: Some("not yet".into()),
+            },
+        )
+        .unwrap();
+    assert_eq!(dismissed.status, crate::model::ProposalStatus::Dismissed);
+    assert!(api.plan().list_pages(i).unwrap().is_empty());
+
+    // Pages: the first is the root, later ones hang below it; they are docs.
+    let root = api
+        .plan()
+        .add_page(
+            "lead",
+            NewPage {
+                initiative: i,
+                parent: None,
+                title: "Notifications".into(),
+                body: Some("# Notifications\n\nOverview — naïve first cut.".into()),
+            },
+        )
+        .unwrap();
+    let child = api
+        .plan()
+        .add_page(
+            "lead",
+            NewPage {
+                initiative: i,
+                parent: None,
+                title: "Delivery".into(),
+                body: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(child.parent, Some(root.doc));
+    let pages = api.plan().list_pages(i).unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.doc).collect::<Vec<_>>(),
+        vec![root.doc, child.doc]
+    );
+    assert!(api.get_doc(root.doc).unwrap().body.contains("naïve"));
+    let hits = api
+        .search_docs(&DocSearch {
+            query: "overview".into(),
+            ..DocSearch::default()
+        })
+        .unwrap();
+    assert_eq!(hits[0].doc.id, root.doc);
+
+    // Bad content is refused when proposed; a change that fails on accept leaves nothing.
+    let e = api
+        .plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i,
+                target: crate::model::ProposalTarget::Phase,
+                target_id: None,
+                title: "nameless".into(),
+                summary: None,
+                content: serde_json::json!({"tasks": []}),
+                task: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(code(e), "invalid_input");
+    let broken = api
+        .plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i,
+                target: crate::model::ProposalTarget::Plan,
+                target_id: None,
+                title: "depends on a stranger".into(),
+                summary: None,
+                content: serde_json::json!({"phases": [
+                    {"key": "a", "name": "A", "tasks": [{"title": "first"}]},
+                    {"key": "b", "name": "B", "depends_on": ["P-99"]}
+                ]}),
+                task: None,
+            },
+        )
+        .unwrap();
+    let before = api.list_tasks(&TaskFilter::default()).unwrap().len();
+    let e = api
+        .plan()
+        .decide_proposal(
+            "lead",
+            broken.id,
+            ProposalDecision {
+                accept: true,
+                reason: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(code(e), "invalid_input");
+    assert_eq!(
+        api.list_tasks(&TaskFilter::default()).unwrap().len(),
+        before
+    );
+    assert_eq!(api.plan().list_phases(Some(i)).unwrap().len(), 2);
+    assert_eq!(
+        api.plan().get_proposal(broken.id).unwrap().status,
+        crate::model::ProposalStatus::Pending
+    );
+    let log: Vec<String> = api
+        .events(&EventQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for a in [
+        "proposal.created",
+        "proposal.accepted",
+        "proposal.dismissed",
+        "page.created",
+    ] {
+        assert!(log.iter().any(|x| x == a), "{a} in {log:?}");
+    }
+}

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{CommentId, InitiativeId, PhaseId, ProposalId, TaskId};
+use crate::id::{CommentId, DocId, InitiativeId, PhaseId, ProposalId, TaskId};
 use crate::time::Timestamp;
 
 /// A closed set of words stored and shown as text (`pending_review`), read loosely (case,
@@ -306,4 +306,20 @@ pub struct DepSummary {
     /// The summary was cut to fit; `baton task show` has the whole text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+}
+
+/// A page of an initiative: a doc (versioned and searched with the others) in the
+/// initiative's tree of pages. Its text is read and changed as a doc.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page {
+    pub doc: DocId,
+    pub initiative: InitiativeId,
+    /// The page above it; none for the root page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<DocId>,
+    pub title: String,
+    pub version: u64,
+    pub position: u64,
+    pub updated_at: Timestamp,
 }

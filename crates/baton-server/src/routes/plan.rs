@@ -6,10 +6,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use baton_core::api::{
     CommentFilter, InitiativeFilter, InitiativeMove, InitiativePatch, NewComment, NewInitiative,
-    NewPhase, PhaseMoveRequest, PhaseOutcome, PhasePatch,
+    NewPage, NewPhase, NewProposal, PhaseMoveRequest, PhaseOutcome, PhasePatch, ProposalDecision,
+    ProposalFilter,
 };
-use baton_core::model::{Initiative, InitiativeStatus, Phase, ReviewComment};
-use baton_core::{CommentId, InitiativeId, PhaseId, TaskId};
+use baton_core::model::{
+    Initiative, InitiativeStatus, Page, Phase, Proposal, ProposalStatus, ReviewComment,
+};
+use baton_core::{CommentId, InitiativeId, PhaseId, ProposalId, TaskId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +34,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(move_phase))
         .routes(routes!(add_comment, list_comments))
         .routes(routes!(resolve_comment))
+        .routes(routes!(add_page))
+        .routes(routes!(list_pages))
+        .routes(routes!(propose, list_proposals))
+        .routes(routes!(get_proposal))
+        .routes(routes!(decide_proposal))
 }
 
 /// Create an initiative (a feature: phases of tasks, a branch).
@@ -315,6 +323,116 @@ async fn resolve_comment(
     Ok(Json(
         s.writer
             .run(move |api| api.plan().resolve_comment(&actor, id, r.resolved))
+            .await?,
+    ))
+}
+
+/// Add a page to an initiative's tree (the first page is its root). A page is a doc: read,
+/// change and search it with the docs routes.
+#[utoipa::path(post, path = "/api/v1/pages", tag = "plan", request_body = NewPage,
+    params(super::AgentHeader),
+    responses((status = 201, body = Page), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn add_page(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(new): Body<NewPage>,
+) -> ApiResult<(StatusCode, Json<Page>)> {
+    let created = s
+        .writer
+        .run(move |api| api.plan().add_page(&actor, new))
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// An initiative's pages, root first, each followed by its children.
+#[utoipa::path(get, path = "/api/v1/initiatives/{id}/pages", tag = "plan",
+    params(("id" = InitiativeId, Path, description = "I-1")),
+    responses((status = 200, body = Vec<Page>), (status = 404, body = ErrorBody)))]
+async fn list_pages(
+    State(s): State<AppState>,
+    Path(id): Path<InitiativeId>,
+) -> ApiResult<Json<Vec<Page>>> {
+    Ok(Json(
+        s.readers.run(move |api| api.plan().list_pages(id)).await?,
+    ))
+}
+
+/// Propose a change to the plan (a page, a phase, tasks, or a whole plan) for a person to
+/// accept or dismiss. Content that does not fit its target is refused now.
+#[utoipa::path(post, path = "/api/v1/proposals", tag = "plan", request_body = NewProposal,
+    params(super::AgentHeader),
+    responses((status = 201, body = Proposal), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn propose(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(new): Body<NewProposal>,
+) -> ApiResult<(StatusCode, Json<Proposal>)> {
+    let created = s
+        .writer
+        .run(move |api| api.plan().propose(&actor, new))
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalsQuery {
+    initiative: Option<InitiativeId>,
+    /// pending, accepted or dismissed.
+    status: Option<ProposalStatus>,
+}
+
+/// Proposals, oldest first.
+#[utoipa::path(get, path = "/api/v1/proposals", tag = "plan", params(ProposalsQuery),
+    responses((status = 200, body = Vec<Proposal>), (status = 422, body = ErrorBody)))]
+async fn list_proposals(
+    State(s): State<AppState>,
+    Query(q): Query<ProposalsQuery>,
+) -> ApiResult<Json<Vec<Proposal>>> {
+    let filter = ProposalFilter {
+        initiative: q.initiative,
+        status: q.status,
+    };
+    Ok(Json(
+        s.readers
+            .run(move |api| api.plan().list_proposals(&filter))
+            .await?,
+    ))
+}
+
+/// One proposal.
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "plan",
+    params(("id" = ProposalId, Path, description = "PR-1")),
+    responses((status = 200, body = Proposal), (status = 404, body = ErrorBody)))]
+async fn get_proposal(
+    State(s): State<AppState>,
+    Path(id): Path<ProposalId>,
+) -> ApiResult<Json<Proposal>> {
+    Ok(Json(
+        s.readers
+            .run(move |api| api.plan().get_proposal(id))
+            .await?,
+    ))
+}
+
+/// Accept a proposal (applied all or nothing, every created row an event) or dismiss it.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/decide", tag = "plan",
+    request_body = ProposalDecision,
+    params(("id" = ProposalId, Path, description = "PR-1"), super::AgentHeader),
+    responses((status = 200, body = Proposal), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_proposal(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<ProposalId>,
+    Body(decision): Body<ProposalDecision>,
+) -> ApiResult<Json<Proposal>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.plan().decide_proposal(&actor, id, decision))
             .await?,
     ))
 }
