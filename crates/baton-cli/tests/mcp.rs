@@ -451,7 +451,7 @@ fn the_server_offers_the_tools_over_streamable_http() {
                 ],
             }),
         );
-        assert_eq!(report["tools"].as_array().unwrap().len(), 15, "{mode}");
+        assert_eq!(report["tools"].as_array().unwrap().len(), 16, "{mode}");
         let r = results(&report);
         if mode == "legacy" {
             assert_eq!(r[0].2["id"], id.as_str(), "{}", r[0].2);
@@ -645,9 +645,70 @@ fn generate_writes_the_protocol_and_a_configuration_that_works() {
             "calls": [["heartbeat", {}]],
         }),
     );
-    assert_eq!(listed["tools"].as_array().unwrap().len(), 15);
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 16);
     assert!(
         !listed["calls"][0]["is_error"].as_bool().unwrap(),
         "{listed}"
     );
+}
+
+/// The `plan` tool: an agent in a plan task proposes phases over MCP, a person accepts on
+/// the command line, the agent reads the phase and comments on it, and its next pickup
+/// carries the summary of the task it depends on.
+#[test]
+fn an_agent_plans_and_reviews_through_the_plan_tool() {
+    let Some(python) = tool_python() else { return };
+    let s = Sandbox::new();
+    s.run(&["init"]).ok();
+    s.run(&["initiative", "add", "Dark mode", "--no-approval"])
+        .ok();
+    let plan = json!({"phases": [{"key": "theme", "name": "Theme tokens",
+        "tasks": [{"key": "a", "title": "colour tokens"},
+                  {"title": "apply tokens", "depends_on": ["a"]}]}]})
+    .to_string();
+    let r = results(&drive(
+        &python,
+        stdio_plan(
+            &s,
+            json!([
+                ["plan", {"op": "propose", "initiative": "I-1", "target": "plan",
+                          "title": "One phase", "content": plan}],
+                ["plan", {"op": "propose", "initiative": "I-1", "target": "plan",
+                          "title": "broken", "content": "{not json"}],
+                ["plan", {"op": "flip"}],
+            ]),
+        ),
+    ));
+    assert!(!r[0].1, "{}", r[0].2);
+    assert_eq!(r[0].2, json!({"id": "PR-1", "status": "pending"}));
+    assert!(r[1].1 && r[1].2["error"] == "invalid_input", "{}", r[1].2);
+    assert!(r[2].1, "{}", r[2].2);
+    s.run(&["proposal", "accept", "PR-1"]).ok();
+
+    let r = results(&drive(
+        &python,
+        stdio_plan(
+            &s,
+            json!([
+                ["plan", {"op": "phases", "initiative": "I-1"}],
+                ["pickup", {"category": "execute"}],
+                ["done", {"id": "T-1", "summary": "tokens live in theme.css"}],
+                ["pickup", {}],
+                ["plan", {"op": "comment", "phase": "P-1", "file": "theme.css",
+                          "line": 4, "body": "contrast is too low"}],
+                ["plan", {"op": "phase", "id": "P-1"}],
+            ]),
+        ),
+    ));
+    for (tool, error, value) in &r {
+        assert!(!error, "{tool}: {value}");
+    }
+    assert_eq!(r[0].2[0]["id"], "P-1");
+    assert_eq!(r[0].2[0]["open"], true);
+    assert_eq!(r[1].2["id"], "T-1");
+    assert_eq!(r[3].2["id"], "T-2");
+    assert_eq!(r[3].2["context"][0]["summary"], "tokens live in theme.css");
+    assert_eq!(r[4].2["id"], "C-1");
+    assert_eq!(r[5].2["comments"][0]["body"], "contrast is too low");
+    assert_eq!(r[5].2["tasks"].as_array().unwrap().len(), 2);
 }

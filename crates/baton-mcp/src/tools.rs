@@ -52,7 +52,13 @@ const TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "pickup",
         description: "Claim your next task: the best ready one, or `id`. Returns it with its fence; its files are reserved for you.",
-        params: &[("id", Ty::Str, ""), ("capability", Ty::Str, ""), AGENT],
+        params: &[
+            ("id", Ty::Str, ""),
+            ("capability", Ty::Str, ""),
+            ("category", Ty::Str, "plan, research, execute..."),
+            ("initiative", Ty::Str, "I-1"),
+            AGENT,
+        ],
         required: &[],
     },
     ToolSpec {
@@ -105,8 +111,13 @@ const TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "done",
-        description: "Finish your task (to review). Say what changed in `notes`.",
-        params: &[("id", Ty::Str, ""), ("notes", Ty::Str, ""), AGENT],
+        description: "Finish your task (to review). Say what changed in `notes`; `summary` goes to the tasks depending on it.",
+        params: &[
+            ("id", Ty::Str, ""),
+            ("notes", Ty::Str, ""),
+            ("summary", Ty::Str, ""),
+            AGENT,
+        ],
         required: &["id"],
     },
     ToolSpec {
@@ -196,6 +207,26 @@ const TOOLS: &[ToolSpec] = &[
         description: "Answer question `id`.",
         params: &[("id", Ty::Str, "M-4"), ("text", Ty::Str, ""), AGENT],
         required: &["id", "text"],
+    },
+    ToolSpec {
+        name: "plan",
+        description: "Initiatives' phases and reviews. op: `phases` (of `initiative`), `phase` (`id`: tasks, open comments), `propose` a change for a person to accept (`initiative`, `target`, `title`, `content`: JSON text, see `baton proposal add --help`), `comment` on a `phase` or `task` (`body`, `file`, `line`, `reply_to`).",
+        params: &[
+            ("op", Ty::OneOf(&["phases", "phase", "propose", "comment"]), ""),
+            ("id", Ty::Str, "P-2"),
+            ("initiative", Ty::Str, ""),
+            ("target", Ty::OneOf(&["page", "phase", "task", "plan"]), ""),
+            ("title", Ty::Str, ""),
+            ("content", Ty::Str, ""),
+            ("phase", Ty::Str, ""),
+            ("task", Ty::Str, ""),
+            ("body", Ty::Str, ""),
+            ("file", Ty::Str, ""),
+            ("line", Ty::Int, ""),
+            ("reply_to", Ty::Str, "C-3"),
+            AGENT,
+        ],
+        required: &["op"],
     },
     ToolSpec {
         name: "code",
@@ -306,6 +337,10 @@ impl Tools {
                 format!("its arguments: {}", known.join(", ")),
             ));
         }
+        let arguments_op = arguments
+            .get("op")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let mut args = Args::new(spec.name, arguments);
         let named = args
             .opt_str("agent")?
@@ -314,7 +349,8 @@ impl Tools {
             .or(caller);
         let who = match grant {
             Some(grant) => {
-                grant.require(tool_action(spec.name))?;
+                let op = arguments_op.as_deref();
+                grant.require(tool_action(spec.name, op))?;
                 Some(grant.acting_as(named.as_deref())?)
             }
             None => named.or_else(|| self.host.default_agent()),
@@ -335,6 +371,7 @@ impl Tools {
             "ask" => self.ask(call).await,
             "inbox" => self.inbox(call).await,
             "answer" => self.answer(call).await,
+            "plan" => self.plan(call).await,
             _ => self.code(call).await,
         }
     }
@@ -364,8 +401,8 @@ impl Tools {
     async fn pickup(&self, mut c: Call) -> Result<Value, ToolError> {
         let agent = c.agent()?;
         let request = PickupRequest {
-            category: None,
-            initiative: None,
+            category: c.args.opt_parse("category")?,
+            initiative: c.args.opt_parse("initiative")?,
             id: c.args.opt_parse::<TaskId>("id")?,
             capability: c.args.opt_str("capability")?,
             explain: false,
@@ -375,6 +412,7 @@ impl Tools {
             .write(Box::new(move |api| to_value(api.pickup(&who, &request)?)))
             .await?;
         let task = picked["task"].clone();
+        let context = picked["context"].clone();
         if let (Some(id), Some(fence)) = (
             task["id"].as_str().and_then(|s| s.parse::<TaskId>().ok()),
             picked["claim"]["fence"].as_u64(),
@@ -382,10 +420,11 @@ impl Tools {
             self.remember(&agent, id, Some(fence));
         }
         // The claim's fence and lease are the task's own: say them once.
-        Ok(compact::without(
-            compact::task(task),
-            &["status", "assignee", "deps_met"],
-        ))
+        let mut reply = compact::without(compact::task(task), &["status", "assignee", "deps_met"]);
+        if context.as_array().is_some_and(|c| !c.is_empty()) {
+            reply["context"] = context;
+        }
+        Ok(reply)
     }
 
     async fn task(&self, mut c: Call) -> Result<Value, ToolError> {
@@ -468,7 +507,7 @@ impl Tools {
         let agent = c.agent()?;
         let id = c.args.parse::<TaskId>("id")?;
         let request = DoneRequest {
-            summary: None,
+            summary: c.args.opt_str("summary")?,
             notes: c.args.opt_str("notes")?,
             fence: self.fence(&agent, id),
         };
@@ -779,12 +818,126 @@ fn map_array(value: Value, f: impl Fn(Value) -> Value) -> Value {
     }
 }
 
+impl Tools {
+    async fn plan(&self, mut c: Call) -> Result<Value, ToolError> {
+        use baton_core::api::{CommentFilter, NewComment, NewProposal};
+        use baton_core::{CommentId, InitiativeId, PhaseId};
+        let op = c.args.str("op")?;
+        match op.as_str() {
+            "phases" => {
+                let initiative = c.args.opt_parse::<InitiativeId>("initiative")?;
+                let phases = self
+                    .read(Box::new(move |api| {
+                        to_value(api.plan().list_phases(initiative)?)
+                    }))
+                    .await?;
+                Ok(map_array(phases, |p| {
+                    pick(
+                        p,
+                        &[
+                            "id",
+                            "initiative",
+                            "name",
+                            "status",
+                            "open",
+                            "depends_on",
+                            "tasks",
+                        ],
+                    )
+                }))
+            }
+            "phase" => {
+                let id = c.args.parse::<PhaseId>("id")?;
+                let value = self
+                    .read(Box::new(move |api| {
+                        let phase = api.plan().get_phase(id)?;
+                        let tasks = api.list_tasks(&TaskFilter {
+                            phase: Some(id),
+                            ..TaskFilter::default()
+                        })?;
+                        let comments = api.plan().list_comments(&CommentFilter {
+                            phase: Some(id),
+                            open: true,
+                            ..CommentFilter::default()
+                        })?;
+                        to_value(json!({"phase": phase, "tasks": tasks, "comments": comments}))
+                    }))
+                    .await?;
+                let mut out = Map::new();
+                out.insert(
+                    "phase".into(),
+                    compact::without(value["phase"].clone(), &["created_at", "updated_at"]),
+                );
+                out.insert(
+                    "tasks".into(),
+                    map_array(value["tasks"].clone(), compact::task_row),
+                );
+                out.insert(
+                    "comments".into(),
+                    map_array(value["comments"].clone(), |c| {
+                        compact::without(c, &["created_at", "updated_at", "resolved"])
+                    }),
+                );
+                Ok(prune(Value::Object(out)))
+            }
+            "propose" => {
+                let actor = c.actor();
+                let text = c.args.str("content")?;
+                let content: Value = serde_json::from_str(&text).map_err(|e| {
+                    ToolError::invalid(
+                        format!("`content` is not JSON: {e}"),
+                        "pass the change as JSON text, e.g. {\"phases\": [...]}",
+                    )
+                })?;
+                let new = NewProposal {
+                    initiative: c.args.parse::<InitiativeId>("initiative")?,
+                    target: c.args.parse("target")?,
+                    target_id: c.args.opt_str("id")?,
+                    title: c.args.str("title")?,
+                    summary: c.args.opt_str("body")?,
+                    content,
+                    task: c.args.opt_parse::<TaskId>("task")?,
+                };
+                let p = self
+                    .write(Box::new(move |api| {
+                        to_value(api.plan().propose(&actor, new)?)
+                    }))
+                    .await?;
+                Ok(pick(p, &["id", "status"]))
+            }
+            "comment" => {
+                let actor = c.actor();
+                let new = NewComment {
+                    phase: c.args.opt_parse::<PhaseId>("phase")?,
+                    task: c.args.opt_parse::<TaskId>("task")?,
+                    reply_to: c.args.opt_parse::<CommentId>("reply_to")?,
+                    file: c.args.opt_str("file")?,
+                    line: c.args.opt_u64("line")?,
+                    side: None,
+                    body: c.args.str("body")?,
+                };
+                let comment = self
+                    .write(Box::new(move |api| {
+                        to_value(api.plan().add_comment(&actor, new)?)
+                    }))
+                    .await?;
+                Ok(pick(comment, &["id", "phase", "task"]))
+            }
+            other => Err(ToolError::invalid(
+                format!("`plan` has no op `{other}`"),
+                "its ops: phases, phase, propose, comment",
+            )),
+        }
+    }
+}
+
 type CodeQuery = Box<dyn FnOnce(&CodeIndex) -> baton_code::Result<Value> + Send>;
 
 /// What each tool does, for the policy (the same actions as the REST routes').
-fn tool_action(name: &str) -> baton_core::auth::Action {
+fn tool_action(name: &str, op: Option<&str>) -> baton_core::auth::Action {
     use baton_core::auth::Action::*;
     match name {
+        "plan" if matches!(op, Some("propose" | "comment")) => Propose,
         "pickup" | "done" | "block" | "note" | "heartbeat" | "reserve" => Work,
         "task_add" => CreateTasks,
         "task_update" => EditTasks,
