@@ -83,7 +83,7 @@ pub fn pickup(
         task,
         deps: record.deps,
     });
-    super::plan::task_changed(tx, &task, agent, now)?;
+    super::plan::task_claimed(tx, &task, agent, now)?;
     let context = super::plan::dependency_summaries(tx, &task)?;
     Ok(Pickup {
         task,

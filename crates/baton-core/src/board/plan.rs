@@ -848,6 +848,28 @@ pub fn task_changed(tx: &mut dyn StoreTx, task: &Task, actor: &str, now: Timesta
     Ok(())
 }
 
+/// After a task of a phase was claimed: a claim only moves a phase that has not started
+/// yet, so a phase already in progress is left alone without counting its tasks.
+pub fn task_claimed(tx: &mut dyn StoreTx, task: &Task, actor: &str, now: Timestamp) -> Result<()> {
+    let Some(phase) = task.phase else {
+        return Ok(());
+    };
+    let rows = tx.sql().query(
+        "SELECT status FROM phases WHERE id = ?1",
+        &[phase.number().into()],
+    )?;
+    let started = rows
+        .first()
+        .map(|r| Row::new(r, "phase").text(0))
+        .transpose()?
+        .is_some_and(|s| s == PhaseStatus::InProgress.as_str());
+    if started {
+        return Ok(());
+    }
+    let mut opened = Vec::new();
+    sync_phase(tx, phase, actor, now, &mut opened)
+}
+
 /// Whether a new task in `phase` (or in `initiative` outside phases) starts gated, and its
 /// initiative; refuses a phase that takes no new work.
 pub fn gate_for_new_task(
@@ -857,7 +879,13 @@ pub fn gate_for_new_task(
 ) -> Result<(bool, Option<InitiativeId>)> {
     match (phase, initiative) {
         (Some(p), i) => {
-            let row = phase_row(db, p)?;
+            // A reference in the task's body: bad input, not a missing resource.
+            let row = phase_row(db, p).map_err(|_| {
+                Error::invalid_with_hint(
+                    format!("phase {p} does not exist"),
+                    "list phases with `baton phase list`",
+                )
+            })?;
             if let Some(i) = i {
                 if i != row.phase.initiative {
                     return Err(Error::invalid(format!(
@@ -877,7 +905,12 @@ pub fn gate_for_new_task(
             Ok((!gates::gate_open(input), Some(initiative.id)))
         }
         (None, Some(i)) => {
-            let initiative = load_initiative(db, i)?;
+            let initiative = load_initiative(db, i).map_err(|_| {
+                Error::invalid_with_hint(
+                    format!("initiative {i} does not exist"),
+                    "list initiatives with `baton initiative list`",
+                )
+            })?;
             let live = initiative.status != InitiativeStatus::Archived;
             Ok((!live, Some(i)))
         }

@@ -359,7 +359,7 @@ pub fn phase_rules_refuse_cycles_strangers_and_wrong_moves(api: &dyn Api) {
             }],
         )
         .unwrap_err();
-    assert_eq!(code(e), "phase_not_found");
+    assert_eq!(code(e), "invalid_input");
 
     // Approving work that is not finished, blocking without a reason, changes on nothing.
     let e = act(api, b.id, PhaseAction::RequestChanges).unwrap_err();
