@@ -423,7 +423,19 @@ async function showDoc(id) {
     <p class="muted">${esc(doc.type)} · by ${esc(doc.author)} · ${esc(ago(doc.updated_at))} · tags ${esc((doc.tags || []).join(", "))}
       · tasks ${(doc.tasks || []).map(taskLink).join(", ")}</p>
     <div class="detail"><div class="panel markdown">${markdown(doc.body)}</div>
-    <div class="panel"><h3>Versions</h3>${versions.map((v) => `<p>v${esc(v.version)} by ${esc(v.author)} <span class="muted">${esc(ago(v.at || v.created_at))}</span></p>`).join("")}</div></div>`;
+    <div class="panel"><h3>Versions</h3>${versions.map((v) => `<p>v${esc(v.version)} by ${esc(v.author)} <span class="muted">${esc(ago(v.at || v.created_at))}</span></p>`).join("")}</div></div>
+    <details class="panel"><summary>Edit</summary><form id="edit-doc">
+      <input name="title" aria-label="title" value="${esc(doc.title)}" size="60">
+      <textarea name="body" aria-label="text" rows="16">${esc(doc.body)}</textarea>
+      <button class="primary">Save as v${doc.version + 1}</button></form></details>`;
+  $("#edit-doc").onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      await api("PATCH", `/api/v1/docs/${doc.id}`, { title: e.target.title.value, body: e.target.body.value });
+      toast("saved", "info");
+    } catch (err) { refused(err); }
+    showDoc(id).catch(refused);
+  };
 }
 
 async function showInbox() {
@@ -462,6 +474,131 @@ async function showEvents() {
     e.preventDefault();
     for (const k of Object.keys(eventFilters)) eventFilters[k] = e.target[k].value.trim();
     showEvents().catch(refused);
+  };
+}
+
+// ---- the plan: initiatives, phases, reviews, proposals, pages --------------------------
+
+function progress(done, total) {
+  return `<progress value="${done}" max="${total || 1}" title="${done} of ${total}"></progress> ${done}/${total}`;
+}
+
+function gate(p) {
+  return p.open ? '<span class="ok">gate open</span>' : '<span class="stale">gate closed</span>';
+}
+
+async function showPlan() {
+  const initiatives = await api("GET", "/api/v1/initiatives");
+  const [phases, proposals] = await Promise.all([
+    api("GET", "/api/v1/phases"), api("GET", "/api/v1/proposals?status=pending")]);
+  const pages = await Promise.all(initiatives.map((i) => api("GET", `/api/v1/initiatives/${i.id}/pages`)));
+  view.innerHTML = `<h1>Initiatives</h1>
+    ${initiatives.length ? "" : '<p class="muted">No initiatives yet: <code>baton initiative add NAME</code>.</p>'}
+    ${initiatives.map((i, n) => `<section class="initiative" data-initiative="${esc(i.id)}">
+      <h2>${esc(i.id)} ${esc(i.name)} <span class="muted">${esc(i.status)} · <code>${esc(i.branch)}</code> ·
+        phases ${progress(i.progress.completed, i.progress.total)}</span>
+        ${i.status === "pending_review" ? `<button class="primary" data-approve-initiative="${esc(i.id)}">Approve initiative</button>` : ""}</h2>
+      ${i.description ? `<div class="markdown muted">${markdown(i.description)}</div>` : ""}
+      <div class="lanes">${phases.filter((p) => p.initiative === i.id).map((p) => `
+        <div class="lane phase" data-phase="${esc(p.id)}" data-status="${esc(p.status)}">
+          <h3><a href="#/phase/${esc(p.id)}">${esc(p.id)}</a> ${esc(p.name)}</h3>
+          <p>${esc(p.status.replace("_", " "))} · ${gate(p)}</p>
+          <p>tasks ${progress(p.tasks.finished, p.tasks.total)}${p.tasks.in_progress ? ` · ${p.tasks.in_progress} in progress` : ""}</p>
+          ${p.depends_on.length ? `<p class="muted">after ${p.depends_on.map((d) => `<a href="#/phase/${esc(d)}">${esc(d)}</a>`).join(", ")}</p>` : ""}
+          ${p.open_comments ? `<p class="stale">${p.open_comments} open comments</p>` : ""}
+        </div>`).join("") || '<p class="muted">no phases</p>'}</div>
+      ${pages[n].length ? `<p>Pages: ${pages[n].map((g) => `<a href="#/doc/${esc(g.doc)}">${esc(g.title)}</a>`).join(" · ")}</p>` : ""}
+    </section>`).join("")}
+    <h2>Proposals</h2>
+    <table id="proposals"><tr><th>proposal</th><th>initiative</th><th>target</th><th>title</th><th>by</th><th></th></tr>
+    ${proposals.map((p) => `<tr data-proposal="${esc(p.id)}"><td>${esc(p.id)}</td><td>${esc(p.initiative)}</td>
+      <td>${esc(p.target)} ${esc(p.target_id || "(new)")}</td>
+      <td><details><summary>${esc(p.title)}</summary><div class="markdown">${markdown(p.summary)}</div>
+        <pre>${esc(JSON.stringify(p.content, null, 2))}</pre></details></td><td>${esc(p.author)}</td>
+      <td><button class="primary" data-accept="${esc(p.id)}">Accept</button> <button data-dismiss="${esc(p.id)}">Dismiss</button></td></tr>`).join("")
+      || '<tr><td colspan="6" class="muted">no pending proposals</td></tr>'}</table>`;
+  view.querySelectorAll("[data-accept], [data-dismiss]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.accept || b.dataset.dismiss;
+      try {
+        await api("POST", `/api/v1/proposals/${id}/decide`, { accept: Boolean(b.dataset.accept) });
+        toast(`${id} ${b.dataset.accept ? "accepted" : "dismissed"}`, "info");
+      } catch (err) { refused(err); }
+      render();
+    };
+  });
+  view.querySelectorAll("[data-approve-initiative]").forEach((b) => {
+    b.onclick = async () => {
+      try { await api("POST", `/api/v1/initiatives/${b.dataset.approveInitiative}/approve`, {}); } catch (err) { refused(err); }
+      render();
+    };
+  });
+}
+
+async function movePhase(id, action, reason) {
+  const body = { action };
+  if (reason) body.reason = reason;
+  const out = await api("POST", `/api/v1/phases/${id}/move`, body);
+  if (out.revision) toast(`revision task ${out.revision.id} added`, "info");
+  for (const p of out.opened || []) toast(`${p} is open`, "info");
+  return out;
+}
+
+async function showPhase(id) {
+  const [phase, tasks, comments] = await Promise.all([
+    api("GET", `/api/v1/phases/${id}`),
+    api("GET", `/api/v1/tasks?phase=${encodeURIComponent(id)}`),
+    api("GET", `/api/v1/comments?phase=${encodeURIComponent(id)}`)]);
+  const threads = comments.filter((c) => !c.reply_to);
+  const place = (c) => c.file ? `<code>${esc(c.file)}${c.line ? `:${esc(c.line)}` : ""}</code>${c.side ? ` <span class="muted">${esc(c.side)}</span>` : ""}` : "";
+  view.innerHTML = `<h1>${esc(phase.id)} ${esc(phase.name)} <span class="muted">${esc(phase.status.replace("_", " "))} · ${gate(phase)}
+      · of <a href="#/plan">${esc(phase.initiative)}</a></span></h1>
+    ${phase.blocked_reason ? `<p class="stale">blocked: ${esc(phase.blocked_reason)}</p>` : ""}
+    <div class="actions" id="phase-actions">
+      ${["pending", "pending_review"].includes(phase.status) ? `<button class="primary" id="approve-phase">Approve</button>` : ""}
+      ${phase.status === "pending_review" ? `<form id="changes" class="filters"><input name="reason" aria-label="what to change" placeholder="what to change" size="40">
+        <button>Request changes</button></form>` : ""}
+    </div>
+    <div class="detail"><div class="panel markdown">${phase.content ? markdown(phase.content) : '<p class="muted">no description</p>'}</div>
+    <div class="panel"><h3>Tasks ${progress(phase.tasks.finished, phase.tasks.total)}</h3>
+      <table id="phase-tasks"><tr><th>task</th><th>status</th><th>title</th><th>summary</th></tr>
+      ${tasks.map((t) => `<tr data-task="${esc(t.id)}"><td>${taskLink(t.id)}</td><td>${esc(t.status)}</td><td>${esc(t.title)}</td>
+        <td class="summary">${esc(t.summary || "")}</td></tr>`).join("")}</table></div></div>
+    <h2>Review comments <span class="muted">${phase.open_comments} open</span></h2>
+    <div id="comments">${threads.map((c) => `<div class="panel comment${c.resolved ? " resolved" : ""}" data-comment="${esc(c.id)}">
+        <p><b>${esc(c.author)}</b> ${place(c)} <span class="muted">${esc(c.id)} · ${esc(ago(c.created_at))}</span>
+          <button data-resolve="${esc(c.id)}" data-to="${c.resolved ? "false" : "true"}">${c.resolved ? "Reopen" : "Resolve"}</button></p>
+        <p class="body">${esc(c.body)}</p>
+        ${comments.filter((r) => r.reply_to === c.id).map((r) => `<p class="reply"><b>${esc(r.author)}</b>: ${esc(r.body)}</p>`).join("")}
+      </div>`).join("") || '<p class="muted">no comments</p>'}</div>
+    <form id="comment" class="panel"><h3>Comment</h3>
+      <input name="file" placeholder="file (optional)" aria-label="file"> <input name="line" type="number" min="1" placeholder="line" aria-label="line">
+      <select name="side" aria-label="side"><option value="">side</option><option>added</option><option>removed</option><option>context</option></select>
+      <textarea name="body" aria-label="comment" required rows="3"></textarea><button class="primary">Add comment</button></form>`;
+  const reload = () => showPhase(id).catch(refused);
+  const approve = $("#approve-phase");
+  if (approve) approve.onclick = async () => { try { await movePhase(id, "approve"); } catch (err) { refused(err); } reload(); };
+  const changes = $("#changes");
+  if (changes) changes.onsubmit = async (e) => {
+    e.preventDefault();
+    try { await movePhase(id, "request_changes", e.target.reason.value.trim()); } catch (err) { refused(err); }
+    reload();
+  };
+  view.querySelectorAll("[data-resolve]").forEach((b) => {
+    b.onclick = async () => {
+      try { await api("POST", `/api/v1/comments/${b.dataset.resolve}/resolve`, { resolved: b.dataset.to === "true" }); } catch (err) { refused(err); }
+      reload();
+    };
+  });
+  $("#comment").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const body = { phase: id, body: f.body.value };
+    if (f.file.value.trim()) body.file = f.file.value.trim();
+    if (f.line.value) body.line = Number(f.line.value);
+    if (f.side.value) body.side = f.side.value;
+    try { await api("POST", "/api/v1/comments", body); } catch (err) { refused(err); }
+    reload();
   };
 }
 
@@ -721,6 +858,8 @@ async function showRun(id) {
 const routes = [
   [/^#\/task\/([^/]+)$/, (m) => showTask(m[1])],
   [/^#\/doc\/([^/]+)$/, (m) => showDoc(m[1])],
+  [/^#\/plan$/, showPlan],
+  [/^#\/phase\/([^/]+)$/, (m) => showPhase(m[1])],
   [/^#\/new$/, showNew],
   [/^#\/agents$/, showAgents],
   [/^#\/runs$/, showRuns],

@@ -867,3 +867,180 @@ fn a_person_logs_in_switches_project_makes_a_token_and_logs_out() {
         b.close().await.unwrap();
     });
 }
+
+/// The plan in the browser: a person accepts an agent's plan proposal, sees the phases as
+/// lanes with their gates, approves the first phase, reviews its finished work with a line
+/// comment and a request for changes (a revision task appears), then approves it and sees
+/// the next phase open; a page is edited into a new version.
+#[test]
+fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
+    use baton_core::api::{NewInitiative, NewPage, NewProposal, TaskFilter};
+    use baton_core::model::{PhaseStatus, ProposalTarget};
+    use baton_core::PhaseId;
+
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let server = TestServer::start();
+    let api = &server.client;
+    let i = api
+        .plan()
+        .create_initiative(
+            "lead",
+            NewInitiative {
+                name: "Search".into(),
+                description: Some("Find anything — fast.".into()),
+                ..NewInitiative::default()
+            },
+        )
+        .unwrap();
+    let page = api
+        .plan()
+        .add_page(
+            "lead",
+            NewPage {
+                initiative: i.id,
+                parent: None,
+                title: "Search spec".into(),
+                body: Some("# Search\n\nFirst draft.".into()),
+            },
+        )
+        .unwrap();
+    api.plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i.id,
+                target: ProposalTarget::Plan,
+                target_id: None,
+                title: "Index, then query".into(),
+                summary: Some("Two phases.".into()),
+                content: json!({"phases": [
+                    {"key": "index", "name": "Indexer", "tasks": [{"title": "tokenizer"}]},
+                    {"key": "query", "name": "Query API", "depends_on": ["index"],
+                     "tasks": [{"title": "search endpoint"}]}]}),
+                task: None,
+            },
+        )
+        .unwrap();
+    let url = server.url.clone();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        until(&b, "document.querySelector('[data-accept=\"PR-1\"]')", Duration::from_secs(10)).await;
+        click(&b, "[data-accept=\"PR-1\"]").await;
+        until(&b, "document.querySelector('[data-phase=\"P-2\"]')", Duration::from_secs(10)).await;
+        until(
+            &b,
+            "document.querySelector('[data-phase=\"P-1\"]').innerText.includes('gate closed')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "plan").await;
+        // Phase 2's plan is approved now; it still waits for phase 1.
+        api.plan()
+            .move_phase(
+                "lead",
+                PhaseId(2),
+                baton_core::api::PhaseMoveRequest {
+                    action: baton_core::api::PhaseAction::Approve,
+                    reason: None,
+                    comments: Vec::new(),
+                },
+            )
+            .unwrap();
+
+        b.goto(&format!("{url}/#/phase/P-1")).await.unwrap();
+        until(&b, "document.querySelector('#approve-phase')", Duration::from_secs(10)).await;
+        click(&b, "#approve-phase").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.plan().get_phase(PhaseId(1)).unwrap().status != PhaseStatus::Approved {
+            assert!(Instant::now() < deadline, "the approval reached the board");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // An agent works the phase outside the browser; the page follows live.
+        let p = api.pickup("claude-1", &PickupRequest::default()).unwrap();
+        api.done(
+            "claude-1",
+            p.task.id,
+            DoneRequest {
+                summary: Some("Unicode-aware tokenizer.".into()),
+                ..DoneRequest::default()
+            },
+        )
+        .unwrap();
+        until(&b, "document.querySelector('#changes')", Duration::from_secs(10)).await;
+        until(
+            &b,
+            "document.querySelector('#phase-tasks').innerText.includes('Unicode-aware tokenizer.')",
+            Duration::from_secs(10),
+        )
+        .await;
+        type_into(&b, "#comment [name=file]", "src/tokenize.rs").await;
+        type_into(&b, "#comment [name=line]", "17").await;
+        type_into(&b, "#comment [name=body]", "<i>Split on graphemes</i>, not bytes").await;
+        click(&b, "#comment button").await;
+        until(&b, "document.querySelector('[data-comment=\"C-1\"]')", Duration::from_secs(10)).await;
+        let shown: String = b
+            .execute("return document.querySelector('[data-comment=\"C-1\"] .body').innerHTML;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(shown.contains("&lt;i&gt;"), "a comment is text, never markup: {shown}");
+        type_into(&b, "#changes [name=reason]", "Graphemes please").await;
+        click(&b, "#changes button").await;
+        until(&b, "document.querySelector('#phase-tasks tr[data-task=\"T-3\"]')", Duration::from_secs(10)).await;
+        let revision = api.get_task(baton_core::TaskId(3)).unwrap();
+        assert!(revision.description.contains("Split on graphemes"));
+        screenshot(&b, "phase").await;
+
+        let p = api.pickup("claude-1", &PickupRequest::default()).unwrap();
+        assert_eq!(p.task.id, revision.id);
+        api.done("claude-1", p.task.id, DoneRequest::default()).unwrap();
+        click(&b, "[data-resolve=\"C-1\"]").await;
+        until(&b, "document.querySelector('#approve-phase')", Duration::from_secs(10)).await;
+        click(&b, "#approve-phase").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !api.plan().get_phase(PhaseId(2)).unwrap().open {
+            assert!(Instant::now() < deadline, "approving phase 1 opened phase 2");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            api.list_tasks(&TaskFilter { phase: Some(PhaseId(1)), ..TaskFilter::default() })
+                .unwrap()
+                .iter()
+                .filter(|t| t.status == baton_core::Status::Done)
+                .count(),
+            2
+        );
+        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        until(
+            &b,
+            "document.querySelector('[data-phase=\"P-2\"]')?.innerText.includes('gate open')",
+            Duration::from_secs(10),
+        )
+        .await;
+
+        // A page is a doc: edited in place into its next version.
+        b.goto(&format!("{url}/#/doc/{}", page.doc)).await.unwrap();
+        until(&b, "document.querySelector('#edit-doc')", Duration::from_secs(10)).await;
+        b.execute(
+            "document.querySelector('#edit-doc details, details.panel').open = true; \
+             document.querySelector('#edit-doc [name=body]').value = '# Search\\n\\nSecond draft.';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(&b, "#edit-doc button").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.get_doc(page.doc).unwrap().version != 2 {
+            assert!(Instant::now() < deadline, "the edit made version 2");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(api.get_doc(page.doc).unwrap().body.contains("Second draft."));
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}
