@@ -162,4 +162,12 @@ impl Plan for Client {
             &decision,
         )
     }
+
+    fn import_plan(
+        &self,
+        actor: &str,
+        plan: baton_core::api::ImportedPlan,
+    ) -> Result<baton_core::api::PlanImportReport> {
+        self.post("/api/v1/import/plan", Some(actor), &plan)
+    }
 }

@@ -496,6 +496,7 @@ pub mod actions {
     pub const COMMENT_CREATED: &str = "comment.created";
     pub const COMMENT_UPDATED: &str = "comment.updated";
     pub const PAGE_CREATED: &str = "page.created";
+    pub const PLAN_IMPORTED: &str = "plan.imported";
     pub const PROPOSAL_CREATED: &str = "proposal.created";
     pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
     pub const PROPOSAL_DISMISSED: &str = "proposal.dismissed";

@@ -4,6 +4,7 @@
 
 mod busy;
 pub mod codepakt;
+pub mod codewalkers;
 mod dump;
 mod knowledge;
 mod messages;

@@ -20,6 +20,15 @@ pub enum ImportCommand {
         /// The board's database (PROJECT/.codepakt/data.db), or the directory holding it.
         path: PathBuf,
     },
+    /// Import a Codewalkers database: initiatives, phases with their dependencies and
+    /// statuses, tasks with dependencies, parents, categories and summaries, pages (Tiptap
+    /// turned into markdown), review comments and the agents' conversations (as messages).
+    /// It reports what it could not map. All or nothing; importing the same database again
+    /// adds only what is new. The file is only read, never changed.
+    Codewalkers {
+        /// The Codewalkers SQLite database.
+        path: PathBuf,
+    },
     /// Load a `baton export` file (JSON Lines) into an empty project: every row as it was
     /// exported, ids, fences, times and the event log included.
     #[command(after_help = JSONL_HELP)]
@@ -62,6 +71,29 @@ fn database(path: &Path) -> PathBuf {
 pub fn run(ctx: &Context, command: ImportCommand) -> CliResult {
     match command {
         ImportCommand::Jsonl { file } => jsonl(ctx, &file),
+        ImportCommand::Codewalkers { path } => {
+            let plan = baton_sqlite::codewalkers::read(&path)?;
+            let report = ctx.api()?.plan().import_plan(&ctx.actor(), plan)?;
+            ctx.out.emit(&report, |w| {
+                writeln!(
+                    w,
+                    "Imported from {}: {} initiatives, {} phases, {} tasks, {} pages, {} review \
+                     comments, {} messages ({} already there)",
+                    report.source,
+                    report.initiatives,
+                    report.phases,
+                    report.tasks,
+                    report.pages,
+                    report.comments,
+                    report.messages,
+                    report.skipped
+                )?;
+                for warning in &report.warnings {
+                    writeln!(w, "  not mapped: {warning}")?;
+                }
+                Ok(())
+            })
+        }
         ImportCommand::Codepakt { path } => {
             let board = baton_sqlite::codepakt::read(&database(&path))?;
             let report = ctx.api()?.import_board(&ctx.actor(), board)?;

@@ -327,6 +327,9 @@ pub trait Plan {
         id: ProposalId,
         decision: ProposalDecision,
     ) -> Result<Proposal>;
+
+    /// Brings a plan read from another tool over, all or nothing.
+    fn import_plan(&self, actor: &str, plan: ImportedPlan) -> Result<PlanImportReport>;
 }
 
 /// `phase` statuses a phase may be listed by, for help texts.
@@ -336,4 +339,113 @@ pub fn phase_statuses() -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A plan read from another tool (Codewalkers), to bring over in one transaction. Every
+/// reference is the source's own key; `import_plan` maps them to new ids and records the
+/// keys, so importing the same source again adds only what is new.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedPlan {
+    /// Names the source (`codewalkers:<path>`), for the import keys.
+    pub source: String,
+    pub initiatives: Vec<ImportedInitiative>,
+    pub phases: Vec<ImportedPhase>,
+    pub tasks: Vec<ImportedPlanTask>,
+    pub pages: Vec<ImportedPage>,
+    pub comments: Vec<ImportedComment>,
+    pub conversations: Vec<ImportedConversation>,
+    /// What the reader could not map.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedInitiative {
+    pub key: String,
+    pub name: String,
+    pub status: Option<InitiativeStatus>,
+    pub merge_requires_approval: bool,
+    pub branch: Option<String>,
+    pub repositories: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedPhase {
+    pub key: String,
+    pub initiative: String,
+    pub name: String,
+    /// Markdown.
+    pub content: String,
+    pub status: PhaseStatus,
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedPlanTask {
+    pub key: String,
+    pub phase: Option<String>,
+    pub initiative: Option<String>,
+    pub parent: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub category: crate::model::Category,
+    pub priority: crate::model::Priority,
+    /// Where it stands here: open, done or blocked (nothing is held after an import).
+    pub status: crate::model::Status,
+    pub summary: Option<String>,
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedPage {
+    pub key: String,
+    pub initiative: String,
+    pub parent: Option<String>,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedComment {
+    pub key: String,
+    pub phase: String,
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    pub side: Option<LineSide>,
+    pub body: String,
+    pub author: String,
+    pub resolved: bool,
+}
+
+/// A question between agents, with its answer if it got one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedConversation {
+    pub key: String,
+    pub from: String,
+    pub to: String,
+    pub question: String,
+    pub answer: Option<String>,
+}
+
+/// What an import brought over, and what it could not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanImportReport {
+    pub source: String,
+    pub initiatives: u64,
+    pub phases: u64,
+    pub tasks: u64,
+    pub pages: u64,
+    pub comments: u64,
+    pub messages: u64,
+    /// Rows already imported from this source before.
+    pub skipped: u64,
+    pub warnings: Vec<String>,
 }

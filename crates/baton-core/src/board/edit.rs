@@ -158,6 +158,7 @@ pub fn add_tasks(
 
     let mut created = Vec::with_capacity(batch.len());
     let mut phases = Vec::new();
+    let mut linked = Vec::new();
     for (i, ((t, task_deps), (gated, initiative, parent))) in
         batch.into_iter().zip(deps).zip(placed).enumerate()
     {
@@ -203,7 +204,15 @@ pub fn add_tasks(
             summary: None,
             gated,
         };
-        tx.insert_task(&task)?;
+        // Dependencies are written once every task of the batch exists: a task may name
+        // a later one of the same batch.
+        tx.insert_task(&Task {
+            depends_on: Vec::new(),
+            ..task.clone()
+        })?;
+        if !task.depends_on.is_empty() {
+            linked.push((task.id, task.depends_on.clone()));
+        }
         // After a write, so a test sees the rollback of a panicking call.
         crate::panic::fault_point(&task.title);
         let mut detail =
@@ -234,6 +243,9 @@ pub fn add_tasks(
         }
         event(tx, now, actor, actions::TASK_CREATED, Some(id), detail)?;
         created.push(task);
+    }
+    for (id, deps) in linked {
+        tx.set_dependencies(id, &deps)?;
     }
     // New work in a phase under review sends it back to work.
     for phase in phases {

@@ -13,6 +13,7 @@ pub mod instance;
 pub mod leases;
 mod messages;
 pub mod plan;
+mod plan_import;
 mod proposals;
 mod reservations;
 mod resolve;

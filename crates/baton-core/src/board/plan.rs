@@ -1218,6 +1218,26 @@ fn insert_comment(
     load_comment(tx.sql(), id)
 }
 
+/// A review comment brought from another tool: on a phase, by its author there, resolved
+/// or not.
+pub fn add_imported_comment(
+    tx: &mut dyn StoreTx,
+    author: &str,
+    phase: PhaseId,
+    c: &CommentBody,
+    resolved: bool,
+    now: Timestamp,
+) -> Result<CommentId> {
+    let made = insert_comment(tx, author, Some(phase), None, None, c, now)?;
+    if resolved {
+        tx.sql().execute(
+            "UPDATE review_comments SET resolved = 1 WHERE id = ?1",
+            &[made.id.number().into()],
+        )?;
+    }
+    Ok(made.id)
+}
+
 pub fn add_comment(
     tx: &mut dyn StoreTx,
     actor: &str,
@@ -1480,6 +1500,17 @@ impl<S: crate::store::Store> crate::api::Plan for super::Board<S> {
         super::validate::actor(actor)?;
         self.write(actor, |tx, now| {
             super::proposals::decide(tx, actor, id, decision, now)
+        })
+    }
+
+    fn import_plan(
+        &self,
+        actor: &str,
+        plan: crate::api::ImportedPlan,
+    ) -> Result<crate::api::PlanImportReport> {
+        super::validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::plan_import::import(tx, actor, plan, now)
         })
     }
 }

@@ -76,6 +76,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
         .merge(
             tasks::batch_router()
                 .merge(messages::import_router())
+                .merge(plan::import_router())
                 .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
         )
         .merge(tasks::router())

@@ -436,3 +436,27 @@ async fn decide_proposal(
             .await?,
     ))
 }
+
+/// The plan import, under the larger body limit of whole-board imports.
+pub fn import_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_plan))
+}
+
+/// Bring a plan read from another tool (Codewalkers) over, all or nothing; a second import
+/// of the same source adds only what is new.
+#[utoipa::path(post, path = "/api/v1/import/plan", tag = "plan",
+    request_body = baton_core::api::ImportedPlan, params(super::AgentHeader),
+    responses((status = 200, body = baton_core::api::PlanImportReport),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn import_plan(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(plan): Body<baton_core::api::ImportedPlan>,
+) -> ApiResult<Json<baton_core::api::PlanImportReport>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.plan().import_plan(&actor, plan))
+            .await?,
+    ))
+}
