@@ -453,8 +453,11 @@ impl StoreTx for SqliteTx<'_> {
 
     fn ready_candidates(&mut self, q: &ReadyQuery) -> Result<Vec<TaskRecord>> {
         let mut values = Vec::new();
+        // The ready queue's own partial index, named: without statistics the planner may
+        // take the status index instead and walk every gated task ranked above the first
+        // ready one (100,000 of them cost 8 ms a pickup).
         let mut sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE {}",
+            "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_ready WHERE {}",
             ready_condition(&q.satisfied, &mut values)
         );
         if let Some(cap) = &q.capability {

@@ -447,7 +447,8 @@ pub fn import_router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/import/plan", tag = "plan",
     request_body = baton_core::api::ImportedPlan, params(super::AgentHeader),
     responses((status = 200, body = baton_core::api::PlanImportReport),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn import_plan(
     State(s): State<AppState>,
