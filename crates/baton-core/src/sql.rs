@@ -186,6 +186,26 @@ pub fn query_map<T>(
         .collect()
 }
 
+/// The one row of `table` whose `id` is `id`, mapped with `f`; when there is none, a
+/// not-found error naming `what` with `hint` (how to list what exists).
+pub fn load_by_id<T>(
+    db: &mut dyn Sql,
+    what: &'static str,
+    select: &str,
+    id: u64,
+    hint: &str,
+    f: impl Fn(&Row<'_>) -> Result<T>,
+    shown: impl std::fmt::Display,
+) -> Result<T> {
+    query_map(db, what, select, &[id.into()], f)?
+        .pop()
+        .ok_or_else(|| Error::NotFound {
+            what,
+            name: shown.to_string(),
+            hint: Some(hint.to_string()),
+        })
+}
+
 /// Builds a `WHERE` clause from optional filters, numbering placeholders as it goes.
 #[derive(Default)]
 pub struct Filter {

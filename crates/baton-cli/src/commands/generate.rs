@@ -57,8 +57,11 @@ is BATON_AGENT (or the tools' `agent` argument).
    and lessons with `doc_write` (`baton docs write`).
 7. **Ask** when you need a person or another agent: `ask` (`baton ask --to human \"...\"`).
    If you cannot go on, `block` the task with the reason.
-8. **Done**: run the task's `verify` command, then `done` with notes on what changed
-   (`baton task done T-n --notes \"...\"`), and pick up the next task.
+8. **Done**: run the task's `verify` command, then `done` with notes on what changed and a
+   `summary` for the tasks that depend on yours (`baton task done T-n --notes \"...\"
+   --summary \"...\"`; a pickup shows you its dependencies' summaries), and pick up the next.
+9. **Plan tasks** (category plan, detail, refine) do not change code: propose the phases and
+   tasks with `plan` op `propose` (`baton proposal add`) for a person to accept.
 ",
         version = env!("CARGO_PKG_VERSION"),
     )

@@ -23,7 +23,7 @@ use crate::model::{
     actions, DepSummary, Initiative, InitiativeStatus, LineSide, Phase, PhaseCounts, PhaseStatus,
     ReviewComment, Status, Task, TaskCounts,
 };
-use crate::sql::{query_map, Filter, Row, Sql};
+use crate::sql::{load_by_id, query_map, Filter, Row, Sql};
 use crate::store::StoreTx;
 use crate::time::Timestamp;
 
@@ -64,19 +64,15 @@ fn unknown(what: &str, status: &str) -> Error {
 }
 
 pub fn load_initiative(db: &mut dyn Sql, id: InitiativeId) -> Result<Initiative> {
-    query_map(
+    load_by_id(
         db,
         "initiative",
         &format!("SELECT {INITIATIVE_COLUMNS} FROM initiatives i WHERE i.id = ?1"),
-        &[id.number().into()],
+        id.number(),
+        "list initiatives with `baton initiative list`",
         initiative_from_row,
-    )?
-    .pop()
-    .ok_or_else(|| Error::NotFound {
-        what: "initiative",
-        name: id.to_string(),
-        hint: Some("list initiatives with `baton initiative list`".into()),
-    })
+        id,
+    )
 }
 
 pub fn list_initiatives(db: &mut dyn Sql, filter: &InitiativeFilter) -> Result<Vec<Initiative>> {
@@ -432,19 +428,15 @@ fn phase_from_row(r: &Row<'_>) -> Result<PhaseRow> {
 }
 
 fn phase_row(db: &mut dyn Sql, id: PhaseId) -> Result<PhaseRow> {
-    query_map(
+    load_by_id(
         db,
         "phase",
         &format!("SELECT {PHASE_COLUMNS} FROM phases p WHERE p.id = ?1"),
-        &[id.number().into()],
+        id.number(),
+        "list phases with `baton phase list`",
         phase_from_row,
-    )?
-    .pop()
-    .ok_or_else(|| Error::NotFound {
-        what: "phase",
-        name: id.to_string(),
-        hint: Some("list phases with `baton phase list`".into()),
-    })
+        id,
+    )
 }
 
 fn phase_deps(db: &mut dyn Sql, id: PhaseId) -> Result<Vec<(PhaseId, PhaseStatus)>> {
@@ -1112,19 +1104,15 @@ fn comment_from_row(r: &Row<'_>) -> Result<ReviewComment> {
 }
 
 pub fn load_comment(db: &mut dyn Sql, id: CommentId) -> Result<ReviewComment> {
-    query_map(
+    load_by_id(
         db,
         "review comment",
         &format!("SELECT {COMMENT_COLUMNS} FROM review_comments WHERE id = ?1"),
-        &[id.number().into()],
+        id.number(),
+        "list a phase's comments with `baton review list --phase P-n`",
         comment_from_row,
-    )?
-    .pop()
-    .ok_or_else(|| Error::NotFound {
-        what: "review comment",
-        name: id.to_string(),
-        hint: Some("list a phase's comments with `baton review list --phase P-n`".into()),
-    })
+        id,
+    )
 }
 
 pub fn list_comments(db: &mut dyn Sql, filter: &CommentFilter) -> Result<Vec<ReviewComment>> {

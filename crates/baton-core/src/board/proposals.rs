@@ -314,19 +314,15 @@ fn proposal_from_row(r: &Row<'_>) -> Result<Proposal> {
 }
 
 pub fn load_proposal(db: &mut dyn Sql, id: ProposalId) -> Result<Proposal> {
-    query_map(
+    crate::sql::load_by_id(
         db,
         "proposal",
         &format!("SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = ?1"),
-        &[id.number().into()],
+        id.number(),
+        "list proposals with `baton proposal list`",
         proposal_from_row,
-    )?
-    .pop()
-    .ok_or_else(|| Error::NotFound {
-        what: "proposal",
-        name: id.to_string(),
-        hint: Some("list proposals with `baton proposal list`".into()),
-    })
+        id,
+    )
 }
 
 pub fn list_proposals(db: &mut dyn Sql, filter: &ProposalFilter) -> Result<Vec<Proposal>> {
