@@ -24,11 +24,11 @@ pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
 };
 pub use plan::{
-    phase_statuses, CommentBody, CommentFilter, ImportedComment, ImportedConversation,
-    ImportedInitiative, ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask,
-    InitiativeFilter, InitiativeMove, InitiativePatch, NewComment, NewInitiative, NewPage,
-    NewPhase, NewProposal, PhaseAction, PhaseMoveRequest, PhaseOutcome, PhasePatch, Plan,
-    PlanImportReport, ProposalDecision, ProposalFilter,
+    CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,
+    ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask, InitiativeFilter, InitiativeMove,
+    InitiativePatch, NewComment, NewInitiative, NewPage, NewPhase, NewProposal, PhaseAction,
+    PhaseMoveRequest, PhaseOutcome, PhasePatch, Plan, PlanImportReport, ProposalDecision,
+    ProposalFilter,
 };
 pub use runs::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
 

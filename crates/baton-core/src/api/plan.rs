@@ -332,15 +332,6 @@ pub trait Plan {
     fn import_plan(&self, actor: &str, plan: ImportedPlan) -> Result<PlanImportReport>;
 }
 
-/// `phase` statuses a phase may be listed by, for help texts.
-pub fn phase_statuses() -> String {
-    PhaseStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A plan read from another tool (Codewalkers), to bring over in one transaction. Every
 /// reference is the source's own key; `import_plan` maps them to new ids and records the
 /// keys, so importing the same source again adds only what is new.

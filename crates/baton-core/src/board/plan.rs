@@ -498,19 +498,27 @@ fn open_comments(db: &mut dyn Sql, id: PhaseId) -> Result<u64> {
     Row::new(&rows[0], "comments").uint(0)
 }
 
-/// The gate's inputs for a phase as stored now.
-fn gate_input(db: &mut dyn Sql, row: &PhaseRow) -> Result<(GateInput, Initiative)> {
+/// What a phase's gate is computed from, as stored now.
+struct Gate {
+    input: GateInput,
+    initiative: Initiative,
+    /// The phases it depends on.
+    deps: Vec<PhaseId>,
+}
+
+fn gate_input(db: &mut dyn Sql, row: &PhaseRow) -> Result<Gate> {
     let initiative = load_initiative(db, row.phase.initiative)?;
     let deps = phase_deps(db, row.phase.id)?;
-    Ok((
-        GateInput {
+    Ok(Gate {
+        input: GateInput {
             status: row.phase.status,
             approval: initiative.merge_requires_approval,
             deps_completed: deps.iter().all(|(_, s)| *s == PhaseStatus::Completed),
             initiative: initiative.status,
         },
         initiative,
-    ))
+        deps: deps.into_iter().map(|d| d.0).collect(),
+    })
 }
 
 /// A phase as every surface shows it: its row with dependencies, gate, task counts and
@@ -521,10 +529,10 @@ pub fn load_phase(db: &mut dyn Sql, id: PhaseId) -> Result<Phase> {
 }
 
 fn finish_phase(db: &mut dyn Sql, row: PhaseRow) -> Result<Phase> {
-    let (input, _) = gate_input(db, &row)?;
+    let gate = gate_input(db, &row)?;
     let mut phase = row.phase;
-    phase.depends_on = phase_deps(db, phase.id)?.into_iter().map(|d| d.0).collect();
-    phase.open = gates::gate_open(input);
+    phase.depends_on = gate.deps;
+    phase.open = gates::gate_open(gate.input);
     phase.tasks = task_counts(db, phase.id)?;
     phase.open_comments = open_comments(db, phase.id)?;
     Ok(phase)
@@ -773,7 +781,9 @@ pub fn sync_phase(
             continue;
         }
         let row = phase_row(tx.sql(), id)?;
-        let (input, initiative) = gate_input(tx.sql(), &row)?;
+        let Gate {
+            input, initiative, ..
+        } = gate_input(tx.sql(), &row)?;
         let counts = task_counts(tx.sql(), id)?;
         let mut status = row.phase.status;
         if let Some(next) = gates::phase_progress(status, input.approval, &counts) {
@@ -893,7 +903,9 @@ pub fn gate_for_new_task(
                     hint: Some("add the task to a later phase, or to no phase".into()),
                 });
             }
-            let (input, initiative) = gate_input(db, &row)?;
+            let Gate {
+                input, initiative, ..
+            } = gate_input(db, &row)?;
             Ok((!gates::gate_open(input), Some(initiative.id)))
         }
         (None, Some(i)) => {
@@ -927,7 +939,7 @@ pub fn move_phase(
     now: Timestamp,
 ) -> Result<PhaseOutcome> {
     let row = phase_row(tx.sql(), id)?;
-    let (input, _) = gate_input(tx.sql(), &row)?;
+    let input = gate_input(tx.sql(), &row)?.input;
     let m = phase_move_of(request.action);
     let phase = row.phase;
     let Some(to) = gates::phase_move(phase.status, m, input.approval, row.approved_at.is_some())

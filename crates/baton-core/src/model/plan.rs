@@ -105,13 +105,6 @@ impl Default for Category {
     }
 }
 
-impl Category {
-    /// Categories whose tasks may propose changes to the plan.
-    pub fn plans(self) -> bool {
-        matches!(self, Category::Plan | Category::Detail | Category::Refine)
-    }
-}
-
 text_enum!(
     /// Where an initiative stands: `active -> pending_review -> completed`, or `archived`.
     InitiativeStatus,
