@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 mod instance;
+mod merges;
 mod plan;
 
 use baton_core::api::{
@@ -384,6 +385,10 @@ impl Api for Client {
     }
 
     fn plan(&self) -> &dyn baton_core::api::Plan {
+        self
+    }
+
+    fn merges(&self) -> &dyn baton_core::api::Merges {
         self
     }
 

@@ -14,6 +14,7 @@ use crate::store::EventQuery;
 
 mod import;
 mod knowledge;
+mod merges;
 mod plan;
 mod runs;
 
@@ -23,6 +24,7 @@ pub use import::{
 pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
 };
+pub use merges::{MergeClaim, MergeFilter, MergeOutcome, MergeReport, Merges};
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,
     ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask, InitiativeFilter, InitiativeMove,
@@ -336,6 +338,8 @@ pub trait Api {
     fn instance(&self) -> &dyn crate::instance::Instance;
     /// Initiatives, phases, gates and review comments of this project.
     fn plan(&self) -> &dyn Plan;
+    /// Merges of task, phase and initiative branches, and where a task's branch goes.
+    fn merges(&self) -> &dyn Merges;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

@@ -170,6 +170,14 @@ prefixed_id!(
     "proposal"
 );
 
+prefixed_id!(
+    /// A merge of one branch into another (a task's, a phase's, an initiative's): `M-1`, ...
+    MergeId,
+    BadMergeId,
+    "M",
+    "merge"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,8 @@ pub mod time;
 pub use api::Api;
 pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
-pub use id::{CommentId, DocId, InitiativeId, MessageId, PhaseId, ProposalId, RunId, TaskId};
+pub use id::{
+    CommentId, DocId, InitiativeId, MergeId, MessageId, PhaseId, ProposalId, RunId, TaskId,
+};
 pub use model::*;
 pub use store::{Store, StoreTx};

@@ -18,8 +18,9 @@ mod runs;
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
-    Category, DepSummary, Initiative, InitiativeStatus, LineSide, Page, Phase, PhaseCounts,
-    PhaseStatus, Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
+    BranchPlan, BranchStart, Category, DepSummary, Initiative, InitiativeStatus, LineSide, Merge,
+    MergeKind, MergeState, MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal,
+    ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
@@ -500,6 +501,17 @@ pub mod actions {
     pub const PROPOSAL_CREATED: &str = "proposal.created";
     pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
     pub const PROPOSAL_DISMISSED: &str = "proposal.dismissed";
+    pub const MERGE_QUEUED: &str = "merge.queued";
+    pub const MERGE_STARTED: &str = "merge.started";
+    pub const MERGE_MERGED: &str = "merge.merged";
+    pub const MERGE_CONFLICT: &str = "merge.conflict";
+    /// A conflicted merge whose merge task's branch merged.
+    pub const MERGE_RESOLVED: &str = "merge.resolved";
+    pub const MERGE_FAILED: &str = "merge.failed";
+    pub const MERGE_SKIPPED: &str = "merge.skipped";
+    pub const MERGE_RETRIED: &str = "merge.retried";
+    /// An approved initiative whose branch is left for a pull request (`land` setting).
+    pub const MERGE_LEFT_FOR_PULL_REQUEST: &str = "merge.left_for_pull_request";
     /// An imported event whose action Baton does not know (`detail.original_action`).
     pub const EVENT_IMPORTED: &str = "event.imported";
 }

@@ -222,6 +222,34 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
             "created_at",
         ],
     ),
+    (
+        "merges",
+        &[
+            "id",
+            "kind",
+            "task",
+            "phase",
+            "initiative",
+            "source",
+            "target",
+            "state",
+            "strategy",
+            "resolves",
+            "resolved_by",
+            "merge_task",
+            "base",
+            "source_head",
+            "target_head",
+            "result",
+            "conflicts",
+            "error",
+            "attempts",
+            "runner",
+            "lease_until",
+            "created_at",
+            "updated_at",
+        ],
+    ),
 ];
 
 /// Tables whose ids come from an identity sequence, moved past the copied ids.
@@ -235,6 +263,7 @@ const SEQUENCED: &[&str] = &[
     "phases",
     "review_comments",
     "proposals",
+    "merges",
     "users",
     "api_tokens",
 ];

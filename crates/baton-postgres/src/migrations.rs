@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_runs", include_str!("../migrations/0005_runs.sql")),
     ("0006_teams", include_str!("../migrations/0006_teams.sql")),
     ("0007_plan", include_str!("../migrations/0007_plan.sql")),
+    ("0008_merges", include_str!("../migrations/0008_merges.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

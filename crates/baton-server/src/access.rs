@@ -74,6 +74,8 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         | ("PATCH", "/api/v1/runs/{id}")
         | ("PUT", "/api/v1/accounts") => Project(RecordRuns),
         ("POST", "/api/v1/runs/{id}/stop" | "/api/v1/runs/{id}/retry") => Project(ControlRuns),
+        ("POST", "/api/v1/merges/claim" | "/api/v1/merges/{id}/finish") => Project(RecordRuns),
+        ("POST", "/api/v1/merges/{id}/retry") => Project(ControlRuns),
         ("POST", "/api/v1/initiatives" | "/api/v1/phases")
         | ("PATCH", "/api/v1/initiatives/{id}" | "/api/v1/phases/{id}")
         | ("POST", "/api/v1/initiatives/{id}/archive" | "/api/v1/initiatives/{id}/reopen") => {

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_runs", include_str!("../migrations/0006_runs.sql")),
     ("0007_teams", include_str!("../migrations/0007_teams.sql")),
     ("0008_plan", include_str!("../migrations/0008_plan.sql")),
+    ("0009_merges", include_str!("../migrations/0009_merges.sql")),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -454,7 +454,7 @@ pub fn approve(
     let mut record = load_live(tx, id)?;
     record.task.status = transition(&record.task, Action::Approve)?;
     record.task.completed_at = Some(now);
-    hand_on(
+    let task = hand_on(
         tx,
         actor,
         actions::TASK_APPROVED,
@@ -462,7 +462,9 @@ pub fn approve(
         json!({}),
         notes,
         now,
-    )
+    )?;
+    super::merges::task_approved(tx, actor, &task, now)?;
+    Ok(task)
 }
 
 pub fn reject(

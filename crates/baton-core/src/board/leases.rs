@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{event, reservations, resolve};
 use crate::api::HeartbeatRequest;
 use crate::error::{Error, Result};
-use crate::model::{actions, Heartbeat, HeldLease, Setting, Status};
+use crate::model::{actions, Heartbeat, HeldLease, MergeStrategy, Setting, Status};
 use crate::store::StoreTx;
 use crate::time::{format_duration, parse_duration, Timestamp};
 
@@ -17,10 +17,23 @@ pub const SYSTEM: &str = "baton";
 
 pub const LEASE_TTL: &str = "lease_ttl";
 pub const MAX_RETRIES: &str = "max_retries";
-const DEFAULTS: [(&str, &str); 2] = [(LEASE_TTL, "30m"), (MAX_RETRIES, "3")];
+/// The branch initiatives start from and approved work finally lands on.
+pub const DEFAULT_BRANCH: &str = "default_branch";
+/// `merge` or `rebase`: how a merge treats a target that moved on (see [`MergeStrategy`]).
+pub const MERGE_STRATEGY: &str = "merge_strategy";
+/// `merge`: an approved initiative's branch merges into the default branch; `pull_request`:
+/// it is left for a pull request.
+pub const LAND: &str = "land";
+const DEFAULTS: [(&str, &str); 5] = [
+    (LEASE_TTL, "30m"),
+    (MAX_RETRIES, "3"),
+    (DEFAULT_BRANCH, "main"),
+    (MERGE_STRATEGY, "merge"),
+    (LAND, "merge"),
+];
 const MAX_LEASE: Duration = Duration::from_secs(7 * 86_400);
 
-fn setting(tx: &mut dyn StoreTx, key: &str) -> Result<String> {
+pub(crate) fn setting(tx: &mut dyn StoreTx, key: &str) -> Result<String> {
     let default = DEFAULTS
         .iter()
         .find(|(k, _)| *k == key)
@@ -55,6 +68,28 @@ fn normalize(key: &str, value: &str) -> Result<String> {
             _ => Err(Error::invalid_with_hint(
                 format!("'{value}' is not a retry limit"),
                 "use a whole number from 1 to 100",
+            )),
+        },
+        DEFAULT_BRANCH => {
+            let branch = value.trim();
+            super::plan::check_branch(branch)?;
+            Ok(branch.to_string())
+        }
+        MERGE_STRATEGY => MergeStrategy::parse(value)
+            .map(|s| s.as_str().to_string())
+            .ok_or_else(|| {
+                Error::invalid_with_hint(
+                    format!("'{value}' is not a merge strategy"),
+                    "use merge (a merge commit joins both lines) or rebase (the work is \
+                     replayed onto the moved target)",
+                )
+            }),
+        LAND => match value.trim() {
+            "merge" | "pull_request" => Ok(value.trim().to_string()),
+            _ => Err(Error::invalid_with_hint(
+                format!("'{value}' is not a way to land an initiative"),
+                "use merge (into the default branch on approval) or pull_request (leave \
+                 the initiative's branch for a pull request)",
             )),
         },
         _ => Err(Error::invalid_with_hint(

@@ -11,6 +11,7 @@ mod edit;
 mod import;
 pub mod instance;
 pub mod leases;
+pub mod merges;
 mod messages;
 pub mod plan;
 mod plan_import;
@@ -161,6 +162,10 @@ impl<S: Store> Api for Board<S> {
     }
 
     fn plan(&self) -> &dyn crate::api::Plan {
+        self
+    }
+
+    fn merges(&self) -> &dyn crate::api::Merges {
         self
     }
 

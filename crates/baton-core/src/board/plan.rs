@@ -112,7 +112,7 @@ pub fn branch_for(name: &str) -> String {
 }
 
 /// A branch name git accepts (the rules of `git check-ref-format`, kept simple).
-fn check_branch(branch: &str) -> Result<()> {
+pub(crate) fn check_branch(branch: &str) -> Result<()> {
     let bad = branch.is_empty()
         || branch.len() > 200
         || branch.starts_with(['/', '-', '.'])
@@ -316,6 +316,9 @@ fn set_initiative_status(
         actions::INITIATIVE_STATUS,
         json!({ "initiative": initiative.id, "from": initiative.status, "to": to }),
     )?;
+    if to == InitiativeStatus::Completed {
+        super::merges::initiative_completed(tx, actor, initiative, now)?;
+    }
     Ok(())
 }
 
@@ -759,6 +762,9 @@ fn set_phase_status(
         detail["reason"] = json!(r);
     }
     plan_event(tx, now, actor, actions::PHASE_STATUS, detail)?;
+    if to == PhaseStatus::Completed {
+        super::merges::phase_completed(tx, actor, phase, now)?;
+    }
     Ok(())
 }
 

@@ -316,3 +316,135 @@ pub struct Page {
     pub position: u64,
     pub updated_at: Timestamp,
 }
+
+text_enum!(
+    /// What a merge carries up the chain: a task's branch into its phase's, a phase's into
+    /// its initiative's, an initiative's into the project's default branch.
+    MergeKind,
+    "a merge kind",
+    [
+        Task => "task",
+        Phase => "phase",
+        Initiative => "initiative",
+    ]
+);
+
+text_enum!(
+    /// Where a merge stands: `pending -> running -> merged`, or `conflict` (a merge task
+    /// resolves it, then it is `merged`), `failed` (retried by a person) or `skipped`
+    /// (there was nothing to merge).
+    MergeState,
+    "a merge state",
+    [
+        Pending => "pending",
+        Running => "running",
+        Merged => "merged",
+        Conflict => "conflict",
+        Failed => "failed",
+        Skipped => "skipped",
+    ]
+);
+
+impl MergeState {
+    /// Still to be done: later merges out of its target wait for it.
+    pub fn unfinished(self) -> bool {
+        !matches!(self, MergeState::Merged | MergeState::Skipped)
+    }
+}
+
+text_enum!(
+    /// How a merge treats a target that moved on since the source branched off it.
+    MergeStrategy,
+    "a merge strategy",
+    [
+        /// A merge commit joins both lines (nothing rewritten).
+        Merge => "merge",
+        /// The source's commits are replayed onto the target, which then moves forward.
+        Rebase => "rebase",
+    ]
+);
+
+/// A merge of one branch into another, queued when its subject is approved and carried out
+/// by a runner (or `baton merge run`) in its clone, under the repository's lock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Merge {
+    pub id: crate::id::MergeId,
+    pub kind: MergeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PhaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiative: Option<InitiativeId>,
+    /// The branch merged, and the branch it goes into.
+    pub source: String,
+    pub target: String,
+    pub state: MergeState,
+    pub strategy: MergeStrategy,
+    /// The conflicted merge this one resolves (the merge of a `merge` task's branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolves: Option<crate::id::MergeId>,
+    /// The merge that resolved this conflicted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<crate::id::MergeId>,
+    /// The task made to resolve a conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_task: Option<TaskId>,
+    /// The merge base of source and target when it ran: a merged phase's diff is
+    /// `base..result` long after its branches moved on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_head: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_head: Option<String>,
+    /// The target's commit after the merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// The files both sides changed, for a conflict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+    /// Why it failed or was skipped; the last transient failure of one being retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub attempts: u32,
+    /// The runner carrying it out, while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A branch to create when missing, and what it starts from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BranchStart {
+    pub branch: String,
+    pub from: String,
+}
+
+/// Where a task's work goes in git: its own branch, started from its phase's branch (or its
+/// initiative's, or the default branch), and what approving it merges into.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BranchPlan {
+    pub task: TaskId,
+    pub branch: String,
+    /// What the task's branch starts from.
+    pub base: String,
+    /// Where its work is merged once approved.
+    pub target: String,
+    /// Branches to create first, in order, when they do not exist yet (the initiative's
+    /// from the default branch, then the phase's from the initiative's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create: Vec<BranchStart>,
+    /// For a `merge` task: the branch to merge into its fresh worktree, leaving the
+    /// conflicts for the agent to resolve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premerge: Option<String>,
+    /// The project's default branch.
+    pub default_branch: String,
+}

@@ -9,6 +9,7 @@ mod document;
 mod events;
 mod instance;
 mod messages;
+mod merges;
 mod plan;
 mod runs;
 mod tasks;
@@ -89,6 +90,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(runs::router())
         .merge(plan::router())
+        .merge(merges::router())
         .merge(instance::project_router())
         .routes(routes!(health))
         .routes(routes!(ready))

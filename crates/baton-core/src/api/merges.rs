@@ -1,0 +1,88 @@
+//! Requests for merges: the queue of branches to carry up the chain (task -> phase ->
+//! initiative -> default branch) that runners work through.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::id::{InitiativeId, MergeId, PhaseId, TaskId};
+use crate::model::{BranchPlan, Merge, MergeKind, MergeState};
+
+/// Which merges to list; newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct MergeFilter {
+    #[serde(default)]
+    pub state: Option<MergeState>,
+    #[serde(default)]
+    pub kind: Option<MergeKind>,
+    #[serde(default)]
+    pub task: Option<TaskId>,
+    #[serde(default)]
+    pub phase: Option<PhaseId>,
+    #[serde(default)]
+    pub initiative: Option<InitiativeId>,
+    /// At most this many (default 200, at most 1,000).
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// A runner asking for the next merge it may carry out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MergeClaim {
+    /// The runner (`host:pid:start`); it alone may report the outcome.
+    pub runner: String,
+    /// How long the claim holds before another runner may retry the merge (seconds,
+    /// default 600).
+    #[serde(default)]
+    pub lease_secs: Option<u64>,
+}
+
+/// What became of a claimed merge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MergeOutcome {
+    /// The target now holds the source's work at `result`.
+    Merged {
+        base: String,
+        source_head: String,
+        target_head: String,
+        result: String,
+    },
+    /// Merging would conflict; nothing was changed. A merge task is made.
+    Conflict {
+        base: String,
+        source_head: String,
+        target_head: String,
+        files: Vec<String>,
+    },
+    /// Nothing to merge (the source branch does not exist: no run worked on it).
+    Skipped { reason: String },
+    /// It could not be done now; `retry` puts it back in the queue.
+    Failed { error: String, retry: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MergeReport {
+    pub runner: String,
+    #[serde(flatten)]
+    pub outcome: MergeOutcome,
+}
+
+pub trait Merges {
+    fn list_merges(&self, filter: &MergeFilter) -> Result<Vec<Merge>>;
+    fn get_merge(&self, id: MergeId) -> Result<Merge>;
+    /// Where a task's work goes in git (its branch, what it starts from, where it merges).
+    fn branch_plan(&self, task: TaskId) -> Result<BranchPlan>;
+    /// The oldest merge that may run now (none waits on an unfinished merge into its
+    /// source), or one whose runner's claim lapsed; `None` when nothing is ready.
+    fn claim_merge(&self, actor: &str, claim: MergeClaim) -> Result<Option<Merge>>;
+    fn finish_merge(&self, actor: &str, id: MergeId, report: MergeReport) -> Result<Merge>;
+    /// Puts a failed, skipped or conflicted merge back in the queue.
+    fn retry_merge(&self, actor: &str, id: MergeId) -> Result<Merge>;
+}

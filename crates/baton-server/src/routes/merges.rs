@@ -1,0 +1,140 @@
+//! `/api/v1/merges`: the queue of branches carried up the chain (task -> phase ->
+//! initiative -> default branch), claimed by runners that do the git work; and
+//! `/api/v1/tasks/{id}/branch`, where a task's work goes in git.
+
+use axum::extract::State;
+use axum::Json;
+use baton_core::api::{MergeClaim, MergeFilter, MergeReport};
+use baton_core::model::{BranchPlan, Merge, MergeKind, MergeState};
+use baton_core::{InitiativeId, MergeId, PhaseId, TaskId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Actor;
+use crate::error::{ApiResult, Body, ErrorBody, Path, Query};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_merges))
+        .routes(routes!(get_merge))
+        .routes(routes!(claim_merge))
+        .routes(routes!(finish_merge))
+        .routes(routes!(retry_merge))
+        .routes(routes!(branch_plan))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MergesQuery {
+    state: Option<MergeState>,
+    kind: Option<MergeKind>,
+    task: Option<TaskId>,
+    phase: Option<PhaseId>,
+    initiative: Option<InitiativeId>,
+    /// At most this many (default 200, at most 1,000).
+    limit: Option<u64>,
+}
+
+/// Merges, newest first.
+#[utoipa::path(get, path = "/api/v1/merges", tag = "merges", params(MergesQuery),
+    responses((status = 200, body = Vec<Merge>), (status = 422, body = ErrorBody)))]
+async fn list_merges(
+    State(s): State<AppState>,
+    Query(q): Query<MergesQuery>,
+) -> ApiResult<Json<Vec<Merge>>> {
+    let filter = MergeFilter {
+        state: q.state,
+        kind: q.kind,
+        task: q.task,
+        phase: q.phase,
+        initiative: q.initiative,
+        limit: q.limit,
+    };
+    Ok(Json(
+        s.readers
+            .run(move |api| api.merges().list_merges(&filter))
+            .await?,
+    ))
+}
+
+/// One merge.
+#[utoipa::path(get, path = "/api/v1/merges/{id}", tag = "merges",
+    params(("id" = MergeId, Path, description = "M-1")),
+    responses((status = 200, body = Merge), (status = 404, body = ErrorBody)))]
+async fn get_merge(State(s): State<AppState>, Path(id): Path<MergeId>) -> ApiResult<Json<Merge>> {
+    Ok(Json(
+        s.readers.run(move |api| api.merges().get_merge(id)).await?,
+    ))
+}
+
+/// Claim the next merge that may run (for a runner); `null` when none is ready.
+#[utoipa::path(post, path = "/api/v1/merges/claim", tag = "merges", request_body = MergeClaim,
+    params(super::AgentHeader),
+    responses((status = 200, body = Option<Merge>), (status = 422, body = ErrorBody)))]
+async fn claim_merge(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(claim): Body<MergeClaim>,
+) -> ApiResult<Json<Option<Merge>>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.merges().claim_merge(&actor, claim.clone()))
+            .await?,
+    ))
+}
+
+/// Report what became of a claimed merge: merged, a conflict (a merge task is made),
+/// skipped, or failed (retried when transient).
+#[utoipa::path(post, path = "/api/v1/merges/{id}/finish", tag = "merges",
+    request_body = MergeReport,
+    params(("id" = MergeId, Path, description = "M-1"), super::AgentHeader),
+    responses((status = 200, body = Merge), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn finish_merge(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<MergeId>,
+    Body(report): Body<MergeReport>,
+) -> ApiResult<Json<Merge>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.merges().finish_merge(&actor, id, report.clone()))
+            .await?,
+    ))
+}
+
+/// Put a failed, skipped or conflicted merge back in the queue.
+#[utoipa::path(post, path = "/api/v1/merges/{id}/retry", tag = "merges",
+    params(("id" = MergeId, Path, description = "M-1"), super::AgentHeader),
+    responses((status = 200, body = Merge), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn retry_merge(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<MergeId>,
+) -> ApiResult<Json<Merge>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.merges().retry_merge(&actor, id))
+            .await?,
+    ))
+}
+
+/// Where a task's work goes in git: its branch, what it starts from, where it merges.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/branch", tag = "merges",
+    params(("id" = TaskId, Path, description = "T-1")),
+    responses((status = 200, body = BranchPlan), (status = 404, body = ErrorBody)))]
+async fn branch_plan(
+    State(s): State<AppState>,
+    Path(id): Path<TaskId>,
+) -> ApiResult<Json<BranchPlan>> {
+    Ok(Json(
+        s.readers
+            .run(move |api| api.merges().branch_plan(id))
+            .await?,
+    ))
+}

@@ -1,0 +1,31 @@
+-- Merges of task, phase and initiative branches up the chain (the same table as
+-- PostgreSQL's migration 0008). Runners claim them and report what git did.
+CREATE TABLE merges (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    task        INTEGER REFERENCES tasks (id),
+    phase       INTEGER REFERENCES phases (id),
+    initiative  INTEGER REFERENCES initiatives (id),
+    source      TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    strategy    TEXT NOT NULL,
+    resolves    INTEGER REFERENCES merges (id),
+    resolved_by INTEGER,
+    merge_task  INTEGER REFERENCES tasks (id),
+    base        TEXT,
+    source_head TEXT,
+    target_head TEXT,
+    result      TEXT,
+    conflicts   TEXT,
+    error       TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    runner      TEXT,
+    lease_until TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX merges_state ON merges (state, id);
+CREATE INDEX merges_target ON merges (target, state);
+CREATE INDEX merges_task ON merges (task, id) WHERE task IS NOT NULL;
+CREATE INDEX merges_merge_task ON merges (merge_task) WHERE merge_task IS NOT NULL;
