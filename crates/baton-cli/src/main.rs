@@ -157,6 +157,12 @@ enum Command {
     Run(commands::runs::RunCommand),
     /// Provider accounts the runners use: available, cooling until a time, or disabled.
     Accounts(commands::runs::AccountsArgs),
+    /// Approved work carried up the branches (task -> phase -> initiative -> default
+    /// branch): list, show, run, retry. A conflict changes nothing and becomes a merge task.
+    #[command(subcommand)]
+    Merge(commands::merge::MergeCommand),
+    /// What a task (T-12), phase (P-3) or initiative (I-1) changed, against its base.
+    Diff(commands::merge::DiffArgs),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -214,6 +220,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Runs(args) => commands::runs::list(&ctx, args),
         Command::Run(command) => commands::runs::run(&ctx, command),
         Command::Accounts(args) => commands::runs::accounts(&ctx, args),
+        Command::Merge(command) => commands::merge::merge(&ctx, command),
+        Command::Diff(args) => commands::merge::diff(&ctx, args),
     }
 }
 

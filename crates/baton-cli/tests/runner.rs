@@ -9,36 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
-use support::{command_in, Sandbox};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A project in a real git repository with one commit.
-fn repository() -> Sandbox {
-    let s = Sandbox::new();
-    std::fs::remove_dir(s.path().join(".git")).unwrap();
-    git(s.path(), &["init", "-q", "-b", "main"]);
-    git(s.path(), &["config", "user.name", "Lead"]);
-    git(s.path(), &["config", "user.email", "lead@example.invalid"]);
-    std::fs::write(s.path().join("README.md"), "app\n").unwrap();
-    git(s.path(), &["add", "."]);
-    git(s.path(), &["commit", "-qm", "first"]);
-    s.run(&["init"]).ok();
-    s
-}
+use support::{command_in, git, repository, script, Sandbox};
 
 fn runner(s: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> support::Run {
     let mut all = vec!["runner", "--json"];
@@ -57,13 +28,6 @@ fn reports(run: &support::Run) -> Vec<Value> {
 
 fn task(s: &Sandbox, id: &str) -> Value {
     s.run(&["task", "show", id]).ok().json()
-}
-
-fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
-    let path = s.path().join(format!("{name}.sh"));
-    std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
-    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
-    path
 }
 
 #[test]

@@ -48,6 +48,10 @@ impl Merges for Client {
     }
 
     fn retry_merge(&self, actor: &str, id: MergeId) -> Result<Merge> {
-        self.post(&format!("/api/v1/merges/{id}/retry"), Some(actor), &json!({}))
+        self.post(
+            &format!("/api/v1/merges/{id}/retry"),
+            Some(actor),
+            &json!({}),
+        )
     }
 }

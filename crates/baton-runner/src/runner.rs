@@ -124,6 +124,9 @@ pub fn run(
                     let api = open()?;
                     let mut done = Vec::new();
                     while !stop.load(Ordering::SeqCst) {
+                        if n == 1 {
+                            merge_pass(api.as_ref(), &options, &agent);
+                        }
                         match run_one(api.as_ref(), &options, &agent, &stop)? {
                             Some(r) => {
                                 report(&r);
@@ -257,6 +260,52 @@ fn sleep_unless(stop: &AtomicBool, total: Duration) {
     }
 }
 
+/// The task's worktree on its branch. A task of an initiative starts from its phase's
+/// branch (created, with the initiative's, when missing); a `merge` task starts from the
+/// conflicting branch with the target merged in and the conflicts left to resolve; any
+/// other task starts from the runner's base.
+fn task_worktree(
+    api: &dyn Api,
+    repo: &Repo,
+    task: &Task,
+    base: &str,
+) -> Result<Worktree, RunnerError> {
+    let plan = api.merges().branch_plan(task.id)?;
+    if task.initiative.is_none() && plan.premerge.is_none() {
+        return Ok(repo.worktree(task.id, base)?);
+    }
+    let starts: Vec<(String, String)> = plan
+        .create
+        .iter()
+        .map(|s| (s.branch.clone(), s.from.clone()))
+        .collect();
+    repo.ensure_branches(&starts)?;
+    let wt = repo.worktree(task.id, &plan.base)?;
+    if let Some(target) = &plan.premerge {
+        repo.premerge(&wt, target)?;
+    }
+    Ok(wt)
+}
+
+/// Carries out the merges ready on the board (approved work going up the branch chain);
+/// a failure to reach the board is reported and left for the next pass.
+fn merge_pass(api: &dyn Api, options: &RunnerOptions, agent: &str) {
+    let Ok(repo) = Repo::open(&options.repo) else {
+        return;
+    };
+    match crate::merge::drain(api, agent, &options.runner.id, &repo, 50, None) {
+        Ok(done) => {
+            for m in done {
+                board_runs::warn(&format!(
+                    "merge {} ({} into {}): {}",
+                    m.id, m.source, m.target, m.state
+                ));
+            }
+        }
+        Err(e) => board_runs::warn(&format!("merges: {e}")),
+    }
+}
+
 /// Claims the best ready task as `agent` and runs it; `None` when nothing is ready.
 pub fn run_one(
     api: &dyn Api,
@@ -273,7 +322,7 @@ pub fn run_one(
     let task = claim.task;
     let fence = claim.claim.fence;
     let repo = Repo::open(&options.repo)?;
-    let wt = repo.worktree(task.id, &options.base)?;
+    let wt = task_worktree(api, &repo, &task, &options.base)?;
     let docs = context_docs(api, &task);
     let dependencies: Vec<Task> = task
         .depends_on

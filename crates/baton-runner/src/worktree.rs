@@ -33,8 +33,8 @@ pub enum GitError {
 pub type GitResult<T> = Result<T, GitError>;
 
 /// The author of the commits the runner makes itself (saving an agent's leftover work).
-const RUNNER_NAME: &str = "Baton runner";
-const RUNNER_EMAIL: &str = "runner@baton.invalid";
+pub(crate) const RUNNER_NAME: &str = "Baton runner";
+pub(crate) const RUNNER_EMAIL: &str = "runner@baton.invalid";
 
 /// One repository that runs work in.
 pub struct Repo {
@@ -155,13 +155,106 @@ impl Repo {
         Ok(Worktree { path, branch, base })
     }
 
-    fn branch_exists(&self, branch: &str) -> GitResult<bool> {
+    /// Creates `branch` from `from` unless it exists (the lock held by the caller).
+    pub(crate) fn ensure_branch_locked(&self, branch: &str, from: &str) -> GitResult<bool> {
+        if self.branch_exists(branch)? {
+            return Ok(false);
+        }
+        let start = format!("{from}^{{commit}}");
+        let commit =
+            git(&self.root, &["rev-parse", "--verify", "--quiet", &start]).map_err(|_| {
+                GitError::Failed {
+                    args: format!("branch {branch} {from}"),
+                    dir: self.root.clone(),
+                    stderr: format!(
+                        "cannot start branch {branch}: '{from}' is not a branch or commit here \
+                     (is the project's default_branch setting right? `baton config set \
+                     default_branch NAME`)"
+                    ),
+                }
+            })?;
+        git(&self.root, &["branch", "--no-track", branch, &commit])?;
+        Ok(true)
+    }
+
+    /// Creates each branch that is missing, in order, from its start.
+    pub fn ensure_branches(&self, starts: &[(String, String)]) -> GitResult<Vec<String>> {
+        let _lock = self.lock()?;
+        let mut created = Vec::new();
+        for (branch, from) in starts {
+            if self.ensure_branch_locked(branch, from)? {
+                created.push(branch.clone());
+            }
+        }
+        Ok(created)
+    }
+
+    /// For a worktree that resolves a conflict: merges `target` into it without committing,
+    /// leaving the conflicts in the files for the agent. Done once: a worktree already
+    /// merging, or whose branch already holds `target`, is left alone. Returns whether a
+    /// merge was started.
+    pub fn premerge(&self, wt: &Worktree, target: &str) -> GitResult<bool> {
+        let _lock = self.lock()?;
+        let merging = run(
+            &wt.path,
+            &["rev-parse", "--verify", "--quiet", "MERGE_HEAD"],
+        )?;
+        if merging.status.success() {
+            return Ok(false);
+        }
+        let holds = run(&wt.path, &["merge-base", "--is-ancestor", target, "HEAD"])?;
+        if holds.status.success() {
+            return Ok(false);
+        }
+        let name = format!("user.name={RUNNER_NAME}");
+        let email = format!("user.email={RUNNER_EMAIL}");
+        // Exit 1 is the expected conflict; anything else is git's error.
+        let out = run(
+            &wt.path,
+            &[
+                "-c",
+                &name,
+                "-c",
+                &email,
+                "merge",
+                "--no-ff",
+                "--no-commit",
+                target,
+            ],
+        )?;
+        let code = out.status.code();
+        if code != Some(0) && code != Some(1) {
+            return Err(GitError::Failed {
+                args: format!("merge --no-ff --no-commit {target}"),
+                dir: wt.path.clone(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(true)
+    }
+
+    pub(crate) fn branch_exists(&self, branch: &str) -> GitResult<bool> {
         let refname = format!("refs/heads/{branch}");
         Ok(
             run(&self.root, &["show-ref", "--verify", "--quiet", &refname])?
                 .status
                 .success(),
         )
+    }
+
+    /// The path of the worktree that has `branch` checked out, if any.
+    pub(crate) fn checked_out(&self, branch: &str) -> GitResult<Option<PathBuf>> {
+        let want = format!("branch refs/heads/{branch}");
+        let list = git(&self.root, &["worktree", "list", "--porcelain"])?;
+        let mut path = None;
+        for line in list.lines() {
+            if let Some(p) = line.strip_prefix("worktree ") {
+                path = Some(PathBuf::from(p));
+            } else if line == want {
+                return Ok(path);
+            }
+        }
+        Ok(None)
     }
 
     /// Whether the worktree holds changes not yet committed (untracked files included).
@@ -236,7 +329,7 @@ pub struct RepoLock {
     _file: File,
 }
 
-fn run(dir: &Path, args: &[&str]) -> GitResult<std::process::Output> {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> GitResult<std::process::Output> {
     Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -248,7 +341,7 @@ fn run(dir: &Path, args: &[&str]) -> GitResult<std::process::Output> {
 }
 
 /// Runs git in `dir`; its trimmed stdout, or the failure with git's own words.
-fn git(dir: &Path, args: &[&str]) -> GitResult<String> {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> GitResult<String> {
     let out = run(dir, args)?;
     if !out.status.success() {
         return Err(GitError::Failed {

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod import;
 pub mod init;
 pub mod mcp;
+pub mod merge;
 pub mod messages;
 pub mod migrate;
 pub mod plan;

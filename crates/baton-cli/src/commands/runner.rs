@@ -86,7 +86,7 @@ fn agent_prefix(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     baton_core::time::parse_duration(text)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("'{text}' is not a duration such as 90s, 15m or 1h"))

@@ -357,3 +357,41 @@ pub const READS: &[&[&str]] = &[
     &["thread", "M-1"],
     &["config", "list"],
 ];
+
+/// Runs git in `dir`; its trimmed stdout (the test fails on git's error).
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A project in a real git repository with one commit on `main`.
+pub fn repository() -> Sandbox {
+    let s = Sandbox::new();
+    std::fs::remove_dir(s.path().join(".git")).unwrap();
+    git(s.path(), &["init", "-q", "-b", "main"]);
+    git(s.path(), &["config", "user.name", "Lead"]);
+    git(s.path(), &["config", "user.email", "lead@example.invalid"]);
+    std::fs::write(s.path().join("README.md"), "app\n").unwrap();
+    git(s.path(), &["add", "."]);
+    git(s.path(), &["commit", "-qm", "first"]);
+    s.run(&["init"]).ok();
+    s
+}
+
+/// An executable shell script in the sandbox (`set -e`).
+pub fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
+    let path = s.path().join(format!("{name}.sh"));
+    std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
+    Command::new("chmod").arg("+x").arg(&path).status().unwrap();
+    path
+}

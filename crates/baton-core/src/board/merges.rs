@@ -486,7 +486,9 @@ fn check_commit(what: &str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(format!("{what} '{value}' is not a commit id")))
+        Err(Error::invalid(format!(
+            "{what} '{value}' is not a commit id"
+        )))
     }
 }
 
@@ -498,8 +500,7 @@ pub fn finish(
     now: Timestamp,
 ) -> Result<Merge> {
     let merge = load_merge(tx.sql(), id)?;
-    if merge.state != MergeState::Running || merge.runner.as_deref() != Some(report.runner.trim())
-    {
+    if merge.state != MergeState::Running || merge.runner.as_deref() != Some(report.runner.trim()) {
         return Err(Error::Conflict {
             code: "not_claimed",
             message: format!(

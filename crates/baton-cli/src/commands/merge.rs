@@ -1,0 +1,459 @@
+//! `baton merge list|show|run|retry` (approved work carried up the branch chain) and
+//! `baton diff T-12|P-3|I-1` (what a task, phase or initiative changed, against its base).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use baton_core::api::MergeFilter;
+use baton_core::model::{Merge, MergeKind, MergeState};
+use baton_core::{Api, InitiativeId, MergeId, PhaseId, TaskId};
+use baton_runner::worktree::Repo;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::Context;
+use baton_core::ErrorClass;
+
+use crate::error::{CliError, CliResult};
+use crate::output::{cut, or_dash, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum MergeCommand {
+    /// Merges, newest first: what goes into which branch, and where it stands.
+    List(ListArgs),
+    /// One merge: its branches, commits, conflicting files and merge task.
+    Show { id: MergeId },
+    /// Carry out the merges that are ready, here, in this repository (a runner does this
+    /// by itself between tasks).
+    Run(RunArgs),
+    /// Put a failed, skipped or conflicted merge back in the queue.
+    Retry { id: MergeId },
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only merges in this state (pending, running, merged, conflict, failed, skipped).
+    #[arg(long)]
+    pub state: Option<MergeState>,
+    /// Only merges of this kind (task, phase, initiative).
+    #[arg(long)]
+    pub kind: Option<MergeKind>,
+    #[arg(long)]
+    pub task: Option<TaskId>,
+    #[arg(long)]
+    pub phase: Option<PhaseId>,
+    #[arg(long)]
+    pub initiative: Option<InitiativeId>,
+    #[arg(long, short, default_value_t = 50)]
+    pub limit: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// At most this many merges in this pass.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// How long each claim holds before another runner may retry a merge this process
+    /// was carrying out when it died (30s, 10m).
+    #[arg(long, default_value = "10m", value_parser = super::runner::duration)]
+    pub lease: std::time::Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// A task (T-12), phase (P-3) or initiative (I-1).
+    pub id: String,
+    /// Only the files changed, with lines added and removed.
+    #[arg(long)]
+    pub stat: bool,
+}
+
+fn repo(ctx: &Context) -> CliResult<Repo> {
+    let dir = ctx
+        .project()
+        .map(|p| p.root.clone())
+        .unwrap_or_else(|_| ctx.cwd.clone());
+    Repo::open(&dir).map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "not_a_repository", e.to_string())
+            .with_hint("merges and diffs are made in the project's git repository: run this there")
+    })
+}
+
+pub fn merge(ctx: &Context, command: MergeCommand) -> CliResult {
+    let api = ctx.api()?;
+    match command {
+        MergeCommand::List(args) => {
+            let merges = api.merges().list_merges(&MergeFilter {
+                state: args.state,
+                kind: args.kind,
+                task: args.task,
+                phase: args.phase,
+                initiative: args.initiative,
+                limit: Some(args.limit.clamp(1, 1000)),
+            })?;
+            ctx.out.emit(&merges, |w| table(w, &merges))
+        }
+        MergeCommand::Show { id } => {
+            let m = api.merges().get_merge(id)?;
+            ctx.out.emit(&m, |w| show(w, &m))
+        }
+        MergeCommand::Retry { id } => {
+            let m = api.merges().retry_merge(&ctx.actor(), id)?;
+            ctx.out.emit(&m, |w| {
+                writeln!(
+                    w,
+                    "{} is pending again: `baton merge run` (or a runner) carries it out",
+                    m.id
+                )
+            })
+        }
+        MergeCommand::Run(args) => {
+            let repo = repo(ctx)?;
+            let runner = baton_runner::runs::RunnerId::this_process();
+            let done = baton_runner::merge::drain(
+                api.as_ref(),
+                &ctx.actor(),
+                &runner.id,
+                &repo,
+                args.limit.max(1),
+                Some(args.lease.as_secs().max(1)),
+            )?;
+            ctx.out.emit(&done, |w| {
+                if done.is_empty() {
+                    return writeln!(w, "no merge is ready");
+                }
+                for m in &done {
+                    writeln!(w, "{}", one_line(m))?;
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+/// A merge in one line, as people read it after a run.
+fn one_line(m: &Merge) -> String {
+    let what = format!("{} {} -> {}", m.id, m.source, m.target);
+    match m.state {
+        MergeState::Merged => format!(
+            "{what}: merged at {}",
+            m.result.as_deref().map(short).unwrap_or("-")
+        ),
+        MergeState::Conflict => format!(
+            "{what}: conflict in {} file(s) ({}); {} resolves it",
+            m.conflicts.len(),
+            cut(&m.conflicts.join(", "), 80),
+            m.merge_task.map(|t| t.to_string()).unwrap_or_default()
+        ),
+        s => format!(
+            "{what}: {s}{}",
+            m.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..10).unwrap_or(commit)
+}
+
+fn subject(m: &Merge) -> String {
+    m.task
+        .map(|t| t.to_string())
+        .or(m.phase.map(|p| p.to_string()))
+        .or(m.initiative.map(|i| i.to_string()))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn table(w: &mut dyn Write, merges: &[Merge]) -> std::io::Result<()> {
+    if merges.is_empty() {
+        return writeln!(
+            w,
+            "no merges yet (approving a task a runner worked on queues one)"
+        );
+    }
+    let mut t = Table::new(&[
+        "MERGE", "KIND", "OF", "SOURCE", "TARGET", "STATE", "RESULT", "NOTE",
+    ]);
+    for m in merges {
+        let note = match m.state {
+            MergeState::Conflict => format!(
+                "{} file(s); {}",
+                m.conflicts.len(),
+                m.merge_task.map(|t| t.to_string()).unwrap_or_default()
+            ),
+            _ => m.error.clone().unwrap_or_default(),
+        };
+        t.row(vec![
+            m.id.to_string(),
+            m.kind.to_string(),
+            subject(m),
+            cut(&m.source, 32),
+            cut(&m.target, 32),
+            m.state.to_string(),
+            or_dash(m.result.as_deref().map(short)),
+            cut(&note, 40),
+        ]);
+    }
+    t.write(w)
+}
+
+fn show(w: &mut dyn Write, m: &Merge) -> std::io::Result<()> {
+    writeln!(w, "{} ({} merge of {})", m.id, m.kind, subject(m))?;
+    writeln!(w, "source    {}", m.source)?;
+    writeln!(w, "target    {}", m.target)?;
+    writeln!(
+        w,
+        "state     {} (strategy {}, {} attempt(s))",
+        m.state, m.strategy, m.attempts
+    )?;
+    for (label, v) in [
+        ("base", &m.base),
+        ("source at", &m.source_head),
+        ("target at", &m.target_head),
+        ("result", &m.result),
+        ("runner", &m.runner),
+        ("error", &m.error),
+    ] {
+        if let Some(v) = v {
+            writeln!(w, "{label:<9} {v}")?;
+        }
+    }
+    if let Some(t) = m.merge_task {
+        writeln!(w, "resolved by task {t}")?;
+    }
+    if let Some(r) = m.resolves {
+        writeln!(w, "resolves  {r}")?;
+    }
+    if let Some(r) = m.resolved_by {
+        writeln!(w, "merged by {r}")?;
+    }
+    if !m.conflicts.is_empty() {
+        writeln!(w, "conflicts:")?;
+        for f in &m.conflicts {
+            writeln!(w, "  {f}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One changed file.
+#[derive(Serialize)]
+struct FileStat {
+    path: String,
+    /// `None` for a binary file.
+    added: Option<u64>,
+    removed: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Diff {
+    of: String,
+    /// The commits compared: `from..to`.
+    from: String,
+    to: String,
+    /// Where the range came from: `merged` (the stored base of a done merge) or `branch`
+    /// (the branch against the merge base with its target).
+    basis: &'static str,
+    files: Vec<FileStat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<String>,
+}
+
+fn git_out(root: &std::path::Path, args: &[&str]) -> CliResult<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| CliError::new(ErrorClass::Internal, "git_failed", e.to_string()))?;
+    if !out.status.success() {
+        return Err(CliError::new(
+            ErrorClass::Internal,
+            "git_failed",
+            format!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn rev(root: &std::path::Path, branch: &str) -> Option<String> {
+    let spec = format!("refs/heads/{branch}^{{commit}}");
+    git_out(root, &["rev-parse", "--verify", "--quiet", &spec])
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The range to show: a merged subject's stored base and head, else its branch against the
+/// merge base with where it goes.
+fn range(
+    api: &dyn Api,
+    root: &std::path::Path,
+    id: &str,
+) -> CliResult<(String, String, String, &'static str)> {
+    let upper = id.trim().to_ascii_uppercase();
+    let (filter, source, target) = if upper.starts_with("T-") {
+        let task: TaskId = upper
+            .parse()
+            .map_err(|e: baton_core::id::BadTaskId| CliError::invalid(e.to_string()))?;
+        let plan = api.merges().branch_plan(task)?;
+        (
+            MergeFilter {
+                task: Some(task),
+                kind: Some(MergeKind::Task),
+                ..Default::default()
+            },
+            plan.branch,
+            plan.target,
+        )
+    } else if upper.starts_with("P-") {
+        let phase: PhaseId = upper
+            .parse()
+            .map_err(|e: baton_core::id::BadPhaseId| CliError::invalid(e.to_string()))?;
+        let p = api.plan().get_phase(phase)?;
+        let i = api.plan().get_initiative(p.initiative)?;
+        (
+            MergeFilter {
+                phase: Some(phase),
+                kind: Some(MergeKind::Phase),
+                ..Default::default()
+            },
+            baton_core::board::merges::phase_branch(&i.branch, phase),
+            i.branch,
+        )
+    } else if upper.starts_with("I-") {
+        let initiative: InitiativeId = upper
+            .parse()
+            .map_err(|e: baton_core::id::BadInitiativeId| CliError::invalid(e.to_string()))?;
+        let i = api.plan().get_initiative(initiative)?;
+        let default = api
+            .settings()?
+            .into_iter()
+            .find(|s| s.key == "default_branch")
+            .map(|s| s.value)
+            .unwrap_or_else(|| "main".into());
+        (
+            MergeFilter {
+                initiative: Some(initiative),
+                kind: Some(MergeKind::Initiative),
+                ..Default::default()
+            },
+            i.branch,
+            default,
+        )
+    } else {
+        return Err(
+            CliError::invalid(format!("'{id}' is not a task, phase or initiative"))
+                .with_hint("give T-12, P-3 or I-1"),
+        );
+    };
+    let merged = api
+        .merges()
+        .list_merges(&filter)?
+        .into_iter()
+        .find(|m| m.state == MergeState::Merged && m.base.is_some() && m.source_head.is_some());
+    if let Some(m) = merged {
+        let (base, head) = (
+            m.base.unwrap_or_default(),
+            m.source_head.unwrap_or_default(),
+        );
+        return Ok((upper, base, head, "merged"));
+    }
+    let Some(head) = rev(root, &source) else {
+        return Err(CliError::new(
+            ErrorClass::NotFound,
+            "no_branch",
+            format!("{upper} has no branch {source} in {}", root.display()),
+        )
+        .with_hint("its branch appears once a runner works on it"));
+    };
+    let base = match rev(root, &target) {
+        Some(t) => git_out(root, &["merge-base", &t, &head])?
+            .trim()
+            .to_string(),
+        None => head.clone(),
+    };
+    Ok((upper, base, head, "branch"))
+}
+
+pub fn diff(ctx: &Context, args: DiffArgs) -> CliResult {
+    let api = ctx.api()?;
+    let repo = repo(ctx)?;
+    let root: PathBuf = repo.root().to_path_buf();
+    let (of, from, to, basis) = range(api.as_ref(), &root, &args.id)?;
+    let numstat = git_out(
+        &root,
+        &["diff", "--numstat", "-z", "--no-renames", &from, &to],
+    )?;
+    let mut files = Vec::new();
+    for entry in numstat.split('\0').filter(|e| !e.is_empty()) {
+        let mut parts = entry.splitn(3, '\t');
+        let (a, r, p) = (parts.next(), parts.next(), parts.next());
+        if let (Some(a), Some(r), Some(p)) = (a, r, p) {
+            files.push(FileStat {
+                path: p.to_string(),
+                added: a.parse().ok(),
+                removed: r.parse().ok(),
+            });
+        }
+    }
+    let patch = if args.stat {
+        None
+    } else {
+        Some(git_out(
+            &root,
+            &["diff", "--no-color", "--no-renames", &from, &to],
+        )?)
+    };
+    let d = Diff {
+        of,
+        from,
+        to,
+        basis,
+        files,
+        patch,
+    };
+    ctx.out.emit(&d, |w| {
+        if let Some(p) = &d.patch {
+            if p.is_empty() {
+                writeln!(
+                    w,
+                    "{}: no changes ({}..{})",
+                    d.of,
+                    short(&d.from),
+                    short(&d.to)
+                )?;
+            }
+            return w.write_all(p.as_bytes());
+        }
+        let mut t = Table::new(&["FILE", "+", "-"]);
+        for f in &d.files {
+            t.row(vec![
+                f.path.clone(),
+                f.added
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "bin".into()),
+                f.removed
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "bin".into()),
+            ]);
+        }
+        writeln!(
+            w,
+            "{} {}..{} ({} files)",
+            d.of,
+            short(&d.from),
+            short(&d.to),
+            d.files.len()
+        )?;
+        t.write(w)
+    })
+}

@@ -1,0 +1,342 @@
+//! Branches and merges end to end, in real git repositories with the real `baton` binary:
+//! script agents (the `command` provider) work on task branches cut from their phase's;
+//! approving carries the work up the chain (task -> phase -> initiative -> main); a conflict
+//! changes nothing and becomes a merge task an agent resolves; a moved base is merged or
+//! rebased; a target checked out elsewhere moves with its files; a runner killed in the
+//! middle of a merge leaves git consistent and the merge is retried.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{command_in, git, repository, script, Sandbox};
+
+/// The agent: writes its file (or, given `SHARED`, the shared one), commits; on a merge
+/// task it resolves the conflict by keeping both sides' lines.
+const AGENT: &str = r#"prompt=$(cat)
+task=$(printf '%s' "$prompt" | sed -n 's/.*You hold task \(T-[0-9]*\).*/\1/p' | head -1)
+if git rev-parse -q --verify MERGE_HEAD >/dev/null; then
+  sed -e '/^[<=>|]\{7\}/d' shared.txt | sort > resolved.txt
+  mv resolved.txt shared.txt
+  git add shared.txt
+  git -c user.name=agent -c user.email=a@example.invalid commit -q --no-edit
+  echo "resolved for $task"
+  exit 0
+fi
+if [ -n "$SHARED" ]; then
+  printf 'line from %s\n' "$task" > shared.txt
+else
+  printf '%s\n' "$task" > "work-$task.txt"
+fi
+git add . && git -c user.name=agent -c user.email=a@example.invalid commit -qm "$task by $BATON_AGENT"
+echo "finished $task""#;
+
+fn run_agents(s: &Sandbox, env: &[(&str, &str)]) {
+    let agent = script(s, "agent", AGENT);
+    let mut cmd = command_in(
+        s.path(),
+        &["runner", "--json", "--provider", "command", "--once"],
+    );
+    cmd.env_remove("BATON_AGENT")
+        .env("BATON_AGENT_COMMAND", agent.to_str().unwrap())
+        .envs(env.iter().copied());
+    support::finish(cmd.output().unwrap()).ok();
+}
+
+fn json(s: &Sandbox, args: &[&str]) -> Value {
+    s.run(args).ok().json()
+}
+
+fn merge_run(s: &Sandbox) -> Vec<Value> {
+    json(s, &["merge", "run"]).as_array().unwrap().clone()
+}
+
+fn head(dir: &Path, branch: &str) -> String {
+    git(dir, &["rev-parse", &format!("refs/heads/{branch}")])
+}
+
+fn files_on(dir: &Path, branch: &str) -> Vec<String> {
+    git(dir, &["ls-tree", "--name-only", "-r", branch])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// An initiative with one approved phase of `tasks` tasks; (initiative, phase, branches).
+fn planned(s: &Sandbox, tasks: usize) -> (String, String, String, String) {
+    let i = json(s, &["initiative", "add", "Checkout flow"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = json(s, &["phase", "add", "-i", &i, "Cart"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for n in 1..=tasks {
+        s.run(&[
+            "task",
+            "add",
+            "--title",
+            &format!("part {n}"),
+            "--phase",
+            &p,
+        ])
+        .ok();
+    }
+    s.run(&["phase", "approve", &p]).ok();
+    let initiative_branch = "baton/checkout-flow".to_string();
+    let phase_branch = format!("{initiative_branch}--{p}");
+    (i, p, initiative_branch, phase_branch)
+}
+
+#[test]
+fn approved_work_goes_up_the_chain_to_main_and_every_step_is_an_event() {
+    let s = repository();
+    let (i, p, ib, pb) = planned(&s, 2);
+    run_agents(&s, &[]);
+    // Task branches were cut from the phase's, itself cut from the initiative's, from main.
+    let main_before = head(s.path(), "main");
+    assert_eq!(head(s.path(), &ib), main_before);
+    assert_eq!(head(s.path(), &pb), main_before);
+    for t in ["T-1", "T-2"] {
+        assert_eq!(json(&s, &["task", "show", t])["status"], "review");
+        s.run(&["task", "approve", t]).ok();
+    }
+    let merged = merge_run(&s);
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    for m in &merged {
+        assert_eq!(m["state"], "merged", "{m}");
+        assert_eq!(m["kind"], "task");
+        assert_eq!(m["target"], pb.as_str());
+    }
+    let on_phase = files_on(s.path(), &pb);
+    assert!(
+        on_phase.contains(&"work-T-1.txt".to_string()),
+        "{on_phase:?}"
+    );
+    assert!(
+        on_phase.contains(&"work-T-2.txt".to_string()),
+        "{on_phase:?}"
+    );
+    // Nothing reached the initiative or main yet.
+    assert_eq!(head(s.path(), &ib), main_before);
+    assert_eq!(head(s.path(), "main"), main_before);
+
+    // The phase's diff against its base, while its branch is open.
+    let d = json(&s, &["diff", &p, "--stat"]);
+    assert_eq!(d["basis"], "branch");
+    let mut paths: Vec<&str> = d["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["work-T-1.txt", "work-T-2.txt"]);
+
+    // The phase waits for review; approving it merges it into the initiative's branch.
+    assert_eq!(json(&s, &["phase", "show", &p])["phase"]["status"], "pending_review");
+    s.run(&["phase", "approve", &p]).ok();
+    let merged = merge_run(&s);
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert_eq!(merged[0]["kind"], "phase");
+    assert_eq!(merged[0]["state"], "merged");
+    let phase_base = merged[0]["base"].as_str().unwrap().to_string();
+    assert_eq!(
+        phase_base, main_before,
+        "the stored base is where the phase began"
+    );
+    assert!(files_on(s.path(), &ib).contains(&"work-T-2.txt".to_string()));
+
+    // The initiative, approved, lands on main, which is checked out in the sandbox: its
+    // files move with it.
+    assert_eq!(
+        json(&s, &["initiative", "show", &i])["initiative"]["status"],
+        "pending_review"
+    );
+    s.run(&["initiative", "approve", &i]).ok();
+    let merged = merge_run(&s);
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert_eq!(merged[0]["kind"], "initiative");
+    assert_eq!(merged[0]["target"], "main");
+    assert_eq!(
+        head(s.path(), "main"),
+        merged[0]["result"].as_str().unwrap()
+    );
+    assert!(s.path().join("work-T-1.txt").is_file());
+    assert!(s.path().join("work-T-2.txt").is_file());
+    assert_eq!(
+        git(s.path(), &["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+
+    // Long after, the phase's diff is shown from its stored base.
+    let d = json(&s, &["diff", &p, "--stat"]);
+    assert_eq!(d["basis"], "merged");
+    assert_eq!(d["from"], phase_base.as_str());
+    assert_eq!(d["files"].as_array().unwrap().len(), 2);
+    let text = s.run(&["diff", "T-1"]).ok().stdout;
+    assert!(text.contains("+T-1"), "{text}");
+
+    let events = json(&s, &["events", "--limit", "500"]);
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.iter().filter(|a| **a == "merge.queued").count(), 4);
+    assert_eq!(actions.iter().filter(|a| **a == "merge.merged").count(), 4);
+    assert!(merge_run(&s).is_empty(), "nothing left to merge");
+}
+
+#[test]
+fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
+    let s = repository();
+    let (_, _, _, pb) = planned(&s, 2);
+    run_agents(&s, &[("SHARED", "1")]);
+    s.run(&["task", "approve", "T-1"]).ok();
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    let phase_head = head(s.path(), &pb);
+    s.run(&["task", "approve", "T-2"]).ok();
+    let out = merge_run(&s);
+    let m = &out[0];
+    assert_eq!(m["state"], "conflict", "{m}");
+    assert_eq!(m["conflicts"], serde_json::json!(["shared.txt"]));
+    assert_eq!(head(s.path(), &pb), phase_head, "a conflict moves nothing");
+    assert_eq!(
+        git(s.path(), &["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    let merge_task = m["merge_task"].as_str().unwrap().to_string();
+    let t = json(&s, &["task", "show", &merge_task]);
+    assert_eq!(t["category"], "merge");
+    assert_eq!(t["parent"], "T-2");
+    let description = t["description"].as_str().unwrap();
+    assert!(description.contains("shared.txt"), "{description}");
+    assert!(description.contains("baton/T-2") && description.contains(&pb));
+
+    // An agent resolves it in a worktree that starts mid-merge; approved, it merges.
+    run_agents(&s, &[]);
+    assert_eq!(json(&s, &["task", "show", &merge_task])["status"], "review");
+    s.run(&["task", "approve", &merge_task]).ok();
+    let out = merge_run(&s);
+    assert_eq!(out[0]["state"], "merged", "{out:?}");
+    assert_eq!(out[0]["resolves"], m["id"]);
+    let original = json(&s, &["merge", "show", m["id"].as_str().unwrap()]);
+    assert_eq!(original["state"], "merged");
+    assert_eq!(original["resolved_by"], out[0]["id"]);
+    let shared = git(s.path(), &["show", &format!("{pb}:shared.txt")]);
+    assert_eq!(shared, "line from T-1\nline from T-2");
+}
+
+#[test]
+fn a_moved_base_is_merged_or_rebased_and_nothing_is_dropped() {
+    for strategy in ["merge", "rebase"] {
+        let s = repository();
+        s.run(&["config", "set", "merge_strategy", strategy]).ok();
+        let (_, _, _, pb) = planned(&s, 3);
+        run_agents(&s, &[]);
+        // Each merge moves the phase's branch on from where the next task began.
+        for t in ["T-1", "T-2", "T-3"] {
+            s.run(&["task", "approve", t]).ok();
+        }
+        let out = merge_run(&s);
+        assert!(out.iter().all(|m| m["state"] == "merged"), "{out:?}");
+        let files = files_on(s.path(), &pb);
+        for t in ["T-1", "T-2", "T-3"] {
+            assert!(
+                files.contains(&format!("work-{t}.txt")),
+                "{strategy}: {files:?}"
+            );
+        }
+        let merges = git(s.path(), &["rev-list", "--merges", &pb]);
+        if strategy == "rebase" {
+            assert_eq!(merges, "", "rebased history is linear");
+            assert_eq!(
+                git(s.path(), &["rev-list", "--count", &format!("main..{pb}")]),
+                "3"
+            );
+        } else {
+            assert_eq!(merges.lines().count(), 3, "one merge commit per task");
+        }
+    }
+}
+
+#[test]
+fn a_target_checked_out_elsewhere_moves_with_its_files_or_refuses_and_is_retried() {
+    let s = repository();
+    let (_, _, _, pb) = planned(&s, 2);
+    run_agents(&s, &[]);
+    let elsewhere = s.path().join("elsewhere");
+    git(
+        s.path(),
+        &["worktree", "add", "-q", elsewhere.to_str().unwrap(), &pb],
+    );
+    // An unrelated edit there does not stop the merge, and is kept.
+    std::fs::write(elsewhere.join("README.md"), "local edit\n").unwrap();
+    s.run(&["task", "approve", "T-1"]).ok();
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    assert!(elsewhere.join("work-T-1.txt").is_file());
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("README.md")).unwrap(),
+        "local edit\n"
+    );
+    // An uncommitted file in the way: the merge fails, saying where, and moves nothing.
+    std::fs::write(elsewhere.join("work-T-2.txt"), "mine\n").unwrap();
+    let before = head(s.path(), &pb);
+    s.run(&["task", "approve", "T-2"]).ok();
+    let out = merge_run(&s);
+    assert_eq!(out[0]["state"], "failed", "{out:?}");
+    let error = out[0]["error"].as_str().unwrap();
+    assert!(error.contains("elsewhere"), "{error}");
+    assert_eq!(head(s.path(), &pb), before);
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("work-T-2.txt")).unwrap(),
+        "mine\n"
+    );
+    // Cleared, and retried by a person, it merges.
+    std::fs::remove_file(elsewhere.join("work-T-2.txt")).unwrap();
+    let id = out[0]["id"].as_str().unwrap();
+    assert_eq!(json(&s, &["merge", "retry", id])["state"], "pending");
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    assert!(elsewhere.join("work-T-2.txt").is_file());
+}
+
+#[test]
+fn a_runner_killed_mid_merge_leaves_git_consistent_and_the_merge_is_retried() {
+    for point in ["commit", "update"] {
+        let s = repository();
+        let (_, _, _, pb) = planned(&s, 1);
+        run_agents(&s, &[]);
+        s.run(&["task", "approve", "T-1"]).ok();
+        let before = head(s.path(), &pb);
+        let mut cmd = command_in(s.path(), &["merge", "run", "--lease", "1s"]);
+        cmd.env(baton_runner_abort(), point);
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "{point}: the process was to die");
+        let m = &json(&s, &["merge", "list"])[0];
+        assert_eq!(m["state"], "running", "{point}: {m}");
+        let moved = head(s.path(), &pb) != before;
+        assert_eq!(moved, point == "update", "{point}");
+        git(s.path(), &["fsck", "--no-dangling"]);
+        // Within the dead runner's claim nobody else takes it; after, it is retried.
+        assert!(merge_run(&s).is_empty(), "{point}");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let out = merge_run(&s);
+        assert_eq!(out.len(), 1, "{point}: {out:?}");
+        assert_eq!(out[0]["state"], "merged", "{point}");
+        assert_eq!(out[0]["attempts"], 2, "{point}");
+        assert!(files_on(s.path(), &pb).contains(&"work-T-1.txt".to_string()));
+        assert_eq!(
+            git(s.path(), &["rev-list", "--merges", "--count", &pb]),
+            "1",
+            "{point}: merged once"
+        );
+    }
+}
+
+fn baton_runner_abort() -> &'static str {
+    "BATON_TEST_MERGE_ABORT"
+}
