@@ -136,7 +136,10 @@ fn approved_work_goes_up_the_chain_to_main_and_every_step_is_an_event() {
     assert_eq!(paths, ["work-T-1.txt", "work-T-2.txt"]);
 
     // The phase waits for review; approving it merges it into the initiative's branch.
-    assert_eq!(json(&s, &["phase", "show", &p])["phase"]["status"], "pending_review");
+    assert_eq!(
+        json(&s, &["phase", "show", &p])["phase"]["status"],
+        "pending_review"
+    );
     s.run(&["phase", "approve", &p]).ok();
     let merged = merge_run(&s);
     assert_eq!(merged.len(), 1, "{merged:?}");

@@ -5,6 +5,7 @@
 mod counts;
 mod instance;
 mod knowledge;
+mod merges;
 mod messages;
 mod plan;
 mod runs;
@@ -12,6 +13,7 @@ mod runs;
 pub use counts::*;
 pub use instance::*;
 pub use knowledge::*;
+pub use merges::*;
 pub use messages::*;
 pub use plan::*;
 pub use runs::*;
@@ -1411,6 +1413,8 @@ macro_rules! conformance_tests {
             without_approval_phases_start_and_complete_on_their_own,
             archive_holds_an_initiative_and_pickup_filters_by_category_and_initiative,
             an_accepted_plan_proposal_creates_its_phases_and_tasks_at_once,
+            approvals_queue_merges_up_the_chain_and_a_conflict_waits_for_its_merge_task,
+            merge_reports_and_retries_follow_the_rules,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,
@@ -1426,6 +1430,7 @@ macro_rules! conformance_tests {
             an_edit_to_a_path_reserved_by_someone_else_is_a_violation,
             the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones,
             kept_counts_match_a_recount_after_random_moves,
+            a_lapsed_merge_claim_is_taken_again,
         );
     };
     (@fixture $factory:expr; $($name:ident),* $(,)?) => {

@@ -43,7 +43,7 @@ pub struct MergeClaim {
 /// What became of a claimed merge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MergeOutcome {
     /// The target now holds the source's work at `result`.
     Merged {
@@ -70,7 +70,6 @@ pub enum MergeOutcome {
 #[serde(deny_unknown_fields)]
 pub struct MergeReport {
     pub runner: String,
-    #[serde(flatten)]
     pub outcome: MergeOutcome,
 }
 

@@ -21,8 +21,8 @@ use crate::api::{MergeClaim, MergeFilter, MergeOutcome, MergeReport, NewTask};
 use crate::error::{Error, Result};
 use crate::id::{InitiativeId, MergeId, PhaseId, TaskId};
 use crate::model::{
-    actions, BranchPlan, BranchStart, Category, Initiative, Merge, MergeKind, MergeState,
-    MergeStrategy, Phase, Task,
+    actions, BranchPlan, BranchStart, Category, Initiative, InitiativeStatus, Merge, MergeKind,
+    MergeState, MergeStrategy, Phase, PhaseStatus, Task,
 };
 use crate::sql::{load_by_id, query_map, Filter, Row, Sql};
 use crate::store::StoreTx;
@@ -271,7 +271,38 @@ fn enqueue(tx: &mut dyn StoreTx, actor: &str, q: Queued<'_>, now: Timestamp) -> 
         json!({ "merge": id, "kind": q.kind, "phase": q.phase, "initiative": q.initiative,
                 "source": q.source, "target": q.target, "resolves": q.resolves }),
     )?;
+    // Work that reaches a branch whose phase (or initiative) is already completed (tasks
+    // approved after their phase completed on its own, a resolved conflict) goes on up.
+    match (q.kind, q.phase, q.initiative) {
+        (MergeKind::Task, Some(p), _) => {
+            let phase = plan::load_phase(tx.sql(), p)?;
+            if phase.status == PhaseStatus::Completed {
+                phase_completed(tx, actor, &phase, now)?;
+            }
+        }
+        (MergeKind::Phase, _, Some(i)) => {
+            let initiative = plan::load_initiative(tx.sql(), i)?;
+            if initiative.status == InitiativeStatus::Completed {
+                initiative_completed(tx, actor, &initiative, now)?;
+            }
+        }
+        _ => {}
+    }
     Ok(id)
+}
+
+/// Whether a merge of this kind and subject is waiting or running already (it will carry
+/// whatever reaches its source before it runs).
+fn queued(db: &mut dyn Sql, kind: MergeKind, column: &str, id: u64) -> Result<bool> {
+    Ok(!db
+        .query(
+            &format!(
+                "SELECT 1 FROM merges WHERE kind = ?1 AND {column} = ?2 \
+                 AND state IN ('pending', 'running') LIMIT 1"
+            ),
+            &[kind.as_str().into(), id.into()],
+        )?
+        .is_empty())
 }
 
 /// A task was approved: its branch is queued to merge into its phase's (or initiative's,
@@ -353,7 +384,9 @@ pub fn phase_completed(
 ) -> Result<()> {
     let initiative = plan::load_initiative(tx.sql(), phase.initiative)?;
     let source = phase_branch(&initiative.branch, phase.id);
-    if !anything_merged_into(tx.sql(), &source)? {
+    if queued(tx.sql(), MergeKind::Phase, "phase", phase.id.number())?
+        || !anything_merged_into(tx.sql(), &source)?
+    {
         return Ok(());
     }
     enqueue(
@@ -381,7 +414,13 @@ pub fn initiative_completed(
     initiative: &Initiative,
     now: Timestamp,
 ) -> Result<()> {
-    if !anything_merged_into(tx.sql(), &initiative.branch)? {
+    if queued(
+        tx.sql(),
+        MergeKind::Initiative,
+        "initiative",
+        initiative.id.number(),
+    )? || !anything_merged_into(tx.sql(), &initiative.branch)?
+    {
         return Ok(());
     }
     let target = default_branch(tx)?;
