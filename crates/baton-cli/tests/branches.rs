@@ -179,7 +179,13 @@ fn approved_work_goes_up_the_chain_to_main_and_every_step_is_an_event() {
     assert_eq!(d["basis"], "merged");
     assert_eq!(d["from"], phase_base.as_str());
     assert_eq!(d["files"].as_array().unwrap().len(), 2);
-    let text = s.run(&["diff", "T-1"]).ok().stdout;
+    let d = json(&s, &["diff", "T-1"]);
+    assert_eq!(d["files"][0]["path"], "work-T-1.txt");
+    assert_eq!(
+        d["files"][0]["hunks"][0]["lines"][0],
+        serde_json::json!({"kind": "+", "new": 1, "text": "T-1"})
+    );
+    let text = s.run(&["diff", "T-1", "--human"]).ok().stdout;
     assert!(text.contains("+T-1"), "{text}");
 
     let events = json(&s, &["events", "--limit", "500"]);

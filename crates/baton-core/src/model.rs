@@ -18,9 +18,9 @@ mod runs;
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
-    BranchPlan, BranchStart, Category, DepSummary, Initiative, InitiativeStatus, LineSide, Merge,
-    MergeKind, MergeState, MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal,
-    ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
+    BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine, Initiative,
+    InitiativeStatus, LineSide, Merge, MergeKind, MergeState, MergeStrategy, Page, Phase,
+    PhaseCounts, PhaseStatus, Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 

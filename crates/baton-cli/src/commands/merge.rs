@@ -2,15 +2,12 @@
 //! `baton diff T-12|P-3|I-1` (what a task, phase or initiative changed, against its base).
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::Command;
 
 use baton_core::api::MergeFilter;
 use baton_core::model::{Merge, MergeKind, MergeState};
-use baton_core::{Api, InitiativeId, MergeId, PhaseId, TaskId};
+use baton_core::{InitiativeId, MergeId, PhaseId, TaskId};
 use baton_runner::worktree::Repo;
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use super::Context;
 use baton_core::ErrorClass;
@@ -240,220 +237,77 @@ fn show(w: &mut dyn Write, m: &Merge) -> std::io::Result<()> {
     Ok(())
 }
 
-/// One changed file.
-#[derive(Serialize)]
-struct FileStat {
-    path: String,
-    /// `None` for a binary file.
-    added: Option<u64>,
-    removed: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct Diff {
-    of: String,
-    /// The commits compared: `from..to`.
-    from: String,
-    to: String,
-    /// Where the range came from: `merged` (the stored base of a done merge) or `branch`
-    /// (the branch against the merge base with its target).
-    basis: &'static str,
-    files: Vec<FileStat>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patch: Option<String>,
-}
-
-fn git_out(root: &std::path::Path, args: &[&str]) -> CliResult<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .map_err(|e| CliError::new(ErrorClass::Internal, "git_failed", e.to_string()))?;
-    if !out.status.success() {
-        return Err(CliError::new(
-            ErrorClass::Internal,
-            "git_failed",
-            format!(
-                "git {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn rev(root: &std::path::Path, branch: &str) -> Option<String> {
-    let spec = format!("refs/heads/{branch}^{{commit}}");
-    git_out(root, &["rev-parse", "--verify", "--quiet", &spec])
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-/// The range to show: a merged subject's stored base and head, else its branch against the
-/// merge base with where it goes.
-fn range(
-    api: &dyn Api,
-    root: &std::path::Path,
-    id: &str,
-) -> CliResult<(String, String, String, &'static str)> {
-    let upper = id.trim().to_ascii_uppercase();
-    let (filter, source, target) = if upper.starts_with("T-") {
-        let task: TaskId = upper
-            .parse()
-            .map_err(|e: baton_core::id::BadTaskId| CliError::invalid(e.to_string()))?;
-        let plan = api.merges().branch_plan(task)?;
-        (
-            MergeFilter {
-                task: Some(task),
-                kind: Some(MergeKind::Task),
-                ..Default::default()
-            },
-            plan.branch,
-            plan.target,
-        )
-    } else if upper.starts_with("P-") {
-        let phase: PhaseId = upper
-            .parse()
-            .map_err(|e: baton_core::id::BadPhaseId| CliError::invalid(e.to_string()))?;
-        let p = api.plan().get_phase(phase)?;
-        let i = api.plan().get_initiative(p.initiative)?;
-        (
-            MergeFilter {
-                phase: Some(phase),
-                kind: Some(MergeKind::Phase),
-                ..Default::default()
-            },
-            baton_core::board::merges::phase_branch(&i.branch, phase),
-            i.branch,
-        )
-    } else if upper.starts_with("I-") {
-        let initiative: InitiativeId = upper
-            .parse()
-            .map_err(|e: baton_core::id::BadInitiativeId| CliError::invalid(e.to_string()))?;
-        let i = api.plan().get_initiative(initiative)?;
-        let default = api
-            .settings()?
-            .into_iter()
-            .find(|s| s.key == "default_branch")
-            .map(|s| s.value)
-            .unwrap_or_else(|| "main".into());
-        (
-            MergeFilter {
-                initiative: Some(initiative),
-                kind: Some(MergeKind::Initiative),
-                ..Default::default()
-            },
-            i.branch,
-            default,
-        )
-    } else {
-        return Err(
-            CliError::invalid(format!("'{id}' is not a task, phase or initiative"))
-                .with_hint("give T-12, P-3 or I-1"),
-        );
-    };
-    let merged = api
-        .merges()
-        .list_merges(&filter)?
-        .into_iter()
-        .find(|m| m.state == MergeState::Merged && m.base.is_some() && m.source_head.is_some());
-    if let Some(m) = merged {
-        let (base, head) = (
-            m.base.unwrap_or_default(),
-            m.source_head.unwrap_or_default(),
-        );
-        return Ok((upper, base, head, "merged"));
-    }
-    let Some(head) = rev(root, &source) else {
-        return Err(CliError::new(
-            ErrorClass::NotFound,
-            "no_branch",
-            format!("{upper} has no branch {source} in {}", root.display()),
-        )
-        .with_hint("its branch appears once a runner works on it"));
-    };
-    let base = match rev(root, &target) {
-        Some(t) => git_out(root, &["merge-base", &t, &head])?
-            .trim()
-            .to_string(),
-        None => head.clone(),
-    };
-    Ok((upper, base, head, "branch"))
-}
-
 pub fn diff(ctx: &Context, args: DiffArgs) -> CliResult {
     let api = ctx.api()?;
     let repo = repo(ctx)?;
-    let root: PathBuf = repo.root().to_path_buf();
-    let (of, from, to, basis) = range(api.as_ref(), &root, &args.id)?;
-    let numstat = git_out(
-        &root,
-        &["diff", "--numstat", "-z", "--no-renames", &from, &to],
-    )?;
-    let mut files = Vec::new();
-    for entry in numstat.split('\0').filter(|e| !e.is_empty()) {
-        let mut parts = entry.splitn(3, '\t');
-        let (a, r, p) = (parts.next(), parts.next(), parts.next());
-        if let (Some(a), Some(r), Some(p)) = (a, r, p) {
-            files.push(FileStat {
-                path: p.to_string(),
-                added: a.parse().ok(),
-                removed: r.parse().ok(),
-            });
+    let root = repo.root().to_path_buf();
+    let range = baton_runner::diff::range(api.as_ref(), &root, &args.id)?;
+    let mut d = baton_runner::diff::diff(&root, &range)?;
+    if args.stat {
+        for f in &mut d.files {
+            f.hunks.clear();
         }
     }
-    let patch = if args.stat {
-        None
-    } else {
-        Some(git_out(
-            &root,
-            &["diff", "--no-color", "--no-renames", &from, &to],
-        )?)
-    };
-    let d = Diff {
-        of,
-        from,
-        to,
-        basis,
-        files,
-        patch,
-    };
     ctx.out.emit(&d, |w| {
-        if let Some(p) = &d.patch {
-            if p.is_empty() {
+        let count = |f: &baton_core::model::DiffFile, n: u64| {
+            if f.binary {
+                "bin".to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        if args.stat {
+            writeln!(
+                w,
+                "{} {}..{} ({}, {} files)",
+                d.of,
+                short(&d.from),
+                short(&d.to),
+                d.basis,
+                d.files.len()
+            )?;
+            let mut t = Table::new(&["FILE", "STATUS", "+", "-"]);
+            for f in &d.files {
+                t.row(vec![
+                    f.path.clone(),
+                    f.status.clone(),
+                    count(f, f.added),
+                    count(f, f.removed),
+                ]);
+            }
+            return t.write(w);
+        }
+        if d.files.is_empty() {
+            return writeln!(
+                w,
+                "{}: no changes ({}..{})",
+                d.of,
+                short(&d.from),
+                short(&d.to)
+            );
+        }
+        for f in &d.files {
+            match &f.old_path {
+                Some(old) => writeln!(w, "=== {old} -> {} ({})", f.path, f.status)?,
+                None => writeln!(w, "=== {} ({})", f.path, f.status)?,
+            }
+            if f.binary {
+                writeln!(w, "binary file")?;
+            }
+            if f.truncated {
                 writeln!(
                     w,
-                    "{}: no changes ({}..{})",
-                    d.of,
-                    short(&d.from),
-                    short(&d.to)
+                    "(left out: the diff is too large; see git diff {}..{})",
+                    d.from, d.to
                 )?;
             }
-            return w.write_all(p.as_bytes());
+            for h in &f.hunks {
+                writeln!(w, "{}", h.header)?;
+                for l in &h.lines {
+                    writeln!(w, "{}{}", l.kind, l.text)?;
+                }
+            }
         }
-        let mut t = Table::new(&["FILE", "+", "-"]);
-        for f in &d.files {
-            t.row(vec![
-                f.path.clone(),
-                f.added
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "bin".into()),
-                f.removed
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "bin".into()),
-            ]);
-        }
-        writeln!(
-            w,
-            "{} {}..{} ({} files)",
-            d.of,
-            short(&d.from),
-            short(&d.to),
-            d.files.len()
-        )?;
-        t.write(w)
+        Ok(())
     })
 }

@@ -448,3 +448,61 @@ pub struct BranchPlan {
     /// The project's default branch.
     pub default_branch: String,
 }
+
+/// What a task, phase or initiative changed: its branch against the base it started from
+/// (or, once merged, the base stored with the merge), file by file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Diff {
+    /// `T-12`, `P-3` or `I-1`.
+    pub of: String,
+    /// The commits compared (`from..to`).
+    pub from: String,
+    pub to: String,
+    /// `merged` (the stored base of a done merge) or `branch` (the branch against the merge
+    /// base with where it goes).
+    pub basis: String,
+    pub files: Vec<DiffFile>,
+    /// Lines were left out past the size limit (`files` still lists every file).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiffFile {
+    pub path: String,
+    /// The path before a rename.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// added, modified, deleted or renamed.
+    pub status: String,
+    pub added: u64,
+    pub removed: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
+    pub hunks: Vec<DiffHunk>,
+    /// Its lines were left out (the diff was too large).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiffHunk {
+    /// The `@@ -a,b +c,d @@ context` line.
+    pub header: String,
+    pub lines: Vec<DiffLine>,
+}
+
+/// One line of a hunk: `+` added (has `new`), `-` removed (has `old`), ` ` context (both).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiffLine {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<u64>,
+    pub text: String,
+}
