@@ -273,7 +273,7 @@ async function showTask(id) {
   ]);
   const field = (name, value) => `<dt>${name}</dt><dd>${value || '<span class="muted">—</span>'}</dd>`;
   view.innerHTML = `
-    <h1>${esc(t.id)} ${esc(t.title)}</h1>
+    <h1>${esc(t.id)} ${esc(t.title)} <a class="muted" href="#/diff/${esc(t.id)}">diff</a></h1>
     <div class="detail"><div>
       <div class="panel"><dl class="fields">
         ${field("status", esc(t.status) + (t.blocked_reason ? ` — ${esc(t.blocked_reason)}` : ""))}
@@ -555,6 +555,7 @@ async function showPhase(id) {
       · of <a href="#/plan">${esc(phase.initiative)}</a></span></h1>
     ${phase.blocked_reason ? `<p class="stale">blocked: ${esc(phase.blocked_reason)}</p>` : ""}
     <div class="actions" id="phase-actions">
+      <a href="#/diff/${esc(phase.id)}" id="review-diff">Review the diff</a>
       ${["pending", "pending_review"].includes(phase.status) ? `<button class="primary" id="approve-phase">Approve</button>` : ""}
       ${phase.status === "pending_review" ? `<form id="changes" class="filters"><input name="reason" aria-label="what to change" placeholder="what to change" size="40">
         <button>Request changes</button></form>` : ""}
@@ -599,6 +600,161 @@ async function showPhase(id) {
     if (f.side.value) body.side = f.side.value;
     try { await api("POST", "/api/v1/comments", body); } catch (err) { refused(err); }
     reload();
+  };
+}
+
+// ---- diff review ------------------------------------------------------------------------
+
+// A comment's place on a diff line: added lines by their new number, removed by the old,
+// context by the new.
+function lineSide(l) {
+  return l.kind === "+" ? ["added", l.new] : l.kind === "-" ? ["removed", l.old] : ["context", l.new];
+}
+
+function thread(c, replies) {
+  return `<div class="comment${c.resolved ? " resolved" : ""}" data-comment="${esc(c.id)}">
+    <p><b>${esc(c.author)}</b> <span class="muted">${esc(c.id)} · ${esc(ago(c.created_at))}</span>
+      <button data-resolve="${esc(c.id)}" data-to="${c.resolved ? "false" : "true"}">${c.resolved ? "Unresolve" : "Resolve"}</button></p>
+    <p class="body">${esc(c.body)}</p>
+    ${replies.map((r) => `<p class="reply"><b>${esc(r.author)}</b>: ${esc(r.body)}</p>`).join("")}
+    <form class="reply-form" data-reply="${esc(c.id)}"><input name="body" aria-label="reply" placeholder="reply" required>
+      <button>Reply</button></form></div>`;
+}
+
+function diffFile(f, index, threadsAt) {
+  const rows = [];
+  for (const h of f.hunks) {
+    rows.push(`<tr class="hunk"><td colspan="3">${esc(h.header)}</td></tr>`);
+    for (const l of h.lines) {
+      const [side, line] = lineSide(l);
+      const cls = l.kind === "+" ? "add" : l.kind === "-" ? "del" : "ctx";
+      const button = `<button class="add-comment" title="comment on this line" aria-label="comment on ${esc(f.path)} line ${line}">${line}</button>`;
+      rows.push(`<tr class="${cls}" data-line="${line}" data-side="${side}"><td class="ln">${l.kind === "-" ? button : l.old ?? ""}</td>
+        <td class="ln">${l.kind === "-" ? "" : button}</td>
+        <td class="code">${l.kind === " " ? "&nbsp;" : esc(l.kind)}${esc(l.text)}</td></tr>`);
+      const here = threadsAt(f.path, line, side);
+      if (here) rows.push(`<tr class="threads"><td colspan="3">${here}</td></tr>`);
+    }
+  }
+  const note = f.binary ? "binary file" : f.truncated ? "left out: the diff is too large to show whole" : f.hunks.length ? "" : "no lines changed";
+  return `<section class="diff-file panel" data-file="${esc(f.path)}" id="file-${index}">
+    <h3><code>${f.old_path ? `${esc(f.old_path)} → ` : ""}${esc(f.path)}</code> <span class="muted">${esc(f.status)}</span>
+      <span class="ok">+${f.added}</span> <span class="stale">−${f.removed}</span></h3>
+    ${note ? `<p class="muted">${note}</p>` : ""}
+    ${rows.length ? `<table class="diff">${rows.join("")}</table>` : ""}</section>`;
+}
+
+async function showDiff(id) {
+  const kind = id[0].toUpperCase();
+  const target = kind === "P" ? "phase" : kind === "T" ? "task" : null;
+  const [diff, subject, comments] = await Promise.all([
+    api("GET", `/api/v1/diff/${encodeURIComponent(id)}`),
+    kind === "P" ? api("GET", `/api/v1/phases/${id}`) : kind === "T" ? api("GET", `/api/v1/tasks/${id}`) : api("GET", `/api/v1/initiatives/${id}`),
+    target ? api("GET", `/api/v1/comments?${target}=${encodeURIComponent(id)}`) : Promise.resolve([])]);
+  const replies = (c) => comments.filter((r) => r.reply_to === c.id);
+  const tops = comments.filter((c) => !c.reply_to);
+  const placed = new Map();
+  const general = [];
+  for (const c of tops) {
+    if (c.file && c.line) {
+      const key = `${c.file}\n${c.line}\n${c.side || "added"}`;
+      placed.set(key, (placed.get(key) || "") + thread(c, replies(c)));
+    } else general.push(c);
+  }
+  const shown = new Set();
+  const threadsAt = (file, line, side) => {
+    const key = `${file}\n${line}\n${side}`;
+    if (placed.has(key)) shown.add(key);
+    return placed.get(key);
+  };
+  const added = diff.files.reduce((n, f) => n + f.added, 0);
+  const removed = diff.files.reduce((n, f) => n + f.removed, 0);
+  const files = diff.files.map((f, i) => diffFile(f, i, threadsAt)).join("");
+  // Comments on lines the diff no longer shows stay visible with the general ones.
+  for (const c of tops) {
+    if (c.file && c.line && !shown.has(`${c.file}\n${c.line}\n${c.side || "added"}`)) general.push(c);
+  }
+  const status = subject.status || "";
+  const canApprove = (kind === "P" && ["pending", "pending_review"].includes(status)) || (kind === "T" && status === "review")
+    || (kind === "I" && status === "pending_review");
+  const canRequest = (kind === "P" && status === "pending_review") || (kind === "T" && status === "review");
+  const back = kind === "P" ? `#/phase/${id}` : kind === "T" ? `#/task/${id}` : "#/plan";
+  view.innerHTML = `<h1>Review <a href="${back}">${esc(diff.of)}</a> ${esc(subject.name || subject.title || "")}
+      <span class="muted">${esc(status.replace("_", " "))}</span></h1>
+    <p class="muted" id="diff-summary">${diff.files.length} files · <span class="ok">+${added}</span> <span class="stale">−${removed}</span>
+      · <code>${esc(diff.from.slice(0, 10))}..${esc(diff.to.slice(0, 10))}</code> (${diff.basis === "merged" ? "as merged" : "branch against its base"})
+      ${diff.truncated ? " · some files are too large to show" : ""}</p>
+    <div class="actions" id="review-actions">
+      ${canApprove ? `<button class="primary" id="approve">Approve</button>` : ""}
+      ${canRequest ? `<form id="request" class="filters"><input name="reason" aria-label="what to change" placeholder="what to change" size="40">
+        <button>Request changes</button></form>` : ""}
+    </div>
+    ${general.length ? `<div class="panel" id="general"><h3>Comments</h3>${general.map((c) => thread(c, replies(c))).join("")}</div>` : ""}
+    <nav class="diff-index panel">${diff.files.map((f, i) => `<a href="#/diff/${esc(id)}" data-jump="file-${i}">${esc(f.path)}</a>`).join(" ")}</nav>
+    <div id="diff">${files || '<p class="muted">no changes</p>'}</div>`;
+  const reload = () => showDiff(id).catch(refused);
+  const approve = $("#approve");
+  if (approve) approve.onclick = async () => {
+    try {
+      if (kind === "P") await movePhase(id, "approve");
+      else if (kind === "T") await api("POST", `/api/v1/tasks/${id}/approve`, {});
+      else await api("POST", `/api/v1/initiatives/${id}/approve`, {});
+      toast(`${id} approved`, "info");
+    } catch (err) { refused(err); }
+    reload();
+  };
+  const request = $("#request");
+  if (request) request.onsubmit = async (e) => {
+    e.preventDefault();
+    const reason = e.target.reason.value.trim();
+    try {
+      if (kind === "P") await movePhase(id, "request_changes", reason);
+      else {
+        const open = tops.filter((c) => !c.resolved).map((c) => `- ${c.file ? `${c.file}:${c.line} ` : ""}${c.body}`);
+        const feedback = [reason, ...open].filter(Boolean).join("\n");
+        if (!feedback) throw new Error("say what to change, or comment on lines first");
+        await api("POST", `/api/v1/tasks/${id}/reject`, { feedback });
+      }
+      toast(`changes requested on ${id}`, "info");
+    } catch (err) { refused(err); }
+    reload();
+  };
+  view.querySelectorAll("[data-jump]").forEach((a) => {
+    a.onclick = (e) => { e.preventDefault(); document.getElementById(a.dataset.jump)?.scrollIntoView(); };
+  });
+  view.querySelectorAll("[data-resolve]").forEach((b) => {
+    b.onclick = async () => {
+      try { await api("POST", `/api/v1/comments/${b.dataset.resolve}/resolve`, { resolved: b.dataset.to === "true" }); } catch (err) { refused(err); }
+      reload();
+    };
+  });
+  view.querySelectorAll("form.reply-form").forEach((f) => {
+    f.onsubmit = async (e) => {
+      e.preventDefault();
+      try { await api("POST", "/api/v1/comments", { reply_to: f.dataset.reply, body: f.body.value }); } catch (err) { refused(err); }
+      reload();
+    };
+  });
+  if (!target) return;
+  $("#diff").onclick = (e) => {
+    const b = e.target.closest("button.add-comment");
+    if (!b) return;
+    const row = b.closest("tr");
+    if (row.nextElementSibling?.classList.contains("new-comment")) return;
+    const file = row.closest(".diff-file").dataset.file;
+    const form = document.createElement("tr");
+    form.className = "new-comment";
+    form.innerHTML = `<td colspan="3"><form><textarea name="body" aria-label="comment on ${esc(file)} line ${esc(row.dataset.line)}" required rows="3"></textarea>
+      <button class="primary">Comment</button> <button type="button" class="cancel">Cancel</button></form></td>`;
+    row.after(form);
+    form.querySelector("textarea").focus();
+    form.querySelector(".cancel").onclick = () => form.remove();
+    form.querySelector("form").onsubmit = async (ev) => {
+      ev.preventDefault();
+      const body = { [target]: id, file, line: Number(row.dataset.line), side: row.dataset.side, body: ev.target.body.value };
+      try { await api("POST", "/api/v1/comments", body); } catch (err) { refused(err); }
+      reload();
+    };
   };
 }
 
@@ -860,6 +1016,7 @@ const routes = [
   [/^#\/doc\/([^/]+)$/, (m) => showDoc(m[1])],
   [/^#\/plan$/, showPlan],
   [/^#\/phase\/([^/]+)$/, (m) => showPhase(m[1])],
+  [/^#\/diff\/([^/]+)$/, (m) => showDiff(decodeURIComponent(m[1]))],
   [/^#\/new$/, showNew],
   [/^#\/agents$/, showAgents],
   [/^#\/runs$/, showRuns],

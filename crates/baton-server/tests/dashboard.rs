@@ -131,6 +131,35 @@ async fn until(client: &Client, script: &str, limit: Duration) -> Duration {
     }
 }
 
+/// Whether `script` became true within `limit`.
+async fn within(client: &Client, script: &str, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let v = client
+            .execute(&format!("return !!({script});"), vec![])
+            .await
+            .unwrap();
+        if v == Value::Bool(true) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Types into a form's field and submits it until `done` holds: a live re-render (the
+/// page following the change it just made) may replace the form between the two.
+async fn submit(client: &Client, field: &str, text: &str, button: &str, done: &str) {
+    for _ in 0..5 {
+        type_into(client, field, text).await;
+        click(client, button).await;
+        if within(client, done, Duration::from_secs(3)).await {
+            return;
+        }
+    }
+    panic!("submitting {field} never led to: {done}");
+}
+
 /// Finds and acts on an element again if a live re-render replaced it in between.
 async fn type_into(client: &Client, css: &str, text: &str) {
     for _ in 0..10 {
@@ -1039,6 +1068,217 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(api.get_doc(page.doc).unwrap().body.contains("Second draft."));
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
+    use baton_core::api::{NewInitiative, NewPhase, PhaseAction, PhaseMoveRequest};
+    use baton_core::model::PhaseStatus;
+    use baton_core::PhaseId;
+
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    // A repository whose phase branch holds the phase's work (as merges left it).
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("src/search.rs"), "fn search() {}\n").unwrap();
+    std::fs::write(repo.join("README.md"), "app\n").unwrap();
+    git(repo, &["add", "."]);
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b.invalid",
+            "commit",
+            "-qm",
+            "first",
+        ],
+    );
+    git(repo, &["branch", "baton/search"]);
+    git(repo, &["checkout", "-q", "-b", "baton/search--P-1"]);
+    std::fs::write(
+        repo.join("src/search.rs"),
+        "fn search(query: &str) -> Vec<Hit> {\n    index().find(query)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("src/index.rs"),
+        "pub fn index() -> Index {\n    Index::open()\n}\n",
+    )
+    .unwrap();
+    git(repo, &["add", "."]);
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b.invalid",
+            "commit",
+            "-qm",
+            "search",
+        ],
+    );
+    git(repo, &["checkout", "-q", "main"]);
+
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        code_root: Some(repo.to_path_buf()),
+        ..baton_server::ServerOptions::default()
+    });
+    let api = &server.client;
+    let i = api
+        .plan()
+        .create_initiative(
+            "lead",
+            NewInitiative {
+                name: "Search".into(),
+                ..NewInitiative::default()
+            },
+        )
+        .unwrap();
+    let p = api
+        .plan()
+        .create_phase(
+            "lead",
+            NewPhase {
+                initiative: i.id,
+                name: "Query".into(),
+                content: None,
+                depends_on: Vec::new(),
+            },
+        )
+        .unwrap();
+    api.add_tasks(
+        "lead",
+        vec![NewTask {
+            title: "search".into(),
+            phase: Some(p.id),
+            ..NewTask::default()
+        }],
+    )
+    .unwrap();
+    let approve = PhaseMoveRequest {
+        action: PhaseAction::Approve,
+        reason: None,
+        comments: Vec::new(),
+    };
+    api.plan()
+        .move_phase("lead", p.id, approve.clone())
+        .unwrap();
+    let t = api
+        .pickup("claude-1", &PickupRequest::default())
+        .unwrap()
+        .task;
+    api.done("claude-1", t.id, DoneRequest::default()).unwrap();
+    assert_eq!(
+        api.plan().get_phase(p.id).unwrap().status,
+        PhaseStatus::PendingReview
+    );
+
+    let url = server.url.clone();
+    let line = ".diff-file[data-file=\"src/search.rs\"] tr[data-line=\"2\"][data-side=\"added\"]";
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        b.goto(&format!("{url}/#/phase/P-1")).await.unwrap();
+        until(&b, "document.querySelector('#review-diff')", Duration::from_secs(10)).await;
+        click(&b, "#review-diff").await;
+        until(&b, &format!("document.querySelector('{line}')"), Duration::from_secs(10)).await;
+        let summary: String = b
+            .execute("return document.querySelector('#diff-summary').innerText;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(summary.starts_with("2 files"), "{summary}");
+
+        // A comment on an added line lands under it, with its place.
+        click(&b, &format!("{line} button.add-comment")).await;
+        type_into(&b, "tr.new-comment textarea", "Escape the query first").await;
+        click(&b, "tr.new-comment button.primary").await;
+        until(
+            &b,
+            &format!("document.querySelector('{line}').nextElementSibling?.querySelector('[data-comment=\"C-1\"]')"),
+            Duration::from_secs(10),
+        )
+        .await;
+        let c = api.plan().list_comments(&Default::default()).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].file.as_deref(), c[0].line), (Some("src/search.rs"), Some(2)));
+        assert_eq!(c[0].side, Some(baton_core::model::LineSide::Added));
+        assert_eq!(c[0].phase, Some(p.id));
+
+        // A reply threads under it; resolve, then unresolve.
+        submit(
+            &b,
+            "form.reply-form[data-reply=\"C-1\"] input",
+            "Will do",
+            "form.reply-form[data-reply=\"C-1\"] button",
+            "document.querySelector('[data-comment=\"C-1\"] .reply')?.innerText.includes('Will do')",
+        )
+        .await;
+        click(&b, "[data-resolve=\"C-1\"]").await;
+        until(&b, "document.querySelector('[data-comment=\"C-1\"].resolved')", Duration::from_secs(10)).await;
+        click(&b, "[data-resolve=\"C-1\"]").await;
+        until(
+            &b,
+            "document.querySelector('[data-comment=\"C-1\"]') && !document.querySelector('[data-comment=\"C-1\"].resolved')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "diff").await;
+
+        // Request changes: the open comment goes to a revision task.
+        submit(
+            &b,
+            "#request [name=reason]",
+            "Harden the query path",
+            "#request button",
+            "!document.querySelector('#request')",
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.plan().get_phase(p.id).unwrap().status != PhaseStatus::InProgress {
+            assert!(Instant::now() < deadline, "the request reached the board");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let revision = api.get_task(baton_core::TaskId(2)).unwrap();
+        assert!(revision.description.contains("Escape the query first"), "{}", revision.description);
+        assert!(revision.description.contains("src/search.rs:2"), "{}", revision.description);
+
+        // The agent revises; the reviewer approves on the diff.
+        let r = api.pickup("claude-1", &PickupRequest::default()).unwrap().task;
+        api.done("claude-1", r.id, DoneRequest::default()).unwrap();
+        b.refresh().await.unwrap();
+        until(&b, "document.querySelector('#approve')", Duration::from_secs(10)).await;
+        click(&b, "#approve").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.plan().get_phase(PhaseId(1)).unwrap().status != PhaseStatus::Completed {
+            assert!(Instant::now() < deadline, "the approval reached the board");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let errors = console_errors(&b, &driver).await;
         assert!(errors.is_empty(), "console errors: {errors:?}");
         b.close().await.unwrap();

@@ -3,9 +3,10 @@
 //! `/api/v1/tasks/{id}/branch`, where a task's work goes in git.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use baton_core::api::{MergeClaim, MergeFilter, MergeReport};
-use baton_core::model::{BranchPlan, Merge, MergeKind, MergeState};
+use baton_core::model::{BranchPlan, Diff, Merge, MergeKind, MergeState};
 use baton_core::{InitiativeId, MergeId, PhaseId, TaskId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Actor;
-use crate::error::{ApiResult, Body, ErrorBody, Path, Query};
+use crate::error::{ApiError, ApiResult, Body, ErrorBody, Path, Query};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(finish_merge))
         .routes(routes!(retry_merge))
         .routes(routes!(branch_plan))
+        .routes(routes!(diff))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -135,6 +137,39 @@ async fn branch_plan(
     Ok(Json(
         s.readers
             .run(move |api| api.merges().branch_plan(id))
+            .await?,
+    ))
+}
+
+/// What a task (T-12), phase (P-3) or initiative (I-1) changed, file by file with numbered
+/// lines: its branch against the merge base with where it goes, or, once merged, against
+/// the base stored with the merge. Read from the repository the server runs in.
+#[utoipa::path(get, path = "/api/v1/diff/{id}", tag = "merges",
+    params(("id" = String, Path, description = "T-12, P-3 or I-1")),
+    responses((status = 200, body = Diff), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn diff(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Diff>> {
+    let Some(root) = s.code_root.clone() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_repository",
+            "this server has no project directory, so no repository to read diffs from",
+        )
+        .with_hint("run `baton serve` inside the repository, or use `baton diff` there"));
+    };
+    Ok(Json(
+        s.readers
+            .run(move |api| {
+                let repo = baton_runner::worktree::Repo::open(&root).map_err(|e| {
+                    baton_core::Error::NotFound {
+                        what: "repository",
+                        name: root.display().to_string(),
+                        hint: Some(format!("{e}")),
+                    }
+                })?;
+                let range = baton_runner::diff::range(api, repo.root(), &id)?;
+                baton_runner::diff::diff(repo.root(), &range)
+            })
             .await?,
     ))
 }
