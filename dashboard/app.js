@@ -713,7 +713,8 @@ async function showDiff(id) {
         const open = tops.filter((c) => !c.resolved).map((c) => `- ${c.file ? `${c.file}:${c.line} ` : ""}${c.body}`);
         const feedback = [reason, ...open].filter(Boolean).join("\n");
         if (!feedback) throw new Error("say what to change, or comment on lines first");
-        await api("POST", `/api/v1/tasks/${id}/reject`, { feedback });
+        // Back to the queue: the runner that did it resumes its session with the review.
+        await api("POST", `/api/v1/tasks/${id}/reject`, { feedback, to: "open" });
       }
       toast(`changes requested on ${id}`, "info");
     } catch (err) { refused(err); }

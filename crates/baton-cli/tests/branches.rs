@@ -349,3 +349,76 @@ fn a_runner_killed_mid_merge_leaves_git_consistent_and_the_merge_is_retried() {
 fn baton_runner_abort() -> &'static str {
     "BATON_TEST_MERGE_ABORT"
 }
+
+#[test]
+fn changes_requested_on_a_task_resume_the_agents_session_with_the_comments() {
+    let s = repository();
+    s.run(&["task", "add", "--title", "Named"]).ok();
+    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
+    std::fs::write(
+        s.path().join(".baton/providers/named.toml"),
+        r#"name = "named"
+description = "a CLI that resumes sessions by the name it was started with"
+command = "sh"
+args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
+resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
+prompt = "stdin"
+format = "plain"
+"#,
+    )
+    .unwrap();
+    let prompts = s.path().join("prompts.txt");
+    let agent = script(
+        &s,
+        "named",
+        &format!(
+            r#"printf '== %s %s\n' "$1" "$2" >> {prompts}
+cat >> {prompts}
+echo "v$(date +%s%N)" >> named.txt
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm named
+echo "finished""#,
+            prompts = prompts.display()
+        ),
+    );
+    let run = |s: &Sandbox| {
+        let mut cmd = command_in(
+            s.path(),
+            &["runner", "--json", "--provider", "named", "--once"],
+        );
+        cmd.env_remove("BATON_AGENT")
+            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+        support::finish(cmd.output().unwrap()).ok();
+    };
+    run(&s);
+    assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
+    s.run(&[
+        "review",
+        "comment",
+        "--task",
+        "T-1",
+        "--file",
+        "named.txt",
+        "--line",
+        "1",
+        "Use a counter, not the clock",
+    ])
+    .ok();
+    s.run(&[
+        "task",
+        "reject",
+        "T-1",
+        "--feedback",
+        "Make it deterministic",
+        "--to",
+        "open",
+    ])
+    .ok();
+    run(&s);
+    let text = std::fs::read_to_string(&prompts).unwrap();
+    let second = text.split("== ").nth(2).expect("a second run");
+    assert!(second.starts_with("resume baton-T-1"), "{second}");
+    assert!(second.contains("Make it deterministic"), "{second}");
+    assert!(second.contains("named.txt:1"), "{second}");
+    assert!(second.contains("Use a counter, not the clock"), "{second}");
+    assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
+}

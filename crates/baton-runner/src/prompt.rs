@@ -106,6 +106,48 @@ pub fn resume(task: &Task, why: &str) -> String {
     )
 }
 
+/// The prompt of a resumed session whose work a reviewer sent back: the feedback and the
+/// open comments on its lines (with their replies).
+pub fn changes_requested(
+    task: &Task,
+    feedback: Option<&str>,
+    comments: &[baton_core::model::ReviewComment],
+) -> String {
+    let mut out = format!(
+        "A reviewer asked for changes to your work on {}.\n",
+        task.id
+    );
+    if let Some(f) = feedback {
+        out.push_str(&format!("\n{}\n", f.trim()));
+    }
+    let tops: Vec<_> = comments.iter().filter(|c| c.reply_to.is_none()).collect();
+    if !tops.is_empty() {
+        out.push_str("\nComments on your diff:\n");
+        for c in tops {
+            let place = match (&c.file, c.line) {
+                (Some(f), Some(l)) => format!("{f}:{l} "),
+                (Some(f), None) => format!("{f} "),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "- {} {place}[{}]: {}\n",
+                c.id,
+                c.author,
+                c.body.trim()
+            ));
+            for r in comments.iter().filter(|r| r.reply_to == Some(c.id)) {
+                out.push_str(&format!("  - [{}]: {}\n", r.author, r.body.trim()));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "\nMake the changes on your branch and commit them; when done, run `baton task done {} \
+         --notes \"what you changed\"`.",
+        task.id
+    ));
+    cut(&out, MAX_PROMPT)
+}
+
 /// The prompt of a run that goes back to the agent because the task's verify command
 /// failed after it said it was finished.
 pub fn verify_failed(task: &Task, summary: &str) -> String {

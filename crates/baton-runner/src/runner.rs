@@ -287,6 +287,24 @@ fn task_worktree(
     Ok(wt)
 }
 
+/// What a resumed session is told: the review's feedback and open line comments when a
+/// person sent the task back since the last run, else to carry on.
+fn resume_prompt(api: &dyn Api, task: &Task, previous: &baton_core::model::Run) -> String {
+    let feedback = board_runs::sent_back_since(task, previous);
+    let comments = api
+        .plan()
+        .list_comments(&baton_core::api::CommentFilter {
+            phase: None,
+            task: Some(task.id),
+            open: true,
+        })
+        .unwrap_or_default();
+    if feedback.is_none() && comments.is_empty() {
+        return prompt::resume(task, previous.status.as_str());
+    }
+    prompt::changes_requested(task, feedback.as_deref(), &comments)
+}
+
 /// Carries out the merges ready on the board (approved work going up the branch chain);
 /// a failure to reach the board is reported and left for the next pass.
 fn merge_pass(api: &dyn Api, options: &RunnerOptions, agent: &str) {
@@ -346,9 +364,9 @@ pub fn run_one(
     let mut prompt = first_prompt;
     // A task run before (interrupted, retried by a person): its session goes on.
     if options.provider.can_resume() {
-        if let Some(previous) = board_runs::resumable(api, task.id, &options.provider.name) {
+        if let Some(previous) = board_runs::resumable(api, &task, &options.provider.name) {
             session = previous.session.clone();
-            prompt = prompt::resume(&task, previous.status.as_str());
+            prompt = resume_prompt(api, &task, &previous);
         }
     }
     let attempts = options.max_attempts.max(1);

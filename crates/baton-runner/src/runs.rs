@@ -183,21 +183,33 @@ pub fn share_account(api: &dyn Api, actor: &str, update: AccountUpdate) {
 }
 
 /// The session a new claim of `task` should resume: the latest ended run of the same
-/// provider that left one, unless it succeeded.
-pub fn resumable(api: &dyn Api, task: baton_core::TaskId, provider: &str) -> Option<Run> {
+/// provider that left one, unless it succeeded (a finished session starts afresh), or
+/// unless a reviewer sent the work back since (its session takes the review).
+pub fn resumable(api: &dyn Api, task: &baton_core::Task, provider: &str) -> Option<Run> {
     let runs = api
         .list_runs(&RunFilter {
-            task: Some(task),
+            task: Some(task.id),
             limit: Some(20),
             ..RunFilter::default()
         })
         .ok()?;
-    runs.into_iter().find(|r| {
-        r.provider == provider
-            && r.status.is_final()
-            && r.status != RunStatus::Succeeded
-            && r.session.is_some()
-    })
+    let last = runs
+        .into_iter()
+        .find(|r| r.provider == provider && r.status.is_final() && r.session.is_some())?;
+    if last.status != RunStatus::Succeeded || sent_back_since(task, &last).is_some() {
+        return Some(last);
+    }
+    None
+}
+
+/// The reviewer's feedback when the task was rejected after `run` ended.
+pub fn sent_back_since(task: &baton_core::Task, run: &Run) -> Option<String> {
+    let since = run.ended_at.unwrap_or(run.started_at);
+    task.notes
+        .iter()
+        .rev()
+        .find(|n| n.at >= since && n.text.starts_with("Rejected: "))
+        .map(|n| n.text.trim_start_matches("Rejected: ").to_string())
 }
 
 /// A run on another host not updated for this long has lost its runner (a live runner
