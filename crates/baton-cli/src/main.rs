@@ -82,7 +82,8 @@ enum Command {
     Agents,
     /// The audit log: every change, who made it and when.
     Events(commands::events::EventsArgs),
-    /// Project settings: lease_ttl, max_retries.
+    /// Project settings: lease_ttl, max_retries, default_branch, merge_strategy, land,
+    /// repository.
     #[command(subcommand)]
     Config(commands::coord::ConfigCommand),
     /// Renew your leases and reservations (any mutation by you renews them too).

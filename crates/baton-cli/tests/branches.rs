@@ -33,11 +33,14 @@ git add . && git -c user.name=agent -c user.email=a@example.invalid commit -qm "
 echo "finished $task""#;
 
 fn run_agents(s: &Sandbox, env: &[(&str, &str)]) {
+    run_agents_with(s, &[], env);
+}
+
+fn run_agents_with(s: &Sandbox, extra: &[&str], env: &[(&str, &str)]) {
     let agent = script(s, "agent", AGENT);
-    let mut cmd = command_in(
-        s.path(),
-        &["runner", "--json", "--provider", "command", "--once"],
-    );
+    let mut args = vec!["runner", "--json", "--provider", "command", "--once"];
+    args.extend(extra);
+    let mut cmd = command_in(s.path(), &args);
     cmd.env_remove("BATON_AGENT")
         .env("BATON_AGENT_COMMAND", agent.to_str().unwrap())
         .envs(env.iter().copied());
@@ -421,4 +424,94 @@ echo "finished""#,
     assert!(second.contains("named.txt:1"), "{second}");
     assert!(second.contains("Use a counter, not the clock"), "{second}");
     assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
+}
+
+#[test]
+fn runners_work_in_their_own_clones_of_a_remote_and_merges_reach_it() {
+    let s = repository();
+    let remote = s.path().join("remote.git");
+    let remote_text = remote.to_str().unwrap().to_string();
+    git(s.path(), &["clone", "-q", "--bare", ".", &remote_text]);
+    s.run(&["config", "set", "repository", &remote_text]).ok();
+    let (i, p, ib, pb) = planned(&s, 2);
+    let clone_a = s.path().join("clone-a");
+    let clone_b = s.path().join("clone-b");
+    run_agents_with(&s, &["--clone-dir", clone_a.to_str().unwrap()], &[]);
+    // The runner's work and the branches it made are on the remote.
+    for branch in ["baton/T-1", "baton/T-2", &ib, &pb] {
+        head(&remote, branch);
+    }
+    assert!(clone_a.join(".git").is_dir());
+
+    // Another process with its own clone carries the merges out and pushes them.
+    s.run(&["task", "approve", "T-1"]).ok();
+    s.run(&["task", "approve", "T-2"]).ok();
+    let out = json(
+        &s,
+        &["merge", "run", "--clone-dir", clone_b.to_str().unwrap()],
+    );
+    assert!(
+        out.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "merged"),
+        "{out}"
+    );
+    let on_phase = files_on(&remote, &pb);
+    assert!(
+        on_phase.contains(&"work-T-1.txt".to_string()),
+        "{on_phase:?}"
+    );
+    assert!(
+        on_phase.contains(&"work-T-2.txt".to_string()),
+        "{on_phase:?}"
+    );
+
+    // Meanwhile someone pushes to main on the remote: the base moves.
+    let other = s.path().join("someone");
+    git(
+        s.path(),
+        &["clone", "-q", &remote_text, other.to_str().unwrap()],
+    );
+    std::fs::write(other.join("HOTFIX.md"), "fixed\n").unwrap();
+    git(&other, &["add", "."]);
+    git(
+        &other,
+        &[
+            "-c",
+            "user.name=o",
+            "-c",
+            "user.email=o@example.invalid",
+            "commit",
+            "-qm",
+            "hotfix",
+        ],
+    );
+    git(&other, &["push", "-q", "origin", "main"]);
+    let hotfix = head(&remote, "main");
+
+    s.run(&["phase", "approve", &p]).ok();
+    s.run(&["initiative", "approve", &i]).ok();
+    let out = json(
+        &s,
+        &["merge", "run", "--clone-dir", clone_a.to_str().unwrap()],
+    );
+    let states: Vec<&str> = out
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["merged", "merged"], "{out}");
+    let main = files_on(&remote, "main");
+    for f in ["HOTFIX.md", "work-T-1.txt", "work-T-2.txt", "README.md"] {
+        assert!(main.contains(&f.to_string()), "{f} on main: {main:?}");
+    }
+    git(&remote, &["merge-base", "--is-ancestor", &hotfix, "main"]);
+    // The project's own checkout was never touched.
+    assert_eq!(
+        git(s.path(), &["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    assert!(!s.path().join("work-T-1.txt").exists());
 }

@@ -31,15 +31,6 @@ fn abort_at(point: &str) {
     }
 }
 
-fn resolve(repo: &Repo, branch: &str) -> GitResult<Option<String>> {
-    let spec = format!("refs/heads/{branch}^{{commit}}");
-    let out = run(repo.root(), &["rev-parse", "--verify", "--quiet", &spec])?;
-    Ok(out
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
-}
-
 fn is_ancestor(repo: &Repo, a: &str, b: &str) -> GitResult<bool> {
     let out = run(repo.root(), &["merge-base", "--is-ancestor", a, b])?;
     match out.status.code() {
@@ -207,7 +198,8 @@ pub fn carry_out(repo: &Repo, merge: &Merge) -> MergeOutcome {
 
 fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
     let _lock = repo.lock()?;
-    let Some(source) = resolve(repo, &merge.source)? else {
+    repo.fetch_locked()?;
+    let Some(source) = repo.resolve(&merge.source)? else {
         return Ok(MergeOutcome::Skipped {
             reason: format!(
                 "branch {} does not exist here: no run left work on it",
@@ -215,7 +207,7 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
             ),
         });
     };
-    let Some(target) = resolve(repo, &merge.target)? else {
+    let Some(target) = repo.resolve(&merge.target)? else {
         return Ok(MergeOutcome::Failed {
             error: format!(
                 "the target branch {} does not exist in {} (for the default branch, set it \
@@ -271,10 +263,19 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
                 // The source branch becomes its replayed self, so a retry after a crash
                 // finds it contained in the target and does not replay it twice.
                 let refname = format!("refs/heads/{}", merge.source);
-                git(
-                    repo.root(),
-                    &["update-ref", "-m", &message, &refname, &head, &source],
-                )?;
+                if repo.remote().is_some() {
+                    let expect = repo.remote_ref(&merge.source)?.map(|_| source.clone());
+                    repo.publish(&head, &merge.source, expect.as_deref())?;
+                    git(
+                        repo.root(),
+                        &["update-ref", "-m", &message, &refname, &head],
+                    )?;
+                } else {
+                    git(
+                        repo.root(),
+                        &["update-ref", "-m", &message, &refname, &head, &source],
+                    )?;
+                }
                 head
             }
             Some(Tree::Conflict(files)) => return Ok(conflict(files)),
@@ -290,6 +291,30 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
         }
     };
     abort_at("commit");
+    if repo.remote().is_some() {
+        // The remote is the truth: it moves first, only from where this merge began (another
+        // runner's push in between refuses this one, and the merge is tried again).
+        let expect = repo.remote_ref(&merge.target)?.map(|_| target.clone());
+        if let Err(e) = repo.publish(&result, &merge.target, expect.as_deref()) {
+            return Ok(MergeOutcome::Failed {
+                error: format!("pushing {} failed: {e}", merge.target),
+                retry: true,
+            });
+        }
+        // The clone's own branch follows (its checkout is detached, so nothing else moves).
+        let local = format!("refs/heads/{}", merge.target);
+        git(
+            repo.root(),
+            &["update-ref", "-m", &message, &local, &result],
+        )?;
+        abort_at("update");
+        return Ok(MergeOutcome::Merged {
+            base,
+            source_head: source,
+            target_head: target,
+            result,
+        });
+    }
     if let Err(error) = advance(repo, &merge.target, &target, &result, &message) {
         return Ok(MergeOutcome::Failed {
             error,

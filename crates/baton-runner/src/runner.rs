@@ -271,8 +271,9 @@ fn task_worktree(
     base: &str,
 ) -> Result<Worktree, RunnerError> {
     let plan = api.merges().branch_plan(task.id)?;
+    repo.fetch()?;
     if task.initiative.is_none() && plan.premerge.is_none() {
-        return Ok(repo.worktree(task.id, base)?);
+        return Ok(repo.worktree(task.id, &repo.start_point(base)?)?);
     }
     let starts: Vec<(String, String)> = plan
         .create
@@ -280,9 +281,9 @@ fn task_worktree(
         .map(|s| (s.branch.clone(), s.from.clone()))
         .collect();
     repo.ensure_branches(&starts)?;
-    let wt = repo.worktree(task.id, &plan.base)?;
+    let wt = repo.worktree(task.id, &repo.start_point(&plan.base)?)?;
     if let Some(target) = &plan.premerge {
-        repo.premerge(&wt, target)?;
+        repo.premerge(&wt, &repo.start_point(target)?)?;
     }
     Ok(wt)
 }
@@ -455,6 +456,10 @@ pub fn run_one(
                 record.outcome.name()
             ),
         )?;
+        // Other machines (a merge, a retry elsewhere) read the task's branch from the remote.
+        if let Err(e) = repo.publish(&format!("refs/heads/{}", wt.branch), &wt.branch, None) {
+            board_runs::warn(&format!("{}: could not push {}: {e}", task.id, wt.branch));
+        }
         board_runs::finish(api, agent, run_id, &record);
         let outcome = record.outcome.clone();
         session = record.session_id.clone().or(session);

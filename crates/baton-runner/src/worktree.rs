@@ -40,6 +40,9 @@ pub(crate) const RUNNER_EMAIL: &str = "runner@baton.invalid";
 pub struct Repo {
     root: PathBuf,
     common_dir: PathBuf,
+    /// The remote that holds the project's branches when this is a runner's own clone
+    /// (`baton.remote` in its config): fetched before work starts, pushed to after.
+    remote: Option<String>,
 }
 
 /// A task's worktree.
@@ -79,7 +82,109 @@ impl Repo {
         } else {
             root.join(common)
         };
-        Ok(Repo { root, common_dir })
+        let remote = run(&root, &["config", "--get", "baton.remote"])
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|r| !r.is_empty());
+        Ok(Repo {
+            root,
+            common_dir,
+            remote,
+        })
+    }
+
+    /// A runner's own clone of the project's repository at `url`, made in `dir` the first
+    /// time (its checkout detached, so every branch can move), then reused.
+    pub fn clone_of(url: &str, dir: &Path) -> GitResult<Repo> {
+        if !dir.join(".git").exists() {
+            let parent = dir.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent).map_err(|source| GitError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+            let target = dir.display().to_string();
+            git(parent, &["clone", "--quiet", url, &target])?;
+            git(dir, &["checkout", "--quiet", "--detach"])?;
+            git(dir, &["config", "baton.remote", "origin"])?;
+        } else {
+            git(dir, &["remote", "set-url", "origin", url])?;
+        }
+        Repo::open(dir)
+    }
+
+    /// The remote this clone works against, if it is a runner's clone.
+    pub fn remote(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
+    /// Brings the remote's branches in (`refs/remotes/<remote>/*`); nothing to do for a
+    /// repository without a remote.
+    pub fn fetch(&self) -> GitResult<()> {
+        let _lock = self.lock()?;
+        self.fetch_locked()
+    }
+
+    pub(crate) fn fetch_locked(&self) -> GitResult<()> {
+        if let Some(remote) = &self.remote {
+            git(&self.root, &["fetch", "--quiet", "--prune", remote])?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn remote_ref(&self, branch: &str) -> GitResult<Option<String>> {
+        let Some(remote) = &self.remote else {
+            return Ok(None);
+        };
+        let refname = format!("refs/remotes/{remote}/{branch}");
+        let found = run(&self.root, &["show-ref", "--verify", "--quiet", &refname])?
+            .status
+            .success();
+        Ok(found.then_some(refname))
+    }
+
+    /// The commit `branch` is at: the remote's when this is a clone (the remote is the
+    /// truth), else the local branch's.
+    pub(crate) fn resolve(&self, branch: &str) -> GitResult<Option<String>> {
+        let mut refs = Vec::new();
+        if let Some(r) = self.remote_ref(branch)? {
+            refs.push(r);
+        }
+        refs.push(format!("refs/heads/{branch}"));
+        for r in refs {
+            let spec = format!("{r}^{{commit}}");
+            let out = run(&self.root, &["rev-parse", "--verify", "--quiet", &spec])?;
+            if out.status.success() {
+                return Ok(Some(
+                    String::from_utf8_lossy(&out.stdout).trim().to_string(),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What a new branch starting at `branch` starts from: the remote's copy when there is
+    /// one (other runners may have moved it), else the local branch or commit.
+    pub fn start_point(&self, branch: &str) -> GitResult<String> {
+        Ok(self
+            .remote_ref(branch)?
+            .unwrap_or_else(|| branch.to_string()))
+    }
+
+    /// Pushes `commit` to `branch` on the remote (a no-op without one). `expect`: the commit
+    /// the remote branch must still be at (refused otherwise: another runner moved it).
+    pub fn publish(&self, commit: &str, branch: &str, expect: Option<&str>) -> GitResult<()> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let spec = format!("{commit}:refs/heads/{branch}");
+        let lease = expect.map(|e| format!("--force-with-lease=refs/heads/{branch}:{e}"));
+        let mut args = vec!["push", "--quiet"];
+        if let Some(l) = &lease {
+            args.push(l);
+        }
+        args.extend([remote.as_str(), spec.as_str()]);
+        git(&self.root, &args).map(|_| ())
     }
 
     pub fn root(&self) -> &Path {
@@ -143,6 +248,12 @@ impl Repo {
             let _ = git(&self.root, &["worktree", "prune"]);
             if self.branch_exists(&branch)? {
                 git(&self.root, &["worktree", "add", &path_text, &branch])?;
+            } else if let Some(theirs) = self.remote_ref(&branch)? {
+                // Begun on another machine: carry on from what it pushed.
+                git(
+                    &self.root,
+                    &["worktree", "add", "-b", &branch, &path_text, &theirs],
+                )?;
             } else {
                 git(
                     &self.root,
@@ -160,6 +271,11 @@ impl Repo {
         if self.branch_exists(branch)? {
             return Ok(false);
         }
+        let from = match self.remote_ref(branch)? {
+            // Another runner made it: start from theirs.
+            Some(theirs) => theirs,
+            None => self.start_point(from)?,
+        };
         let start = format!("{from}^{{commit}}");
         let commit =
             git(&self.root, &["rev-parse", "--verify", "--quiet", &start]).map_err(|_| {
@@ -183,6 +299,17 @@ impl Repo {
         let mut created = Vec::new();
         for (branch, from) in starts {
             if self.ensure_branch_locked(branch, from)? {
+                // Other runners' clones find it on the remote (a push of a branch that is
+                // already there refuses, and theirs is kept).
+                if self.remote.is_some() {
+                    let local = format!("refs/heads/{branch}");
+                    if self.publish(&local, branch, None).is_err() {
+                        self.fetch_locked()?;
+                        if let Some(theirs) = self.remote_ref(branch)? {
+                            git(&self.root, &["update-ref", &local, &theirs])?;
+                        }
+                    }
+                }
                 created.push(branch.clone());
             }
         }

@@ -30,7 +30,7 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> CliResult {
             ctx.out.emit(&all, |w| {
                 for s in &all {
                     let note = if s.default { "  (default)" } else { "" };
-                    writeln!(w, "{:<12} {}{note}", s.key, s.value)?;
+                    writeln!(w, "{:<15} {}{note}", s.key, s.value)?;
                 }
                 Ok(())
             })
@@ -41,7 +41,7 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> CliResult {
                 Some(s) => ctx.out.emit(&s, |w| writeln!(w, "{}", s.value)),
                 None => Err(
                     crate::error::CliError::invalid(format!("unknown setting '{key}'"))
-                        .with_hint("settings: lease_ttl, max_retries (see `baton config list`)"),
+                        .with_hint("see `baton config list` for every setting"),
                 ),
             }
         }

@@ -48,6 +48,10 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// Where this process keeps its clone of the project's `repository` setting (default
+    /// `.baton/clones/<name>`); unused when the project works in its own checkout.
+    #[arg(long)]
+    pub clone_dir: Option<std::path::PathBuf>,
     /// At most this many merges in this pass.
     #[arg(long, default_value_t = 100)]
     pub limit: usize,
@@ -66,15 +70,77 @@ pub struct DiffArgs {
     pub stat: bool,
 }
 
-fn repo(ctx: &Context) -> CliResult<Repo> {
-    let dir = ctx
-        .project()
+/// The repository merges and runs work in: the runner's own clone of the project's
+/// `repository` setting when there is one (made in `clone_dir`, by default
+/// `.baton/clones/<name>`, and fetched before each piece of work), else the project's own
+/// checkout.
+pub(crate) fn work_repo(
+    ctx: &Context,
+    api: &dyn baton_core::Api,
+    clone_dir: Option<&std::path::Path>,
+) -> CliResult<Repo> {
+    let project = ctx.project().ok();
+    let root = project
+        .as_ref()
         .map(|p| p.root.clone())
-        .unwrap_or_else(|_| ctx.cwd.clone());
-    Repo::open(&dir).map_err(|e| {
+        .unwrap_or_else(|| ctx.cwd.clone());
+    let url = api
+        .settings()?
+        .into_iter()
+        .find(|s| s.key == baton_core::board::leases::REPOSITORY)
+        .map(|s| s.value)
+        .unwrap_or_default();
+    let not_a_repo = |e: baton_runner::worktree::GitError| {
         CliError::new(ErrorClass::Invalid, "not_a_repository", e.to_string())
-            .with_hint("merges and diffs are made in the project's git repository: run this there")
-    })
+            .with_hint("merges, diffs and runs work in the project's git repository: run this there, or set `baton config set repository URL`")
+    };
+    if url.is_empty() {
+        return Repo::open(&root).map_err(not_a_repo);
+    }
+    // A relative path names a repository beside the project.
+    let url = if std::path::Path::new(&url).is_relative() && !url.contains(':') {
+        root.join(&url).display().to_string()
+    } else {
+        url
+    };
+    let dir = match clone_dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let name: String = url
+                .trim_end_matches('/')
+                .trim_end_matches(".git")
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or("repository")
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let base = project
+                .as_ref()
+                .map(|p| p.dir())
+                .unwrap_or_else(|| root.join(".baton"));
+            base.join("clones").join(if name.is_empty() {
+                "repository".into()
+            } else {
+                name
+            })
+        }
+    };
+    if let Some(parent) = dir.parent() {
+        // Clones inside the project's `.baton/` stay out of its `git status`.
+        let ignore = parent.join(".gitignore");
+        if parent.ends_with("clones") && !ignore.exists() {
+            std::fs::create_dir_all(parent)?;
+            std::fs::write(&ignore, "*\n")?;
+        }
+    }
+    Repo::clone_of(&url, &dir).map_err(not_a_repo)
 }
 
 pub fn merge(ctx: &Context, command: MergeCommand) -> CliResult {
@@ -106,7 +172,7 @@ pub fn merge(ctx: &Context, command: MergeCommand) -> CliResult {
             })
         }
         MergeCommand::Run(args) => {
-            let repo = repo(ctx)?;
+            let repo = work_repo(ctx, api.as_ref(), args.clone_dir.as_deref())?;
             let runner = baton_runner::runs::RunnerId::this_process();
             let done = baton_runner::merge::drain(
                 api.as_ref(),
@@ -239,7 +305,9 @@ fn show(w: &mut dyn Write, m: &Merge) -> std::io::Result<()> {
 
 pub fn diff(ctx: &Context, args: DiffArgs) -> CliResult {
     let api = ctx.api()?;
-    let repo = repo(ctx)?;
+    let repo = work_repo(ctx, api.as_ref(), None)?;
+    repo.fetch()
+        .map_err(|e| CliError::new(ErrorClass::Unavailable, "fetch_failed", e.to_string()))?;
     let root = repo.root().to_path_buf();
     let range = baton_runner::diff::range(api.as_ref(), &root, &args.id)?;
     let mut d = baton_runner::diff::diff(&root, &range)?;

@@ -58,6 +58,10 @@ pub struct RunnerArgs {
     /// The branch or commit new task branches start from (default: the checked-out HEAD).
     #[arg(long, default_value = "HEAD")]
     pub base: String,
+    /// Where this runner keeps its clone of the project's `repository` setting (default
+    /// `.baton/clones/<name>`); unused when the project works in its own checkout.
+    #[arg(long)]
+    pub clone_dir: Option<std::path::PathBuf>,
     /// Stop a run with no output for this long (30s, 15m, 1h).
     #[arg(long, default_value = "15m", value_parser = duration)]
     pub idle_timeout: Duration,
@@ -120,10 +124,6 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
                 .with_hint("list them with `baton runner --list-providers`")
         })?
         .clone();
-    let repo = baton_runner::worktree::Repo::open(&project.root).map_err(|e| {
-        CliError::new(ErrorClass::Invalid, "not_a_repository", e.to_string())
-            .with_hint("the runner makes a git worktree per task: run it in a git repository")
-    })?;
 
     let accounts_file = args.accounts.clone().or_else(|| {
         let default = project.dir().join("accounts.toml");
@@ -139,6 +139,8 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
             .with_hint("each [[account]] has provider, name and env (the variables that select it)")
     })?;
     let (open, agent_env) = board(ctx, &project)?;
+    // The project's own checkout, or this runner's clone of its `repository` setting.
+    let repo = super::merge::work_repo(ctx, open()?.as_ref(), args.clone_dir.as_deref())?;
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     let options = RunnerOptions {
         provider,

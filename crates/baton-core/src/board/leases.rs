@@ -24,12 +24,16 @@ pub const MERGE_STRATEGY: &str = "merge_strategy";
 /// `merge`: an approved initiative's branch merges into the default branch; `pull_request`:
 /// it is left for a pull request.
 pub const LAND: &str = "land";
-const DEFAULTS: [(&str, &str); 5] = [
+/// Where runners clone the project's repository from (a URL or path); empty: they work in
+/// the project's own checkout.
+pub const REPOSITORY: &str = "repository";
+const DEFAULTS: [(&str, &str); 6] = [
     (LEASE_TTL, "30m"),
     (MAX_RETRIES, "3"),
     (DEFAULT_BRANCH, "main"),
     (MERGE_STRATEGY, "merge"),
     (LAND, "merge"),
+    (REPOSITORY, ""),
 ];
 const MAX_LEASE: Duration = Duration::from_secs(7 * 86_400);
 
@@ -84,6 +88,18 @@ fn normalize(key: &str, value: &str) -> Result<String> {
                      replayed onto the moved target)",
                 )
             }),
+        REPOSITORY => {
+            let v = value.trim();
+            if v.len() > 2000 || v.chars().any(char::is_control) || v.starts_with('-') {
+                return Err(Error::invalid_with_hint(
+                    format!("'{value}' is not a repository location"),
+                    "give a URL or path git can clone (git@host:team/app.git, \
+                     https://host/team/app.git, /srv/git/app.git), or nothing to work in \
+                     the project's own checkout",
+                ));
+            }
+            Ok(v.to_string())
+        }
         LAND => match value.trim() {
             "merge" | "pull_request" => Ok(value.trim().to_string()),
             _ => Err(Error::invalid_with_hint(
