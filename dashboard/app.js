@@ -487,15 +487,24 @@ function gate(p) {
   return p.open ? '<span class="ok">gate open</span>' : '<span class="stale">gate closed</span>';
 }
 
+function mergeState(m) {
+  return m ? ` <span class="merge-state ${esc(m.state)}" title="${esc(m.id)}">${esc(m.state === "merged" ? "merged" : `merge ${m.state}`)}</span>` : "";
+}
+
 async function showPlan() {
   const initiatives = await api("GET", "/api/v1/initiatives");
-  const [phases, proposals] = await Promise.all([
-    api("GET", "/api/v1/phases"), api("GET", "/api/v1/proposals?status=pending")]);
+  const [phases, proposals, merges] = await Promise.all([
+    api("GET", "/api/v1/phases"), api("GET", "/api/v1/proposals?status=pending"),
+    api("GET", "/api/v1/merges?limit=200")]);
+  // The newest merge of a phase or initiative says where its branch stands.
+  const mergeOf = (kind, id) => merges.find((m) => m.kind === kind && m[kind] === id);
+  const conflictsIn = (phase) => merges.filter((m) => m.state === "conflict" && m.phase === phase).length;
+  const waiting = merges.filter((m) => ["conflict", "failed"].includes(m.state));
   const pages = await Promise.all(initiatives.map((i) => api("GET", `/api/v1/initiatives/${i.id}/pages`)));
   view.innerHTML = `<h1>Initiatives</h1>
     ${initiatives.length ? "" : '<p class="muted">No initiatives yet: <code>baton initiative add NAME</code>.</p>'}
     ${initiatives.map((i, n) => `<section class="initiative" data-initiative="${esc(i.id)}">
-      <h2>${esc(i.id)} ${esc(i.name)} <span class="muted">${esc(i.status)} · <code>${esc(i.branch)}</code> ·
+      <h2>${esc(i.id)} ${esc(i.name)} <span class="muted">${esc(i.status)} · <code>${esc(i.branch)}</code>${mergeState(mergeOf("initiative", i.id))} ·
         phases ${progress(i.progress.completed, i.progress.total)}</span>
         ${i.status === "pending_review" ? `<button class="primary" data-approve-initiative="${esc(i.id)}">Approve initiative</button>` : ""}</h2>
       ${i.description ? `<div class="markdown muted">${markdown(i.description)}</div>` : ""}
@@ -503,12 +512,26 @@ async function showPlan() {
         <div class="lane phase" data-phase="${esc(p.id)}" data-status="${esc(p.status)}">
           <h3><a href="#/phase/${esc(p.id)}">${esc(p.id)}</a> ${esc(p.name)}</h3>
           <p>${esc(p.status.replace("_", " "))} · ${gate(p)}</p>
+          <p class="branch"><code>${esc(i.branch)}--${esc(p.id)}</code>${mergeState(mergeOf("phase", p.id))}
+            ${conflictsIn(p.id) ? `<span class="stale">${conflictsIn(p.id)} conflict(s) waiting</span>` : ""}
+            · <a href="#/diff/${esc(p.id)}">diff</a></p>
           <p>tasks ${progress(p.tasks.finished, p.tasks.total)}${p.tasks.in_progress ? ` · ${p.tasks.in_progress} in progress` : ""}</p>
           ${p.depends_on.length ? `<p class="muted">after ${p.depends_on.map((d) => `<a href="#/phase/${esc(d)}">${esc(d)}</a>`).join(", ")}</p>` : ""}
           ${p.open_comments ? `<p class="stale">${p.open_comments} open comments</p>` : ""}
         </div>`).join("") || '<p class="muted">no phases</p>'}</div>
       ${pages[n].length ? `<p>Pages: ${pages[n].map((g) => `<a href="#/doc/${esc(g.doc)}">${esc(g.title)}</a>`).join(" · ")}</p>` : ""}
     </section>`).join("")}
+    <h2>Merges</h2>
+    ${waiting.length ? `<p class="stale" id="merges-waiting">${waiting.length} merge(s) need a person or a merge task</p>` : ""}
+    <table id="merges"><tr><th>merge</th><th>of</th><th>source → target</th><th>state</th><th>note</th><th></th></tr>
+    ${merges.slice(0, 50).map((m) => `<tr data-merge="${esc(m.id)}"><td>${esc(m.id)}</td>
+      <td>${m.task ? taskLink(m.task) : m.phase ? `<a href="#/phase/${esc(m.phase)}">${esc(m.phase)}</a>` : esc(m.initiative || "")}</td>
+      <td><code>${esc(m.source)}</code> → <code>${esc(m.target)}</code></td>
+      <td class="merge-state ${esc(m.state)}">${esc(m.state)}</td>
+      <td>${m.state === "conflict" ? `${m.conflicts.length} file(s): ${esc(m.conflicts.slice(0, 3).join(", "))}${m.merge_task ? ` · resolving in ${taskLink(m.merge_task)}` : ""}`
+        : esc(m.error || (m.result ? m.result.slice(0, 10) : ""))}</td>
+      <td>${["failed", "conflict", "skipped"].includes(m.state) ? `<button data-retry-merge="${esc(m.id)}">Retry</button>` : ""}</td></tr>`).join("")
+      || '<tr><td colspan="6" class="muted">no merges yet: approving work a runner did queues one</td></tr>'}</table>
     <h2>Proposals</h2>
     <table id="proposals"><tr><th>proposal</th><th>initiative</th><th>target</th><th>title</th><th>by</th><th></th></tr>
     ${proposals.map((p) => `<tr data-proposal="${esc(p.id)}"><td>${esc(p.id)}</td><td>${esc(p.initiative)}</td>
@@ -524,6 +547,12 @@ async function showPlan() {
         await api("POST", `/api/v1/proposals/${id}/decide`, { accept: Boolean(b.dataset.accept) });
         toast(`${id} ${b.dataset.accept ? "accepted" : "dismissed"}`, "info");
       } catch (err) { refused(err); }
+      render();
+    };
+  });
+  view.querySelectorAll("[data-retry-merge]").forEach((b) => {
+    b.onclick = async () => {
+      try { await api("POST", `/api/v1/merges/${b.dataset.retryMerge}/retry`, {}); toast(`${b.dataset.retryMerge} queued again`, "info"); } catch (err) { refused(err); }
       render();
     };
   });

@@ -1191,6 +1191,23 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         .pickup("claude-1", &PickupRequest::default())
         .unwrap()
         .task;
+    // A runner worked on it: approving it queues its merge.
+    api.start_run(
+        "claude-1",
+        baton_core::api::NewRun {
+            task: t.id,
+            provider: "claude".into(),
+            account: None,
+            attempt: 1,
+            runner: "host:1:1".into(),
+            host: "host".into(),
+            worktree: None,
+            branch: Some("baton/T-1".into()),
+            session: None,
+            spool: None,
+        },
+    )
+    .unwrap();
     api.done("claude-1", t.id, DoneRequest::default()).unwrap();
     assert_eq!(
         api.plan().get_phase(p.id).unwrap().status,
@@ -1277,6 +1294,50 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         let deadline = Instant::now() + Duration::from_secs(10);
         while api.plan().get_phase(PhaseId(1)).unwrap().status != PhaseStatus::Completed {
             assert!(Instant::now() < deadline, "the approval reached the board");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // The plan shows where the branches stand; a conflict waits for a person.
+        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        until(&b, "document.querySelector('#merges [data-merge=\"M-1\"]')", Duration::from_secs(10)).await;
+        until(
+            &b,
+            "document.querySelector('[data-phase=\"P-1\"] .branch')?.innerText.includes('merge pending')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let m = api
+            .merges()
+            .claim_merge("runner", baton_core::api::MergeClaim { runner: "r".into(), lease_secs: None })
+            .unwrap()
+            .unwrap();
+        api.merges()
+            .finish_merge(
+                "runner",
+                m.id,
+                baton_core::api::MergeReport {
+                    runner: "r".into(),
+                    outcome: baton_core::api::MergeOutcome::Conflict {
+                        base: "a".repeat(40),
+                        source_head: "b".repeat(40),
+                        target_head: "c".repeat(40),
+                        files: vec!["src/search.rs".into()],
+                    },
+                },
+            )
+            .unwrap();
+        until(&b, "document.querySelector('#merges-waiting')", Duration::from_secs(10)).await;
+        until(
+            &b,
+            "document.querySelector('[data-merge=\"M-1\"]')?.innerText.includes('src/search.rs')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "merges").await;
+        click(&b, "[data-retry-merge=\"M-1\"]").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while api.merges().get_merge(m.id).unwrap().state != baton_core::model::MergeState::Pending {
+            assert!(Instant::now() < deadline, "the retry reached the board");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let errors = console_errors(&b, &driver).await;
