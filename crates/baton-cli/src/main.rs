@@ -105,6 +105,9 @@ enum Command {
     Docs(commands::docs::DocsCommand),
     /// Ask an agent, a task's holder (T-n), human, or any; --wait blocks for the answer.
     Ask(commands::messages::AskArgs),
+    /// Talk to the agent that worked on a task: a runner resumes its session with your
+    /// message (in the task's worktree) and its reply lands in the thread.
+    Chat(commands::messages::ChatArgs),
     /// Open questions to you and answers not yet delivered to you (--all: everything).
     Inbox(commands::messages::InboxArgs),
     /// Answer a message; the answer goes to whoever asked, in the same thread.
@@ -193,6 +196,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Watch(args) => commands::watch::run(&ctx, args),
         Command::Docs(command) => commands::docs::run(&ctx, command),
         Command::Ask(args) => commands::messages::ask(&ctx, args),
+        Command::Chat(args) => commands::messages::chat(&ctx, args),
         Command::Inbox(args) => commands::messages::inbox(&ctx, args),
         Command::Answer(args) => commands::messages::answer(&ctx, args),
         Command::Listen(args) => commands::messages::listen(&ctx, args),

@@ -515,3 +515,96 @@ fn runners_work_in_their_own_clones_of_a_remote_and_merges_reach_it() {
     );
     assert!(!s.path().join("work-T-1.txt").exists());
 }
+
+#[test]
+fn chat_resumes_the_agents_session_and_its_reply_lands_in_the_thread() {
+    let s = repository();
+    s.run(&["task", "add", "--title", "Named"]).ok();
+    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
+    std::fs::write(
+        s.path().join(".baton/providers/named.toml"),
+        r#"name = "named"
+description = "a CLI that resumes sessions by the name it was started with"
+command = "sh"
+args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
+resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
+prompt = "stdin"
+format = "plain"
+"#,
+    )
+    .unwrap();
+    let prompts = s.path().join("prompts.txt");
+    let agent = script(
+        &s,
+        "named",
+        &format!(
+            r#"printf '== %s %s\n' "$1" "$2" >> {prompts}
+prompt=$(cat)
+printf '%s\n' "$prompt" >> {prompts}
+if printf '%s' "$prompt" | grep -q 'session store'; then
+  echo "uses the session store" > store.txt
+  git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm "store"
+  echo "Done: it now uses the existing session store."
+  exit 0
+fi
+echo first > named.txt
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm named
+echo "finished""#,
+            prompts = prompts.display()
+        ),
+    );
+    let run = |s: &Sandbox| {
+        let mut cmd = command_in(
+            s.path(),
+            &["runner", "--json", "--provider", "named", "--once"],
+        );
+        cmd.env_remove("BATON_AGENT")
+            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+        support::finish(cmd.output().unwrap()).ok();
+    };
+    run(&s);
+    assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
+    let asked = json(&s, &["chat", "T-1", "use the existing session store"]);
+    assert_eq!(asked["to"], "named-1");
+    assert_eq!(asked["task"], "T-1");
+    run(&s);
+    let text = std::fs::read_to_string(&prompts).unwrap();
+    let second = text.split("== ").nth(2).expect("a second run");
+    assert!(second.starts_with("resume baton-T-1"), "{second}");
+    assert!(
+        second.contains("use the existing session store"),
+        "{second}"
+    );
+    // The reply is the answer, in the same thread; the change is on the task's branch.
+    let thread = json(&s, &["thread", asked["id"].as_str().unwrap()]);
+    let answer = &thread.as_array().unwrap()[1];
+    assert_eq!(answer["from"], "named-1");
+    assert!(
+        answer["body"]
+            .as_str()
+            .unwrap()
+            .contains("existing session store"),
+        "{answer}"
+    );
+    assert_eq!(
+        git(s.path(), &["show", "baton/T-1:store.txt"]),
+        "uses the session store"
+    );
+    assert_eq!(
+        json(&s, &["task", "show", "T-1"])["status"],
+        "review",
+        "a chat does not move the task"
+    );
+    // Answered questions are not asked again.
+    run(&s);
+    assert_eq!(
+        std::fs::read_to_string(&prompts)
+            .unwrap()
+            .matches("== ")
+            .count(),
+        2
+    );
+    // Nobody worked on a fresh task: chat says so.
+    s.run(&["task", "add", "--title", "Untouched"]).ok();
+    s.run(&["chat", "T-2", "hello"]).fails(3, "no_agent");
+}

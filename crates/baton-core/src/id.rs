@@ -171,10 +171,11 @@ prefixed_id!(
 );
 
 prefixed_id!(
-    /// A merge of one branch into another (a task's, a phase's, an initiative's): `M-1`, ...
+    /// A merge of one branch into another (a task's, a phase's, an initiative's): `MR-1`,
+    /// ... (`M-` is a message's).
     MergeId,
     BadMergeId,
-    "M",
+    "MR",
     "merge"
 );
 

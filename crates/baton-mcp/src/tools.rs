@@ -654,6 +654,7 @@ impl Tools {
     async fn ask(&self, mut c: Call) -> Result<Value, ToolError> {
         let agent = c.agent()?;
         let request = AskRequest {
+            task: None,
             to: c.args.str("to")?,
             body: c.args.str("text")?,
         };

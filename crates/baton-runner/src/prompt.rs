@@ -106,6 +106,26 @@ pub fn resume(task: &Task, why: &str) -> String {
     )
 }
 
+/// The prompt of a run that answers a person's message about a task the agent worked on
+/// (`baton chat`), in the task's worktree, resuming its session when there is one.
+pub fn chat(task: &Task, from: &str, message: &str, resumed: bool) -> String {
+    let mut out = if resumed {
+        format!("{from} writes about your work on {}:\n\n", task.id)
+    } else {
+        format!(
+            "You worked on task {} ({}) in this worktree, on its branch. {from} writes about \
+             it:\n\n",
+            task.id, task.title
+        )
+    };
+    out.push_str(message.trim());
+    out.push_str(
+        "\n\nReply in a short message: your last message is sent back as the answer. If they \
+         ask for a change, make it here and commit it; do not run `baton task done`.",
+    );
+    cut(&out, MAX_PROMPT)
+}
+
 /// The prompt of a resumed session whose work a reviewer sent back: the feedback and the
 /// open comments on its lines (with their replies).
 pub fn changes_requested(

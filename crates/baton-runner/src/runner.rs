@@ -126,6 +126,7 @@ pub fn run(
                     while !stop.load(Ordering::SeqCst) {
                         if n == 1 {
                             merge_pass(api.as_ref(), &options, &agent);
+                            chat_pass(api.as_ref(), &options, &stop);
                         }
                         match run_one(api.as_ref(), &options, &agent, &stop)? {
                             Some(r) => {
@@ -306,6 +307,136 @@ fn resume_prompt(api: &dyn Api, task: &Task, previous: &baton_core::model::Run) 
     prompt::changes_requested(task, feedback.as_deref(), &comments)
 }
 
+/// Answers what people sent this runner's agents about tasks they worked on (`baton
+/// chat`): the agent's session is resumed in the task's worktree with the message, its
+/// reply becomes the answer in the same thread, and any change it makes is committed on the
+/// task's branch. A task an agent is working on right now is left to that agent.
+fn chat_pass(api: &dyn Api, options: &RunnerOptions, stop: &AtomicBool) {
+    for n in 1..=options.max_agents.max(1) {
+        let agent = format!("{}-{n}", options.name);
+        let request = baton_core::api::InboxRequest {
+            limit: Some(50),
+            ..Default::default()
+        };
+        let Ok(inbox) = api.inbox(&agent, &request) else {
+            continue;
+        };
+        for question in inbox {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let ours = question.is_question()
+                && question.to == agent
+                && question.answered_at.is_none()
+                && question.task.is_some();
+            if !ours {
+                continue;
+            }
+            if let Err(e) = chat_one(api, options, &agent, &question, stop) {
+                board_runs::warn(&format!("{}: could not answer {}: {e}", agent, question.id));
+            }
+        }
+    }
+}
+
+fn chat_one(
+    api: &dyn Api,
+    options: &RunnerOptions,
+    agent: &str,
+    question: &baton_core::model::Message,
+    stop: &AtomicBool,
+) -> Result<(), RunnerError> {
+    let Some(task_id) = question.task else {
+        return Ok(());
+    };
+    let task = api.get_task(task_id)?;
+    if task.status == Status::InProgress {
+        return Ok(());
+    }
+    let account = match options.accounts.pick(Timestamp::now()) {
+        Pick::Use(account) => account,
+        // No account now: the question waits for the next pass.
+        Pick::WaitUntil(_) | Pick::Nothing(_) => return Ok(()),
+    };
+    let runs = api.list_runs(&baton_core::api::RunFilter {
+        task: Some(task_id),
+        limit: Some(50),
+        ..Default::default()
+    })?;
+    let session = runs
+        .iter()
+        .find(|r| r.provider == options.provider.name && r.session.is_some())
+        .and_then(|r| r.session.clone())
+        .filter(|_| options.provider.can_resume());
+    let repo = Repo::open(&options.repo)?;
+    let wt = task_worktree(api, &repo, &task, &options.base)?;
+    let prompt = prompt::chat(&task, &question.from, &question.body, session.is_some());
+    std::fs::create_dir_all(&options.logs)?;
+    let log_path = options
+        .logs
+        .join(format!("{}-{agent}-chat-{}.log", task.id, question.id));
+    let run_id = api
+        .start_run(
+            agent,
+            NewRun {
+                task: task.id,
+                provider: options.provider.name.clone(),
+                account: Some(account.name.clone()),
+                attempt: runs.len() as u32 + 1,
+                runner: options.runner.id.clone(),
+                host: options.runner.host.clone(),
+                worktree: Some(wt.path.display().to_string()),
+                branch: Some(wt.branch.clone()),
+                session: session.clone(),
+                spool: Some(log_path.display().to_string()),
+            },
+        )?
+        .id;
+    let record = one_run(
+        api,
+        options,
+        agent,
+        &task,
+        None,
+        &wt,
+        &prompt,
+        session.as_deref(),
+        &account,
+        &log_path,
+        stop,
+        run_id,
+    )?;
+    repo.save_work(
+        &wt,
+        &format!(
+            "baton: changes {agent} made answering {} on {}",
+            question.id, task.id
+        ),
+    )?;
+    if let Err(e) = repo.publish(&format!("refs/heads/{}", wt.branch), &wt.branch, None) {
+        board_runs::warn(&format!("{}: could not push {}: {e}", task.id, wt.branch));
+    }
+    board_runs::finish(api, agent, run_id, &record);
+    let reply = record
+        .final_text
+        .clone()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| {
+            format!(
+                "(no reply: the run ended {}; its output is in run {run_id})",
+                record.outcome.name()
+            )
+        });
+    api.answer(
+        agent,
+        question.id,
+        baton_core::api::AnswerRequest { body: reply },
+    )?;
+    repo.remove(&wt, false)?;
+    Ok(())
+}
+
 /// Carries out the merges ready on the board (approved work going up the branch chain);
 /// a failure to reach the board is reported and left for the next pass.
 fn merge_pass(api: &dyn Api, options: &RunnerOptions, agent: &str) {
@@ -437,7 +568,7 @@ pub fn run_one(
             options,
             agent,
             &task,
-            fence,
+            Some(fence),
             &wt,
             &prompt,
             session.as_deref(),
@@ -577,7 +708,7 @@ fn one_run(
     options: &RunnerOptions,
     agent: &str,
     task: &Task,
-    fence: u64,
+    fence: Option<u64>,
     wt: &Worktree,
     prompt: &str,
     session: Option<&str>,
@@ -658,7 +789,8 @@ struct Keepalive<'a> {
     api: &'a dyn Api,
     agent: &'a str,
     task: TaskId,
-    fence: u64,
+    /// The claim to keep alive; none for a run on a task nobody holds (a chat).
+    fence: Option<u64>,
     every: Duration,
     last: Instant,
     stop: &'a AtomicBool,
@@ -668,13 +800,13 @@ struct Keepalive<'a> {
 
 impl Control for Keepalive<'_> {
     fn should_stop(&mut self) -> bool {
-        if self.last.elapsed() >= self.every {
+        if let (true, Some(fence)) = (self.last.elapsed() >= self.every, self.fence) {
             self.last = Instant::now();
             let renewed = self.api.heartbeat(
                 self.agent,
                 &HeartbeatRequest {
                     task: Some(self.task),
-                    fence: Some(self.fence),
+                    fence: Some(fence),
                 },
             );
             if let Err(e) = renewed {

@@ -1299,7 +1299,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
 
         // The plan shows where the branches stand; a conflict waits for a person.
         b.goto(&format!("{url}/#/plan")).await.unwrap();
-        until(&b, "document.querySelector('#merges [data-merge=\"M-1\"]')", Duration::from_secs(10)).await;
+        until(&b, "document.querySelector('#merges [data-merge=\"MR-1\"]')", Duration::from_secs(10)).await;
         until(
             &b,
             "document.querySelector('[data-phase=\"P-1\"] .branch')?.innerText.includes('merge pending')",
@@ -1329,12 +1329,12 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         until(&b, "document.querySelector('#merges-waiting')", Duration::from_secs(10)).await;
         until(
             &b,
-            "document.querySelector('[data-merge=\"M-1\"]')?.innerText.includes('src/search.rs')",
+            "document.querySelector('[data-merge=\"MR-1\"]')?.innerText.includes('src/search.rs')",
             Duration::from_secs(10),
         )
         .await;
         screenshot(&b, "merges").await;
-        click(&b, "[data-retry-merge=\"M-1\"]").await;
+        click(&b, "[data-retry-merge=\"MR-1\"]").await;
         let deadline = Instant::now() + Duration::from_secs(10);
         while api.merges().get_merge(m.id).unwrap().state != baton_core::model::MergeState::Pending {
             assert!(Instant::now() < deadline, "the retry reached the board");

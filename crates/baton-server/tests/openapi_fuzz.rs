@@ -122,6 +122,7 @@ fn seed(server: &TestServer) {
         .ask(
             "codex",
             AskRequest {
+                task: None,
                 to: "claude".into(),
                 body: "Which token format?".into(),
             },

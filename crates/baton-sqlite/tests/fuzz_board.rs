@@ -172,12 +172,20 @@ fn any_message_target_is_delivered_or_refused_and_the_store_still_writes() {
         .pickup("holder", &PickupRequest::default())
         .expect("T-1 is held by `holder`");
     run(512, (target(), short_text()), |(to, body)| {
-        if let Err(e) = board.ask("fuzzer", AskRequest { to, body }) {
+        if let Err(e) = board.ask(
+            "fuzzer",
+            AskRequest {
+                to,
+                body,
+                task: None,
+            },
+        ) {
             callers_fault(&e)?;
         }
         let after = board.ask(
             "fuzzer",
             AskRequest {
+                task: None,
                 to: "any".into(),
                 body: "still there?".into(),
             },

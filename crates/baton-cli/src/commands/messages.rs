@@ -6,7 +6,7 @@ use std::time::Duration;
 use baton_core::api::{AnswerRequest, AskRequest, InboxRequest};
 use baton_core::model::Message;
 use baton_core::time::{format_duration, parse_duration};
-use baton_core::{ErrorClass, MessageId};
+use baton_core::{ErrorClass, MessageId, TaskId};
 use clap::Args;
 use serde_json::json;
 
@@ -23,6 +23,24 @@ pub struct AskArgs {
     /// The question.
     pub question: String,
     /// Wait this long for the answer (`90`, `30s`, `5m`); exit 3 if none comes.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
+    /// The task the question is about (an agent is asked about it even after it handed the
+    /// task in; a runner resumes its session to answer).
+    #[arg(long)]
+    pub task: Option<TaskId>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChatArgs {
+    /// The task whose agent you talk to (T-12).
+    pub task: TaskId,
+    /// What you tell or ask it.
+    pub message: String,
+    /// The agent (default: the one whose run worked on the task last, else its holder).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Wait this long for the reply (`30s`, `5m`); exit 3 if none comes.
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
 }
@@ -72,21 +90,54 @@ fn watcher(ctx: &Context) -> CliResult<Waiter> {
 }
 
 pub fn ask(ctx: &Context, args: AskArgs) -> CliResult {
-    let wait_for = args
-        .wait
-        .as_deref()
-        .map(|w| duration("wait", w))
-        .transpose()?;
+    let request = AskRequest {
+        to: args.to,
+        body: args.question,
+        task: args.task,
+    };
+    ask_and_wait(ctx, request, args.wait.as_deref())
+}
+
+/// `baton chat T-12 "..."`: a message to the agent that worked on the task; the runner
+/// resumes its session with it and the reply lands in the same thread.
+pub fn chat(ctx: &Context, args: ChatArgs) -> CliResult {
+    let api = ctx.api()?;
+    let to = match args.to {
+        Some(to) => to,
+        None => {
+            let runs = api.list_runs(&baton_core::api::RunFilter {
+                task: Some(args.task),
+                limit: Some(1),
+                ..Default::default()
+            })?;
+            let task = api.get_task(args.task)?;
+            match runs.into_iter().next().map(|r| r.agent).or(task.assignee) {
+                Some(agent) => agent,
+                None => {
+                    return Err(CliError::new(
+                        ErrorClass::NotFound,
+                        "no_agent",
+                        format!("no agent has worked on {} yet", args.task),
+                    )
+                    .with_hint("name one with --to, or ask everyone with `baton ask --to any`"))
+                }
+            }
+        }
+    };
+    let request = AskRequest {
+        to,
+        body: args.message,
+        task: Some(args.task),
+    };
+    ask_and_wait(ctx, request, args.wait.as_deref())
+}
+
+fn ask_and_wait(ctx: &Context, request: AskRequest, wait: Option<&str>) -> CliResult {
+    let wait_for = wait.map(|w| duration("wait", w)).transpose()?;
     let api = ctx.api()?;
     let actor = ctx.actor();
     let watch = wait_for.map(|_| watcher(ctx)).transpose()?;
-    let question = api.ask(
-        &actor,
-        AskRequest {
-            to: args.to,
-            body: args.question,
-        },
-    )?;
+    let question = api.ask(&actor, request)?;
     let (Some(timeout), Some(watch)) = (wait_for, watch) else {
         return ctx.out.emit(&question, |w| {
             writeln!(

@@ -90,6 +90,11 @@ pub struct AskRequest {
     pub to: String,
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body: String,
+    /// The task it is about. With an agent's name in `to`, that agent is asked about the
+    /// task even when it no longer holds it (a runner resumes the agent's session to
+    /// answer: `baton chat`).
+    #[serde(default)]
+    pub task: Option<crate::id::TaskId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

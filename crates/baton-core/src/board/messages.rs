@@ -60,7 +60,18 @@ pub fn ask(
     now: Timestamp,
 ) -> Result<Message> {
     touch(tx, actor, now)?;
-    let (to, task) = recipient(tx, &request.to)?;
+    let (to, held) = recipient(tx, &request.to)?;
+    if let (Some(named), Some(held)) = (request.task, held) {
+        if named != held {
+            return Err(Error::invalid(format!(
+                "the question is to {held}'s holder but about {named}"
+            )));
+        }
+    }
+    let task = match held.or(request.task) {
+        Some(id) => Some(load_live(tx, id)?.task.id),
+        None => None,
+    };
     if to == actor {
         return Err(Error::invalid_with_hint(
             format!("{actor} would be asking itself"),

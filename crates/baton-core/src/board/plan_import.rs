@@ -390,6 +390,7 @@ pub fn import(
             tx,
             &c.from,
             crate::api::AskRequest {
+                task: None,
                 to: c.to.clone(),
                 body: c.question.clone(),
             },

@@ -11,6 +11,7 @@ fn ask(api: &dyn Api, from: &str, to: &str, body: &str) -> crate::model::Message
     api.ask(
         from,
         AskRequest {
+            task: None,
             to: to.into(),
             body: body.into(),
         },
@@ -131,6 +132,7 @@ pub fn asking_nobody_is_refused_with_a_way_out(api: &dyn Api) {
         .ask(
             "claude",
             AskRequest {
+                task: None,
                 to: t.id.to_string(),
                 body: "?".into(),
             },
@@ -142,6 +144,7 @@ pub fn asking_nobody_is_refused_with_a_way_out(api: &dyn Api) {
         .ask(
             "claude",
             AskRequest {
+                task: None,
                 to: "claude".into(),
                 body: "?".into(),
             },
@@ -152,6 +155,7 @@ pub fn asking_nobody_is_refused_with_a_way_out(api: &dyn Api) {
         .ask(
             "claude",
             AskRequest {
+                task: None,
                 to: "codex".into(),
                 body: "  ".into(),
             },

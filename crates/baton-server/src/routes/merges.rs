@@ -65,7 +65,7 @@ async fn list_merges(
 
 /// One merge.
 #[utoipa::path(get, path = "/api/v1/merges/{id}", tag = "merges",
-    params(("id" = MergeId, Path, description = "M-1")),
+    params(("id" = MergeId, Path, description = "MR-1")),
     responses((status = 200, body = Merge), (status = 404, body = ErrorBody)))]
 async fn get_merge(State(s): State<AppState>, Path(id): Path<MergeId>) -> ApiResult<Json<Merge>> {
     Ok(Json(
@@ -93,7 +93,7 @@ async fn claim_merge(
 /// skipped, or failed (retried when transient).
 #[utoipa::path(post, path = "/api/v1/merges/{id}/finish", tag = "merges",
     request_body = MergeReport,
-    params(("id" = MergeId, Path, description = "M-1"), super::AgentHeader),
+    params(("id" = MergeId, Path, description = "MR-1"), super::AgentHeader),
     responses((status = 200, body = Merge), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn finish_merge(
@@ -111,7 +111,7 @@ async fn finish_merge(
 
 /// Put a failed, skipped or conflicted merge back in the queue.
 #[utoipa::path(post, path = "/api/v1/merges/{id}/retry", tag = "merges",
-    params(("id" = MergeId, Path, description = "M-1"), super::AgentHeader),
+    params(("id" = MergeId, Path, description = "MR-1"), super::AgentHeader),
     responses((status = 200, body = Merge), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 async fn retry_merge(
