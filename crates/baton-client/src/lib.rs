@@ -392,6 +392,10 @@ impl Api for Client {
         self
     }
 
+    fn errands(&self) -> &dyn baton_core::api::Errands {
+        self
+    }
+
     fn project(&self) -> Result<Project> {
         self.get("/api/v1/project", &[])
     }

@@ -1,8 +1,10 @@
 //! [`Merges`] over HTTP: the merge queue of the client's project.
 
-use baton_core::api::{MergeClaim, MergeFilter, MergeReport, Merges};
-use baton_core::model::{BranchPlan, Merge};
-use baton_core::{MergeId, Result, TaskId};
+use baton_core::api::{
+    ErrandUpdate, Errands, MergeClaim, MergeFilter, MergeReport, Merges, NewErrand,
+};
+use baton_core::model::{BranchPlan, Errand, ErrandStatus, Merge};
+use baton_core::{ErrandId, MergeId, Result, TaskId};
 use serde_json::json;
 
 use crate::Client;
@@ -52,6 +54,44 @@ impl Merges for Client {
             &format!("/api/v1/merges/{id}/retry"),
             Some(actor),
             &json!({}),
+        )
+    }
+}
+
+impl Errands for Client {
+    fn create_errand(&self, actor: &str, new: NewErrand) -> Result<Errand> {
+        self.post("/api/v1/errands", Some(actor), &new)
+    }
+
+    fn list_errands(&self, status: Option<ErrandStatus>) -> Result<Vec<Errand>> {
+        let q: Vec<(&str, String)> = status
+            .map(|s| ("status", s.to_string()))
+            .into_iter()
+            .collect();
+        self.get("/api/v1/errands", &q)
+    }
+
+    fn get_errand(&self, id: ErrandId) -> Result<Errand> {
+        self.get(&format!("/api/v1/errands/{id}"), &[])
+    }
+
+    fn update_errand(&self, actor: &str, id: ErrandId, update: ErrandUpdate) -> Result<Errand> {
+        self.call(
+            crate::Method::Patch,
+            &format!("/api/v1/errands/{id}"),
+            Some(actor),
+            &[],
+            Some(&update),
+        )
+    }
+
+    fn delete_errand(&self, actor: &str, id: ErrandId) -> Result<Errand> {
+        self.call::<(), Errand>(
+            crate::Method::Delete,
+            &format!("/api/v1/errands/{id}"),
+            Some(actor),
+            &[],
+            None,
         )
     }
 }

@@ -24,7 +24,9 @@ pub use import::{
 pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
 };
-pub use merges::{MergeClaim, MergeFilter, MergeOutcome, MergeReport, Merges};
+pub use merges::{
+    ErrandUpdate, Errands, MergeClaim, MergeFilter, MergeOutcome, MergeReport, Merges, NewErrand,
+};
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,
     ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask, InitiativeFilter, InitiativeMove,
@@ -340,6 +342,8 @@ pub trait Api {
     fn plan(&self) -> &dyn Plan;
     /// Merges of task, phase and initiative branches, and where a task's branch goes.
     fn merges(&self) -> &dyn Merges;
+    /// Errands: one agent on a branch of its own, no task board around it.
+    fn errands(&self) -> &dyn Errands;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

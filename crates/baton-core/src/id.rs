@@ -179,6 +179,14 @@ prefixed_id!(
     "merge"
 );
 
+prefixed_id!(
+    /// An errand: one agent on a branch of its own, no task board around it: `E-1`, ...
+    ErrandId,
+    BadErrandId,
+    "E",
+    "errand"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,8 @@ pub use api::Api;
 pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
 pub use id::{
-    CommentId, DocId, InitiativeId, MergeId, MessageId, PhaseId, ProposalId, RunId, TaskId,
+    CommentId, DocId, ErrandId, InitiativeId, MergeId, MessageId, PhaseId, ProposalId, RunId,
+    TaskId,
 };
 pub use model::*;
 pub use store::{Store, StoreTx};

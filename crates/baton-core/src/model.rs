@@ -18,9 +18,10 @@ mod runs;
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
-    BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine, Initiative,
-    InitiativeStatus, LineSide, Merge, MergeKind, MergeState, MergeStrategy, Page, Phase,
-    PhaseCounts, PhaseStatus, Proposal, ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
+    BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine, Errand,
+    ErrandStatus, Initiative, InitiativeStatus, LineSide, Merge, MergeKind, MergeState,
+    MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal, ProposalStatus, ProposalTarget,
+    ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
@@ -510,6 +511,9 @@ pub mod actions {
     pub const MERGE_FAILED: &str = "merge.failed";
     pub const MERGE_SKIPPED: &str = "merge.skipped";
     pub const MERGE_RETRIED: &str = "merge.retried";
+    pub const ERRAND_CREATED: &str = "errand.created";
+    pub const ERRAND_UPDATED: &str = "errand.updated";
+    pub const ERRAND_DELETED: &str = "errand.deleted";
     /// An approved initiative whose branch is left for a pull request (`land` setting).
     pub const MERGE_LEFT_FOR_PULL_REQUEST: &str = "merge.left_for_pull_request";
     /// An imported event whose action Baton does not know (`detail.original_action`).

@@ -250,6 +250,26 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
             "updated_at",
         ],
     ),
+    (
+        "errands",
+        &[
+            "id",
+            "title",
+            "branch",
+            "base_branch",
+            "status",
+            "provider",
+            "agent",
+            "session",
+            "base",
+            "result",
+            "conflicts",
+            "reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+    ),
 ];
 
 /// Tables whose ids come from an identity sequence, moved past the copied ids.
@@ -264,6 +284,7 @@ const SEQUENCED: &[&str] = &[
     "review_comments",
     "proposals",
     "merges",
+    "errands",
     "users",
     "api_tokens",
 ];

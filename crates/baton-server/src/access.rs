@@ -76,6 +76,9 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         ("POST", "/api/v1/runs/{id}/stop" | "/api/v1/runs/{id}/retry") => Project(ControlRuns),
         ("POST", "/api/v1/merges/claim" | "/api/v1/merges/{id}/finish") => Project(RecordRuns),
         ("POST", "/api/v1/merges/{id}/retry") => Project(ControlRuns),
+        // An errand starts and steers an agent of its own: what a runner's operator does.
+        ("POST", "/api/v1/errands") | ("PATCH", "/api/v1/errands/{id}") => Project(ControlRuns),
+        ("DELETE", "/api/v1/errands/{id}") => Project(Delete),
         ("POST", "/api/v1/initiatives" | "/api/v1/phases")
         | ("PATCH", "/api/v1/initiatives/{id}" | "/api/v1/phases/{id}")
         | ("POST", "/api/v1/initiatives/{id}/archive" | "/api/v1/initiatives/{id}/reopen") => {

@@ -29,3 +29,23 @@ CREATE INDEX merges_state ON merges (state, id);
 CREATE INDEX merges_target ON merges (target, state);
 CREATE INDEX merges_task ON merges (task, id) WHERE task IS NOT NULL;
 CREATE INDEX merges_merge_task ON merges (merge_task) WHERE merge_task IS NOT NULL;
+
+-- Errands: one agent on a branch off the default branch, no task board around it.
+CREATE TABLE errands (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT NOT NULL,
+    branch      TEXT NOT NULL UNIQUE,
+    base_branch TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    provider    TEXT,
+    agent       TEXT,
+    session     TEXT,
+    base        TEXT,
+    result      TEXT,
+    conflicts   TEXT,
+    reason      TEXT,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX errands_status ON errands (status, id);

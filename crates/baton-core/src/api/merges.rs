@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::{InitiativeId, MergeId, PhaseId, TaskId};
-use crate::model::{BranchPlan, Merge, MergeKind, MergeState};
+use crate::id::{ErrandId, InitiativeId, MergeId, PhaseId, TaskId};
+use crate::model::{BranchPlan, Errand, ErrandStatus, Merge, MergeKind, MergeState};
 
 /// Which merges to list; newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,4 +84,49 @@ pub trait Merges {
     fn finish_merge(&self, actor: &str, id: MergeId, report: MergeReport) -> Result<Merge>;
     /// Puts a failed, skipped or conflicted merge back in the queue.
     fn retry_merge(&self, actor: &str, id: MergeId) -> Result<Merge>;
+}
+
+/// An errand to start.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewErrand {
+    /// What to do ("fix typo in README"): the agent's whole instruction.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
+    pub title: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// What a runner (or a person) records about an errand; `None` leaves a field alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrandUpdate {
+    #[serde(default)]
+    pub status: Option<ErrandStatus>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub base: Option<String>,
+    #[serde(default)]
+    pub result: Option<String>,
+    #[serde(default)]
+    pub conflicts: Option<Vec<String>>,
+    /// Empty clears it.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub trait Errands {
+    fn create_errand(&self, actor: &str, new: NewErrand) -> Result<Errand>;
+    fn list_errands(&self, status: Option<ErrandStatus>) -> Result<Vec<Errand>>;
+    fn get_errand(&self, id: ErrandId) -> Result<Errand>;
+    /// Moves follow the errand's lifecycle (a merged or abandoned errand takes no change
+    /// but reopening an abandoned one to active).
+    fn update_errand(&self, actor: &str, id: ErrandId, update: ErrandUpdate) -> Result<Errand>;
+    /// Only an abandoned or merged errand is deleted.
+    fn delete_errand(&self, actor: &str, id: ErrandId) -> Result<Errand>;
 }

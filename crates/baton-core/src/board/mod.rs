@@ -8,6 +8,7 @@
 mod claims;
 pub mod docs;
 mod edit;
+pub mod errands;
 mod import;
 pub mod instance;
 pub mod leases;
@@ -166,6 +167,10 @@ impl<S: Store> Api for Board<S> {
     }
 
     fn merges(&self) -> &dyn crate::api::Merges {
+        self
+    }
+
+    fn errands(&self) -> &dyn crate::api::Errands {
         self
     }
 

@@ -506,3 +506,50 @@ pub struct DiffLine {
     pub new: Option<u64>,
     pub text: String,
 }
+
+text_enum!(
+    /// Where an errand stands: `active` (its agent works), `pending_review` (done, waiting
+    /// for a person), `conflict` (merging it would conflict), `merged`, `abandoned`.
+    ErrandStatus,
+    "an errand status",
+    [
+        Active => "active",
+        PendingReview => "pending_review",
+        Conflict => "conflict",
+        Merged => "merged",
+        Abandoned => "abandoned",
+    ]
+);
+
+/// A small isolated change: one agent on a branch off the default branch, with no task
+/// board around it (`baton errand start "fix typo in README"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Errand {
+    pub id: crate::id::ErrandId,
+    pub title: String,
+    /// Its branch (`baton/errand-1`), and the branch it starts from and merges into.
+    pub branch: String,
+    pub base_branch: String,
+    pub status: ErrandStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The agent's session, resumed by `errand chat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The merge base when it merged, and the base branch's commit after the merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+    /// Why its last run or merge did not go through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

@@ -5,9 +5,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use baton_core::api::{MergeClaim, MergeFilter, MergeReport};
-use baton_core::model::{BranchPlan, Diff, Merge, MergeKind, MergeState};
-use baton_core::{InitiativeId, MergeId, PhaseId, TaskId};
+use baton_core::api::{ErrandUpdate, MergeClaim, MergeFilter, MergeReport, NewErrand};
+use baton_core::model::{BranchPlan, Diff, Errand, ErrandStatus, Merge, MergeKind, MergeState};
+use baton_core::{ErrandId, InitiativeId, MergeId, PhaseId, TaskId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_merge))
         .routes(routes!(branch_plan))
         .routes(routes!(diff))
+        .routes(routes!(create_errand, list_errands))
+        .routes(routes!(get_errand, update_errand, delete_errand))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -170,6 +172,94 @@ async fn diff(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Js
                 let range = baton_runner::diff::range(api, repo.root(), &id)?;
                 baton_runner::diff::diff(repo.root(), &range)
             })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ErrandsQuery {
+    status: Option<ErrandStatus>,
+}
+
+/// Record a new errand (`active`, on `baton/errand-<n>` off the default branch); the CLI's
+/// runner then starts its agent.
+#[utoipa::path(post, path = "/api/v1/errands", tag = "merges", request_body = NewErrand,
+    params(super::AgentHeader),
+    responses((status = 201, body = Errand), (status = 422, body = ErrorBody)))]
+async fn create_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(new): Body<NewErrand>,
+) -> ApiResult<(StatusCode, Json<Errand>)> {
+    let e = s
+        .writer
+        .run(move |api| api.errands().create_errand(&actor, new.clone()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// Errands, newest first.
+#[utoipa::path(get, path = "/api/v1/errands", tag = "merges", params(ErrandsQuery),
+    responses((status = 200, body = Vec<Errand>), (status = 422, body = ErrorBody)))]
+async fn list_errands(
+    State(s): State<AppState>,
+    Query(q): Query<ErrandsQuery>,
+) -> ApiResult<Json<Vec<Errand>>> {
+    Ok(Json(
+        s.readers
+            .run(move |api| api.errands().list_errands(q.status))
+            .await?,
+    ))
+}
+
+/// One errand.
+#[utoipa::path(get, path = "/api/v1/errands/{id}", tag = "merges",
+    params(("id" = ErrandId, Path, description = "E-1")),
+    responses((status = 200, body = Errand), (status = 404, body = ErrorBody)))]
+async fn get_errand(
+    State(s): State<AppState>,
+    Path(id): Path<ErrandId>,
+) -> ApiResult<Json<Errand>> {
+    Ok(Json(
+        s.readers
+            .run(move |api| api.errands().get_errand(id))
+            .await?,
+    ))
+}
+
+/// Record what became of an errand (its status, agent, session, merge).
+#[utoipa::path(patch, path = "/api/v1/errands/{id}", tag = "merges", request_body = ErrandUpdate,
+    params(("id" = ErrandId, Path, description = "E-1"), super::AgentHeader),
+    responses((status = 200, body = Errand), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<ErrandId>,
+    Body(update): Body<ErrandUpdate>,
+) -> ApiResult<Json<Errand>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.errands().update_errand(&actor, id, update.clone()))
+            .await?,
+    ))
+}
+
+/// Delete a merged or abandoned errand's record.
+#[utoipa::path(delete, path = "/api/v1/errands/{id}", tag = "merges",
+    params(("id" = ErrandId, Path, description = "E-1"), super::AgentHeader),
+    responses((status = 200, body = Errand), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn delete_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<ErrandId>,
+) -> ApiResult<Json<Errand>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.errands().delete_errand(&actor, id))
             .await?,
     ))
 }
