@@ -165,8 +165,13 @@ enum Command {
     /// branch): list, show, run, retry. A conflict changes nothing and becomes a merge task.
     #[command(subcommand)]
     Merge(commands::merge::MergeCommand),
-    /// What a task (T-12), phase (P-3) or initiative (I-1) changed, against its base.
+    /// What a task (T-12), phase (P-3), initiative (I-1) or errand (E-2) changed, against
+    /// its base.
     Diff(commands::merge::DiffArgs),
+    /// Errands: a small change by one agent on a branch of its own off the default branch,
+    /// no task board around it: start, list, show, diff, chat, merge, abandon, delete.
+    #[command(subcommand)]
+    Errand(commands::errand::ErrandCommand),
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
@@ -227,6 +232,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Accounts(args) => commands::runs::accounts(&ctx, args),
         Command::Merge(command) => commands::merge::merge(&ctx, command),
         Command::Diff(args) => commands::merge::diff(&ctx, args),
+        Command::Errand(command) => commands::errand::errand(&ctx, command),
     }
 }
 

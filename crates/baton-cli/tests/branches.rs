@@ -608,3 +608,127 @@ echo "finished""#,
     s.run(&["task", "add", "--title", "Untouched"]).ok();
     s.run(&["chat", "T-2", "hello"]).fails(3, "no_agent");
 }
+
+/// A provider that resumes sessions by name, its agent a script (the named provider of the
+/// runner's tests).
+fn named_provider(s: &Sandbox) {
+    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
+    std::fs::write(
+        s.path().join(".baton/providers/named.toml"),
+        r#"name = "named"
+description = "a CLI that resumes sessions by the name it was started with"
+command = "sh"
+args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
+resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
+prompt = "stdin"
+format = "plain"
+"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_errand_goes_from_start_through_a_conflict_to_merged_and_another_is_abandoned() {
+    let s = repository();
+    named_provider(&s);
+    let calls = s.path().join("calls.txt");
+    let agent = script(
+        &s,
+        "errand-agent",
+        &format!(
+            r#"echo "$1 $2" >> {calls}
+prompt=$(cat)
+if git rev-parse -q --verify MERGE_HEAD >/dev/null; then
+  sed -e '/^[<=>|]\{{7\}}/d' CHANGELOG.md | sort -u > merged.txt && mv merged.txt CHANGELOG.md
+  git add CHANGELOG.md && git -c user.name=a -c user.email=a@example.invalid commit -q --no-edit
+  echo "Resolved: kept both entries."
+  exit 0
+fi
+case "$prompt" in
+  *"mention the date"*) echo "- dated 2026-12-06" >> CHANGELOG.md; msg="Added the date." ;;
+  *) echo "- first entry" > CHANGELOG.md; msg="Wrote CHANGELOG.md." ;;
+esac
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm "changelog"
+echo "$msg""#,
+            calls = calls.display()
+        ),
+    );
+    let errand = |args: &[&str]| {
+        let mut all = vec!["errand"];
+        all.extend(args);
+        let mut cmd = command_in(s.path(), &all);
+        cmd.env_remove("BATON_AGENT")
+            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+        support::finish(cmd.output().unwrap())
+    };
+    let started = errand(&["start", "Add a CHANGELOG", "--provider", "named"])
+        .ok()
+        .json();
+    assert_eq!(started["errand"]["id"], "E-1");
+    assert_eq!(started["errand"]["status"], "pending_review", "{started}");
+    assert_eq!(started["errand"]["branch"], "baton/errand-1");
+    assert_eq!(started["reply"], "Wrote CHANGELOG.md.");
+    let d = json(&s, &["diff", "E-1", "--stat"]);
+    assert_eq!(d["files"][0]["path"], "CHANGELOG.md");
+    assert!(!s.path().join("CHANGELOG.md").exists(), "main is untouched");
+
+    // Talking to it resumes its session on the same branch.
+    let chat = errand(&["chat", "E-1", "please mention the date"])
+        .ok()
+        .json();
+    assert_eq!(chat["reply"], "Added the date.");
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "new baton-E-1\nresume baton-E-1\n"
+    );
+
+    // Main moves on with its own CHANGELOG: the merge conflicts and changes nothing.
+    std::fs::write(s.path().join("CHANGELOG.md"), "- hotfix entry\n").unwrap();
+    git(s.path(), &["add", "CHANGELOG.md"]);
+    git(s.path(), &["commit", "-qm", "hotfix"]);
+    let main_before = head(s.path(), "main");
+    let merged = errand(&["merge", "E-1"]).ok().json();
+    assert_eq!(merged["errand"]["status"], "conflict", "{merged}");
+    assert_eq!(
+        merged["errand"]["conflicts"],
+        serde_json::json!(["CHANGELOG.md"])
+    );
+    assert_eq!(head(s.path(), "main"), main_before);
+    // Its agent resolves it in a worktree that starts mid-merge; then it merges.
+    let resolved = errand(&["chat", "E-1", "resolve the conflict"]).ok().json();
+    assert_eq!(resolved["errand"]["status"], "pending_review", "{resolved}");
+    let merged = errand(&["merge", "E-1"]).ok().json();
+    assert_eq!(merged["errand"]["status"], "merged", "{merged}");
+    let changelog = std::fs::read_to_string(s.path().join("CHANGELOG.md")).unwrap();
+    for line in ["- hotfix entry", "- first entry", "- dated 2026-12-06"] {
+        assert!(changelog.contains(line), "{changelog}");
+    }
+    errand(&["merge", "E-1"]).fails(4, "invalid_transition");
+
+    // A second one, abandoned: it cannot merge, is deleted, and its branch stays.
+    let second = errand(&["start", "Something else", "--provider", "named"])
+        .ok()
+        .json();
+    assert_eq!(second["errand"]["id"], "E-2");
+    errand(&["delete", "E-2"]).fails(4, "invalid_transition");
+    assert_eq!(
+        errand(&["abandon", "E-2"]).ok().json()["status"],
+        "abandoned"
+    );
+    errand(&["merge", "E-2"]).fails(4, "invalid_transition");
+    let listed = errand(&["list"]).ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(
+        errand(&["delete", "E-2"]).ok().json()["branch_deleted"],
+        false
+    );
+    head(s.path(), "baton/errand-2");
+    assert_eq!(
+        errand(&["delete", "E-1"]).ok().json()["branch_deleted"],
+        true
+    );
+    assert!(git(s.path(), &["branch", "--list", "baton/errand-1"]).is_empty());
+    errand(&["show", "E-1"]).fails(3, "not_found");
+    let events = json(&s, &["events", "--action", "errand.updated"]);
+    assert!(events.as_array().unwrap().len() >= 5, "{events}");
+}

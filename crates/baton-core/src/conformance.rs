@@ -1415,6 +1415,7 @@ macro_rules! conformance_tests {
             an_accepted_plan_proposal_creates_its_phases_and_tasks_at_once,
             approvals_queue_merges_up_the_chain_and_a_conflict_waits_for_its_merge_task,
             merge_reports_and_retries_follow_the_rules,
+            errands_follow_their_lifecycle,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -47,7 +47,7 @@ fn rev(root: &Path, branch: &str) -> Option<String> {
 fn bad_id(id: &str) -> Error {
     Error::invalid_with_hint(
         format!("'{id}' is not a task, phase or initiative"),
-        "give a task (T-12), a phase (P-3) or an initiative (I-1)",
+        "give a task (T-12), a phase (P-3), an initiative (I-1) or an errand (E-2)",
     )
 }
 
@@ -92,12 +92,36 @@ pub fn range(api: &dyn Api, root: &Path, id: &str) -> Result<Range> {
             ..MergeFilter::default()
         };
         (filter, i.branch, default)
+    } else if upper.starts_with("E-") {
+        let errand: baton_core::ErrandId = upper.parse().map_err(|_| bad_id(id))?;
+        let e = api.errands().get_errand(errand)?;
+        if let (Some(base), Some(result)) = (&e.base, &e.result) {
+            // Merged: what it brought, from the merge base to the branch as merged.
+            let to = rev(root, &e.branch).unwrap_or_else(|| result.clone());
+            return Ok(Range {
+                of: upper,
+                from: base.clone(),
+                to,
+                basis: "merged",
+            });
+        }
+        (
+            MergeFilter {
+                limit: Some(0),
+                ..MergeFilter::default()
+            },
+            e.branch,
+            e.base_branch,
+        )
     } else {
         return Err(bad_id(id));
     };
-    let merged = api
-        .merges()
-        .list_merges(&filter)?
+    let merged = if filter.limit == Some(0) {
+        Vec::new()
+    } else {
+        api.merges().list_merges(&filter)?
+    };
+    let merged = merged
         .into_iter()
         .find(|m| m.state == MergeState::Merged && m.base.is_some() && m.source_head.is_some());
     if let Some(m) = merged {

@@ -12,6 +12,7 @@
 //! - [`prompt`]: what a run starts with: the task, its docs and dependencies, the rules.
 //! - [`runner`]: agent slots that claim tasks and run them to review (or a reason).
 //! - [`diff`]: what a task, phase or initiative changed, against its base.
+//! - [`errand`]: one agent on a branch of its own, no task board around it.
 //! - [`merge`]: approved branches carried up the chain; a conflict changes nothing.
 //! - [`verify`]: the task's verify command, run before the task goes to review.
 //! - [`worktree`]: a worktree per task on its branch, through the git CLI; nothing lost.
@@ -21,6 +22,7 @@
 pub mod accounts;
 pub mod adapters;
 pub mod diff;
+pub mod errand;
 pub mod merge;
 pub mod process;
 pub mod prompt;

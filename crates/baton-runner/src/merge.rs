@@ -185,9 +185,42 @@ fn advance(repo: &Repo, branch: &str, old: &str, new: &str, why: &str) -> Result
     }
 }
 
+/// What to merge: a queued merge of the board, or an errand's branch.
+pub struct MergeSpec<'a> {
+    pub source: &'a str,
+    pub target: &'a str,
+    pub strategy: MergeStrategy,
+    /// What the merge commit's message names (`T-12 (MR-3)`, `E-2`).
+    pub label: String,
+}
+
+impl<'a> MergeSpec<'a> {
+    pub fn of(merge: &'a Merge) -> MergeSpec<'a> {
+        let subject = merge
+            .task
+            .map(|t| t.to_string())
+            .or(merge.phase.map(|p| p.to_string()))
+            .or(merge.initiative.map(|i| i.to_string()));
+        MergeSpec {
+            source: &merge.source,
+            target: &merge.target,
+            strategy: merge.strategy,
+            label: match subject {
+                Some(s) => format!("{s} ({})", merge.id),
+                None => format!("({})", merge.id),
+            },
+        }
+    }
+}
+
 /// Does one merge in `repo` (taking its lock) and says what became of it.
 pub fn carry_out(repo: &Repo, merge: &Merge) -> MergeOutcome {
-    match carry_out_locked(repo, merge) {
+    merge_branches(repo, &MergeSpec::of(merge))
+}
+
+/// Merges `spec.source` into `spec.target` (taking the repository's lock).
+pub fn merge_branches(repo: &Repo, spec: &MergeSpec<'_>) -> MergeOutcome {
+    match carry_out_locked(repo, spec) {
         Ok(outcome) => outcome,
         Err(e) => MergeOutcome::Failed {
             error: e.to_string(),
@@ -196,10 +229,10 @@ pub fn carry_out(repo: &Repo, merge: &Merge) -> MergeOutcome {
     }
 }
 
-fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
+fn carry_out_locked(repo: &Repo, merge: &MergeSpec<'_>) -> GitResult<MergeOutcome> {
     let _lock = repo.lock()?;
     repo.fetch_locked()?;
-    let Some(source) = repo.resolve(&merge.source)? else {
+    let Some(source) = repo.resolve(merge.source)? else {
         return Ok(MergeOutcome::Skipped {
             reason: format!(
                 "branch {} does not exist here: no run left work on it",
@@ -207,7 +240,7 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
             ),
         });
     };
-    let Some(target) = repo.resolve(&merge.target)? else {
+    let Some(target) = repo.resolve(merge.target)? else {
         return Ok(MergeOutcome::Failed {
             error: format!(
                 "the target branch {} does not exist in {} (for the default branch, set it \
@@ -229,22 +262,9 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
         });
     }
     let moved = base != target;
-    let subject = merge
-        .task
-        .map(|t| t.to_string())
-        .or(merge.phase.map(|p| p.to_string()))
-        .or(merge.initiative.map(|i| i.to_string()))
-        .unwrap_or_default();
     let message = format!(
-        "Merge {} into {}\n\n{}{}merged by Baton.\n",
-        merge.source,
-        merge.target,
-        if subject.is_empty() {
-            String::new()
-        } else {
-            format!("{subject} ")
-        },
-        format_args!("({}) ", merge.id)
+        "Merge {} into {}\n\n{} merged by Baton.\n",
+        merge.source, merge.target, merge.label
     );
     let conflict = |files| MergeOutcome::Conflict {
         base: base.clone(),
@@ -253,7 +273,7 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
         files,
     };
     let rebase =
-        merge.strategy == MergeStrategy::Rebase && repo.checked_out(&merge.source)?.is_none();
+        merge.strategy == MergeStrategy::Rebase && repo.checked_out(merge.source)?.is_none();
     let result = if rebase && !moved {
         // The target has not moved: it simply moves forward to the source.
         source.clone()
@@ -264,8 +284,8 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
                 // finds it contained in the target and does not replay it twice.
                 let refname = format!("refs/heads/{}", merge.source);
                 if repo.remote().is_some() {
-                    let expect = repo.remote_ref(&merge.source)?.map(|_| source.clone());
-                    repo.publish(&head, &merge.source, expect.as_deref())?;
+                    let expect = repo.remote_ref(merge.source)?.map(|_| source.clone());
+                    repo.publish(&head, merge.source, expect.as_deref())?;
                     git(
                         repo.root(),
                         &["update-ref", "-m", &message, &refname, &head],
@@ -294,8 +314,8 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
     if repo.remote().is_some() {
         // The remote is the truth: it moves first, only from where this merge began (another
         // runner's push in between refuses this one, and the merge is tried again).
-        let expect = repo.remote_ref(&merge.target)?.map(|_| target.clone());
-        if let Err(e) = repo.publish(&result, &merge.target, expect.as_deref()) {
+        let expect = repo.remote_ref(merge.target)?.map(|_| target.clone());
+        if let Err(e) = repo.publish(&result, merge.target, expect.as_deref()) {
             return Ok(MergeOutcome::Failed {
                 error: format!("pushing {} failed: {e}", merge.target),
                 retry: true,
@@ -315,7 +335,7 @@ fn carry_out_locked(repo: &Repo, merge: &Merge) -> GitResult<MergeOutcome> {
             result,
         });
     }
-    if let Err(error) = advance(repo, &merge.target, &target, &result, &message) {
+    if let Err(error) = advance(repo, merge.target, &target, &result, &message) {
         return Ok(MergeOutcome::Failed {
             error,
             retry: false,

@@ -227,6 +227,12 @@ impl Repo {
     /// The worktree of `task`, created from `base` (a branch or commit) on the task's
     /// branch; an existing one (a retry, a resume) is reused as it is.
     pub fn worktree(&self, task: TaskId, base: &str) -> GitResult<Worktree> {
+        self.worktree_named(&task.to_string(), &Repo::task_branch(task), base)
+    }
+
+    /// The worktree `.baton/worktrees/<name>` on `branch`, created from `base` (a branch or
+    /// commit) when the branch is new; an existing one is reused as it is.
+    pub fn worktree_named(&self, name: &str, branch: &str, base: &str) -> GitResult<Worktree> {
         let _lock = self.lock()?;
         let dir = self.worktrees_dir();
         std::fs::create_dir_all(&dir).map_err(|source| GitError::Io {
@@ -240,8 +246,8 @@ impl Repo {
                 source,
             })?;
         }
-        let path = dir.join(task.to_string());
-        let branch = Repo::task_branch(task);
+        let path = dir.join(name);
+        let branch = branch.to_string();
         let path_text = path.display().to_string();
         if !path.join(".git").exists() {
             // A folder left without its worktree (a crash mid-create) is cleared first.
@@ -448,6 +454,42 @@ impl Repo {
         let path = wt.path.display().to_string();
         git(&self.root, &["worktree", "remove", &path])?;
         Ok(Removal::Removed)
+    }
+}
+
+impl Repo {
+    /// Removes the worktree `.baton/worktrees/<name>` (only when it holds nothing
+    /// uncommitted) and, when given, deletes `branch` here and on the remote. Whether the
+    /// branch was deleted.
+    pub fn forget(&self, name: &str, branch: Option<&str>) -> GitResult<bool> {
+        let _lock = self.lock()?;
+        let path = self.worktrees_dir().join(name);
+        if path.join(".git").exists() {
+            let dirty =
+                !git(&path, &["status", "--porcelain", "--untracked-files=all"])?.is_empty();
+            if dirty {
+                return Err(GitError::Failed {
+                    args: "worktree remove".into(),
+                    dir: path,
+                    stderr: "the worktree holds uncommitted work; commit or remove it first".into(),
+                });
+            }
+            git(
+                &self.root,
+                &["worktree", "remove", &path.display().to_string()],
+            )?;
+        }
+        let Some(branch) = branch else {
+            return Ok(false);
+        };
+        if self.branch_exists(branch)? {
+            git(&self.root, &["branch", "-D", branch])?;
+        }
+        if let Some(remote) = &self.remote {
+            let spec = format!(":refs/heads/{branch}");
+            let _ = git(&self.root, &["push", "--quiet", remote, &spec]);
+        }
+        Ok(true)
     }
 }
 

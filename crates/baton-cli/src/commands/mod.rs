@@ -4,6 +4,7 @@ pub mod board;
 pub mod code;
 pub mod coord;
 pub mod docs;
+pub mod errand;
 pub mod events;
 pub mod export;
 pub mod generate;

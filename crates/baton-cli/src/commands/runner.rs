@@ -98,10 +98,7 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     let project = ctx.project()?;
-    let providers = Provider::load(&[project.dir().join("providers")]).map_err(|e| {
-        CliError::new(ErrorClass::Invalid, "bad_provider", e.to_string())
-            .with_hint("fix or remove the provider file; `baton runner --help` shows the shape")
-    })?;
+    let providers = providers(&project)?;
     if args.list_providers {
         let list: Vec<_> = providers
             .iter()
@@ -118,26 +115,8 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
             Ok(())
         });
     }
-    let provider = Provider::find(&providers, &args.provider)
-        .map_err(|e| {
-            CliError::new(ErrorClass::NotFound, "unknown_provider", e.to_string())
-                .with_hint("list them with `baton runner --list-providers`")
-        })?
-        .clone();
-
-    let accounts_file = args.accounts.clone().or_else(|| {
-        let default = project.dir().join("accounts.toml");
-        default.is_file().then_some(default)
-    });
-    let accounts = baton_runner::accounts::Accounts::load(
-        accounts_file.as_deref(),
-        &provider.name,
-        &project.dir().join("runs").join("accounts.json"),
-    )
-    .map_err(|e| {
-        CliError::new(ErrorClass::Invalid, "bad_accounts", e.to_string())
-            .with_hint("each [[account]] has provider, name and env (the variables that select it)")
-    })?;
+    let (provider, accounts) =
+        provider_setup(&project, &providers, &args.provider, args.accounts.clone())?;
     let (open, agent_env) = board(ctx, &project)?;
     // The project's own checkout, or this runner's clone of its `repository` setting.
     let repo = super::merge::work_repo(ctx, open()?.as_ref(), args.clone_dir.as_deref())?;
@@ -231,9 +210,48 @@ fn print_report(mode: crate::output::Mode, r: &RunReport) {
     }
 }
 
+/// The provider named `name` and its accounts on this machine (`.baton/accounts.toml` unless
+/// `accounts_file` names another).
+pub(crate) fn provider_setup(
+    project: &crate::project::Project,
+    providers: &[Provider],
+    name: &str,
+    accounts_file: Option<std::path::PathBuf>,
+) -> CliResult<(Provider, baton_runner::accounts::Accounts)> {
+    let provider = Provider::find(providers, name)
+        .map_err(|e| {
+            CliError::new(ErrorClass::NotFound, "unknown_provider", e.to_string())
+                .with_hint("list them with `baton runner --list-providers`")
+        })?
+        .clone();
+
+    let accounts_file = accounts_file.or_else(|| {
+        let default = project.dir().join("accounts.toml");
+        default.is_file().then_some(default)
+    });
+    let accounts = baton_runner::accounts::Accounts::load(
+        accounts_file.as_deref(),
+        &provider.name,
+        &project.dir().join("runs").join("accounts.json"),
+    )
+    .map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "bad_accounts", e.to_string())
+            .with_hint("each [[account]] has provider, name and env (the variables that select it)")
+    })?;
+    Ok((provider, accounts))
+}
+
+/// The providers of this project (built in, and its `.baton/providers/` files).
+pub(crate) fn providers(project: &crate::project::Project) -> CliResult<Vec<Provider>> {
+    Provider::load(&[project.dir().join("providers")]).map_err(|e| {
+        CliError::new(ErrorClass::Invalid, "bad_provider", e.to_string())
+            .with_hint("fix or remove the provider file; `baton runner --help` shows the shape")
+    })
+}
+
 /// How each agent slot reaches the board, and what the agents' own `baton` calls need to
 /// reach the same board.
-fn board(
+pub(crate) fn board(
     ctx: &Context,
     project: &crate::project::Project,
 ) -> CliResult<(OpenBoard, Vec<(String, String)>)> {
@@ -281,7 +299,7 @@ fn board(
 
 /// The first Ctrl-C (or SIGTERM) stops the runs through their stop ladder, committing
 /// their work; the runner then exits.
-fn stop_on_signals(stop: Arc<AtomicBool>) {
+pub(crate) fn stop_on_signals(stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
         .name("baton-runner-signals".into())
         .spawn(move || {

@@ -396,3 +396,146 @@ pub fn a_lapsed_merge_claim_is_taken_again(fixture: &dyn ApiFixture) {
     );
     report(api, "r2", m.id, merged()).unwrap();
 }
+
+pub fn errands_follow_their_lifecycle(api: &dyn Api) {
+    use crate::model::ErrandStatus::*;
+    let e = api
+        .errands()
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: "  fix the typo in README  ".into(),
+                provider: Some("claude".into()),
+            },
+        )
+        .unwrap();
+    assert_eq!(e.id.to_string(), "E-1");
+    assert_eq!(
+        (e.title.as_str(), e.branch.as_str(), e.base_branch.as_str()),
+        ("fix the typo in README", "baton/errand-1", "main")
+    );
+    assert_eq!(e.status, Active);
+    let err = api
+        .errands()
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: " ".into(),
+                provider: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    let to = |status| ErrandUpdate {
+        status: Some(status),
+        ..ErrandUpdate::default()
+    };
+    assert_eq!(
+        api.errands()
+            .update_errand("lead", e.id, to(Merged))
+            .unwrap_err()
+            .code(),
+        "invalid_transition",
+        "an active errand is not merged"
+    );
+    let e = api
+        .errands()
+        .update_errand(
+            "errand-1",
+            e.id,
+            ErrandUpdate {
+                status: Some(PendingReview),
+                session: Some("sess-9".into()),
+                agent: Some("errand-1".into()),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (e.status, e.session.as_deref()),
+        (PendingReview, Some("sess-9"))
+    );
+    let e = api
+        .errands()
+        .update_errand(
+            "lead",
+            e.id,
+            ErrandUpdate {
+                status: Some(Conflict),
+                conflicts: Some(vec!["README.md".into()]),
+                reason: Some("conflicts".into()),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(e.conflicts, ["README.md"]);
+    assert_eq!(
+        api.errands()
+            .delete_errand("lead", e.id)
+            .unwrap_err()
+            .code(),
+        "invalid_transition"
+    );
+    let e = api
+        .errands()
+        .update_errand(
+            "lead",
+            e.id,
+            ErrandUpdate {
+                status: Some(Merged),
+                base: Some(A.into()),
+                result: Some(D.into()),
+                conflicts: Some(Vec::new()),
+                reason: Some(String::new()),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (e.status, e.reason.as_deref(), e.conflicts.len()),
+        (Merged, None, 0)
+    );
+    assert_eq!(
+        api.errands()
+            .update_errand("lead", e.id, to(Active))
+            .unwrap_err()
+            .code(),
+        "invalid_transition",
+        "a merged errand is finished"
+    );
+    let second = api
+        .errands()
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: "other".into(),
+                provider: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(second.branch, "baton/errand-2");
+    api.errands()
+        .update_errand("lead", second.id, to(Abandoned))
+        .unwrap();
+    assert_eq!(
+        api.errands().list_errands(Some(Abandoned)).unwrap().len(),
+        1
+    );
+    assert_eq!(api.errands().list_errands(None).unwrap().len(), 2);
+    api.errands()
+        .update_errand("lead", second.id, to(Active))
+        .unwrap();
+    api.errands()
+        .update_errand("lead", second.id, to(Abandoned))
+        .unwrap();
+    api.errands().delete_errand("lead", second.id).unwrap();
+    api.errands().delete_errand("lead", e.id).unwrap();
+    assert_eq!(
+        api.errands().get_errand(e.id).unwrap_err().code(),
+        "not_found"
+    );
+    let seen = actions(api);
+    for a in ["errand.created", "errand.updated", "errand.deleted"] {
+        assert!(seen.iter().any(|s| s == a), "{a}");
+    }
+}

@@ -1,0 +1,360 @@
+//! `baton errand start|list|show|diff|chat|merge|abandon|delete`: a small isolated change,
+//! one agent on a branch of its own off the default branch, no task board around it.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::api::{ErrandUpdate, MergeOutcome, NewErrand};
+use baton_core::model::{Errand, ErrandStatus, MergeStrategy};
+use baton_core::{ErrandId, ErrorClass};
+use baton_runner::errand::{self, ErrandAgent};
+use baton_runner::supervise::Watch;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::{cut, or_dash, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum ErrandCommand {
+    /// Start an errand: a branch `baton/errand-<n>` off the default branch and one agent on
+    /// it, in the foreground; it ends in pending_review (or active, with the reason).
+    Start(StartArgs),
+    /// Errands, newest first (active, pending_review, conflict, merged, abandoned).
+    List {
+        #[arg(long)]
+        status: Option<ErrandStatus>,
+    },
+    /// One errand: its branch, status, agent, session, conflicts.
+    Show { id: ErrandId },
+    /// What the errand changed against its base branch.
+    Diff {
+        id: ErrandId,
+        /// Only the files, with lines added and removed.
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Talk to the errand's agent: its session is resumed with your message (on a
+    /// conflicted errand, in a worktree where the base branch is merged in, conflicts left
+    /// to resolve); its reply is printed.
+    Chat(ChatArgs),
+    /// Merge the errand's branch into its base branch (checked with git merge-tree first;
+    /// a conflict changes nothing and marks the errand `conflict` with its files).
+    Merge {
+        id: ErrandId,
+        /// merge (a merge commit) or rebase (its commits replayed onto the base); default:
+        /// the project's merge_strategy.
+        #[arg(long)]
+        strategy: Option<MergeStrategy>,
+    },
+    /// Give an errand up: its branch is kept (reopen with `errand chat`).
+    Abandon { id: ErrandId },
+    /// Delete a merged or abandoned errand's record and worktree; the branch of a merged one
+    /// too (an abandoned one's stays unless --delete-branch).
+    Delete {
+        id: ErrandId,
+        #[arg(long)]
+        delete_branch: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// What to do ("fix typo in README"): the agent's whole instruction.
+    pub title: String,
+    /// The agent CLI (a provider name; see `baton runner --list-providers`).
+    #[arg(long, default_value = "claude")]
+    pub provider: String,
+    /// Stop the agent after this long without output (30s, 15m).
+    #[arg(long, default_value = "15m", value_parser = super::runner::duration)]
+    pub idle_timeout: Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct ChatArgs {
+    pub id: ErrandId,
+    pub message: String,
+    /// Stop the agent after this long without output.
+    #[arg(long, default_value = "15m", value_parser = super::runner::duration)]
+    pub idle_timeout: Duration,
+}
+
+fn one_line(e: &Errand) -> String {
+    format!(
+        "{} {} on {} ({}){}",
+        e.id,
+        e.status,
+        e.branch,
+        cut(&e.title, 60),
+        e.reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Runs the errand's agent once with `prompt`; prints the errand and the agent's reply.
+fn run_agent(
+    ctx: &Context,
+    errand: &Errand,
+    provider_name: &str,
+    prompt: &str,
+    idle_timeout: Duration,
+) -> CliResult {
+    let project = ctx.project()?;
+    let providers = super::runner::providers(&project)?;
+    let (provider, accounts) =
+        super::runner::provider_setup(&project, &providers, provider_name, None)?;
+    let account = match accounts.pick(baton_core::time::Timestamp::now()) {
+        baton_runner::accounts::Pick::Use(a) => a,
+        baton_runner::accounts::Pick::WaitUntil(until) => {
+            return Err(CliError::new(
+                ErrorClass::Conflict,
+                "accounts_cooling",
+                format!("every {} account is cooling until {until}", provider.name),
+            )
+            .with_hint("try again then, or add an account to .baton/accounts.toml"))
+        }
+        baton_runner::accounts::Pick::Nothing(why) => {
+            return Err(CliError::new(ErrorClass::Conflict, "no_account", why))
+        }
+    };
+    let (open, mut env) = super::runner::board(ctx, &project)?;
+    let api = open()?;
+    let repo = super::merge::work_repo(ctx, api.as_ref(), None)?;
+    env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let stop = Arc::new(AtomicBool::new(false));
+    super::runner::stop_on_signals(stop.clone());
+    let agent = ErrandAgent {
+        provider: &provider,
+        agent: format!("errand-{}", errand.id.number()),
+        env,
+        watch: Watch {
+            idle_timeout,
+            ..Watch::default()
+        },
+        log: project
+            .dir()
+            .join("runs")
+            .join(format!("{}.log", errand.id)),
+        stop,
+    };
+    let done = errand::run(
+        api.as_ref(),
+        &repo,
+        errand,
+        &agent,
+        prompt,
+        errand.session.as_deref(),
+    )
+    .map_err(|e| CliError::new(ErrorClass::Internal, "errand_failed", e.to_string()))?;
+    let reply = done.record.final_text.clone().unwrap_or_default();
+    let value = json!({
+        "errand": done.errand,
+        "outcome": done.record.outcome.name(),
+        "reply": reply,
+        "saved": done.saved,
+        "log": agent.log,
+    });
+    ctx.out.emit(&value, |w| {
+        writeln!(w, "{}", one_line(&done.errand))?;
+        if !reply.trim().is_empty() {
+            writeln!(w, "\n{}", reply.trim())?;
+        }
+        writeln!(
+            w,
+            "\nnext: baton errand diff {id} · baton errand chat {id} \"...\" · baton errand merge {id}",
+            id = done.errand.id
+        )
+    })
+}
+
+pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
+    let api = ctx.api()?;
+    let errands = api.errands();
+    match command {
+        ErrandCommand::Start(args) => {
+            let e = errands.create_errand(
+                &ctx.actor(),
+                NewErrand {
+                    title: args.title,
+                    provider: Some(args.provider.clone()),
+                },
+            )?;
+            let prompt = errand::prompt(&e);
+            run_agent(ctx, &e, &args.provider, &prompt, args.idle_timeout)
+        }
+        ErrandCommand::List { status } => {
+            let all = errands.list_errands(status)?;
+            ctx.out.emit(&all, |w| {
+                if all.is_empty() {
+                    return writeln!(w, "no errands (baton errand start \"...\")");
+                }
+                let mut t = Table::new(&["ERRAND", "STATUS", "BRANCH", "AGENT", "TITLE"]);
+                for e in &all {
+                    t.row(vec![
+                        e.id.to_string(),
+                        e.status.to_string(),
+                        e.branch.clone(),
+                        or_dash(e.agent.as_deref()),
+                        cut(&e.title, 50),
+                    ]);
+                }
+                t.write(w)
+            })
+        }
+        ErrandCommand::Show { id } => {
+            let e = errands.get_errand(id)?;
+            ctx.out.emit(&e, |w| {
+                writeln!(w, "{}", one_line(&e))?;
+                writeln!(w, "base      {}", e.base_branch)?;
+                writeln!(w, "agent     {}", or_dash(e.agent.as_deref()))?;
+                writeln!(w, "session   {}", or_dash(e.session.as_deref()))?;
+                if let Some(r) = &e.result {
+                    writeln!(w, "merged at {r}")?;
+                }
+                for f in &e.conflicts {
+                    writeln!(w, "conflict  {f}")?;
+                }
+                writeln!(w, "\n{}", e.title)
+            })
+        }
+        ErrandCommand::Diff { id, stat } => super::merge::diff(
+            ctx,
+            super::merge::DiffArgs {
+                id: id.to_string(),
+                stat,
+            },
+        ),
+        ErrandCommand::Chat(args) => {
+            let e = errands.get_errand(args.id)?;
+            if matches!(e.status, ErrandStatus::Merged) {
+                return Err(CliError::new(
+                    ErrorClass::Conflict,
+                    "invalid_transition",
+                    format!("errand {} is merged", e.id),
+                )
+                .with_hint("start a new errand for more"));
+            }
+            let e = if e.status == ErrandStatus::Abandoned {
+                errands.update_errand(
+                    &ctx.actor(),
+                    e.id,
+                    ErrandUpdate {
+                        status: Some(ErrandStatus::Active),
+                        ..ErrandUpdate::default()
+                    },
+                )?
+            } else {
+                e
+            };
+            let mut prompt = String::new();
+            if e.session.is_none() {
+                prompt.push_str(&errand::prompt(&e));
+                prompt.push_str("\n\n");
+            }
+            if e.status == ErrandStatus::Conflict {
+                prompt.push_str(&format!(
+                    "Merging your branch into {} conflicts in: {}. {} is merged into your \
+                     worktree with the conflicts left in the files: resolve them keeping both \
+                     sides' intent, and commit the merge.\n\n",
+                    e.base_branch,
+                    e.conflicts.join(", "),
+                    e.base_branch
+                ));
+            }
+            prompt.push_str(&format!("{} writes: {}", ctx.actor(), args.message.trim()));
+            let provider = e.provider.clone().unwrap_or_else(|| "claude".into());
+            run_agent(ctx, &e, &provider, &prompt, args.idle_timeout)
+        }
+        ErrandCommand::Merge { id, strategy } => {
+            let e = errands.get_errand(id)?;
+            if !matches!(
+                e.status,
+                ErrandStatus::PendingReview | ErrandStatus::Conflict
+            ) {
+                return Err(CliError::new(
+                    ErrorClass::Conflict,
+                    "invalid_transition",
+                    format!(
+                        "errand {id} is {}; only one pending review (or in conflict) is merged",
+                        e.status
+                    ),
+                )
+                .with_hint(match e.status {
+                    ErrandStatus::Active => "its agent has not finished: see `baton errand show`",
+                    _ => "nothing to merge",
+                }));
+            }
+            let strategy = match strategy {
+                Some(s) => s,
+                None => api
+                    .settings()?
+                    .into_iter()
+                    .find(|s| s.key == "merge_strategy")
+                    .and_then(|s| MergeStrategy::parse(&s.value))
+                    .unwrap_or(MergeStrategy::Merge),
+            };
+            let repo = super::merge::work_repo(ctx, api.as_ref(), None)?;
+            let (e, outcome) = errand::merge(api.as_ref(), &ctx.actor(), &repo, &e, strategy)
+                .map_err(|e| CliError::new(ErrorClass::Internal, "merge_failed", e.to_string()))?;
+            let value = json!({ "errand": e, "merge": outcome });
+            match outcome {
+                MergeOutcome::Merged { .. } | MergeOutcome::Conflict { .. } => {
+                    ctx.out.emit(&value, |w| writeln!(w, "{}", one_line(&e)))
+                }
+                MergeOutcome::Skipped { reason } | MergeOutcome::Failed { error: reason, .. } => {
+                    Err(
+                        CliError::new(ErrorClass::Conflict, "merge_failed", reason).with_hint(
+                            format!(
+                                "nothing was changed; try again with `baton errand merge {id}`"
+                            ),
+                        ),
+                    )
+                }
+            }
+        }
+        ErrandCommand::Abandon { id } => {
+            let e = errands.update_errand(
+                &ctx.actor(),
+                id,
+                ErrandUpdate {
+                    status: Some(ErrandStatus::Abandoned),
+                    ..ErrandUpdate::default()
+                },
+            )?;
+            ctx.out.emit(&e, |w| {
+                writeln!(w, "{} (its branch {} is kept)", one_line(&e), e.branch)
+            })
+        }
+        ErrandCommand::Delete { id, delete_branch } => {
+            let e = errands.get_errand(id)?;
+            let repo = super::merge::work_repo(ctx, api.as_ref(), None)?;
+            let e = errands.delete_errand(&ctx.actor(), e.id)?;
+            let drop_branch = e.status == ErrandStatus::Merged || delete_branch;
+            let removed = repo
+                .forget(
+                    &format!("errand-{}", e.id.number()),
+                    drop_branch.then_some(e.branch.as_str()),
+                )
+                .map_err(|err| {
+                    CliError::new(ErrorClass::Internal, "git_failed", err.to_string())
+                })?;
+            let value = json!({ "errand": e, "branch_deleted": removed });
+            ctx.out.emit(&value, |w| {
+                writeln!(
+                    w,
+                    "{} deleted{}",
+                    e.id,
+                    if removed {
+                        format!("; branch {} deleted", e.branch)
+                    } else {
+                        format!("; branch {} kept", e.branch)
+                    }
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Errands: one agent on a branch of its own (`baton/errand-<n>`, off the errand's base
+//! branch), no task board around it. Started, talked to and merged from the CLI, in the
+//! foreground; the board keeps the errand's record (status, agent, session, merge).
+//!
+//! The same rules as the runner's: the agent's leftover work is committed on the branch
+//! when its run ends; the worktree is removed only when nothing is left uncommitted; a merge
+//! is checked with `git merge-tree` first and a conflict changes nothing.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use baton_core::api::{ErrandUpdate, MergeOutcome};
+use baton_core::model::{Errand, ErrandStatus, MergeStrategy};
+use baton_core::Api;
+
+use crate::adapters::adapter_for;
+use crate::merge::{merge_branches, MergeSpec};
+use crate::process::AgentProcess;
+use crate::provider::{Provider, RunSpec};
+use crate::record::{Outcome, RunRecord};
+use crate::runner::RunnerError;
+use crate::supervise::{supervise, Recorder, Watch};
+use crate::worktree::{Repo, Worktree};
+
+/// How to run an errand's agent.
+pub struct ErrandAgent<'a> {
+    pub provider: &'a Provider,
+    /// The agent's name on the board (`errand-1`).
+    pub agent: String,
+    /// Environment on top of the provider's (where the board is, the account's variables).
+    pub env: Vec<(String, String)>,
+    pub watch: Watch,
+    /// Where the run's raw output goes.
+    pub log: PathBuf,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// What one run of an errand's agent did.
+pub struct ErrandRun {
+    pub errand: Errand,
+    pub record: RunRecord,
+    /// The commit the agent's leftover work was saved as, if any.
+    pub saved: Option<String>,
+    pub worktree: Worktree,
+}
+
+fn worktree(repo: &Repo, errand: &Errand) -> Result<Worktree, RunnerError> {
+    repo.fetch()?;
+    let base = repo.start_point(&errand.base_branch)?;
+    Ok(repo.worktree_named(
+        &format!("errand-{}", errand.id.number()),
+        &errand.branch,
+        &base,
+    )?)
+}
+
+/// The first run's prompt: the errand itself and the rules of the worktree.
+pub fn prompt(errand: &Errand) -> String {
+    format!(
+        "You are on an errand ({id}), alone, in this git worktree on branch {branch} (from \
+         {base}):\n\n{title}\n\nKeep the change small and to the point. Commit your work on \
+         this branch with a clear message; anything left uncommitted is committed for you \
+         when you stop. Reply with a short summary of what you changed.",
+        id = errand.id,
+        branch = errand.branch,
+        base = errand.base_branch,
+        title = errand.title.trim()
+    )
+}
+
+/// Runs the errand's agent once in its worktree (resuming `session` when given), saves
+/// what it left, pushes the branch when there is a remote, and records the outcome on the
+/// board: `pending_review` when the run succeeded, else `active` with the reason.
+pub fn run(
+    api: &dyn Api,
+    repo: &Repo,
+    errand: &Errand,
+    agent: &ErrandAgent<'_>,
+    prompt: &str,
+    session: Option<&str>,
+) -> Result<ErrandRun, RunnerError> {
+    let wt = worktree(repo, errand)?;
+    if errand.status == ErrandStatus::Conflict {
+        // The agent resolves the conflict in place: the base branch merged in, conflicts
+        // left in the files.
+        repo.premerge(&wt, &repo.start_point(&errand.base_branch)?)?;
+    }
+    let name = format!("baton-{}", errand.id);
+    let session = session.filter(|_| agent.provider.can_resume());
+    let invocation = agent.provider.invocation(&RunSpec {
+        prompt,
+        session,
+        workdir: &wt.path,
+        max_turns: None,
+        name: &name,
+    });
+    let mut env = vec![("BATON_AGENT".to_string(), agent.agent.clone())];
+    env.extend(agent.env.iter().cloned());
+    let mut adapter = adapter_for(&agent.provider.format).ok_or_else(|| {
+        std::io::Error::other(format!("no adapter for {}", agent.provider.format))
+    })?;
+    if let Some(parent) = agent.log.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&agent.log)?;
+    let mut record = match AgentProcess::spawn(&invocation, &wt.path, &env) {
+        Ok(started) => {
+            let mut control = Recorder {
+                flag: agent.stop.clone(),
+                events: Vec::new(),
+            };
+            supervise(
+                started,
+                adapter.as_mut(),
+                &mut log,
+                &agent.watch,
+                &mut control,
+            )?
+        }
+        Err(e) => adapter.finish_with_reason(format!(
+            "cannot start {}: {e} (is it installed and on PATH?)",
+            invocation.program
+        )),
+    };
+    if record.session_id.is_none() && agent.provider.names_sessions() {
+        record.session_id = Some(name);
+    }
+    let saved = repo.save_work(
+        &wt,
+        &format!("baton: work left by {} on {}", agent.agent, errand.id),
+    )?;
+    if let Err(e) = repo.publish(&format!("refs/heads/{}", wt.branch), &wt.branch, None) {
+        crate::runs::warn(&format!("{}: could not push {}: {e}", errand.id, wt.branch));
+    }
+    let succeeded = record.outcome == Outcome::Succeeded;
+    let status = match (succeeded, errand.status) {
+        (true, ErrandStatus::Active | ErrandStatus::Conflict) => Some(ErrandStatus::PendingReview),
+        _ => None,
+    };
+    let update = ErrandUpdate {
+        status,
+        agent: Some(agent.agent.clone()),
+        session: record.session_id.clone().or(session.map(str::to_string)),
+        reason: Some(if succeeded {
+            String::new()
+        } else {
+            format!("the agent's run ended {}", record.outcome.name())
+        }),
+        ..ErrandUpdate::default()
+    };
+    let errand = api
+        .errands()
+        .update_errand(&agent.agent, errand.id, update)?;
+    let _ = repo.remove(&wt, false)?;
+    Ok(ErrandRun {
+        errand,
+        record,
+        saved,
+        worktree: wt,
+    })
+}
+
+/// Merges the errand's branch into its base branch; a conflict changes nothing and leaves
+/// the errand in `conflict` with the files (`errand chat` can ask its agent to resolve it).
+pub fn merge(
+    api: &dyn Api,
+    actor: &str,
+    repo: &Repo,
+    errand: &Errand,
+    strategy: MergeStrategy,
+) -> Result<(Errand, MergeOutcome), RunnerError> {
+    let outcome = merge_branches(
+        repo,
+        &MergeSpec {
+            source: &errand.branch,
+            target: &errand.base_branch,
+            strategy,
+            label: errand.id.to_string(),
+        },
+    );
+    let update = match &outcome {
+        MergeOutcome::Merged { base, result, .. } => ErrandUpdate {
+            status: Some(ErrandStatus::Merged),
+            base: Some(base.clone()),
+            result: Some(result.clone()),
+            conflicts: Some(Vec::new()),
+            reason: Some(String::new()),
+            ..ErrandUpdate::default()
+        },
+        MergeOutcome::Conflict { files, .. } => ErrandUpdate {
+            status: Some(ErrandStatus::Conflict),
+            conflicts: Some(files.clone()),
+            reason: Some(format!(
+                "merging into {} would conflict in {} file(s)",
+                errand.base_branch,
+                files.len()
+            )),
+            ..ErrandUpdate::default()
+        },
+        MergeOutcome::Skipped { reason } | MergeOutcome::Failed { error: reason, .. } => {
+            ErrandUpdate {
+                reason: Some(reason.clone()),
+                ..ErrandUpdate::default()
+            }
+        }
+    };
+    let errand = api.errands().update_errand(actor, errand.id, update)?;
+    Ok((errand, outcome))
+}
