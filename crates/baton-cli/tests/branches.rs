@@ -357,19 +357,7 @@ fn baton_runner_abort() -> &'static str {
 fn changes_requested_on_a_task_resume_the_agents_session_with_the_comments() {
     let s = repository();
     s.run(&["task", "add", "--title", "Named"]).ok();
-    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
-    std::fs::write(
-        s.path().join(".baton/providers/named.toml"),
-        r#"name = "named"
-description = "a CLI that resumes sessions by the name it was started with"
-command = "sh"
-args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
-resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
-prompt = "stdin"
-format = "plain"
-"#,
-    )
-    .unwrap();
+    named_provider(&s);
     let prompts = s.path().join("prompts.txt");
     let agent = script(
         &s,
@@ -520,19 +508,7 @@ fn runners_work_in_their_own_clones_of_a_remote_and_merges_reach_it() {
 fn chat_resumes_the_agents_session_and_its_reply_lands_in_the_thread() {
     let s = repository();
     s.run(&["task", "add", "--title", "Named"]).ok();
-    std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
-    std::fs::write(
-        s.path().join(".baton/providers/named.toml"),
-        r#"name = "named"
-description = "a CLI that resumes sessions by the name it was started with"
-command = "sh"
-args = ["-c", 'exec "$BATON_AGENT_COMMAND" new "$0"', "{name}"]
-resume_args = ["-c", 'exec "$BATON_AGENT_COMMAND" resume "$0"', "{session}"]
-prompt = "stdin"
-format = "plain"
-"#,
-    )
-    .unwrap();
+    named_provider(&s);
     let prompts = s.path().join("prompts.txt");
     let agent = script(
         &s,
