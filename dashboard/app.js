@@ -496,6 +496,7 @@ async function showPlan() {
   const [phases, proposals, merges] = await Promise.all([
     api("GET", "/api/v1/phases"), api("GET", "/api/v1/proposals?status=pending"),
     api("GET", "/api/v1/merges?limit=200")]);
+  const errands = await api("GET", "/api/v1/errands");
   // The newest merge of a phase or initiative says where its branch stands.
   const mergeOf = (kind, id) => merges.find((m) => m.kind === kind && m[kind] === id);
   const conflictsIn = (phase) => merges.filter((m) => m.state === "conflict" && m.phase === phase).length;
@@ -532,6 +533,15 @@ async function showPlan() {
         : esc(m.error || (m.result ? m.result.slice(0, 10) : ""))}</td>
       <td>${["failed", "conflict", "skipped"].includes(m.state) ? `<button data-retry-merge="${esc(m.id)}">Retry</button>` : ""}</td></tr>`).join("")
       || '<tr><td colspan="6" class="muted">no merges yet: approving work a runner did queues one</td></tr>'}</table>
+    <h2>Errands</h2>
+    <table id="errands"><tr><th>errand</th><th>status</th><th>branch</th><th>agent</th><th>what</th><th></th></tr>
+    ${errands.map((e) => `<tr data-errand="${esc(e.id)}"><td>${esc(e.id)}</td>
+      <td class="merge-state ${e.status === "conflict" ? "conflict" : e.status === "merged" ? "merged" : "pending"}">${esc(e.status.replace("_", " "))}</td>
+      <td><code>${esc(e.branch)}</code> → <code>${esc(e.base_branch)}</code></td><td>${esc(e.agent || "")}</td>
+      <td>${esc(e.title.slice(0, 120))}${(e.conflicts || []).length ? ` <span class="stale">conflicts: ${esc(e.conflicts.slice(0, 3).join(", "))}</span>` : ""}
+        ${e.reason ? ` <span class="muted">${esc(e.reason)}</span>` : ""}</td>
+      <td><a href="#/diff/${esc(e.id)}">diff</a></td></tr>`).join("")
+      || '<tr><td colspan="6" class="muted">no errands: <code>baton errand start "fix the typo in README"</code></td></tr>'}</table>
     <h2>Proposals</h2>
     <table id="proposals"><tr><th>proposal</th><th>initiative</th><th>target</th><th>title</th><th>by</th><th></th></tr>
     ${proposals.map((p) => `<tr data-proposal="${esc(p.id)}"><td>${esc(p.id)}</td><td>${esc(p.initiative)}</td>
@@ -678,7 +688,8 @@ async function showDiff(id) {
   const target = kind === "P" ? "phase" : kind === "T" ? "task" : null;
   const [diff, subject, comments] = await Promise.all([
     api("GET", `/api/v1/diff/${encodeURIComponent(id)}`),
-    kind === "P" ? api("GET", `/api/v1/phases/${id}`) : kind === "T" ? api("GET", `/api/v1/tasks/${id}`) : api("GET", `/api/v1/initiatives/${id}`),
+    kind === "P" ? api("GET", `/api/v1/phases/${id}`) : kind === "T" ? api("GET", `/api/v1/tasks/${id}`)
+      : kind === "E" ? api("GET", `/api/v1/errands/${id}`) : api("GET", `/api/v1/initiatives/${id}`),
     target ? api("GET", `/api/v1/comments?${target}=${encodeURIComponent(id)}`) : Promise.resolve([])]);
   const replies = (c) => comments.filter((r) => r.reply_to === c.id);
   const tops = comments.filter((c) => !c.reply_to);

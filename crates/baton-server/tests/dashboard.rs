@@ -1298,7 +1298,22 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         }
 
         // The plan shows where the branches stand; a conflict waits for a person.
+        api.errands()
+            .create_errand(
+                "lead",
+                baton_core::api::NewErrand {
+                    title: "Fix the <b>typo</b> in README".into(),
+                    provider: None,
+                },
+            )
+            .unwrap();
         b.goto(&format!("{url}/#/plan")).await.unwrap();
+        until(
+            &b,
+            "document.querySelector('#errands [data-errand=\"E-1\"]')?.innerText.includes('Fix the <b>typo</b>')",
+            Duration::from_secs(10),
+        )
+        .await;
         until(&b, "document.querySelector('#merges [data-merge=\"MR-1\"]')", Duration::from_secs(10)).await;
         until(
             &b,
