@@ -187,7 +187,23 @@ fn reservations_conflict_release_and_list() {
 fn config_reads_checks_and_writes_settings() {
     let s = Sandbox::project();
     let all = s.run(&["config", "list"]).ok().json();
-    assert_eq!(all.as_array().unwrap().len(), 2);
+    let keys: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "lease_ttl",
+            "max_retries",
+            "default_branch",
+            "merge_strategy",
+            "land",
+            "repository"
+        ]
+    );
     assert_eq!(
         s.run(&["config", "get", "lease_ttl"]).ok().json()["value"],
         "30m"
