@@ -205,7 +205,7 @@ async function showBoard() {
         <h2>${s} (${by[s].length})</h2><div class="cards">${by[s].join("")}</div>
       </section>`).join("")}</div>`;
   for (const [key, id] of [["epic", "#f-epic"], ["assignee", "#f-assignee"], ["priority", "#f-priority"]]) {
-    $(id).onchange = (e) => { filters[key] = e.target.value; showBoard().catch(refused); };
+    $(id).onchange = (e) => { filters[key] = e.target.value; render(); };
   }
   $("#f-text").oninput = (e) => { filters.text = e.target.value; renderSoon(250); };
   wireDrags();
@@ -243,11 +243,11 @@ async function move(task, to) {
       await api("POST", `${path}/approve`, {});
     } else if (task.status === "review" && (to === "open" || to === "in-progress")) {
       const feedback = prompt(`Feedback for ${task.id}:`);
-      if (!feedback) return showBoard();
+      if (!feedback) return render();
       await api("POST", `${path}/reject`, { feedback, to });
     } else if (to === "blocked") {
       const reason = prompt(`Why is ${task.id} blocked?`);
-      if (!reason) return showBoard();
+      if (!reason) return render();
       await api("POST", `${path}/block`, { reason });
     } else if (task.status === "blocked" && to === "open") {
       await api("POST", `${path}/unblock`, {});
@@ -260,7 +260,7 @@ async function move(task, to) {
   } catch (err) {
     refused(err);
   }
-  await showBoard();
+  await render();
 }
 
 // ---- one task ---------------------------------------------------------------------------
@@ -330,13 +330,13 @@ async function showTask(id) {
   view.querySelectorAll("[data-act]").forEach((b) => {
     b.onclick = async () => {
       try { if (await act[b.dataset.act]()) toast(`${t.id}: ${b.dataset.act}`, "info"); } catch (err) { refused(err); }
-      showTask(t.id).catch(refused);
+      render();
     };
   });
   $("#note").onsubmit = async (e) => {
     e.preventDefault();
     try { await api("POST", `${path}/notes`, { text: e.target.text.value }); } catch (err) { refused(err); }
-    showTask(t.id).catch(refused);
+    render();
   };
   $("#edit").onsubmit = async (e) => {
     e.preventDefault();
@@ -348,7 +348,7 @@ async function showTask(id) {
       await api("PATCH", path, patch);
       toast(`${t.id} saved`, "info");
     } catch (err) { refused(err); }
-    showTask(t.id).catch(refused);
+    render();
   };
 }
 
@@ -434,7 +434,7 @@ async function showDoc(id) {
       await api("PATCH", `/api/v1/docs/${doc.id}`, { title: e.target.title.value, body: e.target.body.value });
       toast("saved", "info");
     } catch (err) { refused(err); }
-    showDoc(id).catch(refused);
+    render();
   };
 }
 
@@ -451,7 +451,7 @@ async function showInbox() {
     f.onsubmit = async (e) => {
       e.preventDefault();
       try { await api("POST", `/api/v1/messages/${f.dataset.id}/answer`, { body: f.body.value }); toast("answered", "info"); } catch (err) { refused(err); }
-      showInbox().catch(refused);
+      render();
     };
   });
 }
@@ -473,7 +473,7 @@ async function showEvents() {
   $("#ef").onsubmit = (e) => {
     e.preventDefault();
     for (const k of Object.keys(eventFilters)) eventFilters[k] = e.target[k].value.trim();
-    showEvents().catch(refused);
+    render();
   };
 }
 
@@ -615,7 +615,7 @@ async function showPhase(id) {
       <input name="file" placeholder="file (optional)" aria-label="file"> <input name="line" type="number" min="1" placeholder="line" aria-label="line">
       <select name="side" aria-label="side"><option value="">side</option><option>added</option><option>removed</option><option>context</option></select>
       <textarea name="body" aria-label="comment" required rows="3"></textarea><button class="primary">Add comment</button></form>`;
-  const reload = () => showPhase(id).catch(refused);
+  const reload = () => render();
   const approve = $("#approve-phase");
   if (approve) approve.onclick = async () => { try { await movePhase(id, "approve"); } catch (err) { refused(err); } reload(); };
   const changes = $("#changes");
@@ -732,7 +732,7 @@ async function showDiff(id) {
     ${general.length ? `<div class="panel" id="general"><h3>Comments</h3>${general.map((c) => thread(c, replies(c))).join("")}</div>` : ""}
     <nav class="diff-index panel">${diff.files.map((f, i) => `<a href="#/diff/${esc(id)}" data-jump="file-${i}">${esc(f.path)}</a>`).join(" ")}</nav>
     <div id="diff">${files || '<p class="muted">no changes</p>'}</div>`;
-  const reload = () => showDiff(id).catch(refused);
+  const reload = () => render();
   const approve = $("#approve");
   if (approve) approve.onclick = async () => {
     try {
@@ -878,7 +878,7 @@ async function showGraph() {
       ${Object.keys(colour).map((k) => `<span class="pill state-${k}">${k}</span>`).join("")}
       <span class="muted">${shown.length} open tasks${shown.length === GRAPH_LIMIT ? ` (first ${GRAPH_LIMIT}; pick an epic)` : ""}</span></div>
     <div class="panel scroll"><svg width="${width}" height="${height}" role="img" aria-label="dependency graph">${edges.join("")}${nodes.join("")}</svg></div>`;
-  $("#g-epic").onchange = (e) => { filters.epic = e.target.value; showGraph().catch(refused); };
+  $("#g-epic").onchange = (e) => { filters.epic = e.target.value; render(); };
 }
 
 function bars(values, labels, unit) {
@@ -1074,7 +1074,26 @@ const routes = [
   [/^/, showBoard],
 ];
 
-async function render() {
+// Renders never overlap: a request to render while one runs renders once more after it,
+// so the last picture drawn is always from data read after the last change was seen (two
+// overlapping renders could finish out of order and leave a stale board up).
+let rendering = null;
+let again = false;
+function render() {
+  if (rendering) { again = true; return rendering; }
+  document.body.dataset.busy = "1";
+  rendering = (async () => {
+    try {
+      do { again = false; await renderOnce(); } while (again);
+    } finally {
+      rendering = null;
+      delete document.body.dataset.busy;
+    }
+  })();
+  return rendering;
+}
+
+async function renderOnce() {
   const hash = location.hash || "#/board";
   if (!hash.startsWith("#/run/")) closeLog();
   document.querySelectorAll(".top nav a").forEach((a) =>
@@ -1084,6 +1103,7 @@ async function render() {
     if (m) {
       try { await show(m); } catch (err) { refused(err); }
       document.body.dataset.rendered = String(Date.now());
+      document.body.dataset.shown = hash;
       return;
     }
   }
@@ -1214,13 +1234,13 @@ async function showTokens() {
     if (days) body.expires_at = new Date(Date.now() + days * 86400000).toISOString();
     try {
       const made = await api("POST", "/api/v1/tokens", body);
-      await showTokens();
+      await render();
       $("#made").innerHTML = `<p class="msg ok">Shown once — copy it now: <code id="new-secret">${esc(made.token)}</code></p>`;
     } catch (err) { refused(err); }
   };
   view.querySelectorAll("[data-revoke]").forEach((b) => {
     b.onclick = async () => {
-      try { await api("DELETE", `/api/v1/tokens/${b.dataset.revoke}`); await showTokens(); } catch (err) { refused(err); }
+      try { await api("DELETE", `/api/v1/tokens/${b.dataset.revoke}`); await render(); } catch (err) { refused(err); }
     };
   });
 }

@@ -115,6 +115,19 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Opens a view of the page at `url` and waits until it is drawn and no render is running
+/// (so a selector that the previous view also had cannot match too early).
+async fn visit(client: &Client, url: &str, hash: &str) {
+    client.goto(&format!("{url}/{hash}")).await.unwrap();
+    let hash = serde_json::to_string(hash).unwrap();
+    until(
+        client,
+        &format!("document.body.dataset.shown === {hash} && !document.body.dataset.busy"),
+        Duration::from_secs(15),
+    )
+    .await;
+}
+
 /// Waits until `script` (a JS expression) is truthy; returns how long it took.
 async fn until(client: &Client, script: &str, limit: Duration) -> Duration {
     let started = Instant::now();
@@ -221,7 +234,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/new")).await.unwrap();
+        visit(&b, &url, "#/new").await;
         b.wait()
             .for_element(Locator::Css("#n-title"))
             .await
@@ -244,7 +257,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         assert_eq!(t.files, ["src/parse/**"]);
 
         // The board: drag to backlog and back.
-        b.goto(&format!("{url}/#/board")).await.unwrap();
+        visit(&b, &url, "#/board").await;
         until(&b, &card_in("T-1", "open"), Duration::from_secs(10)).await;
         screenshot(&b, "board").await;
         drag(&b, "T-1", "backlog").await;
@@ -325,7 +338,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         assert!(seen < Duration::from_secs(1), "{seen:?}");
 
         // The task page: notes, history, the approve action's effect.
-        b.goto(&format!("{url}/#/task/T-1")).await.unwrap();
+        visit(&b, &url, "#/task/T-1").await;
         until(
             &b,
             "document.querySelector('#note')",
@@ -342,7 +355,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         .await;
         screenshot(&b, "task").await;
         // Keyboard users change status from the edit form (no drag needed).
-        b.goto(&format!("{url}/#/task/T-2")).await.unwrap();
+        visit(&b, &url, "#/task/T-2").await;
         until(
             &b,
             "document.querySelector('#e-status')",
@@ -391,7 +404,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
             "graph",
             "charts",
         ] {
-            b.goto(&format!("{url}/#/{view}")).await.unwrap();
+            visit(&b, &url, &format!("#/{view}")).await;
             until(
                 &b,
                 "document.querySelector('main h1')",
@@ -402,7 +415,7 @@ fn a_person_creates_drags_and_approves_a_task_and_sees_agents_work_live() {
         }
         // Dark theme, keyboard: the toggle is a button, cards are focusable.
         click(&b, "#theme").await;
-        b.goto(&format!("{url}/#/board")).await.unwrap();
+        visit(&b, &url, "#/board").await;
         until(&b, &card_in("T-2", "open"), Duration::from_secs(10)).await;
         let focusable = b
             .execute("return document.querySelector('.card').tabIndex", vec![])
@@ -479,7 +492,7 @@ fn a_five_thousand_task_board_renders_in_about_a_second() {
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/board")).await.unwrap();
+        visit(&b, &url, "#/board").await;
         until(&b, "document.body.dataset.rendered", Duration::from_secs(20)).await;
         let ms = b
             .execute(
@@ -532,7 +545,7 @@ fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/code")).await.unwrap();
+        visit(&b, &url, "#/code").await;
         until(&b, "document.querySelector('#cs')", Duration::from_secs(10)).await;
         type_into(&b, "#cs input", "SessionSt").await;
         click(&b, "#cs button").await;
@@ -640,7 +653,7 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/runs")).await.unwrap();
+        visit(&b, &url, "#/runs").await;
         until(&b, "document.querySelector('tr[data-run=\"R-1\"]')", Duration::from_secs(10)).await;
         until(
             &b,
@@ -860,7 +873,7 @@ fn a_person_logs_in_switches_project_makes_a_token_and_logs_out() {
         )
         .await;
         screenshot(&b, "team-board").await;
-        b.goto(&format!("{url}/#/tokens")).await.unwrap();
+        visit(&b, &url, "#/tokens").await;
         until(&b, "document.querySelector('#new-token')", Duration::from_secs(10)).await;
         type_into(&b, "#new-token input[name=agent]", "claude").await;
         click(&b, "#new-token button").await;
@@ -954,7 +967,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        visit(&b, &url, "#/plan").await;
         until(&b, "document.querySelector('[data-accept=\"PR-1\"]')", Duration::from_secs(10)).await;
         click(&b, "[data-accept=\"PR-1\"]").await;
         until(&b, "document.querySelector('[data-phase=\"P-2\"]')", Duration::from_secs(10)).await;
@@ -978,7 +991,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
             )
             .unwrap();
 
-        b.goto(&format!("{url}/#/phase/P-1")).await.unwrap();
+        visit(&b, &url, "#/phase/P-1").await;
         until(&b, "document.querySelector('#approve-phase')", Duration::from_secs(10)).await;
         click(&b, "#approve-phase").await;
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -1043,7 +1056,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
                 .count(),
             2
         );
-        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        visit(&b, &url, "#/plan").await;
         until(
             &b,
             "document.querySelector('[data-phase=\"P-2\"]')?.innerText.includes('gate open')",
@@ -1052,7 +1065,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
         .await;
 
         // A page is a doc: edited in place into its next version.
-        b.goto(&format!("{url}/#/doc/{}", page.doc)).await.unwrap();
+        visit(&b, &url, &format!("#/doc/{}", page.doc)).await;
         until(&b, "document.querySelector('#edit-doc')", Duration::from_secs(10)).await;
         b.execute(
             "document.querySelector('#edit-doc details, details.panel').open = true; \
@@ -1218,7 +1231,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
     let line = ".diff-file[data-file=\"src/search.rs\"] tr[data-line=\"2\"][data-side=\"added\"]";
     runtime().block_on(async {
         let b = browser(&driver).await;
-        b.goto(&format!("{url}/#/phase/P-1")).await.unwrap();
+        visit(&b, &url, "#/phase/P-1").await;
         until(&b, "document.querySelector('#review-diff')", Duration::from_secs(10)).await;
         click(&b, "#review-diff").await;
         until(&b, &format!("document.querySelector('{line}')"), Duration::from_secs(10)).await;
@@ -1307,7 +1320,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
                 },
             )
             .unwrap();
-        b.goto(&format!("{url}/#/plan")).await.unwrap();
+        visit(&b, &url, "#/plan").await;
         until(
             &b,
             "document.querySelector('#errands [data-errand=\"E-1\"]')?.innerText.includes('Fix the <b>typo</b>')",
