@@ -708,3 +708,88 @@ echo "$msg""#,
     let events = json(&s, &["events", "--action", "errand.updated"]);
     assert!(events.as_array().unwrap().len() >= 5, "{events}");
 }
+
+/// What the dashboard does: errands and their messages are requests on the board, and a
+/// runner for the errand's provider starts, resumes and merges them.
+#[test]
+fn a_runner_starts_talks_to_and_merges_errands_asked_for_on_the_board() {
+    let s = repository();
+    named_provider(&s);
+    let agent = script(
+        &s,
+        "errand-agent",
+        r#"prompt=$(cat)
+case "$prompt" in
+  *"say hello"*) echo "hello from $2" ;;
+  *) echo "- entry" > NOTES.md; git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm notes; echo "Wrote NOTES.md." ;;
+esac"#,
+    );
+    let run = || {
+        let mut cmd = command_in(
+            s.path(),
+            &["runner", "--json", "--provider", "named", "--once"],
+        );
+        cmd.env_remove("BATON_AGENT")
+            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+        support::finish(cmd.output().unwrap()).ok();
+    };
+    let asked = json(
+        &s,
+        &[
+            "errand",
+            "start",
+            "Add notes",
+            "--provider",
+            "named",
+            "--detach",
+        ],
+    );
+    assert_eq!(asked["request"], "start", "{asked}");
+    assert_eq!(asked["status"], "active");
+    // One request at a time, and the lifecycle's rules hold before any runner is involved.
+    s.run(&["errand", "chat", "E-1", "hi", "--detach"])
+        .fails(4, "errand_busy");
+    s.run(&["errand", "merge", "E-1", "--detach"])
+        .fails(4, "errand_busy");
+    // A runner for another provider leaves it alone.
+    let mut other = command_in(
+        s.path(),
+        &["runner", "--json", "--provider", "command", "--once"],
+    );
+    other
+        .env_remove("BATON_AGENT")
+        .env("BATON_AGENT_COMMAND", "true");
+    support::finish(other.output().unwrap()).ok();
+    assert_eq!(json(&s, &["errand", "show", "E-1"])["request"], "start");
+
+    run();
+    let e = json(&s, &["errand", "show", "E-1"]);
+    assert_eq!(e["status"], "pending_review", "{e}");
+    assert_eq!(e["reply"], "Wrote NOTES.md.");
+    assert!(e.get("request").is_none(), "{e}");
+    assert_eq!(
+        git(s.path(), &["show", "baton/errand-1:NOTES.md"]).trim(),
+        "- entry"
+    );
+
+    json(&s, &["errand", "chat", "E-1", "say hello", "--detach"]);
+    run();
+    let e = json(&s, &["errand", "show", "E-1"]);
+    assert_eq!(e["reply"], "hello from baton-E-1", "{e}");
+
+    s.run(&["errand", "merge", "E-9", "--detach"])
+        .fails(3, "not_found");
+    json(&s, &["errand", "merge", "E-1", "--detach"]);
+    run();
+    let e = json(&s, &["errand", "show", "E-1"]);
+    assert_eq!(e["status"], "merged", "{e}");
+    assert!(
+        e["reply"].as_str().unwrap().starts_with("merged into main"),
+        "{e}"
+    );
+    assert_eq!(git(s.path(), &["show", "main:NOTES.md"]).trim(), "- entry");
+    s.run(&["errand", "chat", "E-1", "more", "--detach"])
+        .fails(4, "invalid_transition");
+    let events = json(&s, &["events", "--action", "errand.replied"]);
+    assert_eq!(events.as_array().unwrap().len(), 3, "{events}");
+}

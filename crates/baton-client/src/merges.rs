@@ -1,7 +1,8 @@
 //! [`Merges`] over HTTP: the merge queue of the client's project.
 
 use baton_core::api::{
-    ErrandUpdate, Errands, MergeClaim, MergeFilter, MergeReport, Merges, NewErrand,
+    ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, Errands, MergeClaim, MergeFilter,
+    MergeReport, Merges, NewErrand,
 };
 use baton_core::model::{BranchPlan, Errand, ErrandStatus, Merge};
 use baton_core::{ErrandId, MergeId, Result, TaskId};
@@ -92,6 +93,26 @@ impl Errands for Client {
             Some(actor),
             &[],
             None,
+        )
+    }
+
+    fn request_errand(&self, actor: &str, id: ErrandId, request: ErrandRequest) -> Result<Errand> {
+        self.post(
+            &format!("/api/v1/errands/{id}/request"),
+            Some(actor),
+            &request,
+        )
+    }
+
+    fn claim_errand(&self, actor: &str, claim: ErrandClaim) -> Result<Option<Errand>> {
+        self.post("/api/v1/errands/claim", Some(actor), &claim)
+    }
+
+    fn finish_errand(&self, actor: &str, id: ErrandId, finish: ErrandFinish) -> Result<Errand> {
+        self.post(
+            &format!("/api/v1/errands/{id}/finish"),
+            Some(actor),
+            &finish,
         )
     }
 }

@@ -25,7 +25,8 @@ pub use knowledge::{
     AnswerRequest, AskRequest, DocFilter, DocPatch, DocSearch, InboxRequest, NewDoc,
 };
 pub use merges::{
-    ErrandUpdate, Errands, MergeClaim, MergeFilter, MergeOutcome, MergeReport, Merges, NewErrand,
+    ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, Errands, MergeClaim, MergeFilter,
+    MergeOutcome, MergeReport, Merges, NewErrand,
 };
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,

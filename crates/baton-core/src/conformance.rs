@@ -1432,6 +1432,7 @@ macro_rules! conformance_tests {
             the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones,
             kept_counts_match_a_recount_after_random_moves,
             a_lapsed_merge_claim_is_taken_again,
+            errand_requests_are_taken_one_at_a_time_under_a_lease,
         );
     };
     (@fixture $factory:expr; $($name:ident),* $(,)?) => {

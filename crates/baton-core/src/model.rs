@@ -19,7 +19,7 @@ pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
     BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine, Errand,
-    ErrandStatus, Initiative, InitiativeStatus, LineSide, Merge, MergeKind, MergeState,
+    ErrandAsk, ErrandStatus, Initiative, InitiativeStatus, LineSide, Merge, MergeKind, MergeState,
     MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal, ProposalStatus, ProposalTarget,
     ReviewComment, TaskCounts,
 };
@@ -514,6 +514,12 @@ pub mod actions {
     pub const ERRAND_CREATED: &str = "errand.created";
     pub const ERRAND_UPDATED: &str = "errand.updated";
     pub const ERRAND_DELETED: &str = "errand.deleted";
+    /// A person asked an errand's agent to start, answer a message or merge.
+    pub const ERRAND_REQUESTED: &str = "errand.requested";
+    /// A runner took an errand's request.
+    pub const ERRAND_CLAIMED: &str = "errand.claimed";
+    /// A runner finished an errand's request (with the agent's reply).
+    pub const ERRAND_REPLIED: &str = "errand.replied";
     /// An approved initiative whose branch is left for a pull request (`land` setting).
     pub const MERGE_LEFT_FOR_PULL_REQUEST: &str = "merge.left_for_pull_request";
     /// An imported event whose action Baton does not know (`detail.original_action`).

@@ -158,6 +158,15 @@ impl<'a> Row<'a> {
         self.opt_text(i)?.ok_or_else(|| self.bad(i, "text"))
     }
 
+    /// A list of strings stored as a JSON array ([`list_value`]); NULL is empty.
+    pub fn list(&self, i: usize) -> Result<Vec<String>> {
+        match self.opt_text(i)? {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::Internal(format!("column {i} is not a JSON list: {e}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub fn opt_ts(&self, i: usize) -> Result<Option<Timestamp>> {
         match self.opt_text(i)? {
             None => Ok(None),
@@ -170,6 +179,16 @@ impl<'a> Row<'a> {
     pub fn ts(&self, i: usize) -> Result<Timestamp> {
         self.opt_ts(i)?.ok_or_else(|| self.bad(i, "a timestamp"))
     }
+}
+
+/// A list of strings as stored: a JSON array, or NULL when empty ([`Row::list`]).
+pub fn list_value(items: &[String]) -> RawValue {
+    if items.is_empty() {
+        return RawValue::Null;
+    }
+    serde_json::to_string(items)
+        .map(RawValue::Text)
+        .unwrap_or(RawValue::Null)
 }
 
 /// Runs `sql` and maps each row with `f`.

@@ -1,6 +1,7 @@
 //! Errands: one agent on a branch of its own (`baton/errand-<n>`, off the errand's base
-//! branch), no task board around it. Started, talked to and merged from the CLI, in the
-//! foreground; the board keeps the errand's record (status, agent, session, merge).
+//! branch), no task board around it. What a person asks of an errand (start, chat, merge)
+//! is a request on the board, done by `baton errand` in the foreground or by a runner
+//! ([`serve`]); the board keeps the errand's record (status, agent, session, merge).
 //!
 //! The same rules as the runner's: the agent's leftover work is committed on the branch
 //! when its run ends; the worktree is removed only when nothing is left uncommitted; a merge
@@ -10,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use baton_core::api::{ErrandUpdate, MergeOutcome};
-use baton_core::model::{Errand, ErrandStatus, MergeStrategy};
+use baton_core::api::{ErrandFinish, ErrandUpdate, MergeOutcome};
+use baton_core::model::{Errand, ErrandAsk, ErrandStatus, MergeStrategy};
 use baton_core::Api;
 
 use crate::adapters::adapter_for;
@@ -67,6 +68,138 @@ pub fn prompt(errand: &Errand) -> String {
         base = errand.base_branch,
         title = errand.title.trim()
     )
+}
+
+/// The prompt for a person's message to the errand's agent: the errand itself when no
+/// session is resumed, the conflict to resolve when there is one, then the message.
+pub fn chat_prompt(errand: &Errand, from: &str, message: &str, resumed: bool) -> String {
+    let mut prompt = String::new();
+    if !resumed {
+        prompt.push_str(&self::prompt(errand));
+        prompt.push_str("\n\n");
+    }
+    if errand.status == ErrandStatus::Conflict {
+        prompt.push_str(&format!(
+            "Merging your branch into {base} conflicts in: {files}. {base} is merged into your \
+             worktree with the conflicts left in the files: resolve them keeping both sides' \
+             intent, and commit the merge.\n\n",
+            base = errand.base_branch,
+            files = errand.conflicts.join(", "),
+        ));
+    }
+    prompt.push_str(&format!("{from} writes: {}", message.trim()));
+    prompt
+}
+
+/// What doing an errand's request came to.
+pub enum Served {
+    Ran(Box<ErrandRun>),
+    Merged(Box<(Errand, MergeOutcome)>),
+}
+
+impl Served {
+    pub fn errand(&self) -> &Errand {
+        match self {
+            Served::Ran(r) => &r.errand,
+            Served::Merged(m) => &m.0,
+        }
+    }
+}
+
+/// Does the request `errand` holds (claimed by `runner`): its first run, a chat message
+/// (the agent's session resumed) or a merge, and reports it done with the agent's reply or
+/// the merge's outcome. A failure is reported too, so the request is not retried forever;
+/// only a runner that dies leaves it claimed, to be taken again when its lease lapses.
+///
+/// `agent` runs the errand's agent; a merge needs none, a run without one is refused.
+pub fn serve(
+    api: &dyn Api,
+    repo: &Repo,
+    errand: &Errand,
+    agent: Option<&ErrandAgent<'_>>,
+    runner: &str,
+) -> Result<Served, RunnerError> {
+    let from = errand.requested_by.as_deref().unwrap_or("someone");
+    let actor = format!("errand-{}", errand.id.number());
+    let no_agent = || {
+        RunnerError::Io(std::io::Error::other(format!(
+            "no agent CLI was given to run errand {}",
+            errand.id
+        )))
+    };
+    let result = match (errand.request, agent) {
+        (Some(ErrandAsk::Merge), _) => {
+            let strategy = errand
+                .request_text
+                .as_deref()
+                .and_then(MergeStrategy::parse)
+                .unwrap_or(MergeStrategy::Merge);
+            merge(api, from, repo, errand, strategy).map(|m| Served::Merged(Box::new(m)))
+        }
+        (Some(ErrandAsk::Chat), Some(agent)) => {
+            let session = errand
+                .session
+                .as_deref()
+                .filter(|_| agent.provider.can_resume());
+            let text = errand.request_text.as_deref().unwrap_or_default();
+            let prompt = chat_prompt(errand, from, text, session.is_some());
+            run(api, repo, errand, agent, &prompt, session).map(|r| Served::Ran(Box::new(r)))
+        }
+        (Some(ErrandAsk::Start) | None, Some(agent)) => {
+            run(api, repo, errand, agent, &prompt(errand), None).map(|r| Served::Ran(Box::new(r)))
+        }
+        (_, None) => Err(no_agent()),
+    };
+    let reply = match &result {
+        Ok(Served::Ran(r)) => r
+            .record
+            .final_text
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| {
+                Some(format!(
+                    "(no reply: the run ended {})",
+                    r.record.outcome.name()
+                ))
+            }),
+        Ok(Served::Merged(m)) => Some(match &m.1 {
+            MergeOutcome::Merged { result, .. } => {
+                format!("merged into {} ({})", errand.base_branch, short(result))
+            }
+            MergeOutcome::Conflict { files, .. } => format!(
+                "merging into {} would conflict in {}; nothing was changed",
+                errand.base_branch,
+                files.join(", ")
+            ),
+            MergeOutcome::Skipped { reason } | MergeOutcome::Failed { error: reason, .. } => {
+                format!("not merged: {reason}")
+            }
+        }),
+        Err(e) => Some(format!("could not do it: {e}")),
+    };
+    if let Err(e) = &result {
+        let _ = api.errands().update_errand(
+            &actor,
+            errand.id,
+            ErrandUpdate {
+                reason: Some(e.to_string()),
+                ..ErrandUpdate::default()
+            },
+        );
+    }
+    api.errands().finish_errand(
+        &actor,
+        errand.id,
+        ErrandFinish {
+            runner: runner.to_string(),
+            reply,
+        },
+    )?;
+    result
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
 }
 
 /// Runs the errand's agent once in its worktree (resuming `session` when given), saves

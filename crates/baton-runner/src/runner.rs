@@ -126,6 +126,7 @@ pub fn run(
                     while !stop.load(Ordering::SeqCst) {
                         if n == 1 {
                             merge_pass(api.as_ref(), &options, &agent);
+                            errand_pass(api.as_ref(), &options, &stop);
                             chat_pass(api.as_ref(), &options, &stop);
                         }
                         match run_one(api.as_ref(), &options, &agent, &stop)? {
@@ -435,6 +436,53 @@ fn chat_one(
     )?;
     repo.remove(&wt, false)?;
     Ok(())
+}
+
+/// Does what people asked of errands from the page or the API (start one, talk to its
+/// agent, merge it): merges for any provider, runs for errands meant for this runner's.
+fn errand_pass(api: &dyn Api, options: &RunnerOptions, stop: &Arc<AtomicBool>) {
+    for _ in 0..20 {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        // No account now: the requests wait for the next pass.
+        let Pick::Use(account) = options.accounts.pick(Timestamp::now()) else {
+            return;
+        };
+        let claim = baton_core::api::ErrandClaim {
+            runner: options.runner.id.clone(),
+            errand: None,
+            provider: Some(options.provider.name.clone()),
+            lease_secs: None,
+        };
+        let errand = match api.errands().claim_errand(&options.name, claim) {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                board_runs::warn(&format!("errands: {e}"));
+                return;
+            }
+        };
+        let mut env = options.agent_env.clone();
+        env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let agent = crate::errand::ErrandAgent {
+            provider: &options.provider,
+            agent: format!("errand-{}", errand.id.number()),
+            env,
+            watch: options.watch,
+            log: options.logs.join(format!("{}.log", errand.id)),
+            stop: stop.clone(),
+        };
+        let served = Repo::open(&options.repo)
+            .map_err(RunnerError::from)
+            .and_then(|repo| {
+                crate::errand::serve(api, &repo, &errand, Some(&agent), &options.runner.id)
+            });
+        match served {
+            Ok(s) => board_runs::warn(&format!("errand {}: {}", errand.id, s.errand().status)),
+            Err(e) => board_runs::warn(&format!("errand {}: {e}", errand.id)),
+        }
+    }
 }
 
 /// Carries out the merges ready on the board (approved work going up the branch chain);

@@ -74,10 +74,12 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         | ("PATCH", "/api/v1/runs/{id}")
         | ("PUT", "/api/v1/accounts") => Project(RecordRuns),
         ("POST", "/api/v1/runs/{id}/stop" | "/api/v1/runs/{id}/retry") => Project(ControlRuns),
-        ("POST", "/api/v1/merges/claim" | "/api/v1/merges/{id}/finish") => Project(RecordRuns),
+        ("POST", "/api/v1/merges/claim" | "/api/v1/merges/{id}/finish")
+        | ("POST", "/api/v1/errands/claim" | "/api/v1/errands/{id}/finish") => Project(RecordRuns),
         ("POST", "/api/v1/merges/{id}/retry") => Project(ControlRuns),
         // An errand starts and steers an agent of its own: what a runner's operator does.
-        ("POST", "/api/v1/errands") | ("PATCH", "/api/v1/errands/{id}") => Project(ControlRuns),
+        ("POST", "/api/v1/errands" | "/api/v1/errands/{id}/request")
+        | ("PATCH", "/api/v1/errands/{id}") => Project(ControlRuns),
         ("DELETE", "/api/v1/errands/{id}") => Project(Delete),
         ("POST", "/api/v1/initiatives" | "/api/v1/phases")
         | ("PATCH", "/api/v1/initiatives/{id}" | "/api/v1/phases/{id}")

@@ -46,6 +46,15 @@ CREATE TABLE errands (
     reason      TEXT,
     created_by  TEXT NOT NULL,
     created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    -- What a person asked that a runner has not done yet (start, chat, merge), and the
+    -- runner doing it under a lease.
+    request      TEXT,
+    request_text TEXT,
+    requested_by TEXT,
+    claimed_by   TEXT,
+    lease_until  TEXT,
+    reply        TEXT
 );
 CREATE INDEX errands_status ON errands (status, id);
+CREATE INDEX errands_request ON errands (request, updated_at);

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_core::api::{ErrandUpdate, MergeOutcome, NewErrand};
+use baton_core::api::{ErrandClaim, ErrandRequest, ErrandUpdate, MergeOutcome, NewErrand};
 use baton_core::model::{Errand, ErrandStatus, MergeStrategy};
 use baton_core::{ErrandId, ErrorClass};
 use baton_runner::errand::{self, ErrandAgent};
@@ -48,6 +48,9 @@ pub enum ErrandCommand {
         /// the project's merge_strategy.
         #[arg(long)]
         strategy: Option<MergeStrategy>,
+        /// Only record the request: a runner does the merge.
+        #[arg(long)]
+        detach: bool,
     },
     /// Give an errand up: its branch is kept (reopen with `errand chat`).
     Abandon { id: ErrandId },
@@ -70,12 +73,19 @@ pub struct StartArgs {
     /// Stop the agent after this long without output (30s, 15m).
     #[arg(long, default_value = "15m", value_parser = super::runner::duration)]
     pub idle_timeout: Duration,
+    /// Only record the errand: a runner for the provider starts its agent.
+    #[arg(long)]
+    pub detach: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
     pub id: ErrandId,
     pub message: String,
+    /// Only record the message: a runner for the errand's provider resumes its agent (the
+    /// reply shows in `baton errand show`).
+    #[arg(long)]
+    pub detach: bool,
     /// Stop the agent after this long without output.
     #[arg(long, default_value = "15m", value_parser = super::runner::duration)]
     pub idle_timeout: Duration,
@@ -95,40 +105,79 @@ fn one_line(e: &Errand) -> String {
     )
 }
 
-/// Runs the errand's agent once with `prompt`; prints the errand and the agent's reply.
-fn run_agent(
+/// A request left for a runner.
+fn detached(ctx: &Context, e: &Errand) -> CliResult {
+    ctx.out.emit(e, |w| {
+        writeln!(w, "{}", one_line(e))?;
+        writeln!(
+            w,
+            "its {} waits for a runner (`baton runner --provider {}`); follow it with `baton errand show {}`",
+            e.request.map(|a| a.as_str()).unwrap_or("request"),
+            e.provider.as_deref().unwrap_or("claude"),
+            e.id
+        )
+    })
+}
+
+/// Takes the errand's request (just made) and does it here, in the foreground: a run of
+/// its agent with `provider_name`, or a merge. Prints the errand and the reply.
+fn serve_here(
     ctx: &Context,
     errand: &Errand,
-    provider_name: &str,
-    prompt: &str,
+    provider_name: Option<&str>,
     idle_timeout: Duration,
 ) -> CliResult {
-    let project = ctx.project()?;
-    let providers = super::runner::providers(&project)?;
-    let (provider, accounts) =
-        super::runner::provider_setup(&project, &providers, provider_name, None)?;
-    let account = match accounts.pick(baton_core::time::Timestamp::now()) {
-        baton_runner::accounts::Pick::Use(a) => a,
-        baton_runner::accounts::Pick::WaitUntil(until) => {
-            return Err(CliError::new(
-                ErrorClass::Conflict,
-                "accounts_cooling",
-                format!("every {} account is cooling until {until}", provider.name),
-            )
-            .with_hint("try again then, or add an account to .baton/accounts.toml"))
-        }
-        baton_runner::accounts::Pick::Nothing(why) => {
-            return Err(CliError::new(ErrorClass::Conflict, "no_account", why))
-        }
-    };
-    let (open, mut env) = super::runner::board(ctx, &project)?;
+    let (open, mut env) = super::runner::board(ctx, &ctx.project()?)?;
     let api = open()?;
     let repo = super::merge::work_repo(ctx, api.as_ref(), None)?;
-    env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let project = ctx.project()?;
+    let providers = super::runner::providers(&project)?;
+    let provider = match provider_name {
+        Some(name) => {
+            let (provider, accounts) =
+                super::runner::provider_setup(&project, &providers, name, None)?;
+            let account = match accounts.pick(baton_core::time::Timestamp::now()) {
+                baton_runner::accounts::Pick::Use(a) => a,
+                baton_runner::accounts::Pick::WaitUntil(until) => {
+                    return Err(CliError::new(
+                        ErrorClass::Conflict,
+                        "accounts_cooling",
+                        format!("every {} account is cooling until {until}", provider.name),
+                    )
+                    .with_hint("try again then, or add an account to .baton/accounts.toml"))
+                }
+                baton_runner::accounts::Pick::Nothing(why) => {
+                    return Err(CliError::new(ErrorClass::Conflict, "no_account", why))
+                }
+            };
+            env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Some(provider)
+        }
+        None => None,
+    };
+    let runner = baton_runner::runs::RunnerId::this_process().id;
+    let claimed = api
+        .errands()
+        .claim_errand(
+            &ctx.actor(),
+            ErrandClaim {
+                runner: runner.clone(),
+                errand: Some(errand.id),
+                provider: None,
+                lease_secs: None,
+            },
+        )?
+        .ok_or_else(|| {
+            CliError::new(
+                ErrorClass::Conflict,
+                "errand_busy",
+                format!("errand {} has no request waiting", errand.id),
+            )
+        })?;
     let stop = Arc::new(AtomicBool::new(false));
     super::runner::stop_on_signals(stop.clone());
-    let agent = ErrandAgent {
-        provider: &provider,
+    let agent = provider.as_ref().map(|provider| ErrandAgent {
+        provider,
         agent: format!("errand-{}", errand.id.number()),
         env,
         watch: Watch {
@@ -140,35 +189,52 @@ fn run_agent(
             .join("runs")
             .join(format!("{}.log", errand.id)),
         stop,
-    };
-    let done = errand::run(
-        api.as_ref(),
-        &repo,
-        errand,
-        &agent,
-        prompt,
-        errand.session.as_deref(),
-    )
-    .map_err(|e| CliError::new(ErrorClass::Internal, "errand_failed", e.to_string()))?;
-    let reply = done.record.final_text.clone().unwrap_or_default();
-    let value = json!({
-        "errand": done.errand,
-        "outcome": done.record.outcome.name(),
-        "reply": reply,
-        "saved": done.saved,
-        "log": agent.log,
     });
-    ctx.out.emit(&value, |w| {
-        writeln!(w, "{}", one_line(&done.errand))?;
-        if !reply.trim().is_empty() {
-            writeln!(w, "\n{}", reply.trim())?;
+    let served = errand::serve(api.as_ref(), &repo, &claimed, agent.as_ref(), &runner)
+        .map_err(|e| CliError::new(ErrorClass::Internal, "errand_failed", e.to_string()))?;
+    let after = api.errands().get_errand(errand.id)?;
+    let reply = after.reply.clone().unwrap_or_default();
+    match served {
+        errand::Served::Ran(done) => {
+            let value = json!({
+                "errand": after,
+                "outcome": done.record.outcome.name(),
+                "reply": reply,
+                "saved": done.saved,
+                "log": agent.as_ref().map(|a| a.log.clone()),
+            });
+            ctx.out.emit(&value, |w| {
+                writeln!(w, "{}", one_line(&after))?;
+                if !reply.trim().is_empty() {
+                    writeln!(w, "\n{}", reply.trim())?;
+                }
+                writeln!(
+                    w,
+                    "\nnext: baton errand diff {id} · baton errand chat {id} \"...\" · baton errand merge {id}",
+                    id = after.id
+                )
+            })
         }
-        writeln!(
-            w,
-            "\nnext: baton errand diff {id} · baton errand chat {id} \"...\" · baton errand merge {id}",
-            id = done.errand.id
-        )
-    })
+        errand::Served::Merged(m) => {
+            let outcome = m.1;
+            let id = after.id;
+            let value = json!({ "errand": after, "merge": outcome });
+            match outcome {
+                MergeOutcome::Merged { .. } | MergeOutcome::Conflict { .. } => ctx
+                    .out
+                    .emit(&value, |w| writeln!(w, "{}", one_line(&after))),
+                MergeOutcome::Skipped { reason } | MergeOutcome::Failed { error: reason, .. } => {
+                    Err(
+                        CliError::new(ErrorClass::Conflict, "merge_failed", reason).with_hint(
+                            format!(
+                                "nothing was changed; try again with `baton errand merge {id}`"
+                            ),
+                        ),
+                    )
+                }
+            }
+        }
+    }
 }
 
 pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
@@ -176,6 +242,10 @@ pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
     let errands = api.errands();
     match command {
         ErrandCommand::Start(args) => {
+            // An agent CLI that is not set up is refused before anything is recorded.
+            let project = ctx.project()?;
+            let providers = super::runner::providers(&project)?;
+            super::runner::provider_setup(&project, &providers, &args.provider, None)?;
             let e = errands.create_errand(
                 &ctx.actor(),
                 NewErrand {
@@ -183,8 +253,10 @@ pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
                     provider: Some(args.provider.clone()),
                 },
             )?;
-            let prompt = errand::prompt(&e);
-            run_agent(ctx, &e, &args.provider, &prompt, args.idle_timeout)
+            if args.detach {
+                return detached(ctx, &e);
+            }
+            serve_here(ctx, &e, Some(&args.provider), args.idle_timeout)
         }
         ErrandCommand::List { status } => {
             let all = errands.list_errands(status)?;
@@ -218,6 +290,20 @@ pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
                 for f in &e.conflicts {
                     writeln!(w, "conflict  {f}")?;
                 }
+                if let Some(ask) = e.request {
+                    writeln!(
+                        w,
+                        "waiting   {ask} from {}{}",
+                        or_dash(e.requested_by.as_deref()),
+                        match &e.claimed_by {
+                            Some(r) => format!(" (runner {r} is on it)"),
+                            None => " (for a runner)".into(),
+                        }
+                    )?;
+                }
+                if let Some(reply) = &e.reply {
+                    writeln!(w, "reply     {}", reply.trim())?;
+                }
                 writeln!(w, "\n{}", e.title)
             })
         }
@@ -229,92 +315,29 @@ pub fn errand(ctx: &Context, command: ErrandCommand) -> CliResult {
             },
         ),
         ErrandCommand::Chat(args) => {
-            let e = errands.get_errand(args.id)?;
-            if matches!(e.status, ErrandStatus::Merged) {
-                return Err(CliError::new(
-                    ErrorClass::Conflict,
-                    "invalid_transition",
-                    format!("errand {} is merged", e.id),
-                )
-                .with_hint("start a new errand for more"));
+            let e = errands.request_errand(
+                &ctx.actor(),
+                args.id,
+                ErrandRequest::Chat {
+                    message: args.message,
+                },
+            )?;
+            if args.detach {
+                return detached(ctx, &e);
             }
-            let e = if e.status == ErrandStatus::Abandoned {
-                errands.update_errand(
-                    &ctx.actor(),
-                    e.id,
-                    ErrandUpdate {
-                        status: Some(ErrandStatus::Active),
-                        ..ErrandUpdate::default()
-                    },
-                )?
-            } else {
-                e
-            };
-            let mut prompt = String::new();
-            if e.session.is_none() {
-                prompt.push_str(&errand::prompt(&e));
-                prompt.push_str("\n\n");
-            }
-            if e.status == ErrandStatus::Conflict {
-                prompt.push_str(&format!(
-                    "Merging your branch into {} conflicts in: {}. {} is merged into your \
-                     worktree with the conflicts left in the files: resolve them keeping both \
-                     sides' intent, and commit the merge.\n\n",
-                    e.base_branch,
-                    e.conflicts.join(", "),
-                    e.base_branch
-                ));
-            }
-            prompt.push_str(&format!("{} writes: {}", ctx.actor(), args.message.trim()));
             let provider = e.provider.clone().unwrap_or_else(|| "claude".into());
-            run_agent(ctx, &e, &provider, &prompt, args.idle_timeout)
+            serve_here(ctx, &e, Some(&provider), args.idle_timeout)
         }
-        ErrandCommand::Merge { id, strategy } => {
-            let e = errands.get_errand(id)?;
-            if !matches!(
-                e.status,
-                ErrandStatus::PendingReview | ErrandStatus::Conflict
-            ) {
-                return Err(CliError::new(
-                    ErrorClass::Conflict,
-                    "invalid_transition",
-                    format!(
-                        "errand {id} is {}; only one pending review (or in conflict) is merged",
-                        e.status
-                    ),
-                )
-                .with_hint(match e.status {
-                    ErrandStatus::Active => "its agent has not finished: see `baton errand show`",
-                    _ => "nothing to merge",
-                }));
+        ErrandCommand::Merge {
+            id,
+            strategy,
+            detach,
+        } => {
+            let e = errands.request_errand(&ctx.actor(), id, ErrandRequest::Merge { strategy })?;
+            if detach {
+                return detached(ctx, &e);
             }
-            let strategy = match strategy {
-                Some(s) => s,
-                None => api
-                    .settings()?
-                    .into_iter()
-                    .find(|s| s.key == "merge_strategy")
-                    .and_then(|s| MergeStrategy::parse(&s.value))
-                    .unwrap_or(MergeStrategy::Merge),
-            };
-            let repo = super::merge::work_repo(ctx, api.as_ref(), None)?;
-            let (e, outcome) = errand::merge(api.as_ref(), &ctx.actor(), &repo, &e, strategy)
-                .map_err(|e| CliError::new(ErrorClass::Internal, "merge_failed", e.to_string()))?;
-            let value = json!({ "errand": e, "merge": outcome });
-            match outcome {
-                MergeOutcome::Merged { .. } | MergeOutcome::Conflict { .. } => {
-                    ctx.out.emit(&value, |w| writeln!(w, "{}", one_line(&e)))
-                }
-                MergeOutcome::Skipped { reason } | MergeOutcome::Failed { error: reason, .. } => {
-                    Err(
-                        CliError::new(ErrorClass::Conflict, "merge_failed", reason).with_hint(
-                            format!(
-                                "nothing was changed; try again with `baton errand merge {id}`"
-                            ),
-                        ),
-                    )
-                }
-            }
+            serve_here(ctx, &e, None, Duration::from_secs(60))
         }
         ErrandCommand::Abandon { id } => {
             let e = errands.update_errand(

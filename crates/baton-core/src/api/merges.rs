@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::id::{ErrandId, InitiativeId, MergeId, PhaseId, TaskId};
-use crate::model::{BranchPlan, Errand, ErrandStatus, Merge, MergeKind, MergeState};
+use crate::model::{BranchPlan, Errand, ErrandStatus, Merge, MergeKind, MergeState, MergeStrategy};
 
 /// Which merges to list; newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +120,57 @@ pub struct ErrandUpdate {
     pub reason: Option<String>,
 }
 
+/// What a person asks of an errand's agent; a runner (or `baton errand` in the
+/// foreground) takes it with [`Errands::claim_errand`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "ask", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ErrandRequest {
+    /// Resume the agent's session with a message (reopens an abandoned errand; on a
+    /// conflicted one, the agent resolves the conflict).
+    Chat {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
+        message: String,
+    },
+    /// Merge the branch into its base branch; `strategy` defaults to the project's
+    /// `merge_strategy`.
+    Merge {
+        #[serde(default)]
+        strategy: Option<MergeStrategy>,
+    },
+}
+
+/// A runner takes an errand's request: a given errand's, or the oldest waiting one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrandClaim {
+    /// The runner; it alone may finish the request.
+    pub runner: String,
+    #[serde(default)]
+    pub errand: Option<ErrandId>,
+    /// The agent CLI the runner drives: it takes only merges and the requests of errands
+    /// meant for that provider (or for none in particular).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Seconds the claim holds before another runner may take the request (default 1,800:
+    /// an agent's run is long).
+    #[serde(default)]
+    pub lease_secs: Option<u64>,
+}
+
+/// A runner's report that it did an errand's request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrandFinish {
+    /// The runner that claimed it.
+    pub runner: String,
+    /// The agent's reply (its last message), when it gave one.
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
 pub trait Errands {
     fn create_errand(&self, actor: &str, new: NewErrand) -> Result<Errand>;
     fn list_errands(&self, status: Option<ErrandStatus>) -> Result<Vec<Errand>>;
@@ -129,4 +180,14 @@ pub trait Errands {
     fn update_errand(&self, actor: &str, id: ErrandId, update: ErrandUpdate) -> Result<Errand>;
     /// Only an abandoned or merged errand is deleted.
     fn delete_errand(&self, actor: &str, id: ErrandId) -> Result<Errand>;
+    /// Asks the errand's agent something (one request at a time); the lifecycle decides
+    /// what may be asked: no chat with a merged errand, a merge only once it is pending
+    /// review or in conflict.
+    fn request_errand(&self, actor: &str, id: ErrandId, request: ErrandRequest) -> Result<Errand>;
+    /// Takes a waiting request (or one whose runner's claim lapsed); `None` when there is
+    /// none. Asking for a given errand whose request another runner holds is refused.
+    fn claim_errand(&self, actor: &str, claim: ErrandClaim) -> Result<Option<Errand>>;
+    /// The claiming runner reports its request done, with the agent's reply; the request
+    /// is cleared. A runner whose claim lapsed and was taken is refused.
+    fn finish_errand(&self, actor: &str, id: ErrandId, finish: ErrandFinish) -> Result<Errand>;
 }

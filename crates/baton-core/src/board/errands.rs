@@ -5,28 +5,42 @@
 //! `active -> pending_review -> merged`, with `conflict` when merging would conflict (back
 //! to `active` while the agent resolves it, or to `pending_review` once resolved), and
 //! `abandoned` from anything but `merged` (reopened to `active`).
+//!
+//! What a person asks of an errand (its first run, a chat message, a merge) is a request on
+//! its record, one at a time, taken by a runner under a lease like a merge: the dashboard
+//! asks and the runner does the work; `baton errand` asks and takes it at once.
+
+use std::time::Duration;
 
 use serde_json::json;
 
-use super::{event, leases, validate};
-use crate::api::{ErrandUpdate, NewErrand};
+use super::{event, leases, merges, validate};
+use crate::api::{ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, NewErrand};
 use crate::error::{Error, Result};
 use crate::id::ErrandId;
-use crate::model::{actions, Errand, ErrandStatus};
-use crate::sql::{load_by_id, query_map, Row, Sql};
+use crate::model::{actions, Errand, ErrandAsk, ErrandStatus};
+use crate::sql::{list_value, load_by_id, query_map, Row, Sql};
 use crate::store::StoreTx;
 use crate::time::Timestamp;
 
 const COLUMNS: &str = "id, title, branch, base_branch, status, provider, agent, session, base, \
-    result, conflicts, reason, created_by, created_at, updated_at";
+    result, conflicts, reason, created_by, created_at, updated_at, request, request_text, \
+    requested_by, claimed_by, reply";
 const MAX_TITLE: usize = 100_000;
+/// How long a runner's claim on an errand's request holds unless it asks otherwise: an
+/// agent's run is long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(1800);
+const MAX_LEASE_SECS: u64 = 6 * 3600;
+const MAX_REPLY: usize = 100_000;
 
 fn from_row(r: &Row<'_>) -> Result<Errand> {
     let status = r.text(4)?;
-    let conflicts = match r.opt_text(10)? {
-        Some(t) => serde_json::from_str(&t)
-            .map_err(|e| Error::Internal(format!("an errand's conflicts are not JSON: {e}")))?,
-        None => Vec::new(),
+    let request = match r.opt_text(15)? {
+        Some(a) => Some(
+            ErrandAsk::parse(&a)
+                .ok_or_else(|| Error::Internal(format!("an errand has the unknown request {a}")))?,
+        ),
+        None => None,
     };
     Ok(Errand {
         id: ErrandId(r.uint(0)?),
@@ -40,11 +54,16 @@ fn from_row(r: &Row<'_>) -> Result<Errand> {
         session: r.opt_text(7)?,
         base: r.opt_text(8)?,
         result: r.opt_text(9)?,
-        conflicts,
+        conflicts: r.list(10)?,
         reason: r.opt_text(11)?,
         created_by: r.text(12)?,
         created_at: r.ts(13)?,
         updated_at: r.ts(14)?,
+        request,
+        request_text: r.opt_text(16)?,
+        requested_by: r.opt_text(17)?,
+        claimed_by: r.opt_text(18)?,
+        reply: r.opt_text(19)?,
     })
 }
 
@@ -97,7 +116,8 @@ pub fn create(tx: &mut dyn StoreTx, actor: &str, new: NewErrand, now: Timestamp)
         tx.sql(),
         "errand",
         "INSERT INTO errands (title, branch, base_branch, status, provider, created_by, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?6) RETURNING id",
+         created_at, updated_at, request, requested_by) \
+         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?6, 'start', ?5) RETURNING id",
         &[
             title.as_str().into(),
             placeholder.as_str().into(),
@@ -191,9 +211,7 @@ pub fn update(
             after.session.clone().into(),
             after.base.clone().into(),
             after.result.clone().into(),
-            (!after.conflicts.is_empty())
-                .then(|| serde_json::to_string(&after.conflicts).unwrap_or_default())
-                .into(),
+            list_value(&after.conflicts),
             after.reason.clone().into(),
             now.into(),
         ],
@@ -238,6 +256,228 @@ pub fn delete(tx: &mut dyn StoreTx, actor: &str, id: ErrandId, now: Timestamp) -
     Ok(errand)
 }
 
+fn busy(e: &Errand) -> Error {
+    let ask = e.request.map(|a| a.as_str()).unwrap_or("request");
+    Error::Conflict {
+        code: "errand_busy",
+        message: match &e.claimed_by {
+            Some(r) => format!("errand {} is busy: runner {r} is doing its {ask}", e.id),
+            None => format!("errand {} already has a {ask} waiting for a runner", e.id),
+        },
+        hint: Some(format!(
+            "wait for it (baton errand show {}), then ask again",
+            e.id
+        )),
+    }
+}
+
+/// Records what a person asks of the errand's agent, after the lifecycle's checks.
+pub fn request(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    id: ErrandId,
+    request: ErrandRequest,
+    now: Timestamp,
+) -> Result<Errand> {
+    let e = load(tx.sql(), id)?;
+    if e.request.is_some() {
+        return Err(busy(&e));
+    }
+    let (ask, text) = match request {
+        ErrandRequest::Chat { message } => {
+            let message = message.trim().to_string();
+            if message.is_empty() || message.len() > MAX_TITLE {
+                return Err(Error::invalid_with_hint(
+                    "a message to an errand's agent needs text, in up to 100,000 bytes",
+                    "for example: baton errand chat E-1 \"also fix the second typo\"",
+                ));
+            }
+            match e.status {
+                ErrandStatus::Merged => {
+                    return Err(Error::Conflict {
+                        code: "invalid_transition",
+                        message: format!("errand {id} is merged; its agent is done"),
+                        hint: Some("start a new errand for more".into()),
+                    })
+                }
+                // Talking to an abandoned errand's agent takes it up again.
+                ErrandStatus::Abandoned => {
+                    update(
+                        tx,
+                        actor,
+                        id,
+                        ErrandUpdate {
+                            status: Some(ErrandStatus::Active),
+                            ..ErrandUpdate::default()
+                        },
+                        now,
+                    )?;
+                }
+                _ => {}
+            }
+            (ErrandAsk::Chat, Some(message))
+        }
+        ErrandRequest::Merge { strategy } => {
+            if !matches!(
+                e.status,
+                ErrandStatus::PendingReview | ErrandStatus::Conflict
+            ) {
+                return Err(Error::Conflict {
+                    code: "invalid_transition",
+                    message: format!(
+                        "errand {id} is {}; only one pending review (or in conflict) is merged",
+                        e.status
+                    ),
+                    hint: Some(
+                        match e.status {
+                            ErrandStatus::Active => {
+                                "its agent has not finished: see `baton errand show`"
+                            }
+                            _ => "nothing to merge",
+                        }
+                        .into(),
+                    ),
+                });
+            }
+            let strategy = match strategy {
+                Some(s) => s,
+                None => merges::strategy(tx)?,
+            };
+            (ErrandAsk::Merge, Some(strategy.as_str().to_string()))
+        }
+    };
+    tx.sql().execute(
+        "UPDATE errands SET request = ?2, request_text = ?3, requested_by = ?4, \
+         claimed_by = NULL, lease_until = NULL, updated_at = ?5 WHERE id = ?1",
+        &[
+            id.number().into(),
+            ask.as_str().into(),
+            text.clone().into(),
+            actor.into(),
+            now.into(),
+        ],
+    )?;
+    event(
+        tx,
+        now,
+        actor,
+        actions::ERRAND_REQUESTED,
+        None,
+        json!({ "errand": id, "ask": ask, "text": text }),
+    )?;
+    load(tx.sql(), id)
+}
+
+/// A runner takes a waiting request, or one whose claim lapsed.
+pub fn claim(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    claim: &ErrandClaim,
+    now: Timestamp,
+) -> Result<Option<Errand>> {
+    let runner = claim.runner.trim();
+    if runner.is_empty() || runner.len() > 200 {
+        return Err(Error::invalid("an errand claim needs the runner's name"));
+    }
+    let lease = claim
+        .lease_secs
+        .map(|s| Duration::from_secs(s.clamp(1, MAX_LEASE_SECS)))
+        .unwrap_or(DEFAULT_LEASE);
+    let candidates = match claim.errand {
+        Some(id) => {
+            let e = load(tx.sql(), id)?;
+            if e.request.is_none() {
+                return Ok(None);
+            }
+            vec![id]
+        }
+        None => query_map(
+            tx.sql(),
+            "errand",
+            "SELECT id FROM errands WHERE request IS NOT NULL \
+             AND (claimed_by IS NULL OR lease_until < ?1) \
+             AND (CAST(?2 AS TEXT) IS NULL OR request = 'merge' OR provider IS NULL OR provider = ?2) \
+             ORDER BY updated_at, id LIMIT 8",
+            &[now.into(), claim.provider.clone().into()],
+            |r| Ok(ErrandId(r.uint(0)?)),
+        )?,
+    };
+    for id in candidates {
+        let taken = tx.sql().execute(
+            "UPDATE errands SET claimed_by = ?2, lease_until = ?3 WHERE id = ?1 \
+             AND request IS NOT NULL AND (claimed_by IS NULL OR lease_until < ?4 \
+             OR claimed_by = ?2)",
+            &[
+                id.number().into(),
+                runner.into(),
+                now.plus(lease).into(),
+                now.into(),
+            ],
+        )?;
+        if taken == 0 {
+            if claim.errand.is_some() {
+                return Err(busy(&load(tx.sql(), id)?));
+            }
+            continue;
+        }
+        let e = load(tx.sql(), id)?;
+        event(
+            tx,
+            now,
+            actor,
+            actions::ERRAND_CLAIMED,
+            None,
+            json!({ "errand": id, "ask": e.request, "runner": runner }),
+        )?;
+        return Ok(Some(e));
+    }
+    Ok(None)
+}
+
+/// The claiming runner reports its request done, with the agent's reply.
+pub fn finish(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    id: ErrandId,
+    runner: &str,
+    reply: Option<String>,
+    now: Timestamp,
+) -> Result<Errand> {
+    let e = load(tx.sql(), id)?;
+    if e.request.is_none() || e.claimed_by.as_deref() != Some(runner.trim()) {
+        return Err(Error::Conflict {
+            code: "not_claimed",
+            message: format!(
+                "runner {runner} does not hold errand {id}'s request{}",
+                match &e.claimed_by {
+                    Some(other) => format!(" (runner {other} does)"),
+                    None => String::new(),
+                }
+            ),
+            hint: Some("its claim lapsed and another runner took it over".into()),
+        });
+    }
+    let reply = reply
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .map(|r| super::runs::cut_text(&r, MAX_REPLY));
+    tx.sql().execute(
+        "UPDATE errands SET request = NULL, request_text = NULL, requested_by = NULL, \
+         claimed_by = NULL, lease_until = NULL, reply = COALESCE(?2, reply), updated_at = ?3 \
+         WHERE id = ?1",
+        &[id.number().into(), reply.clone().into(), now.into()],
+    )?;
+    event(
+        tx,
+        now,
+        actor,
+        actions::ERRAND_REPLIED,
+        None,
+        json!({ "errand": id, "ask": e.request, "to": e.requested_by, "reply": reply }),
+    )?;
+    load(tx.sql(), id)
+}
+
 impl<S: crate::store::Store> crate::api::Errands for super::Board<S> {
     fn create_errand(&self, actor: &str, new: NewErrand) -> Result<Errand> {
         validate::actor(actor)?;
@@ -262,5 +502,24 @@ impl<S: crate::store::Store> crate::api::Errands for super::Board<S> {
     fn delete_errand(&self, actor: &str, id: ErrandId) -> Result<Errand> {
         validate::actor(actor)?;
         self.write(actor, |tx, now| delete(tx, actor, id, now))
+    }
+
+    fn request_errand(&self, actor: &str, id: ErrandId, request: ErrandRequest) -> Result<Errand> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::errands::request(tx, actor, id, request.clone(), now)
+        })
+    }
+
+    fn claim_errand(&self, actor: &str, c: ErrandClaim) -> Result<Option<Errand>> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| claim(tx, actor, &c, now))
+    }
+
+    fn finish_errand(&self, actor: &str, id: ErrandId, f: ErrandFinish) -> Result<Errand> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            finish(tx, actor, id, &f.runner, f.reply.clone(), now)
+        })
     }
 }

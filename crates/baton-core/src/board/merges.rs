@@ -24,7 +24,7 @@ use crate::model::{
     actions, BranchPlan, BranchStart, Category, Initiative, InitiativeStatus, Merge, MergeKind,
     MergeState, MergeStrategy, Phase, PhaseStatus, Task,
 };
-use crate::sql::{load_by_id, query_map, Filter, Row, Sql};
+use crate::sql::{list_value, load_by_id, query_map, Filter, Row, Sql};
 use crate::store::StoreTx;
 use crate::time::Timestamp;
 
@@ -59,11 +59,7 @@ fn merge_from_row(r: &Row<'_>) -> Result<Merge> {
     let kind = r.text(1)?;
     let state = r.text(7)?;
     let strategy = r.text(8)?;
-    let conflicts: Vec<String> = match r.opt_text(16)? {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| Error::Internal(format!("a merge's conflicts are not JSON: {e}")))?,
-        None => Vec::new(),
-    };
+    let conflicts = r.list(16)?;
     Ok(Merge {
         id: MergeId(r.uint(0)?),
         kind: MergeKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
@@ -137,7 +133,7 @@ fn default_branch(tx: &mut dyn StoreTx) -> Result<String> {
     leases::setting(tx, leases::DEFAULT_BRANCH)
 }
 
-fn strategy(tx: &mut dyn StoreTx) -> Result<MergeStrategy> {
+pub(super) fn strategy(tx: &mut dyn StoreTx) -> Result<MergeStrategy> {
     let raw = leases::setting(tx, leases::MERGE_STRATEGY)?;
     MergeStrategy::parse(&raw)
         .ok_or_else(|| Error::Internal(format!("bad merge_strategy setting '{raw}'")))
@@ -510,14 +506,7 @@ pub fn claim(
 }
 
 fn cut(text: &str) -> String {
-    if text.len() <= MAX_TEXT {
-        return text.to_string();
-    }
-    let mut end = MAX_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
+    super::runs::cut_text(text, MAX_TEXT)
 }
 
 fn check_commit(what: &str, value: &str) -> Result<()> {
@@ -645,9 +634,7 @@ pub fn finish(
                     source_head.as_str().into(),
                     target_head.as_str().into(),
                     None::<String>.into(),
-                    serde_json::to_string(&files)
-                        .map_err(|e| Error::Internal(e.to_string()))?
-                        .into(),
+                    list_value(&files),
                     None::<String>.into(),
                     task.number().into(),
                     now.into(),

@@ -539,3 +539,180 @@ pub fn errands_follow_their_lifecycle(api: &dyn Api) {
         assert!(seen.iter().any(|s| s == a), "{a}");
     }
 }
+
+pub fn errand_requests_are_taken_one_at_a_time_under_a_lease(fixture: &dyn ApiFixture) {
+    use crate::model::{ErrandAsk, ErrandStatus::*};
+    let api = fixture.api();
+    let errands = api.errands();
+    let claim = |runner: &str, provider: Option<&str>, errand, lease_secs| {
+        errands.claim_errand(
+            "runner",
+            ErrandClaim {
+                runner: runner.into(),
+                errand,
+                provider: provider.map(str::to_string),
+                lease_secs,
+            },
+        )
+    };
+    let finish = |runner: &str, id, reply: &str| {
+        errands.finish_errand(
+            "runner",
+            id,
+            ErrandFinish {
+                runner: runner.into(),
+                reply: Some(reply.into()),
+            },
+        )
+    };
+    let e = errands
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: "fix the typo".into(),
+                provider: Some("claude".into()),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (e.request, e.requested_by.as_deref()),
+        (Some(ErrandAsk::Start), Some("lead"))
+    );
+    // One request at a time.
+    let chat = ErrandRequest::Chat {
+        message: "and the other one".into(),
+    };
+    let busy = errands
+        .request_errand("lead", e.id, chat.clone())
+        .unwrap_err();
+    assert_eq!(busy.code(), "errand_busy");
+    // A runner for another provider leaves it; one for claude takes it, under a lease.
+    assert_eq!(claim("r0", Some("codex"), None, None).unwrap(), None);
+    let taken = claim("r1", Some("claude"), None, Some(5)).unwrap().unwrap();
+    assert_eq!(taken.claimed_by.as_deref(), Some("r1"));
+    assert_eq!(
+        claim("r2", Some("claude"), None, None).unwrap(),
+        None,
+        "the claim holds"
+    );
+    let held = claim("r2", None, Some(e.id), None).unwrap_err();
+    assert_eq!(
+        held.code(),
+        "errand_busy",
+        "asking for it by id names the holder"
+    );
+    fixture.advance(std::time::Duration::from_secs(6));
+    let again = claim("r2", Some("claude"), None, None).unwrap().unwrap();
+    assert_eq!(
+        again.claimed_by.as_deref(),
+        Some("r2"),
+        "a lapsed claim is taken again"
+    );
+    assert_eq!(
+        finish("r1", e.id, "late").unwrap_err().code(),
+        "not_claimed",
+        "the dead runner's report is refused"
+    );
+    errands
+        .update_errand(
+            "errand-1",
+            e.id,
+            ErrandUpdate {
+                status: Some(PendingReview),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    let done = finish("r2", e.id, "  Fixed it.  ").unwrap();
+    assert_eq!(
+        (done.request, done.claimed_by, done.reply.as_deref()),
+        (None, None, Some("Fixed it."))
+    );
+    assert_eq!(
+        claim("r2", None, None, None).unwrap(),
+        None,
+        "nothing waits"
+    );
+    assert_eq!(claim("r2", None, Some(e.id), None).unwrap(), None);
+
+    // A merge takes the project's strategy; merges are anyone's to do.
+    let m = errands
+        .request_errand("lead", e.id, ErrandRequest::Merge { strategy: None })
+        .unwrap();
+    assert_eq!(
+        (m.request, m.request_text.as_deref()),
+        (Some(ErrandAsk::Merge), Some("merge"))
+    );
+    let taken = claim("r3", Some("codex"), None, None).unwrap().unwrap();
+    assert_eq!(taken.id, e.id);
+    errands
+        .update_errand(
+            "errand-1",
+            e.id,
+            ErrandUpdate {
+                status: Some(Merged),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    finish("r3", e.id, "merged into main").unwrap();
+    // Nothing more is asked of a merged errand; an abandoned one is reopened by a message.
+    for ask in [chat.clone(), ErrandRequest::Merge { strategy: None }] {
+        assert_eq!(
+            errands
+                .request_errand("lead", e.id, ask)
+                .unwrap_err()
+                .code(),
+            "invalid_transition"
+        );
+    }
+    let second = errands
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: "other".into(),
+                provider: None,
+            },
+        )
+        .unwrap();
+    let taken = claim("r4", Some("gemini"), None, None).unwrap().unwrap();
+    assert_eq!(taken.id, second.id, "an errand for no provider is anyone's");
+    finish("r4", second.id, "done").unwrap();
+    errands
+        .update_errand(
+            "lead",
+            second.id,
+            ErrandUpdate {
+                status: Some(Abandoned),
+                ..ErrandUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        errands
+            .request_errand("lead", second.id, ErrandRequest::Merge { strategy: None })
+            .unwrap_err()
+            .code(),
+        "invalid_transition",
+        "an abandoned errand is not merged"
+    );
+    let reopened = errands.request_errand("lead", second.id, chat).unwrap();
+    assert_eq!(
+        (reopened.status, reopened.request),
+        (Active, Some(ErrandAsk::Chat))
+    );
+    let empty = ErrandRequest::Chat {
+        message: "  ".into(),
+    };
+    assert_eq!(
+        errands
+            .request_errand("lead", second.id, empty)
+            .unwrap_err()
+            .code(),
+        "errand_busy"
+    );
+    let seen = actions(api);
+    for a in ["errand.requested", "errand.claimed", "errand.replied"] {
+        assert!(seen.iter().any(|s| s == a), "{a}");
+    }
+}

@@ -508,6 +508,18 @@ pub struct DiffLine {
 }
 
 text_enum!(
+    /// What a person asked of an errand that a runner has not done yet: `start` (its first
+    /// run), `chat` (resume its agent with a message), `merge` (into its base branch).
+    ErrandAsk,
+    "an errand request",
+    [
+        Start => "start",
+        Chat => "chat",
+        Merge => "merge",
+    ]
+);
+
+text_enum!(
     /// Where an errand stands: `active` (its agent works), `pending_review` (done, waiting
     /// for a person), `conflict` (merging it would conflict), `merged`, `abandoned`.
     ErrandStatus,
@@ -549,6 +561,19 @@ pub struct Errand {
     /// Why its last run or merge did not go through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What a person asked that a runner has not done yet, with its message (chat) or
+    /// strategy (merge), who asked, and the runner doing it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<ErrandAsk>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    /// The agent's last reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

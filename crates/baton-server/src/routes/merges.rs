@@ -5,7 +5,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use baton_core::api::{ErrandUpdate, MergeClaim, MergeFilter, MergeReport, NewErrand};
+use baton_core::api::{
+    ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, MergeClaim, MergeFilter, MergeReport,
+    NewErrand,
+};
 use baton_core::model::{BranchPlan, Diff, Errand, ErrandStatus, Merge, MergeKind, MergeState};
 use baton_core::{ErrandId, InitiativeId, MergeId, PhaseId, TaskId};
 use serde::Deserialize;
@@ -28,6 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(diff))
         .routes(routes!(create_errand, list_errands))
         .routes(routes!(get_errand, update_errand, delete_errand))
+        .routes(routes!(request_errand))
+        .routes(routes!(claim_errand))
+        .routes(routes!(finish_errand))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -260,6 +266,63 @@ async fn delete_errand(
     Ok(Json(
         s.writer
             .run(move |api| api.errands().delete_errand(&actor, id))
+            .await?,
+    ))
+}
+
+/// Ask an errand's agent something: `{"ask": "chat", "message": "..."}` resumes its
+/// session with the message, `{"ask": "merge"}` merges its branch; a runner does it. One
+/// request at a time (409 `errand_busy` while one waits).
+#[utoipa::path(post, path = "/api/v1/errands/{id}/request", tag = "merges",
+    request_body = ErrandRequest,
+    params(("id" = ErrandId, Path, description = "E-1"), super::AgentHeader),
+    responses((status = 200, body = Errand), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn request_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<ErrandId>,
+    Body(request): Body<ErrandRequest>,
+) -> ApiResult<Json<Errand>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.errands().request_errand(&actor, id, request.clone()))
+            .await?,
+    ))
+}
+
+/// Take an errand's waiting request (for a runner); `null` when none waits.
+#[utoipa::path(post, path = "/api/v1/errands/claim", tag = "merges", request_body = ErrandClaim,
+    params(super::AgentHeader),
+    responses((status = 200, body = Option<Errand>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn claim_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Body(claim): Body<ErrandClaim>,
+) -> ApiResult<Json<Option<Errand>>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.errands().claim_errand(&actor, claim.clone()))
+            .await?,
+    ))
+}
+
+/// Report an errand's request done, with the agent's reply (the claiming runner only).
+#[utoipa::path(post, path = "/api/v1/errands/{id}/finish", tag = "merges",
+    request_body = ErrandFinish,
+    params(("id" = ErrandId, Path, description = "E-1"), super::AgentHeader),
+    responses((status = 200, body = Errand), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn finish_errand(
+    State(s): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<ErrandId>,
+    Body(finish): Body<ErrandFinish>,
+) -> ApiResult<Json<Errand>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.errands().finish_errand(&actor, id, finish.clone()))
             .await?,
     ))
 }
