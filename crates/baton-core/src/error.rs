@@ -222,6 +222,7 @@ impl Error {
                 "initiative" => "initiative_not_found",
                 "phase" => "phase_not_found",
                 "review comment" => "comment_not_found",
+                "agent" => "no_agent",
                 "proposal" => "proposal_not_found",
                 _ => "not_found",
             },

@@ -101,29 +101,8 @@ pub fn ask(ctx: &Context, args: AskArgs) -> CliResult {
 /// `baton chat T-12 "..."`: a message to the agent that worked on the task; the runner
 /// resumes its session with it and the reply lands in the same thread.
 pub fn chat(ctx: &Context, args: ChatArgs) -> CliResult {
-    let api = ctx.api()?;
-    let to = match args.to {
-        Some(to) => to,
-        None => {
-            let runs = api.list_runs(&baton_core::api::RunFilter {
-                task: Some(args.task),
-                limit: Some(1),
-                ..Default::default()
-            })?;
-            let task = api.get_task(args.task)?;
-            match runs.into_iter().next().map(|r| r.agent).or(task.assignee) {
-                Some(agent) => agent,
-                None => {
-                    return Err(CliError::new(
-                        ErrorClass::NotFound,
-                        "no_agent",
-                        format!("no agent has worked on {} yet", args.task),
-                    )
-                    .with_hint("name one with --to, or ask everyone with `baton ask --to any`"))
-                }
-            }
-        }
-    };
+    // No addressee: core picks the agent that worked on the task last.
+    let to = args.to.unwrap_or_default();
     let request = AskRequest {
         to,
         body: args.message,

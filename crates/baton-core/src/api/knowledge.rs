@@ -86,7 +86,9 @@ pub struct DocSearch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AskRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    /// An agent's name, a task id (its holder), `human` or `any`; left empty with `task`
+    /// given, the agent that worked on the task last.
+    #[serde(default)]
     pub to: String,
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body: String,

@@ -17,6 +17,27 @@ pub fn check_body(field: &str, body: &str) -> Result<()> {
     validate::required_text(field, body)
 }
 
+/// Who a message about `task` with no addressee goes to (`baton chat T-12`): the agent of
+/// its latest run, else its assignee.
+fn worked_on(tx: &mut dyn StoreTx, task: TaskId) -> Result<String> {
+    let assignee = load_live(tx, task)?.task.assignee;
+    let last = crate::sql::query_map(
+        tx.sql(),
+        "run",
+        "SELECT agent FROM runs WHERE task = ?1 ORDER BY id DESC LIMIT 1",
+        &[task.number().into()],
+        |r| r.text(0),
+    )?
+    .pop();
+    last.or(assignee).ok_or_else(|| Error::NotFound {
+        what: "agent",
+        name: format!("who worked on {task}"),
+        hint: Some(format!(
+            "no agent has worked on {task} yet: name one with --to, or ask everyone (--to any)"
+        )),
+    })
+}
+
 /// Who a question goes to: `(recipient, task)`.
 fn recipient(tx: &mut dyn StoreTx, to: &str) -> Result<(String, Option<TaskId>)> {
     let to = to.trim();
@@ -60,7 +81,11 @@ pub fn ask(
     now: Timestamp,
 ) -> Result<Message> {
     touch(tx, actor, now)?;
-    let (to, held) = recipient(tx, &request.to)?;
+    let to = match (request.to.trim(), request.task) {
+        ("", Some(task)) => worked_on(tx, task)?,
+        (to, _) => to.to_string(),
+    };
+    let (to, held) = recipient(tx, &to)?;
     if let (Some(named), Some(held)) = (request.task, held) {
         if named != held {
             return Err(Error::invalid(format!(
