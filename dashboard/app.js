@@ -534,14 +534,21 @@ async function showPlan() {
       <td>${["failed", "conflict", "skipped"].includes(m.state) ? `<button data-retry-merge="${esc(m.id)}">Retry</button>` : ""}</td></tr>`).join("")
       || '<tr><td colspan="6" class="muted">no merges yet: approving work a runner did queues one</td></tr>'}</table>
     <h2>Errands</h2>
+    <form id="new-errand" class="filters">
+      <input name="title" aria-label="what the errand is" placeholder="a small change: fix the typo in README" size="50" required>
+      <input name="provider" aria-label="agent CLI" value="claude" size="10">
+      <button class="primary">Start errand</button>
+      <span class="muted">a runner for that agent CLI picks it up (<code>baton runner --provider claude</code>)</span></form>
     <table id="errands"><tr><th>errand</th><th>status</th><th>branch</th><th>agent</th><th>what</th><th></th></tr>
     ${errands.map((e) => `<tr data-errand="${esc(e.id)}"><td>${esc(e.id)}</td>
-      <td class="merge-state ${e.status === "conflict" ? "conflict" : e.status === "merged" ? "merged" : "pending"}">${esc(e.status.replace("_", " "))}</td>
-      <td><code>${esc(e.branch)}</code> → <code>${esc(e.base_branch)}</code></td><td>${esc(e.agent || "")}</td>
+      <td class="merge-state ${e.status === "conflict" ? "conflict" : e.status === "merged" ? "merged" : "pending"}">${esc(e.status.replace("_", " "))}
+        ${e.request ? `<br><span class="muted">${esc(e.request)}: ${e.claimed_by ? "a runner is on it" : "waiting for a runner"}</span>` : ""}</td>
+      <td><code>${esc(e.branch)}</code> → <code>${esc(e.base_branch)}</code></td><td>${esc(e.agent || e.provider || "")}</td>
       <td>${esc(e.title.slice(0, 120))}${(e.conflicts || []).length ? ` <span class="stale">conflicts: ${esc(e.conflicts.slice(0, 3).join(", "))}</span>` : ""}
-        ${e.reason ? ` <span class="muted">${esc(e.reason)}</span>` : ""}</td>
-      <td><a href="#/diff/${esc(e.id)}">diff</a></td></tr>`).join("")
-      || '<tr><td colspan="6" class="muted">no errands: <code>baton errand start "fix the typo in README"</code></td></tr>'}</table>
+        ${e.reason ? ` <span class="muted">${esc(e.reason)}</span>` : ""}
+        ${e.reply ? `<br><span class="muted reply">${esc(e.reply.slice(0, 200))}</span>` : ""}</td>
+      <td><a href="#/diff/${esc(e.id)}">review</a>${errandActions(e)}</td></tr>`).join("")
+      || '<tr><td colspan="6" class="muted">no errands yet</td></tr>'}</table>
     <h2>Proposals</h2>
     <table id="proposals"><tr><th>proposal</th><th>initiative</th><th>target</th><th>title</th><th>by</th><th></th></tr>
     ${proposals.map((p) => `<tr data-proposal="${esc(p.id)}"><td>${esc(p.id)}</td><td>${esc(p.initiative)}</td>
@@ -560,6 +567,16 @@ async function showPlan() {
       render();
     };
   });
+  $("#new-errand").onsubmit = async (e) => {
+    e.preventDefault();
+    const body = { title: e.target.title.value.trim(), provider: e.target.provider.value.trim() || null };
+    try {
+      const made = await api("POST", "/api/v1/errands", body);
+      toast(`${made.id} waits for a ${body.provider || "any"} runner`, "info");
+    } catch (err) { refused(err); }
+    render();
+  };
+  wireErrandActions(view);
   view.querySelectorAll("[data-retry-merge]").forEach((b) => {
     b.onclick = async () => {
       try { await api("POST", `/api/v1/merges/${b.dataset.retryMerge}/retry`, {}); toast(`${b.dataset.retryMerge} queued again`, "info"); } catch (err) { refused(err); }
@@ -572,6 +589,47 @@ async function showPlan() {
       render();
     };
   });
+}
+
+// Merge and abandon buttons for an errand, where its lifecycle allows them.
+function errandActions(e) {
+  if (e.request) return "";
+  const out = [];
+  if (["pending_review", "conflict"].includes(e.status)) out.push(`<button data-errand-merge="${esc(e.id)}">Merge</button>`);
+  if (!["merged", "abandoned"].includes(e.status)) out.push(`<button data-errand-abandon="${esc(e.id)}">Abandon</button>`);
+  return out.length ? ` ${out.join(" ")}` : "";
+}
+
+function wireErrandActions(root) {
+  root.querySelectorAll("[data-errand-merge]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.errandMerge;
+      try { await api("POST", `/api/v1/errands/${id}/request`, { ask: "merge" }); toast(`${id}: merge asked of a runner`, "info"); } catch (err) { refused(err); }
+      render();
+    };
+  });
+  root.querySelectorAll("[data-errand-abandon]").forEach((b) => {
+    b.onclick = async () => {
+      const id = b.dataset.errandAbandon;
+      try { await api("PATCH", `/api/v1/errands/${id}`, { status: "abandoned" }); toast(`${id} abandoned; its branch is kept`, "info"); } catch (err) { refused(err); }
+      render();
+    };
+  });
+}
+
+// The conversation with the agent behind a task (its last run's) or an errand: what was
+// asked and what it answered; a message resumes its session through a runner.
+async function chatPanel(kind, id) {
+  if (kind === "E") {
+    const events = await api("GET", "/api/v1/events?action=errand.&limit=2000");
+    const said = events.filter((e) => e.detail.errand === id
+      && ((e.action === "errand.requested" && e.detail.ask === "chat") || (e.action === "errand.replied" && e.detail.reply)));
+    return said.map((e) => e.action === "errand.requested"
+      ? `<p><b>${esc(e.actor)}</b>: ${esc(e.detail.text)}</p>`
+      : `<p><b>agent</b>: ${esc(e.detail.reply)}</p>`).join("");
+  }
+  const inbox = await api("GET", "/api/v1/messages/inbox?all=true");
+  return inbox.filter((m) => m.task === id).map((m) => `<p><b>${esc(m.from)}</b>: ${esc(m.body)}</p>`).join("");
 }
 
 async function movePhase(id, action, reason) {
@@ -660,7 +718,11 @@ function thread(c, replies) {
       <button>Reply</button></form></div>`;
 }
 
-function diffFile(f, index, threadsAt) {
+// A large diff draws its first files at once and the rest as they scroll near (or are
+// jumped to): a 2,000-file phase is one screen to draw, not 2,000 tables.
+const EAGER_LINES = 2000;
+
+function diffRows(f, threadsAt) {
   const rows = [];
   for (const h of f.hunks) {
     rows.push(`<tr class="hunk"><td colspan="3">${esc(h.header)}</td></tr>`);
@@ -675,12 +737,23 @@ function diffFile(f, index, threadsAt) {
       if (here) rows.push(`<tr class="threads"><td colspan="3">${here}</td></tr>`);
     }
   }
+  return rows.length ? `<table class="diff">${rows.join("")}</table>` : "";
+}
+
+function fileLines(f) {
+  return f.hunks.reduce((n, h) => n + h.lines.length + 1, 0);
+}
+
+function diffFile(f, index, threadsAt, eager) {
+  const lines = fileLines(f);
+  const body = eager ? diffRows(f, threadsAt)
+    : lines ? `<div class="lazy" data-lazy="${index}" style="min-height: ${Math.min(lines, 400) * 17}px">${lines} lines</div>` : "";
   const note = f.binary ? "binary file" : f.truncated ? "left out: the diff is too large to show whole" : f.hunks.length ? "" : "no lines changed";
   return `<section class="diff-file panel" data-file="${esc(f.path)}" id="file-${index}">
     <h3><code>${f.old_path ? `${esc(f.old_path)} → ` : ""}${esc(f.path)}</code> <span class="muted">${esc(f.status)}</span>
       <span class="ok">+${f.added}</span> <span class="stale">−${f.removed}</span></h3>
     ${note ? `<p class="muted">${note}</p>` : ""}
-    ${rows.length ? `<table class="diff">${rows.join("")}</table>` : ""}</section>`;
+    ${body}</section>`;
 }
 
 async function showDiff(id) {
@@ -691,6 +764,8 @@ async function showDiff(id) {
     kind === "P" ? api("GET", `/api/v1/phases/${id}`) : kind === "T" ? api("GET", `/api/v1/tasks/${id}`)
       : kind === "E" ? api("GET", `/api/v1/errands/${id}`) : api("GET", `/api/v1/initiatives/${id}`),
     target ? api("GET", `/api/v1/comments?${target}=${encodeURIComponent(id)}`) : Promise.resolve([])]);
+  const talk = kind === "E" || kind === "T";
+  const said = talk ? await chatPanel(kind, id) : "";
   const replies = (c) => comments.filter((r) => r.reply_to === c.id);
   const tops = comments.filter((c) => !c.reply_to);
   const placed = new Map();
@@ -701,18 +776,28 @@ async function showDiff(id) {
       placed.set(key, (placed.get(key) || "") + thread(c, replies(c)));
     } else general.push(c);
   }
-  const shown = new Set();
-  const threadsAt = (file, line, side) => {
-    const key = `${file}\n${line}\n${side}`;
-    if (placed.has(key)) shown.add(key);
-    return placed.get(key);
-  };
+  const onDiff = new Set();
+  for (const f of diff.files) {
+    for (const h of f.hunks) {
+      for (const l of h.lines) {
+        const [side, line] = lineSide(l);
+        onDiff.add(`${f.path}\n${line}\n${side}`);
+      }
+    }
+  }
+  const threadsAt = (file, line, side) => placed.get(`${file}\n${line}\n${side}`);
   const added = diff.files.reduce((n, f) => n + f.added, 0);
   const removed = diff.files.reduce((n, f) => n + f.removed, 0);
-  const files = diff.files.map((f, i) => diffFile(f, i, threadsAt)).join("");
+  let budget = EAGER_LINES;
+  const files = diff.files.map((f, i) => {
+    // A file with comments on it is drawn at once, so its threads are there to read.
+    const eager = budget > 0 || [...placed.keys()].some((k) => k.startsWith(`${f.path}\n`));
+    if (eager) budget -= fileLines(f);
+    return diffFile(f, i, threadsAt, eager);
+  }).join("");
   // Comments on lines the diff no longer shows stay visible with the general ones.
   for (const c of tops) {
-    if (c.file && c.line && !shown.has(`${c.file}\n${c.line}\n${c.side || "added"}`)) general.push(c);
+    if (c.file && c.line && !onDiff.has(`${c.file}\n${c.line}\n${c.side || "added"}`)) general.push(c);
   }
   const status = subject.status || "";
   const canApprove = (kind === "P" && ["pending", "pending_review"].includes(status)) || (kind === "T" && status === "review")
@@ -729,10 +814,27 @@ async function showDiff(id) {
       ${canRequest ? `<form id="request" class="filters"><input name="reason" aria-label="what to change" placeholder="what to change" size="40">
         <button>Request changes</button></form>` : ""}
     </div>
+    ${kind === "E" ? `<div class="actions" id="errand-actions">${esc(subject.title)}
+      ${subject.request ? `<span class="muted">${esc(subject.request)}: ${subject.claimed_by ? "a runner is on it" : "waiting for a runner"}</span>` : errandActions(subject)}</div>` : ""}
+    ${talk ? `<div class="panel" id="chat"><h3>Talk to the agent</h3><div id="chat-log">${said || '<p class="muted">nothing said yet</p>'}</div>
+      ${kind === "E" && subject.status === "merged" ? "" : `<form id="chat-form" class="filters"><input name="message" aria-label="message to the agent" placeholder="use the existing session store" size="50" required>
+        <button>Send</button></form>`}</div>` : ""}
     ${general.length ? `<div class="panel" id="general"><h3>Comments</h3>${general.map((c) => thread(c, replies(c))).join("")}</div>` : ""}
     <nav class="diff-index panel">${diff.files.map((f, i) => `<a href="#/diff/${esc(id)}" data-jump="file-${i}">${esc(f.path)}</a>`).join(" ")}</nav>
     <div id="diff">${files || '<p class="muted">no changes</p>'}</div>`;
   const reload = () => render();
+  wireErrandActions(view);
+  const chat = $("#chat-form");
+  if (chat) chat.onsubmit = async (e) => {
+    e.preventDefault();
+    const message = e.target.message.value.trim();
+    try {
+      if (kind === "E") await api("POST", `/api/v1/errands/${id}/request`, { ask: "chat", message });
+      else await api("POST", "/api/v1/messages", { task: id, body: message });
+      toast(`sent; a runner resumes the agent's session to answer`, "info");
+    } catch (err) { refused(err); }
+    reload();
+  };
   const approve = $("#approve");
   if (approve) approve.onclick = async () => {
     try {
@@ -760,22 +862,47 @@ async function showDiff(id) {
     } catch (err) { refused(err); }
     reload();
   };
+  const wireThreads = (root) => {
+    root.querySelectorAll("[data-resolve]").forEach((b) => {
+      b.onclick = async () => {
+        try { await api("POST", `/api/v1/comments/${b.dataset.resolve}/resolve`, { resolved: b.dataset.to === "true" }); } catch (err) { refused(err); }
+        reload();
+      };
+    });
+    root.querySelectorAll("form.reply-form").forEach((f) => {
+      f.onsubmit = async (e) => {
+        e.preventDefault();
+        try { await api("POST", "/api/v1/comments", { reply_to: f.dataset.reply, body: f.body.value }); } catch (err) { refused(err); }
+        reload();
+      };
+    });
+  };
+  const draw = (lazy) => {
+    if (!lazy.isConnected) return;
+    const f = diff.files[Number(lazy.dataset.lazy)];
+    const holder = document.createElement("div");
+    holder.innerHTML = diffRows(f, threadsAt);
+    const table = holder.firstElementChild;
+    if (!table) { lazy.remove(); return; }
+    lazy.replaceWith(table);
+    wireThreads(table);
+  };
+  const near = new IntersectionObserver((seen) => {
+    for (const e of seen) {
+      if (e.isIntersecting) { near.unobserve(e.target); draw(e.target); }
+    }
+  }, { rootMargin: "1500px 0px" });
+  view.querySelectorAll("[data-lazy]").forEach((el) => near.observe(el));
   view.querySelectorAll("[data-jump]").forEach((a) => {
-    a.onclick = (e) => { e.preventDefault(); document.getElementById(a.dataset.jump)?.scrollIntoView(); };
-  });
-  view.querySelectorAll("[data-resolve]").forEach((b) => {
-    b.onclick = async () => {
-      try { await api("POST", `/api/v1/comments/${b.dataset.resolve}/resolve`, { resolved: b.dataset.to === "true" }); } catch (err) { refused(err); }
-      reload();
-    };
-  });
-  view.querySelectorAll("form.reply-form").forEach((f) => {
-    f.onsubmit = async (e) => {
+    a.onclick = (e) => {
       e.preventDefault();
-      try { await api("POST", "/api/v1/comments", { reply_to: f.dataset.reply, body: f.body.value }); } catch (err) { refused(err); }
-      reload();
+      const file = document.getElementById(a.dataset.jump);
+      const lazy = file?.querySelector("[data-lazy]");
+      if (lazy) draw(lazy);
+      file?.scrollIntoView();
     };
   });
+  wireThreads(view);
   if (!target) return;
   $("#diff").onclick = (e) => {
     const b = e.target.closest("button.add-comment");

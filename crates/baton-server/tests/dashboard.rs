@@ -144,6 +144,15 @@ async fn until(client: &Client, script: &str, limit: Duration) -> Duration {
     }
 }
 
+/// Waits (10 s at most) until `done` holds, as something the page did reaches the board.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Whether `script` became true within `limit`.
 async fn within(client: &Client, script: &str, limit: Duration) -> bool {
     let started = Instant::now();
@@ -688,11 +697,7 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
         assert!(took < Duration::from_secs(3), "live output took {took:?}");
 
         click(&b, "[data-stop=\"R-1\"]").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !api.get_run(RunId(1)).unwrap().stop_requested {
-            assert!(Instant::now() < deadline, "the stop request reached the board");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the stop request reached the board", || api.get_run(RunId(1)).unwrap().stop_requested).await;
         // The runner stops it and blocks the task; the page follows.
         api.finish_run(
             "claude-1",
@@ -729,11 +734,7 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
             "a live re-render does not repeat the output"
         );
         click(&b, "[data-retry=\"R-1\"]").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.get_task(task.id).unwrap().status != baton_core::Status::Open {
-            assert!(Instant::now() < deadline, "the retry put the task back");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the retry put the task back", || api.get_task(task.id).unwrap().status == baton_core::Status::Open).await;
         screenshot(&b, "run").await;
         let errors = console_errors(&b, &driver).await;
         assert!(errors.is_empty(), "console errors: {errors:?}");
@@ -994,11 +995,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
         visit(&b, &url, "#/phase/P-1").await;
         until(&b, "document.querySelector('#approve-phase')", Duration::from_secs(10)).await;
         click(&b, "#approve-phase").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.plan().get_phase(PhaseId(1)).unwrap().status != PhaseStatus::Approved {
-            assert!(Instant::now() < deadline, "the approval reached the board");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the approval reached the board", || api.plan().get_phase(PhaseId(1)).unwrap().status == PhaseStatus::Approved).await;
         // An agent works the phase outside the browser; the page follows live.
         let p = api.pickup("claude-1", &PickupRequest::default()).unwrap();
         api.done(
@@ -1043,11 +1040,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
         click(&b, "[data-resolve=\"C-1\"]").await;
         until(&b, "document.querySelector('#approve-phase')", Duration::from_secs(10)).await;
         click(&b, "#approve-phase").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !api.plan().get_phase(PhaseId(2)).unwrap().open {
-            assert!(Instant::now() < deadline, "approving phase 1 opened phase 2");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("approving phase 1 opened phase 2", || api.plan().get_phase(PhaseId(2)).unwrap().open).await;
         assert_eq!(
             api.list_tasks(&TaskFilter { phase: Some(PhaseId(1)), ..TaskFilter::default() })
                 .unwrap()
@@ -1075,11 +1068,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
         .await
         .unwrap();
         click(&b, "#edit-doc button").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.get_doc(page.doc).unwrap().version != 2 {
-            assert!(Instant::now() < deadline, "the edit made version 2");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the edit made version 2", || api.get_doc(page.doc).unwrap().version == 2).await;
         assert!(api.get_doc(page.doc).unwrap().body.contains("Second draft."));
         let errors = console_errors(&b, &driver).await;
         assert!(errors.is_empty(), "console errors: {errors:?}");
@@ -1152,6 +1141,21 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
             "commit",
             "-qm",
             "search",
+        ],
+    );
+    // And an errand's branch, as its runner left it.
+    git(repo, &["checkout", "-q", "-b", "baton/errand-2", "main"]);
+    std::fs::write(repo.join("README.md"), "app, with the typo fixed\n").unwrap();
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b.invalid",
+            "commit",
+            "-qam",
+            "typo",
         ],
     );
     git(repo, &["checkout", "-q", "main"]);
@@ -1289,11 +1293,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
             "!document.querySelector('#request')",
         )
         .await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.plan().get_phase(p.id).unwrap().status != PhaseStatus::InProgress {
-            assert!(Instant::now() < deadline, "the request reached the board");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the request reached the board", || api.plan().get_phase(p.id).unwrap().status == PhaseStatus::InProgress).await;
         let revision = api.get_task(baton_core::TaskId(2)).unwrap();
         assert!(revision.description.contains("Escape the query first"), "{}", revision.description);
         assert!(revision.description.contains("src/search.rs:2"), "{}", revision.description);
@@ -1304,11 +1304,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         b.refresh().await.unwrap();
         until(&b, "document.querySelector('#approve')", Duration::from_secs(10)).await;
         click(&b, "#approve").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.plan().get_phase(PhaseId(1)).unwrap().status != PhaseStatus::Completed {
-            assert!(Instant::now() < deadline, "the approval reached the board");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the approval reached the board", || api.plan().get_phase(PhaseId(1)).unwrap().status == PhaseStatus::Completed).await;
 
         // The plan shows where the branches stand; a conflict waits for a person.
         api.errands()
@@ -1363,11 +1359,94 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         .await;
         screenshot(&b, "merges").await;
         click(&b, "[data-retry-merge=\"MR-1\"]").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while api.merges().get_merge(m.id).unwrap().state != baton_core::model::MergeState::Pending {
-            assert!(Instant::now() < deadline, "the retry reached the board");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the retry reached the board", || {
+            api.merges().get_merge(m.id).unwrap().state == baton_core::model::MergeState::Pending
+        })
+        .await;
+
+        // An errand started on the page waits for a runner of its agent CLI; the runner's
+        // reply shows, a message to the agent is a request too, and so is the merge.
+        type_into(&b, "#new-errand input[name=title]", "Fix the typo in README").await;
+        click(&b, "#new-errand button").await;
+        let e2 = baton_core::ErrandId(2);
+        eventually("the errand reached the board", || api.errands().get_errand(e2).is_ok()).await;
+        let asked = api.errands().get_errand(e2).unwrap();
+        assert_eq!(
+            (asked.request, asked.provider.as_deref(), asked.requested_by.is_some()),
+            (Some(baton_core::model::ErrandAsk::Start), Some("claude"), true)
+        );
+        until(
+            &b,
+            "document.querySelector('[data-errand=\"E-2\"]')?.innerText.includes('waiting for a runner')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let runner = |reply: &str, status| {
+            let claim = baton_core::api::ErrandClaim {
+                runner: "r".into(),
+                errand: Some(e2),
+                ..Default::default()
+            };
+            let e = api.errands().claim_errand("runner", claim).unwrap().unwrap();
+            let update = baton_core::api::ErrandUpdate {
+                status,
+                session: Some("s-1".into()),
+                ..Default::default()
+            };
+            api.errands().update_errand("errand-2", e.id, update).unwrap();
+            let finish = baton_core::api::ErrandFinish {
+                runner: "r".into(),
+                reply: Some(reply.into()),
+            };
+            api.errands().finish_errand("errand-2", e.id, finish).unwrap();
+        };
+        runner(
+            "Fixed the typo.",
+            Some(baton_core::model::ErrandStatus::PendingReview),
+        );
+        until(
+            &b,
+            "document.querySelector('[data-errand=\"E-2\"]')?.innerText.includes('Fixed the typo.')",
+            Duration::from_secs(10),
+        )
+        .await;
+        visit(&b, &url, "#/diff/E-2").await;
+        until(&b, "document.querySelector('#chat-form')", Duration::from_secs(10)).await;
+        assert!(b
+            .execute("return document.querySelector('#diff').innerText;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("with the typo fixed"));
+        type_into(&b, "#chat-form input", "Also fix the heading").await;
+        click(&b, "#chat-form button").await;
+        eventually("the message reached the board", || {
+            api.errands().get_errand(e2).unwrap().request == Some(baton_core::model::ErrandAsk::Chat)
+        })
+        .await;
+        until(
+            &b,
+            "document.querySelector('#errand-actions')?.innerText.includes('waiting for a runner')",
+            Duration::from_secs(10),
+        )
+        .await;
+        runner("The heading is fixed too.", None);
+        until(
+            &b,
+            "document.querySelector('#chat-log')?.innerText.includes('The heading is fixed too.') \
+             && document.querySelector('#chat-log').innerText.includes('Also fix the heading')",
+            Duration::from_secs(10),
+        )
+        .await;
+        screenshot(&b, "errand").await;
+        click(&b, "[data-errand-merge=\"E-2\"]").await;
+        eventually("the merge request reached the board", || {
+            let e = api.errands().get_errand(e2).unwrap();
+            e.request == Some(baton_core::model::ErrandAsk::Merge)
+                && e.request_text.as_deref() == Some("merge")
+        })
+        .await;
         let errors = console_errors(&b, &driver).await;
         assert!(errors.is_empty(), "console errors: {errors:?}");
         b.close().await.unwrap();
