@@ -18,6 +18,7 @@
 #
 #   bash bench/branches.sh     # builds release; needs git, python3, chromium, chromedriver
 #   TASKS=20 RUNS=7 bash bench/branches.sh
+#   ONLY=diff bash bench/branches.sh   # the review screen only (no corpus to fetch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in git python3 chromium chromedriver; do
@@ -28,7 +29,8 @@ BATON="${CARGO_TARGET_DIR:-$PWD/target}/release/baton"
 OUT="$PWD/bench/out"; mkdir -p "$OUT"
 TASKS=${TASKS:-20}
 RUNS=${RUNS:-7}
-bash bench/code/fetch.sh go >/dev/null
+ONLY=${ONLY:-}
+[ "$ONLY" = diff ] || bash bench/code/fetch.sh go >/dev/null
 CORPUS="$PWD/bench/corpora/code/go-stdlib"
 WORK=$(mktemp -d)
 PIDS=()
@@ -39,6 +41,7 @@ ms() { python3 -c 'import time; print(time.perf_counter_ns() // 1000)'; }
 median() { python3 -c 'import statistics, sys; v=[float(x) for x in sys.argv[1:]]; print(f"{statistics.median(v):.1f}")' "$@"; }
 
 # ---- 1. merges on the Go standard library -----------------------------------------------
+if [ "$ONLY" != diff ]; then
 git clone -q "$CORPUS" "$WORK/repo"
 cd "$WORK/repo"
 git config user.name bench; git config user.email bench@localhost
@@ -82,6 +85,7 @@ for i in $(seq "$TASKS"); do
   t0=$(ms); git -C "$WORK/wt" merge -q --no-ff -m "merge T-$i" "baton/T-$i" >/dev/null; t1=$(ms)
   GIT_TIMES+=("$(( (t1 - t0) / 1000 ))")
 done
+fi
 
 # ---- 2. the diff review screen on a 2,000-file phase --------------------------------------
 mkdir -p "$WORK/big" && cd "$WORK/big"
@@ -150,16 +154,21 @@ for i in range(runs + 1):
         renders.append(js("return Number(document.body.dataset.rendered);") - asked)
         fetches.append(js("const r = performance.getEntriesByType('resource').find(e => e.name.includes('/api/v1/diff/')); return r ? r.duration : -1;"))
 rows = js("return document.querySelectorAll('table.diff tr').length;")
-print(f"{' · '.join(str(round(r)) for r in renders)}|{statistics.median(renders):.0f}|{statistics.median(fetches):.0f}|{rows}")
+# Jumping to the last file from the index draws it (when drawn lazily) and scrolls there.
+jump = js("const a = [...document.querySelectorAll('[data-jump]')].pop(); const t = performance.now(); a.click(); "
+          "return document.querySelector('#file-1999 table.diff') ? performance.now() - t : -1;")
+print(f"{' · '.join(str(round(r)) for r in renders)}|{statistics.median(renders):.0f}|{statistics.median(fetches):.0f}|{rows}|{jump:.0f}")
 PY
 )
-IFS='|' read -r PAGE_RUNS PAGE_MEDIAN FETCH_MEDIAN ROWS <<<"$PAGE"
+IFS='|' read -r PAGE_RUNS PAGE_MEDIAN FETCH_MEDIAN ROWS JUMP_MS <<<"$PAGE"
 
 {
   echo "branches bench, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "go-stdlib: $FILES files; $TASKS tasks, one file changed each"
-  echo "baton merge run --limit 1, per task (ms): ${BATON_TIMES[*]}; median $(median "${BATON_TIMES[@]}")"
-  echo "git merge --no-ff in a worktree, per task (ms): ${GIT_TIMES[*]}; median $(median "${GIT_TIMES[@]}")"
-  echo "phase merge into the initiative branch: ${PHASE_MS} ms"
-  echo "2,000-file phase diff ($DIFF_BYTES bytes of patch, $ROWS table rows): page render (ms) $PAGE_RUNS; median $PAGE_MEDIAN; diff fetch median $FETCH_MEDIAN ms; baton diff P-1 --json ${CLI_DIFF_MS} ms"
+  if [ "$ONLY" != diff ]; then
+    echo "go-stdlib: $FILES files; $TASKS tasks, one file changed each"
+    echo "baton merge run --limit 1, per task (ms): ${BATON_TIMES[*]}; median $(median "${BATON_TIMES[@]}")"
+    echo "git merge --no-ff in a worktree, per task (ms): ${GIT_TIMES[*]}; median $(median "${GIT_TIMES[@]}")"
+    echo "phase merge into the initiative branch: ${PHASE_MS} ms"
+  fi
+  echo "2,000-file phase diff ($DIFF_BYTES bytes of patch, $ROWS table rows): page render (ms) $PAGE_RUNS; median $PAGE_MEDIAN; diff fetch median $FETCH_MEDIAN ms; jump to the last file $JUMP_MS ms; baton diff P-1 --json ${CLI_DIFF_MS} ms"
 } | tee "$OUT/branches.txt"

@@ -793,3 +793,33 @@ esac"#,
     let events = json(&s, &["events", "--action", "errand.replied"]);
     assert_eq!(events.as_array().unwrap().len(), 3, "{events}");
 }
+
+#[test]
+fn a_phase_starts_with_the_work_of_completed_phases_it_depends_on_whose_merge_is_queued() {
+    let s = repository();
+    let (i, p1, ib, _) = planned(&s, 1);
+    let p2 = json(&s, &["phase", "add", "-i", &i, "Pay", "--depends-on", &p1])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.run(&["task", "add", "--title", "pay", "--phase", &p2])
+        .ok();
+    s.run(&["phase", "approve", &p2]).ok();
+    run_agents(&s, &[]);
+    s.run(&["task", "approve", "T-1"]).ok();
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    s.run(&["phase", "approve", &p1]).ok();
+    // P-1's merge into the initiative's branch is under way (its runner died with the
+    // claim): P-2 opens, and its branch must not start without P-1's work.
+    let mut cmd = command_in(s.path(), &["merge", "run", "--lease", "10m"]);
+    cmd.env(baton_runner_abort(), "commit");
+    assert!(!cmd.output().unwrap().status.success());
+    run_agents(&s, &[]);
+    assert_eq!(json(&s, &["task", "show", "T-2"])["status"], "review");
+    let p2b = format!("{ib}--{p2}");
+    let on_p2 = files_on(s.path(), &p2b);
+    assert!(on_p2.contains(&"work-T-1.txt".to_string()), "{on_p2:?}");
+    let on_t2 = files_on(s.path(), "baton/T-2");
+    assert!(on_t2.contains(&"work-T-1.txt".to_string()), "{on_t2:?}");
+    assert!(!files_on(s.path(), &ib).contains(&"work-T-1.txt".to_string()));
+}

@@ -50,12 +50,17 @@ fn failed(dir: &Path, args: &str, out: &std::process::Output) -> GitError {
 
 /// The tree of merging `theirs` into `ours` (with `base` as the merge base when given), or
 /// the conflicting files.
-enum Tree {
+pub(crate) enum Tree {
     Clean(String),
     Conflict(Vec<String>),
 }
 
-fn merge_tree(repo: &Repo, ours: &str, theirs: &str, base: Option<&str>) -> GitResult<Tree> {
+pub(crate) fn merge_tree(
+    repo: &Repo,
+    ours: &str,
+    theirs: &str,
+    base: Option<&str>,
+) -> GitResult<Tree> {
     let base_arg = base.map(|b| format!("--merge-base={b}"));
     let mut args = vec![
         "merge-tree",
@@ -84,7 +89,7 @@ fn merge_tree(repo: &Repo, ours: &str, theirs: &str, base: Option<&str>) -> GitR
     }
 }
 
-fn commit_tree(
+pub(crate) fn commit_tree(
     repo: &Repo,
     tree: &str,
     parents: &[&str],
@@ -117,7 +122,7 @@ fn commit_tree(
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-struct Author {
+pub(crate) struct Author {
     name: String,
     email: String,
     date: String,

@@ -277,12 +277,7 @@ fn task_worktree(
     if task.initiative.is_none() && plan.premerge.is_none() {
         return Ok(repo.worktree(task.id, &repo.start_point(base)?)?);
     }
-    let starts: Vec<(String, String)> = plan
-        .create
-        .iter()
-        .map(|s| (s.branch.clone(), s.from.clone()))
-        .collect();
-    repo.ensure_branches(&starts)?;
+    repo.ensure_branches(&plan.create)?;
     let wt = repo.worktree(task.id, &repo.start_point(&plan.base)?)?;
     if let Some(target) = &plan.premerge {
         repo.premerge(&wt, &repo.start_point(target)?)?;

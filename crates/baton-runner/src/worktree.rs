@@ -6,6 +6,7 @@
 //! any stop, retry or cleanup, and [`Repo::remove`] refuses a worktree with uncommitted
 //! work or a live lease.
 
+use baton_core::model::BranchStart;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -299,12 +300,53 @@ impl Repo {
         Ok(true)
     }
 
-    /// Creates each branch that is missing, in order, from its start.
-    pub fn ensure_branches(&self, starts: &[(String, String)]) -> GitResult<Vec<String>> {
+    /// Merges `with` into the branch just made, when it exists and merges cleanly (a
+    /// conflict is left for the phase merges to meet, and reported). Returns whether it
+    /// merged.
+    fn fold_in_locked(&self, branch: &str, with: &str) -> GitResult<bool> {
+        let theirs = self.start_point(with)?;
+        if !self.branch_exists(with)? && self.remote_ref(with)?.is_none() {
+            return Ok(false);
+        }
+        let local = format!("refs/heads/{branch}");
+        let ours = git(&self.root, &["rev-parse", &local])?;
+        let theirs = git(&self.root, &["rev-parse", &format!("{theirs}^{{commit}}")])?;
+        let held = run(&self.root, &["merge-base", "--is-ancestor", &theirs, &ours])?;
+        if held.status.success() {
+            return Ok(false);
+        }
+        match crate::merge::merge_tree(self, &ours, &theirs, None)? {
+            crate::merge::Tree::Clean(tree) => {
+                let commit = crate::merge::commit_tree(
+                    self,
+                    &tree,
+                    &[&ours, &theirs],
+                    &format!("baton: start {branch} with {with} (its work is not merged yet)"),
+                    None,
+                )?;
+                git(&self.root, &["update-ref", &local, &commit, &ours])?;
+                Ok(true)
+            }
+            crate::merge::Tree::Conflict(files) => {
+                crate::runs::warn(&format!(
+                    "{branch} starts without {with}: merging it would conflict in {}",
+                    files.join(", ")
+                ));
+                Ok(false)
+            }
+        }
+    }
+
+    /// Creates each branch that is missing, in order, from its start (with the branches
+    /// it is to start with merged in).
+    pub fn ensure_branches(&self, starts: &[BranchStart]) -> GitResult<Vec<String>> {
         let _lock = self.lock()?;
         let mut created = Vec::new();
-        for (branch, from) in starts {
+        for BranchStart { branch, from, with } in starts {
             if self.ensure_branch_locked(branch, from)? {
+                for w in with {
+                    self.fold_in_locked(branch, w)?;
+                }
                 // Other runners' clones find it on the remote (a push of a branch that is
                 // already there refuses, and theirs is kept).
                 if self.remote.is_some() {

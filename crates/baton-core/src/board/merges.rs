@@ -149,14 +149,32 @@ fn target_of(tx: &mut dyn StoreTx, task: &Task) -> Result<(String, Vec<BranchSta
     Ok(match (initiative, task.phase) {
         (Some(i), Some(p)) => {
             let phase = phase_branch(&i.branch, p);
+            // A phase started before the phases it depends on reached the initiative's
+            // branch (their merges still queued) starts with their work merged in.
+            let mut with = Vec::new();
+            for dep in plan::load_phase(tx.sql(), p)?.depends_on {
+                let merged = !tx
+                    .sql()
+                    .query(
+                        "SELECT 1 FROM merges WHERE kind = 'phase' AND phase = ?1 \
+                         AND state = 'merged' LIMIT 1",
+                        &[dep.number().into()],
+                    )?
+                    .is_empty();
+                if !merged {
+                    with.push(phase_branch(&i.branch, dep));
+                }
+            }
             let create = vec![
                 BranchStart {
                     branch: i.branch.clone(),
                     from: default,
+                    with: Vec::new(),
                 },
                 BranchStart {
                     branch: phase.clone(),
                     from: i.branch,
+                    with,
                 },
             ];
             (phase, create)
@@ -165,6 +183,7 @@ fn target_of(tx: &mut dyn StoreTx, task: &Task) -> Result<(String, Vec<BranchSta
             let create = vec![BranchStart {
                 branch: i.branch.clone(),
                 from: default,
+                with: Vec::new(),
             }];
             (i.branch, create)
         }

@@ -424,6 +424,10 @@ pub struct Merge {
 pub struct BranchStart {
     pub branch: String,
     pub from: String,
+    /// Branches merged into it when it is created: the branches of the phases it depends
+    /// on whose work has not reached `from` yet (their merge is still queued).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
 }
 
 /// Where a task's work goes in git: its own branch, started from its phase's branch (or its
