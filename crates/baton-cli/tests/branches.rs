@@ -430,6 +430,11 @@ fn runners_work_in_their_own_clones_of_a_remote_and_merges_reach_it() {
         head(&remote, branch);
     }
     assert!(clone_a.join(".git").is_dir());
+    // The diff is read from the project's own clone of the remote (the checkout here never
+    // had the branch).
+    assert!(git(s.path(), &["branch", "--list", "baton/T-1"]).is_empty());
+    let d = json(&s, &["diff", "T-1", "--stat"]);
+    assert_eq!(d["files"][0]["path"], "work-T-1.txt", "{d}");
 
     // Another process with its own clone carries the merges out and pushes them.
     s.run(&["task", "approve", "T-1"]).ok();

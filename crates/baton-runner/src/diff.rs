@@ -9,7 +9,7 @@ use baton_core::api::MergeFilter;
 use baton_core::model::{Diff, DiffFile, DiffHunk, DiffLine, MergeKind, MergeState};
 use baton_core::{Api, Error, InitiativeId, PhaseId, Result, TaskId};
 
-use crate::worktree::run;
+use crate::worktree::{run, Repo};
 
 /// The most patch text parsed into lines; files past it are listed with their counts only.
 pub const MAX_PATCH_BYTES: usize = 32 << 20;
@@ -35,13 +35,10 @@ fn git_text(root: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn rev(root: &Path, branch: &str) -> Option<String> {
-    let spec = format!("refs/heads/{branch}^{{commit}}");
-    let out = run(root, &["rev-parse", "--verify", "--quiet", &spec]).ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+/// Where `branch` is: the remote's copy in a clone (the remote is the truth), else the
+/// local branch.
+fn rev(repo: &Repo, branch: &str) -> Option<String> {
+    repo.resolve(branch).ok().flatten()
 }
 
 fn bad_id(id: &str) -> Error {
@@ -52,7 +49,8 @@ fn bad_id(id: &str) -> Error {
 }
 
 /// Finds the range to show for `id` in the repository at `root`.
-pub fn range(api: &dyn Api, root: &Path, id: &str) -> Result<Range> {
+pub fn range(api: &dyn Api, repo: &Repo, id: &str) -> Result<Range> {
+    let root = repo.root();
     let upper = id.trim().to_ascii_uppercase();
     let (filter, source, target) = if upper.starts_with("T-") {
         let task: TaskId = upper.parse().map_err(|_| bad_id(id))?;
@@ -97,7 +95,7 @@ pub fn range(api: &dyn Api, root: &Path, id: &str) -> Result<Range> {
         let e = api.errands().get_errand(errand)?;
         if let (Some(base), Some(result)) = (&e.base, &e.result) {
             // Merged: what it brought, from the merge base to the branch as merged.
-            let to = rev(root, &e.branch).unwrap_or_else(|| result.clone());
+            let to = rev(repo, &e.branch).unwrap_or_else(|| result.clone());
             return Ok(Range {
                 of: upper,
                 from: base.clone(),
@@ -132,7 +130,7 @@ pub fn range(api: &dyn Api, root: &Path, id: &str) -> Result<Range> {
             basis: "merged",
         });
     }
-    let Some(head) = rev(root, &source) else {
+    let Some(head) = rev(repo, &source) else {
         return Err(Error::NotFound {
             what: "branch",
             name: source,
@@ -142,7 +140,7 @@ pub fn range(api: &dyn Api, root: &Path, id: &str) -> Result<Range> {
             )),
         });
     };
-    let from = match rev(root, &target) {
+    let from = match rev(repo, &target) {
         Some(t) => git_text(root, &["merge-base", &t, &head])?
             .trim()
             .to_string(),

@@ -114,6 +114,44 @@ impl Repo {
         Repo::open(dir)
     }
 
+    /// The project's repository as the `repository` setting names it (a URL, or a path,
+    /// relative to `root`): this machine's clone of it in `clones/<name>` (made when
+    /// missing; a `.gitignore` keeps a clones folder inside a checkout out of its status).
+    pub fn repository_for(url: &str, root: &Path, clones: &Path) -> GitResult<Repo> {
+        // A relative path names a repository beside the project.
+        let url = if Path::new(url).is_relative() && !url.contains(':') {
+            root.join(url).display().to_string()
+        } else {
+            url.to_string()
+        };
+        let name: String = url
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let ignore = clones.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::create_dir_all(clones)
+                .and_then(|_| std::fs::write(&ignore, "*\n"))
+                .map_err(|source| GitError::Io {
+                    path: clones.to_path_buf(),
+                    source,
+                })?;
+        }
+        let dir = clones.join(if name.is_empty() { "repository" } else { &name });
+        Repo::clone_of(&url, &dir)
+    }
+
     /// The remote this clone works against, if it is a runner's clone.
     pub fn remote(&self) -> Option<&str> {
         self.remote.as_deref()
@@ -146,7 +184,7 @@ impl Repo {
 
     /// The commit `branch` is at: the remote's when this is a clone (the remote is the
     /// truth), else the local branch's.
-    pub(crate) fn resolve(&self, branch: &str) -> GitResult<Option<String>> {
+    pub fn resolve(&self, branch: &str) -> GitResult<Option<String>> {
         let mut refs = Vec::new();
         if let Some(r) = self.remote_ref(branch)? {
             refs.push(r);

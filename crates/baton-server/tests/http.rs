@@ -1434,3 +1434,76 @@ fn made_up_methods_do_not_grow_the_request_series() {
         "{after:#?}"
     );
 }
+
+fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A team server runs where there is no checkout: it reads diffs from its own clone of
+/// the repository the project names, fetched as runners push.
+#[test]
+fn a_server_without_a_checkout_reads_diffs_from_its_clone_of_the_project_repository() {
+    use baton_core::api::{Errands, NewErrand};
+    let src = tempfile::tempdir().unwrap();
+    git_in(src.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(src.path().join("README.md"), "app\n").unwrap();
+    git_in(src.path(), &["add", "."]);
+    git_in(src.path(), &["commit", "-qm", "first"]);
+    let remote = src.path().join("remote.git");
+    git_in(
+        src.path(),
+        &["clone", "-q", "--bare", ".", remote.to_str().unwrap()],
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        code_root: Some(elsewhere.path().to_path_buf()),
+        ..baton_server::ServerOptions::default()
+    });
+    server
+        .client
+        .create_errand(
+            "lead",
+            NewErrand {
+                title: "fix the README".into(),
+                provider: None,
+            },
+        )
+        .unwrap();
+    let (status, body) = send(&server, "GET", "/api/v1/diff/E-1", None);
+    assert_eq!(
+        (status, error_code(&body)),
+        (404, "no_repository"),
+        "{body}"
+    );
+
+    server
+        .client
+        .set_setting("lead", "repository", remote.to_str().unwrap())
+        .unwrap();
+    let (status, body) = send(&server, "GET", "/api/v1/diff/E-1", None);
+    assert_eq!(status, 404, "no branch pushed yet: {body}");
+    // A runner pushes the errand's branch; the server's clone fetches it.
+    git_in(src.path(), &["checkout", "-q", "-b", "baton/errand-1"]);
+    std::fs::write(src.path().join("README.md"), "app, fixed\n").unwrap();
+    git_in(src.path(), &["commit", "-qam", "fix"]);
+    git_in(
+        src.path(),
+        &["push", "-q", remote.to_str().unwrap(), "baton/errand-1"],
+    );
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let (status, body) = send(&server, "GET", "/api/v1/diff/E-1", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["files"][0]["path"], "README.md", "{body}");
+    assert!(elsewhere.path().join(".baton/clones/remote").is_dir());
+}

@@ -97,50 +97,24 @@ pub(crate) fn work_repo(
     if url.is_empty() {
         return Repo::open(&root).map_err(not_a_repo);
     }
-    // A relative path names a repository beside the project.
-    let url = if std::path::Path::new(&url).is_relative() && !url.contains(':') {
-        root.join(&url).display().to_string()
-    } else {
-        url
-    };
-    let dir = match clone_dir {
-        Some(d) => d.to_path_buf(),
+    match clone_dir {
+        Some(dir) => {
+            let url = if std::path::Path::new(&url).is_relative() && !url.contains(':') {
+                root.join(&url).display().to_string()
+            } else {
+                url
+            };
+            Repo::clone_of(&url, dir).map_err(not_a_repo)
+        }
         None => {
-            let name: String = url
-                .trim_end_matches('/')
-                .trim_end_matches(".git")
-                .rsplit(['/', ':'])
-                .next()
-                .unwrap_or("repository")
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let base = project
+            let clones = project
                 .as_ref()
                 .map(|p| p.dir())
-                .unwrap_or_else(|| root.join(".baton"));
-            base.join("clones").join(if name.is_empty() {
-                "repository".into()
-            } else {
-                name
-            })
-        }
-    };
-    if let Some(parent) = dir.parent() {
-        // Clones inside the project's `.baton/` stay out of its `git status`.
-        let ignore = parent.join(".gitignore");
-        if parent.ends_with("clones") && !ignore.exists() {
-            std::fs::create_dir_all(parent)?;
-            std::fs::write(&ignore, "*\n")?;
+                .unwrap_or_else(|| root.join(".baton"))
+                .join("clones");
+            Repo::repository_for(&url, &root, &clones).map_err(not_a_repo)
         }
     }
-    Repo::clone_of(&url, &dir).map_err(not_a_repo)
 }
 
 pub fn merge(ctx: &Context, command: MergeCommand) -> CliResult {
@@ -308,9 +282,8 @@ pub fn diff(ctx: &Context, args: DiffArgs) -> CliResult {
     let repo = work_repo(ctx, api.as_ref(), None)?;
     repo.fetch()
         .map_err(|e| CliError::new(ErrorClass::Unavailable, "fetch_failed", e.to_string()))?;
-    let root = repo.root().to_path_buf();
-    let range = baton_runner::diff::range(api.as_ref(), &root, &args.id)?;
-    let mut d = baton_runner::diff::diff(&root, &range)?;
+    let range = baton_runner::diff::range(api.as_ref(), &repo, &args.id)?;
+    let mut d = baton_runner::diff::diff(repo.root(), &range)?;
     if args.stat {
         for f in &mut d.files {
             f.hunks.clear();

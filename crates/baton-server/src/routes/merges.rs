@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Actor;
-use crate::error::{ApiError, ApiResult, Body, ErrorBody, Path, Query};
+use crate::error::{ApiResult, Body, ErrorBody, Path, Query};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -149,37 +149,112 @@ async fn branch_plan(
     ))
 }
 
-/// What a task (T-12), phase (P-3) or initiative (I-1) changed, file by file with numbered
-/// lines: its branch against the merge base with where it goes, or, once merged, against
-/// the base stored with the merge. Read from the repository the server runs in.
+/// What a task (T-12), phase (P-3), initiative (I-1) or errand (E-2) changed, file by file
+/// with numbered lines: its branch against the merge base with where it goes, or, once
+/// merged, against the base stored with the merge. Read from the server's clone of the
+/// project's `repository` when set, else from the repository the server runs in.
 #[utoipa::path(get, path = "/api/v1/diff/{id}", tag = "merges",
-    params(("id" = String, Path, description = "T-12, P-3 or I-1")),
+    params(("id" = String, Path, description = "T-12, P-3, I-1 or E-2")),
     responses((status = 200, body = Diff), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn diff(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Diff>> {
-    let Some(root) = s.code_root.clone() else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_repository",
-            "this server has no project directory, so no repository to read diffs from",
-        )
-        .with_hint("run `baton serve` inside the repository, or use `baton diff` there"));
-    };
+    let root = s.code_root.clone();
+    let project = s.project.clone();
     Ok(Json(
         s.readers
             .run(move |api| {
-                let repo = baton_runner::worktree::Repo::open(&root).map_err(|e| {
-                    baton_core::Error::NotFound {
-                        what: "repository",
-                        name: root.display().to_string(),
-                        hint: Some(format!("{e}")),
-                    }
-                })?;
-                let range = baton_runner::diff::range(api, repo.root(), &id)?;
+                let repo = server_repo(api, root.as_deref(), &project)?;
+                let range = baton_runner::diff::range(api, &repo, &id)?;
                 baton_runner::diff::diff(repo.root(), &range)
             })
             .await?,
     ))
+}
+
+/// The repository diffs are read from: with the project's `repository` setting, this
+/// server's own clone of it (in the project's `.baton/clones/`, or the user's cache folder
+/// for a project without a directory here), fetched at most every few seconds; else the
+/// project directory the server runs in.
+fn server_repo(
+    api: &dyn baton_core::Api,
+    root: Option<&std::path::Path>,
+    project: &str,
+) -> baton_core::Result<baton_runner::worktree::Repo> {
+    use baton_runner::worktree::Repo;
+    let git_error = |e: baton_runner::worktree::GitError| baton_core::Error::Remote {
+        class: baton_core::ErrorClass::Unavailable,
+        code: "git_failed".into(),
+        message: e.to_string(),
+        hint: Some("check the project's repository setting: baton config get repository".into()),
+    };
+    let url = api
+        .settings()?
+        .into_iter()
+        .find(|s| s.key == baton_core::board::leases::REPOSITORY)
+        .map(|s| s.value)
+        .unwrap_or_default();
+    if url.is_empty() {
+        let no_repository = |message: String| baton_core::Error::Remote {
+            class: baton_core::ErrorClass::NotFound,
+            code: "no_repository".into(),
+            message,
+            hint: Some(
+                "set the project's repository (baton config set repository URL), or run \
+                 `baton serve` inside the repository"
+                    .into(),
+            ),
+        };
+        let Some(root) = root else {
+            return Err(no_repository(
+                "this server has no project directory and the project names no repository: \
+                 there is nothing to read diffs from"
+                    .into(),
+            ));
+        };
+        return Repo::open(root).map_err(|e| {
+            no_repository(format!(
+                "the project names no repository and the server's directory is not one ({e})"
+            ))
+        });
+    }
+    let clones = match root {
+        Some(r) => r.join(".baton").join("clones"),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("baton")
+            .join("clones")
+            .join(project),
+    };
+    let base = root
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| clones.clone());
+    let repo = Repo::repository_for(&url, &base, &clones).map_err(git_error)?;
+    if fetch_due(repo.root()) {
+        repo.fetch().map_err(git_error)?;
+    }
+    Ok(repo)
+}
+
+/// Whether the clone at `dir` was last fetched long enough ago (a page of diffs asks often).
+fn fetch_due(dir: &std::path::Path) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+    static LAST: OnceLock<Mutex<HashMap<std::path::PathBuf, Instant>>> = OnceLock::new();
+    let mut last = LAST
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let now = Instant::now();
+    match last.get(dir) {
+        Some(at) if now.duration_since(*at) < Duration::from_secs(3) => false,
+        _ => {
+            last.insert(dir.to_path_buf(), now);
+            true
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
