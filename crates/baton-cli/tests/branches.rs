@@ -828,3 +828,77 @@ fn a_phase_starts_with_the_work_of_completed_phases_it_depends_on_whose_merge_is
     assert!(on_t2.contains(&"work-T-1.txt".to_string()), "{on_t2:?}");
     assert!(!files_on(s.path(), &ib).contains(&"work-T-1.txt".to_string()));
 }
+
+#[test]
+fn a_phase_revision_resumes_the_session_of_the_agent_that_did_the_work_in_its_place() {
+    let s = repository();
+    let (_, p, _, _) = planned(&s, 1);
+    named_provider(&s);
+    let prompts = s.path().join("prompts.txt");
+    let agent = script(
+        &s,
+        "named-agent",
+        &format!(
+            r#"printf '== %s %s in %s\n' "$1" "$2" "$(pwd)" >> {prompts}
+cat >> {prompts}
+echo "v$(date +%s%N)" >> named.txt
+git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm named
+echo "finished""#,
+            prompts = prompts.display()
+        ),
+    );
+    let run = || {
+        let mut cmd = command_in(
+            s.path(),
+            &["runner", "--json", "--provider", "named", "--once"],
+        );
+        cmd.env_remove("BATON_AGENT")
+            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+        support::finish(cmd.output().unwrap()).ok();
+    };
+    run();
+    s.run(&["task", "approve", "T-1"]).ok();
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    s.run(&[
+        "review",
+        "comment",
+        "Count, do not read the clock",
+        "--phase",
+        &p,
+        "--file",
+        "named.txt",
+        "--line",
+        "1",
+    ])
+    .ok();
+    let out = json(
+        &s,
+        &[
+            "phase",
+            "request-changes",
+            &p,
+            "--reason",
+            "Deterministic, please",
+        ],
+    );
+    let revision = out["revision"]["id"].as_str().unwrap().to_string();
+    assert_eq!(out["revision"]["parent"], "T-1", "{out}");
+    run();
+    let text = std::fs::read_to_string(&prompts).unwrap();
+    let second = text.split("== ").nth(2).expect("a second run");
+    let first_line = second.lines().next().unwrap();
+    assert!(
+        first_line.starts_with("resume baton-T-1 in "),
+        "{first_line}"
+    );
+    assert!(first_line.ends_with(".baton/worktrees/T-1"), "{first_line}");
+    assert!(second.contains("Your work on T-1 was reviewed"), "{second}");
+    assert!(second.contains("Count, do not read the clock"), "{second}");
+    assert!(second.contains("Deterministic, please"), "{second}");
+    assert_eq!(json(&s, &["task", "show", &revision])["status"], "review");
+    let on_revision = git(
+        s.path(),
+        &["log", "--format=%s", &format!("baton/{revision}")],
+    );
+    assert!(on_revision.lines().count() >= 2, "{on_revision}");
+}

@@ -272,13 +272,26 @@ fn task_worktree(
     task: &Task,
     base: &str,
 ) -> Result<Worktree, RunnerError> {
+    task_worktree_at(api, repo, task, base, &task.id.to_string())
+}
+
+/// [`task_worktree`] in `.baton/worktrees/<place>` (a revision takes its parent's place,
+/// where the parent's agent session was).
+fn task_worktree_at(
+    api: &dyn Api,
+    repo: &Repo,
+    task: &Task,
+    base: &str,
+    place: &str,
+) -> Result<Worktree, RunnerError> {
     let plan = api.merges().branch_plan(task.id)?;
     repo.fetch()?;
+    let branch = Repo::task_branch(task.id);
     if task.initiative.is_none() && plan.premerge.is_none() {
-        return Ok(repo.worktree(task.id, &repo.start_point(base)?)?);
+        return Ok(repo.worktree_named(place, &branch, &repo.start_point(base)?)?);
     }
     repo.ensure_branches(&plan.create)?;
-    let wt = repo.worktree(task.id, &repo.start_point(&plan.base)?)?;
+    let wt = repo.worktree_named(place, &branch, &repo.start_point(&plan.base)?)?;
     if let Some(target) = &plan.premerge {
         repo.premerge(&wt, &repo.start_point(target)?)?;
     }
@@ -515,7 +528,19 @@ pub fn run_one(
     let task = claim.task;
     let fence = claim.claim.fence;
     let repo = Repo::open(&options.repo)?;
-    let wt = task_worktree(api, &repo, &task, &options.base)?;
+    // A revision of work an agent did under another task (a phase's review asked for
+    // changes): that agent's session goes on, in the worktree place it had, so a provider
+    // that keeps sessions by directory finds it. Taken only while that place is free.
+    let inherited = options
+        .provider
+        .can_resume()
+        .then(|| board_runs::inherited(api, &task, &options.provider.name))
+        .flatten()
+        .filter(|run| !repo.worktrees_dir().join(run.task.to_string()).exists());
+    let wt = match &inherited {
+        Some(run) => task_worktree_at(api, &repo, &task, &options.base, &run.task.to_string())?,
+        None => task_worktree(api, &repo, &task, &options.base)?,
+    };
     let docs = context_docs(api, &task);
     let dependencies: Vec<Task> = task
         .depends_on
@@ -542,6 +567,13 @@ pub fn run_one(
         if let Some(previous) = board_runs::resumable(api, &task, &options.provider.name) {
             session = previous.session.clone();
             prompt = resume_prompt(api, &task, &previous);
+        } else if let Some(parent) = &inherited {
+            session = parent.session.clone();
+            prompt = format!(
+                "Your work on {} was reviewed with its phase, and the review asks for changes. \
+                 This is a new task for them, on a new branch that holds the phase's work.\n\n{prompt}",
+                parent.task
+            );
         }
     }
     let attempts = options.max_attempts.max(1);

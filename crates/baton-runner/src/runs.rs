@@ -202,6 +202,31 @@ pub fn resumable(api: &dyn Api, task: &baton_core::Task, provider: &str) -> Opti
     None
 }
 
+/// For a task no agent has run yet whose parent one did (a phase's revision): the
+/// parent's last finished run with a session on `provider`, whose session the revision
+/// can go on with.
+pub fn inherited(api: &dyn Api, task: &baton_core::Task, provider: &str) -> Option<Run> {
+    let parent = task.parent?;
+    let own = api
+        .list_runs(&RunFilter {
+            task: Some(task.id),
+            limit: Some(1),
+            ..RunFilter::default()
+        })
+        .ok()?;
+    if !own.is_empty() {
+        return None;
+    }
+    api.list_runs(&RunFilter {
+        task: Some(parent),
+        limit: Some(20),
+        ..RunFilter::default()
+    })
+    .ok()?
+    .into_iter()
+    .find(|r| r.provider == provider && r.status.is_final() && r.session.is_some())
+}
+
 /// The reviewer's feedback when the task was rejected after `run` ended.
 pub fn sent_back_since(task: &baton_core::Task, run: &Run) -> Option<String> {
     let since = run.ended_at.unwrap_or(run.started_at);

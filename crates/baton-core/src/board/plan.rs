@@ -1082,6 +1082,18 @@ fn revision_task(
     if title.chars().count() > 500 {
         title = title.chars().take(497).collect::<String>() + "...";
     }
+    // Its parent is the phase's task an agent worked on last: a runner resumes that
+    // agent's session for the revision, when its provider can.
+    let worked = query_map(
+        tx.sql(),
+        "run",
+        "SELECT r.task FROM runs r JOIN tasks t ON t.id = r.task \
+         WHERE t.phase = ?1 AND r.session IS NOT NULL ORDER BY r.id DESC LIMIT 1",
+        &[phase.id.number().into()],
+        |r| r.uint(0),
+    )?
+    .pop()
+    .map(|t| TaskId(t).to_string());
     let created = super::edit::add_tasks(
         tx,
         actor,
@@ -1091,6 +1103,7 @@ fn revision_task(
             priority: Some(crate::model::Priority::P0),
             phase: Some(phase.id),
             category: Some(crate::model::Category::Execute),
+            parent: worked,
             ..Default::default()
         }],
         now,
