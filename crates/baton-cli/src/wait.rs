@@ -204,6 +204,22 @@ pub enum Waiter {
 }
 
 impl Waiter {
+    /// Watches the board where it is: a database named directly, a server, or the
+    /// project's store file.
+    pub fn for_board(
+        direct: Option<&str>,
+        client: Option<&baton_client::Client>,
+        database: &Path,
+    ) -> CliResult<Waiter> {
+        if let Some(url) = direct {
+            return Ok(Waiter::Database(DatabaseWatcher::new(url)?));
+        }
+        if let Some(client) = client {
+            return Ok(Waiter::Remote(StreamWatcher::new(client)?));
+        }
+        Ok(Waiter::Local(StoreWatcher::new(database)))
+    }
+
     pub fn wait(&self, at_most: Duration) {
         match self {
             Waiter::Local(w) => w.wait(at_most),

@@ -902,3 +902,47 @@ echo "finished""#,
     );
     assert!(on_revision.lines().count() >= 2, "{on_revision}");
 }
+
+/// An idle runner wakes when the board changes: an errand asked for on the page is started
+/// long before its next poll.
+#[test]
+fn an_idle_runner_wakes_when_an_errand_is_asked_for() {
+    let s = repository();
+    named_provider(&s);
+    let agent = script(&s, "errand-agent", "cat >/dev/null; echo done");
+    let mut cmd = command_in(
+        s.path(),
+        &["runner", "--provider", "named", "--poll", "10m"],
+    );
+    cmd.env_remove("BATON_AGENT")
+        .env("BATON_AGENT_COMMAND", agent.to_str().unwrap())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut runner = cmd.spawn().unwrap();
+    // Let it go idle first.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    json(
+        &s,
+        &[
+            "errand",
+            "start",
+            "Say hi",
+            "--provider",
+            "named",
+            "--detach",
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut status = Value::Null;
+    while std::time::Instant::now() < deadline {
+        status = json(&s, &["errand", "show", "E-1"]);
+        if status["status"] == "pending_review" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    runner.kill().ok();
+    runner.wait().ok();
+    assert_eq!(status["status"], "pending_review", "{status}");
+    assert_eq!(status["reply"], "done");
+}

@@ -50,6 +50,10 @@ pub struct RunnerOptions {
     pub max_attempts: u32,
     /// How often an idle agent slot looks for ready work.
     pub poll: Duration,
+    /// Makes an idle slot's way of waiting for the board to change (a store watcher, the
+    /// server's event stream), so queued merges, errand requests and messages are taken at
+    /// once rather than at the next poll; `None` polls.
+    pub wake: Option<MakeWake>,
     /// How often the runner renews a running task's lease.
     pub heartbeat: Duration,
     /// The longest a task's verify command may run.
@@ -66,6 +70,11 @@ pub struct RunnerOptions {
     /// How often a running run's output goes to the board and stop requests are read.
     pub sync: Duration,
 }
+
+/// Waits up to the given time for the board to change; returns early when it did.
+pub type Wake = Box<dyn Fn(Duration)>;
+/// Makes a [`Wake`] for one agent slot (called on the slot's own thread).
+pub type MakeWake = Arc<dyn Fn() -> Option<Wake> + Send + Sync>;
 
 /// Opens a connection to the board, one per agent slot.
 pub type OpenBoard = Arc<dyn Fn() -> baton_core::Result<Box<dyn Api>> + Send + Sync>;
@@ -122,6 +131,7 @@ pub fn run(
                 .name(format!("baton-runner-{agent}"))
                 .spawn(move || -> Result<Vec<RunReport>, RunnerError> {
                     let api = open()?;
+                    let wake = options.wake.as_ref().and_then(|make| make());
                     let mut done = Vec::new();
                     while !stop.load(Ordering::SeqCst) {
                         if n == 1 {
@@ -135,7 +145,7 @@ pub fn run(
                                 done.push(r);
                             }
                             None if options.once => break,
-                            None => sleep_unless(&stop, options.poll),
+                            None => idle(&stop, options.poll, wake.as_ref()),
                         }
                     }
                     Ok(done)
@@ -253,6 +263,27 @@ fn refuse_taken_names(
         }
     }
     Ok(())
+}
+
+/// An idle slot waits for the board to change (or `total` at most), seeing `stop` within a
+/// second.
+fn idle(stop: &AtomicBool, total: Duration, wake: Option<&Wake>) {
+    let Some(wake) = wake else {
+        return sleep_unless(stop, total);
+    };
+    let until = Instant::now() + total;
+    while !stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        let step = left.min(Duration::from_secs(1));
+        let started = Instant::now();
+        wake(step);
+        if started.elapsed() + Duration::from_millis(5) < step {
+            return; // the board changed
+        }
+    }
 }
 
 fn sleep_unless(stop: &AtomicBool, total: Duration) {

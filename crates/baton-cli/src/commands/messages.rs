@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Context;
 use crate::error::{CliError, CliResult};
 use crate::output::{cut, Table};
-use crate::wait::{self, DatabaseWatcher, StoreWatcher, StreamWatcher, Waiter};
+use crate::wait::{self, Waiter};
 
 #[derive(Args, Debug)]
 pub struct AskArgs {
@@ -80,13 +80,13 @@ fn duration(flag: &str, text: &str) -> CliResult<Duration> {
 /// `Context::api`): over a server, its event stream; on PostgreSQL, its notifications;
 /// locally, writes to the database file.
 fn watcher(ctx: &Context) -> CliResult<Waiter> {
-    if let Some(url) = ctx.direct_database_url() {
-        return Ok(Waiter::Database(DatabaseWatcher::new(&url)?));
-    }
-    if let Some(client) = ctx.client()? {
-        return Ok(Waiter::Remote(StreamWatcher::new(&client)?));
-    }
-    Ok(Waiter::Local(StoreWatcher::new(&ctx.project()?.database())))
+    let direct = ctx.direct_database_url();
+    let client = ctx.client()?;
+    let database = match (&direct, &client) {
+        (None, None) => ctx.project()?.database(),
+        _ => std::path::PathBuf::new(),
+    };
+    Waiter::for_board(direct.as_deref(), client.as_ref(), &database)
 }
 
 pub fn ask(ctx: &Context, args: AskArgs) -> CliResult {

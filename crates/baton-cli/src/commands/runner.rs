@@ -79,6 +79,10 @@ pub struct RunnerArgs {
     /// before it is blocked with the reset time.
     #[arg(long, default_value = "1h", value_parser = duration)]
     pub max_wait: Duration,
+    /// How often an idle runner looks again for work even when it heard of no change (it
+    /// wakes at once on board changes: queued work, merges, errand requests, messages).
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    pub poll: Duration,
     /// Print the providers (shipped and from .baton/providers/) and exit.
     #[arg(long)]
     pub list_providers: bool,
@@ -121,7 +125,16 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     // The project's own checkout, or this runner's clone of its `repository` setting.
     let repo = super::merge::work_repo(ctx, open()?.as_ref(), args.clone_dir.as_deref())?;
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
+    // Idle slots wake when the board changes (a merge queued, an errand asked for, a
+    // message), as `baton wait` does; polling stays as the fallback.
+    let (direct, client, database) = (ctx.direct_database_url(), ctx.client()?, project.database());
+    let wake: baton_runner::runner::MakeWake = Arc::new(move || {
+        let waiter =
+            crate::wait::Waiter::for_board(direct.as_deref(), client.as_ref(), &database).ok()?;
+        Some(Box::new(move |at_most| waiter.wait(at_most)) as baton_runner::runner::Wake)
+    });
     let options = RunnerOptions {
+        wake: Some(wake),
         provider,
         repo: repo.root().to_path_buf(),
         base: args.base,
@@ -134,7 +147,7 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
         logs: project.dir().join("runs"),
         agent_env,
         max_attempts: args.attempts,
-        poll: Duration::from_secs(5),
+        poll: args.poll,
         heartbeat: Duration::from_secs(60),
         verify_limit: args.verify_timeout,
         accounts: Arc::new(accounts),
