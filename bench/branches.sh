@@ -152,15 +152,16 @@ for i in range(runs + 1):
     wait("document.body.dataset.rendered && document.querySelectorAll('.diff-file').length === 2000")
     if i > 0:
         renders.append(js("return Number(document.body.dataset.rendered);") - asked)
+        first_rows = js("return document.querySelectorAll('table.diff tr').length;")
         fetches.append(js("const r = performance.getEntriesByType('resource').find(e => e.name.includes('/api/v1/diff/')); return r ? r.duration : -1;"))
 rows = js("return document.querySelectorAll('table.diff tr').length;")
 # Jumping to the last file from the index draws it (when drawn lazily) and scrolls there.
 jump = js("const a = [...document.querySelectorAll('[data-jump]')].pop(); const t = performance.now(); a.click(); "
           "return document.querySelector('#file-1999 table.diff') ? performance.now() - t : -1;")
-print(f"{' · '.join(str(round(r)) for r in renders)}|{statistics.median(renders):.0f}|{statistics.median(fetches):.0f}|{rows}|{jump:.0f}")
+print(f"{' · '.join(str(round(r)) for r in renders)}|{statistics.median(renders):.0f}|{statistics.median(fetches):.0f}|{rows}|{jump:.0f}|{first_rows}")
 PY
 )
-IFS='|' read -r PAGE_RUNS PAGE_MEDIAN FETCH_MEDIAN ROWS JUMP_MS <<<"$PAGE"
+IFS='|' read -r PAGE_RUNS PAGE_MEDIAN FETCH_MEDIAN ROWS JUMP_MS FIRST_ROWS <<<"$PAGE"
 
 {
   echo "branches bench, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -170,5 +171,5 @@ IFS='|' read -r PAGE_RUNS PAGE_MEDIAN FETCH_MEDIAN ROWS JUMP_MS <<<"$PAGE"
     echo "git merge --no-ff in a worktree, per task (ms): ${GIT_TIMES[*]}; median $(median "${GIT_TIMES[@]}")"
     echo "phase merge into the initiative branch: ${PHASE_MS} ms"
   fi
-  echo "2,000-file phase diff ($DIFF_BYTES bytes of patch, $ROWS table rows): page render (ms) $PAGE_RUNS; median $PAGE_MEDIAN; diff fetch median $FETCH_MEDIAN ms; jump to the last file $JUMP_MS ms; baton diff P-1 --json ${CLI_DIFF_MS} ms"
+  echo "2,000-file phase diff ($DIFF_BYTES bytes of patch; table rows drawn at first $FIRST_ROWS, after a while $ROWS): page render (ms) $PAGE_RUNS; median $PAGE_MEDIAN; diff fetch median $FETCH_MEDIAN ms; jump to the last file $JUMP_MS ms; baton diff P-1 --json ${CLI_DIFF_MS} ms"
 } | tee "$OUT/branches.txt"

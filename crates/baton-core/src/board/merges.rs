@@ -539,6 +539,55 @@ fn check_commit(what: &str, value: &str) -> Result<()> {
     }
 }
 
+/// How a claimed merge ended, as its row records it.
+struct Ended<'a> {
+    state: MergeState,
+    /// The merge base, the source's and the target's commits.
+    heads: Option<(&'a str, &'a str, &'a str)>,
+    result: Option<&'a str>,
+    conflicts: &'a [String],
+    error: Option<String>,
+    merge_task: Option<TaskId>,
+}
+
+impl Default for Ended<'_> {
+    fn default() -> Self {
+        Ended {
+            state: MergeState::Failed,
+            heads: None,
+            result: None,
+            conflicts: &[],
+            error: None,
+            merge_task: None,
+        }
+    }
+}
+
+fn end(tx: &mut dyn StoreTx, id: MergeId, e: Ended<'_>, now: Timestamp) -> Result<()> {
+    let (base, source_head, target_head) = match e.heads {
+        Some((b, s, t)) => (Some(b), Some(s), Some(t)),
+        None => (None, None, None),
+    };
+    tx.sql().execute(
+        "UPDATE merges SET state = ?2, base = ?3, source_head = ?4, target_head = ?5, \
+         result = ?6, conflicts = ?7, error = ?8, merge_task = ?9, runner = NULL, \
+         lease_until = NULL, updated_at = ?10 WHERE id = ?1",
+        &[
+            id.number().into(),
+            e.state.as_str().into(),
+            base.into(),
+            source_head.into(),
+            target_head.into(),
+            e.result.into(),
+            list_value(e.conflicts),
+            e.error.into(),
+            e.merge_task.map(|t| t.number()).into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn finish(
     tx: &mut dyn StoreTx,
     actor: &str,
@@ -562,9 +611,6 @@ pub fn finish(
             hint: Some("claim it first (`baton merge run`), or retry it".into()),
         });
     }
-    let sql = "UPDATE merges SET state = ?2, base = ?3, source_head = ?4, target_head = ?5, \
-               result = ?6, conflicts = ?7, error = ?8, merge_task = ?9, runner = NULL, \
-               lease_until = NULL, updated_at = ?10 WHERE id = ?1";
     match report.outcome {
         MergeOutcome::Merged {
             base,
@@ -580,20 +626,17 @@ pub fn finish(
             ] {
                 check_commit(what, v)?;
             }
-            tx.sql().execute(
-                sql,
-                &[
-                    id.number().into(),
-                    "merged".into(),
-                    base.as_str().into(),
-                    source_head.as_str().into(),
-                    target_head.as_str().into(),
-                    result.as_str().into(),
-                    None::<String>.into(),
-                    None::<String>.into(),
-                    merge.merge_task.map(|t| t.number()).into(),
-                    now.into(),
-                ],
+            end(
+                tx,
+                id,
+                Ended {
+                    state: MergeState::Merged,
+                    heads: Some((&base, &source_head, &target_head)),
+                    result: Some(&result),
+                    merge_task: merge.merge_task,
+                    ..Ended::default()
+                },
+                now,
             )?;
             event(
                 tx,
@@ -644,20 +687,17 @@ pub fn finish(
             files.sort();
             files.dedup();
             let task = merge_task(tx, actor, &merge, &files, &source_head, &target_head, now)?;
-            tx.sql().execute(
-                sql,
-                &[
-                    id.number().into(),
-                    "conflict".into(),
-                    base.as_str().into(),
-                    source_head.as_str().into(),
-                    target_head.as_str().into(),
-                    None::<String>.into(),
-                    list_value(&files),
-                    None::<String>.into(),
-                    task.number().into(),
-                    now.into(),
-                ],
+            end(
+                tx,
+                id,
+                Ended {
+                    state: MergeState::Conflict,
+                    heads: Some((&base, &source_head, &target_head)),
+                    conflicts: &files,
+                    merge_task: Some(task),
+                    ..Ended::default()
+                },
+                now,
             )?;
             event(
                 tx,
@@ -670,20 +710,16 @@ pub fn finish(
             )?;
         }
         MergeOutcome::Skipped { reason } => {
-            tx.sql().execute(
-                sql,
-                &[
-                    id.number().into(),
-                    "skipped".into(),
-                    None::<String>.into(),
-                    None::<String>.into(),
-                    None::<String>.into(),
-                    None::<String>.into(),
-                    None::<String>.into(),
-                    cut(&reason).into(),
-                    merge.merge_task.map(|t| t.number()).into(),
-                    now.into(),
-                ],
+            end(
+                tx,
+                id,
+                Ended {
+                    state: MergeState::Skipped,
+                    error: Some(cut(&reason)),
+                    merge_task: merge.merge_task,
+                    ..Ended::default()
+                },
+                now,
             )?;
             event(
                 tx,
