@@ -747,7 +747,7 @@ function fileLines(f) {
 function diffFile(f, index, threadsAt, eager) {
   const lines = fileLines(f);
   const body = eager ? diffRows(f, threadsAt)
-    : lines ? `<div class="lazy" data-lazy="${index}" style="min-height: ${Math.min(lines, 400) * 17}px">${lines} lines</div>` : "";
+    : lines ? `<div class="lazy" data-lazy="${index}" data-lines="${lines}">${lines} lines</div>` : "";
   const note = f.binary ? "binary file" : f.truncated ? "left out: the diff is too large to show whole" : f.hunks.length ? "" : "no lines changed";
   return `<section class="diff-file panel" data-file="${esc(f.path)}" id="file-${index}">
     <h3><code>${f.old_path ? `${esc(f.old_path)} → ` : ""}${esc(f.path)}</code> <span class="muted">${esc(f.status)}</span>
@@ -887,12 +887,22 @@ async function showDiff(id) {
     lazy.replaceWith(table);
     wireThreads(table);
   };
+  // Watched by their file's section: a placeholder sits inside a section the browser skips
+  // while it is off screen (content-visibility), where its own box is not laid out.
   const near = new IntersectionObserver((seen) => {
     for (const e of seen) {
-      if (e.isIntersecting) { near.unobserve(e.target); draw(e.target); }
+      if (!e.isIntersecting) continue;
+      near.unobserve(e.target);
+      const lazy = e.target.querySelector("[data-lazy]");
+      if (lazy) draw(lazy);
     }
   }, { rootMargin: "1500px 0px" });
-  view.querySelectorAll("[data-lazy]").forEach((el) => near.observe(el));
+  view.querySelectorAll("[data-lazy]").forEach((el) => {
+    // About as tall as its lines will be, so the page scrolls as it will once drawn (set
+    // through the style object: the page's policy refuses style attributes in markup).
+    el.style.minHeight = `${Math.min(Number(el.dataset.lines), 400) * 17}px`;
+    near.observe(el.closest(".diff-file"));
+  });
   view.querySelectorAll("[data-jump]").forEach((a) => {
     a.onclick = (e) => {
       e.preventDefault();

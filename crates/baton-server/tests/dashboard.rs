@@ -1452,3 +1452,151 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         b.close().await.unwrap();
     });
 }
+
+#[test]
+fn a_large_diff_draws_the_files_near_the_screen_first_and_the_rest_on_the_way() {
+    use baton_core::api::{NewInitiative, NewPhase};
+
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let body = |changed: bool| -> String {
+        (0..30)
+            .map(|n| {
+                if changed && n % 10 == 5 {
+                    format!("line {n} changed\n")
+                } else {
+                    format!("line {n}\n")
+                }
+            })
+            .collect()
+    };
+    for f in 0..300 {
+        std::fs::write(repo.join(format!("f{f:03}.txt")), body(false)).unwrap();
+    }
+    git(repo, &["add", "."]);
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b.invalid",
+            "commit",
+            "-qm",
+            "base",
+        ],
+    );
+    git(repo, &["branch", "baton/big"]);
+    git(repo, &["checkout", "-q", "-b", "baton/big--P-1"]);
+    for f in 0..300 {
+        std::fs::write(repo.join(format!("f{f:03}.txt")), body(true)).unwrap();
+    }
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b.invalid",
+            "commit",
+            "-qam",
+            "all",
+        ],
+    );
+    git(repo, &["checkout", "-q", "main"]);
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        code_root: Some(repo.to_path_buf()),
+        ..baton_server::ServerOptions::default()
+    });
+    let i = server
+        .client
+        .plan()
+        .create_initiative(
+            "lead",
+            NewInitiative {
+                name: "Big".into(),
+                ..NewInitiative::default()
+            },
+        )
+        .unwrap();
+    server
+        .client
+        .plan()
+        .create_phase(
+            "lead",
+            NewPhase {
+                initiative: i.id,
+                name: "All".into(),
+                content: None,
+                depends_on: Vec::new(),
+            },
+        )
+        .unwrap();
+    let url = server.url.clone();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        visit(&b, &url, "#/diff/P-1").await;
+        let count = |script: &'static str| {
+            let b = b.clone();
+            async move { b.execute(script, vec![]).await.unwrap().as_u64().unwrap() }
+        };
+        assert_eq!(
+            count("return document.querySelectorAll('.diff-file').length;").await,
+            300
+        );
+        let drawn = count("return document.querySelectorAll('table.diff').length;").await;
+        assert!(
+            (10..300).contains(&drawn),
+            "{drawn} of 300 files drawn at first"
+        );
+        assert!(
+            b.execute(
+                "return !!document.querySelector('#file-299 [data-lazy]');",
+                vec![]
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap(),
+            "the last file waits"
+        );
+        // Jumping to a file from the index draws it; scrolling down draws the rest.
+        click(&b, "[data-jump=\"file-200\"]").await;
+        until(
+            &b,
+            "document.querySelector('#file-200 table.diff')",
+            Duration::from_secs(5),
+        )
+        .await;
+        b.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+        for _ in 0..300 {
+            if count("return document.querySelectorAll('[data-lazy]').length;").await == 0 {
+                break;
+            }
+            b.execute("window.scrollBy(0, 3000);", vec![])
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            count("return document.querySelectorAll('table.diff').length;").await,
+            300
+        );
+        assert!(b
+            .execute(
+                "return document.querySelector('#file-299').textContent;",
+                vec![]
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("line 25 changed"));
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}
