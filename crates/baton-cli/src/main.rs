@@ -118,6 +118,11 @@ enum Command {
     Thread { id: baton_core::MessageId },
     /// Write the whole project as JSON Lines (to move it, back it up, or inspect it).
     Export(commands::export::ExportArgs),
+    /// A consistent online copy of the board while agents keep writing: SQLite's backup
+    /// API for a project file, one snapshot exported as JSON Lines for PostgreSQL.
+    Backup(commands::backup::BackupArgs),
+    /// Bring a backup (or an export) into an empty project, SQLite or PostgreSQL.
+    Restore(commands::backup::RestoreArgs),
     /// Load a `baton export` file into an empty project, or bring another tool's board over.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
@@ -207,6 +212,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Listen(args) => commands::messages::listen(&ctx, args),
         Command::Thread { id } => commands::messages::thread(&ctx, id),
         Command::Export(args) => commands::export::run(&ctx, args),
+        Command::Backup(args) => commands::backup::backup(&ctx, args),
+        Command::Restore(args) => commands::backup::restore(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),
         Command::Migrate(args) => commands::migrate::run(&ctx, args),
         Command::User(command) => commands::team::user(&ctx, command),

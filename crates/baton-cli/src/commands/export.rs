@@ -116,7 +116,7 @@ impl Database {
 }
 
 /// Every project table as stored, from wherever the board lives.
-fn dump(ctx: &Context) -> CliResult<Vec<TableRows>> {
+pub(crate) fn dump(ctx: &Context) -> CliResult<Vec<TableRows>> {
     let mut tables = match Database::of(ctx, "export")? {
         Database::Postgres(url) => {
             let tables = baton_postgres::PostgresStore::open(&url)?.dump(PROJECT_TABLES)?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use baton_core::store::TableRows;
 use baton_core::ErrorClass;
 
 use super::Context;
@@ -131,14 +132,19 @@ fn jsonl(ctx: &Context, file: &Path) -> CliResult {
         })?;
         super::export::decode(std::io::BufReader::new(opened))?
     };
-    let (written, into) = match super::export::Database::of(ctx, "import")? {
+    restore_tables(ctx, &tables, "import")
+}
+
+/// Copies `tables` into the project's (empty) store and reports the rows per table.
+pub(crate) fn restore_tables(ctx: &Context, tables: &[TableRows], doing: &str) -> CliResult {
+    let (written, into) = match super::export::Database::of(ctx, doing)? {
         super::export::Database::Postgres(url) => {
             let store = baton_postgres::PostgresStore::open(&url)?;
-            (store.restore(&tables)?, baton_postgres::redact(&url))
+            (store.restore(tables)?, baton_postgres::redact(&url))
         }
         super::export::Database::Sqlite(path) => {
             let store = baton_sqlite::SqliteStore::open(&path)?;
-            (store.restore(&tables)?, path.display().to_string())
+            (store.restore(tables)?, path.display().to_string())
         }
     };
     let rows: serde_json::Map<String, serde_json::Value> = written

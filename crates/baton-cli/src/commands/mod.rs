@@ -1,5 +1,6 @@
 //! One module per command group. Each parses its arguments, calls the `Api`, and renders.
 
+pub mod backup;
 pub mod board;
 pub mod code;
 pub mod coord;
