@@ -118,6 +118,10 @@ enum Command {
     Thread { id: baton_core::MessageId },
     /// Write the whole project as JSON Lines (to move it, back it up, or inspect it).
     Export(commands::export::ExportArgs),
+    /// Write an attributed log entry (a person, an AI agent or a system) into the event log.
+    Log(commands::ops::LogArgs),
+    /// Log entries and board changes as lines, newest last; -f follows them live.
+    Tail(commands::ops::TailArgs),
     /// A consistent online copy of the board while agents keep writing: SQLite's backup
     /// API for a project file, one snapshot exported as JSON Lines for PostgreSQL.
     Backup(commands::backup::BackupArgs),
@@ -213,6 +217,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Thread { id } => commands::messages::thread(&ctx, id),
         Command::Export(args) => commands::export::run(&ctx, args),
         Command::Backup(args) => commands::backup::backup(&ctx, args),
+        Command::Log(args) => commands::ops::log(&ctx, args),
+        Command::Tail(args) => commands::ops::tail(&ctx, args),
         Command::Restore(args) => commands::backup::restore(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),
         Command::Migrate(args) => commands::migrate::run(&ctx, args),

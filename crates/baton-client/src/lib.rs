@@ -396,6 +396,10 @@ impl Api for Client {
         self
     }
 
+    fn operations(&self) -> &dyn baton_core::api::Operations {
+        self
+    }
+
     fn project(&self) -> Result<Project> {
         self.get("/api/v1/project", &[])
     }
@@ -782,6 +786,12 @@ impl Api for Client {
             .into_iter()
             .collect();
         self.get("/api/v1/accounts", &q)
+    }
+}
+
+impl baton_core::api::Operations for Client {
+    fn log(&self, actor: &str, entry: baton_core::api::NewLogEntry) -> Result<Event> {
+        self.post("/api/v1/log", Some(actor), &entry)
     }
 }
 

@@ -15,6 +15,7 @@ use crate::store::EventQuery;
 mod import;
 mod knowledge;
 mod merges;
+mod operations;
 mod plan;
 mod runs;
 
@@ -28,6 +29,7 @@ pub use merges::{
     ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, Errands, MergeClaim, MergeFilter,
     MergeOutcome, MergeReport, Merges, NewErrand,
 };
+pub use operations::{NewLogEntry, Operations};
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,
     ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask, InitiativeFilter, InitiativeMove,
@@ -345,6 +347,8 @@ pub trait Api {
     fn merges(&self) -> &dyn Merges;
     /// Errands: one agent on a branch of its own, no task board around it.
     fn errands(&self) -> &dyn Errands;
+    /// The operations record: attributed log entries.
+    fn operations(&self) -> &dyn Operations;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

@@ -1416,6 +1416,7 @@ macro_rules! conformance_tests {
             approvals_queue_merges_up_the_chain_and_a_conflict_waits_for_its_merge_task,
             merge_reports_and_retries_follow_the_rules,
             errands_follow_their_lifecycle,
+            log_entries_are_events_attributed_and_checked,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -18,10 +18,10 @@ mod runs;
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
 pub use plan::{
-    BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine, Errand,
-    ErrandAsk, ErrandStatus, Initiative, InitiativeStatus, LineSide, Merge, MergeKind, MergeState,
-    MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal, ProposalStatus, ProposalTarget,
-    ReviewComment, TaskCounts,
+    ActorKind, BranchPlan, BranchStart, Category, DepSummary, Diff, DiffFile, DiffHunk, DiffLine,
+    Errand, ErrandAsk, ErrandStatus, Initiative, InitiativeStatus, LineSide, LogLevel, Merge,
+    MergeKind, MergeState, MergeStrategy, Page, Phase, PhaseCounts, PhaseStatus, Proposal,
+    ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
 
@@ -275,7 +275,8 @@ pub struct Event {
 pub struct NewEvent {
     pub at: Timestamp,
     pub actor: String,
-    pub action: &'static str,
+    /// One of [`actions`], or a log entry's `log.<tag>`.
+    pub action: std::borrow::Cow<'static, str>,
     pub task: Option<TaskId>,
     pub detail: Value,
 }

@@ -125,7 +125,7 @@ impl<'c> PgTx<'c> {
         self.append_event(&NewEvent {
             at: now,
             actor: baton_core::api::HUMAN.into(),
-            action: actions::PROJECT_CREATED,
+            action: actions::PROJECT_CREATED.into(),
             task: None,
             detail: serde_json::json!({ "name": name }),
         })?;
@@ -740,7 +740,7 @@ impl StoreTx for PgTx<'_> {
             &[
                 &ts_text(e.at),
                 &e.actor,
-                &e.action,
+                &e.action.as_ref(),
                 &e.task.map(|t| t.number() as i64),
                 &e.detail.to_string(),
             ],

@@ -54,7 +54,7 @@ impl<'c> SqliteTx<'c> {
         self.append_event(&NewEvent {
             at: now,
             actor: baton_core::api::HUMAN.into(),
-            action: actions::PROJECT_CREATED,
+            action: actions::PROJECT_CREATED.into(),
             task: None,
             detail: serde_json::json!({ "name": name }),
         })?;
@@ -788,7 +788,7 @@ impl StoreTx for SqliteTx<'_> {
         stmt.execute(params![
             Ts(e.at),
             e.actor,
-            e.action,
+            e.action.as_ref(),
             e.task.map(|t| t.number() as i64),
             e.detail.to_string(),
         ])

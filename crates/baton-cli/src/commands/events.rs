@@ -37,7 +37,7 @@ pub struct EventsArgs {
     pub follow: bool,
 }
 
-fn since(text: &str) -> CliResult<Timestamp> {
+pub fn since(text: &str) -> CliResult<Timestamp> {
     if let Some(d) = parse_duration(text) {
         return Ok(Timestamp::now().minus(d));
     }
@@ -49,7 +49,7 @@ fn since(text: &str) -> CliResult<Timestamp> {
 
 pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
     let api = ctx.api()?;
-    let mut query = EventQuery {
+    let query = EventQuery {
         task: args.task,
         actor: ctx.agent_filter(args.by),
         action: args.action,
@@ -57,19 +57,33 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
         after_id: None,
         limit: (args.limit > 0).then_some(args.limit),
     };
-    let events = api.events(&query)?;
     if !args.follow {
+        let events = api.events(&query)?;
         return ctx.out.emit(&events, |w| event_table(w, &events));
     }
-    // Following: one line per event, as they come.
+    lines(ctx, query, true, ctx.out.mode)
+}
+
+/// The events `query` selects (none with a limit of 0), one line each (JSON objects in
+/// `Mode::Json`), then, when `follow`, each new one as it happens.
+pub fn lines(ctx: &Context, mut query: EventQuery, follow: bool, mode: Mode) -> CliResult {
+    let api = ctx.api()?;
+    let events = if query.limit == Some(0) {
+        Vec::new()
+    } else {
+        api.events(&query)?
+    };
     let stdout = std::io::stdout();
     let mut last = events.last().map(|e| e.id);
     {
         let mut w = stdout.lock();
         for e in &events {
-            event_line(&mut w, ctx.out.mode, e)?;
+            event_line(&mut w, mode, e)?;
         }
         w.flush()?;
+    }
+    if !follow {
+        return Ok(());
     }
     if last.is_none() {
         // Start after the newest existing event, not from the beginning.
@@ -80,7 +94,7 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
         last = newest.last().map(|e| e.id);
     }
     if let Some(client) = ctx.client()? {
-        return follow_stream(ctx, &client, &query, last);
+        return follow_stream(&client, &query, last, mode);
     }
     query.limit = None;
     loop {
@@ -90,7 +104,7 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
             last = Some(e.id);
             let mut w = stdout.lock();
             for e in &fresh {
-                event_line(&mut w, ctx.out.mode, e)?;
+                event_line(&mut w, mode, e)?;
             }
             w.flush()?;
         }
@@ -100,10 +114,10 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
 
 /// Following a server: its live stream, resumed after a broken connection.
 fn follow_stream(
-    ctx: &Context,
     client: &baton_client::Client,
     query: &EventQuery,
     mut last: Option<u64>,
+    mode: Mode,
 ) -> CliResult {
     let stdout = std::io::stdout();
     let mut connected_once = false;
@@ -128,7 +142,7 @@ fn follow_stream(
             let Ok(e) = event else { break };
             last = Some(e.id);
             let mut w = stdout.lock();
-            event_line(&mut w, ctx.out.mode, &e)?;
+            event_line(&mut w, mode, &e)?;
             w.flush()?;
         }
         // The server went away or restarted: retry until it answers again.
@@ -137,6 +151,17 @@ fn follow_stream(
 }
 
 fn summary(e: &Event) -> String {
+    // A log entry reads as its message: `[error] Build failed (ai, claude-code)`.
+    if e.action.starts_with("log.") {
+        let d = &e.detail;
+        let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+        let who = [text("kind"), text("tool")]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return format!("[{}] {} ({who})", text("level"), text("message"));
+    }
     match &e.detail {
         serde_json::Value::Object(m) if m.is_empty() => String::new(),
         other => cut(&other.to_string(), 80),

@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod merge;
 pub mod messages;
 pub mod migrate;
+pub mod ops;
 pub mod plan;
 pub mod runner;
 pub mod runs;

@@ -570,9 +570,13 @@ pub fn whoami(ctx: &Context) -> CliResult {
             "token": null,
         }),
     };
+    let mut value = value;
+    // The AI coding tool this runs under (from its environment), or none.
+    value["tool"] = serde_json::json!(super::ops::detect_tool());
     ctx.out.emit(&value, |w| {
         let text = |k: &str| value[k].as_str().unwrap_or("-").to_string();
         writeln!(w, "user     {}", text("user"))?;
+        writeln!(w, "tool     {}", text("tool"))?;
         writeln!(w, "project  {}", text("project"))?;
         writeln!(w, "role     {}", text("role"))?;
         writeln!(w, "server   {}", text("server"))?;

@@ -198,7 +198,7 @@ pub fn import(
         let id = tx.append_event(&NewEvent {
             at: e.at,
             actor: e.actor,
-            action,
+            action: action.into(),
             task: e.task.filter(|t| all_ids.contains(t)),
             detail,
         })?;

@@ -14,6 +14,7 @@ pub mod instance;
 pub mod leases;
 pub mod merges;
 mod messages;
+pub mod operations;
 pub mod plan;
 mod plan_import;
 mod proposals;
@@ -137,7 +138,7 @@ pub(crate) fn event(
     tx.append_event(&NewEvent {
         at,
         actor: actor.to_string(),
-        action,
+        action: action.into(),
         task,
         detail,
     })
@@ -171,6 +172,10 @@ impl<S: Store> Api for Board<S> {
     }
 
     fn errands(&self) -> &dyn crate::api::Errands {
+        self
+    }
+
+    fn operations(&self) -> &dyn crate::api::Operations {
         self
     }
 

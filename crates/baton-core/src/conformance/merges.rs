@@ -716,3 +716,96 @@ pub fn errand_requests_are_taken_one_at_a_time_under_a_lease(fixture: &dyn ApiFi
         assert!(seen.iter().any(|s| s == a), "{a}");
     }
 }
+
+/// Log entries (issue 19) live in the event log beside board changes, checked in core.
+pub fn log_entries_are_events_attributed_and_checked(api: &dyn Api) {
+    use crate::model::{ActorKind, LogLevel};
+    let ops = api.operations();
+    let e = ops
+        .log(
+            "claude-1",
+            NewLogEntry {
+                message: "  Build started  ".into(),
+                action: Some("BUILD".into()),
+                kind: Some(ActorKind::Ai),
+                tool: Some("claude-code".into()),
+                ..NewLogEntry::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (e.action.as_str(), e.actor.as_str()),
+        ("log.build", "claude-1")
+    );
+    assert_eq!(e.detail["message"], "Build started");
+    assert_eq!(
+        (e.detail["level"].as_str(), e.detail["kind"].as_str()),
+        (Some("info"), Some("ai"))
+    );
+    let t = add(api, task("flaky test"));
+    ops.log(
+        "ci",
+        NewLogEntry {
+            message: "Tests failed".into(),
+            action: Some("test".into()),
+            level: Some(LogLevel::Error),
+            kind: Some(ActorKind::System),
+            task: Some(t.id),
+            ..NewLogEntry::default()
+        },
+    )
+    .unwrap();
+    let logs = api
+        .events(&EventQuery {
+            action: Some("log.".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(
+        (logs[1].task, logs[1].detail["level"].as_str()),
+        (Some(t.id), Some("error"))
+    );
+    let bad = |entry: NewLogEntry| ops.log("x", entry).unwrap_err().code().to_string();
+    assert_eq!(
+        bad(NewLogEntry {
+            message: " ".into(),
+            ..NewLogEntry::default()
+        }),
+        "invalid_input"
+    );
+    assert_eq!(
+        bad(NewLogEntry {
+            message: "m".into(),
+            action: Some("log.build".into()),
+            ..NewLogEntry::default()
+        }),
+        "invalid_input",
+        "a log action is a tag, not an event action"
+    );
+    assert_eq!(
+        bad(NewLogEntry {
+            message: "m".into(),
+            task: Some(TaskId(999)),
+            ..NewLogEntry::default()
+        }),
+        "task_not_found"
+    );
+    assert_eq!(
+        bad(NewLogEntry {
+            message: "x".repeat(10_001),
+            ..NewLogEntry::default()
+        }),
+        "invalid_input"
+    );
+    assert_eq!(
+        api.events(&EventQuery {
+            action: Some("log.".into()),
+            ..EventQuery::default()
+        })
+        .unwrap()
+        .len(),
+        2,
+        "refused entries wrote nothing"
+    );
+}

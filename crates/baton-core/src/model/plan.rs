@@ -512,6 +512,29 @@ pub struct DiffLine {
 }
 
 text_enum!(
+    /// How much a log entry (`baton log`) matters.
+    LogLevel,
+    "a log level",
+    [
+        Debug => "debug",
+        Info => "info",
+        Warn => "warn",
+        Error => "error",
+    ]
+);
+
+text_enum!(
+    /// Who wrote a log entry: a person, an AI agent, or a system (CI, a script, a service).
+    ActorKind,
+    "an actor kind",
+    [
+        Human => "human",
+        Ai => "ai",
+        System => "system",
+    ]
+);
+
+text_enum!(
     /// What a person asked of an errand that a runner has not done yet: `start` (its first
     /// run), `chat` (resume its agent with a message), `merge` (into its base branch).
     ErrandAsk,

@@ -29,6 +29,7 @@ const CATCH_UP_PAGE: u64 = 1000;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
+        .routes(routes!(append_log))
         .routes(routes!(stream))
         .routes(routes!(websocket))
 }
@@ -375,4 +376,22 @@ fn scopeguard(s: &AppState) -> impl Drop + '_ {
         }
     }
     Closed(s)
+}
+
+/// Append a log entry (`baton log`): stored as the event `log.<action>` with the message,
+/// level, kind of actor (human, ai, system) and tool, in the same append-only log.
+#[utoipa::path(post, path = "/api/v1/log", tag = "events",
+    request_body = baton_core::api::NewLogEntry, params(super::AgentHeader),
+    responses((status = 201, body = Event), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn append_log(
+    State(s): State<AppState>,
+    super::Actor(actor): super::Actor,
+    crate::error::Body(entry): crate::error::Body<baton_core::api::NewLogEntry>,
+) -> ApiResult<(axum::http::StatusCode, Json<Event>)> {
+    let e = s
+        .writer
+        .run(move |api| api.operations().log(&actor, entry.clone()))
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(e)))
 }

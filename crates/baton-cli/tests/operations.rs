@@ -1,0 +1,195 @@
+//! The operations record with real processes: two agents and a person write log entries
+//! and board changes; `baton tail -f` sees each one live, attributed.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{command_in, Run, Sandbox};
+
+fn as_tool(s: &Sandbox, agent: Option<&str>, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = command_in(s.path(), args);
+    cmd.env_remove("BATON_AGENT")
+        .env_remove("CLAUDECODE")
+        .env_remove("CLAUDE_CODE_ENTRYPOINT")
+        .env_remove("CODEX_SANDBOX")
+        .env_remove("CODEX_THREAD_ID")
+        .env_remove("CURSOR_AGENT")
+        .env_remove("GEMINI_CLI");
+    if let Some(a) = agent {
+        cmd.env("BATON_AGENT", a);
+    }
+    cmd.envs(env.iter().copied());
+    support::finish(cmd.output().unwrap())
+}
+
+#[test]
+fn two_agents_and_a_person_log_and_tail_follows_them_live() {
+    let s = Sandbox::project();
+    let mut tail = command_in(s.path(), &["tail", "-f", "--format", "json", "-n", "0"]);
+    tail.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = tail.spawn().unwrap();
+    let (send, lines) = mpsc::channel::<Value>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if let Ok(v) = serde_json::from_str(&line) {
+                if send.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    // Give the follower a moment to start after the newest event.
+    std::thread::sleep(Duration::from_millis(500));
+    let next = |what: &str| -> Value {
+        lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("tail -f did not show {what}"))
+    };
+
+    let claude = [("CLAUDECODE", "1")];
+    as_tool(
+        &s,
+        Some("claude-1"),
+        &claude,
+        &["log", "Build started", "--action", "BUILD"],
+    )
+    .ok();
+    let e = next("claude's log entry");
+    assert_eq!(
+        (e["action"].as_str(), e["actor"].as_str()),
+        (Some("log.build"), Some("claude-1"))
+    );
+    assert_eq!(e["detail"]["kind"], "ai");
+    assert_eq!(e["detail"]["tool"], "claude-code");
+    assert_eq!(e["detail"]["level"], "info");
+
+    let codex = [("CODEX_SANDBOX", "seatbelt")];
+    as_tool(
+        &s,
+        Some("codex-1"),
+        &codex,
+        &["task", "add", "--title", "Fix the flaky test"],
+    )
+    .ok();
+    let e = next("the board change");
+    assert_eq!(
+        (e["action"].as_str(), e["actor"].as_str()),
+        (Some("task.created"), Some("codex-1"))
+    );
+    as_tool(
+        &s,
+        Some("codex-1"),
+        &codex,
+        &[
+            "log",
+            "Tests failed: 3 of 812",
+            "--action",
+            "test",
+            "--level",
+            "error",
+            "--task",
+            "T-1",
+        ],
+    )
+    .ok();
+    let e = next("codex's error");
+    assert_eq!(e["action"], "log.test");
+    assert_eq!(
+        (e["detail"]["tool"].as_str(), e["task"].as_str()),
+        (Some("codex"), Some("T-1"))
+    );
+    assert_eq!(e["detail"]["level"], "error");
+
+    as_tool(
+        &s,
+        None,
+        &[],
+        &["log", "Deploy window opens at 18:00", "--action", "DEPLOY"],
+    )
+    .ok();
+    let e = next("the person's entry");
+    assert_eq!(
+        (e["detail"]["kind"].as_str(), e["actor"].as_str()),
+        (Some("human"), Some("human"))
+    );
+    as_tool(
+        &s,
+        None,
+        &[],
+        &[
+            "log",
+            "Deployed 1.4.2",
+            "--action",
+            "DEPLOY",
+            "--system",
+            "ci",
+        ],
+    )
+    .ok();
+    let e = next("the system's entry");
+    assert_eq!(
+        (e["detail"]["kind"].as_str(), e["actor"].as_str()),
+        (Some("system"), Some("ci"))
+    );
+    child.kill().ok();
+    child.wait().ok();
+
+    // Filters: a log action, an actor, an event prefix; text lines read as messages.
+    let deploys = as_tool(
+        &s,
+        None,
+        &[],
+        &["tail", "--action", "DEPLOY", "--format", "json"],
+    )
+    .ok();
+    assert_eq!(deploys.stdout.lines().count(), 2, "{}", deploys.stdout);
+    let by_codex = as_tool(
+        &s,
+        None,
+        &[],
+        &["tail", "--actor", "codex-1", "--format", "json"],
+    )
+    .ok();
+    assert_eq!(by_codex.stdout.lines().count(), 2, "{}", by_codex.stdout);
+    let text = as_tool(&s, None, &[], &["tail", "-n", "3", "--format", "text"])
+        .ok()
+        .stdout;
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("[error] Tests failed: 3 of 812 (ai, codex)"),
+        "{text}"
+    );
+    let tasks = as_tool(
+        &s,
+        None,
+        &[],
+        &["tail", "--action", "task.", "--format", "json"],
+    )
+    .ok();
+    assert_eq!(tasks.stdout.lines().count(), 1);
+
+    // Bad input changes nothing.
+    as_tool(&s, None, &[], &["log", "  "]).fails(2, "invalid_input");
+    as_tool(&s, None, &[], &["log", "x", "--action", "no good!"]).fails(2, "invalid_input");
+    as_tool(&s, None, &[], &["log", "x", "--task", "T-99"]).fails(3, "task_not_found");
+    as_tool(&s, None, &[], &["log", "x", "--level", "loud"]).fails(2, "invalid_arguments");
+    let all = as_tool(&s, None, &[], &["tail", "--all", "--format", "json"]).ok();
+    assert_eq!(all.stdout.lines().count(), 6, "{}", all.stdout);
+    let none = as_tool(&s, None, &[], &["tail", "-n", "0"]).ok();
+    assert_eq!(none.stdout, "");
+
+    // whoami names the AI tool it runs under.
+    let me = as_tool(&s, Some("claude-1"), &claude, &["whoami", "--json"])
+        .ok()
+        .json();
+    assert_eq!(me["tool"], "claude-code");
+    let me = as_tool(&s, None, &[], &["whoami", "--json"]).ok().json();
+    assert_eq!(me["tool"], Value::Null);
+}
