@@ -122,6 +122,9 @@ enum Command {
     Log(commands::ops::LogArgs),
     /// Log entries and board changes as lines, newest last; -f follows them live.
     Tail(commands::ops::TailArgs),
+    /// What the record says: log messages grouped by shape, values far from their baseline.
+    #[command(subcommand)]
+    Analyze(commands::ops::AnalyzeCommand),
     /// A consistent online copy of the board while agents keep writing: SQLite's backup
     /// API for a project file, one snapshot exported as JSON Lines for PostgreSQL.
     Backup(commands::backup::BackupArgs),
@@ -219,6 +222,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Backup(args) => commands::backup::backup(&ctx, args),
         Command::Log(args) => commands::ops::log(&ctx, args),
         Command::Tail(args) => commands::ops::tail(&ctx, args),
+        Command::Analyze(command) => commands::ops::analyze(&ctx, command),
         Command::Restore(args) => commands::backup::restore(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),
         Command::Migrate(args) => commands::migrate::run(&ctx, args),

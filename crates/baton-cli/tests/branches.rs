@@ -371,15 +371,7 @@ echo "finished""#,
             prompts = prompts.display()
         ),
     );
-    let run = |s: &Sandbox| {
-        let mut cmd = command_in(
-            s.path(),
-            &["runner", "--json", "--provider", "named", "--once"],
-        );
-        cmd.env_remove("BATON_AGENT")
-            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
-        support::finish(cmd.output().unwrap()).ok();
-    };
+    let run = |s: &Sandbox| run_named(s, &agent);
     run(&s);
     assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
     s.run(&[
@@ -534,15 +526,7 @@ echo "finished""#,
             prompts = prompts.display()
         ),
     );
-    let run = |s: &Sandbox| {
-        let mut cmd = command_in(
-            s.path(),
-            &["runner", "--json", "--provider", "named", "--once"],
-        );
-        cmd.env_remove("BATON_AGENT")
-            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
-        support::finish(cmd.output().unwrap()).ok();
-    };
+    let run = |s: &Sandbox| run_named(s, &agent);
     run(&s);
     assert_eq!(json(&s, &["task", "show", "T-1"])["status"], "review");
     let asked = json(&s, &["chat", "T-1", "use the existing session store"]);
@@ -592,6 +576,17 @@ echo "finished""#,
 
 /// A provider that resumes sessions by name, its agent a script (the named provider of the
 /// runner's tests).
+/// One pass of a runner on the `named` provider (see [`named_provider`]) driving `agent`.
+fn run_named(s: &Sandbox, agent: &Path) {
+    let mut cmd = command_in(
+        s.path(),
+        &["runner", "--json", "--provider", "named", "--once"],
+    );
+    cmd.env_remove("BATON_AGENT")
+        .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
+    support::finish(cmd.output().unwrap()).ok();
+}
+
 fn named_provider(s: &Sandbox) {
     std::fs::create_dir_all(s.path().join(".baton/providers")).unwrap();
     std::fs::write(
@@ -729,15 +724,7 @@ case "$prompt" in
   *) echo "- entry" > NOTES.md; git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm notes; echo "Wrote NOTES.md." ;;
 esac"#,
     );
-    let run = || {
-        let mut cmd = command_in(
-            s.path(),
-            &["runner", "--json", "--provider", "named", "--once"],
-        );
-        cmd.env_remove("BATON_AGENT")
-            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
-        support::finish(cmd.output().unwrap()).ok();
-    };
+    let run = || run_named(&s, &agent);
     let asked = json(
         &s,
         &[
@@ -847,15 +834,7 @@ echo "finished""#,
             prompts = prompts.display()
         ),
     );
-    let run = || {
-        let mut cmd = command_in(
-            s.path(),
-            &["runner", "--json", "--provider", "named", "--once"],
-        );
-        cmd.env_remove("BATON_AGENT")
-            .env("BATON_AGENT_COMMAND", agent.to_str().unwrap());
-        support::finish(cmd.output().unwrap()).ok();
-    };
+    let run = || run_named(&s, &agent);
     run();
     s.run(&["task", "approve", "T-1"]).ok();
     assert_eq!(merge_run(&s)[0]["state"], "merged");

@@ -193,3 +193,115 @@ fn two_agents_and_a_person_log_and_tail_follows_them_live() {
     let me = as_tool(&s, None, &[], &["whoami", "--json"]).ok().json();
     assert_eq!(me["tool"], Value::Null);
 }
+
+#[test]
+fn analyze_groups_messages_by_shape_and_flags_a_burst() {
+    let s = Sandbox::project();
+    let log = |agent: &str, message: &str, action: &str| {
+        as_tool(&s, Some(agent), &[], &["log", message, "--action", action]).ok();
+    };
+    // A seeded set: three shapes, numbers, ids and paths varying within each.
+    for (i, path) in ["/srv/a.toml", "/etc/b.toml", "/home/c.toml"]
+        .iter()
+        .enumerate()
+    {
+        log(
+            "steady",
+            &format!("cannot open {path}: permission denied"),
+            "ERROR",
+        );
+        log(
+            "steady",
+            &format!("build {} failed after {}s", 100 + i, 3 + i),
+            "BUILD",
+        );
+    }
+    log("steady", "task T-4 lost its lease", "ERROR");
+    log("steady", "task T-19 lost its lease", "ERROR");
+    let found = as_tool(&s, None, &[], &["analyze", "patterns", "--json"])
+        .ok()
+        .json();
+    let shapes: Vec<(String, u64)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["shape"].as_str().unwrap().to_string(),
+                p["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("build <n> failed after <n>s".to_string(), 3),
+            ("cannot open <path>: permission denied".to_string(), 3),
+            ("task <id> lost its lease".to_string(), 2),
+        ],
+        "{found}"
+    );
+    let errors = as_tool(
+        &s,
+        None,
+        &[],
+        &["analyze", "patterns", "--action", "ERROR", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(errors.as_array().unwrap().len(), 2, "{errors}");
+
+    // Steady for a few seconds, then a burst from one actor: the burst is flagged.
+    let quiet = as_tool(
+        &s,
+        None,
+        &[],
+        &[
+            "analyze",
+            "anomalies",
+            "--since",
+            "1m",
+            "--bucket",
+            "1s",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert!(
+        !quiet
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["series"] == "events by burst"),
+        "{quiet}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    for i in 0..20 {
+        log("burst", &format!("retry {i}"), "RETRY");
+    }
+    let flagged = as_tool(
+        &s,
+        None,
+        &[],
+        &[
+            "analyze",
+            "anomalies",
+            "--since",
+            "1m",
+            "--bucket",
+            "2s",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let burst: Vec<&Value> = flagged
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["series"] == "events by burst")
+        .collect();
+    assert!(!burst.is_empty(), "{flagged}");
+    assert!(burst[0]["score"].as_f64().unwrap() > 3.0, "{flagged}");
+}

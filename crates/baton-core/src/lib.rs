@@ -7,6 +7,7 @@
 //! - [`api`]: the `Api` trait every surface talks to, and its request types.
 //! - [`board`]: `Board<S: Store>`, the in-process implementation of `Api`.
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod board;

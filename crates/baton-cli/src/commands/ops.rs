@@ -171,3 +171,200 @@ pub fn tail(ctx: &Context, args: TailArgs) -> CliResult {
     };
     super::events::lines(ctx, query, args.follow, mode)
 }
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AnalyzeCommand {
+    /// Log messages grouped by shape (numbers, ids, paths, hashes and quoted text hidden),
+    /// with counts, first and last seen: the handful of things going wrong, not the 10,000
+    /// lines saying so.
+    Patterns(PatternsArgs),
+    /// Event rates per actor and per action, and run durations, tokens and cost per
+    /// provider, flagged where a value sits more than --threshold standard deviations from
+    /// the rolling baseline before it.
+    Anomalies(AnomaliesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PatternsArgs {
+    /// Only entries since a time (RFC 3339) or within a duration (default 24h).
+    #[arg(long, default_value = "24h")]
+    pub since: String,
+    /// Only this log action (ERROR) or event action/prefix; default: every log entry.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// The most frequent N shapes.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct AnomaliesArgs {
+    /// Flag values more than this many standard deviations from their baseline.
+    #[arg(long, default_value_t = 3.0)]
+    pub threshold: f64,
+    /// How far back to look: a time (RFC 3339) or a duration.
+    #[arg(long, default_value = "24h")]
+    pub since: String,
+    /// The width of one step of the event-rate series (10m, 1h).
+    #[arg(long, default_value = "10m", value_parser = super::runner::duration)]
+    pub bucket: std::time::Duration,
+    /// How many earlier values make the baseline.
+    #[arg(long, default_value_t = 12)]
+    pub window: usize,
+}
+
+pub fn analyze(ctx: &Context, command: AnalyzeCommand) -> CliResult {
+    match command {
+        AnalyzeCommand::Patterns(args) => patterns(ctx, args),
+        AnalyzeCommand::Anomalies(args) => anomalies(ctx, args),
+    }
+}
+
+fn patterns(ctx: &Context, args: PatternsArgs) -> CliResult {
+    let query = EventQuery {
+        action: Some(match &args.action {
+            Some(a) => action_filter(a)?,
+            None => "log.".into(),
+        }),
+        since: Some(super::events::since(&args.since)?),
+        ..EventQuery::default()
+    };
+    let events = ctx.api()?.events(&query)?;
+    let entries = events.iter().map(|e| {
+        let message = e.detail["message"].as_str().unwrap_or(e.action.as_str());
+        (message, e.at, e.action.as_str())
+    });
+    let mut found = baton_core::analysis::patterns(entries);
+    found.truncate(args.limit);
+    ctx.out.emit(&found, |w| {
+        if found.is_empty() {
+            return writeln!(
+                w,
+                "No log entries in that time (baton log \"...\" writes one)."
+            );
+        }
+        let mut t = crate::output::Table::new(&["COUNT", "SHAPE", "FIRST", "LAST", "ACTIONS"]);
+        for p in &found {
+            t.row(vec![
+                p.count.to_string(),
+                crate::output::cut(&p.shape, 70),
+                p.first_seen.to_string(),
+                p.last_seen.to_string(),
+                p.actions.join(","),
+            ]);
+        }
+        t.write(w)
+    })
+}
+
+/// One flagged value, named by its series.
+#[derive(serde::Serialize)]
+struct Flag {
+    series: String,
+    at: baton_core::time::Timestamp,
+    value: f64,
+    baseline: f64,
+    stddev: f64,
+    score: f64,
+}
+
+fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
+    use std::collections::BTreeMap;
+    let since = super::events::since(&args.since)?;
+    let api = ctx.api()?;
+    let events = api.events(&EventQuery {
+        since: Some(since),
+        ..EventQuery::default()
+    })?;
+    let bucket = (args.bucket.as_millis() as i64).max(1000);
+    let start = since.unix_millis();
+    let steps =
+        ((baton_core::time::Timestamp::now().unix_millis() - start) / bucket + 1).max(1) as usize;
+    let at = |i: usize| {
+        baton_core::time::Timestamp::from_unix_millis(start + i as i64 * bucket).unwrap_or(since)
+    };
+    // Event counts per step, per actor and per action.
+    let mut rates: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for e in &events {
+        let step = ((e.at.unix_millis() - start) / bucket).clamp(0, steps as i64 - 1) as usize;
+        for key in [
+            format!("events by {}", e.actor),
+            format!("{} events", e.action),
+        ] {
+            rates.entry(key).or_insert_with(|| vec![0.0; steps])[step] += 1.0;
+        }
+    }
+    let mut flags = Vec::new();
+    for (series, values) in &rates {
+        for o in baton_core::analysis::outliers(values, args.window, args.threshold, 1.0) {
+            flags.push(Flag {
+                series: series.clone(),
+                at: at(o.index),
+                value: o.value,
+                baseline: o.mean,
+                stddev: o.stddev,
+                score: o.score,
+            });
+        }
+    }
+    // Runs, in the order they started: duration, tokens and cost per provider.
+    let mut runs = api.list_runs(&baton_core::api::RunFilter {
+        limit: Some(10_000),
+        ..Default::default()
+    })?;
+    runs.retain(|r| r.started_at >= since && r.ended_at.is_some());
+    runs.sort_by_key(|r| (r.started_at, r.id.number()));
+    let mut per: BTreeMap<String, Vec<(baton_core::time::Timestamp, f64)>> = BTreeMap::new();
+    for r in &runs {
+        let secs = r
+            .ended_at
+            .map(|e| (e.unix_millis() - r.started_at.unix_millis()) as f64 / 1000.0)
+            .unwrap_or(0.0);
+        let p = &r.provider;
+        per.entry(format!("{p} run seconds"))
+            .or_default()
+            .push((r.started_at, secs));
+        per.entry(format!("{p} run tokens"))
+            .or_default()
+            .push((r.started_at, r.usage.total_tokens() as f64));
+        if let Some(cost) = r.usage.cost_usd {
+            per.entry(format!("{p} run cost (USD)"))
+                .or_default()
+                .push((r.started_at, cost));
+        }
+    }
+    for (series, points) in &per {
+        let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+        for o in baton_core::analysis::outliers(&values, args.window, args.threshold, 0.0) {
+            flags.push(Flag {
+                series: series.clone(),
+                at: points[o.index].0,
+                value: o.value,
+                baseline: o.mean,
+                stddev: o.stddev,
+                score: o.score,
+            });
+        }
+    }
+    flags.sort_by(|a, b| b.at.cmp(&a.at).then(a.series.cmp(&b.series)));
+    ctx.out.emit(&flags, |w| {
+        if flags.is_empty() {
+            return writeln!(
+                w,
+                "Nothing sits more than {} standard deviations from its baseline.",
+                args.threshold
+            );
+        }
+        let mut t = crate::output::Table::new(&["AT", "SERIES", "VALUE", "BASELINE", "SCORE"]);
+        for f in &flags {
+            t.row(vec![
+                f.at.to_string(),
+                f.series.clone(),
+                format!("{:.2}", f.value),
+                format!("{:.2}", f.baseline),
+                format!("{:+.1}", f.score),
+            ]);
+        }
+        t.write(w)
+    })
+}
