@@ -305,3 +305,45 @@ fn analyze_groups_messages_by_shape_and_flags_a_burst() {
     assert!(!burst.is_empty(), "{flagged}");
     assert!(burst[0]["score"].as_f64().unwrap() > 3.0, "{flagged}");
 }
+
+#[test]
+fn analyze_agents_counts_throughput_rejections_and_cycle_time() {
+    let s = Sandbox::project();
+    for t in ["one", "two", "three"] {
+        s.run(&["task", "add", "--title", t]).ok();
+    }
+    let as_agent = |a: &str, args: &[&str]| s.as_agent(a, args).ok();
+    as_agent("alpha", &["task", "pickup"]);
+    as_agent("alpha", &["task", "done", "T-1"]);
+    as_agent("beta", &["task", "pickup"]);
+    as_agent("beta", &["task", "done", "T-2"]);
+    s.run(&["task", "reject", "T-2", "--feedback", "tests missing"])
+        .ok();
+    as_agent("alpha", &["task", "pickup"]);
+    let report = s.run(&["analyze", "agents", "--json"]).ok().json();
+    let by = |name: &str| {
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["agent"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    let (a, b) = (by("alpha"), by("beta"));
+    assert_eq!(
+        (a["picked_up"].as_u64(), a["handed_in"].as_u64()),
+        (Some(2), Some(1)),
+        "{a}"
+    );
+    assert_eq!(
+        (b["handed_in"].as_u64(), b["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{b}"
+    );
+    assert_eq!(b["rejection_rate"], 1.0);
+    assert_eq!(a["rejection_rate"], 0.0);
+    assert!(a["cycle_median_secs"].as_f64().unwrap() >= 0.0, "{a}");
+    let text = s.run(&["analyze", "agents"]).ok().stdout;
+    assert!(text.contains("AGENT") || text.starts_with('['), "{text}");
+}

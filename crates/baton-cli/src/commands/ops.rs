@@ -182,6 +182,16 @@ pub enum AnalyzeCommand {
     /// provider, flagged where a value sits more than --threshold standard deviations from
     /// the rolling baseline before it.
     Anomalies(AnomaliesArgs),
+    /// Per agent: tasks picked up and handed in, cycle time (pickup to review, median),
+    /// rejections and their rate, leases lost.
+    Agents(AgentsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentsArgs {
+    /// How far back to look: a time (RFC 3339) or a duration.
+    #[arg(long, default_value = "7d")]
+    pub since: String,
 }
 
 #[derive(Args, Debug)]
@@ -217,7 +227,111 @@ pub fn analyze(ctx: &Context, command: AnalyzeCommand) -> CliResult {
     match command {
         AnalyzeCommand::Patterns(args) => patterns(ctx, args),
         AnalyzeCommand::Anomalies(args) => anomalies(ctx, args),
+        AnalyzeCommand::Agents(args) => agents(ctx, args),
     }
+}
+
+/// One agent's record over the window.
+#[derive(Default, serde::Serialize)]
+struct AgentRecord {
+    agent: String,
+    picked_up: u64,
+    handed_in: u64,
+    rejected: u64,
+    rejection_rate: f64,
+    leases_lost: u64,
+    /// Pickup to hand-in, median and slowest, in seconds.
+    cycle_median_secs: Option<f64>,
+    cycle_max_secs: Option<f64>,
+}
+
+fn agents(ctx: &Context, args: AgentsArgs) -> CliResult {
+    use std::collections::{BTreeMap, HashMap};
+    let events = ctx.api()?.events(&EventQuery {
+        action: Some("task.".into()),
+        since: Some(super::events::since(&args.since)?),
+        ..EventQuery::default()
+    })?;
+    let mut by: BTreeMap<String, AgentRecord> = BTreeMap::new();
+    let mut picked: HashMap<(String, TaskId), i64> = HashMap::new();
+    let mut cycles: HashMap<String, Vec<f64>> = HashMap::new();
+    fn entry<'a>(by: &'a mut BTreeMap<String, AgentRecord>, agent: &str) -> &'a mut AgentRecord {
+        by.entry(agent.to_string()).or_insert_with(|| AgentRecord {
+            agent: agent.to_string(),
+            ..AgentRecord::default()
+        })
+    }
+    for e in &events {
+        let Some(task) = e.task else { continue };
+        let text = |k: &str| e.detail[k].as_str().map(str::to_string);
+        match e.action.as_str() {
+            "task.picked_up" => {
+                entry(&mut by, &e.actor).picked_up += 1;
+                picked.insert((e.actor.clone(), task), e.at.unix_millis());
+            }
+            "task.done" => {
+                entry(&mut by, &e.actor).handed_in += 1;
+                if let Some(start) = picked.remove(&(e.actor.clone(), task)) {
+                    let secs = (e.at.unix_millis() - start) as f64 / 1000.0;
+                    cycles.entry(e.actor.clone()).or_default().push(secs);
+                }
+            }
+            "task.rejected" => {
+                if let Some(a) = text("assignee") {
+                    entry(&mut by, &a).rejected += 1;
+                }
+            }
+            "task.lease_expired" => {
+                if let Some(a) = text("held_by") {
+                    entry(&mut by, &a).leases_lost += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all: Vec<AgentRecord> = by.into_values().collect();
+    for r in &mut all {
+        if r.handed_in > 0 {
+            r.rejection_rate = r.rejected as f64 / r.handed_in as f64;
+        }
+        if let Some(c) = cycles.get_mut(&r.agent) {
+            c.sort_by(f64::total_cmp);
+            r.cycle_median_secs = c.get(c.len() / 2).copied();
+            r.cycle_max_secs = c.last().copied();
+        }
+    }
+    ctx.out.emit(&all, |w| {
+        if all.is_empty() {
+            return writeln!(w, "No agent picked up a task in that time.");
+        }
+        let mut t = crate::output::Table::new(&[
+            "AGENT",
+            "PICKED",
+            "HANDED IN",
+            "REJECTED",
+            "RATE",
+            "LEASES LOST",
+            "CYCLE (MEDIAN)",
+        ]);
+        let secs = |s: Option<f64>| match s {
+            Some(s) if s >= 3600.0 => format!("{:.1}h", s / 3600.0),
+            Some(s) if s >= 60.0 => format!("{:.1}m", s / 60.0),
+            Some(s) => format!("{s:.1}s"),
+            None => "-".into(),
+        };
+        for r in &all {
+            t.row(vec![
+                r.agent.clone(),
+                r.picked_up.to_string(),
+                r.handed_in.to_string(),
+                r.rejected.to_string(),
+                format!("{:.0}%", r.rejection_rate * 100.0),
+                r.leases_lost.to_string(),
+                secs(r.cycle_median_secs),
+            ]);
+        }
+        t.write(w)
+    })
 }
 
 fn patterns(ctx: &Context, args: PatternsArgs) -> CliResult {
