@@ -80,8 +80,12 @@ fn duration(flag: &str, text: &str) -> CliResult<Duration> {
 /// `Context::api`): over a server, its event stream; on PostgreSQL, its notifications;
 /// locally, writes to the database file.
 fn watcher(ctx: &Context) -> CliResult<Waiter> {
+    // A database named directly needs no project or server to be found.
     let direct = ctx.direct_database_url();
-    let client = ctx.client()?;
+    let client = match direct {
+        Some(_) => None,
+        None => ctx.client()?,
+    };
     let database = match (&direct, &client) {
         (None, None) => ctx.project()?.database(),
         _ => std::path::PathBuf::new(),

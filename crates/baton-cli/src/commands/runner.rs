@@ -127,7 +127,12 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     // Idle slots wake when the board changes (a merge queued, an errand asked for, a
     // message), as `baton wait` does; polling stays as the fallback.
-    let (direct, client, database) = (ctx.direct_database_url(), ctx.client()?, project.database());
+    let direct = ctx.direct_database_url();
+    let client = match direct {
+        Some(_) => None,
+        None => ctx.client()?,
+    };
+    let database = project.database();
     let wake: baton_runner::runner::MakeWake = Arc::new(move || {
         let waiter =
             crate::wait::Waiter::for_board(direct.as_deref(), client.as_ref(), &database).ok()?;
