@@ -176,6 +176,16 @@ impl Accounts {
             .clone()
     }
 
+    /// Whether some account could be used now (nothing is marked used).
+    pub fn available(&self, now: Timestamp) -> bool {
+        let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        self.accounts.iter().any(|a| {
+            states.get(&a.name).is_none_or(|s| {
+                s.disabled.is_none() && s.cooling_until.is_none_or(|until| until <= now)
+            })
+        })
+    }
+
     /// The least recently used available account, marked used now.
     pub fn pick(&self, now: Timestamp) -> Pick {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());

@@ -484,10 +484,11 @@ fn errand_pass(api: &dyn Api, options: &RunnerOptions, stop: &Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        // No account now: the requests wait for the next pass.
-        let Pick::Use(account) = options.accounts.pick(Timestamp::now()) else {
+        // No account now: the requests wait for the next pass (checked without using one:
+        // picking marks an account used, which would skew the tasks' rotation).
+        if !options.accounts.available(Timestamp::now()) {
             return;
-        };
+        }
         let claim = baton_core::api::ErrandClaim {
             runner: options.runner.id.clone(),
             errand: None,
@@ -503,7 +504,12 @@ fn errand_pass(api: &dyn Api, options: &RunnerOptions, stop: &Arc<AtomicBool>) {
             }
         };
         let mut env = options.agent_env.clone();
-        env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // A merge runs no agent, so it takes no account.
+        if errand.request != Some(baton_core::model::ErrandAsk::Merge) {
+            if let Pick::Use(account) = options.accounts.pick(Timestamp::now()) {
+                env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
         let agent = crate::errand::ErrandAgent {
             provider: &options.provider,
             agent: format!("errand-{}", errand.id.number()),
