@@ -1440,6 +1440,13 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         )
         .await;
         screenshot(&b, "errand").await;
+        // The button shows once the page has seen the request finished.
+        until(
+            &b,
+            "document.querySelector('[data-errand-merge=\"E-2\"]')",
+            Duration::from_secs(10),
+        )
+        .await;
         click(&b, "[data-errand-merge=\"E-2\"]").await;
         eventually("the merge request reached the board", || {
             let e = api.errands().get_errand(e2).unwrap();
