@@ -579,14 +579,17 @@ pub struct RepoLock {
 }
 
 pub(crate) fn run(dir: &Path, args: &[&str]) -> GitResult<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
         .arg(dir)
         .args(args)
         // Never wait on a prompt: the runner has no terminal.
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(GitError::Spawn)
+        .env("GIT_TERMINAL_PROMPT", "0");
+    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+        // Nor on ssh's (a passphrase, an unknown host): fail and say so instead.
+        cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+    }
+    cmd.output().map_err(GitError::Spawn)
 }
 
 /// Runs git in `dir`; its trimmed stdout, or the failure with git's own words.

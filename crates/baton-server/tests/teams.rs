@@ -542,7 +542,8 @@ fn revoked_and_expired_tokens_and_ended_sessions_are_refused() {
                 project: None,
                 agent: None,
                 role: Role::Viewer,
-                expires_at: Some(baton_core::time::Timestamp::now().plus(Duration::from_secs(600))),
+                // On the server's clock (it stands still: real time may be seconds on).
+                expires_at: Some((team.server.clock.clock())().plus(Duration::from_secs(600))),
             },
         )
         .unwrap()

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{load_live, validate};
+use super::{load, validate};
 use crate::api::NewLogEntry;
 use crate::error::{Error, Result};
 use crate::model::{ActorKind, Event, LogLevel, NewEvent};
@@ -46,8 +46,9 @@ pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp
     if let Some(t) = &entry.tool {
         validate::validate_agent_name(t)?;
     }
+    // Any task the board knows, a deleted one too: the record is about what happened.
     if let Some(task) = entry.task {
-        load_live(tx, task)?;
+        load(tx, task)?;
     }
     let detail = json!({
         "message": message,

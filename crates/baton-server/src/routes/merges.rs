@@ -217,6 +217,18 @@ fn server_repo(
             ))
         });
     }
+    let relative = std::path::Path::new(&url).is_relative() && !url.contains(':');
+    if relative && root.is_none() {
+        return Err(baton_core::Error::Remote {
+            class: baton_core::ErrorClass::NotFound,
+            code: "no_repository".into(),
+            message: format!(
+                "the project's repository '{url}' is a relative path, and this server has no \
+                 project directory to find it from"
+            ),
+            hint: Some("set a URL or an absolute path: baton config set repository URL".into()),
+        });
+    }
     let clones = match root {
         Some(r) => r.join(".baton").join("clones"),
         None => std::env::var_os("XDG_CACHE_HOME")
@@ -230,7 +242,16 @@ fn server_repo(
     let base = root
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| clones.clone());
-    let repo = Repo::repository_for(&url, &base, &clones).map_err(git_error)?;
+    // A repository that cannot be cloned is the setting's problem, not the server's.
+    let repo =
+        Repo::repository_for(&url, &base, &clones).map_err(|e| baton_core::Error::Remote {
+            class: baton_core::ErrorClass::NotFound,
+            code: "repository_unreachable".into(),
+            message: format!("cannot clone the project's repository {url}: {e}"),
+            hint: Some(
+                "check it: baton config get repository (and that this server can reach it)".into(),
+            ),
+        })?;
     if fetch_due(repo.root()) {
         repo.fetch().map_err(git_error)?;
     }

@@ -28,11 +28,13 @@ pub fn import_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_board))
 }
 
-/// Ask an agent, a task's holder (`T-3`), `human`, or `any`. Every message is an event, so
-/// the asker can wait on the event stream for the answer.
+/// Ask an agent, a task's holder (`T-3`), `human`, or `any`; with `task` and no `to`, the
+/// agent that worked on the task last. Every message is an event, so the asker can wait on
+/// the event stream for the answer.
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = AskRequest,
     params(super::AgentHeader),
-    responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Message), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ask(
     State(s): State<AppState>,
     Actor(actor): Actor,
