@@ -29,7 +29,7 @@ const CATCH_UP_PAGE: u64 = 1000;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
-        .routes(routes!(append_log))
+        .routes(routes!(write_log_entry))
         .routes(routes!(stream))
         .routes(routes!(websocket))
 }
@@ -384,7 +384,7 @@ fn scopeguard(s: &AppState) -> impl Drop + '_ {
     request_body = baton_core::api::NewLogEntry, params(super::AgentHeader),
     responses((status = 201, body = Event), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn append_log(
+async fn write_log_entry(
     State(s): State<AppState>,
     super::Actor(actor): super::Actor,
     crate::error::Body(entry): crate::error::Body<baton_core::api::NewLogEntry>,
