@@ -42,7 +42,7 @@ RATE=$(python3 -c "print(round($WRITTEN / (($t1 - $t0) / 1e6)))")
 # ---- 3 ----------------------------------------------------------------------------------
 mkdir -p "$WORK/big" && cd "$WORK/big"
 "$BATON" init >/dev/null
-"$BATON" export -o "$WORK/base.jsonl"
+"$BATON" export -o "$WORK/base.jsonl" >/dev/null
 python3 - "$WORK/base.jsonl" "$WORK/big.jsonl" "$ENTRIES" <<'PY'
 import json, sys, random
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
