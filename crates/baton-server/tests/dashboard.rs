@@ -1413,7 +1413,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
         visit(&b, &url, "#/diff/E-2").await;
         until(&b, "document.querySelector('#chat-form')", Duration::from_secs(10)).await;
         assert!(b
-            .execute("return document.querySelector('#diff').innerText;", vec![])
+            .execute("return document.querySelector('#diff').textContent;", vec![])
             .await
             .unwrap()
             .as_str()
