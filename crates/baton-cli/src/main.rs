@@ -122,6 +122,11 @@ enum Command {
     Log(commands::ops::LogArgs),
     /// Log entries and board changes as lines, newest last; -f follows them live.
     Tail(commands::ops::TailArgs),
+    /// What /metrics says, for people: runs, tokens, cost, sessions, log entries, tasks.
+    Metrics(commands::ops::MetricsArgs),
+    /// Sessions: spans of work by one identity that every event they write carries.
+    #[command(subcommand)]
+    Session(commands::ops::SessionCommand),
     /// What the record says: log messages grouped by shape, values far from their baseline.
     #[command(subcommand)]
     Analyze(commands::ops::AnalyzeCommand),
@@ -222,6 +227,8 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Backup(args) => commands::backup::backup(&ctx, args),
         Command::Log(args) => commands::ops::log(&ctx, args),
         Command::Tail(args) => commands::ops::tail(&ctx, args),
+        Command::Session(command) => commands::ops::session(&ctx, command),
+        Command::Metrics(args) => commands::ops::metrics(&ctx, args),
         Command::Analyze(command) => commands::ops::analyze(&ctx, command),
         Command::Restore(args) => commands::backup::restore(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),

@@ -205,6 +205,31 @@ impl Client {
         self.call::<(), T>(Method::Get, path, None, query, None)
     }
 
+    /// The server's `/metrics` exposition, as text.
+    pub fn metrics(&self) -> Result<String> {
+        let url = format!("{}/metrics", self.base);
+        let mut request = self.http.get(&url);
+        if let Some(t) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let unreachable = |e: ureq::Error| Error::Unavailable {
+            message: format!("cannot reach the Baton server at {}: {e}", self.base),
+            hint: Some("start it with `baton server start`".into()),
+        };
+        let mut response = request.call().map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_string()
+            .map_err(unreachable)?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        Err(remote_error(status, "/metrics", &text))
+    }
+
     fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -224,6 +249,7 @@ pub struct FollowFilter {
     pub actor: Option<String>,
     /// An action or a prefix ending in `.` or `*`.
     pub action: Option<String>,
+    pub session: Option<baton_core::SessionId>,
 }
 
 /// The server's live event stream (`GET /api/v1/events/stream`), read as an iterator that
@@ -321,6 +347,9 @@ impl Client {
         }
         if let Some(a) = &filter.action {
             request = request.query("action", a);
+        }
+        if let Some(s) = filter.session {
+            request = request.query("session", s.to_string());
         }
         if let Some(t) = &self.token {
             request = request.header("Authorization", &format!("Bearer {t}"));
@@ -530,6 +559,9 @@ impl Api for Client {
         }
         if let Some(s) = query.since {
             q.push(("since", s.to_string()));
+        }
+        if let Some(s) = query.session {
+            q.push(("session", s.to_string()));
         }
         if let Some(a) = query.after_id {
             q.push(("after", a.to_string()));
@@ -792,6 +824,50 @@ impl Api for Client {
 impl baton_core::api::Operations for Client {
     fn log(&self, actor: &str, entry: baton_core::api::NewLogEntry) -> Result<Event> {
         self.post("/api/v1/log", Some(actor), &entry)
+    }
+
+    fn start_session(
+        &self,
+        actor: &str,
+        new: baton_core::api::NewSession,
+    ) -> Result<baton_core::model::Session> {
+        self.post("/api/v1/sessions", Some(actor), &new)
+    }
+
+    fn stop_session(
+        &self,
+        actor: &str,
+        stop: baton_core::api::StopSession,
+    ) -> Result<baton_core::model::Session> {
+        self.post("/api/v1/sessions/stop", Some(actor), &stop)
+    }
+
+    fn session(&self, id: baton_core::SessionId) -> Result<baton_core::model::SessionInfo> {
+        self.get(&format!("/api/v1/sessions/{id}"), &[])
+    }
+
+    fn sessions(
+        &self,
+        query: &baton_core::api::SessionQuery,
+    ) -> Result<Vec<baton_core::model::Session>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(i) = &query.identity {
+            q.push(("identity", i.clone()));
+        }
+        if query.open {
+            q.push(("open", "true".into()));
+        }
+        if let Some(l) = query.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/api/v1/sessions", &q)
+    }
+
+    fn stats(&self, log_after: u64) -> Result<baton_core::api::OperationsStats> {
+        self.get(
+            "/api/v1/operations/stats",
+            &[("after", log_after.to_string())],
+        )
     }
 }
 

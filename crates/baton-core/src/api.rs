@@ -29,7 +29,10 @@ pub use merges::{
     ErrandClaim, ErrandFinish, ErrandRequest, ErrandUpdate, Errands, MergeClaim, MergeFilter,
     MergeOutcome, MergeReport, Merges, NewErrand,
 };
-pub use operations::{NewLogEntry, Operations};
+pub use operations::{
+    LogStats, NewLogEntry, NewSession, Operations, OperationsStats, RunStats, SessionQuery,
+    SessionStats, StopSession,
+};
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,
     ImportedPage, ImportedPhase, ImportedPlan, ImportedPlanTask, InitiativeFilter, InitiativeMove,

@@ -7,6 +7,7 @@ mod instance;
 mod knowledge;
 mod merges;
 mod messages;
+mod operations;
 mod plan;
 mod runs;
 
@@ -15,6 +16,7 @@ pub use instance::*;
 pub use knowledge::*;
 pub use merges::*;
 pub use messages::*;
+pub use operations::*;
 pub use plan::*;
 pub use runs::*;
 
@@ -1417,6 +1419,7 @@ macro_rules! conformance_tests {
             merge_reports_and_retries_follow_the_rules,
             errands_follow_their_lifecycle,
             log_entries_are_events_attributed_and_checked,
+            sessions_carry_what_their_identity_writes,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -224,6 +224,7 @@ impl Error {
                 "review comment" => "comment_not_found",
                 "agent" => "no_agent",
                 "proposal" => "proposal_not_found",
+                "session" => "session_not_found",
                 _ => "not_found",
             },
             Error::Remote { code, .. } => code,

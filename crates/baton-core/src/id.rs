@@ -187,6 +187,14 @@ prefixed_id!(
     "errand"
 );
 
+prefixed_id!(
+    /// A session: a span of work by one identity (a person's, or an agent's run): `S-1`, ...
+    SessionId,
+    BadSessionId,
+    "S",
+    "session"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ mod docs;
 mod messages;
 mod plan;
 mod runs;
+mod sessions;
 
 pub use docs::{Doc, DocHit, DocSummary, DocType, DocVersion};
 pub use messages::{Message, ANYONE};
@@ -24,6 +25,7 @@ pub use plan::{
     ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
+pub use sessions::{Session, SessionInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -268,6 +270,10 @@ pub struct Event {
     /// What changed, by action (fields before and after, reasons, fences).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: Value,
+    /// The actor's session it happened in (`baton session start`, or an agent's run), when
+    /// one was open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<crate::id::SessionId>,
 }
 
 /// An event about to be appended; the store assigns its id.
@@ -279,6 +285,7 @@ pub struct NewEvent {
     pub action: std::borrow::Cow<'static, str>,
     pub task: Option<TaskId>,
     pub detail: Value,
+    pub session: Option<crate::id::SessionId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -523,6 +530,8 @@ pub mod actions {
     pub const ERRAND_REPLIED: &str = "errand.replied";
     /// An approved initiative whose branch is left for a pull request (`land` setting).
     pub const MERGE_LEFT_FOR_PULL_REQUEST: &str = "merge.left_for_pull_request";
+    pub const SESSION_STARTED: &str = "session.started";
+    pub const SESSION_ENDED: &str = "session.ended";
     /// An imported event whose action Baton does not know (`detail.original_action`).
     pub const EVENT_IMPORTED: &str = "event.imported";
 }

@@ -118,6 +118,8 @@ pub struct EventQuery {
     /// Exact action, or a prefix ending in `.` or `*` (`task.` matches every task event).
     pub action: Option<String>,
     pub since: Option<Timestamp>,
+    /// Only events written in this session.
+    pub session: Option<crate::id::SessionId>,
     /// Only events with a larger id (for following the log).
     pub after_id: Option<u64>,
     /// The newest `limit` events (still returned oldest first); with `after_id`, the oldest

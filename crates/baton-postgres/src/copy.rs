@@ -46,7 +46,10 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
     ),
     ("task_deps", &["task", "depends_on", "position"]),
     ("task_notes", &["id", "task", "author", "at", "text"]),
-    ("events", &["id", "at", "actor", "action", "task", "detail"]),
+    (
+        "events",
+        &["id", "at", "actor", "action", "task", "detail", "session"],
+    ),
     ("agents", &["name", "first_seen", "last_seen"]),
     ("settings", &["key", "value"]),
     (
@@ -139,6 +142,21 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("run_logs", &["run", "seq", "at", "line"]),
+    (
+        "sessions",
+        &[
+            "id",
+            "identity",
+            "purpose",
+            "kind",
+            "tool",
+            "run",
+            "started_at",
+            "ended_at",
+            "ended_by",
+            "end_reason",
+        ],
+    ),
     (
         "runner_accounts",
         &[
@@ -268,6 +286,12 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
             "created_by",
             "created_at",
             "updated_at",
+            "request",
+            "request_text",
+            "requested_by",
+            "claimed_by",
+            "lease_until",
+            "reply",
         ],
     ),
 ];
@@ -279,6 +303,7 @@ const SEQUENCED: &[&str] = &[
     "docs",
     "messages",
     "runs",
+    "sessions",
     "initiatives",
     "phases",
     "review_comments",

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_teams", include_str!("../migrations/0006_teams.sql")),
     ("0007_plan", include_str!("../migrations/0007_plan.sql")),
     ("0008_merges", include_str!("../migrations/0008_merges.sql")),
+    (
+        "0009_sessions",
+        include_str!("../migrations/0009_sessions.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -65,7 +65,7 @@ pub fn record_from_row(row: &Row) -> Result<TaskRecord> {
     Ok(TaskRecord { task, deps })
 }
 
-pub const EVENT_COLUMNS: &str = "id, at, actor, action, task, detail";
+pub const EVENT_COLUMNS: &str = "id, at, actor, action, task, detail, session";
 
 pub const RESERVATION_COLUMNS: &str =
     "id, agent, glob, mode, task, reason, created_at, expires_at, ttl_ms";
@@ -162,6 +162,7 @@ pub fn event_from_row(row: &Row) -> Result<Event> {
         action: get(row, 3)?,
         task: opt_task_id(row, 4)?,
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        session: get::<Option<i64>>(row, 6)?.map(|n| baton_core::SessionId(n as u64)),
     })
 }
 

@@ -128,6 +128,7 @@ impl<'c> PgTx<'c> {
             action: actions::PROJECT_CREATED.into(),
             task: None,
             detail: serde_json::json!({ "name": name }),
+            session: None,
         })?;
         Ok(true)
     }
@@ -731,8 +732,8 @@ impl StoreTx for PgTx<'_> {
         // back; several in one transaction are delivered as one.
         let sql = format!(
             "WITH e AS ( \
-               INSERT INTO events (id, at, actor, action, task, detail) \
-               SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5 FROM events RETURNING id) \
+               INSERT INTO events (id, at, actor, action, task, detail, session) \
+               SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6 FROM events RETURNING id) \
              SELECT id, pg_notify('{EVENTS_CHANNEL}', '') IS NULL FROM e"
         );
         let row = self.query_one(
@@ -743,6 +744,7 @@ impl StoreTx for PgTx<'_> {
                 &e.action.as_ref(),
                 &e.task.map(|t| t.number() as i64),
                 &e.detail.to_string(),
+                &e.session.map(|s| s.number() as i64),
             ],
         )?;
         Ok(get::<i64>(&row, 0)? as u64)
@@ -770,6 +772,12 @@ impl StoreTx for PgTx<'_> {
                 )),
                 None => conditions.push(format!("action = {}", params.push(action.clone()))),
             }
+        }
+        if let Some(session) = q.session {
+            conditions.push(format!(
+                "session = {}",
+                params.push(session.number() as i64)
+            ));
         }
         if let Some(since) = q.since {
             conditions.push(format!("at >= {}", params.push(ts_text(since))));

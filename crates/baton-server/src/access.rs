@@ -67,9 +67,14 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         ("PATCH", "/api/v1/tasks/{id}") => Project(EditTasks),
         ("DELETE", "/api/v1/tasks/{id}" | "/api/v1/docs/{id}") => Project(Delete),
         ("POST", "/api/v1/docs") | ("PATCH", "/api/v1/docs/{id}") => Project(WriteDocs),
-        ("POST", "/api/v1/messages" | "/api/v1/messages/{id}/answer" | "/api/v1/log") => {
-            Project(Message)
-        }
+        (
+            "POST",
+            "/api/v1/messages"
+            | "/api/v1/messages/{id}/answer"
+            | "/api/v1/log"
+            | "/api/v1/sessions"
+            | "/api/v1/sessions/stop",
+        ) => Project(Message),
         ("POST", "/api/v1/import" | "/api/v1/import/plan") => Project(Import),
         ("PUT", "/api/v1/settings/{key}") => Project(Settings),
         ("POST", "/api/v1/runs" | "/api/v1/runs/{id}/finish" | "/api/v1/runs/{id}/log")

@@ -7,7 +7,21 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use baton_core::api::OperationsStats;
 use baton_core::StatusCounts;
+
+/// Distinct log actions given a label of their own; later ones count as `other`, so that
+/// made-up actions cannot grow the number of series without bound.
+const MAX_LOG_ACTIONS: usize = 50;
+/// Providers given a label of their own (the most used); the rest count as `other`.
+const MAX_PROVIDERS: usize = 20;
+
+/// Log entries counted so far, by (action label, level), and the event id counted through.
+#[derive(Default)]
+struct LogCounts {
+    through: u64,
+    by: BTreeMap<(String, String), u64>,
+}
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -49,6 +63,7 @@ pub struct Metrics {
     pickups_claimed: AtomicU64,
     pickups_refused: AtomicU64,
     streams: AtomicI64,
+    log: Mutex<LogCounts>,
 }
 
 impl Metrics {
@@ -81,6 +96,36 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The event id log entries are counted through: the next scrape asks for those after.
+    pub fn log_through(&self) -> u64 {
+        self.log.lock().map(|l| l.through).unwrap_or(0)
+    }
+
+    /// Adds the log entries of `stats` (read after event `after`), unless another scrape
+    /// counted them meanwhile.
+    pub fn count_log(&self, after: u64, stats: &OperationsStats) {
+        let Ok(mut log) = self.log.lock() else { return };
+        if log.through != after || stats.through < after {
+            return;
+        }
+        for entry in &stats.log_entries {
+            let known = log.by.keys().any(|(a, _)| *a == entry.action);
+            let distinct = log
+                .by
+                .keys()
+                .map(|(a, _)| a.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            let action = if known || distinct < MAX_LOG_ACTIONS {
+                entry.action.clone()
+            } else {
+                "other".to_string()
+            };
+            *log.by.entry((action, entry.level.clone())).or_default() += entry.entries;
+        }
+        log.through = stats.through;
+    }
+
     pub fn stream_opened(&self) {
         self.streams.fetch_add(1, Ordering::Relaxed);
     }
@@ -93,6 +138,7 @@ impl Metrics {
     pub fn render(
         &self,
         tasks: Option<&StatusCounts>,
+        ops: Option<&OperationsStats>,
         writer: &crate::workers::WriterStats,
         last_event: u64,
         uptime: Duration,
@@ -183,6 +229,11 @@ impl Metrics {
                 let _ = writeln!(o, "baton_tasks{{status=\"{status}\"}} {n}");
             }
         }
+        if let Some(ops) = ops {
+            if let Ok(log) = self.log.lock() {
+                render_operations(o, ops, &log.by);
+            }
+        }
         let single: [(&str, &str, &str, String); 5] = [
             (
                 "baton_writer_calls_total",
@@ -229,6 +280,130 @@ impl Metrics {
             let _ = writeln!(o, "process_resident_memory_bytes {rss}");
         }
         out
+    }
+}
+
+/// Runs, tokens, cost, sessions and log entries, in the exposition format. `log` holds the
+/// log entries counted so far by (action, level).
+pub fn render_operations(
+    o: &mut String,
+    ops: &OperationsStats,
+    log: &BTreeMap<(String, String), u64>,
+) {
+    // The most used providers keep their name; the rest are `other`.
+    let mut used: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &ops.runs {
+        *used.entry(r.provider.as_str()).or_default() += r.runs;
+    }
+    let mut ranked: Vec<(&str, u64)> = used.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let named: std::collections::BTreeSet<&str> =
+        ranked.iter().take(MAX_PROVIDERS).map(|(p, _)| *p).collect();
+    let provider = |p: &str| {
+        if named.contains(p) {
+            p.to_string()
+        } else {
+            "other".to_string()
+        }
+    };
+    let mut runs: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut tokens: BTreeMap<(String, &str), u64> = BTreeMap::new();
+    let mut cost: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &ops.runs {
+        let p = provider(&r.provider);
+        *runs.entry((p.clone(), r.status.clone())).or_default() += r.runs;
+        for (kind, n) in [
+            ("input", r.input_tokens),
+            ("output", r.output_tokens),
+            ("cache_read", r.cache_read_tokens),
+            ("cache_write", r.cache_write_tokens),
+            ("reasoning", r.reasoning_tokens),
+        ] {
+            *tokens.entry((p.clone(), kind)).or_default() += n;
+        }
+        *cost.entry(p).or_default() += r.cost_usd;
+    }
+    header(
+        o,
+        "baton_runs_total",
+        "counter",
+        "Agent runs recorded, by provider and outcome (running for those still going).",
+    );
+    for ((p, status), n) in &runs {
+        let _ = writeln!(
+            o,
+            "baton_runs_total{{provider=\"{}\",status=\"{}\"}} {n}",
+            escape(p),
+            escape(status)
+        );
+    }
+    header(
+        o,
+        "baton_run_tokens_total",
+        "counter",
+        "Tokens the agent runs used, by provider and type.",
+    );
+    for ((p, kind), n) in &tokens {
+        let _ = writeln!(
+            o,
+            "baton_run_tokens_total{{provider=\"{}\",type=\"{kind}\"}} {n}",
+            escape(p)
+        );
+    }
+    header(
+        o,
+        "baton_run_cost_usd_total",
+        "counter",
+        "What the agent runs cost, in US dollars as their CLIs reported it, by provider.",
+    );
+    for (p, usd) in &cost {
+        let _ = writeln!(
+            o,
+            "baton_run_cost_usd_total{{provider=\"{}\"}} {usd}",
+            escape(p)
+        );
+    }
+    header(
+        o,
+        "baton_sessions_started_total",
+        "counter",
+        "Sessions started (a person's, a system's, or an agent's run), by kind of actor.",
+    );
+    for st in &ops.sessions {
+        let _ = writeln!(
+            o,
+            "baton_sessions_started_total{{kind=\"{}\"}} {}",
+            escape(&st.kind),
+            st.started
+        );
+    }
+    header(
+        o,
+        "baton_sessions_open",
+        "gauge",
+        "Sessions open now, by kind of actor.",
+    );
+    for st in &ops.sessions {
+        let _ = writeln!(
+            o,
+            "baton_sessions_open{{kind=\"{}\"}} {}",
+            escape(&st.kind),
+            st.open
+        );
+    }
+    header(
+        o,
+        "baton_log_entries_total",
+        "counter",
+        "Log entries written (baton log), by action and level.",
+    );
+    for ((action, level), n) in log {
+        let _ = writeln!(
+            o,
+            "baton_log_entries_total{{action=\"{}\",level=\"{}\"}} {n}",
+            escape(action),
+            escape(level)
+        );
     }
 }
 

@@ -692,9 +692,93 @@ fn metrics_pass_promtool_and_count_what_happened() {
         .pickup("w1", &PickupRequest::default())
         .unwrap_err();
     send(&server, "GET", "/api/v1/tasks/T-77", None);
+    // The operations record: a run with its usage, sessions, log entries.
+    let api = &server.client;
+    let run = api
+        .start_run(
+            "w1",
+            baton_core::api::NewRun {
+                task: baton_core::TaskId(1),
+                provider: "claude".into(),
+                account: None,
+                attempt: 1,
+                runner: "r:1:1".into(),
+                host: "r".into(),
+                worktree: None,
+                branch: None,
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    api.finish_run(
+        "w1",
+        run.id,
+        baton_core::api::RunEnd {
+            status: baton_core::RunStatus::Succeeded,
+            reason: None,
+            final_text: None,
+            session: None,
+            usage: Some(baton_core::RunUsage {
+                input_tokens: 1200,
+                output_tokens: 300,
+                cost_usd: Some(0.25),
+                ..baton_core::RunUsage::default()
+            }),
+        },
+    )
+    .unwrap();
+    let ops = api.operations();
+    ops.start_session("lead", baton_core::api::NewSession::default())
+        .unwrap();
+    let log = |action: &str, level| {
+        ops.log(
+            "ci",
+            baton_core::api::NewLogEntry {
+                message: "m".into(),
+                action: Some(action.into()),
+                level: Some(level),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    use baton_core::model::LogLevel;
+    log("BUILD", LogLevel::Error);
+    let (_, first) = send(&server, "GET", "/metrics", None);
+    assert!(first
+        .as_str()
+        .unwrap()
+        .contains("baton_log_entries_total{action=\"build\",level=\"error\"} 1"));
+    log("BUILD", LogLevel::Error);
+    log("deploy", LogLevel::Info);
+    // Made-up actions past the cap share one label.
+    for i in 0..60 {
+        log(&format!("made-up-{i}"), LogLevel::Debug);
+    }
     let (status, metrics) = send(&server, "GET", "/metrics", None);
     assert_eq!(status, 200);
     let text = metrics.as_str().unwrap().to_string();
+    for line in [
+        "baton_runs_total{provider=\"claude\",status=\"succeeded\"} 1",
+        "baton_run_tokens_total{provider=\"claude\",type=\"input\"} 1200",
+        "baton_run_cost_usd_total{provider=\"claude\"} 0.25",
+        "baton_sessions_started_total{kind=\"ai\"} 1",
+        "baton_sessions_open{kind=\"human\"} 1",
+        "baton_log_entries_total{action=\"build\",level=\"error\"} 2",
+        "baton_log_entries_total{action=\"deploy\",level=\"info\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("baton_log_entries_total{"))
+        .count();
+    assert!(
+        series <= 51,
+        "{series} log series: the action label is bounded"
+    );
+    assert!(text.contains("baton_log_entries_total{action=\"other\",level=\"debug\"}"));
     assert!(
         text.contains("baton_pickups_total{result=\"claimed\"} 1"),
         "{text}"

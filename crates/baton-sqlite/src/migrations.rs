@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_teams", include_str!("../migrations/0007_teams.sql")),
     ("0008_plan", include_str!("../migrations/0008_plan.sql")),
     ("0009_merges", include_str!("../migrations/0009_merges.sql")),
+    (
+        "0010_sessions",
+        include_str!("../migrations/0010_sessions.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

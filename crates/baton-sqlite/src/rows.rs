@@ -105,7 +105,7 @@ pub fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
     })
 }
 
-pub const EVENT_COLUMNS: &str = "id, at, actor, action, task, detail";
+pub const EVENT_COLUMNS: &str = "id, at, actor, action, task, detail, session";
 
 pub fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     let detail: String = row.get(5)?;
@@ -116,6 +116,9 @@ pub fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
         action: row.get(3)?,
         task: row.get::<_, Option<i64>>(4)?.map(|n| TaskId(n as u64)),
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        session: row
+            .get::<_, Option<i64>>(6)?
+            .map(|n| baton_core::SessionId(n as u64)),
     })
 }
 

@@ -57,6 +57,7 @@ impl<'c> SqliteTx<'c> {
             action: actions::PROJECT_CREATED.into(),
             task: None,
             detail: serde_json::json!({ "name": name }),
+            session: None,
         })?;
         Ok(true)
     }
@@ -782,7 +783,8 @@ impl StoreTx for SqliteTx<'_> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO events (at, actor, action, task, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO events (at, actor, action, task, detail, session) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(map_err)?;
         stmt.execute(params![
@@ -791,6 +793,7 @@ impl StoreTx for SqliteTx<'_> {
             e.action.as_ref(),
             e.task.map(|t| t.number() as i64),
             e.detail.to_string(),
+            e.session.map(|s| s.number() as i64),
         ])
         .map_err(map_err)?;
         Ok(self.conn.last_insert_rowid() as u64)
@@ -830,6 +833,10 @@ impl StoreTx for SqliteTx<'_> {
                     values.push(Value::Text(action.clone()));
                 }
             }
+        }
+        if let Some(session) = q.session {
+            conditions.push("session = ?");
+            values.push(Value::Integer(session.number() as i64));
         }
         if let Some(since) = q.since {
             conditions.push("at >= ?");

@@ -29,6 +29,9 @@ pub struct EventsArgs {
     /// Only events since a time (RFC 3339) or within a duration (`10m`, `2h`).
     #[arg(long)]
     pub since: Option<String>,
+    /// Only events written in this session (S-3).
+    #[arg(long)]
+    pub session: Option<baton_core::SessionId>,
     /// The newest N events; 0 = all.
     #[arg(long, short, default_value_t = 50)]
     pub limit: u64,
@@ -54,6 +57,7 @@ pub fn run(ctx: &Context, args: EventsArgs) -> CliResult {
         actor: ctx.agent_filter(args.by),
         action: args.action,
         since: args.since.as_deref().map(since).transpose()?,
+        session: args.session,
         after_id: None,
         limit: (args.limit > 0).then_some(args.limit),
     };
@@ -127,6 +131,7 @@ fn follow_stream(
             task: query.task,
             actor: query.actor.clone(),
             action: query.action.clone(),
+            session: query.session,
         });
         let mut feed = match opened {
             Ok(feed) => feed,
@@ -176,11 +181,15 @@ fn event_line(w: &mut dyn Write, mode: Mode, e: &Event) -> std::io::Result<()> {
         }
         Mode::Human => {
             let task = e.task.map(|t| t.to_string()).unwrap_or_default();
+            let actor = match e.session {
+                Some(s) => format!("{}@{s}", e.actor),
+                None => e.actor.clone(),
+            };
             writeln!(
                 w,
                 "{}  {:<10} {:<16} {:<6} {}",
                 e.at,
-                e.actor,
+                actor,
                 e.action,
                 task,
                 summary(e)

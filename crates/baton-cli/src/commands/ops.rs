@@ -1,10 +1,10 @@
 //! The operations record: `baton log` (attributed log entries, stored with the board's
 //! events) and `baton tail` (everything that happened, as lines, followed live).
 
-use baton_core::api::NewLogEntry;
-use baton_core::model::{ActorKind, LogLevel};
+use baton_core::api::{NewLogEntry, NewSession, SessionQuery, StopSession};
+use baton_core::model::{ActorKind, LogLevel, Session};
 use baton_core::store::EventQuery;
-use baton_core::TaskId;
+use baton_core::{SessionId, TaskId};
 use clap::{Args, ValueEnum};
 
 use super::Context;
@@ -65,9 +65,16 @@ pub struct LogArgs {
     pub human: bool,
 }
 
-pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
-    let tool = detect_tool();
-    let (actor, kind) = match (&args.system, args.ai, args.human) {
+/// Who writes, and as what kind of actor: `--system NAME`, `--ai` and `--human` say so;
+/// otherwise an agent CLI's environment or an agent identity (BATON_AGENT) means an AI.
+fn writer(
+    ctx: &Context,
+    tool: Option<&str>,
+    system: Option<&str>,
+    ai: bool,
+    human: bool,
+) -> (String, ActorKind) {
+    match (system, ai, human) {
         (Some(name), _, _) => (name.trim().to_string(), ActorKind::System),
         (None, true, _) => (ctx.actor(), ActorKind::Ai),
         (None, false, true) => (ctx.actor(), ActorKind::Human),
@@ -75,7 +82,12 @@ pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
             (ctx.actor(), ActorKind::Ai)
         }
         _ => (ctx.actor(), ActorKind::Human),
-    };
+    }
+}
+
+pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
+    let tool = detect_tool();
+    let (actor, kind) = writer(ctx, tool, args.system.as_deref(), args.ai, args.human);
     let entry = NewLogEntry {
         message: args.message,
         action: Some(args.action),
@@ -94,6 +106,195 @@ pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
             event.detail["kind"].as_str().unwrap_or_default()
         )
     })
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SessionCommand {
+    /// Start a session: what you (or --identity) write until it stops carries it. An
+    /// open session of the same identity ends first.
+    Start(SessionStartArgs),
+    /// A session and what happened in it (default: your open one).
+    Info { session: Option<SessionId> },
+    /// End a session (default: your open one).
+    Stop { session: Option<SessionId> },
+    /// Sessions, newest first.
+    List(SessionListArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+A session is a span of work by one identity: a person at the keyboard, an agent, a script.
+Every event the identity writes while it is open (board changes and log entries) carries
+it; a runner's run is a session of its agent. Read one back with `baton tail --session S-3`.
+
+  baton session start --purpose \"release 1.4\"
+  baton session start --identity ci-nightly --system
+  baton session info
+  baton session stop")]
+pub struct SessionStartArgs {
+    /// Whose session it is (default: you, or --agent/BATON_AGENT). Act as them afterwards
+    /// (--agent NAME) so that what you write lands in it.
+    #[arg(long, value_name = "NAME")]
+    pub identity: Option<String>,
+    /// What the session is for.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// An AI agent's session (detected under Claude Code, Codex, Cursor or Gemini CLI).
+    #[arg(long, conflicts_with_all = ["system", "human"])]
+    pub ai: bool,
+    /// A system's session (CI, a script).
+    #[arg(long, conflicts_with = "human")]
+    pub system: bool,
+    /// A person's session, whatever the environment says.
+    #[arg(long)]
+    pub human: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SessionListArgs {
+    /// Only open sessions.
+    #[arg(long)]
+    pub open: bool,
+    /// Only this identity's.
+    #[arg(long)]
+    pub identity: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+}
+
+pub fn session(ctx: &Context, command: SessionCommand) -> CliResult {
+    match command {
+        SessionCommand::Start(args) => session_start(ctx, args),
+        SessionCommand::Info { session } => session_info(ctx, session),
+        SessionCommand::Stop { session } => {
+            let stopped = ctx
+                .api()?
+                .operations()
+                .stop_session(&ctx.actor(), StopSession { session })?;
+            ctx.out.emit(&stopped, |w| {
+                writeln!(
+                    w,
+                    "Stopped {} ({}), started {}",
+                    stopped.id, stopped.identity, stopped.started_at
+                )
+            })
+        }
+        SessionCommand::List(args) => {
+            let sessions = ctx.api()?.operations().sessions(&SessionQuery {
+                identity: args.identity,
+                open: args.open,
+                limit: Some(args.limit),
+            })?;
+            ctx.out.emit(&sessions, |w| session_table(w, &sessions))
+        }
+    }
+}
+
+fn session_start(ctx: &Context, args: SessionStartArgs) -> CliResult {
+    let tool = detect_tool();
+    let system = args
+        .system
+        .then(|| args.identity.clone().unwrap_or_else(|| ctx.actor()));
+    let (me, kind) = writer(ctx, tool, system.as_deref(), args.ai, args.human);
+    let identity = args.identity.unwrap_or(me);
+    let new = NewSession {
+        purpose: args.purpose,
+        kind: Some(kind),
+        tool: tool.filter(|_| kind == ActorKind::Ai).map(str::to_string),
+    };
+    let session = ctx.api()?.operations().start_session(&identity, new)?;
+    let acting = identity == ctx.actor();
+    ctx.out.emit(&session, |w| {
+        writeln!(
+            w,
+            "Started {} for {} ({})",
+            session.id,
+            session.identity,
+            session.kind.as_str()
+        )?;
+        if !acting {
+            writeln!(
+                w,
+                "What is written as {0} lands in it: --agent {0}, or export BATON_AGENT={0}",
+                session.identity
+            )?;
+        }
+        Ok(())
+    })
+}
+
+fn session_info(ctx: &Context, id: Option<SessionId>) -> CliResult {
+    let api = ctx.api()?;
+    let ops = api.operations();
+    let id = match id {
+        Some(id) => id,
+        None => {
+            let me = ctx.actor();
+            ops.sessions(&SessionQuery {
+                identity: Some(me.clone()),
+                open: true,
+                limit: Some(1),
+            })?
+            .first()
+            .map(|s| s.id)
+            .ok_or_else(|| baton_core::board::sessions::no_open_session(&me))?
+        }
+    };
+    let info = ops.session(id)?;
+    ctx.out.emit(&info, |w| {
+        let s = &info.session;
+        let state = match s.ended_at {
+            Some(at) => format!(
+                "ended {at} ({})",
+                s.end_reason.as_deref().unwrap_or("stopped")
+            ),
+            None => "open".to_string(),
+        };
+        writeln!(w, "session   {} ({state})", s.id)?;
+        writeln!(w, "identity  {} ({})", s.identity, s.kind.as_str())?;
+        if let Some(tool) = &s.tool {
+            writeln!(w, "tool      {tool}")?;
+        }
+        if let Some(run) = s.run {
+            writeln!(w, "run       {run}")?;
+        }
+        if let Some(p) = &s.purpose {
+            writeln!(w, "purpose   {p}")?;
+        }
+        writeln!(w, "started   {}", s.started_at)?;
+        writeln!(
+            w,
+            "events    {} ({} log entries, {} errors) about {} tasks",
+            info.events, info.log_entries, info.errors, info.tasks
+        )?;
+        if let Some(at) = info.last_event_at {
+            writeln!(w, "last      {at}")?;
+        }
+        Ok(())
+    })
+}
+
+fn session_table(w: &mut dyn std::io::Write, sessions: &[Session]) -> std::io::Result<()> {
+    if sessions.is_empty() {
+        return writeln!(w, "No sessions. Start one with `baton session start`.");
+    }
+    let mut table = crate::output::Table::new(&[
+        "ID", "IDENTITY", "KIND", "STARTED", "ENDED", "RUN", "PURPOSE",
+    ]);
+    for s in sessions {
+        table.row(vec![
+            s.id.to_string(),
+            s.identity.clone(),
+            s.kind.as_str().to_string(),
+            s.started_at.to_string(),
+            s.ended_at
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "open".into()),
+            s.run.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+            s.purpose.clone().unwrap_or_default(),
+        ]);
+    }
+    table.write(w)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -137,6 +338,9 @@ pub struct TailArgs {
     /// Only since a time (RFC 3339) or within a duration (10m, 1h).
     #[arg(long)]
     pub since: Option<String>,
+    /// Only what was written in this session (S-3; see `baton session list`).
+    #[arg(long)]
+    pub session: Option<SessionId>,
 }
 
 /// `ERROR` -> `log.error`; event actions and prefixes (`task.done`, `task.`, `merge.*`)
@@ -166,6 +370,7 @@ pub fn tail(ctx: &Context, args: TailArgs) -> CliResult {
             .as_deref()
             .map(super::events::since)
             .transpose()?,
+        session: args.session,
         after_id: None,
         limit: (!args.all).then_some(args.lines),
     };
@@ -481,4 +686,181 @@ fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
         }
         t.write(w)
     })
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+What /metrics says, as a table: runs by provider and outcome, tokens by type, cost, sessions
+open and started, log entries by action and level, tasks by status (and, from a server, its
+requests and latency). Without a server it reads the project's database.
+
+  baton metrics
+  baton metrics runs          only metrics whose name contains `runs`
+  baton metrics --raw         the Prometheus text, as a scraper sees it")]
+pub struct MetricsArgs {
+    /// Only metrics whose name contains this (runs, tokens, log, http).
+    pub filter: Option<String>,
+    /// Print the Prometheus text exposition as it is.
+    #[arg(long)]
+    pub raw: bool,
+    /// Include histogram buckets.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// One sample of the exposition.
+#[derive(Debug, serde::Serialize)]
+struct Sample {
+    name: String,
+    labels: std::collections::BTreeMap<String, String>,
+    value: f64,
+}
+
+/// `name{a="x",b="y"} 12`: the samples of a Prometheus text exposition (comments skipped).
+fn samples(text: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = match line.rsplit_once(' ') {
+            Some((s, v)) => (s.trim(), v),
+            None => continue,
+        };
+        let Ok(value) = value.parse::<f64>() else {
+            continue;
+        };
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => (name, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        out.push(Sample {
+            name: name.to_string(),
+            labels: labels_of(labels),
+            value,
+        });
+    }
+    out
+}
+
+/// `a="x",b="y \"q\""` -> {a: x, b: y "q"}.
+fn labels_of(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut labels = std::collections::BTreeMap::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        let key: String = chars
+            .by_ref()
+            .skip_while(|c| *c == ',' || c.is_whitespace())
+            .take_while(|c| *c != '=')
+            .collect();
+        if key.is_empty() {
+            break;
+        }
+        if chars.next() != Some('"') {
+            break;
+        }
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(other) => value.push(other),
+                    None => break,
+                },
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        labels.insert(key, value);
+    }
+    labels
+}
+
+/// The exposition a server would give for this project's database (no HTTP figures).
+fn local_exposition(ctx: &Context) -> CliResult<String> {
+    let api = ctx.api()?;
+    let counts = api.status_counts()?;
+    let ops = api.operations().stats(0)?;
+    let metrics = baton_server::metrics::Metrics::default();
+    metrics.count_log(0, &ops);
+    let text = metrics.render(
+        Some(&counts),
+        Some(&ops),
+        &baton_server::workers::WriterStats::default(),
+        ops.through,
+        std::time::Duration::ZERO,
+    );
+    // Only what the database says: the rest describes a running server.
+    let server_only = [
+        "baton_http_",
+        "baton_pickups_",
+        "baton_writer_",
+        "baton_event_streams",
+        "baton_uptime_",
+        "process_",
+    ];
+    Ok(text
+        .lines()
+        .filter(|l| {
+            let name = l
+                .trim_start_matches("# HELP ")
+                .trim_start_matches("# TYPE ");
+            !server_only.iter().any(|p| name.starts_with(p))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect())
+}
+
+pub fn metrics(ctx: &Context, args: MetricsArgs) -> CliResult {
+    let text = match ctx.client()? {
+        Some(client) => client.metrics()?,
+        None => local_exposition(ctx)?,
+    };
+    if args.raw {
+        print!("{text}");
+        return Ok(());
+    }
+    let shown: Vec<Sample> = samples(&text)
+        .into_iter()
+        .filter(|s| args.all || !s.name.ends_with("_bucket"))
+        .filter(|s| args.filter.as_deref().is_none_or(|f| s.name.contains(f)))
+        .collect();
+    ctx.out.emit(&shown, |w| {
+        if shown.is_empty() {
+            return writeln!(w, "No metrics match.");
+        }
+        let mut table = crate::output::Table::new(&["METRIC", "LABELS", "VALUE"]);
+        for s in &shown {
+            let labels = s
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let value = if s.value.fract() == 0.0 && s.value.abs() < 1e15 {
+                format!("{}", s.value as i64)
+            } else {
+                format!("{:.4}", s.value)
+            };
+            table.row(vec![s.name.clone(), labels, value]);
+        }
+        table.write(w)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_lines_become_samples() {
+        let text = "# HELP x y\n# TYPE x counter\nx_total{a=\"1\",b=\"q \\\"z\\\" \\\\ n\\n\"} 3\nup 1.5\nbad line\n";
+        let s = samples(text);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].name, "x_total");
+        assert_eq!(s[0].labels["a"], "1");
+        assert_eq!(s[0].labels["b"], "q \"z\" \\ n\n");
+        assert_eq!((s[1].name.as_str(), s[1].value), ("up", 1.5));
+    }
 }

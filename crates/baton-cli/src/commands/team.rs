@@ -573,6 +573,17 @@ pub fn whoami(ctx: &Context) -> CliResult {
     let mut value = value;
     // The AI coding tool this runs under (from its environment), or none.
     value["tool"] = serde_json::json!(super::ops::detect_tool());
+    // The open session of whoever this acts as, when it can be read.
+    let open = ctx.api().ok().and_then(|api| {
+        api.operations()
+            .sessions(&baton_core::api::SessionQuery {
+                identity: Some(ctx.actor()),
+                open: true,
+                limit: Some(1),
+            })
+            .ok()
+    });
+    value["session"] = json!(open.and_then(|s| s.into_iter().next()));
     ctx.out.emit(&value, |w| {
         let text = |k: &str| value[k].as_str().unwrap_or("-").to_string();
         writeln!(w, "user     {}", text("user"))?;
@@ -581,6 +592,16 @@ pub fn whoami(ctx: &Context) -> CliResult {
         writeln!(w, "role     {}", text("role"))?;
         writeln!(w, "server   {}", text("server"))?;
         writeln!(w, "mode     {}", text("mode"))?;
+        match value["session"]["id"].as_str() {
+            Some(id) => writeln!(
+                w,
+                "session  {id} ({})",
+                value["session"]["purpose"]
+                    .as_str()
+                    .unwrap_or("no purpose given")
+            )?,
+            None => writeln!(w, "session  none (baton session start)")?,
+        }
         if let Some(agent) = value["agent"].as_str() {
             writeln!(w, "agent    {agent}")?;
         }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::id::TaskId;
-use crate::model::{ActorKind, Event, LogLevel};
+use crate::id::{SessionId, TaskId};
+use crate::model::{ActorKind, Event, LogLevel, Session, SessionInfo};
 
 /// A log entry (`baton log "Build started" --action BUILD`): stored as an event
 /// `log.<action>` in the same append-only log as every board change.
@@ -32,7 +32,103 @@ pub struct NewLogEntry {
     pub task: Option<TaskId>,
 }
 
+/// A session to start (`baton session start`): the actor's, ending any it has open.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// What the session is for (up to 1,000 bytes).
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// Who works in it; default `human`.
+    #[serde(default)]
+    pub kind: Option<ActorKind>,
+    /// The AI tool it runs under (`claude-code`, `codex`, `cursor`, `gemini`), when known.
+    #[serde(default)]
+    pub tool: Option<String>,
+}
+
+/// Which session to stop: the one named, or the actor's open one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StopSession {
+    #[serde(default)]
+    pub session: Option<SessionId>,
+}
+
+/// Which sessions to list, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionQuery {
+    pub identity: Option<String>,
+    /// Only open ones.
+    pub open: bool,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<u64>,
+}
+
+/// Totals of the operations record, for `/metrics` and `baton metrics`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OperationsStats {
+    /// Runs by provider and status, with their usage.
+    pub runs: Vec<RunStats>,
+    /// Sessions by kind of actor.
+    pub sessions: Vec<SessionStats>,
+    /// Log entries with an event id above the one asked for, by action and level.
+    pub log_entries: Vec<LogStats>,
+    /// The newest event id counted (ask for entries after it next time).
+    pub through: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunStats {
+    pub provider: String,
+    pub status: String,
+    pub runs: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cost_usd: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionStats {
+    pub kind: String,
+    pub started: u64,
+    pub open: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogStats {
+    /// The log action's tag (`build` for `log.build`).
+    pub action: String,
+    pub level: String,
+    pub entries: u64,
+}
+
 pub trait Operations {
     /// Appends a log entry to the event log; returns it as an event.
     fn log(&self, actor: &str, entry: NewLogEntry) -> Result<Event>;
+
+    /// Starts a session for `actor`; an open one of theirs ends first (`replaced`).
+    fn start_session(&self, actor: &str, new: NewSession) -> Result<Session>;
+
+    /// Ends the named session, or `actor`'s open one. Only its identity ends it; a run's
+    /// session ends with its run.
+    fn stop_session(&self, actor: &str, stop: StopSession) -> Result<Session>;
+
+    /// A session with counts of what happened in it.
+    fn session(&self, id: SessionId) -> Result<SessionInfo>;
+
+    fn sessions(&self, query: &SessionQuery) -> Result<Vec<Session>>;
+
+    /// Run, session and log-entry totals; log entries only above event id `log_after`, so
+    /// that a scraper can count them as it goes.
+    fn stats(&self, log_after: u64) -> Result<OperationsStats>;
 }

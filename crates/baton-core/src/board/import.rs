@@ -201,6 +201,7 @@ pub fn import(
             action: action.into(),
             task: e.task.filter(|t| all_ids.contains(t)),
             detail,
+            session: None,
         })?;
         tx.record_import_key(&source, EVENT, &e.key, id)?;
         report.events += 1;

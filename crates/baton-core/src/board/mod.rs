@@ -21,6 +21,7 @@ mod proposals;
 mod reservations;
 mod resolve;
 pub mod runs;
+pub mod sessions;
 mod validate;
 mod views;
 
@@ -135,12 +136,14 @@ pub(crate) fn event(
     task: Option<TaskId>,
     detail: serde_json::Value,
 ) -> Result<u64> {
+    let session = sessions::open_for(tx.sql(), actor)?;
     tx.append_event(&NewEvent {
         at,
         actor: actor.to_string(),
         action: action.into(),
         task,
         detail,
+        session,
     })
 }
 

@@ -5,9 +5,10 @@
 use serde_json::json;
 
 use super::{load, validate};
-use crate::api::NewLogEntry;
+use crate::api::{LogStats, NewLogEntry, OperationsStats, RunStats, SessionStats};
 use crate::error::{Error, Result};
 use crate::model::{ActorKind, Event, LogLevel, NewEvent};
+use crate::sql::{query_map, Row, Sql};
 use crate::store::StoreTx;
 use crate::time::Timestamp;
 
@@ -56,12 +57,14 @@ pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp
         "kind": entry.kind.unwrap_or(ActorKind::Human),
         "tool": entry.tool,
     });
+    let session = super::sessions::open_for(tx.sql(), actor)?;
     let id = tx.append_event(&NewEvent {
         at: now,
         actor: actor.to_string(),
         action: action.clone().into(),
         task: entry.task,
         detail: detail.clone(),
+        session,
     })?;
     Ok(Event {
         id,
@@ -70,12 +73,99 @@ pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp
         action,
         task: entry.task,
         detail,
+        session,
     })
 }
 
-impl<S: crate::store::Store> crate::api::Operations for super::Board<S> {
-    fn log(&self, actor: &str, entry: NewLogEntry) -> Result<Event> {
-        validate::actor(actor)?;
-        self.write(actor, |tx, now| log(tx, actor, entry.clone(), now))
+/// Totals for `/metrics`: runs by provider and status with their usage, sessions by kind,
+/// and log entries after event `log_after` by action and level. Plain aggregates, so one
+/// query each on either store; the log count reads only the events since the last scrape.
+pub fn stats(db: &mut dyn Sql, log_after: u64) -> Result<OperationsStats> {
+    let runs = query_map(
+        db,
+        "run",
+        "SELECT provider, status, count(*), \
+         CAST(coalesce(sum(input_tokens), 0) AS BIGINT), \
+         CAST(coalesce(sum(output_tokens), 0) AS BIGINT), \
+         CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT), \
+         CAST(coalesce(sum(cache_write_tokens), 0) AS BIGINT), \
+         CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT), \
+         CAST(coalesce(sum(cost_micros), 0) AS BIGINT) \
+         FROM runs GROUP BY provider, status ORDER BY provider, status",
+        &[],
+        |r| {
+            Ok(RunStats {
+                provider: r.text(0)?,
+                status: r.text(1)?,
+                runs: r.uint(2)?,
+                input_tokens: r.uint(3)?,
+                output_tokens: r.uint(4)?,
+                cache_read_tokens: r.uint(5)?,
+                cache_write_tokens: r.uint(6)?,
+                reasoning_tokens: r.uint(7)?,
+                cost_usd: r.uint(8)? as f64 / 1_000_000.0,
+            })
+        },
+    )?;
+    let sessions = query_map(
+        db,
+        "session",
+        "SELECT kind, count(*), count(*) FILTER (WHERE ended_at IS NULL) \
+         FROM sessions GROUP BY kind ORDER BY kind",
+        &[],
+        |r| {
+            Ok(SessionStats {
+                kind: r.text(0)?,
+                started: r.uint(1)?,
+                open: r.uint(2)?,
+            })
+        },
+    )?;
+    let through = db
+        .query("SELECT coalesce(max(id), 0) FROM events", &[])?
+        .first()
+        .map(|r| Row::new(r, "event").uint(0))
+        .transpose()?
+        .unwrap_or(0);
+    // Each level by its serialized form in the entry's detail (`"level":"error"`).
+    let levels = LogLevel::ALL;
+    let counts = levels
+        .iter()
+        .map(|l| {
+            format!(
+                "count(*) FILTER (WHERE detail LIKE '%\"level\":\"{}\"%')",
+                l.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = db.query(
+        &format!(
+            "SELECT action, {counts} FROM events \
+             WHERE id > ?1 AND id <= ?2 AND action LIKE 'log.%' GROUP BY action ORDER BY action"
+        ),
+        &[log_after.into(), through.into()],
+    )?;
+    let mut log_entries = Vec::new();
+    for row in &rows {
+        let r = Row::new(row, "event");
+        let action = r.text(0)?;
+        let tag = action.strip_prefix("log.").unwrap_or(&action).to_string();
+        for (i, level) in levels.iter().enumerate() {
+            let entries = r.uint(i + 1)?;
+            if entries > 0 {
+                log_entries.push(LogStats {
+                    action: tag.clone(),
+                    level: level.as_str().to_string(),
+                    entries,
+                });
+            }
+        }
     }
+    Ok(OperationsStats {
+        runs,
+        sessions,
+        log_entries,
+        through,
+    })
 }

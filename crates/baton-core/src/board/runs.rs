@@ -153,7 +153,7 @@ pub fn start(tx: &mut dyn StoreTx, agent: &str, new: NewRun, now: Timestamp) -> 
     ] {
         optional(field, value, 4096)?;
     }
-    load_live(tx, new.task)?;
+    let task_title = load_live(tx, new.task)?.task.title;
     touch(tx, agent, now)?;
     let rows = tx.sql().query(
         "INSERT INTO runs (task, agent, provider, account, attempt, runner, host, status, \
@@ -182,6 +182,21 @@ pub fn start(tx: &mut dyn StoreTx, agent: &str, new: NewRun, now: Timestamp) -> 
             )))
         }
     };
+    // The run is its agent's session: what the agent writes meanwhile carries it.
+    super::sessions::start(
+        tx,
+        agent,
+        crate::api::NewSession {
+            purpose: Some(cut_text(
+                &format!("{id} on {}: {task_title}", new.task),
+                1000,
+            )),
+            kind: Some(crate::model::ActorKind::Ai),
+            tool: Some(new.provider.clone()),
+        },
+        Some(id),
+        now,
+    )?;
     event(
         tx,
         now,
@@ -300,6 +315,7 @@ pub fn finish(
             "cost_usd": done.usage.cost_usd,
         }),
     )?;
+    super::sessions::end_run(tx, id, end.status.as_str(), now)?;
     Ok(done)
 }
 

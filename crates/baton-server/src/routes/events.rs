@@ -10,9 +10,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
+use baton_core::api::{NewSession, SessionQuery, StopSession};
+use baton_core::model::{Session, SessionInfo};
 use baton_core::store::EventQuery;
 use baton_core::time::Timestamp;
-use baton_core::{Event, TaskId};
+use baton_core::{Event, SessionId, TaskId};
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
@@ -30,6 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
         .routes(routes!(write_log_entry))
+        .routes(routes!(start_session, list_sessions))
+        .routes(routes!(stop_session))
+        .routes(routes!(get_session))
+        .routes(routes!(operations_stats))
         .routes(routes!(stream))
         .routes(routes!(websocket))
 }
@@ -53,6 +59,8 @@ pub struct EventsQuery {
     action: Option<String>,
     /// Only events at or after this time (RFC 3339).
     since: Option<String>,
+    /// Only events written in this session (`S-3`).
+    session: Option<SessionId>,
     /// Only events with a larger id.
     after: Option<u64>,
     /// The newest N events (still oldest first); with `after`, the oldest N after it (the
@@ -76,6 +84,7 @@ impl EventsQuery {
             actor: self.actor,
             action: self.action,
             since,
+            session: self.session,
             after_id: self.after,
             limit: self.limit.filter(|n| *n > 0),
         })
@@ -106,6 +115,8 @@ pub struct StreamQuery {
     actor: Option<String>,
     /// An action or a prefix ending in `.` or `*`.
     action: Option<String>,
+    /// Only events written in this session (`S-3`).
+    session: Option<SessionId>,
 }
 
 /// Which events a stream passes on; the same rules as the listing's filters.
@@ -113,11 +124,15 @@ struct StreamFilter {
     task: Option<TaskId>,
     actor: Option<String>,
     action: Option<String>,
+    session: Option<SessionId>,
 }
 
 impl StreamFilter {
     fn passes(&self, e: &Event) -> bool {
         if self.task.is_some_and(|t| e.task != Some(t)) {
+            return false;
+        }
+        if self.session.is_some_and(|s| e.session != Some(s)) {
             return false;
         }
         if self.actor.as_ref().is_some_and(|a| &e.actor != a) {
@@ -198,6 +213,7 @@ async fn open_follow(s: &AppState, headers: &HeaderMap, q: StreamQuery) -> ApiRe
         task: q.task,
         actor: q.actor,
         action: q.action,
+        session: q.session,
     };
     Ok((live, start, filter))
 }
@@ -394,4 +410,111 @@ async fn write_log_entry(
         .run(move |api| api.operations().log(&actor, entry.clone()))
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(e)))
+}
+
+/// Start a session for the caller (`baton session start`): what they write until it ends
+/// carries it. An open session of theirs ends first (`replaced`).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "events",
+    request_body = NewSession, params(super::AgentHeader),
+    responses((status = 201, body = Session), (status = 422, body = ErrorBody)))]
+async fn start_session(
+    State(s): State<AppState>,
+    super::Actor(actor): super::Actor,
+    crate::error::Body(new): crate::error::Body<NewSession>,
+) -> ApiResult<(axum::http::StatusCode, Json<Session>)> {
+    let session = s
+        .writer
+        .run(move |api| api.operations().start_session(&actor, new.clone()))
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(session)))
+}
+
+/// End a session: the one named, or the caller's open one.
+#[utoipa::path(post, path = "/api/v1/sessions/stop", tag = "events",
+    request_body = StopSession, params(super::AgentHeader),
+    responses((status = 200, body = Session), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn stop_session(
+    State(s): State<AppState>,
+    super::Actor(actor): super::Actor,
+    crate::error::Body(stop): crate::error::Body<StopSession>,
+) -> ApiResult<Json<Session>> {
+    Ok(Json(
+        s.writer
+            .run(move |api| api.operations().stop_session(&actor, stop.clone()))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsQuery {
+    /// Only this identity's.
+    identity: Option<String>,
+    /// Only open ones.
+    open: Option<bool>,
+    /// At most this many (default 100, at most 1,000).
+    limit: Option<u64>,
+}
+
+/// Sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "events", params(SessionsQuery),
+    responses((status = 200, body = Vec<Session>), (status = 422, body = ErrorBody)))]
+async fn list_sessions(
+    State(s): State<AppState>,
+    Query(q): Query<SessionsQuery>,
+) -> ApiResult<Json<Vec<Session>>> {
+    let query = SessionQuery {
+        identity: q.identity,
+        open: q.open.unwrap_or(false),
+        limit: q.limit,
+    };
+    Ok(Json(
+        s.readers
+            .run(move |api| api.operations().sessions(&query))
+            .await?,
+    ))
+}
+
+/// One session, with counts of what happened in it.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "events",
+    params(("id" = SessionId, Path, description = "S-3")),
+    responses((status = 200, body = SessionInfo), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn get_session(
+    State(s): State<AppState>,
+    crate::error::Path(id): crate::error::Path<SessionId>,
+) -> ApiResult<Json<SessionInfo>> {
+    Ok(Json(
+        s.readers
+            .run(move |api| api.operations().session(id))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// Count log entries only above this event id (default 0: all of them).
+    after: Option<u64>,
+}
+
+/// Totals of the operations record: runs by provider and status with their tokens and
+/// cost, sessions by kind, log entries by action and level (what `/metrics` shows).
+#[utoipa::path(get, path = "/api/v1/operations/stats", tag = "events", params(StatsQuery),
+    responses((status = 200, body = baton_core::api::OperationsStats),
+        (status = 422, body = ErrorBody)))]
+async fn operations_stats(
+    State(s): State<AppState>,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<baton_core::api::OperationsStats>> {
+    let after = q.after.unwrap_or(0);
+    Ok(Json(
+        s.readers
+            .run(move |api| api.operations().stats(after))
+            .await?,
+    ))
 }

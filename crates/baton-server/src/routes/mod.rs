@@ -286,8 +286,18 @@ async fn ready(State(s): State<AppState>) -> Result<Json<Ready>, ApiError> {
     responses((status = 200, content_type = "text/plain", description = "Prometheus text exposition")))]
 async fn metrics(State(s): State<AppState>) -> Response {
     let counts = s.readers.run(|api| api.status_counts()).await.ok();
+    let after = s.metrics.log_through();
+    let ops = s
+        .readers
+        .run(move |api| api.operations().stats(after))
+        .await
+        .ok();
+    if let Some(ops) = &ops {
+        s.metrics.count_log(after, ops);
+    }
     let body = s.metrics.render(
         counts.as_ref(),
+        ops.as_ref(),
         &s.writer.stats,
         s.feed.last_id(),
         s.started.elapsed(),

@@ -1,0 +1,205 @@
+//! Scenarios for the operations record (issue 19): sessions, run on every `Api`.
+
+use super::{add, task};
+use crate::api::*;
+use crate::model::{ActorKind, RunStatus};
+use crate::store::EventQuery;
+use crate::{Api, SessionId};
+
+fn in_session(api: &dyn Api, session: SessionId) -> Vec<String> {
+    api.events(&EventQuery {
+        session: Some(session),
+        ..EventQuery::default()
+    })
+    .unwrap()
+    .into_iter()
+    .map(|e| e.action)
+    .collect()
+}
+
+/// Events carry the open session of whoever wrote them; one open session per identity; a
+/// run is its agent's session and ends with it; only its identity stops a session.
+pub fn sessions_carry_what_their_identity_writes(api: &dyn Api) {
+    let ops = api.operations();
+    let s1 = ops
+        .start_session(
+            "alice",
+            NewSession {
+                purpose: Some("  release 1.4 ".into()),
+                kind: Some(ActorKind::Human),
+                tool: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (s1.identity.as_str(), s1.purpose.as_deref(), s1.ended_at),
+        ("alice", Some("release 1.4"), None)
+    );
+    let t = add(api, task("outside any session"));
+    api.add_tasks(
+        "alice",
+        vec![NewTask {
+            title: "inside".into(),
+            ..NewTask::default()
+        }],
+    )
+    .unwrap();
+    ops.log(
+        "alice",
+        NewLogEntry {
+            message: "Build failed".into(),
+            level: Some(crate::model::LogLevel::Error),
+            task: Some(t.id),
+            ..NewLogEntry::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        in_session(api, s1.id),
+        ["session.started", "task.created", "log.note"]
+    );
+    let info = ops.session(s1.id).unwrap();
+    assert_eq!(
+        (info.events, info.log_entries, info.errors, info.tasks),
+        (3, 1, 1, 2)
+    );
+
+    // A second start replaces the first.
+    let s2 = ops.start_session("alice", NewSession::default()).unwrap();
+    let s1_now = ops.session(s1.id).unwrap().session;
+    assert_eq!(s1_now.end_reason.as_deref(), Some("replaced"));
+    assert!(s1_now.ended_at.is_some());
+    let open = ops
+        .sessions(&SessionQuery {
+            identity: Some("alice".into()),
+            open: true,
+            limit: None,
+        })
+        .unwrap();
+    assert_eq!(open.iter().map(|s| s.id).collect::<Vec<_>>(), [s2.id]);
+
+    // Only its identity stops it; a stopped one stays stopped.
+    let refused = ops
+        .stop_session(
+            "bob",
+            StopSession {
+                session: Some(s2.id),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(refused.class(), crate::ErrorClass::Forbidden);
+    assert_eq!(
+        ops.stop_session("bob", StopSession::default())
+            .unwrap_err()
+            .code(),
+        "no_open_session"
+    );
+    let stopped = ops.stop_session("alice", StopSession::default()).unwrap();
+    assert_eq!(
+        (stopped.id, stopped.end_reason.as_deref()),
+        (s2.id, Some("stopped"))
+    );
+    assert_eq!(
+        ops.stop_session(
+            "alice",
+            StopSession {
+                session: Some(s2.id)
+            }
+        )
+        .unwrap_err()
+        .code(),
+        "session_ended"
+    );
+    // After it: no session.
+    let after = ops
+        .log(
+            "alice",
+            NewLogEntry {
+                message: "after".into(),
+                ..NewLogEntry::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(after.session, None);
+
+    // A run is its agent's session, closed by the run's end with its status.
+    let run = api
+        .start_run(
+            "claude-1",
+            NewRun {
+                task: t.id,
+                provider: "claude".into(),
+                account: None,
+                attempt: 1,
+                runner: "r:1:1".into(),
+                host: "r".into(),
+                worktree: None,
+                branch: None,
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    let run_session = ops
+        .sessions(&SessionQuery {
+            identity: Some("claude-1".into()),
+            open: true,
+            limit: None,
+        })
+        .unwrap();
+    assert_eq!(run_session.len(), 1);
+    let rs = &run_session[0];
+    assert_eq!(
+        (rs.run, rs.kind, rs.tool.as_deref()),
+        (Some(run.id), ActorKind::Ai, Some("claude"))
+    );
+    assert_eq!(
+        ops.stop_session(
+            "claude-1",
+            StopSession {
+                session: Some(rs.id)
+            }
+        )
+        .unwrap_err()
+        .code(),
+        "run_session",
+        "a run's session ends with its run"
+    );
+    api.finish_run(
+        "claude-1",
+        run.id,
+        RunEnd {
+            status: RunStatus::Crashed,
+            reason: None,
+            final_text: None,
+            session: None,
+            usage: None,
+        },
+    )
+    .unwrap();
+    let ended = ops.session(rs.id).unwrap();
+    assert_eq!(ended.session.end_reason.as_deref(), Some("crashed"));
+    assert_eq!(
+        in_session(api, rs.id),
+        [
+            "session.started",
+            "run.started",
+            "run.finished",
+            "session.ended"
+        ]
+    );
+    assert_eq!(
+        ops.session(SessionId(999)).unwrap_err().code(),
+        "session_not_found"
+    );
+    let too_long = ops
+        .start_session(
+            "alice",
+            NewSession {
+                purpose: Some("x".repeat(1001)),
+                ..NewSession::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(too_long.code(), "invalid_input");
+}
