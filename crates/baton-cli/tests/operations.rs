@@ -347,3 +347,209 @@ fn analyze_agents_counts_throughput_rejections_and_cycle_time() {
     let text = s.run(&["analyze", "agents"]).ok().stdout;
     assert!(text.contains("AGENT") || text.starts_with('['), "{text}");
 }
+
+/// What the OpenTelemetry SDK of Python sends (protobuf over HTTP, as agents' SDKs do) lands
+/// on the run its resource names: metric series by attributes, log records as log entries
+/// by the run's agent in the run's session.
+const OTEL_SCRIPT: &str = r#"
+import logging
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+resource = Resource.create()
+reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=600000)
+meters = MeterProvider(resource=resource, metric_readers=[reader])
+meter = meters.get_meter("com.anthropic.claude_code")
+tokens = meter.create_counter("claude_code.token.usage", unit="tokens")
+tokens.add(100, {"type": "input", "model": "m1"})
+tokens.add(50, {"type": "input", "model": "m1"})
+tokens.add(20, {"type": "output", "model": "m1"})
+meter.create_counter("claude_code.cost.usage", unit="USD").add(0.25, {"model": "m1"})
+durations = meter.create_histogram("tool.duration", unit="ms")
+durations.record(10)
+durations.record(30)
+assert meters.force_flush()
+tokens.add(10, {"type": "input", "model": "m1"})
+meters.shutdown()
+
+logs = LoggerProvider(resource=resource)
+logs.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+log = logging.getLogger("claude")
+log.addHandler(LoggingHandler(level=logging.INFO, logger_provider=logs))
+log.setLevel(logging.INFO)
+log.error("API error: 529 overloaded", extra={"status_code": 529})
+log.info("user prompt submitted", extra={"prompt_length": 42})
+logs.shutdown()
+print("exported")
+"#;
+
+#[test]
+fn otlp_from_the_python_sdk_lands_on_its_run() {
+    let Some(python) = support::tool_python() else {
+        return;
+    };
+    let s = Sandbox::project();
+    as_tool(&s, None, &[], &["task", "add", "--title", "auth"]).ok();
+    let server = support::Foreground::start(&s, &[]);
+    let client = baton_client::Client::new(&server.url, None).unwrap();
+    use baton_core::Api;
+    let run = client
+        .start_run(
+            "claude-1",
+            baton_core::api::NewRun {
+                task: baton_core::TaskId(1),
+                provider: "claude".into(),
+                account: None,
+                attempt: 1,
+                runner: "r:1:1".into(),
+                host: "r".into(),
+                worktree: None,
+                branch: None,
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    // The runner's variable, made by the runner's own function.
+    let resource = baton_runner::runner::resource_attributes(
+        Some("team=web"),
+        run.id,
+        baton_core::TaskId(1),
+        "claude-1",
+    );
+    let out = std::process::Command::new(&python)
+        .args(["-c", OTEL_SCRIPT])
+        .env("OTEL_RESOURCE_ATTRIBUTES", &resource)
+        .env("OTEL_SERVICE_NAME", "claude-code")
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("{}/api/v1/otlp", server.url),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
+        "the SDK script failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = [("BATON_URL", server.url.as_str())];
+    let series = as_tool(&s, None, &env, &["run", "telemetry", "R-1", "--json"])
+        .ok()
+        .json();
+    let find = |name: &str, ty: Option<&str>| -> Value {
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name && ty.is_none_or(|ty| t["attributes"]["type"] == ty))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} {ty:?} missing from {series}"))
+    };
+    let input = find("claude_code.token.usage", Some("input"));
+    // Cumulative points: the latest total wins (150, then 160), not their sum.
+    assert_eq!(
+        (input["value"].as_f64(), input["points"].as_u64()),
+        (Some(160.0), Some(2))
+    );
+    assert_eq!(input["kind"], "cumulative");
+    assert_eq!(input["agent"], "claude-1");
+    assert_eq!(input["task"], "T-1");
+    assert_eq!(input["attributes"]["model"], "m1");
+    assert_eq!(
+        find("claude_code.token.usage", Some("output"))["value"].as_f64(),
+        Some(20.0)
+    );
+    assert_eq!(
+        find("claude_code.cost.usage", None)["value"].as_f64(),
+        Some(0.25)
+    );
+    let hist = find("tool.duration", None);
+    assert_eq!(
+        (hist["value"].as_f64(), hist["count"].as_u64()),
+        (Some(40.0), Some(2))
+    );
+
+    // Log records: entries by the run's agent, in the run's session, about its task.
+    let entries = as_tool(
+        &s,
+        None,
+        &env,
+        &["tail", "--action", "log.", "--format", "json"],
+    )
+    .ok();
+    let entries: Vec<Value> = entries
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let error = &entries[0];
+    assert_eq!(
+        (error["actor"].as_str(), error["task"].as_str()),
+        (Some("claude-1"), Some("T-1"))
+    );
+    assert_eq!(error["detail"]["level"], "error");
+    assert_eq!(error["detail"]["message"], "API error: 529 overloaded");
+    assert_eq!(error["detail"]["kind"], "ai");
+    assert_eq!(error["detail"]["tool"], "claude-code");
+    assert_eq!(error["detail"]["run"], "R-1");
+    assert_eq!(error["detail"]["attributes"]["status_code"], "529");
+    let session = error["session"].as_str().expect("in the run's session");
+    let info = as_tool(&s, None, &env, &["session", "info", session, "--json"])
+        .ok()
+        .json();
+    assert_eq!(info["run"], "R-1");
+    assert_eq!(entries[1]["detail"]["level"], "info");
+
+    // OTLP/JSON (Claude Code's http/json) too; bad bodies are refused and keep nothing.
+    let post = |path: &str, ty: &str, body: &[u8]| -> (u16, String) {
+        let agent = ureq::Agent::new_with_config(
+            ureq::config::Config::builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        let mut r = agent
+            .post(&format!("{}{path}", server.url))
+            .header("Content-Type", ty)
+            .send(body)
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let json_log = format!(
+        r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"baton.run","value":{{"stringValue":"{}"}}}}]}},
+        "scopeLogs":[{{"logRecords":[{{"severityNumber":13,"body":{{"stringValue":"slow tool"}},"eventName":"claude_code.tool_result"}}]}}]}}]}}"#,
+        run.id
+    );
+    let (status, body) = post(
+        "/api/v1/otlp/v1/logs",
+        "application/json",
+        json_log.as_bytes(),
+    );
+    assert_eq!((status, body.as_str()), (200, "{}"));
+    let (status, body) = post(
+        "/api/v1/otlp/v1/metrics",
+        "application/x-protobuf",
+        b"\x0a\xff",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("bad_otlp"), "{body}");
+    let (status, _) = post("/api/v1/otlp/v1/logs", "text/plain", b"hello");
+    assert_eq!(status, 415);
+    let last = as_tool(
+        &s,
+        None,
+        &env,
+        &["tail", "-n", "1", "--action", "log.", "--format", "json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(last["action"], "log.claude_code-tool_result");
+    assert_eq!(last["detail"]["level"], "warn");
+    assert_eq!(last["session"].as_str(), Some(session));
+}

@@ -863,6 +863,24 @@ impl baton_core::api::Operations for Client {
         self.get("/api/v1/sessions", &q)
     }
 
+    fn record_telemetry(
+        &self,
+        _actor: &str,
+        _batch: baton_core::api::TelemetryBatch,
+    ) -> Result<baton_core::api::TelemetryReport> {
+        Err(Error::invalid_with_hint(
+            "telemetry reaches a server over OTLP, not through this client",
+            format!(
+                "point the agent's exporter at the server: OTEL_EXPORTER_OTLP_ENDPOINT={}/api/v1/otlp",
+                self.base
+            ),
+        ))
+    }
+
+    fn telemetry(&self, run: baton_core::RunId) -> Result<Vec<baton_core::model::TelemetrySeries>> {
+        self.get(&format!("/api/v1/runs/{run}/telemetry"), &[])
+    }
+
     fn stats(&self, log_after: u64) -> Result<baton_core::api::OperationsStats> {
         self.get(
             "/api/v1/operations/stats",

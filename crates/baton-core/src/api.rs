@@ -30,8 +30,9 @@ pub use merges::{
     MergeOutcome, MergeReport, Merges, NewErrand,
 };
 pub use operations::{
-    LogStats, NewLogEntry, NewSession, Operations, OperationsStats, RunStats, SessionQuery,
-    SessionStats, StopSession,
+    Aggregation, Attribution, LogStats, NewLogEntry, NewSession, Operations, OperationsStats,
+    RunStats, SessionQuery, SessionStats, StopSession, TelemetryBatch, TelemetryLog,
+    TelemetryPoint, TelemetryReport,
 };
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,

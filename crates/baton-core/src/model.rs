@@ -25,7 +25,7 @@ pub use plan::{
     ProposalStatus, ProposalTarget, ReviewComment, TaskCounts,
 };
 pub use runs::{AccountState, AccountStatus, Run, RunLogLine, RunStatus, RunUsage};
-pub use sessions::{Session, SessionInfo};
+pub use sessions::{Session, SessionInfo, TelemetrySeries};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

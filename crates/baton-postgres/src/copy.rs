@@ -158,6 +158,24 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "telemetry",
+        &[
+            "id",
+            "run",
+            "agent",
+            "task",
+            "name",
+            "attributes",
+            "unit",
+            "kind",
+            "value",
+            "count",
+            "points",
+            "first_at",
+            "updated_at",
+        ],
+    ),
+    (
         "runner_accounts",
         &[
             "provider",
@@ -304,6 +322,7 @@ const SEQUENCED: &[&str] = &[
     "messages",
     "runs",
     "sessions",
+    "telemetry",
     "initiatives",
     "phases",
     "review_comments",

@@ -839,6 +839,17 @@ fn one_run(
     });
     let mut env = vec![("BATON_AGENT".to_string(), agent.to_string())];
     env.extend(options.agent_env.iter().cloned());
+    // Whatever the agent exports over OpenTelemetry carries its run, task and agent.
+    let given = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == RESOURCE_ATTRIBUTES)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(RESOURCE_ATTRIBUTES).ok());
+    env.push((
+        RESOURCE_ATTRIBUTES.to_string(),
+        resource_attributes(given.as_deref(), run_id, task.id, agent),
+    ));
     // The account's variables last: they select who the CLI runs as.
     env.extend(account.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut adapter = adapter_for(&options.provider.format).ok_or_else(|| {
@@ -1077,4 +1088,56 @@ fn context_docs(api: &dyn Api, task: &Task) -> Vec<Doc> {
         .filter_map(|r| r.parse().ok())
         .filter_map(|id| api.get_doc(id).ok())
         .collect()
+}
+
+/// The OpenTelemetry variable that names the resource a process's telemetry comes from.
+pub const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+
+/// `OTEL_RESOURCE_ATTRIBUTES` for an agent's process: what was given, without any `baton.*`
+/// of its own, then `baton.run`, `baton.task` and `baton.agent` (names and ids need no
+/// escaping: they are letters, digits and `.-_@:+`, with `:` and `+` and `@` encoded).
+pub fn resource_attributes(
+    given: Option<&str>,
+    run: baton_core::RunId,
+    task: baton_core::TaskId,
+    agent: &str,
+) -> String {
+    let encode = |v: &str| -> String {
+        v.chars()
+            .map(|c| match c {
+                'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '-' | '_' => c.to_string(),
+                c => format!("%{:02X}", c as u32),
+            })
+            .collect()
+    };
+    let mut parts: Vec<String> = given
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with("baton."))
+        .map(str::to_string)
+        .collect();
+    parts.push(format!("baton.run={run}"));
+    parts.push(format!("baton.task={task}"));
+    parts.push(format!("baton.agent={}", encode(agent)));
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn baton_attributes_replace_their_own_and_keep_the_rest() {
+        let a = resource_attributes(
+            Some("team=web, baton.run=R-1"),
+            baton_core::RunId(7),
+            baton_core::TaskId(3),
+            "claude@1",
+        );
+        assert_eq!(
+            a,
+            "team=web,baton.run=R-7,baton.task=T-3,baton.agent=claude%401"
+        );
+    }
 }

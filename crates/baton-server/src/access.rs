@@ -73,7 +73,9 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
             | "/api/v1/messages/{id}/answer"
             | "/api/v1/log"
             | "/api/v1/sessions"
-            | "/api/v1/sessions/stop",
+            | "/api/v1/sessions/stop"
+            | "/api/v1/otlp/v1/metrics"
+            | "/api/v1/otlp/v1/logs",
         ) => Project(Message),
         ("POST", "/api/v1/import" | "/api/v1/import/plan") => Project(Import),
         ("PUT", "/api/v1/settings/{key}") => Project(Settings),

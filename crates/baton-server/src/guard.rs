@@ -150,8 +150,11 @@ fn refusal(hosts: &AllowedHosts, request: &Request) -> Option<ApiError> {
     }
     let path = request.uri().path();
     let mcp = path == "/mcp" || path.starts_with("/mcp/");
+    // OTLP exporters send protobuf: a type no page can send cross-site without asking.
+    let otlp = path.ends_with("/otlp/v1/metrics") || path.ends_with("/otlp/v1/logs");
     let writes = [Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(method);
-    if writes && !mcp && carries_body(headers) && !is_json(headers) {
+    let typed = is_json(headers) || (otlp && is_protobuf(headers));
+    if writes && !mcp && carries_body(headers) && !typed {
         let given = headers
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -230,6 +233,19 @@ fn carries_body(headers: &HeaderMap) -> bool {
         || headers
             .get(header::CONTENT_LENGTH)
             .is_some_and(|n| n.to_str().map_or(true, |n| n.trim() != "0"))
+}
+
+/// `application/x-protobuf` (OTLP's), in any case, with or without parameters.
+fn is_protobuf(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/x-protobuf")
+                || v.eq_ignore_ascii_case("application/protobuf")
+        })
 }
 
 /// `application/json`, in any case, with or without parameters.

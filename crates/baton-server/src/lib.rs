@@ -18,6 +18,7 @@ pub mod guard;
 pub mod json;
 pub mod mcp;
 pub mod metrics;
+pub mod otlp;
 pub mod projects;
 pub mod routes;
 pub mod tls;

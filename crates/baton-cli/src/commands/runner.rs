@@ -83,6 +83,12 @@ pub struct RunnerArgs {
     /// wakes at once on board changes: queued work, merges, errand requests, messages).
     #[arg(long, default_value = "5s", value_parser = duration)]
     pub poll: Duration,
+    /// Have the agents export OpenTelemetry metrics and logs to the server this runner
+    /// works with (its /api/v1/otlp): Claude Code's usage, cost and events land on each run
+    /// (`baton run telemetry R-7`). Every run carries OTEL_RESOURCE_ATTRIBUTES
+    /// (baton.run, baton.task, baton.agent) either way.
+    #[arg(long)]
+    pub telemetry: bool,
     /// Print the providers (shipped and from .baton/providers/) and exit.
     #[arg(long)]
     pub list_providers: bool,
@@ -121,7 +127,10 @@ pub fn run(ctx: &Context, args: RunnerArgs) -> CliResult {
     }
     let (provider, accounts) =
         provider_setup(&project, &providers, &args.provider, args.accounts.clone())?;
-    let (open, agent_env) = board(ctx, &project)?;
+    let (open, mut agent_env) = board(ctx, &project)?;
+    if args.telemetry {
+        agent_env.extend(telemetry_env(ctx)?);
+    }
     // The project's own checkout, or this runner's clone of its `repository` setting.
     let repo = super::merge::work_repo(ctx, open()?.as_ref(), args.clone_dir.as_deref())?;
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
@@ -269,6 +278,34 @@ pub(crate) fn providers(project: &crate::project::Project) -> CliResult<Vec<Prov
 
 /// How each agent slot reaches the board, and what the agents' own `baton` calls need to
 /// reach the same board.
+/// The variables that point an agent's OpenTelemetry exporter at the server (and turn
+/// Claude Code's on).
+fn telemetry_env(ctx: &Context) -> CliResult<Vec<(String, String)>> {
+    let Some(url) = ctx.server_url()? else {
+        return Err(CliError::invalid(
+            "--telemetry sends the agents' OpenTelemetry to a Baton server, and this runner has none",
+        )
+        .with_hint("run against a server (baton server start, or BATON_URL), or leave --telemetry out"));
+    };
+    let mut env = vec![
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
+            format!("{}/api/v1/otlp", url.trim_end_matches('/')),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into()),
+        ("OTEL_METRICS_EXPORTER".into(), "otlp".into()),
+        ("OTEL_LOGS_EXPORTER".into(), "otlp".into()),
+        ("CLAUDE_CODE_ENABLE_TELEMETRY".into(), "1".into()),
+    ];
+    if let Some(token) = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty()) {
+        env.push((
+            "OTEL_EXPORTER_OTLP_HEADERS".into(),
+            format!("Authorization=Bearer%20{token}"),
+        ));
+    }
+    Ok(env)
+}
+
 pub(crate) fn board(
     ctx: &Context,
     project: &crate::project::Project,

@@ -43,6 +43,9 @@ pub enum RunCommand {
     /// Run an ended run's task again: a blocked task goes back to the queue, and the next
     /// run resumes the same session where the provider can.
     Retry { id: RunId },
+    /// What the run's agent exported over OpenTelemetry (runner --telemetry), by series:
+    /// token usage, cost, active time, edits.
+    Telemetry { id: RunId },
 }
 
 #[derive(Args, Debug)]
@@ -143,6 +146,39 @@ pub fn run(ctx: &Context, command: RunCommand) -> CliResult {
             })
         }
         RunCommand::Logs(args) => logs(ctx, api.as_ref(), args),
+        RunCommand::Telemetry { id } => {
+            let series = api.operations().telemetry(id)?;
+            ctx.out.emit(&series, |w| {
+                if series.is_empty() {
+                    return writeln!(
+                        w,
+                        "{id} exported no telemetry (run the runner with --telemetry)"
+                    );
+                }
+                let mut table =
+                    crate::output::Table::new(&["METRIC", "ATTRIBUTES", "KIND", "VALUE", "POINTS"]);
+                for t in &series {
+                    let attributes = t
+                        .attributes
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let value = match t.count {
+                        Some(n) => format!("{} over {n}", t.value),
+                        None => t.value.to_string(),
+                    };
+                    table.row(vec![
+                        t.name.clone(),
+                        attributes,
+                        t.kind.clone(),
+                        value,
+                        t.points.to_string(),
+                    ]);
+                }
+                table.write(w)
+            })
+        }
     }
 }
 

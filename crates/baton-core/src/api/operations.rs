@@ -112,6 +112,72 @@ pub struct LogStats {
     pub entries: u64,
 }
 
+/// Who a batch of telemetry is about, from its resource attributes: the runner sets
+/// `baton.run`, `baton.task` and `baton.agent` (OTEL_RESOURCE_ATTRIBUTES); `service.name`
+/// names the tool.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub run: Option<String>,
+    pub task: Option<String>,
+    pub agent: Option<String>,
+    pub service: Option<String>,
+}
+
+/// How a metric's points combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// Each point is the change since the last one: points add up.
+    Delta,
+    /// Each point is the total so far: the latest wins.
+    Cumulative,
+    /// A reading: the latest wins.
+    Gauge,
+}
+
+/// One metric data point received over OTLP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryPoint {
+    pub resource: Attribution,
+    pub name: String,
+    pub unit: Option<String>,
+    pub aggregation: Aggregation,
+    /// A histogram's point: `value` is its sum, `count` its observations.
+    pub histogram: bool,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub value: f64,
+    pub count: Option<u64>,
+}
+
+/// One log record received over OTLP; stored as a log entry (`log.<event name>`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryLog {
+    pub resource: Attribution,
+    /// OTLP severity number (1-24; 0 unset).
+    pub severity: i32,
+    pub body: String,
+    /// The event's name (`claude_code.api_request`, or the `event.name` attribute).
+    pub event_name: Option<String>,
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// What an OTLP export carried.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryBatch {
+    pub points: Vec<TelemetryPoint>,
+    pub logs: Vec<TelemetryLog>,
+}
+
+/// What was kept of a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelemetryReport {
+    pub points: u64,
+    pub logs: u64,
+    /// Points and records refused (a name too long, a value not finite), with why.
+    pub rejected: u64,
+    pub errors: Vec<String>,
+}
+
 pub trait Operations {
     /// Appends a log entry to the event log; returns it as an event.
     fn log(&self, actor: &str, entry: NewLogEntry) -> Result<Event>;
@@ -131,4 +197,12 @@ pub trait Operations {
     /// Run, session and log-entry totals; log entries only above event id `log_after`, so
     /// that a scraper can count them as it goes.
     fn stats(&self, log_after: u64) -> Result<OperationsStats>;
+
+    /// Keeps what an agent exported over OpenTelemetry: metric points by series, log
+    /// records as log entries, each attributed to its run (and so its agent, task and
+    /// session) when the resource names one.
+    fn record_telemetry(&self, actor: &str, batch: TelemetryBatch) -> Result<TelemetryReport>;
+
+    /// The series a run exported, by name.
+    fn telemetry(&self, run: crate::id::RunId) -> Result<Vec<crate::model::TelemetrySeries>>;
 }

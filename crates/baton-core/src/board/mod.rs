@@ -22,6 +22,7 @@ mod reservations;
 mod resolve;
 pub mod runs;
 pub mod sessions;
+pub mod telemetry;
 mod validate;
 mod views;
 

@@ -36,6 +36,17 @@ pub fn tag(action: Option<&str>) -> Result<String> {
 }
 
 pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp) -> Result<Event> {
+    log_with(tx, actor, entry, serde_json::Map::new(), now)
+}
+
+/// [`log`], with more fields in the entry's detail (`extra`; the entry's own win).
+pub fn log_with(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    entry: NewLogEntry,
+    extra: serde_json::Map<String, serde_json::Value>,
+    now: Timestamp,
+) -> Result<Event> {
     let message = entry.message.trim();
     if message.is_empty() || message.len() > MAX_MESSAGE {
         return Err(Error::invalid_with_hint(
@@ -51,12 +62,15 @@ pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp
     if let Some(task) = entry.task {
         load(tx, task)?;
     }
-    let detail = json!({
-        "message": message,
-        "level": entry.level.unwrap_or(LogLevel::Info),
-        "kind": entry.kind.unwrap_or(ActorKind::Human),
-        "tool": entry.tool,
-    });
+    let mut detail = serde_json::Value::Object(extra);
+    for (k, v) in [
+        ("message", json!(message)),
+        ("level", json!(entry.level.unwrap_or(LogLevel::Info))),
+        ("kind", json!(entry.kind.unwrap_or(ActorKind::Human))),
+        ("tool", json!(entry.tool)),
+    ] {
+        detail[k] = v;
+    }
     let session = super::sessions::open_for(tx.sql(), actor)?;
     let id = tx.append_event(&NewEvent {
         at: now,

@@ -288,4 +288,19 @@ impl<S: crate::store::Store> crate::api::Operations for super::Board<S> {
     fn stats(&self, log_after: u64) -> Result<crate::api::OperationsStats> {
         self.read(|tx, _| super::operations::stats(tx.sql(), log_after))
     }
+
+    fn record_telemetry(
+        &self,
+        actor: &str,
+        batch: crate::api::TelemetryBatch,
+    ) -> Result<crate::api::TelemetryReport> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::telemetry::record_batch(tx, actor, &batch, now)
+        })
+    }
+
+    fn telemetry(&self, run: RunId) -> Result<Vec<crate::model::TelemetrySeries>> {
+        self.read(|tx, _| super::telemetry::of_run(tx.sql(), run))
+    }
 }

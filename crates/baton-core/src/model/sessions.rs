@@ -45,3 +45,28 @@ pub struct SessionInfo {
     pub tasks: u64,
     pub last_event_at: Option<Timestamp>,
 }
+
+/// One series an agent exported over OpenTelemetry (OTLP), attributed to its run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TelemetrySeries {
+    /// The run it came from (the `baton.run` resource attribute the runner sets).
+    pub run: Option<RunId>,
+    pub agent: Option<String>,
+    pub task: Option<crate::id::TaskId>,
+    /// The metric's name (`claude_code.token.usage`).
+    pub name: String,
+    /// The data point's attributes (`type=input`, `model=...`).
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub unit: Option<String>,
+    /// `delta` (summed as points arrive), `cumulative` or `gauge` (the latest point), each
+    /// with `_histogram` for a histogram's sum.
+    pub kind: String,
+    pub value: f64,
+    /// For a histogram: how many observations.
+    pub count: Option<u64>,
+    /// Data points received.
+    pub points: u64,
+    pub first_at: Timestamp,
+    pub updated_at: Timestamp,
+}

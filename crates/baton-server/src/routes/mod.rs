@@ -10,6 +10,7 @@ mod events;
 mod instance;
 mod merges;
 mod messages;
+mod otlp;
 mod plan;
 mod runs;
 mod tasks;
@@ -37,7 +38,12 @@ pub const BODY_LIMIT: usize = 4 << 20;
 pub const BATCH_BODY_LIMIT: usize = 32 << 20;
 
 /// The routes that take whole boards, with the larger limit.
-const LARGE_BODY_ROUTES: [&str; 2] = ["/api/v1/tasks/batch", "/api/v1/import"];
+const LARGE_BODY_ROUTES: [&str; 4] = [
+    "/api/v1/tasks/batch",
+    "/api/v1/import",
+    "/api/v1/otlp/v1/metrics",
+    "/api/v1/otlp/v1/logs",
+];
 
 /// The body limit of a path (the router's layers enforce the same limits while reading).
 pub fn body_limit(path: &str) -> usize {
@@ -78,6 +84,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
             tasks::batch_router()
                 .merge(messages::import_router())
                 .merge(plan::import_router())
+                .merge(otlp::router())
                 .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
         )
         .merge(tasks::router())
