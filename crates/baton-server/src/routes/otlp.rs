@@ -175,8 +175,8 @@ async fn export(
 /// sums and gauges keep the latest value.
 #[utoipa::path(post, path = "/api/v1/otlp/v1/metrics", tag = "events",
     params(super::AgentHeader),
-    request_body(content = Vec<u8>, content_type = "application/x-protobuf",
-        description = "ExportMetricsServiceRequest (or OTLP/JSON with application/json)"),
+    request_body(description = "ExportMetricsServiceRequest, in OTLP/JSON or protobuf",
+        content((serde_json::Value = "application/json"), (Vec<u8> = "application/x-protobuf"))),
     responses((status = 200, description = "kept (partial_success says what was refused)"),
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -193,8 +193,8 @@ async fn export_metrics(
 /// `log.<event name>` by the run's agent, in its session, with its attributes.
 #[utoipa::path(post, path = "/api/v1/otlp/v1/logs", tag = "events",
     params(super::AgentHeader),
-    request_body(content = Vec<u8>, content_type = "application/x-protobuf",
-        description = "ExportLogsServiceRequest (or OTLP/JSON with application/json)"),
+    request_body(description = "ExportLogsServiceRequest, in OTLP/JSON or protobuf",
+        content((serde_json::Value = "application/json"), (Vec<u8> = "application/x-protobuf"))),
     responses((status = 200, description = "kept (partial_success says what was refused)"),
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
