@@ -124,6 +124,9 @@ enum Command {
     Tail(commands::ops::TailArgs),
     /// What /metrics says, for people: runs, tokens, cost, sessions, log entries, tasks.
     Metrics(commands::ops::MetricsArgs),
+    /// Apply the log_retention setting now: delete log entries and ended runs' output older
+    /// than it (board events stay); the server also does this every few minutes.
+    Prune(commands::ops::PruneArgs),
     /// Sessions: spans of work by one identity that every event they write carries.
     #[command(subcommand)]
     Session(commands::ops::SessionCommand),
@@ -229,6 +232,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Tail(args) => commands::ops::tail(&ctx, args),
         Command::Session(command) => commands::ops::session(&ctx, command),
         Command::Metrics(args) => commands::ops::metrics(&ctx, args),
+        Command::Prune(args) => commands::ops::prune(&ctx, args),
         Command::Analyze(command) => commands::ops::analyze(&ctx, command),
         Command::Restore(args) => commands::backup::restore(&ctx, args),
         Command::Import(command) => commands::import::run(&ctx, command),

@@ -201,7 +201,8 @@ fn config_reads_checks_and_writes_settings() {
             "default_branch",
             "merge_strategy",
             "land",
-            "repository"
+            "repository",
+            "log_retention"
         ]
     );
     assert_eq!(

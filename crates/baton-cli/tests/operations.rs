@@ -553,3 +553,54 @@ fn otlp_from_the_python_sdk_lands_on_its_run() {
     assert_eq!(last["detail"]["level"], "warn");
     assert_eq!(last["session"].as_str(), Some(session));
 }
+
+#[test]
+fn prune_applies_log_retention_and_explains_itself() {
+    let s = Sandbox::project();
+    let off = s.run(&["prune"]).ok().json();
+    assert_eq!(
+        (off["retention"].as_str(), off["log_entries"].as_u64()),
+        (Some("off"), Some(0))
+    );
+    let text = s.run(&["--human", "prune"]).ok().stdout;
+    assert!(
+        text.contains("log_retention is off") && text.contains("config set log_retention"),
+        "{text}"
+    );
+
+    let bad = s.run(&["config", "set", "log_retention", "soon"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("not a retention period"),
+        "{}",
+        bad.stderr
+    );
+    s.run(&["config", "set", "log_retention", "30d"]).ok();
+
+    // An entry from long ago (written straight into the file) and a fresh one.
+    let db = rusqlite::Connection::open(s.path().join(".baton/baton.db")).unwrap();
+    db.execute(
+        "INSERT INTO events (at, actor, action, detail) VALUES ('2020-01-01T00:00:00.000Z', \
+         'ci', 'log.build', '{\"message\":\"ancient\",\"level\":\"info\",\"kind\":\"system\"}')",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    s.run(&["log", "fresh"]).ok();
+    let dry = s.run(&["prune", "--dry-run"]).ok().json();
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["log_entries"].as_u64()),
+        (Some(true), Some(1))
+    );
+    let done = s.run(&["--human", "prune"]).ok().stdout;
+    assert!(done.starts_with("Deleted 1 log entries"), "{done}");
+    let tail = s.run(&["tail", "-n", "50", "--format", "json"]).ok().stdout;
+    assert!(
+        tail.contains("fresh") && !tail.contains("ancient"),
+        "{tail}"
+    );
+    assert!(tail.contains("retention.applied"), "{tail}");
+
+    let zero = s.run(&["prune", "--limit", "0"]);
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+}

@@ -881,6 +881,14 @@ impl baton_core::api::Operations for Client {
         self.get(&format!("/api/v1/runs/{run}/telemetry"), &[])
     }
 
+    fn prune(
+        &self,
+        actor: &str,
+        request: baton_core::api::PruneRequest,
+    ) -> Result<baton_core::api::PruneReport> {
+        self.post("/api/v1/operations/prune", Some(actor), &request)
+    }
+
     fn stats(&self, log_after: u64) -> Result<baton_core::api::OperationsStats> {
         self.get(
             "/api/v1/operations/stats",

@@ -31,8 +31,8 @@ pub use merges::{
 };
 pub use operations::{
     Aggregation, Attribution, LogStats, NewLogEntry, NewSession, Operations, OperationsStats,
-    RunStats, SessionQuery, SessionStats, StopSession, TelemetryBatch, TelemetryLog,
-    TelemetryPoint, TelemetryReport,
+    PruneReport, PruneRequest, RunStats, SessionQuery, SessionStats, StopSession, TelemetryBatch,
+    TelemetryLog, TelemetryPoint, TelemetryReport,
 };
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,

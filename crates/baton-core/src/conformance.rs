@@ -1437,6 +1437,7 @@ macro_rules! conformance_tests {
             kept_counts_match_a_recount_after_random_moves,
             a_lapsed_merge_claim_is_taken_again,
             errand_requests_are_taken_one_at_a_time_under_a_lease,
+            retention_deletes_old_log_entries_and_ended_runs_output_only,
         );
     };
     (@fixture $factory:expr; $($name:ident),* $(,)?) => {

@@ -476,6 +476,8 @@ pub mod actions {
     pub const TASK_LEASE_EXPIRED: &str = "task.lease_expired";
     pub const PROJECT_CREATED: &str = "project.created";
     pub const CONFIG_UPDATED: &str = "config.updated";
+    /// Log entries and run output older than `log_retention` were deleted (counts).
+    pub const RETENTION_APPLIED: &str = "retention.applied";
     pub const RESERVATION_CREATED: &str = "reservation.created";
     pub const RESERVATION_RELEASED: &str = "reservation.released";
     pub const RESERVATION_VIOLATED: &str = "reservation.violated";

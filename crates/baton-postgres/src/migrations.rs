@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_sessions",
         include_str!("../migrations/0009_sessions.sql"),
     ),
+    (
+        "0010_retention",
+        include_str!("../migrations/0010_retention.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -263,3 +263,36 @@ fn a_url_that_cannot_be_used_says_why_and_what_to_do() {
     assert_eq!(e.code(), "store_unavailable", "{e:?}");
     assert!(e.to_string().contains("refused"), "{e}");
 }
+
+#[test]
+fn only_log_entries_may_leave_the_event_log() {
+    let Some(database) = setup() else { return };
+    let board = board(&database);
+    board.add_tasks("lead", vec![task("kept")]).unwrap();
+    let mut admin = Client::connect(database.url(), NoTls).unwrap();
+    admin
+        .execute(
+            "INSERT INTO events (id, at, actor, action, detail) \
+             VALUES (1000, '2026-01-01T00:00:00Z', 'a', 'log.note', '{}')",
+            &[],
+        )
+        .unwrap();
+    assert!(admin.execute("DELETE FROM events", &[]).is_err());
+    assert!(admin
+        .execute(
+            "UPDATE events SET actor = 'x' WHERE action LIKE 'log.%'",
+            &[]
+        )
+        .is_err());
+    assert_eq!(
+        admin
+            .execute("DELETE FROM events WHERE action LIKE 'log.%'", &[])
+            .unwrap(),
+        1
+    );
+    let left: i64 = admin
+        .query_one("SELECT count(*) FROM events", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 2, "project.created and task.created stay");
+}

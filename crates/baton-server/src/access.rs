@@ -78,7 +78,9 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
             | "/api/v1/otlp/v1/logs",
         ) => Project(Message),
         ("POST", "/api/v1/import" | "/api/v1/import/plan") => Project(Import),
-        ("PUT", "/api/v1/settings/{key}") => Project(Settings),
+        ("PUT", "/api/v1/settings/{key}") | ("POST", "/api/v1/operations/prune") => {
+            Project(Settings)
+        }
         ("POST", "/api/v1/runs" | "/api/v1/runs/{id}/finish" | "/api/v1/runs/{id}/log")
         | ("PATCH", "/api/v1/runs/{id}")
         | ("PUT", "/api/v1/accounts") => Project(RecordRuns),

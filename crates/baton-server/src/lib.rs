@@ -84,6 +84,8 @@ pub struct ServerOptions {
     pub secure_cookies: bool,
     /// Serve HTTPS with this certificate and key (see [`tls`]).
     pub tls: Option<tls::TlsFiles>,
+    /// How often each project's `log_retention` is applied in the background.
+    pub retention_every: Duration,
 }
 
 impl Default for ServerOptions {
@@ -98,6 +100,7 @@ impl Default for ServerOptions {
             setup_code: None,
             secure_cookies: false,
             tls: None,
+            retention_every: Duration::from_secs(600),
         }
     }
 }
@@ -248,6 +251,12 @@ pub(crate) fn open_workers(
     let writer = workers::Workers::writer(backend.clone(), wake)?;
     let readers =
         workers::Workers::readers("baton-reader", options.readers.max(1), backend.clone())?;
+    workers::apply_retention(
+        writer.clone(),
+        readers.clone(),
+        options.retention_every,
+        shutdown.clone(),
+    )?;
     Ok((writer, readers, feed))
 }
 

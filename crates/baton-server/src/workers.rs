@@ -184,3 +184,59 @@ fn write(
         wake.wake();
     }
 }
+
+/// Applies the project's `log_retention` every `every` (first a few seconds after start):
+/// a read checks the setting, then bounded deletes through the writer until none remain,
+/// so other writes interleave with a long first prune.
+pub fn apply_retention(
+    writer: Workers,
+    readers: Workers,
+    every: std::time::Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    use baton_core::api::PruneRequest;
+    use baton_core::board::leases::{LOG_RETENTION, SYSTEM};
+    let step = std::time::Duration::from_millis(100).min(every);
+    // Stopped, or the server that would stop it is gone.
+    let over = move || *shutdown.borrow() || shutdown.has_changed().is_err();
+    spawn("baton-retention", move || {
+        let mut wait = every.min(std::time::Duration::from_secs(5));
+        loop {
+            let started = std::time::Instant::now();
+            while started.elapsed() < wait {
+                if over() {
+                    return;
+                }
+                std::thread::sleep(step);
+            }
+            wait = every;
+            let on = readers.run_blocking(|api| {
+                Ok(api
+                    .settings()?
+                    .into_iter()
+                    .any(|s| s.key == LOG_RETENTION && s.value != "off"))
+            });
+            match on {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) if over() => return,
+                Err(e) => {
+                    eprintln!("baton serve: log retention: cannot read the settings: {e}");
+                    continue;
+                }
+            }
+            loop {
+                let report = writer
+                    .run_blocking(|api| api.operations().prune(SYSTEM, PruneRequest::default()));
+                match report {
+                    Ok(r) if r.more && !over() => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        eprintln!("baton serve: log retention: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}

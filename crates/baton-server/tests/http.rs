@@ -1591,3 +1591,62 @@ fn a_server_without_a_checkout_reads_diffs_from_its_clone_of_the_project_reposit
     assert_eq!(body["files"][0]["path"], "README.md", "{body}");
     assert!(elsewhere.path().join(".baton/clones/remote").is_dir());
 }
+
+#[test]
+fn the_server_applies_log_retention_in_the_background() {
+    let server = TestServer::start_with(baton_server::ServerOptions {
+        retention_every: Duration::from_millis(200),
+        ..baton_server::ServerOptions::default()
+    });
+    let ops = server.client.operations();
+    let entry = |message: &str| baton_core::api::NewLogEntry {
+        message: message.into(),
+        ..Default::default()
+    };
+    ops.log("ci", entry("old")).unwrap();
+    server
+        .client
+        .set_setting("lead", "log_retention", "7d")
+        .unwrap();
+    server.clock.advance(Duration::from_secs(8 * 86_400));
+    ops.log("ci", entry("new")).unwrap();
+    let logs = || {
+        server
+            .client
+            .events(&baton_core::store::EventQuery {
+                action: Some("log.".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|e| e.detail["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while logs() != ["new"] {
+        assert!(Instant::now() < deadline, "not pruned: {:?}", logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, applied) = send(&server, "GET", "/api/v1/events?action=retention.", None);
+    assert_eq!(applied[0]["actor"], "baton", "{applied}");
+    assert_eq!(applied[0]["detail"]["log_entries"], 1);
+
+    // On demand over HTTP: a dry run counts; bad bodies are refused with a hint.
+    let (status, dry) = send(
+        &server,
+        "POST",
+        "/api/v1/operations/prune",
+        Some(br#"{"dry_run": true}"#),
+    );
+    assert_eq!(
+        (status, dry["retention"].as_str()),
+        (200, Some("7d")),
+        "{dry}"
+    );
+    assert_eq!(dry["log_entries"], 0);
+    for bad in [&br#"{"limit": "many"}"#[..], br#"{"dry": true}"#, b"{"] {
+        let (status, answer) = send(&server, "POST", "/api/v1/operations/prune", Some(bad));
+        assert!(matches!(status, 400 | 422), "{status} {answer}");
+        assert!(answer["error"]["message"].is_string(), "{answer}");
+    }
+}

@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_sessions",
         include_str!("../migrations/0010_sessions.sql"),
     ),
+    (
+        "0011_retention",
+        include_str!("../migrations/0011_retention.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

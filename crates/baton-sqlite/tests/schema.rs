@@ -83,6 +83,24 @@ fn the_event_log_refuses_updates_and_deletes() {
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1, "project.created is still there");
+    // Log entries alone may go (retention); a board event among them stops the delete.
+    conn.execute(
+        "INSERT INTO events (at, actor, action, detail) VALUES ('2026-01-01T00:00:00Z', 'a', 'log.note', '{}')",
+        [],
+    )
+    .unwrap();
+    assert!(conn.execute("DELETE FROM events", []).is_err());
+    assert_eq!(
+        conn.execute("DELETE FROM events WHERE action LIKE 'log.%'", [])
+            .unwrap(),
+        1
+    );
+    assert!(conn
+        .execute(
+            "UPDATE events SET actor = 'x' WHERE action = 'project.created'",
+            []
+        )
+        .is_err());
 }
 
 #[test]

@@ -15,7 +15,9 @@ use crate::output::{cut, or_dash, Table};
 pub enum ConfigCommand {
     /// Print one setting.
     Get { key: String },
-    /// Change a setting: lease_ttl (1s to 7d, default 30m), max_retries (1 to 100, default 3).
+    /// Change a setting: lease_ttl (1s to 7d, default 30m), max_retries (1 to 100, default
+    /// 3), log_retention (off, or how long log entries and ended runs' output are kept:
+    /// 30d), default_branch, merge_strategy, land, repository.
     Set { key: String, value: String },
     /// Every setting with its value.
     #[command(alias = "ls")]
@@ -30,7 +32,7 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> CliResult {
             ctx.out.emit(&all, |w| {
                 for s in &all {
                     let note = if s.default { "  (default)" } else { "" };
-                    writeln!(w, "{:<15} {}{note}", s.key, s.value)?;
+                    writeln!(w, "{:<16} {}{note}", s.key, s.value)?;
                 }
                 Ok(())
             })

@@ -1,7 +1,9 @@
 //! The operations record: `baton log` (attributed log entries, stored with the board's
 //! events) and `baton tail` (everything that happened, as lines, followed live).
 
-use baton_core::api::{NewLogEntry, NewSession, SessionQuery, StopSession};
+use baton_core::api::{
+    NewLogEntry, NewSession, PruneReport, PruneRequest, SessionQuery, StopSession,
+};
 use baton_core::model::{ActorKind, LogLevel, Session};
 use baton_core::store::EventQuery;
 use baton_core::{SessionId, TaskId};
@@ -106,6 +108,69 @@ pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
             event.detail["kind"].as_str().unwrap_or_default()
         )
     })
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Log entries (`baton log`, agents' OpenTelemetry logs) and the output of runs grow without
+bound; `baton config set log_retention 30d` keeps them for 30 days. Board events (task
+changes, reservations, messages, merges) are the audit trail and are never deleted. A
+running server applies retention every 10 minutes; this applies it now, in batches.
+
+  baton config set log_retention 30d
+  baton prune --dry-run       what would go
+  baton prune                 delete it (prints what went)
+  baton prune --limit 1000    one batch of at most 1,000 of each")]
+pub struct PruneArgs {
+    /// Count what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete at most this many log entries and run-output lines (one batch, up to
+    /// 10,000); without it, batches run until nothing older is left.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub limit: Option<u64>,
+}
+
+pub fn prune(ctx: &Context, args: PruneArgs) -> CliResult {
+    let api = ctx.api()?;
+    let ops = api.operations();
+    let actor = ctx.actor();
+    let request = PruneRequest {
+        dry_run: args.dry_run,
+        limit: args.limit,
+    };
+    let mut total = ops.prune(&actor, request.clone())?;
+    while total.more && args.limit.is_none() && !args.dry_run {
+        let next = ops.prune(&actor, request.clone())?;
+        total.log_entries += next.log_entries;
+        total.run_log_lines += next.run_log_lines;
+        total.more = next.more;
+    }
+    ctx.out.emit(&total, |w| prune_text(w, &total))
+}
+
+fn prune_text(w: &mut dyn std::io::Write, r: &PruneReport) -> std::io::Result<()> {
+    let Some(before) = r.before else {
+        writeln!(
+            w,
+            "log_retention is off: log entries and run output are kept for ever."
+        )?;
+        return writeln!(
+            w,
+            "hint: `baton config set log_retention 30d` keeps 30 days"
+        );
+    };
+    let verb = if r.dry_run { "Would delete" } else { "Deleted" };
+    writeln!(
+        w,
+        "{verb} {} log entries and {} lines of run output from before {before} \
+         (log_retention {}).",
+        r.log_entries, r.run_log_lines, r.retention
+    )?;
+    if r.more {
+        writeln!(w, "More remain: run `baton prune` again.")?;
+    }
+    Ok(())
 }
 
 #[derive(clap::Subcommand, Debug)]

@@ -112,6 +112,37 @@ pub struct LogStats {
     pub entries: u64,
 }
 
+/// What `baton prune` asks: apply `log_retention` now, or only count what it would delete.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PruneRequest {
+    /// Count, delete nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The most log entries and the most run-output lines deleted in this call (default
+    /// and cap 10,000 each); call again while `more` says so.
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// What applying `log_retention` deleted (or, on a dry run, would delete).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PruneReport {
+    /// The setting applied (`off`, `30d`).
+    pub retention: String,
+    /// Entries and output older than this went; none when retention is off.
+    pub before: Option<crate::time::Timestamp>,
+    pub dry_run: bool,
+    /// Log entries (events `log.*`) deleted; board events are never touched.
+    pub log_entries: u64,
+    /// Lines of output of runs that ended before the cutoff.
+    pub run_log_lines: u64,
+    /// Whether more remain past this call's limit.
+    pub more: bool,
+}
+
 /// Who a batch of telemetry is about, from its resource attributes: the runner sets
 /// `baton.run`, `baton.task` and `baton.agent` (OTEL_RESOURCE_ATTRIBUTES); `service.name`
 /// names the tool.
@@ -202,6 +233,10 @@ pub trait Operations {
     /// records as log entries, each attributed to its run (and so its agent, task and
     /// session) when the resource names one.
     fn record_telemetry(&self, actor: &str, batch: TelemetryBatch) -> Result<TelemetryReport>;
+
+    /// Applies the `log_retention` setting: deletes log entries and the output of runs
+    /// older than it, at most `limit` of each per call; board events stay.
+    fn prune(&self, actor: &str, request: PruneRequest) -> Result<PruneReport>;
 
     /// The series a run exported, by name.
     fn telemetry(&self, run: crate::id::RunId) -> Result<Vec<crate::model::TelemetrySeries>>;

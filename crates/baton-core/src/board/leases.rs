@@ -27,13 +27,17 @@ pub const LAND: &str = "land";
 /// Where runners clone the project's repository from (a URL or path); empty: they work in
 /// the project's own checkout.
 pub const REPOSITORY: &str = "repository";
-const DEFAULTS: [(&str, &str); 6] = [
+/// How long log entries and run output are kept (`off`: for ever); see
+/// [`super::retention`].
+pub const LOG_RETENTION: &str = "log_retention";
+const DEFAULTS: [(&str, &str); 7] = [
     (LEASE_TTL, "30m"),
     (MAX_RETRIES, "3"),
     (DEFAULT_BRANCH, "main"),
     (MERGE_STRATEGY, "merge"),
     (LAND, "merge"),
     (REPOSITORY, ""),
+    (LOG_RETENTION, "off"),
 ];
 const MAX_LEASE: Duration = Duration::from_secs(7 * 86_400);
 
@@ -100,6 +104,7 @@ fn normalize(key: &str, value: &str) -> Result<String> {
             }
             Ok(v.to_string())
         }
+        LOG_RETENTION => super::retention::normalize(value),
         LAND => match value.trim() {
             "merge" | "pull_request" => Ok(value.trim().to_string()),
             _ => Err(Error::invalid_with_hint(

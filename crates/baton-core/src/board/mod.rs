@@ -20,6 +20,7 @@ mod plan_import;
 mod proposals;
 mod reservations;
 mod resolve;
+pub mod retention;
 pub mod runs;
 pub mod sessions;
 pub mod telemetry;
@@ -44,7 +45,7 @@ use crate::store::{EventQuery, Store, StoreTx};
 use crate::time::Timestamp;
 
 pub use leases::SYSTEM;
-pub use validate::{validate_agent_name, AGENT_NAME_PATTERN};
+pub use validate::{actor as validate_actor, validate_agent_name, AGENT_NAME_PATTERN};
 
 /// Where the board reads the time: the system clock, or a test's.
 pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;

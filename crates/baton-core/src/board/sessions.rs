@@ -300,6 +300,23 @@ impl<S: crate::store::Store> crate::api::Operations for super::Board<S> {
         })
     }
 
+    fn prune(
+        &self,
+        actor: &str,
+        request: crate::api::PruneRequest,
+    ) -> Result<crate::api::PruneReport> {
+        // The server's background retention acts as the system itself.
+        if actor != super::SYSTEM {
+            validate::actor(actor)?;
+        }
+        if request.dry_run {
+            return self.read(|tx, now| super::retention::prune(tx, actor, &request, now));
+        }
+        self.write(actor, |tx, now| {
+            super::retention::prune(tx, actor, &request, now)
+        })
+    }
+
     fn telemetry(&self, run: RunId) -> Result<Vec<crate::model::TelemetrySeries>> {
         self.read(|tx, _| super::telemetry::of_run(tx.sql(), run))
     }

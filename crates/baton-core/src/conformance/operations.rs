@@ -203,3 +203,125 @@ pub fn sessions_carry_what_their_identity_writes(api: &dyn Api) {
         .unwrap_err();
     assert_eq!(too_long.code(), "invalid_input");
 }
+
+fn log_messages(api: &dyn Api) -> Vec<String> {
+    api.events(&EventQuery {
+        action: Some("log.".into()),
+        ..EventQuery::default()
+    })
+    .unwrap()
+    .into_iter()
+    .map(|e| e.detail["message"].as_str().unwrap_or_default().to_string())
+    .collect()
+}
+
+/// `log_retention` deletes log entries and the output of ended runs once older than it,
+/// in bounded batches, and records that it did; board events, newer entries and the
+/// output of runs still going stay; a dry run only counts; bad periods are refused.
+pub fn retention_deletes_old_log_entries_and_ended_runs_output_only(f: &dyn super::ApiFixture) {
+    use super::runs::{ended, new_run};
+    let api = f.api();
+    let ops = api.operations();
+    let note = |message: &str| NewLogEntry {
+        message: message.into(),
+        ..NewLogEntry::default()
+    };
+    let t = add(api, task("auth"));
+    let u = add(api, task("billing"));
+    ops.log("alice", note("old build")).unwrap();
+    let done = api.start_run("claude-1", new_run(t.id)).unwrap();
+    api.append_run_log(done.id, vec!["a".into(), "b".into()])
+        .unwrap();
+    api.finish_run("claude-1", done.id, ended(RunStatus::Succeeded))
+        .unwrap();
+    let live = api.start_run("claude-2", new_run(u.id)).unwrap();
+    api.append_run_log(live.id, vec!["still going".into()])
+        .unwrap();
+
+    // Off by default: nothing goes, however old.
+    f.advance(std::time::Duration::from_secs(400 * 86_400));
+    let off = ops.prune("lead", PruneRequest::default()).unwrap();
+    assert_eq!(
+        (
+            off.retention.as_str(),
+            off.before,
+            off.log_entries,
+            off.run_log_lines
+        ),
+        ("off", None, 0, 0)
+    );
+    for bad in ["30", "5x", "30s", "200y", "-1d"] {
+        let e = api.set_setting("lead", "log_retention", bad).unwrap_err();
+        assert_eq!(e.code(), "invalid_input", "{bad}");
+    }
+    assert_eq!(
+        api.set_setting("lead", "log_retention", " 30d ")
+            .unwrap()
+            .value,
+        "30d"
+    );
+    ops.log("alice", note("new build")).unwrap();
+
+    let dry = ops
+        .prune(
+            "lead",
+            PruneRequest {
+                dry_run: true,
+                limit: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (dry.dry_run, dry.log_entries, dry.run_log_lines, dry.more),
+        (true, 1, 2, false)
+    );
+    assert_eq!(log_messages(api), ["old build", "new build"]);
+    assert_eq!(api.run_log(done.id, 0, 10).unwrap().len(), 2);
+
+    let first = ops
+        .prune(
+            "lead",
+            PruneRequest {
+                dry_run: false,
+                limit: Some(1),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (first.log_entries, first.run_log_lines, first.more),
+        (1, 1, true)
+    );
+    let rest = ops.prune("lead", PruneRequest::default()).unwrap();
+    assert_eq!(
+        (rest.log_entries, rest.run_log_lines, rest.more),
+        (0, 1, false)
+    );
+    assert_eq!(log_messages(api), ["new build"]);
+    assert!(api.run_log(done.id, 0, 10).unwrap().is_empty());
+    assert_eq!(api.run_log(live.id, 0, 10).unwrap()[0].line, "still going");
+    // The board's own record is whole: the tasks' creation, the runs, the setting.
+    let board = api.events(&EventQuery::default()).unwrap();
+    for action in [
+        "task.created",
+        "run.started",
+        "run.finished",
+        "config.updated",
+    ] {
+        assert!(board.iter().any(|e| e.action == action), "{action} kept");
+    }
+    let applied = |api: &dyn Api| {
+        api.events(&EventQuery {
+            action: Some(crate::model::actions::RETENTION_APPLIED.into()),
+            ..EventQuery::default()
+        })
+        .unwrap()
+    };
+    let records = applied(api);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].actor, "lead");
+    assert_eq!(records[0].detail["log_entries"], 1);
+    // Nothing older left: a prune changes nothing and records nothing.
+    let idle = ops.prune("lead", PruneRequest::default()).unwrap();
+    assert_eq!((idle.log_entries, idle.run_log_lines), (0, 0));
+    assert_eq!(applied(api).len(), 2);
+}

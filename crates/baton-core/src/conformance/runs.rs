@@ -7,7 +7,7 @@ use crate::store::EventQuery;
 use crate::time::Timestamp;
 use crate::{Api, RunId, TaskId};
 
-fn new_run(task: TaskId) -> NewRun {
+pub(super) fn new_run(task: TaskId) -> NewRun {
     NewRun {
         task,
         provider: "claude".into(),
@@ -22,7 +22,7 @@ fn new_run(task: TaskId) -> NewRun {
     }
 }
 
-fn ended(status: RunStatus) -> RunEnd {
+pub(super) fn ended(status: RunStatus) -> RunEnd {
     RunEnd {
         status,
         reason: None,

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stop_session))
         .routes(routes!(get_session))
         .routes(routes!(operations_stats))
+        .routes(routes!(prune))
         .routes(routes!(stream))
         .routes(routes!(websocket))
 }
@@ -515,6 +516,33 @@ async fn operations_stats(
     Ok(Json(
         s.readers
             .run(move |api| api.operations().stats(after))
+            .await?,
+    ))
+}
+
+/// Apply the `log_retention` setting now (`baton prune`): deletes log entries and the
+/// output of runs older than it, at most `limit` of each per call (`more` says whether to
+/// call again); board events are never deleted. `dry_run` only counts. The server also
+/// applies it by itself every few minutes.
+#[utoipa::path(post, path = "/api/v1/operations/prune", tag = "events",
+    request_body = baton_core::api::PruneRequest, params(super::AgentHeader),
+    responses((status = 200, body = baton_core::api::PruneReport),
+        (status = 422, body = ErrorBody)))]
+async fn prune(
+    State(s): State<AppState>,
+    super::Actor(actor): super::Actor,
+    crate::error::Body(request): crate::error::Body<baton_core::api::PruneRequest>,
+) -> ApiResult<Json<baton_core::api::PruneReport>> {
+    // Only the server itself prunes as `baton`.
+    baton_core::board::validate_actor(&actor)?;
+    let workers = if request.dry_run {
+        &s.readers
+    } else {
+        &s.writer
+    };
+    Ok(Json(
+        workers
+            .run(move |api| api.operations().prune(&actor, request.clone()))
             .await?,
     ))
 }
