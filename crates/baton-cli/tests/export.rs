@@ -242,3 +242,56 @@ fn a_rejected_row_rolls_the_whole_postgres_import_back() {
     let path = s.write("good.jsonl", &good);
     import_on_postgres(&s, database.url(), path.to_str().unwrap(), None).ok();
 }
+
+#[test]
+fn export_since_holds_only_the_record_since_then_and_is_not_imported() {
+    let s = Sandbox::project();
+    s.run(&["task", "add", "kept on the board"]).ok();
+    // A log entry from 2020 (written straight into the file) and one from now.
+    let db = rusqlite::Connection::open(s.path().join(".baton/baton.db")).unwrap();
+    db.execute(
+        "INSERT INTO events (at, actor, action, detail) VALUES ('2020-01-01T00:00:00.000Z', \
+         'ci', 'log.build', '{\"message\":\"ancient\"}')",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    s.run(&["log", "recent"]).ok();
+
+    let text = s.run(&["export", "--since", "2021-06-01"]).ok().stdout;
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["since"], "2021-06-01T00:00:00.000Z");
+    let tables: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l["table"].as_str().unwrap())
+        .collect();
+    assert!(
+        tables.iter().all(|t| ["project", "events"].contains(t)),
+        "{tables:?}"
+    );
+    assert!(!lines[0]["counts"]
+        .as_object()
+        .unwrap()
+        .contains_key("tasks"));
+    assert!(text.contains("recent") && text.contains("task.created"));
+    assert!(!text.contains("ancient"));
+    // The whole export still has it.
+    assert!(s.run(&["export"]).ok().stdout.contains("ancient"));
+
+    let file = s.path().join("since.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let target = Sandbox::project();
+    let refused = target.run(&["import", "jsonl", file.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("partial_export"),
+        "{}",
+        refused.stderr
+    );
+    let bad = s.run(&["export", "--since", "2021-13-01"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("a date (2026-11-21)"), "{}", bad.stderr);
+}

@@ -44,9 +44,26 @@ pub fn since(text: &str) -> CliResult<Timestamp> {
     if let Some(d) = parse_duration(text) {
         return Ok(Timestamp::now().minus(d));
     }
-    Timestamp::parse(text).ok_or_else(|| {
-        CliError::invalid(format!("'{text}' is neither a time nor a duration"))
-            .with_hint("use RFC 3339 (2026-11-21T14:00:00Z) or a duration such as 30m")
+    // A date alone is its midnight, UTC.
+    let date = text.trim();
+    let is_date = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let full = if is_date {
+        format!("{date}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    Timestamp::parse(&full).ok_or_else(|| {
+        CliError::invalid(format!("'{text}' is neither a time nor a duration")).with_hint(
+            "use a date (2026-11-21), RFC 3339 (2026-11-21T14:00:00Z) or a duration such \
+                 as 30m",
+        )
     })
 }
 

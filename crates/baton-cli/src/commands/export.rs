@@ -34,16 +34,68 @@ Ids, fences and times are kept as they are. Reads one consistent snapshot; the b
 stay in use meanwhile.
 
 Exports the project's SQLite file, or the PostgreSQL database named by BATON_DATABASE_URL.
-Bring the file into an empty project with `baton import jsonl FILE` (SQLite or PostgreSQL).")]
+Bring the file into an empty project with `baton import jsonl FILE` (SQLite or PostgreSQL).
+
+With --since, only the record of what happened since then: events (board changes and log
+entries), sessions and runs that were open in that time, run output and telemetry written
+since. Such a file is for archiving or shipping the log elsewhere, not for import.
+
+  baton export -o board.jsonl
+  baton export --since 2026-12-01 -o december.jsonl
+  baton export --since 24h | gzip > last-day.jsonl.gz")]
 pub struct ExportArgs {
     /// Write to this file instead of standard output (replaced whole, never half-written).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Only the record since a date (2026-12-01), a time (RFC 3339) or a duration (24h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+/// The tables `--since` keeps, each with the time that places a row: a row goes in when
+/// this time is at or after the cutoff (for sessions and runs: when they ended then, or
+/// are still open).
+const RECORD: &[(&str, &str)] = &[
+    ("events", "at"),
+    ("sessions", "ended_at"),
+    ("runs", "ended_at"),
+    ("run_logs", "at"),
+    ("telemetry", "updated_at"),
+];
+
+/// The project row and the record since `since`; every other table is left out.
+fn record_since(tables: Vec<TableRows>, since: baton_core::time::Timestamp) -> Vec<TableRows> {
+    tables
+        .into_iter()
+        .filter_map(|mut t| {
+            if t.table == "project" {
+                return Some(t);
+            }
+            let (_, column) = RECORD.iter().find(|(name, _)| *name == t.table)?;
+            let at = t.columns.iter().position(|c| c == column)?;
+            t.rows.retain(|row| match &row[at] {
+                RawValue::Text(text) => {
+                    baton_core::time::Timestamp::parse(text).is_none_or(|when| when >= since)
+                }
+                // Still open.
+                _ => true,
+            });
+            Some(t)
+        })
+        .collect()
 }
 
 pub fn run(ctx: &Context, args: ExportArgs) -> CliResult {
-    let tables = dump(ctx)?;
-    let text = encode(&tables);
+    let since = args
+        .since
+        .as_deref()
+        .map(super::events::since)
+        .transpose()?;
+    let mut tables = dump(ctx)?;
+    if let Some(since) = since {
+        tables = record_since(tables, since);
+    }
+    let text = encode_since(&tables, since);
     let Some(path) = args.output else {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -66,9 +118,19 @@ pub fn run(ctx: &Context, args: ExportArgs) -> CliResult {
         })?;
     let counts = counts(&tables);
     ctx.out.emit(
-        &json!({ "file": path, "format": FORMAT, "version": VERSION, "counts": counts }),
+        &json!({
+            "file": path, "format": FORMAT, "version": VERSION, "since": since,
+            "counts": counts,
+        }),
         |w| {
-            writeln!(w, "Exported to {}:", path.display())?;
+            match since {
+                Some(since) => writeln!(
+                    w,
+                    "Exported the record since {since} to {}:",
+                    path.display()
+                )?,
+                None => writeln!(w, "Exported to {}:", path.display())?,
+            }
             for (table, n) in &counts {
                 writeln!(w, "  {table:<13} {n}")?;
             }
@@ -171,9 +233,17 @@ fn value_json(v: &RawValue) -> Value {
 
 /// The file's text: the header, then each row on its own line, columns in table order.
 pub fn encode(tables: &[TableRows]) -> String {
+    encode_since(tables, None)
+}
+
+/// [`encode`], with the header saying the file holds only the record since a time.
+fn encode_since(tables: &[TableRows], since: Option<baton_core::time::Timestamp>) -> String {
     // Written by hand to keep the fields in this order (a JSON object's keys are sorted).
+    let since = since
+        .map(|t| format!(",\"since\":{}", json!(t)))
+        .unwrap_or_default();
     let mut text = format!(
-        "{{\"format\":\"{FORMAT}\",\"version\":{VERSION},\"baton\":{},\"counts\":{}}}\n",
+        "{{\"format\":\"{FORMAT}\",\"version\":{VERSION},\"baton\":{}{since},\"counts\":{}}}\n",
         json!(env!("CARGO_PKG_VERSION")),
         json!(counts(tables))
     );
@@ -294,6 +364,18 @@ fn header(number: usize, value: &Value) -> CliResult<BTreeMap<String, u64>> {
             )
             .with_hint("export the project again with this baton"))
         }
+    }
+    if let Some(since) = value.get("since").filter(|s| !s.is_null()) {
+        return Err(CliError::new(
+            ErrorClass::Invalid,
+            "partial_export",
+            format!(
+                "line {number}: this file holds only the record since {} (`baton export \
+                 --since`), not a whole project",
+                since.as_str().unwrap_or("a time")
+            ),
+        )
+        .with_hint("import a whole export: `baton export -o FILE` without --since"));
     }
     let counts = value["counts"]
         .as_object()
