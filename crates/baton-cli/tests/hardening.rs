@@ -64,6 +64,7 @@ fn remote_with(
     support::finish(cmd.output().unwrap())
 }
 
+#[cfg(feature = "fault-injection")]
 fn titles(sandbox: &Sandbox) -> Vec<String> {
     sandbox
         .run(&["task", "list"])
