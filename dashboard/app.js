@@ -477,6 +477,77 @@ async function showEvents() {
   };
 }
 
+// ---- operations: sessions, the log live with filters, anomalies ----------------------------
+
+const logFilters = { actor: "", action: "", level: "", session: "", text: "" };
+const LEVELS = ["debug", "info", "warn", "error"];
+
+function logRow(e) {
+  const d = e.detail || {};
+  const level = LEVELS.includes(d.level) ? d.level : "info";
+  return `<tr data-log="${e.id}" class="level-${level}"><td class="muted">${esc(e.at.slice(11, 19))}</td>
+    <td><span class="pill level-${level}">${esc(level)}</span></td><td>${esc(e.actor)}${d.kind ? ` <span class="muted">${esc(d.kind)}${d.tool ? ` · ${esc(d.tool)}` : ""}</span>` : ""}</td>
+    <td>${esc(e.action.replace(/^log\./, ""))}</td><td>${esc(d.message || "")}</td>
+    <td>${e.session ? `<a href="#/ops" data-session="${esc(e.session)}">${esc(e.session)}</a>` : ""}</td>
+    <td>${e.task ? taskLink(e.task) : ""}</td></tr>`;
+}
+
+function sessionRow(x) {
+  const state = x.ended_at ? `ended ${esc(ago(x.ended_at))}${x.end_reason ? ` (${esc(x.end_reason)})` : ""}` : `<span class="ok">open</span>`;
+  return `<tr data-session-row="${esc(x.id)}"><td><a href="#/ops" data-session="${esc(x.id)}">${esc(x.id)}</a></td>
+    <td>${esc(x.identity)}</td><td>${esc(x.kind)}${x.tool ? ` · ${esc(x.tool)}` : ""}</td><td>${esc(x.purpose || "")}</td>
+    <td>${x.run ? `<a href="#/run/${esc(x.run)}">${esc(x.run)}</a>` : ""}</td><td>${esc(ago(x.started_at))}</td><td>${state}</td></tr>`;
+}
+
+function anomalyRow(a) {
+  return `<tr data-anomaly="${esc(a.series)}"><td>${esc(new Date(a.at).toLocaleString())}</td><td>${esc(a.series)}</td>
+    <td>${+a.value.toFixed(2)}</td><td>${+a.baseline.toFixed(2)} ± ${+a.stddev.toFixed(2)}</td>
+    <td class="${a.score > 0 ? "stale" : "ok"}">${a.score > 0 ? "+" : ""}${a.score.toFixed(1)}σ</td></tr>`;
+}
+
+async function showOps() {
+  const q = new URLSearchParams({ limit: "300" });
+  const action = logFilters.action.toLowerCase().replace(/^log\./, "");
+  q.set("action", action ? `log.${action}` : "log.");
+  if (logFilters.actor) q.set("actor", logFilters.actor);
+  if (logFilters.session) q.set("session", logFilters.session);
+  const [entries, sessions, anomalies] = await Promise.all([
+    api("GET", `/api/v1/events?${q}`),
+    api("GET", "/api/v1/sessions?limit=30"),
+    api("GET", "/api/v1/operations/anomalies?since=24h"),
+  ]);
+  const text = logFilters.text.toLowerCase();
+  const shown = entries.reverse().filter((e) =>
+    (!logFilters.level || (e.detail?.level || "info") === logFilters.level) &&
+    (!text || String(e.detail?.message || "").toLowerCase().includes(text)));
+  const open = sessions.filter((x) => !x.ended_at).length;
+  view.innerHTML = `<h1>Operations</h1>
+    <div class="panel" id="anomalies"><h3>Anomalies, last 24 hours <span class="muted">(more than 3σ from the baseline)</span></h3>
+      ${anomalies.length ? `<table><tr><th>when</th><th>series</th><th>value</th><th>baseline</th><th>score</th></tr>${anomalies.slice(0, 50).map(anomalyRow).join("")}</table>`
+        : `<p class="muted">Nothing sits far from its baseline: event rates, run times, tokens and cost look usual.</p>`}</div>
+    <div class="panel" id="sessions"><h3>Sessions <span class="muted">${open} open</span></h3>
+      ${sessions.length ? `<table><tr><th>session</th><th>who</th><th>kind</th><th>purpose</th><th>run</th><th>started</th><th>state</th></tr>${sessions.map(sessionRow).join("")}</table>`
+        : `<p class="muted">No sessions yet: <code>baton session start</code>; every run of the runner is one.</p>`}</div>
+    <div class="panel" id="log"><h3>Log <span class="muted">live, newest first${logFilters.session ? ` · session ${esc(logFilters.session)} <a href="#/ops" data-session="">all sessions</a>` : ""}</span></h3>
+      <form id="lf" class="filters">
+        <input name="actor" placeholder="who" aria-label="who" value="${esc(logFilters.actor)}">
+        <input name="action" placeholder="action (build)" aria-label="action" value="${esc(logFilters.action)}">
+        <select name="level" aria-label="level"><option value="">any level</option>${LEVELS.map((l) => `<option${l === logFilters.level ? " selected" : ""}>${l}</option>`).join("")}</select>
+        <input name="session" placeholder="S-3" aria-label="session" size="6" value="${esc(logFilters.session)}">
+        <input name="text" placeholder="message contains" aria-label="message contains" value="${esc(logFilters.text)}">
+        <button class="primary">Filter</button></form>
+      ${shown.length ? `<table id="log-entries"><tr><th>at</th><th>level</th><th>who</th><th>action</th><th>message</th><th>session</th><th>task</th></tr>${shown.map(logRow).join("")}</table>`
+        : `<p class="muted">No log entries${entries.length ? " match" : " yet: <code>baton log \"Build started\" --action BUILD</code>"}.</p>`}</div>`;
+  $("#lf").onsubmit = (e) => {
+    e.preventDefault();
+    for (const k of Object.keys(logFilters)) logFilters[k] = e.target[k].value.trim();
+    render();
+  };
+  view.querySelectorAll("[data-session]").forEach((a) => {
+    a.onclick = (e) => { e.preventDefault(); logFilters.session = a.dataset.session; render(); };
+  });
+}
+
 // ---- the plan: initiatives, phases, reviews, proposals, pages --------------------------
 
 function progress(done, total) {
@@ -1038,7 +1109,7 @@ function lines(series, start, end) {
 
 // Throughput, cycle time and burndown, from the tasks' own times.
 async function showCharts() {
-  const all = await api("GET", "/api/v1/tasks?limit=0");
+  const [all, runs] = await Promise.all([api("GET", "/api/v1/tasks?limit=0"), api("GET", "/api/v1/runs?limit=1000")]);
   const now = Date.now(), hour = 3600 * 1000;
   const perHour = Array(24).fill(0);
   for (const t of all) {
@@ -1067,9 +1138,33 @@ async function showCharts() {
     return { name, points };
   });
   const mins = (m) => m < 60 ? `${Math.round(m)}m` : `${(m / 60).toFixed(1)}h`;
+  // Runs that ended in each of the last 24 hours: how many failed, what they cost.
+  const FAILED = ["crashed", "hung", "auth_failed", "quota_exhausted", "max_turns", "interrupted"];
+  const failedPerHour = Array(24).fill(0), costPerHour = Array(24).fill(0);
+  for (const r of runs) {
+    if (!r.ended_at) continue;
+    const back = Math.floor((now - Date.parse(r.ended_at)) / hour);
+    if (back < 0 || back >= 24) continue;
+    if (FAILED.includes(r.status)) failedPerHour[23 - back]++;
+    costPerHour[23 - back] += r.usage.cost_usd || 0;
+  }
+  const cents = costPerHour.map((c) => Math.round(c * 100) / 100);
+  const spent = cents.reduce((a, b) => a + b, 0);
+  // Median cycle time of the tasks done on each of the last 14 days.
+  const day = 24 * hour, perDay = Array.from({ length: 14 }, () => []);
+  for (const t of all) {
+    if (!t.completed_at || !t.started_at) continue;
+    const back = Math.floor((now - Date.parse(t.completed_at)) / day);
+    if (back >= 0 && back < 14) perDay[13 - back].push((Date.parse(t.completed_at) - Date.parse(t.started_at)) / 60000);
+  }
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? Math.round(v[Math.floor(v.length / 2)]) : 0; };
+  const dayLabels = perDay.map((_, i) => new Date(now - (13 - i) * day).toISOString().slice(5, 10));
   view.innerHTML = `<h1>Charts</h1>
     <div class="panel"><h3>Tasks done per hour, last 24 hours</h3>${bars(perHour, hourLabels, "tasks")}</div>
     <div class="panel"><h3>Cycle time (pickup to done): median ${mins(pct(0.5))}, p90 ${mins(pct(0.9))}, ${cycles.length} tasks</h3>${bars(counts, names, "tasks")}</div>
+    <div class="panel" id="cycle-per-day"><h3>Median cycle time per day (minutes), last 14 days</h3>${bars(perDay.map(median), dayLabels, "minutes")}</div>
+    <div class="panel" id="failed-runs"><h3>Failed runs per hour, last 24 hours: ${failedPerHour.reduce((a, b) => a + b, 0)}</h3>${bars(failedPerHour, hourLabels, "failed runs")}</div>
+    <div class="panel" id="run-cost"><h3>Cost of runs per hour (USD), last 24 hours: $${spent.toFixed(2)}</h3>${bars(cents, hourLabels, "USD")}</div>
     <div class="panel"><h3>Burndown per epic: tasks not done</h3>${lines(series, new Date(first).toLocaleString(), "now")}</div>`;
 }
 
@@ -1203,6 +1298,7 @@ const routes = [
   [/^#\/docs$/, () => showDocs()],
   [/^#\/inbox$/, showInbox],
   [/^#\/events$/, showEvents],
+  [/^#\/ops$/, showOps],
   [/^#\/code\/file\/(.+)$/, (m) => showFile(decodeURIComponent(m[1]))],
   [/^#\/code$/, () => showCode()],
   [/^#\/graph$/, showGraph],

@@ -198,6 +198,105 @@ pub fn outliers(series: &[f64], window: usize, threshold: f64, min_spread: f64) 
     found
 }
 
+/// One value of the record far from its baseline, named by its series (`events by
+/// claude-1`, `task.rejected events`, `claude run seconds`, `claude run cost (USD)`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Anomaly {
+    pub series: String,
+    /// The start of the step (event rates) or the run's start.
+    pub at: Timestamp,
+    pub value: f64,
+    /// The mean and standard deviation of the values before it.
+    pub baseline: f64,
+    pub stddev: f64,
+    /// Standard deviations from the baseline (negative below it).
+    pub score: f64,
+}
+
+/// How [`anomalies`] reads the record.
+#[derive(Clone, Copy, Debug)]
+pub struct AnomalyWindow {
+    pub since: Timestamp,
+    pub now: Timestamp,
+    /// The width of one step of the event-rate series.
+    pub bucket: std::time::Duration,
+    /// How many earlier values make a baseline.
+    pub window: usize,
+    /// Flag values more than this many standard deviations away.
+    pub threshold: f64,
+}
+
+/// The anomalies of the record since `w.since`: event rates per step by actor and by
+/// action, and each provider's run duration, tokens and cost in the order runs started
+/// (runs still going are left out). Newest first.
+pub fn anomalies(
+    events: &[crate::model::Event],
+    runs: &[crate::model::Run],
+    w: &AnomalyWindow,
+) -> Vec<Anomaly> {
+    use std::collections::BTreeMap;
+    let bucket = (w.bucket.as_millis() as i64).max(1000);
+    let start = w.since.unix_millis();
+    let steps = ((w.now.unix_millis() - start) / bucket + 1).max(1) as usize;
+    let at = |i: usize| Timestamp::from_unix_millis(start + i as i64 * bucket).unwrap_or(w.since);
+    let mut rates: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.at >= w.since) {
+        let step = ((e.at.unix_millis() - start) / bucket).clamp(0, steps as i64 - 1) as usize;
+        for key in [
+            format!("events by {}", e.actor),
+            format!("{} events", e.action),
+        ] {
+            rates.entry(key).or_insert_with(|| vec![0.0; steps])[step] += 1.0;
+        }
+    }
+    let flag = |series: &str, at: Timestamp, o: Outlier| Anomaly {
+        series: series.to_string(),
+        at,
+        value: o.value,
+        baseline: o.mean,
+        stddev: o.stddev,
+        score: o.score,
+    };
+    let mut found = Vec::new();
+    for (series, values) in &rates {
+        for o in outliers(values, w.window, w.threshold, 1.0) {
+            found.push(flag(series, at(o.index), o));
+        }
+    }
+    let mut ended: Vec<&crate::model::Run> = runs
+        .iter()
+        .filter(|r| r.started_at >= w.since && r.ended_at.is_some())
+        .collect();
+    ended.sort_by_key(|r| (r.started_at, r.id.number()));
+    let mut per: BTreeMap<String, Vec<(Timestamp, f64)>> = BTreeMap::new();
+    for r in ended {
+        let secs = r
+            .ended_at
+            .map(|e| (e.unix_millis() - r.started_at.unix_millis()) as f64 / 1000.0)
+            .unwrap_or(0.0);
+        let p = &r.provider;
+        let mut push = |what: &str, value: f64| {
+            per.entry(format!("{p} run {what}"))
+                .or_default()
+                .push((r.started_at, value))
+        };
+        push("seconds", secs);
+        push("tokens", r.usage.total_tokens() as f64);
+        if let Some(cost) = r.usage.cost_usd {
+            push("cost (USD)", cost);
+        }
+    }
+    for (series, points) in &per {
+        let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+        for o in outliers(&values, w.window, w.threshold, 0.0) {
+            found.push(flag(series, points[o.index].0, o));
+        }
+    }
+    found.sort_by(|a, b| b.at.cmp(&a.at).then(a.series.cmp(&b.series)));
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1607,3 +1607,166 @@ fn a_large_diff_draws_the_files_near_the_screen_first_and_the_rest_on_the_way() 
         b.close().await.unwrap();
     });
 }
+
+#[test]
+fn a_person_follows_the_log_live_by_level_and_session_and_sees_anomalies_and_run_charts() {
+    use baton_core::api::{NewLogEntry, NewRun, NewSession, RunEnd};
+    use baton_core::model::{LogLevel, RunStatus};
+
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let server = TestServer::start();
+    let api = &server.client;
+    let ops = api.operations();
+    let session = ops
+        .start_session(
+            "alice",
+            NewSession {
+                purpose: Some("release 1.4".into()),
+                ..NewSession::default()
+            },
+        )
+        .unwrap();
+    let log = |who: &str, message: &str, level| {
+        ops.log(
+            who,
+            NewLogEntry {
+                message: message.into(),
+                action: Some("BUILD".into()),
+                level: Some(level),
+                ..NewLogEntry::default()
+            },
+        )
+        .unwrap();
+    };
+    log("alice", "Release build started", LogLevel::Info);
+    // A burst from ci: far above its (empty) baseline.
+    for i in 0..8 {
+        log(
+            "ci",
+            &format!("Build {i} failed: <b>linker</b>"),
+            LogLevel::Error,
+        );
+    }
+    // A crashed run that cost something, for the charts.
+    let task = api
+        .add_tasks(
+            "lead",
+            vec![NewTask {
+                title: "Login page".into(),
+                ..NewTask::default()
+            }],
+        )
+        .unwrap()
+        .remove(0);
+    let run = api
+        .start_run(
+            "claude-1",
+            NewRun {
+                task: task.id,
+                provider: "claude".into(),
+                account: None,
+                attempt: 1,
+                runner: "build-1:1:1".into(),
+                host: "build-1".into(),
+                worktree: None,
+                branch: None,
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    api.finish_run(
+        "claude-1",
+        run.id,
+        RunEnd {
+            status: RunStatus::Crashed,
+            reason: Some("exit 1".into()),
+            final_text: None,
+            session: None,
+            usage: Some(baton_core::RunUsage {
+                cost_usd: Some(0.25),
+                ..baton_core::RunUsage::default()
+            }),
+        },
+    )
+    .unwrap();
+    let url = server.url.clone();
+    let count = "document.querySelectorAll('#log-entries tr[data-log]').length";
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        visit(&b, &url, "#/ops").await;
+        until(&b, &format!("{count} === 9"), Duration::from_secs(10)).await;
+        // Text stays text.
+        until(
+            &b,
+            "document.querySelector('#log-entries').textContent.includes('<b>linker</b>')",
+            Duration::from_secs(5),
+        )
+        .await;
+        until(
+            &b,
+            &format!(
+                "document.querySelector('#sessions [data-session-row=\"{}\"]')?.textContent.includes('release 1.4')",
+                session.id
+            ),
+            Duration::from_secs(5),
+        )
+        .await;
+        until(
+            &b,
+            "document.querySelector('#anomalies [data-anomaly=\"events by ci\"]')",
+            Duration::from_secs(5),
+        )
+        .await;
+
+        // Only errors; a new one appears live, a new info entry does not.
+        b.execute(
+            "document.querySelector('#lf select[name=level]').value = 'error';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(&b, "#lf button").await;
+        until(&b, &format!("{count} === 8"), Duration::from_secs(10)).await;
+        log("ci", "Build 9 failed: disk full", LogLevel::Error);
+        log("alice", "Coffee", LogLevel::Info);
+        until(
+            &b,
+            "document.querySelector('#log-entries')?.textContent.includes('disk full')",
+            Duration::from_secs(10),
+        )
+        .await;
+        until(&b, &format!("{count} === 9"), Duration::from_secs(10)).await;
+        screenshot(&b, "operations").await;
+
+        // One session's entries: alice's, any level.
+        b.execute(
+            "document.querySelector('#lf select[name=level]').value = '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(&b, "#lf button").await;
+        until(&b, &format!("{count} === 11"), Duration::from_secs(10)).await;
+        click(&b, &format!("#sessions a[data-session=\"{}\"]", session.id)).await;
+        until(&b, &format!("{count} === 2"), Duration::from_secs(10)).await;
+        until(
+            &b,
+            "[...document.querySelectorAll('#log-entries td:nth-child(3)')].every((td) => td.textContent.startsWith('alice'))",
+            Duration::from_secs(5),
+        )
+        .await;
+
+        visit(&b, &url, "#/charts").await;
+        until(
+            &b,
+            "document.querySelector('#failed-runs h3')?.textContent.endsWith(': 1') && document.querySelector('#run-cost h3').textContent.includes('$0.25')",
+            Duration::from_secs(10),
+        )
+        .await;
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}

@@ -1650,3 +1650,58 @@ fn the_server_applies_log_retention_in_the_background() {
         assert!(answer["error"]["message"].is_string(), "{answer}");
     }
 }
+
+#[test]
+fn anomalies_flag_a_burst_and_refuse_bad_parameters_with_a_hint() {
+    let server = TestServer::start();
+    let (status, none) = send(&server, "GET", "/api/v1/operations/anomalies", None);
+    assert_eq!(
+        (status, none.as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{none}"
+    );
+    let ops = server.client.operations();
+    for i in 0..6 {
+        ops.log(
+            "ci",
+            baton_core::api::NewLogEntry {
+                message: format!("build {i} failed"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    let (status, found) = send(
+        &server,
+        "GET",
+        "/api/v1/operations/anomalies?since=2h&bucket=10m&threshold=3&window=12",
+        None,
+    );
+    assert_eq!(status, 200);
+    let series: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["series"].as_str().unwrap())
+        .collect();
+    assert!(series.contains(&"events by ci"), "{found}");
+    for bad in [
+        "since=yesterday",
+        "bucket=0s",
+        "bucket=2d",
+        "threshold=-1",
+        "threshold=NaN",
+        "window=2",
+        "window=many",
+        "colour=red",
+    ] {
+        let (status, answer) = send(
+            &server,
+            "GET",
+            &format!("/api/v1/operations/anomalies?{bad}"),
+            None,
+        );
+        assert!(matches!(status, 400 | 422), "{bad}: {status} {answer}");
+        assert!(answer["error"]["message"].is_string(), "{bad}: {answer}");
+    }
+}

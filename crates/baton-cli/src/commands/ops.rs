@@ -641,96 +641,28 @@ fn patterns(ctx: &Context, args: PatternsArgs) -> CliResult {
     })
 }
 
-/// One flagged value, named by its series.
-#[derive(serde::Serialize)]
-struct Flag {
-    series: String,
-    at: baton_core::time::Timestamp,
-    value: f64,
-    baseline: f64,
-    stddev: f64,
-    score: f64,
-}
-
 fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
-    use std::collections::BTreeMap;
     let since = super::events::since(&args.since)?;
     let api = ctx.api()?;
     let events = api.events(&EventQuery {
         since: Some(since),
         ..EventQuery::default()
     })?;
-    let bucket = (args.bucket.as_millis() as i64).max(1000);
-    let start = since.unix_millis();
-    let steps =
-        ((baton_core::time::Timestamp::now().unix_millis() - start) / bucket + 1).max(1) as usize;
-    let at = |i: usize| {
-        baton_core::time::Timestamp::from_unix_millis(start + i as i64 * bucket).unwrap_or(since)
-    };
-    // Event counts per step, per actor and per action.
-    let mut rates: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for e in &events {
-        let step = ((e.at.unix_millis() - start) / bucket).clamp(0, steps as i64 - 1) as usize;
-        for key in [
-            format!("events by {}", e.actor),
-            format!("{} events", e.action),
-        ] {
-            rates.entry(key).or_insert_with(|| vec![0.0; steps])[step] += 1.0;
-        }
-    }
-    let mut flags = Vec::new();
-    for (series, values) in &rates {
-        for o in baton_core::analysis::outliers(values, args.window, args.threshold, 1.0) {
-            flags.push(Flag {
-                series: series.clone(),
-                at: at(o.index),
-                value: o.value,
-                baseline: o.mean,
-                stddev: o.stddev,
-                score: o.score,
-            });
-        }
-    }
-    // Runs, in the order they started: duration, tokens and cost per provider.
-    let mut runs = api.list_runs(&baton_core::api::RunFilter {
+    let runs = api.list_runs(&baton_core::api::RunFilter {
         limit: Some(10_000),
         ..Default::default()
     })?;
-    runs.retain(|r| r.started_at >= since && r.ended_at.is_some());
-    runs.sort_by_key(|r| (r.started_at, r.id.number()));
-    let mut per: BTreeMap<String, Vec<(baton_core::time::Timestamp, f64)>> = BTreeMap::new();
-    for r in &runs {
-        let secs = r
-            .ended_at
-            .map(|e| (e.unix_millis() - r.started_at.unix_millis()) as f64 / 1000.0)
-            .unwrap_or(0.0);
-        let p = &r.provider;
-        per.entry(format!("{p} run seconds"))
-            .or_default()
-            .push((r.started_at, secs));
-        per.entry(format!("{p} run tokens"))
-            .or_default()
-            .push((r.started_at, r.usage.total_tokens() as f64));
-        if let Some(cost) = r.usage.cost_usd {
-            per.entry(format!("{p} run cost (USD)"))
-                .or_default()
-                .push((r.started_at, cost));
-        }
-    }
-    for (series, points) in &per {
-        let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
-        for o in baton_core::analysis::outliers(&values, args.window, args.threshold, 0.0) {
-            flags.push(Flag {
-                series: series.clone(),
-                at: points[o.index].0,
-                value: o.value,
-                baseline: o.mean,
-                stddev: o.stddev,
-                score: o.score,
-            });
-        }
-    }
-    flags.sort_by(|a, b| b.at.cmp(&a.at).then(a.series.cmp(&b.series)));
+    let flags = baton_core::analysis::anomalies(
+        &events,
+        &runs,
+        &baton_core::analysis::AnomalyWindow {
+            since,
+            now: baton_core::time::Timestamp::now(),
+            bucket: args.bucket,
+            window: args.window,
+            threshold: args.threshold,
+        },
+    );
     ctx.out.emit(&flags, |w| {
         if flags.is_empty() {
             return writeln!(

@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_session))
         .routes(routes!(operations_stats))
         .routes(routes!(prune))
+        .routes(routes!(anomalies))
         .routes(routes!(stream))
         .routes(routes!(websocket))
 }
@@ -543,6 +544,93 @@ async fn prune(
     Ok(Json(
         workers
             .run(move |api| api.operations().prune(&actor, request.clone()))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AnomaliesQuery {
+    /// How far back to look: a duration (`24h`, the default) or an RFC 3339 time.
+    since: Option<String>,
+    /// Flag values more than this many standard deviations from their baseline (default 3).
+    threshold: Option<f64>,
+    /// The width of one step of the event-rate series (`10m`, the default; 1s to 1d).
+    bucket: Option<String>,
+    /// How many earlier values make a baseline (default 12, 3 to 1,000).
+    window: Option<u32>,
+}
+
+fn bad_query(message: String, hint: &str) -> ApiError {
+    ApiError::from(baton_core::Error::invalid_with_hint(message, hint))
+}
+
+/// What sits far from its baseline (`baton analyze anomalies`): event rates per step by
+/// actor and by action, and each provider's run duration, tokens and cost, newest first.
+#[utoipa::path(get, path = "/api/v1/operations/anomalies", tag = "events",
+    params(AnomaliesQuery),
+    responses((status = 200, body = Vec<baton_core::analysis::Anomaly>),
+        (status = 422, body = ErrorBody)))]
+async fn anomalies(
+    State(s): State<AppState>,
+    Query(q): Query<AnomaliesQuery>,
+) -> ApiResult<Json<Vec<baton_core::analysis::Anomaly>>> {
+    use baton_core::time::parse_duration;
+    let now = Timestamp::now();
+    let text = q.since.unwrap_or_else(|| "24h".into());
+    let since = match parse_duration(&text) {
+        Some(d) => now.minus(d.min(Duration::from_secs(366 * 86_400))),
+        None => Timestamp::parse(&text).ok_or_else(|| {
+            bad_query(
+                format!("'{text}' is neither a duration nor an RFC 3339 time"),
+                "for example 24h, 7d or 2026-11-21T14:00:00Z",
+            )
+        })?,
+    };
+    let bucket = q.bucket.unwrap_or_else(|| "10m".into());
+    let bucket = parse_duration(&bucket)
+        .filter(|d| (Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(d))
+        .ok_or_else(|| {
+            bad_query(
+                format!("bucket '{bucket}' is not a step from 1s to 1d"),
+                "for example 10m or 1h",
+            )
+        })?;
+    let threshold = q.threshold.unwrap_or(3.0);
+    if !(threshold.is_finite() && threshold > 0.0) {
+        return Err(bad_query(
+            format!("threshold {threshold} is not a positive number"),
+            "for example 3 (standard deviations)",
+        ));
+    }
+    let window = q.window.unwrap_or(12);
+    if !(3..=1000).contains(&window) {
+        return Err(bad_query(
+            format!("window {window} is not from 3 to 1000"),
+            "for example 12 earlier values",
+        ));
+    }
+    let w = baton_core::analysis::AnomalyWindow {
+        since,
+        now,
+        bucket,
+        window: window as usize,
+        threshold,
+    };
+    Ok(Json(
+        s.readers
+            .run(move |api| {
+                let events = api.events(&EventQuery {
+                    since: Some(w.since),
+                    ..EventQuery::default()
+                })?;
+                let runs = api.list_runs(&baton_core::api::RunFilter {
+                    limit: Some(10_000),
+                    ..Default::default()
+                })?;
+                Ok(baton_core::analysis::anomalies(&events, &runs, &w))
+            })
             .await?,
     ))
 }
