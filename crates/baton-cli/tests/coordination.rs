@@ -427,3 +427,113 @@ fn concurrent_pickups_never_hand_out_overlapping_surfaces() {
         .json();
     assert_eq!(held.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_watcher_tracks_moves_and_duplicates_and_keeps_to_its_globs() {
+    let s = repo();
+    std::fs::create_dir_all(s.path().join("src/gen")).unwrap();
+    s.write("src/auth/token.rs", "fn token() -> u32 { 7 }\n");
+    let bad = s.run(&["watch", "--include", "src/[a", "--for", "1s"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("not a valid glob"), "{}", bad.stderr);
+
+    let mut watch = command_in(
+        s.path(),
+        &[
+            "watch",
+            "--json",
+            "--agent",
+            "codex",
+            "--report-duplicates",
+            "--include",
+            "src/",
+            "--exclude",
+            "src/gen/",
+            "--debounce",
+            "150ms",
+            "--for",
+            "30s",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str::<Value>(&line).unwrap());
+        }
+    });
+    // Until the watcher answers (it starts asynchronously).
+    let mut seen: Vec<Value> = Vec::new();
+    let started = Instant::now();
+    while !seen.iter().any(|r| r["path"] == "src/probe.rs") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "watcher silent"
+        );
+        s.write("src/probe.rs", &format!("// {:?}\n", started.elapsed()));
+        while let Ok(r) = rx.recv_timeout(Duration::from_millis(400)) {
+            seen.push(r);
+        }
+    }
+    let drain = |seen: &mut Vec<Value>| {
+        while let Ok(r) = rx.recv_timeout(Duration::from_millis(800)) {
+            seen.push(r);
+        }
+    };
+    s.write("src/copy.rs", "fn token() -> u32 { 7 }\n");
+    s.write("src/gen/out.rs", "generated\n");
+    s.write("README.md", "changed\n");
+    s.write("src/.swap", "editor noise\n");
+    drain(&mut seen);
+    std::fs::rename(
+        s.path().join("src/auth/login.rs"),
+        s.path().join("src/login.rs"),
+    )
+    .unwrap();
+    drain(&mut seen);
+    // A delete and a create of the same content: a move by content.
+    std::fs::remove_file(s.path().join("src/copy.rs")).unwrap();
+    s.write("src/moved_copy.rs", "fn token() -> u32 { 7 }\n");
+    drain(&mut seen);
+    let _ = watch.kill();
+    let _ = watch.wait();
+
+    let find = |path: &str| {
+        seen.iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("{path} not reported: {seen:?}"))
+            .clone()
+    };
+    let copy = find("src/copy.rs");
+    assert_eq!(copy["kind"], "created");
+    assert_eq!(copy["duplicates"], serde_json::json!(["src/auth/token.rs"]));
+    assert_eq!(copy["sha256"].as_str().unwrap().len(), 64);
+    let moved = find("src/login.rs");
+    assert_eq!(
+        (moved["kind"].as_str(), moved["from"].as_str()),
+        (Some("renamed"), Some("src/auth/login.rs"))
+    );
+    assert!(
+        !seen.iter().any(|r| r["path"] == "src/auth/login.rs"),
+        "a move is one change: {seen:?}"
+    );
+    let by_content = find("src/moved_copy.rs");
+    assert_eq!(by_content["kind"], "renamed", "{seen:?}");
+    assert_eq!(by_content["from"], "src/copy.rs");
+    for r in &seen {
+        let path = r["path"].as_str().unwrap();
+        assert!(
+            path.starts_with("src/") && !path.starts_with("src/gen") && !path.contains("/."),
+            "{path} should not be reported"
+        );
+    }
+    // The record has the move and its hash.
+    let events = s.run(&["events", "--action", "file.changed"]).ok().json();
+    assert!(events.as_array().unwrap().iter().any(
+        |e| e["detail"]["from"] == "src/auth/login.rs" && e["detail"]["path"] == "src/login.rs"
+    ));
+}

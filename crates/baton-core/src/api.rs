@@ -255,13 +255,22 @@ pub struct ReservationFilter {
 }
 
 /// A change to a file seen by the watcher.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FileChange {
     pub path: String,
     /// created, modified, removed, renamed.
     pub kind: String,
+    /// For `renamed`: where it was (a move within the project).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The SHA-256 of its content (64 hex digits), when the watcher hashed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Other paths with the same content (`baton watch --report-duplicates`), at most 100.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
 }
 
 /// The guard's verdict on a set of paths about to be committed.
@@ -278,6 +287,14 @@ pub struct GuardReport {
 pub struct FileChangeReport {
     pub path: String,
     pub kind: String,
+    /// For a move: where it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Other paths with the same content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
     /// Who the change is attributed to: the editor when known, else the holder.
     pub actor: String,
     /// Reservations of other agents the change touched.

@@ -343,6 +343,18 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 /// Lower-case hex.
+/// The SHA-256 of everything `r` yields, as hex (content hashes of files: `baton watch`).
+pub fn sha256_hex(mut r: impl std::io::Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut buf)? {
+            0 => return Ok(hex(&hasher.finalize())),
+            n => hasher.update(&buf[..n]),
+        }
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

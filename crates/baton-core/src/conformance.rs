@@ -1304,6 +1304,7 @@ pub fn an_edit_to_a_path_reserved_by_someone_else_is_a_violation(f: &dyn ApiFixt
         vec![FileChange {
             path: path.into(),
             kind: "modified".into(),
+            ..FileChange::default()
         }]
     };
     let by_holder = api.record_changes(None, &change("src/auth/a.rs")).unwrap();
@@ -1326,6 +1327,66 @@ pub fn an_edit_to_a_path_reserved_by_someone_else_is_a_violation(f: &dyn ApiFixt
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].actor, "codex");
     assert_eq!(violations[0].detail["holder"], "claude");
+
+    // Moving a file out of the reserved place touches it too; the move, its content hash
+    // and its duplicates are recorded.
+    let hash = "AB".repeat(32);
+    let moved = api
+        .record_changes(
+            Some("codex"),
+            &[FileChange {
+                path: "lib/a.rs".into(),
+                kind: "renamed".into(),
+                from: Some("./src/auth/a.rs".into()),
+                sha256: Some(hash.clone()),
+                duplicates: vec!["z/copy.rs".into(), "b/copy.rs".into(), "z/copy.rs".into()],
+            }],
+        )
+        .unwrap();
+    assert_eq!(moved[0].from.as_deref(), Some("src/auth/a.rs"));
+    assert_eq!(
+        moved[0].violated.len(),
+        1,
+        "the move took it out of src/auth"
+    );
+    assert_eq!(moved[0].duplicates, ["b/copy.rs", "z/copy.rs"]);
+    let changed = api
+        .events(&EventQuery {
+            action: Some("file.changed".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    let last = &changed.last().unwrap().detail;
+    assert_eq!(last["from"], "src/auth/a.rs");
+    assert_eq!(last["sha256"], hash.to_lowercase());
+    assert_eq!(last["duplicates"][1], "z/copy.rs");
+    for bad in [
+        FileChange {
+            path: "x".into(),
+            kind: "modified".into(),
+            sha256: Some("not-a-hash".into()),
+            ..FileChange::default()
+        },
+        FileChange {
+            path: "x".into(),
+            kind: "modified".into(),
+            duplicates: vec!["d".into(); 101],
+            ..FileChange::default()
+        },
+    ] {
+        let e = api.record_changes(Some("codex"), &[bad]).unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+    }
+    assert_eq!(
+        api.events(&EventQuery {
+            action: Some("file.changed".into()),
+            ..EventQuery::default()
+        })
+        .unwrap()
+        .len(),
+        changed.len(),
+        "a refused change records nothing"
+    );
 }
 
 pub fn the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones(

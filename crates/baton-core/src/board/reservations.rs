@@ -363,6 +363,49 @@ pub fn guard(
     })
 }
 
+/// The most duplicates one change may name.
+const MAX_DUPLICATES: usize = 100;
+
+/// A change's move source, hash and duplicates, normalized and checked.
+fn check_change(change: &FileChange) -> Result<(Option<String>, Option<String>, Vec<String>)> {
+    let from = change
+        .from
+        .as_deref()
+        .map(normalize_path)
+        .filter(|f| !f.is_empty());
+    let sha256 = match change.sha256.as_deref() {
+        None => None,
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(h.to_ascii_lowercase())
+        }
+        Some(h) => {
+            return Err(Error::invalid_with_hint(
+                format!("'{h}' is not a SHA-256"),
+                "give the content's SHA-256 as 64 hex digits, or leave it out",
+            ))
+        }
+    };
+    if change.duplicates.len() > MAX_DUPLICATES {
+        return Err(Error::invalid_with_hint(
+            format!(
+                "{} duplicates named for {}; at most {MAX_DUPLICATES}",
+                change.duplicates.len(),
+                change.path
+            ),
+            "name the first 100",
+        ));
+    }
+    let mut duplicates: Vec<String> = change
+        .duplicates
+        .iter()
+        .map(|d| normalize_path(d))
+        .filter(|d| !d.is_empty())
+        .collect();
+    duplicates.sort();
+    duplicates.dedup();
+    Ok((from, sha256, duplicates))
+}
+
 pub fn record_changes(
     tx: &mut dyn StoreTx,
     editor: Option<&str>,
@@ -375,7 +418,16 @@ pub fn record_changes(
         if path.is_empty() {
             continue;
         }
-        let holders = covering(tx, &path, now)?;
+        let (from, sha256, duplicates) = check_change(change)?;
+        let mut holders = covering(tx, &path, now)?;
+        // Moving a file out of a reserved place changes that place too.
+        if let Some(from) = &from {
+            for r in covering(tx, from, now)? {
+                if !holders.iter().any(|h| h.id == r.id) {
+                    holders.push(r);
+                }
+            }
+        }
         let actor = match editor {
             Some(e) => e.to_string(),
             None => {
@@ -394,14 +446,17 @@ pub fn record_changes(
                 .collect(),
             None => Vec::new(),
         };
-        event(
-            tx,
-            now,
-            &actor,
-            actions::FILE_CHANGED,
-            None,
-            json!({ "path": path, "kind": change.kind }),
-        )?;
+        let mut detail = json!({ "path": path, "kind": change.kind });
+        if let Some(from) = &from {
+            detail["from"] = json!(from);
+        }
+        if let Some(hash) = &sha256 {
+            detail["sha256"] = json!(hash);
+        }
+        if !duplicates.is_empty() {
+            detail["duplicates"] = json!(duplicates);
+        }
+        event(tx, now, &actor, actions::FILE_CHANGED, None, detail)?;
         for r in &violated {
             event(
                 tx,
@@ -415,6 +470,9 @@ pub fn record_changes(
         reports.push(FileChangeReport {
             path,
             kind: change.kind.clone(),
+            from,
+            sha256,
+            duplicates,
             actor,
             violated,
         });
