@@ -8,6 +8,9 @@
 #      appended to the file (50 message shapes, 4 levels, 8 actors, 5 actions), imported
 #      into an empty project; then `baton tail -n 50`, `baton tail --action ERROR -n 50`,
 #      `baton analyze patterns --since 3650d` and `baton analyze agents` timed, RUNS times.
+#   4. Retention on those entries (dated 2020-01-01): `log_retention 30d`, then
+#      `baton prune --dry-run` and `baton prune` (batches of 10,000 until none are left),
+#      timed once each; entries deleted per second.
 #
 #   bash bench/ops.sh                    # builds release
 #   RUNS=7 PER=200 ENTRIES=1000000 bash bench/ops.sh
@@ -50,7 +53,7 @@ lines = open(src).read().splitlines()
 header = json.loads(lines[0])
 rows = [json.loads(l) for l in lines[1:]]
 last = max(r["row"]["id"] for r in rows if r["table"] == "events")
-start = next(r["row"]["at"] for r in rows if r["table"] == "events")
+start = "2020-01-01T00:00:00.000Z"  # old enough for step 4's retention
 random.seed(7)
 shapes = [f"shape {k}: failed after {{n}}s on /srv/app/{{f}}.rs (T-{{t}})" for k in range(50)]
 levels, actors, actions = ["debug", "info", "warn", "error"], [f"agent-{a}" for a in range(8)], ["build", "test", "deploy", "error", "note"]
@@ -75,6 +78,11 @@ for _ in $(seq "$RUNS"); do
   PATTERNS+=("$(timed "$BATON" analyze patterns --since 3650d --json)")
   AGENTS+=("$(timed "$BATON" analyze agents --since 3650d --json)")
 done
+"$BATON" config set log_retention 30d >/dev/null
+DRY_MS=$(timed "$BATON" prune --dry-run --json)
+PRUNE_MS=$(timed "$BATON" prune --json)
+LEFT=$("$BATON" tail --all --format json | grep -c '"log\.' || true)
+PRUNE_RATE=$(python3 -c "print(round($ENTRIES / ($PRUNE_MS / 1000)))")
 {
   echo "ops bench, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "baton log round trip (ms): ${ROUND[*]}; median $(median "${ROUND[@]}")"
@@ -84,4 +92,5 @@ done
   echo "tail --action ERROR -n 50 (ms): ${TAIL_ERR[*]}; median $(median "${TAIL_ERR[@]}")"
   echo "analyze patterns over all (ms): ${PATTERNS[*]}; median $(median "${PATTERNS[@]}")"
   echo "analyze agents (ms): ${AGENTS[*]}; median $(median "${AGENTS[@]}")"
+  echo "prune --dry-run: $DRY_MS ms; prune of $ENTRIES entries: $PRUNE_MS ms ($PRUNE_RATE entries/s); log entries left: $LEFT"
 } | tee "$OUT/ops.txt"

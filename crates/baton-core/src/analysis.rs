@@ -297,6 +297,20 @@ pub fn anomalies(
     found
 }
 
+/// [`anomalies`] of what `api` holds: the events since `w.since` and the newest 10,000
+/// runs.
+pub fn read_anomalies(api: &dyn crate::Api, w: &AnomalyWindow) -> crate::Result<Vec<Anomaly>> {
+    let events = api.events(&crate::store::EventQuery {
+        since: Some(w.since),
+        ..Default::default()
+    })?;
+    let runs = api.list_runs(&crate::api::RunFilter {
+        limit: Some(10_000),
+        ..Default::default()
+    })?;
+    Ok(anomalies(&events, &runs, w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

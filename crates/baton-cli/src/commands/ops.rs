@@ -643,18 +643,8 @@ fn patterns(ctx: &Context, args: PatternsArgs) -> CliResult {
 
 fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
     let since = super::events::since(&args.since)?;
-    let api = ctx.api()?;
-    let events = api.events(&EventQuery {
-        since: Some(since),
-        ..EventQuery::default()
-    })?;
-    let runs = api.list_runs(&baton_core::api::RunFilter {
-        limit: Some(10_000),
-        ..Default::default()
-    })?;
-    let flags = baton_core::analysis::anomalies(
-        &events,
-        &runs,
+    let flags = baton_core::analysis::read_anomalies(
+        ctx.api()?.as_ref(),
         &baton_core::analysis::AnomalyWindow {
             since,
             now: baton_core::time::Timestamp::now(),
@@ -662,7 +652,7 @@ fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
             window: args.window,
             threshold: args.threshold,
         },
-    );
+    )?;
     ctx.out.emit(&flags, |w| {
         if flags.is_empty() {
             return writeln!(

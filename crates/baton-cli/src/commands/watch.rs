@@ -225,29 +225,25 @@ impl Hashes {
 
     /// Everything under a renamed directory moves with it.
     fn move_tree(&mut self, from: &str, to: &str) {
-        let prefix = format!("{from}/");
-        let moved: Vec<String> = self
-            .by_path
+        for old in self.under(from) {
+            let hash = self.remove(&old);
+            self.set(&format!("{to}/{}", &old[from.len() + 1..]), hash);
+        }
+    }
+
+    /// The known paths inside a directory.
+    fn under(&self, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        self.by_path
             .keys()
             .filter(|p| p.starts_with(&prefix))
             .cloned()
-            .collect();
-        for old in moved {
-            let hash = self.remove(&old);
-            self.set(&format!("{to}/{}", &old[prefix.len()..]), hash);
-        }
+            .collect()
     }
 
     /// A removed directory takes everything under it.
     fn remove_tree(&mut self, dir: &str) {
-        let prefix = format!("{dir}/");
-        let under: Vec<String> = self
-            .by_path
-            .keys()
-            .filter(|p| p.starts_with(&prefix))
-            .cloned()
-            .collect();
-        for p in under {
+        for p in self.under(dir) {
             self.remove(&p);
         }
     }

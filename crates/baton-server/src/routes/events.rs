@@ -620,17 +620,7 @@ async fn anomalies(
     };
     Ok(Json(
         s.readers
-            .run(move |api| {
-                let events = api.events(&EventQuery {
-                    since: Some(w.since),
-                    ..EventQuery::default()
-                })?;
-                let runs = api.list_runs(&baton_core::api::RunFilter {
-                    limit: Some(10_000),
-                    ..Default::default()
-                })?;
-                Ok(baton_core::analysis::anomalies(&events, &runs, &w))
-            })
+            .run(move |api| baton_core::analysis::read_anomalies(api, &w))
             .await?,
     ))
 }
