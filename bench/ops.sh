@@ -26,7 +26,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ms() { python3 -c 'import time; print(time.perf_counter_ns() // 1000)'; }
 median() { python3 -c 'import statistics, sys; v=[float(x) for x in sys.argv[1:]]; print(f"{statistics.median(v):.1f}")' "$@"; }
-timed() { local t0 t1; t0=$(ms); "$@" >/dev/null; t1=$(ms); echo $(( (t1 - t0) / 1000 )); }
+timed() { local t0 t1; t0=$(ms); "$@" >/dev/null || return 1; t1=$(ms); echo $(( (t1 - t0) / 1000 )); }
 
 # ---- 1 and 2 --------------------------------------------------------------------------
 mkdir -p "$WORK/live" && cd "$WORK/live"
@@ -66,7 +66,8 @@ with open(dst, "w") as out:
         msg = random.choice(shapes).format(n=random.randint(1, 999), f=random.randint(1, 99), t=random.randint(1, 500))
         detail = {"kind": "ai", "level": random.choice(levels), "message": msg, "tool": None}
         row = {"id": last + 1 + i, "at": start, "actor": random.choice(actors),
-               "action": "log." + random.choice(actions), "task": None, "detail": json.dumps(detail)}
+               "action": "log." + random.choice(actions), "task": None, "detail": json.dumps(detail),
+               "session": None}
         out.write(json.dumps({"table": "events", "row": row}) + "\n")
 PY
 rm -rf "$WORK/big/.baton" && "$BATON" init >/dev/null
