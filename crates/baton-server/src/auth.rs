@@ -130,6 +130,9 @@ pub struct Auth {
     used: Mutex<HashMap<u64, Instant>>,
     /// Cookies get `Secure` when the server speaks TLS.
     pub secure_cookies: bool,
+    /// The boards' clock, which token and session expiry is judged by (real time unless a
+    /// test moves it).
+    clock: Option<baton_core::board::Clock>,
 }
 
 /// How often a token's last-used time is written.
@@ -145,6 +148,7 @@ impl Auth {
             setup: Mutex::new(None),
             used: Mutex::default(),
             secure_cookies: false,
+            clock: None,
         }
     }
 
@@ -159,6 +163,20 @@ impl Auth {
             setup: Mutex::new(setup_code.map(auth::token_hash)),
             used: Mutex::default(),
             secure_cookies,
+            clock: None,
+        }
+    }
+
+    /// Judges expiry by the boards' clock.
+    pub fn with_clock(mut self, clock: Option<baton_core::board::Clock>) -> Auth {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> baton_core::time::Timestamp {
+        match &self.clock {
+            Some(clock) => clock(),
+            None => baton_core::time::Timestamp::now(),
         }
     }
 
@@ -231,7 +249,7 @@ impl Auth {
         if at.elapsed() >= CACHE_FOR {
             return None;
         }
-        let now = baton_core::time::Timestamp::now();
+        let now = self.now();
         let expired = known
             .principal
             .token

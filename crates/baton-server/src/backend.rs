@@ -25,6 +25,10 @@ pub trait Backend: Send + Sync + 'static {
     fn open_writer(&self) -> Result<Box<dyn Writer>>;
     /// What `/ready` and the log say the server runs on.
     fn describe(&self) -> String;
+    /// The clock the boards read, when not the real one (tests move time forward).
+    fn clock(&self) -> Option<Clock> {
+        None
+    }
     /// The backend of another project on the same server, its storage created (and named
     /// `name`) when missing: SQLite, a file of its own; PostgreSQL, a schema of its own.
     fn project(&self, key: &str, name: &str) -> Result<Arc<dyn Backend>>;
@@ -72,6 +76,10 @@ impl SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
+    fn clock(&self) -> Option<Clock> {
+        self.clock.clone()
+    }
+
     fn open(&self) -> Result<Box<dyn Api + Send>> {
         let store = SqliteStore::open(&self.path)?;
         Ok(match &self.clock {

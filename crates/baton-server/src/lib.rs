@@ -214,7 +214,7 @@ pub fn build_state(
     } else {
         auth::Auth::local()
     };
-    let auth = Arc::new(auth);
+    let auth = Arc::new(auth.with_clock(backend.clock()));
     auth.watch(&feed, shutdown.clone());
     let mut state = AppState {
         instance_writer: writer.clone(),

@@ -50,6 +50,10 @@ impl PostgresBackend {
 }
 
 impl Backend for PostgresBackend {
+    fn clock(&self) -> Option<Clock> {
+        self.clock.clone()
+    }
+
     fn open(&self) -> Result<Box<dyn Api + Send>> {
         Ok(Box::new(self.board()?))
     }
