@@ -304,6 +304,19 @@ fn analyze_groups_messages_by_shape_and_flags_a_burst() {
         .collect();
     assert!(!burst.is_empty(), "{flagged}");
     assert!(burst[0]["score"].as_f64().unwrap() > 3.0, "{flagged}");
+
+    // The same bounds as the HTTP route, from core.
+    for bad in [
+        &["--window", "2"][..],
+        &["--window", "5000"],
+        &["--threshold", "0"],
+        &["--threshold", "NaN"],
+        &["--bucket", "2d"],
+    ] {
+        let mut args = vec!["analyze", "anomalies"];
+        args.extend_from_slice(bad);
+        as_tool(&s, None, &[], &args).fails(2, "invalid_input");
+    }
 }
 
 #[test]

@@ -227,6 +227,51 @@ pub struct AnomalyWindow {
     pub threshold: f64,
 }
 
+impl AnomalyWindow {
+    /// The bounds every caller shares: a step from 1 s to 1 day, a baseline of 3 to 1,000
+    /// earlier values, a positive finite threshold, and `since` before `now`.
+    pub fn new(
+        since: Timestamp,
+        now: Timestamp,
+        bucket: std::time::Duration,
+        window: usize,
+        threshold: f64,
+    ) -> crate::Result<AnomalyWindow> {
+        use std::time::Duration;
+        if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&bucket) {
+            return Err(crate::Error::invalid_with_hint(
+                format!("a step of {} s is not from 1s to 1d", bucket.as_secs_f64()),
+                "for example 10m or 1h",
+            ));
+        }
+        if !(3..=1000).contains(&window) {
+            return Err(crate::Error::invalid_with_hint(
+                format!("a baseline of {window} values is not from 3 to 1000"),
+                "for example 12 earlier values",
+            ));
+        }
+        if !(threshold.is_finite() && threshold > 0.0) {
+            return Err(crate::Error::invalid_with_hint(
+                format!("threshold {threshold} is not a positive number"),
+                "for example 3 (standard deviations)",
+            ));
+        }
+        if since > now {
+            return Err(crate::Error::invalid_with_hint(
+                format!("{since} is in the future"),
+                "give a time in the past, or a duration such as 24h",
+            ));
+        }
+        Ok(AnomalyWindow {
+            since,
+            now,
+            bucket,
+            window,
+            threshold,
+        })
+    }
+}
+
 /// The anomalies of the record since `w.since`: event rates per step by actor and by
 /// action, and each provider's run duration, tokens and cost in the order runs started
 /// (runs still going are left out). Newest first.
@@ -315,6 +360,28 @@ pub fn read_anomalies(api: &dyn crate::Api, w: &AnomalyWindow) -> crate::Result<
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn anomaly_windows_are_bounded() {
+        let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap();
+        let since = now.minus(std::time::Duration::from_secs(3600));
+        let secs = std::time::Duration::from_secs;
+        assert!(AnomalyWindow::new(since, now, secs(600), 12, 3.0).is_ok());
+        for (bucket, window, threshold) in [
+            (std::time::Duration::from_millis(500), 12, 3.0),
+            (secs(86_401), 12, 3.0),
+            (secs(600), 2, 3.0),
+            (secs(600), 1001, 3.0),
+            (secs(600), 12, 0.0),
+            (secs(600), 12, f64::INFINITY),
+            (secs(600), 12, f64::NAN),
+        ] {
+            let e = AnomalyWindow::new(since, now, bucket, window, threshold).unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{bucket:?} {window} {threshold}");
+            assert!(e.hint().is_some());
+        }
+        assert!(AnomalyWindow::new(now, since, secs(600), 12, 3.0).is_err());
+    }
 
     #[test]
     fn shapes_hide_what_varies() {

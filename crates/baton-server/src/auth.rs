@@ -173,7 +173,8 @@ impl Auth {
         self
     }
 
-    fn now(&self) -> baton_core::time::Timestamp {
+    /// Now by the boards' clock.
+    pub fn now(&self) -> baton_core::time::Timestamp {
         match &self.clock {
             Some(clock) => clock(),
             None => baton_core::time::Timestamp::now(),

@@ -195,7 +195,7 @@ pub fn apply_retention(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
     use baton_core::api::PruneRequest;
-    use baton_core::board::leases::{LOG_RETENTION, SYSTEM};
+    use baton_core::board::leases::LOG_RETENTION;
     let step = std::time::Duration::from_millis(100).min(every);
     // Stopped, or the server that would stop it is gone.
     let over = move || *shutdown.borrow() || shutdown.has_changed().is_err();
@@ -227,7 +227,7 @@ pub fn apply_retention(
             }
             loop {
                 let report = writer
-                    .run_blocking(|api| api.operations().prune(SYSTEM, PruneRequest::default()));
+                    .run_blocking(|api| api.operations().prune_as_system(PruneRequest::default()));
                 match report {
                     Ok(r) if r.more && !over() => continue,
                     Ok(_) => break,

@@ -485,10 +485,10 @@ pub struct AnomaliesArgs {
     /// How far back to look: a time (RFC 3339) or a duration.
     #[arg(long, default_value = "24h")]
     pub since: String,
-    /// The width of one step of the event-rate series (10m, 1h).
+    /// The width of one step of the event-rate series (10m, 1h; 1s to 1d).
     #[arg(long, default_value = "10m", value_parser = super::runner::duration)]
     pub bucket: std::time::Duration,
-    /// How many earlier values make the baseline.
+    /// How many earlier values make the baseline (3 to 1000).
     #[arg(long, default_value_t = 12)]
     pub window: usize,
 }
@@ -645,13 +645,13 @@ fn anomalies(ctx: &Context, args: AnomaliesArgs) -> CliResult {
     let since = super::events::since(&args.since)?;
     let flags = baton_core::analysis::read_anomalies(
         ctx.api()?.as_ref(),
-        &baton_core::analysis::AnomalyWindow {
+        &baton_core::analysis::AnomalyWindow::new(
             since,
-            now: baton_core::time::Timestamp::now(),
-            bucket: args.bucket,
-            window: args.window,
-            threshold: args.threshold,
-        },
+            baton_core::time::Timestamp::now(),
+            args.bucket,
+            args.window,
+            args.threshold,
+        )?,
     )?;
     ctx.out.emit(&flags, |w| {
         if flags.is_empty() {

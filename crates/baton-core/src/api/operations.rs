@@ -236,7 +236,18 @@ pub trait Operations {
 
     /// Applies the `log_retention` setting: deletes log entries and the output of runs
     /// older than it, at most `limit` of each per call; board events stay.
+    /// `actor` is a caller's name; the reserved `baton` is refused here.
     fn prune(&self, actor: &str, request: PruneRequest) -> Result<PruneReport>;
+
+    /// The same as the system itself (`baton`): the server's background retention pass.
+    /// Only a board in this process can do it; a client of a server cannot.
+    fn prune_as_system(&self, request: PruneRequest) -> Result<PruneReport> {
+        let _ = request;
+        Err(crate::Error::Forbidden {
+            message: "only the server applies retention as the system".into(),
+            hint: Some("call prune with your own name".into()),
+        })
+    }
 
     /// The series a run exported, by name.
     fn telemetry(&self, run: crate::id::RunId) -> Result<Vec<crate::model::TelemetrySeries>>;

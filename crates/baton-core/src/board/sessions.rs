@@ -305,19 +305,33 @@ impl<S: crate::store::Store> crate::api::Operations for super::Board<S> {
         actor: &str,
         request: crate::api::PruneRequest,
     ) -> Result<crate::api::PruneReport> {
-        // The server's background retention acts as the system itself.
-        if actor != super::SYSTEM {
-            validate::actor(actor)?;
-        }
+        validate::actor(actor)?;
+        self.prune_as(actor, request)
+    }
+
+    fn prune_as_system(
+        &self,
+        request: crate::api::PruneRequest,
+    ) -> Result<crate::api::PruneReport> {
+        self.prune_as(super::SYSTEM, request)
+    }
+
+    fn telemetry(&self, run: RunId) -> Result<Vec<crate::model::TelemetrySeries>> {
+        self.read(|tx, _| super::telemetry::of_run(tx.sql(), run))
+    }
+}
+
+impl<S: crate::store::Store> super::Board<S> {
+    fn prune_as(
+        &self,
+        actor: &str,
+        request: crate::api::PruneRequest,
+    ) -> Result<crate::api::PruneReport> {
         if request.dry_run {
             return self.read(|tx, now| super::retention::prune(tx, actor, &request, now));
         }
         self.write(actor, |tx, now| {
             super::retention::prune(tx, actor, &request, now)
         })
-    }
-
-    fn telemetry(&self, run: RunId) -> Result<Vec<crate::model::TelemetrySeries>> {
-        self.read(|tx, _| super::telemetry::of_run(tx.sql(), run))
     }
 }

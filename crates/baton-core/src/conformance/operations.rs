@@ -241,6 +241,9 @@ pub fn retention_deletes_old_log_entries_and_ended_runs_output_only(f: &dyn supe
     // Off by default: nothing goes, however old.
     f.advance(std::time::Duration::from_secs(400 * 86_400));
     let off = ops.prune("lead", PruneRequest::default()).unwrap();
+    // Only the server's own pass acts as the system.
+    let reserved = ops.prune("baton", PruneRequest::default()).unwrap_err();
+    assert_eq!(reserved.code(), "invalid_input", "{reserved}");
     assert_eq!(
         (
             off.retention.as_str(),

@@ -534,8 +534,6 @@ async fn prune(
     super::Actor(actor): super::Actor,
     crate::error::Body(request): crate::error::Body<baton_core::api::PruneRequest>,
 ) -> ApiResult<Json<baton_core::api::PruneReport>> {
-    // Only the server itself prunes as `baton`.
-    baton_core::board::validate_actor(&actor)?;
     let workers = if request.dry_run {
         &s.readers
     } else {
@@ -577,7 +575,7 @@ async fn anomalies(
     Query(q): Query<AnomaliesQuery>,
 ) -> ApiResult<Json<Vec<baton_core::analysis::Anomaly>>> {
     use baton_core::time::parse_duration;
-    let now = Timestamp::now();
+    let now = s.auth.now();
     let text = q.since.unwrap_or_else(|| "24h".into());
     let since = match parse_duration(&text) {
         Some(d) => now.minus(d.min(Duration::from_secs(366 * 86_400))),
@@ -588,36 +586,20 @@ async fn anomalies(
             )
         })?,
     };
-    let bucket = q.bucket.unwrap_or_else(|| "10m".into());
-    let bucket = parse_duration(&bucket)
-        .filter(|d| (Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(d))
-        .ok_or_else(|| {
-            bad_query(
-                format!("bucket '{bucket}' is not a step from 1s to 1d"),
-                "for example 10m or 1h",
-            )
-        })?;
-    let threshold = q.threshold.unwrap_or(3.0);
-    if !(threshold.is_finite() && threshold > 0.0) {
-        return Err(bad_query(
-            format!("threshold {threshold} is not a positive number"),
-            "for example 3 (standard deviations)",
-        ));
-    }
-    let window = q.window.unwrap_or(12);
-    if !(3..=1000).contains(&window) {
-        return Err(bad_query(
-            format!("window {window} is not from 3 to 1000"),
-            "for example 12 earlier values",
-        ));
-    }
-    let w = baton_core::analysis::AnomalyWindow {
+    let text = q.bucket.unwrap_or_else(|| "10m".into());
+    let bucket = parse_duration(&text).ok_or_else(|| {
+        bad_query(
+            format!("bucket '{text}' is not a duration"),
+            "for example 10m or 1h",
+        )
+    })?;
+    let w = baton_core::analysis::AnomalyWindow::new(
         since,
         now,
         bucket,
-        window: window as usize,
-        threshold,
-    };
+        q.window.unwrap_or(12) as usize,
+        q.threshold.unwrap_or(3.0),
+    )?;
     Ok(Json(
         s.readers
             .run(move |api| baton_core::analysis::read_anomalies(api, &w))
