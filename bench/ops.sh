@@ -4,6 +4,8 @@
 #   1. `baton log` round trip: one process writing one entry, RUNS times (median ms).
 #   2. Sustained entries per second from 16 processes: each loops `baton log` PER times;
 #      entries written / wall time of the whole load.
+#   2b. The same through `baton log --stdin` (lines batched, up to 1,000 per transaction):
+#      one process writing LINES lines, then 16 processes writing LINES/16 each at once.
 #   3. `tail` and `analyze` on 1,000,000 entries: a project exported, 1,000,000 log events
 #      appended to the file (50 message shapes, 4 levels, 8 actors, 5 actions), imported
 #      into an empty project; then `baton tail -n 50`, `baton tail --action ERROR -n 50`,
@@ -22,6 +24,7 @@ OUT="$PWD/bench/out"; mkdir -p "$OUT"
 RUNS=${RUNS:-7}
 PER=${PER:-200}
 ENTRIES=${ENTRIES:-1000000}
+LINES=${LINES:-160000}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ms() { python3 -c 'import time; print(time.perf_counter_ns() // 1000)'; }
@@ -41,6 +44,22 @@ wait
 t1=$(ms)
 WRITTEN=$("$BATON" tail --action STEP --all --format json | wc -l)
 RATE=$(python3 -c "print(round($WRITTEN / (($t1 - $t0) / 1e6)))")
+
+# ---- 2b ---------------------------------------------------------------------------------
+seq "$LINES" | sed 's/^/line /' > "$WORK/lines.txt"
+head -n $(( LINES / 16 )) "$WORK/lines.txt" > "$WORK/part.txt"
+p0=$(ms)
+"$BATON" log --stdin --action PIPE --system ci < "$WORK/lines.txt" >/dev/null
+p1=$(ms)
+PIPE_ONE=$(python3 -c "print(round($LINES / (($p1 - $p0) / 1e6)))")
+p2=$(ms)
+for w in $(seq 16); do
+  BATON_AGENT="agent-$w" "$BATON" log --stdin --action PIPES < "$WORK/part.txt" >/dev/null &
+done
+wait
+p3=$(ms)
+PIPED=$("$BATON" tail --action PIPES --all --format json | wc -l)
+PIPE_MANY=$(python3 -c "print(round($PIPED / (($p3 - $p2) / 1e6)))")
 
 # ---- 3 ----------------------------------------------------------------------------------
 mkdir -p "$WORK/big" && cd "$WORK/big"
@@ -88,6 +107,8 @@ PRUNE_RATE=$(python3 -c "print(round($ENTRIES / ($PRUNE_MS / 1000)))")
   echo "ops bench, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "baton log round trip (ms): ${ROUND[*]}; median $(median "${ROUND[@]}")"
   echo "16 processes x $PER baton log: $WRITTEN entries in $(( (t1 - t0) / 1000 )) ms: $RATE entries/s"
+  echo "baton log --stdin, 1 process: $LINES entries in $(( (p1 - p0) / 1000 )) ms: $PIPE_ONE entries/s"
+  echo "baton log --stdin, 16 processes: $PIPED entries in $(( (p3 - p2) / 1000 )) ms: $PIPE_MANY entries/s"
   echo "$ENTRIES log entries imported in $IMPORT_MS ms"
   echo "tail -n 50 (ms): ${TAIL[*]}; median $(median "${TAIL[@]}")"
   echo "tail --action ERROR -n 50 (ms): ${TAIL_ERR[*]}; median $(median "${TAIL_ERR[@]}")"

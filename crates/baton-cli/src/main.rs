@@ -358,10 +358,28 @@ fn real_main() -> ExitCode {
             if std::io::stderr().is_terminal() && !json_flag {
                 let _ = e.print();
             } else {
+                // Everything above the usage, on one line: "... not provided: <MESSAGE>".
                 let message = e.to_string();
-                let first = message.lines().next().unwrap_or("invalid arguments");
-                let err = CliError::invalid(first.trim_start_matches("error: ").to_string())
-                    .with_hint("see `baton --help` or `baton <command> --help`");
+                let (above, usage) = message.split_once("\nUsage:").unwrap_or((&message, ""));
+                let said = above
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let said = said.trim_start_matches("error: ");
+                let usage = usage.lines().next().unwrap_or_default().trim();
+                let hint = if usage.is_empty() {
+                    "see `baton --help` or `baton <command> --help`".to_string()
+                } else {
+                    format!("usage: {usage}; see `--help`")
+                };
+                let err = CliError::invalid(if said.is_empty() {
+                    "invalid arguments"
+                } else {
+                    said
+                })
+                .with_hint(hint);
                 let mut err = err;
                 err.code = "invalid_arguments".into();
                 report(&err, true);

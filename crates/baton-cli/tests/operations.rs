@@ -617,3 +617,88 @@ fn prune_applies_log_retention_and_explains_itself() {
     let zero = s.run(&["prune", "--limit", "0"]);
     assert_eq!(zero.code, 2, "{}", zero.stderr);
 }
+
+#[test]
+fn log_stdin_writes_each_line_in_batches_and_a_slow_producer_shows_up_live() {
+    use std::io::Write;
+    let s = Sandbox::project();
+    // A build's output: many lines, a blank one, bytes that are not UTF-8, a huge line.
+    let mut input: Vec<u8> = (1..=2500)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
+    input.extend_from_slice(b"\n   \nbad \xff byte\r\n");
+    input.extend_from_slice("é".repeat(6000).as_bytes());
+    let mut cmd = command_in(
+        s.path(),
+        &[
+            "log", "--stdin", "--action", "BUILD", "--system", "ci", "--json",
+        ],
+    );
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let done = support::finish(child.wait_with_output().unwrap())
+        .ok()
+        .json();
+    assert_eq!(
+        (done["written"].as_u64(), done["cut"].as_u64()),
+        (Some(2502), Some(1)),
+        "{done}"
+    );
+    assert!(done["batches"].as_u64().unwrap() >= 3, "{done}");
+    let tail = s
+        .run(&["tail", "-n", "3", "--format", "json", "--action", "BUILD"])
+        .ok()
+        .stdout;
+    let last: Vec<Value> = tail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(last[0]["detail"]["message"], "line 2500");
+    assert_eq!(last[1]["detail"]["message"], "bad \u{fffd} byte");
+    let long = last[2]["detail"]["message"].as_str().unwrap();
+    assert_eq!((long.len(), long.chars().count()), (10_000, 5_000));
+    assert_eq!(
+        (
+            last[2]["actor"].as_str(),
+            last[2]["detail"]["kind"].as_str()
+        ),
+        (Some("ci"), Some("system"))
+    );
+
+    // A producer that writes a line now and then: each is on the board long before input
+    // ends (written when no line came for a moment), not held until the end.
+    let mut cmd = command_in(s.path(), &["log", "--stdin", "--action", "SERVE"]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut slow = cmd.spawn().unwrap();
+    let mut pipe = slow.stdin.take().unwrap();
+    writeln!(pipe, "listening on :8080").unwrap();
+    let seen = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        s.run(&["tail", "-n", "5", "--format", "json", "--action", "SERVE"])
+            .ok()
+            .stdout
+            .contains("listening on :8080")
+    });
+    assert!(seen, "a line of a running producer was not written");
+    drop(pipe);
+    assert!(slow.wait().unwrap().success());
+
+    // A bad action is refused before anything is written, naming the entry.
+    let mut cmd = command_in(s.path(), &["log", "--stdin", "--action", "no good!"]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut bad = cmd.spawn().unwrap();
+    bad.stdin.take().unwrap().write_all(b"one\ntwo\n").unwrap();
+    let refused = support::finish(bad.wait_with_output().unwrap());
+    assert!(refused.stderr.contains("log entry 0"), "{}", refused.stderr);
+    refused.fails(2, "invalid_input");
+    let nothing = s.run(&["log"]);
+    assert!(nothing.stderr.contains("<MESSAGE>"), "{}", nothing.stderr);
+    nothing.fails(2, "invalid_arguments");
+}

@@ -826,6 +826,14 @@ impl baton_core::api::Operations for Client {
         self.post("/api/v1/log", Some(actor), &entry)
     }
 
+    fn log_batch(
+        &self,
+        actor: &str,
+        batch: baton_core::api::LogBatch,
+    ) -> Result<baton_core::api::LogBatchReport> {
+        self.post("/api/v1/log/batch", Some(actor), &batch)
+    }
+
     fn start_session(
         &self,
         actor: &str,

@@ -30,9 +30,9 @@ pub use merges::{
     MergeOutcome, MergeReport, Merges, NewErrand,
 };
 pub use operations::{
-    Aggregation, Attribution, LogStats, NewLogEntry, NewSession, Operations, OperationsStats,
-    PruneReport, PruneRequest, RunStats, SessionQuery, SessionStats, StopSession, TelemetryBatch,
-    TelemetryLog, TelemetryPoint, TelemetryReport,
+    Aggregation, Attribution, LogBatch, LogBatchReport, LogStats, NewLogEntry, NewSession,
+    Operations, OperationsStats, PruneReport, PruneRequest, RunStats, SessionQuery, SessionStats,
+    StopSession, TelemetryBatch, TelemetryLog, TelemetryPoint, TelemetryReport, MAX_LOG_BATCH,
 };
 pub use plan::{
     CommentBody, CommentFilter, ImportedComment, ImportedConversation, ImportedInitiative,

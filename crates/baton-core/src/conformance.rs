@@ -1481,6 +1481,7 @@ macro_rules! conformance_tests {
             errands_follow_their_lifecycle,
             log_entries_are_events_attributed_and_checked,
             sessions_carry_what_their_identity_writes,
+            log_batches_are_written_whole_or_not_at_all,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -72,6 +72,7 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
             "/api/v1/messages"
             | "/api/v1/messages/{id}/answer"
             | "/api/v1/log"
+            | "/api/v1/log/batch"
             | "/api/v1/sessions"
             | "/api/v1/sessions/stop"
             | "/api/v1/otlp/v1/metrics"

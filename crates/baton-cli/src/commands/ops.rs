@@ -43,10 +43,19 @@ set, or --ai) or a system (--system NAME: CI, a script, a service).
   baton log \"Build started\" --action BUILD
   baton log \"Tests failed: 3 of 812\" --action TEST --level error --task T-12
   baton log \"Deployed 1.4.2\" --action DEPLOY --system ci
-  baton tail -f --action ERROR")]
+  make test 2>&1 | baton log --stdin --action TEST --system ci
+  baton tail -f --action ERROR
+
+With --stdin, every non-empty line is an entry, written in batches of up to 1,000 (one
+transaction each) as lines arrive; a line longer than 10,000 bytes is cut, bytes that are
+not UTF-8 are replaced. It ends at the end of input and prints how many were written.")]
 pub struct LogArgs {
-    /// What happened.
-    pub message: String,
+    /// What happened (not with --stdin).
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    pub message: Option<String>,
+    /// Read entries from standard input, one per line (a build's or a service's output).
+    #[arg(long)]
+    pub stdin: bool,
     /// What kind of thing it is (BUILD, DEPLOY, ERROR...); stored as `log.<action>`.
     #[arg(long, default_value = "note")]
     pub action: String,
@@ -91,13 +100,21 @@ pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
     let tool = detect_tool();
     let (actor, kind) = writer(ctx, tool, args.system.as_deref(), args.ai, args.human);
     let entry = NewLogEntry {
-        message: args.message,
+        message: args.message.unwrap_or_default(),
         action: Some(args.action),
         level: Some(args.level),
         kind: Some(kind),
         tool: tool.filter(|_| kind == ActorKind::Ai).map(str::to_string),
         task: args.task,
     };
+    if args.stdin {
+        return log_lines(
+            ctx,
+            &actor,
+            entry,
+            std::io::BufReader::new(std::io::stdin()),
+        );
+    }
     let event = ctx.api()?.operations().log(&actor, entry)?;
     ctx.out.emit(&event, |w| {
         writeln!(
@@ -107,6 +124,127 @@ pub fn log(ctx: &Context, args: LogArgs) -> CliResult {
             event.action,
             event.detail["kind"].as_str().unwrap_or_default()
         )
+    })
+}
+
+/// What `baton log --stdin` wrote.
+#[derive(Debug, Default, serde::Serialize)]
+struct LinesLogged {
+    written: u64,
+    batches: u64,
+    /// Lines longer than a log message may be, kept cut.
+    cut: u64,
+    first: Option<u64>,
+    last: Option<u64>,
+}
+
+/// Writes each non-empty line of `input` as an entry like `template`, in batches: a batch
+/// goes when it is full (1,000 entries or 2 MB) or when no line came for 200 ms, so a slow
+/// producer's lines show up in `tail -f` as they come.
+fn log_lines(
+    ctx: &Context,
+    actor: &str,
+    template: NewLogEntry,
+    input: impl std::io::BufRead + Send,
+) -> CliResult {
+    use baton_core::api::{LogBatch, MAX_LOG_BATCH};
+    use baton_core::board::operations::MAX_MESSAGE as MAX_LOG_MESSAGE;
+    use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+    const FULL_BYTES: usize = 2 << 20;
+    const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
+    let api = ctx.api()?;
+    let ops = api.operations();
+    let mut done = LinesLogged::default();
+    let mut batch: Vec<NewLogEntry> = Vec::new();
+    let mut bytes = 0;
+    let flush = |batch: &mut Vec<NewLogEntry>, done: &mut LinesLogged| -> CliResult {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let entries = std::mem::take(batch);
+        let r = ops.log_batch(actor, LogBatch { entries }).map_err(|e| {
+            let mut e = crate::error::CliError::from(e);
+            e.message = format!(
+                "{} (after {} entries were written)",
+                e.message, done.written
+            );
+            e
+        })?;
+        done.written += r.written;
+        done.batches += 1;
+        done.first = done.first.or(r.first);
+        done.last = r.last.or(done.last);
+        Ok(())
+    };
+    std::thread::scope(|scope| -> CliResult {
+        let (tx, rx) = sync_channel::<std::io::Result<Vec<u8>>>(4 * MAX_LOG_BATCH);
+        scope.spawn(move || {
+            let mut input = input;
+            loop {
+                let mut line = Vec::new();
+                match input.read_until(b'\n', &mut line) {
+                    Ok(0) => return,
+                    Ok(_) => {
+                        if tx.send(Ok(line)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        loop {
+            let line = match rx.recv_timeout(IDLE) {
+                Ok(line) => line.map_err(|e| {
+                    crate::error::CliError::invalid(format!(
+                        "cannot read standard input: {e} (after {} entries were written)",
+                        done.written
+                    ))
+                })?,
+                Err(RecvTimeoutError::Timeout) => {
+                    flush(&mut batch, &mut done)?;
+                    bytes = 0;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let text = String::from_utf8_lossy(&line);
+            let mut text = text.trim_end_matches(['\n', '\r']).to_string();
+            if text.trim().is_empty() {
+                continue;
+            }
+            if text.len() > MAX_LOG_MESSAGE {
+                let mut end = MAX_LOG_MESSAGE;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                done.cut += 1;
+            }
+            bytes += text.len();
+            batch.push(NewLogEntry {
+                message: text,
+                ..template.clone()
+            });
+            if batch.len() >= MAX_LOG_BATCH || bytes >= FULL_BYTES {
+                flush(&mut batch, &mut done)?;
+                bytes = 0;
+            }
+        }
+        flush(&mut batch, &mut done)
+    })?;
+    ctx.out.emit(&done, |w| {
+        write!(w, "Logged {} entries by {actor}", done.written)?;
+        if let (Some(first), Some(last)) = (done.first, done.last) {
+            write!(w, " (#{first} to #{last})")?;
+        }
+        if done.cut > 0 {
+            write!(w, "; {} long lines cut to 10,000 bytes", done.cut)?;
+        }
+        writeln!(w)
     })
 }
 

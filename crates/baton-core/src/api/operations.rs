@@ -32,6 +32,28 @@ pub struct NewLogEntry {
     pub task: Option<TaskId>,
 }
 
+/// Log entries appended in one transaction (`baton log --stdin`, POST /api/v1/log/batch):
+/// all of them or none, at most [`MAX_LOG_BATCH`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LogBatch {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
+    pub entries: Vec<NewLogEntry>,
+}
+
+/// The most entries one [`LogBatch`] may carry.
+pub const MAX_LOG_BATCH: usize = 1000;
+
+/// What a [`LogBatch`] wrote: how many entries, and the event ids of the first and last.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogBatchReport {
+    pub written: u64,
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+}
+
 /// A session to start (`baton session start`): the actor's, ending any it has open.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -212,6 +234,9 @@ pub struct TelemetryReport {
 pub trait Operations {
     /// Appends a log entry to the event log; returns it as an event.
     fn log(&self, actor: &str, entry: NewLogEntry) -> Result<Event>;
+
+    /// Appends many log entries in one transaction: all or none; an error names the entry.
+    fn log_batch(&self, actor: &str, batch: LogBatch) -> Result<LogBatchReport>;
 
     /// Starts a session for `actor`; an open one of theirs ends first (`replaced`).
     fn start_session(&self, actor: &str, new: NewSession) -> Result<Session>;

@@ -5,7 +5,10 @@
 use serde_json::json;
 
 use super::{load, validate};
-use crate::api::{LogStats, NewLogEntry, OperationsStats, RunStats, SessionStats};
+use crate::api::{
+    LogBatch, LogBatchReport, LogStats, NewLogEntry, OperationsStats, RunStats, SessionStats,
+    MAX_LOG_BATCH,
+};
 use crate::error::{Error, Result};
 use crate::model::{ActorKind, Event, LogLevel, NewEvent};
 use crate::sql::{query_map, Row, Sql};
@@ -37,6 +40,39 @@ pub fn tag(action: Option<&str>) -> Result<String> {
 
 pub fn log(tx: &mut dyn StoreTx, actor: &str, entry: NewLogEntry, now: Timestamp) -> Result<Event> {
     log_with(tx, actor, entry, serde_json::Map::new(), now)
+}
+
+/// Appends every entry of `batch` in the caller's transaction; the first bad one fails
+/// the whole batch, named by its place in it.
+pub fn log_batch(
+    tx: &mut dyn StoreTx,
+    actor: &str,
+    batch: &LogBatch,
+    now: Timestamp,
+) -> Result<LogBatchReport> {
+    if batch.entries.is_empty() || batch.entries.len() > MAX_LOG_BATCH {
+        return Err(Error::invalid_with_hint(
+            format!(
+                "a log batch holds 1 to {MAX_LOG_BATCH} entries, not {}",
+                batch.entries.len()
+            ),
+            "send larger sets in several batches",
+        ));
+    }
+    let mut report = LogBatchReport::default();
+    for (i, entry) in batch.entries.iter().enumerate() {
+        let event = log(tx, actor, entry.clone(), now).map_err(|e| match e {
+            Error::InvalidInput { message, hint } => Error::InvalidInput {
+                message: format!("log entry {i}: {message}"),
+                hint,
+            },
+            other => other,
+        })?;
+        report.first.get_or_insert(event.id);
+        report.last = Some(event.id);
+        report.written += 1;
+    }
+    Ok(report)
 }
 
 /// [`log`], with more fields in the entry's detail (`extra`; the entry's own win).

@@ -267,6 +267,17 @@ impl<S: crate::store::Store> crate::api::Operations for super::Board<S> {
         })
     }
 
+    fn log_batch(
+        &self,
+        actor: &str,
+        batch: crate::api::LogBatch,
+    ) -> Result<crate::api::LogBatchReport> {
+        validate::actor(actor)?;
+        self.write(actor, |tx, now| {
+            super::operations::log_batch(tx, actor, &batch, now)
+        })
+    }
+
     fn start_session(&self, actor: &str, new: NewSession) -> Result<Session> {
         validate::actor(actor)?;
         self.write(actor, |tx, now| start(tx, actor, new.clone(), None, now))

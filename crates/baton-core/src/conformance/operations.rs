@@ -204,6 +204,92 @@ pub fn sessions_carry_what_their_identity_writes(api: &dyn Api) {
     assert_eq!(too_long.code(), "invalid_input");
 }
 
+/// A batch of log entries is written whole in one transaction, or not at all when any
+/// entry is bad (named by its place); empty and oversized batches are refused.
+pub fn log_batches_are_written_whole_or_not_at_all(api: &dyn Api) {
+    let ops = api.operations();
+    let entry = |m: &str| NewLogEntry {
+        message: m.into(),
+        action: Some("BUILD".into()),
+        ..NewLogEntry::default()
+    };
+    let report = ops
+        .log_batch(
+            "ci",
+            LogBatch {
+                entries: vec![entry("step 1"), entry("step 2 ✓"), entry("step 3")],
+            },
+        )
+        .unwrap();
+    assert_eq!(report.written, 3);
+    let (first, last) = (report.first.unwrap(), report.last.unwrap());
+    assert_eq!(last - first, 2, "{report:?}");
+    let written = api
+        .events(&EventQuery {
+            action: Some("log.build".into()),
+            ..EventQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        written
+            .iter()
+            .map(|e| (
+                e.id,
+                e.actor.as_str(),
+                e.detail["message"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (first, "ci", "step 1"),
+            (first + 1, "ci", "step 2 ✓"),
+            (last, "ci", "step 3")
+        ]
+    );
+
+    let before = log_messages(api).len();
+    let mut bad = entry("fine");
+    bad.action = Some("no good!".into());
+    let e = ops
+        .log_batch(
+            "ci",
+            LogBatch {
+                entries: vec![entry("kept?"), bad],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "{e}");
+    assert!(e.to_string().contains("log entry 1"), "{e}");
+    let mut unknown = entry("about a task");
+    unknown.task = Some("T-404".parse().unwrap());
+    let e = ops
+        .log_batch(
+            "ci",
+            LogBatch {
+                entries: vec![entry("kept?"), unknown],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "task_not_found", "{e}");
+    for entries in [vec![], vec![entry("x"); MAX_LOG_BATCH + 1]] {
+        let e = ops.log_batch("ci", LogBatch { entries }).unwrap_err();
+        assert_eq!(e.code(), "invalid_input", "{e}");
+    }
+    let e = ops
+        .log_batch(
+            "baton",
+            LogBatch {
+                entries: vec![entry("as the system")],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "{e}");
+    assert_eq!(
+        log_messages(api).len(),
+        before,
+        "nothing of a refused batch"
+    );
+}
+
 fn log_messages(api: &dyn Api) -> Vec<String> {
     api.events(&EventQuery {
         action: Some("log.".into()),

@@ -414,6 +414,33 @@ async fn write_log_entry(
     Ok((axum::http::StatusCode::CREATED, Json(e)))
 }
 
+/// The batch route, under the larger body limit.
+pub fn log_batch_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(write_log_batch))
+}
+
+/// Append up to 1,000 log entries in one transaction (`baton log --stdin`): all or none;
+/// an error names the entry by its place in `entries`.
+#[utoipa::path(post, path = "/api/v1/log/batch", tag = "events",
+    request_body = baton_core::api::LogBatch, params(super::AgentHeader),
+    responses((status = 201, body = baton_core::api::LogBatchReport),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn write_log_batch(
+    State(s): State<AppState>,
+    super::Actor(actor): super::Actor,
+    crate::error::Body(batch): crate::error::Body<baton_core::api::LogBatch>,
+) -> ApiResult<(
+    axum::http::StatusCode,
+    Json<baton_core::api::LogBatchReport>,
+)> {
+    let report = s
+        .writer
+        .run(move |api| api.operations().log_batch(&actor, batch.clone()))
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(report)))
+}
+
 /// Start a session for the caller (`baton session start`): what they write until it ends
 /// carries it. An open session of theirs ends first (`replaced`).
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "events",

@@ -38,8 +38,9 @@ pub const BODY_LIMIT: usize = 4 << 20;
 pub const BATCH_BODY_LIMIT: usize = 32 << 20;
 
 /// The routes that take whole boards, with the larger limit.
-const LARGE_BODY_ROUTES: [&str; 4] = [
+const LARGE_BODY_ROUTES: [&str; 5] = [
     "/api/v1/tasks/batch",
+    "/api/v1/log/batch",
     "/api/v1/import",
     "/api/v1/otlp/v1/metrics",
     "/api/v1/otlp/v1/logs",
@@ -85,6 +86,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
                 .merge(messages::import_router())
                 .merge(plan::import_router())
                 .merge(otlp::router())
+                .merge(events::log_batch_router())
                 .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
         )
         .merge(tasks::router())
