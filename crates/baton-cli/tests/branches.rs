@@ -608,11 +608,14 @@ fn an_errand_goes_from_start_through_a_conflict_to_merged_and_another_is_abandon
     let s = repository();
     named_provider(&s);
     let calls = s.path().join("calls.txt");
+    let otel = s.path().join("otel.txt");
     let agent = script(
         &s,
         "errand-agent",
         &format!(
             r#"echo "$1 $2" >> {calls}
+echo "$OTEL_RESOURCE_ATTRIBUTES" > {otel}
+{baton} log "errand at work" --action WORK >/dev/null
 prompt=$(cat)
 if git rev-parse -q --verify MERGE_HEAD >/dev/null; then
   sed -e '/^[<=>|]\{{7\}}/d' CHANGELOG.md | sort -u > merged.txt && mv merged.txt CHANGELOG.md
@@ -626,7 +629,9 @@ case "$prompt" in
 esac
 git add . && git -c user.name=a -c user.email=a@example.invalid commit -qm "changelog"
 echo "$msg""#,
-            calls = calls.display()
+            calls = calls.display(),
+            otel = otel.display(),
+            baton = env!("CARGO_BIN_EXE_baton"),
         ),
     );
     let errand = |args: &[&str]| {
@@ -647,6 +652,29 @@ echo "$msg""#,
     let d = json(&s, &["diff", "E-1", "--stat"]);
     assert_eq!(d["files"][0]["path"], "CHANGELOG.md");
     assert!(!s.path().join("CHANGELOG.md").exists(), "main is untouched");
+    // The run was the agent's session, and its telemetry names the agent and the errand.
+    assert_eq!(
+        std::fs::read_to_string(&otel).unwrap().trim(),
+        "baton.agent=errand-1,baton.errand=E-1"
+    );
+    let sessions = json(&s, &["session", "list"]);
+    let run = &sessions.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            run["identity"].as_str(),
+            run["purpose"].as_str(),
+            run["tool"].as_str()
+        ),
+        (
+            Some("errand-1"),
+            Some("E-1: Add a CHANGELOG"),
+            Some("named")
+        ),
+        "{sessions}"
+    );
+    assert!(run["ended_at"].is_string(), "{sessions}");
+    let work = json(&s, &["tail", "--action", "WORK", "--format", "json"]);
+    assert_eq!(work["session"], run["id"], "{work}");
 
     // Talking to it resumes its session on the same branch.
     let chat = errand(&["chat", "E-1", "please mention the date"])

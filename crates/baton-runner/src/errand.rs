@@ -198,6 +198,15 @@ pub fn serve(
     result
 }
 
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
@@ -230,6 +239,18 @@ pub fn run(
     });
     let mut env = vec![("BATON_AGENT".to_string(), agent.agent.clone())];
     env.extend(agent.env.iter().cloned());
+    // What the agent exports over OpenTelemetry is its own, and names the errand.
+    let given = crate::runner::given_resource(&env);
+    env.push((
+        crate::runner::RESOURCE_ATTRIBUTES.to_string(),
+        crate::runner::baton_resource(
+            given.as_deref(),
+            &[
+                ("baton.agent", &agent.agent),
+                ("baton.errand", &errand.id.to_string()),
+            ],
+        ),
+    ));
     let mut adapter = adapter_for(&agent.provider.format).ok_or_else(|| {
         std::io::Error::other(format!("no adapter for {}", agent.provider.format))
     })?;
@@ -240,7 +261,20 @@ pub fn run(
         .create(true)
         .append(true)
         .open(&agent.log)?;
-    let mut record = match AgentProcess::spawn(&invocation, &wt.path, &env) {
+    // The run is the agent's session: what it writes meanwhile carries it.
+    let ops = api.operations();
+    let opened = ops.start_session(
+        &agent.agent,
+        baton_core::api::NewSession {
+            purpose: Some(format!("{}: {}", errand.id, cut(&errand.title, 900))),
+            kind: Some(baton_core::model::ActorKind::Ai),
+            tool: Some(agent.provider.name.clone()),
+        },
+    );
+    if let Err(e) = &opened {
+        crate::runs::warn(&format!("{}: no session for this run: {e}", errand.id));
+    }
+    let supervised = match AgentProcess::spawn(&invocation, &wt.path, &env) {
         Ok(started) => {
             let mut control = Recorder {
                 flag: agent.stop.clone(),
@@ -252,13 +286,25 @@ pub fn run(
                 &mut log,
                 &agent.watch,
                 &mut control,
-            )?
+            )
         }
-        Err(e) => adapter.finish_with_reason(format!(
+        Err(e) => Ok(adapter.finish_with_reason(format!(
             "cannot start {}: {e} (is it installed and on PATH?)",
             invocation.program
-        )),
+        ))),
     };
+    if let Ok(open) = &opened {
+        let stop = baton_core::api::StopSession {
+            session: Some(open.id),
+        };
+        if let Err(e) = ops.stop_session(&agent.agent, stop) {
+            crate::runs::warn(&format!(
+                "{}: could not end session {}: {e}",
+                errand.id, open.id
+            ));
+        }
+    }
+    let mut record = supervised?;
     if record.session_id.is_none() && agent.provider.names_sessions() {
         record.session_id = Some(name);
     }

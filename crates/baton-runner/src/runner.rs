@@ -840,12 +840,7 @@ fn one_run(
     let mut env = vec![("BATON_AGENT".to_string(), agent.to_string())];
     env.extend(options.agent_env.iter().cloned());
     // Whatever the agent exports over OpenTelemetry carries its run, task and agent.
-    let given = env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == RESOURCE_ATTRIBUTES)
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var(RESOURCE_ATTRIBUTES).ok());
+    let given = given_resource(&env);
     env.push((
         RESOURCE_ATTRIBUTES.to_string(),
         resource_attributes(given.as_deref(), run_id, task.id, agent),
@@ -1093,6 +1088,16 @@ fn context_docs(api: &dyn Api, task: &Task) -> Vec<Doc> {
 /// The OpenTelemetry variable that names the resource a process's telemetry comes from.
 pub const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 
+/// The resource attributes an agent's environment sets (the last wins), else this
+/// process's.
+pub fn given_resource(env: &[(String, String)]) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == RESOURCE_ATTRIBUTES)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(RESOURCE_ATTRIBUTES).ok())
+}
+
 /// `OTEL_RESOURCE_ATTRIBUTES` for an agent's process: what was given, without any `baton.*`
 /// of its own, then `baton.run`, `baton.task` and `baton.agent` (names and ids need no
 /// escaping: they are letters, digits and `.-_@:+`, with `:` and `+` and `@` encoded).
@@ -1102,6 +1107,19 @@ pub fn resource_attributes(
     task: baton_core::TaskId,
     agent: &str,
 ) -> String {
+    baton_resource(
+        given,
+        &[
+            ("baton.run", &run.to_string()),
+            ("baton.task", &task.to_string()),
+            ("baton.agent", agent),
+        ],
+    )
+}
+
+/// What was given, without any `baton.*` of its own, then `ours` (values percent-encoded
+/// where they are not letters, digits or `.-_`).
+pub fn baton_resource(given: Option<&str>, ours: &[(&str, &str)]) -> String {
     let encode = |v: &str| -> String {
         v.chars()
             .map(|c| match c {
@@ -1117,9 +1135,7 @@ pub fn resource_attributes(
         .filter(|p| !p.is_empty() && !p.starts_with("baton."))
         .map(str::to_string)
         .collect();
-    parts.push(format!("baton.run={run}"));
-    parts.push(format!("baton.task={task}"));
-    parts.push(format!("baton.agent={}", encode(agent)));
+    parts.extend(ours.iter().map(|(k, v)| format!("{k}={}", encode(v))));
     parts.join(",")
 }
 
