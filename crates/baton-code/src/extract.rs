@@ -13,7 +13,13 @@ pub struct Extractor<'s> {
     pub src: &'s [u8],
     containers: Vec<String>,
     facts: FileFacts,
+    /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
+    depth: u32,
 }
+
+/// How deep nested expressions and blocks are searched for definitions: far below any
+/// real code, and bounded so that generated or hostile input cannot exhaust the stack.
+const MAX_DEPTH: u32 = 200;
 
 impl<'s> Extractor<'s> {
     pub fn new(src: &'s [u8]) -> Self {
@@ -21,6 +27,7 @@ impl<'s> Extractor<'s> {
             src,
             containers: Vec::new(),
             facts: FileFacts::default(),
+            depth: 0,
         }
     }
 
@@ -34,6 +41,26 @@ impl<'s> Extractor<'s> {
 
     pub fn field_text(&self, node: Node<'_>, field: &str) -> Option<&'s str> {
         node.child_by_field_name(field).map(|n| self.text(n))
+    }
+
+    /// Run `f` one level deeper, unless the walk is already [`MAX_DEPTH`] deep.
+    pub fn deeper<F: FnOnce(&mut Self)>(&mut self, f: F) {
+        if self.depth >= MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        f(self);
+        self.depth -= 1;
+    }
+
+    /// Run `f` with `name` under the current container pushed (`Store.load` inside class
+    /// `Store`'s method `load`): where a nested function is defined.
+    pub fn within_path<F: FnOnce(&mut Self)>(&mut self, name: &str, f: F) {
+        let path = match self.containers.last() {
+            Some(outer) => format!("{outer}.{name}"),
+            None => name.to_string(),
+        };
+        self.within(&path, f)
     }
 
     /// Run `f` with `name` pushed as the current container.

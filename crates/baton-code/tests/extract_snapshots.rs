@@ -92,3 +92,27 @@ fn broken_and_non_utf8_source_does_not_panic() {
         }
     }
 }
+
+/// Callbacks nested far deeper than any real code (generated or hostile input) are searched
+/// to a bounded depth: extraction finishes on a small thread stack, and what is near the top
+/// is still found.
+#[test]
+fn deeply_nested_callbacks_do_not_exhaust_the_stack() {
+    let depth = 20_000;
+    let mut src = String::from("function top() {}\n");
+    for _ in 0..depth {
+        src.push_str("f(() => { function g() {}\n");
+    }
+    for _ in 0..depth {
+        src.push_str("});\n");
+    }
+    let facts = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || extract_source(Language::TypeScript, src.as_bytes()))
+        .unwrap()
+        .join()
+        .expect("extraction finished");
+    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names[0], "top");
+    assert!(names.len() > 10 && names.len() < depth, "{}", names.len());
+}

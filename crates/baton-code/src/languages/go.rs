@@ -43,6 +43,11 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                     };
                     let doc = ex.leading_comment(anchor);
                     ex.push(spec, name, kind, is_exported(name), sig, doc);
+                    if kind == SymbolKind::Interface {
+                        if let Some(body) = spec.child_by_field_name("type") {
+                            ex.within(name, |ex| interface_methods(ex, body, is_exported(name)));
+                        }
+                    }
                 }
             }
             "const_declaration" | "var_declaration" => {
@@ -67,8 +72,12 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                     let names: Vec<Node<'_>> =
                         spec.children_by_field_name("name", &mut cursor).collect();
                     let anchor = if specs_single(node) { node } else { spec };
+                    // `_` binds nothing: `var _ io.Reader = (*T)(nil)` only checks a type.
                     for n in names {
                         let name = ex.text(n);
+                        if name == "_" {
+                            continue;
+                        }
                         let sig = one_line(ex.text(spec), 160);
                         let doc = ex.leading_comment(anchor);
                         ex.push(spec, name, kind, is_exported(name), sig, doc);
@@ -123,4 +132,19 @@ fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
     let ty = ty.trim_start_matches('*').trim();
     let ty = ty.split('[').next().unwrap_or(ty);
     Some(ty.to_string())
+}
+
+/// An interface's method specs (`Read(p []byte) (n int, err error)`); embedded types
+/// and type sets define nothing new.
+fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported: bool) {
+    for member in named_children(body) {
+        if member.kind() != "method_elem" {
+            continue;
+        }
+        let name = ex.field_text(member, "name").unwrap_or("");
+        let sig = one_line(ex.text(member), 160);
+        let doc = ex.leading_comment(member);
+        let exported = interface_exported && is_exported(name);
+        ex.push(member, name, SymbolKind::Method, exported, sig, doc);
+    }
 }

@@ -91,9 +91,11 @@ fn commonjs_export(
 }
 
 fn block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
-    for child in named_children(node) {
-        statement(ex, child, child, scope, false);
-    }
+    ex.deeper(|ex| {
+        for child in named_children(node) {
+            statement(ex, child, child, scope, false);
+        }
+    });
 }
 
 fn statement(
@@ -122,7 +124,12 @@ fn statement(
                     } else {
                         SymbolKind::Function
                     };
-                    ex.symbol(value, node, "default", kind, true);
+                    // `export default function f` is `f`; an anonymous one is `default`.
+                    let name = ex.field_text(value, "name").unwrap_or("default");
+                    ex.symbol(value, node, name, kind, true);
+                    nested(ex, value, name, exported);
+                } else {
+                    callbacks(ex, value);
                 }
             }
         }
@@ -130,7 +137,7 @@ fn statement(
             let name = ex.field_text(node, "name").unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Function, exported);
             if let Some(body) = node.child_by_field_name("body") {
-                ex.within(name, |ex| block(ex, body, Scope::Function));
+                ex.within_path(name, |ex| block(ex, body, Scope::Function));
             }
         }
         "class_declaration" | "abstract_class_declaration" | "class" => {
@@ -143,12 +150,21 @@ fn statement(
         "interface_declaration" => {
             let name = ex.field_text(node, "name").unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Interface, exported);
+            if let Some(body) = node.child_by_field_name("body") {
+                ex.within(name, |ex| type_members(ex, body, exported));
+            }
         }
         "type_alias_declaration" => {
             let name = ex.field_text(node, "name").unwrap_or("");
             let sig = one_line(ex.text(node), 160);
             let doc = ex.leading_comment(anchor);
             ex.push(node, name, SymbolKind::Type, exported, sig, doc);
+            // `type Api = { get(): T }`: the type literal's method signatures.
+            if let Some(value) = node.child_by_field_name("value") {
+                if value.kind() == "object_type" {
+                    ex.within(name, |ex| type_members(ex, value, exported));
+                }
+            }
         }
         "enum_declaration" => {
             let name = ex.field_text(node, "name").unwrap_or("");
@@ -171,14 +187,25 @@ fn statement(
                 statement(ex, child, anchor, scope, exported);
             }
         }
-        "expression_statement" if scope == Scope::Module => {
+        "expression_statement" => {
             // `namespace X {}` parses as an expression statement in some versions.
             for child in named_children(node) {
                 match child.kind() {
-                    "internal_module" => statement(ex, child, anchor, scope, exported),
-                    "call_expression" => require_call(ex, child, Vec::new()),
+                    "internal_module" if scope == Scope::Module => {
+                        statement(ex, child, anchor, scope, exported)
+                    }
+                    "call_expression" if scope == Scope::Module => {
+                        require_call(ex, child, Vec::new())
+                    }
                     _ => {}
                 }
+                // `describe("x", () => { function helper() {} })`: what callbacks define.
+                callbacks(ex, child);
+            }
+        }
+        "return_statement" => {
+            for child in named_children(node) {
+                callbacks(ex, child);
             }
         }
         "lexical_declaration" | "variable_declaration" => {
@@ -194,9 +221,11 @@ fn statement(
         | "finally_clause" | "for_statement" | "for_in_statement" | "while_statement"
         | "do_statement" | "switch_statement" | "switch_body" | "switch_case"
         | "switch_default" | "labeled_statement" => {
-            for child in named_children(node) {
-                statement(ex, child, child, scope, false);
-            }
+            ex.deeper(|ex| {
+                for child in named_children(node) {
+                    statement(ex, child, child, scope, false);
+                }
+            });
         }
         _ => {}
     }
@@ -233,7 +262,11 @@ fn declarator(
         )
     });
     let is_class = value.is_some_and(|v| v.kind() == "class");
-    if scope != Scope::Module && !is_function {
+    if scope != Scope::Module && !is_function && !is_class {
+        // A value inside a function: only what callbacks in it define.
+        if let Some(v) = value {
+            callbacks(ex, v);
+        }
         return;
     }
     let kind = if is_function {
@@ -246,7 +279,7 @@ fn declarator(
         SymbolKind::Variable
     };
     let sig = match value {
-        Some(v) if is_function => {
+        Some(v) if is_function || is_class => {
             let end = v
                 .child_by_field_name("body")
                 .map(|b| b.start_byte())
@@ -258,9 +291,134 @@ fn declarator(
     };
     let doc = ex.leading_comment(anchor);
     ex.push(decl_stmt, name, kind, exported, sig, doc);
-    if let Some(body) = value.and_then(|v| v.child_by_field_name("body")) {
-        if is_function {
-            ex.within(name, |ex| block(ex, body, Scope::Function));
+    match value {
+        Some(v) if is_function || is_class => nested(ex, v, name, exported),
+        // `const api = { get() {}, post: () => {} }`: the object's methods.
+        Some(v) if v.kind() == "object" && is_const => {
+            ex.within(name, |ex| object_methods(ex, v, exported))
+        }
+        Some(v) => callbacks(ex, v),
+        None => {}
+    }
+}
+
+/// What a function or class expression defines inside it, under `name`.
+fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
+    let Some(body) = value.child_by_field_name("body") else {
+        return;
+    };
+    match (value.kind(), body.kind()) {
+        ("class", _) => ex.within(name, |ex| class_body(ex, body, exported)),
+        (_, "statement_block") => ex.within_path(name, |ex| block(ex, body, Scope::Function)),
+        // `() => expr`: functions passed along in the expression.
+        _ => ex.within_path(name, |ex| callbacks(ex, body)),
+    }
+}
+
+/// Functions passed as arguments (`describe("x", () => {...})`, `app.get("/", (q, r) =>
+/// {...})`, `p.then(function () {...})`, IIFEs): their bodies are searched for
+/// definitions; the callbacks themselves have no name to index.
+fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
+    match node.kind() {
+        "arrow_function" | "function_expression" | "function" | "generator_function" => {
+            if let Some(body) = node.child_by_field_name("body") {
+                if body.kind() == "statement_block" {
+                    block(ex, body, Scope::Function);
+                } else {
+                    callbacks(ex, body);
+                }
+            }
+        }
+        "call_expression"
+        | "new_expression"
+        | "await_expression"
+        | "parenthesized_expression"
+        | "arguments"
+        | "member_expression"
+        | "sequence_expression"
+        | "ternary_expression"
+        | "binary_expression"
+        | "assignment_expression"
+        | "as_expression"
+        | "satisfies_expression"
+        | "non_null_expression"
+        | "unary_expression" => {
+            ex.deeper(|ex| {
+                for child in named_children(node) {
+                    callbacks(ex, child);
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Methods of an object literal: `m() {}`, `m: () => {}`, `m: function () {}`.
+fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
+    for prop in named_children(object) {
+        match prop.kind() {
+            "method_definition" => {
+                let name = unquote(ex.field_text(prop, "name").unwrap_or(""));
+                ex.symbol(prop, prop, name, SymbolKind::Method, exported);
+                nested(ex, prop, name, exported);
+            }
+            "pair" => {
+                let (Some(key), Some(v)) = (
+                    prop.child_by_field_name("key"),
+                    prop.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                if !matches!(
+                    v.kind(),
+                    "arrow_function" | "function_expression" | "function" | "generator_function"
+                ) {
+                    continue;
+                }
+                let name = unquote(ex.text(key));
+                let sig = head_of(ex, prop, v);
+                let doc = ex.leading_comment(prop);
+                ex.push(prop, name, SymbolKind::Method, exported, sig, doc);
+                nested(ex, v, name, exported);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The text of `whole` up to where `function`'s body starts, on one line.
+fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
+    let end = function
+        .child_by_field_name("body")
+        .map_or(function.end_byte(), |b| b.start_byte());
+    let head = String::from_utf8_lossy(&ex.src[whole.start_byte()..end]).into_owned();
+    one_line(head.trim_end().trim_end_matches("=>"), 160)
+}
+
+/// Members of an interface or a type literal: method signatures, and properties whose
+/// type is a function (`onClose: () => void`), as methods.
+fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
+    for member in named_children(body) {
+        match member.kind() {
+            "method_signature" => {
+                let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+                let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
+                let doc = ex.leading_comment(member);
+                ex.push(member, name, SymbolKind::Method, exported, sig, doc);
+            }
+            "property_signature" => {
+                let is_function = member
+                    .child_by_field_name("type")
+                    .and_then(|t| t.named_child(0))
+                    .is_some_and(|t| t.kind() == "function_type");
+                if is_function {
+                    let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+                    let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
+                    let doc = ex.leading_comment(member);
+                    ex.push(member, name, SymbolKind::Method, exported, sig, doc);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -280,6 +438,7 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
                     SymbolKind::Method,
                     class_exported && !private,
                 );
+                nested(ex, member, name, false);
             }
             "public_field_definition" | "field_definition" => {
                 let value = member.child_by_field_name("value");
@@ -300,6 +459,7 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
                         let doc = ex.leading_comment(member);
                         let exported = class_exported && !name.starts_with('#');
                         ex.push(member, name, SymbolKind::Method, exported, sig, doc);
+                        nested(ex, v, name, false);
                     }
                 }
             }
