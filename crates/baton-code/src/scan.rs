@@ -182,7 +182,12 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     let now = walk::now_ns();
     let mut conn = store::open_write(root)?;
     let head = git_head_in_background(root);
-    let walked = walk::walk(root);
+    let git = git_files_in_background(root);
+    let mut walked = walk::walk(root);
+    let (tracked, index_stamp) = git.join().unwrap_or_default();
+    if let Some(tracked) = &tracked {
+        walk::add_tracked(root, &mut walked, tracked, &PathFilter::new(root));
+    }
     let resolver = Resolver::new(root, walked.files.iter().map(|c| c.rel.clone()));
     let work = walked
         .files
@@ -207,6 +212,7 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     store::finish_full(&tx)?;
     store::set_totals(&tx, delta)?;
     record_git_head(&tx, head)?;
+    store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
     store::set_meta(&tx, "skipped_large", &report.skipped_large.to_string())?;
     store::set_meta(&tx, "skipped_binary", &report.skipped_binary.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
@@ -220,6 +226,27 @@ fn set_report_totals(report: &mut ScanReport, totals: store::Delta) {
     report.files = totals.files.max(0) as u64;
     report.symbols = totals.symbols.max(0) as u64;
     report.imports = totals.imports.max(0) as u64;
+}
+
+/// The meta key of the stamp of git's index file when the scan asked what git tracks.
+const GIT_INDEX_STAMP: &str = "git_index_stamp";
+
+/// The stamp of git's index file now (0 without one).
+fn git_index_stamp(root: &Path) -> i64 {
+    crate::git::index_file(root)
+        .and_then(|p| std::fs::metadata(p).ok())
+        // Git replaces the file on each change (a new inode): no need to wait for it to
+        // settle, as files do.
+        .map_or(0, |m| Stat::of(&m).stamp(i64::MAX))
+}
+
+/// What git tracks, and the stamp of its index file, while the walk works.
+fn git_files_in_background(root: &Path) -> std::thread::JoinHandle<(Option<Vec<String>>, i64)> {
+    let root = root.to_path_buf();
+    std::thread::spawn(move || {
+        let stamp = git_index_stamp(&root);
+        (crate::git::tracked(&root), stamp)
+    })
 }
 
 /// Ask git for HEAD while the scan works (it is shown by `code summary`;
@@ -254,6 +281,10 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         return full(root);
     }
     let head = git_head_in_background(root);
+    let index_stamp = {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || git_index_stamp(&root))
+    };
     let tree = walk::Root::open(root);
     let known = store::all_known(&conn)?;
     // Stat every known file: the only per-file cost of an unchanged tree.
@@ -267,9 +298,27 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
             _ => Some((i, false)),
         })
         .collect();
-    let folders = changed_folders(root, &tree, &conn, &known)?;
+    let mut folders = changed_folders(root, &tree, &conn, &known)?;
 
     let filter = PathFilter::new(root);
+    // Git's index changed: files it now tracks in folders the walk skips are new too.
+    let index_stamp = index_stamp.join().unwrap_or(0);
+    let last_stamp = store::get_meta(&conn, GIT_INDEX_STAMP)?.and_then(|v| v.parse().ok());
+    if index_stamp != 0 && last_stamp != Some(index_stamp) {
+        let listed: HashSet<&str> = known
+            .iter()
+            .map(|k| k.path.as_str())
+            .chain(folders.new_files.iter().map(String::as_str))
+            .collect();
+        let tracked = filter.tracked_files();
+        let fresh: Vec<String> = tracked
+            .iter()
+            .filter(|rel| !listed.contains(rel.as_str()))
+            .filter(|rel| filter.accepts(rel).is_some() && root.join(rel).is_file())
+            .cloned()
+            .collect();
+        folders.new_files.extend(fresh);
+    }
     let mut report = ScanReport {
         mode: "incremental",
         ..ScanReport::default()
@@ -335,6 +384,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         store::remove_dir(&tx, dir)?;
     }
     record_git_head(&tx, head)?;
+    store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
     set_report_totals(&mut report, totals);

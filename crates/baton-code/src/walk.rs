@@ -277,35 +277,101 @@ pub fn walk_at(root: &Path, start: &str, max_depth: Option<usize>) -> Walk {
 /// paths git reports: ignore files are consulted for `.batonignore` at the
 /// root, and git already hides what `.gitignore` excludes.
 pub struct PathFilter {
+    root: PathBuf,
     batonignore: ignore::gitignore::Gitignore,
+    /// What git tracks, asked once and only when a path is in a folder the walk skips.
+    tracked: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 impl PathFilter {
     pub fn new(root: &Path) -> Self {
         let (batonignore, _err) = ignore::gitignore::Gitignore::new(root.join(".batonignore"));
-        PathFilter { batonignore }
+        PathFilter {
+            root: root.to_path_buf(),
+            batonignore,
+            tracked: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Excluded by `.batonignore`, the user's own word.
+    pub fn baton_ignores(&self, rel: &str) -> bool {
+        self.batonignore
+            .matched_path_or_any_parents(rel, false)
+            .is_ignore()
+    }
+
+    /// What git tracks under the root (asked once).
+    pub fn tracked_files(&self) -> &std::collections::HashSet<String> {
+        self.tracked.get_or_init(|| {
+            crate::git::tracked(&self.root)
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        })
+    }
+
+    /// Does git track this path?
+    pub fn is_tracked(&self, rel: &str) -> bool {
+        self.tracked_files().contains(rel)
     }
 
     pub fn accepts(&self, rel: &str) -> Option<Language> {
         let lang = Language::from_path(rel)?;
-        if in_skipped_dir(rel)
-            || rel
-                .split('/')
-                .rev()
-                .skip(1)
-                .any(|p| p.starts_with('.') && p != ".github")
-        {
+        if self.baton_ignores(rel) {
             return None;
         }
-        if self
-            .batonignore
-            .matched_path_or_any_parents(rel, false)
-            .is_ignore()
-        {
+        // Build and dependency folders and hidden ones hold only what git does not track:
+        // what it tracks is source.
+        if in_builtin_skip(rel) && (never_indexed(rel) || !self.is_tracked(rel)) {
             return None;
         }
         Some(lang)
     }
+}
+
+/// Baton's own folder and git's, tracked or not.
+fn never_indexed(rel: &str) -> bool {
+    rel.starts_with(".baton/") || rel.starts_with(".git/")
+}
+
+/// Under a folder the walk does not enter by itself (build or dependency output, hidden).
+pub fn in_builtin_skip(rel: &str) -> bool {
+    in_skipped_dir(rel)
+        || rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|p| p.starts_with('.') && p != ".github")
+}
+
+/// Adds the files git tracks that the walk did not find (in build, dependency or hidden
+/// folders, or ignored yet tracked) and that are of a supported language, not excluded by
+/// `.batonignore`, and present. Returns how many were added.
+pub fn add_tracked(
+    root: &Path,
+    walked: &mut Walk,
+    tracked: &[String],
+    filter: &PathFilter,
+) -> usize {
+    let found: std::collections::HashSet<&str> =
+        walked.files.iter().map(|c| c.rel.as_str()).collect();
+    let extra: Vec<Candidate> = tracked
+        .iter()
+        .filter(|rel| !found.contains(rel.as_str()) && !never_indexed(rel))
+        .filter_map(|rel| {
+            let lang = Language::from_path(rel)?;
+            (!filter.baton_ignores(rel) && root.join(rel).is_file()).then(|| Candidate {
+                rel: rel.clone(),
+                lang,
+            })
+        })
+        .collect();
+    let added = extra.len();
+    if added > 0 {
+        walked.files.extend(extra);
+        walked.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    }
+    added
 }
 
 /// Binary files have NUL bytes early on.

@@ -452,3 +452,55 @@ fn names_from_many_incremental_scans_are_all_found_in_order() {
     expected.push("sidewalker".into());
     assert_eq!(found, expected);
 }
+
+/// What git tracks is source, wherever it sits: tracked files in build, dependency and
+/// hidden folders (and tracked files .gitignore would hide) are indexed by full and
+/// incremental scans; untracked files there are not; `.batonignore` still excludes.
+#[test]
+fn tracked_files_in_skipped_folders_are_indexed_and_untracked_ones_are_not() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("coverage/report.ts", "export function covered() {}\n")
+        .write("dist/env/setup.py", "def setup_env():\n    pass\n")
+        .write(".storybook/main.ts", "export function stories() {}\n")
+        .write("target/gen.go", "package gen\n\nfunc Generated() {}\n")
+        .write("logs/forced.py", "def forced():\n    pass\n")
+        .write("vendor/skipme.ts", "export function excluded() {}\n")
+        .write(".gitignore", "logs/\n")
+        .write(".batonignore", "vendor/skipme.ts\n");
+    p.git(&["add", "-A"]);
+    p.git(&["add", "-f", "logs/forced.py"]);
+    p.git(&["commit", "-q", "-m", "tracked build output"]);
+    p.write("dist/untracked.ts", "export function stray() {}\n")
+        .write("coverage/lcov.py", "def stray_too():\n    pass\n");
+    scan_full(&p.root).unwrap();
+    let all = names(&p);
+    for expected in [
+        "coverage/report.ts:covered",
+        "dist/env/setup.py:setup_env",
+        ".storybook/main.ts:stories",
+        "target/gen.go:Generated",
+        "logs/forced.py:forced",
+    ] {
+        assert!(all.contains(&expected.to_string()), "{expected}: {all:?}");
+    }
+    for absent in ["stray", "stray_too", "excluded"] {
+        assert!(search(&p, absent).is_empty(), "{absent}: {all:?}");
+    }
+
+    // Newly tracked files there are found by an incremental scan; an edit to a tracked one
+    // is picked up, not taken for a deletion.
+    p.write("build/made.ts", "export function made() {}\n");
+    p.git(&["add", "build/made.ts"]);
+    p.write("coverage/report.ts", "export function coveredAgain() {}\n");
+    scan_incremental(&p.root).unwrap();
+    assert_eq!(search(&p, "made"), ["made"]);
+    assert_eq!(search(&p, "coveredAgain"), ["coveredAgain"]);
+    assert!(search(&p, "stray").is_empty());
+    // Untracked again (git rm --cached): it leaves the index on the next full scan.
+    p.git(&["rm", "-q", "--cached", "target/gen.go"]);
+    scan_full(&p.root).unwrap();
+    assert!(search(&p, "Generated").is_empty());
+}
