@@ -351,3 +351,62 @@ fn installed_hook_refreshes_the_index_on_commit_and_can_be_removed() {
     assert_eq!(removed["change"], "removed");
     assert!(!r.root.join(".git/hooks/pre-commit").exists());
 }
+
+#[test]
+fn scan_explain_lists_what_was_left_out_and_code_why_explains_one_file() {
+    if !have_git() {
+        return;
+    }
+    let r = Repo::sample();
+    r.write("dist/bundle.ts", "export function bundled() {}\n")
+        .write("dist/kept.ts", "export function kept() {}\n")
+        .write("assets/logo.ts", "\0PNG");
+    r.git(&["add", "dist/kept.ts"]);
+    let scan = r.baton(&["scan", "--explain"]).json();
+    assert_eq!(scan["mode"], "full");
+    let skipped: Vec<(String, String)> = scan["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&("assets/logo.ts".into(), "binary".into())),
+        "{scan}"
+    );
+    assert!(
+        skipped.contains(&("dist".into(), "build_or_dependency".into())),
+        "{scan}"
+    );
+    // Tracked files in that folder are indexed all the same.
+    assert_eq!(
+        names(&r.baton(&["code", "outline", "dist/kept.ts"]).json()),
+        ["kept"]
+    );
+    let why = r.baton(&["code", "why", "dist/bundle.ts"]).json();
+    assert_eq!(why["reason"], "build_or_dependency", "{why}");
+    assert_eq!(why["indexed"], false);
+    assert!(why["fix"].as_str().unwrap().contains("git add"), "{why}");
+    assert_eq!(
+        r.baton(&["code", "why", "src/api.ts"]).json()["reason"],
+        "indexed"
+    );
+    let refused = r.baton(&["code", "outline", "dist/bundle.ts"]);
+    refused.fails(3, "file_not_indexed");
+    assert!(
+        refused.stderr.contains("does not track it"),
+        "{}",
+        refused.stderr
+    );
+    let people = r.baton(&["--human", "scan", "--explain"]);
+    assert!(
+        people.stdout.contains("dist/") && people.stdout.contains("build or dependency"),
+        "{}",
+        people.stdout
+    );
+}

@@ -14,8 +14,14 @@ pub enum CodeError {
         found: i64,
         expected: i64,
     },
-    #[error("file {path} is not in the code index")]
-    FileNotIndexed { path: String },
+    #[error("file {path} is not in the code index: {why}")]
+    FileNotIndexed {
+        path: String,
+        /// Why, in words (see [`crate::Explanation`]).
+        why: String,
+        /// What to do about it.
+        fix: String,
+    },
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("{path}: {source}")]
@@ -55,9 +61,7 @@ impl CodeError {
             CodeError::IndexOutdated { .. } => {
                 "run `baton scan` to rebuild the code index with this version".into()
             }
-            CodeError::FileNotIndexed { .. } => {
-                "give the path relative to the project root; run `baton scan --incremental` if the file is new".into()
-            }
+            CodeError::FileNotIndexed { fix, .. } => fix.clone(),
             CodeError::InvalidInput(_) => "check the arguments; see `baton code --help`".into(),
             CodeError::Io { .. } => "check that the path exists and is readable".into(),
             CodeError::Database(_) => {

@@ -51,3 +51,14 @@ pub fn index_file(root: &Path) -> Option<std::path::PathBuf> {
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !path.is_empty()).then(|| path.into())
 }
+
+/// Does `.gitignore` (or git's exclude files) exclude this path?
+pub fn ignores(root: &Path, rel: &str) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "-q", "--"])
+        .arg(rel)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}

@@ -22,7 +22,8 @@ pub use error::{CodeError, ErrorClass, Result};
 pub use languages::Language;
 pub use model::{FileFacts, Import, ImportStyle, RawImport, RawSymbol, Symbol, SymbolKind};
 pub use query::{
-    CodeIndex, Count, Dependent, Impact, ImpactedSymbol, LanguageCount, Summary, SymbolQuery,
+    CodeIndex, Count, Dependent, Explanation, Impact, ImpactedSymbol, LanguageCount, Skipped,
+    Summary, SymbolQuery,
 };
 pub use scan::ScanReport;
 pub use store::{db_path, SCHEMA_VERSION};

@@ -73,6 +73,9 @@ pub struct Summary {
     pub external: Vec<Count>,
     pub skipped_large: u64,
     pub skipped_binary: u64,
+    pub skipped_unreadable: u64,
+    /// Folders not entered (`baton scan --explain` lists them).
+    pub skipped_folders: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scanned_at: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +91,27 @@ enum Names<'a> {
 }
 
 /// An open, read-only code index.
+/// Whether a path is indexed and, if not, why (`reason`: indexed, too_large, binary,
+/// unreadable, missing, folder, outside, unsupported, ignored, build_or_dependency,
+/// hidden, virtualenv, not_scanned).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Explanation {
+    pub path: String,
+    pub indexed: bool,
+    pub reason: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// A file or folder the index left out, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+    pub folder: bool,
+}
+
 pub struct CodeIndex {
     root: PathBuf,
     conn: Connection,
@@ -281,8 +305,159 @@ impl CodeIndex {
             .optional()?;
         match id {
             Some(id) => Ok((id, rel)),
-            None => Err(CodeError::FileNotIndexed { path: rel }),
+            None => {
+                let e = self.explain(&rel)?;
+                Err(CodeError::FileNotIndexed {
+                    path: rel,
+                    why: e.detail,
+                    fix: e.fix.unwrap_or_default(),
+                })
+            }
         }
+    }
+
+    /// Whether a path is indexed, and if not, why not and what to do.
+    pub fn explain(&self, file: &str) -> Result<Explanation> {
+        let rel = self.normalize_path(file);
+        let out = |reason: &'static str, detail: String, fix: Option<&str>| Explanation {
+            path: rel.clone(),
+            indexed: reason == "indexed",
+            reason,
+            detail,
+            fix: fix.map(str::to_string),
+        };
+        let indexed: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM files WHERE path = ?1", [&rel], |r| r.get(0))
+            .optional()?;
+        if indexed.is_some() {
+            return Ok(out("indexed", "it is indexed".into(), None));
+        }
+        let abs = self.root.join(&rel);
+        if let Some(reason) = store::skip_reason(&self.conn, &rel)? {
+            let size = std::fs::metadata(&abs).map(|m| m.len()).unwrap_or(0);
+            return Ok(match reason.as_str() {
+                "too_large" => out(
+                    "too_large",
+                    format!(
+                        "it is {} KB, over the 1 MB limit (large files are mostly generated)",
+                        size / 1024
+                    ),
+                    Some("read the file directly"),
+                ),
+                "binary" => out(
+                    "binary",
+                    "it looks binary (a NUL byte near the start)".into(),
+                    Some("only text source files are indexed"),
+                ),
+                _ => out(
+                    "unreadable",
+                    "the scan could not read it".into(),
+                    Some("check its permissions, then run `baton scan --incremental`"),
+                ),
+            });
+        }
+        if rel.is_empty() || rel.starts_with("../") {
+            return Ok(out(
+                "outside",
+                format!("it is not inside the project at {}", self.root.display()),
+                Some("give a path inside the project, relative to its root"),
+            ));
+        }
+        match std::fs::metadata(&abs) {
+            Err(_) => {
+                return Ok(out(
+                    "missing",
+                    "there is no such file in the project".into(),
+                    Some("give the path relative to the project root or the current folder"),
+                ))
+            }
+            Ok(m) if m.is_dir() => {
+                return Ok(out(
+                    "folder",
+                    "it is a folder".into(),
+                    Some(
+                        "give a file; `baton code symbols --file DIR` lists what a folder defines",
+                    ),
+                ))
+            }
+            Ok(_) => {}
+        }
+        if crate::Language::from_path(&rel).is_none() {
+            return Ok(out(
+                "unsupported",
+                "its language is not one the index reads".into(),
+                Some("the index reads Rust, Python, TypeScript, JavaScript, Go, Java, C, C++, C# and Ruby"),
+            ));
+        }
+        let filter = crate::walk::PathFilter::new(&self.root);
+        if filter.baton_ignores(&rel) {
+            return Ok(out(
+                "ignored",
+                "`.batonignore` excludes it".into(),
+                Some("change .batonignore, then run `baton scan --incremental`"),
+            ));
+        }
+        let folder = self.skipped_folder_of(&rel)?;
+        if (folder.is_some() || crate::walk::in_builtin_skip(&rel)) && !filter.is_tracked(&rel) {
+            let (reason, what) = match folder.as_ref().map(|(_, r)| r.as_str()) {
+                Some("hidden") => ("hidden", "a hidden folder"),
+                Some("virtualenv") => ("virtualenv", "a Python virtualenv"),
+                Some("unreadable") => ("unreadable", "a folder the scan could not read"),
+                _ => ("build_or_dependency", "a build or dependency folder"),
+            };
+            let name = folder.map_or_else(String::new, |(p, _)| format!(" {p}/"));
+            return Ok(out(
+                reason,
+                format!("it is in{name}, {what}, and git does not track it"),
+                Some("track it with `git add` (tracked files are always indexed), then run `baton scan --incremental`"),
+            ));
+        }
+        if crate::git::ignores(&self.root, &rel) {
+            return Ok(out(
+                "ignored",
+                ".gitignore excludes it and git does not track it".into(),
+                Some("track it with `git add -f`, then run `baton scan --incremental`"),
+            ));
+        }
+        Ok(out(
+            "not_scanned",
+            "it appeared after the last scan".into(),
+            Some("run `baton scan --incremental`"),
+        ))
+    }
+
+    /// The skipped folder a path is under, with why it was skipped.
+    fn skipped_folder_of(&self, rel: &str) -> Result<Option<(String, String)>> {
+        let mut at = 0;
+        while let Some(i) = rel[at..].find('/') {
+            let dir = &rel[..at + i];
+            let reason: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT reason FROM skipped_dirs WHERE path = ?1",
+                    [dir],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(reason) = reason {
+                return Ok(Some((dir.to_string(), reason)));
+            }
+            at += i + 1;
+        }
+        Ok(None)
+    }
+
+    /// What the index left out: files by reason, then folders not entered.
+    pub fn skipped(&self) -> Result<Vec<Skipped>> {
+        Ok(store::all_skipped(&self.conn)?
+            .into_iter()
+            .map(|(path, reason, folder)| Skipped {
+                path,
+                reason,
+                folder,
+            })
+            .collect())
     }
 
     pub fn symbols(&self, q: &SymbolQuery) -> Result<Vec<Symbol>> {
@@ -610,12 +785,11 @@ impl CodeIndex {
             external: top("SELECT source, count(DISTINCT file_id) FROM imports
                  WHERE resolved IS NULL AND source NOT LIKE '.%'
                  GROUP BY source ORDER BY 2 DESC, 1 LIMIT 10")?,
-            skipped_large: meta("skipped_large")?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            skipped_binary: meta("skipped_binary")?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+            skipped_large: count("SELECT count(*) FROM skipped WHERE reason = 'too_large'")?,
+            skipped_binary: count("SELECT count(*) FROM skipped WHERE reason = 'binary'")?,
+            skipped_unreadable: count("SELECT count(*) FROM skipped WHERE reason = 'unreadable'")?
+                + count("SELECT count(*) FROM skipped_dirs WHERE reason = 'unreadable'")?,
+            skipped_folders: count("SELECT count(*) FROM skipped_dirs")?,
             scanned_at: meta("scanned_at")?.and_then(|v| v.parse().ok()),
             git_head: meta("git_head")?.filter(|h| !h.is_empty()),
         })

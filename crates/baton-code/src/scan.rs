@@ -30,6 +30,9 @@ pub struct ScanReport {
     pub skipped_large: u64,
     pub skipped_binary: u64,
     pub skipped_unreadable: u64,
+    /// Folders not entered (build or dependency output, hidden, virtualenvs, unreadable;
+    /// `baton scan --explain` lists them). What git tracks in them is indexed all the same.
+    pub skipped_folders: u64,
     /// Files in the index after the scan.
     pub files: u64,
     pub symbols: u64,
@@ -140,7 +143,7 @@ fn run_batch(
                 });
         });
         for (rel, outcome, stamp) in rx {
-            let counter = match outcome {
+            let (counter, reason) = match outcome {
                 Outcome::Parsed(rec) => {
                     store::put_file(conn, &rec, batch.replace, delta)?;
                     report.indexed += 1;
@@ -155,12 +158,12 @@ fn run_batch(
                     report.unchanged += 1;
                     continue;
                 }
-                Outcome::Large => &mut report.skipped_large,
-                Outcome::Binary => &mut report.skipped_binary,
-                Outcome::Unreadable => &mut report.skipped_unreadable,
+                Outcome::Large => (&mut report.skipped_large, "too_large"),
+                Outcome::Binary => (&mut report.skipped_binary, "binary"),
+                Outcome::Unreadable => (&mut report.skipped_unreadable, "unreadable"),
             };
             *counter += 1;
-            store::put_skipped(conn, &rel, stamp)?;
+            store::put_skipped(conn, &rel, stamp, reason)?;
             rejected.push(rel);
         }
         Ok(())
@@ -201,6 +204,8 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     let tx = conn.transaction()?;
     store::begin_full(&tx)?;
     store::put_dirs(&tx, &walked.dirs)?;
+    store::put_skipped_dirs(&tx, &walked.skipped_dirs)?;
+    report.skipped_folders = walked.skipped_dirs.len() as u64;
     let mut delta = store::Delta::default();
     let batch = Batch {
         root,
@@ -213,8 +218,6 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     store::set_totals(&tx, delta)?;
     record_git_head(&tx, head)?;
     store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
-    store::set_meta(&tx, "skipped_large", &report.skipped_large.to_string())?;
-    store::set_meta(&tx, "skipped_binary", &report.skipped_binary.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
     tx.commit()?;
     set_report_totals(&mut report, delta);
@@ -383,6 +386,11 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     for dir in &folders.gone {
         store::remove_dir(&tx, dir)?;
     }
+    for dir in &folders.listed {
+        store::clear_skipped_dirs_in(&tx, dir)?;
+    }
+    store::put_skipped_dirs(&tx, &folders.skipped)?;
+    report.skipped_folders = store::count_skipped_dirs(&tx)?;
     record_git_head(&tx, head)?;
     store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
     store::set_meta(&tx, "scanned_at", &now_unix().to_string())?;
@@ -401,6 +409,9 @@ struct Folders {
     updated: Vec<(String, i64)>,
     /// Folders that no longer exist.
     gone: Vec<String>,
+    /// Folders listed again, whose skipped sub-folders are replaced by `skipped`.
+    listed: Vec<String>,
+    skipped: Vec<(String, &'static str)>,
 }
 
 /// A file added to a folder changes the folder's mtime: list only those
@@ -441,6 +452,8 @@ fn changed_folders(
         };
         let listing = walk::walk_at(root, dir, Some(1));
         add_new(listing.files);
+        out.listed.push(dir.clone());
+        out.skipped.extend(listing.skipped_dirs);
         for (sub, sub_mtime) in listing.dirs {
             if sub == *dir {
                 out.updated.push((sub, sub_mtime));
@@ -448,6 +461,7 @@ fn changed_folders(
                 let deep = walk::walk_at(root, &sub, None);
                 add_new(deep.files);
                 out.updated.extend(deep.dirs);
+                out.skipped.extend(deep.skipped_dirs);
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -24,9 +24,17 @@ CREATE TABLE IF NOT EXISTS files(
     -- `walk::stamp`); 0 means look at the content again next time.
     stamp INTEGER NOT NULL
 );
--- Files the scan found but did not index (too large, binary, unreadable),
--- with their stamps: an incremental scan looks at them again once they change.
-CREATE TABLE IF NOT EXISTS skipped(path TEXT PRIMARY KEY, stamp INTEGER NOT NULL) WITHOUT ROWID;
+-- Files the scan found but did not index, with why (too_large, binary,
+-- unreadable) and their stamps: an incremental scan looks at them again once
+-- they change.
+CREATE TABLE IF NOT EXISTS skipped(
+    path TEXT PRIMARY KEY,
+    stamp INTEGER NOT NULL,
+    reason TEXT NOT NULL
+) WITHOUT ROWID;
+-- Folders the walk did not enter, with why (build_or_dependency, hidden,
+-- virtualenv, unreadable); files git tracks in them are indexed all the same.
+CREATE TABLE IF NOT EXISTS skipped_dirs(path TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
@@ -131,7 +139,7 @@ pub fn open_write(root: &Path) -> Result<Connection> {
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
              DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
              DROP TABLE IF EXISTS symbol_names; DROP TABLE IF EXISTS dirs;
-             DROP TABLE IF EXISTS skipped;",
+             DROP TABLE IF EXISTS skipped; DROP TABLE IF EXISTS skipped_dirs;",
         )?;
     }
     conn.execute_batch(SCHEMA)?;
@@ -146,7 +154,7 @@ pub fn begin_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(DROP_INDEXES)?;
     conn.execute_batch(
         "DELETE FROM files; DELETE FROM symbols; DELETE FROM imports; DELETE FROM dirs;
-         DELETE FROM skipped;",
+         DELETE FROM skipped; DELETE FROM skipped_dirs;",
     )?;
     Ok(())
 }
@@ -348,11 +356,56 @@ pub fn set_stamp(conn: &Connection, path: &str, stamp: i64) -> Result<()> {
     Ok(())
 }
 
-/// Remember a file the scan did not index.
-pub fn put_skipped(conn: &Connection, path: &str, stamp: i64) -> Result<()> {
-    conn.prepare_cached("INSERT OR REPLACE INTO skipped(path, stamp) VALUES (?1, ?2)")?
-        .execute(params![path, stamp])?;
+/// Remember a file the scan did not index, and why.
+pub fn put_skipped(conn: &Connection, path: &str, stamp: i64, reason: &str) -> Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO skipped(path, stamp, reason) VALUES (?1, ?2, ?3)")?
+        .execute(params![path, stamp, reason])?;
     Ok(())
+}
+
+/// Why a file was skipped, if it was.
+pub fn skip_reason(conn: &Connection, path: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT reason FROM skipped WHERE path = ?1")?
+        .query_row([path], |r| r.get(0))
+        .optional()?)
+}
+
+/// Remember folders the walk did not enter, and why.
+pub fn put_skipped_dirs(conn: &Connection, dirs: &[(String, &str)]) -> Result<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR REPLACE INTO skipped_dirs(path, reason) VALUES (?1, ?2)")?;
+    for (path, reason) in dirs {
+        stmt.execute(params![path, reason])?;
+    }
+    Ok(())
+}
+
+/// Forget the skipped folders directly in `dir` (it is being listed again).
+pub fn clear_skipped_dirs_in(conn: &Connection, dir: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM skipped_dirs WHERE
+         (?1 = '' AND instr(path, '/') = 0)
+         OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/'
+             AND instr(substr(path, length(?1) + 2), '/') = 0)",
+        [dir],
+    )?;
+    Ok(())
+}
+
+pub fn count_skipped_dirs(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM skipped_dirs", [], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Everything the index left out, files then folders: (path, reason, is a folder).
+pub fn all_skipped(conn: &Connection) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare(
+        "SELECT path, reason, 0 FROM skipped UNION ALL SELECT path, reason, 1 FROM skipped_dirs
+         ORDER BY 3, 1",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
 /// Forget a skipped file; true if it was one.
@@ -395,10 +448,15 @@ pub fn all_dirs(conn: &Connection) -> Result<Vec<(String, i64)>> {
 
 /// Forget a folder and the folders below it.
 pub fn remove_dir(conn: &Connection, path: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM dirs WHERE path = ?1 OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/')",
-        [path],
-    )?;
+    for table in ["dirs", "skipped_dirs"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE path = ?1 \
+                 OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/')"
+            ),
+            [path],
+        )?;
+    }
     Ok(())
 }
 

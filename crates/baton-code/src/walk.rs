@@ -73,14 +73,25 @@ pub fn relative(root: &Path, path: &Path) -> Option<String> {
 pub struct Walk {
     pub files: Vec<Candidate>,
     pub dirs: Vec<(String, i64)>,
+    /// Folders not entered, and why (see [`skip_reason`]); Baton's and git's own are not
+    /// listed.
+    pub skipped_dirs: Vec<(String, &'static str)>,
 }
 
-/// Should the walk enter this folder? Not dependency or build folders,
-/// hidden folders or Python virtualenvs.
-pub fn enters_dir(path: &Path, name: &str) -> bool {
-    let hidden = name.starts_with('.') && name != ".github";
-    // A Python virtualenv, whatever it is called (`venv` is also a stdlib package).
-    !is_skipped_dir(name) && !hidden && !path.join("pyvenv.cfg").is_file()
+/// Why the walk does not enter this folder, or `None` when it does: dependency or build
+/// folders (`build_or_dependency`), hidden folders (`hidden`), Python virtualenvs
+/// (`virtualenv`).
+pub fn skip_reason(path: &Path, name: &str) -> Option<&'static str> {
+    if is_skipped_dir(name) {
+        Some("build_or_dependency")
+    } else if name.starts_with('.') && name != ".github" {
+        Some("hidden")
+    } else if path.join("pyvenv.cfg").is_file() {
+        // A Python virtualenv, whatever it is called (`venv` is also a stdlib package).
+        Some("virtualenv")
+    } else {
+        None
+    }
 }
 
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -243,16 +254,42 @@ pub fn walk_at(root: &Path, start: &str, max_depth: Option<usize>) -> Walk {
         .git_exclude(true)
         .require_git(false)
         .max_depth(max_depth)
-        .add_custom_ignore_filename(".batonignore")
-        .filter_entry(|entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if !is_dir || entry.depth() == 0 {
-                return true;
+        .add_custom_ignore_filename(".batonignore");
+    let not_entered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = not_entered.clone();
+    let owned_root = root.to_path_buf();
+    builder.filter_entry(move |entry| {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if !is_dir || entry.depth() == 0 {
+            return true;
+        }
+        let name = entry.file_name().to_str().unwrap_or("");
+        let Some(reason) = skip_reason(entry.path(), name) else {
+            return true;
+        };
+        if let Some(rel) = relative(&owned_root, entry.path()) {
+            if !never_indexed(&format!("{rel}/")) {
+                if let Ok(mut list) = record.lock() {
+                    list.push((rel, reason));
+                }
             }
-            enters_dir(entry.path(), entry.file_name().to_str().unwrap_or(""))
-        });
+        }
+        false
+    });
     let mut out = Walk::default();
-    for entry in builder.build().flatten() {
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // A folder or file that cannot be read is reported, not silently lost.
+                if e.io_error().is_some() {
+                    if let Some(rel) = error_path(&e).and_then(|p| relative(root, p)) {
+                        out.skipped_dirs.push((rel, "unreadable"));
+                    }
+                }
+                continue;
+            }
+        };
         let Some(kind) = entry.file_type() else {
             continue;
         };
@@ -270,7 +307,23 @@ pub fn walk_at(root: &Path, start: &str, max_depth: Option<usize>) -> Walk {
         }
     }
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    if let Ok(mut list) = not_entered.lock() {
+        out.skipped_dirs.append(&mut list);
+    }
+    out.skipped_dirs.sort();
+    out.skipped_dirs.dedup_by(|a, b| a.0 == b.0);
     out
+}
+
+/// The path an error of the walk is about, if it names one.
+fn error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
 }
 
 /// Is this path one the walk would index? Used by the incremental scan for

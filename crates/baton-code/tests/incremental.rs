@@ -504,3 +504,96 @@ fn tracked_files_in_skipped_folders_are_indexed_and_untracked_ones_are_not() {
     scan_full(&p.root).unwrap();
     assert!(search(&p, "Generated").is_empty());
 }
+
+/// Nothing is left out silently: the index lists skipped files and folders with why, and
+/// a question about a file it does not hold says why not and what to do.
+#[test]
+fn skipped_files_and_folders_are_listed_and_explained() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("big.ts", &format!("// {}\n", "x".repeat(1_100_000)))
+        .write("blob.py", "\0\0binary")
+        .write("README.md", "# readme\n")
+        .write("dist/out.ts", "export function built() {}\n")
+        .write(".cache/tool.ts", "export function cached() {}\n")
+        .write("env/pyvenv.cfg", "home = /usr\n")
+        .write("env/lib/site.py", "def site():\n    pass\n")
+        .write("gen/made.ts", "export function made() {}\n")
+        .write("secret.ts", "export function secret() {}\n")
+        .write(".gitignore", "gen/\n")
+        .write(".batonignore", "secret.ts\n");
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let skipped: Vec<(String, String, bool)> = index
+        .skipped()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.path, s.reason, s.folder))
+        .collect();
+    let row = |p: &str, r: &str, f: bool| (p.to_string(), r.to_string(), f);
+    assert_eq!(
+        skipped,
+        vec![
+            row("big.ts", "too_large", false),
+            row("blob.py", "binary", false),
+            row(".cache", "hidden", true),
+            row("dist", "build_or_dependency", true),
+            row("env", "virtualenv", true),
+        ]
+    );
+    let summary = index.summary().unwrap();
+    assert_eq!(
+        (
+            summary.skipped_large,
+            summary.skipped_binary,
+            summary.skipped_folders
+        ),
+        (1, 1, 3)
+    );
+    p.write("late.ts", "export function late() {}\n");
+    for (file, reason) in [
+        ("a.py", "indexed"),
+        ("big.ts", "too_large"),
+        ("blob.py", "binary"),
+        ("README.md", "unsupported"),
+        ("dist/out.ts", "build_or_dependency"),
+        (".cache/tool.ts", "hidden"),
+        ("env/lib/site.py", "virtualenv"),
+        ("gen/made.ts", "ignored"),
+        ("secret.ts", "ignored"),
+        ("nope.ts", "missing"),
+        ("lib", "folder"),
+        ("late.ts", "not_scanned"),
+    ] {
+        let e = index.explain(file).unwrap();
+        assert_eq!(
+            (e.reason, e.indexed),
+            (reason, reason == "indexed"),
+            "{file}: {e:?}"
+        );
+        assert_eq!(e.fix.is_some(), reason != "indexed", "{file}: {e:?}");
+    }
+    let err = index.outline("dist/out.ts").unwrap_err();
+    assert_eq!(err.code(), "file_not_indexed");
+    assert!(
+        err.to_string().contains("build or dependency folder"),
+        "{err}"
+    );
+    assert!(err.hint().contains("git add"), "{}", err.hint());
+
+    // An incremental scan keeps the list: a new hidden folder shows up, a removed one goes.
+    p.write(".tool/x.ts", "export function x() {}\n");
+    std::fs::remove_dir_all(p.path("dist")).unwrap();
+    scan_incremental(&p.root).unwrap();
+    let folders: Vec<String> = CodeIndex::open(&p.root)
+        .unwrap()
+        .skipped()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.folder)
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(folders, [".cache", ".tool", "env"]);
+}

@@ -37,6 +37,12 @@ pub enum CodeCommand {
     },
     /// Files, symbols and imports by language and kind; most imported files.
     Summary,
+    /// Whether a file is indexed, and if not, why (too large, binary, unreadable, ignored,
+    /// in an untracked build or hidden folder, unsupported, not scanned yet) and what to do.
+    Why {
+        /// File path (relative to the current directory or the project root).
+        file: String,
+    },
     /// Files and symbols that depend on a change set.
     Impact {
         /// The changed files.
@@ -145,6 +151,16 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
                 Ok(())
             })
         }
+        CodeCommand::Why { file } => {
+            let e = index.explain(&index_path(ctx, root, &file))?;
+            ctx.out.emit(&e, |w| {
+                writeln!(w, "{}: {}", e.path, e.detail)?;
+                if let Some(fix) = &e.fix {
+                    writeln!(w, "  {fix}")?;
+                }
+                Ok(())
+            })
+        }
         CodeCommand::Outline { file } => {
             let symbols = index.outline(&index_path(ctx, root, &file))?;
             ctx.out.emit(&symbols, |w| symbol_table(w, &symbols, false))
@@ -193,11 +209,13 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
                     "{} files, {} symbols, {} imports ({} resolved to project files)",
                     s.files, s.symbols, s.imports, s.resolved_imports
                 )?;
-                if s.skipped_large + s.skipped_binary > 0 {
+                if s.skipped_large + s.skipped_binary + s.skipped_unreadable + s.skipped_folders > 0
+                {
                     writeln!(
                         w,
-                        "skipped: {} over 1 MB, {} binary",
-                        s.skipped_large, s.skipped_binary
+                        "skipped: {} over 1 MB, {} binary, {} unreadable; {} folders not \
+                         entered (`baton scan --explain` lists them)",
+                        s.skipped_large, s.skipped_binary, s.skipped_unreadable, s.skipped_folders
                     )?;
                 }
                 let mut t = Table::new(&["LANGUAGE", "FILES", "SYMBOLS"]);

@@ -20,6 +20,21 @@ pub struct ScanArgs {
     /// Remove that block, keeping the rest of the hook.
     #[arg(long)]
     pub remove_hook: bool,
+    /// Also list what the index leaves out, and why: files too large, binary or
+    /// unreadable, and folders not entered (build or dependency output, hidden folders,
+    /// virtualenvs, unreadable ones). Files git tracks are indexed wherever they are;
+    /// ignored files are not listed (`baton code why FILE` explains one).
+    #[arg(long, conflicts_with_all = ["install_hook", "remove_hook"])]
+    pub explain: bool,
+}
+
+/// A scan, with what it left out when asked.
+#[derive(serde::Serialize)]
+struct Explained {
+    #[serde(flatten)]
+    report: baton_code::ScanReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<Vec<baton_code::Skipped>>,
 }
 
 const HOOK_MARKER: &str = "baton code index";
@@ -57,7 +72,14 @@ pub fn run(ctx: &Context, args: ScanArgs) -> CliResult {
     } else {
         baton_code::scan_full(root)?
     };
-    ctx.out.emit(&report, |w| {
+    let skipped = if args.explain {
+        Some(baton_code::CodeIndex::open(root)?.skipped()?)
+    } else {
+        None
+    };
+    let out = Explained { report, skipped };
+    let report = &out.report;
+    ctx.out.emit(&out, |w| {
         writeln!(
             w,
             "{} scan: {} files indexed, {} unchanged, {} removed in {} ms",
@@ -69,11 +91,41 @@ pub fn run(ctx: &Context, args: ScanArgs) -> CliResult {
             report.files, report.symbols, report.imports
         )?;
         let skipped = report.skipped_large + report.skipped_binary + report.skipped_unreadable;
-        if skipped > 0 {
+        if skipped + report.skipped_folders > 0 {
+            write!(
+                w,
+                "skipped: {} over 1 MB, {} binary, {} unreadable; {} folders not entered",
+                report.skipped_large,
+                report.skipped_binary,
+                report.skipped_unreadable,
+                report.skipped_folders
+            )?;
             writeln!(
                 w,
-                "skipped: {} over 1 MB, {} binary, {} unreadable",
-                report.skipped_large, report.skipped_binary, report.skipped_unreadable
+                "{}",
+                if out.skipped.is_none() {
+                    " (--explain lists them)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        if let Some(list) = &out.skipped {
+            if !list.is_empty() {
+                let mut t = crate::output::Table::new(&["PATH", "WHY"]);
+                for s in list {
+                    let path = if s.folder {
+                        format!("{}/", s.path)
+                    } else {
+                        s.path.clone()
+                    };
+                    t.row(vec![path, s.reason.replace('_', " ")]);
+                }
+                t.write(w)?;
+            }
+            writeln!(
+                w,
+                "Files git tracks are indexed wherever they are; `baton code why FILE` explains one file."
             )?;
         }
         Ok(())
