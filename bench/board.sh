@@ -14,8 +14,8 @@ for tool in hyperfine sqlite3 python3; do
 done
 cargo build --release -q -p baton-cli
 cargo build --release -q -p baton-sqlite --example claim_loop
-CLAIM_LOOP="$PWD/target/release/examples/claim_loop"
-BATON="$PWD/target/release/baton"
+CLAIM_LOOP="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/claim_loop"
+BATON="${CARGO_TARGET_DIR:-$PWD/target}/release/baton"
 OUT="$PWD/bench/out"; mkdir -p "$OUT"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 TASKS=${TASKS:-10000}

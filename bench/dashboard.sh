@@ -13,7 +13,7 @@ for tool in chromium chromedriver python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install chromium chromium-driver python3)" >&2; exit 1; }
 done
 cargo build --release -q -p baton-cli
-BATON="$PWD/target/release/baton"
+BATON="${CARGO_TARGET_DIR:-$PWD/target}/release/baton"
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }

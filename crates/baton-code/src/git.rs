@@ -1,35 +1,39 @@
-//! The one fact the index takes from git: the commit it was scanned at
-//! (shown by `baton code summary`). What changed is told by stat data.
+//! The few facts the index takes from git: the commit it was scanned at (shown by `baton
+//! code summary`), what git tracks (always indexed) and what it ignores. What changed is
+//! told by stat data.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// `git -C root ARGS`, when git ran and succeeded.
+fn git(root: &Path, args: &[&str]) -> Option<Output> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status.success().then_some(out)
+}
+
+/// The first line git printed, when there is one.
+fn line(root: &Path, args: &[&str]) -> Option<String> {
+    let out = git(root, args)?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
 
 /// HEAD's commit id, or `None` outside a repository or before the first
 /// commit (or without git).
 pub fn head(root: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .output()
-        .ok()?;
-    let head = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !head.is_empty()).then_some(head)
+    line(root, &["rev-parse", "--verify", "--quiet", "HEAD"])
 }
 
 /// The files git tracks under `root` (relative to it, forward slashes), or `None`
 /// outside a repository or without git. Paths that are not UTF-8 are left out.
 pub fn tracked(root: &Path) -> Option<Vec<String>> {
     // Run in `root`, ls-files lists only what is under it, relative to it.
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["ls-files", "-z", "--cached"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
+    let out = git(root, &["ls-files", "-z", "--cached"])?;
     Some(
         out.stdout
             .split(|b| *b == 0)
@@ -42,23 +46,14 @@ pub fn tracked(root: &Path) -> Option<Vec<String>> {
 
 /// The path of the repository's index file (it changes whenever what git tracks does).
 pub fn index_file(root: &Path) -> Option<std::path::PathBuf> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "index"])
-        .output()
-        .ok()?;
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !path.is_empty()).then(|| path.into())
+    line(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-path", "index"],
+    )
+    .map(Into::into)
 }
 
 /// Does `.gitignore` (or git's exclude files) exclude this path?
 pub fn ignores(root: &Path, rel: &str) -> bool {
-    Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["check-ignore", "-q", "--"])
-        .arg(rel)
-        .output()
-        .is_ok_and(|o| o.status.success())
+    git(root, &["check-ignore", "-q", "--", rel]).is_some()
 }

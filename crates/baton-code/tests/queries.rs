@@ -109,7 +109,12 @@ fn unknown_file_is_a_not_found_error_with_a_hint() {
     let err = index.outline("nope.ts").unwrap_err();
     assert_eq!(err.code(), "file_not_indexed");
     assert_eq!(err.class(), baton_code::ErrorClass::NotFound);
-    assert!(err.hint().contains("baton scan"));
+    assert!(
+        err.hint().contains("relative to the project root"),
+        "{}",
+        err.hint()
+    );
+    assert!(err.to_string().contains("no such file"), "{err}");
     assert!(index.imports("nope.ts").is_err());
     assert!(index.dependents("nope.ts", 0).is_err());
 }
