@@ -343,3 +343,157 @@ fn csharp_usings_are_recorded_with_their_namespace() {
         ]
     );
 }
+
+/// A yarn/npm/pnpm workspace: packages import each other by name, and each name leads to
+/// the member's source, through `exports` (subpath patterns, conditions), `types`,
+/// `main` or a subpath, with built output mapped back to the source it comes from.
+#[test]
+fn workspace_packages_resolve_by_name_to_their_sources() {
+    let p = Project::new();
+    p.write(
+        "package.json",
+        r#"{"private": true, "workspaces": ["packages/*", "apps/*"]}"#,
+    )
+    .write("pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n")
+    // main points at the build; the source is under src/.
+    .write(
+        "packages/core/package.json",
+        r#"{"name": "@acme/core", "main": "dist/index.js", "types": "dist/index.d.ts"}"#,
+    )
+    .write("packages/core/src/index.ts", "export * from './common';\n")
+    .write("packages/core/src/common.ts", "export const common = 1;\n")
+    // exports with conditions and a subpath pattern; outDir/rootDir in its tsconfig.
+    .write(
+        "packages/ui/package.json",
+        r#"{"name": "@acme/ui", "exports": {
+            ".": {"types": "./build/types/main.d.ts", "import": "./build/esm/main.js"},
+            "./widgets/*": {"import": "./build/esm/widgets/*.js"},
+            "./package.json": "./package.json"}}"#,
+    )
+    .write(
+        "packages/ui/tsconfig.json",
+        r#"{"compilerOptions": {"outDir": "./build/esm", "rootDir": "./lib"}}"#,
+    )
+    .write("packages/ui/lib/main.tsx", "export const Ui = 1;\n")
+    .write(
+        "packages/ui/lib/widgets/button.tsx",
+        "export const Button = 1;\n",
+    )
+    // An unscoped JavaScript package whose main is its source.
+    .write(
+        "packages/util/package.json",
+        r#"{"name": "acme-util", "main": "./index.js"}"#,
+    )
+    .write("packages/util/index.js", "module.exports = {};\n")
+    .write("packages/util/lib/strings.js", "module.exports = {};\n")
+    .write(
+        "apps/web/src/app.ts",
+        "import { common } from '@acme/core';\n\
+         import { common as c2 } from '@acme/core/lib/common';\n\
+         import { Ui } from '@acme/ui';\n\
+         import { Button } from '@acme/ui/widgets/button';\n\
+         import util from 'acme-util';\n\
+         import strings from 'acme-util/lib/strings';\n\
+         import react from 'react';\n\
+         import missing from '@acme/nothing';\n",
+    );
+    scan_full(&p.root).unwrap();
+    let app = "apps/web/src/app.ts";
+    for (source, expected) in [
+        ("@acme/core", Some("packages/core/src/index.ts")),
+        ("@acme/core/lib/common", Some("packages/core/src/common.ts")),
+        ("@acme/ui", Some("packages/ui/lib/main.tsx")),
+        (
+            "@acme/ui/widgets/button",
+            Some("packages/ui/lib/widgets/button.tsx"),
+        ),
+        ("acme-util", Some("packages/util/index.js")),
+        (
+            "acme-util/lib/strings",
+            Some("packages/util/lib/strings.js"),
+        ),
+        ("react", None),
+        ("@acme/nothing", None),
+    ] {
+        assert_eq!(resolved(&p, app, source).as_deref(), expected, "{source}");
+    }
+    // Cross-package links count for dependents.
+    let index = CodeIndex::open(&p.root).unwrap();
+    let deps = index.dependents("packages/core/src/common.ts", 0).unwrap();
+    let files: Vec<&str> = deps.iter().map(|d| d.file.as_str()).collect();
+    assert!(files.contains(&app), "{files:?}");
+    assert!(files.contains(&"packages/core/src/index.ts"), "{files:?}");
+}
+
+/// Go modules nested in the repository (their own go.mod, as a go.work lists them)
+/// import each other and the root module.
+#[test]
+fn go_imports_resolve_across_nested_modules() {
+    let p = Project::new();
+    p.write("go.work", "go 1.22\n\nuse (\n\t.\n\t./tools\n\t./api\n)\n")
+        .write("go.mod", "module example.com/repo\n\ngo 1.22\n")
+        .write("internal/core/core.go", "package core\n")
+        .write("tools/go.mod", "module example.com/repo/tools\n")
+        .write(
+            "tools/gen/main.go",
+            "package main\n\nimport (\n\t\"example.com/repo/internal/core\"\n\t\"example.com/api/v2/types\"\n)\n",
+        )
+        .write("api/go.mod", "module example.com/api/v2\n")
+        .write("api/types/types.go", "package types\n")
+        .write(
+            "cmd/run/main.go",
+            "package main\n\nimport \"example.com/repo/tools/gen\"\n",
+        );
+    scan_full(&p.root).unwrap();
+    let gen = "tools/gen/main.go";
+    assert_eq!(
+        resolved(&p, gen, "example.com/repo/internal/core").as_deref(),
+        Some("internal/core")
+    );
+    assert_eq!(
+        resolved(&p, gen, "example.com/api/v2/types").as_deref(),
+        Some("api/types")
+    );
+    assert_eq!(
+        resolved(&p, "cmd/run/main.go", "example.com/repo/tools/gen").as_deref(),
+        Some("tools/gen")
+    );
+}
+
+/// A Python monorepo: each distribution has its own `src/` layout, and one imports another
+/// by its package name; a namespace package (no `__init__.py`) resolves too.
+#[test]
+fn python_packages_of_a_monorepo_resolve_from_their_own_src_folders() {
+    let p = Project::new();
+    p.write(
+        "libs/models/pyproject.toml",
+        "[project]\nname = \"models\"\n",
+    )
+    .write("libs/models/src/models/__init__.py", "")
+    .write("libs/models/src/models/user.py", "class User:\n    pass\n")
+    .write("services/api/setup.py", "from setuptools import setup\n")
+    .write(
+        "services/api/api/views.py",
+        "from models.user import User\nimport acme.plugins.auth\nimport requests\n",
+    )
+    .write("services/api/api/__init__.py", "")
+    .write(
+        "libs/plugins/pyproject.toml",
+        "[project]\nname = \"acme-plugins\"\n",
+    )
+    .write(
+        "libs/plugins/src/acme/plugins/auth.py",
+        "def login():\n    pass\n",
+    );
+    scan_full(&p.root).unwrap();
+    let views = "services/api/api/views.py";
+    assert_eq!(
+        resolved(&p, views, "models.user").as_deref(),
+        Some("libs/models/src/models/user.py")
+    );
+    assert_eq!(
+        resolved(&p, views, "acme.plugins.auth").as_deref(),
+        Some("libs/plugins/src/acme/plugins/auth.py")
+    );
+    assert_eq!(resolved(&p, views, "requests"), None);
+}

@@ -1,7 +1,8 @@
-//! Go: import paths under the module path of the nearest `go.mod` resolve
-//! to package folders.
+//! Go: an import path under the module path of any module in the project (every
+//! `go.mod`, so nested modules and `go.work` members alike, the longest module path
+//! first) resolves to that package's folder.
 
-use super::{join, parent, Resolver};
+use super::{join, Resolver};
 
 #[derive(Clone, Debug)]
 pub(super) struct GoModule {
@@ -10,48 +11,37 @@ pub(super) struct GoModule {
 }
 
 impl Resolver {
-    pub(super) fn go(&self, from: &str, path: &str) -> Option<String> {
-        let module = self.go_module(parent(from))?;
-        let rest = if path == module.path {
-            ""
-        } else {
-            path.strip_prefix(&module.path)?.strip_prefix('/')?
-        };
-        let dir = join(&module.dir, rest);
-        self.has_dir(&dir).then_some(dir)
+    pub(super) fn go(&self, _from: &str, path: &str) -> Option<String> {
+        self.go_modules().iter().find_map(|module| {
+            let rest = if path == module.path {
+                ""
+            } else {
+                path.strip_prefix(&module.path)?.strip_prefix('/')?
+            };
+            let dir = join(&module.dir, rest);
+            self.has_dir(&dir).then_some(dir)
+        })
     }
 
-    fn go_module(&self, dir: &str) -> Option<GoModule> {
-        let mut cache = self.go_mods.lock().unwrap_or_else(|e| e.into_inner());
-        let mut chain = Vec::new();
-        let mut d = dir.to_string();
-        let found = loop {
-            if let Some(hit) = cache.get(&d) {
-                break hit.clone();
-            }
-            chain.push(d.clone());
-            let here = std::fs::read_to_string(self.root.join(&d).join("go.mod"))
-                .ok()
-                .and_then(|text| {
+    fn go_modules(&self) -> &[GoModule] {
+        self.go_modules.get_or_init(|| {
+            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
+            dirs.sort();
+            let mut modules: Vec<GoModule> = dirs
+                .into_iter()
+                .filter_map(|d| {
+                    let text = std::fs::read_to_string(self.root.join(d).join("go.mod")).ok()?;
                     text.lines().find_map(|l| {
-                        let l = l.trim();
-                        l.strip_prefix("module ").map(|m| GoModule {
+                        l.trim().strip_prefix("module ").map(|m| GoModule {
                             dir: d.clone(),
                             path: m.trim().trim_matches('"').to_string(),
                         })
                     })
-                });
-            if here.is_some() {
-                break here;
-            }
-            if d.is_empty() {
-                break None;
-            }
-            d = parent(&d).to_string();
-        };
-        for c in chain {
-            cache.insert(c, found.clone());
-        }
-        found
+                })
+                .collect();
+            // The most specific module first: `example.com/repo/tools` before `example.com/repo`.
+            modules.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.dir.cmp(&b.dir)));
+            modules
+        })
     }
 }

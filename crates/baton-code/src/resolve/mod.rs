@@ -30,7 +30,14 @@ pub struct Resolver {
     /// imports name folders), which most scans never need.
     dirs: OnceLock<HashSet<String>>,
     ts_configs: Mutex<HashMap<String, Option<TsConfig>>>,
-    go_mods: Mutex<HashMap<String, Option<GoModule>>>,
+    /// The project's own npm packages by name (workspace members and any other
+    /// `package.json` with a name), found on the first bare import that needs them.
+    packages: OnceLock<HashMap<String, script::Package>>,
+    /// Every Go module in the project (`go.mod` files, `go.work` members), longest
+    /// module path first.
+    go_modules: OnceLock<Vec<GoModule>>,
+    /// Folders Python packages sit in besides the root, `src/` and `lib/`.
+    python_roots: OnceLock<Vec<String>>,
 }
 
 pub(super) fn parent(path: &str) -> &str {
@@ -69,23 +76,28 @@ impl Resolver {
             files: files.into_iter().collect(),
             dirs: OnceLock::new(),
             ts_configs: Mutex::new(HashMap::new()),
-            go_mods: Mutex::new(HashMap::new()),
+            packages: OnceLock::new(),
+            go_modules: OnceLock::new(),
+            python_roots: OnceLock::new(),
         }
     }
 
     fn has_dir(&self, dir: &str) -> bool {
-        self.dirs
-            .get_or_init(|| {
-                let mut dirs = HashSet::new();
-                for f in &self.files {
-                    let mut d = parent(f);
-                    while dirs.insert(d.to_string()) && !d.is_empty() {
-                        d = parent(d);
-                    }
+        self.all_dirs().contains(dir)
+    }
+
+    /// Every folder that holds project files, the root (`""`) included.
+    fn all_dirs(&self) -> &HashSet<String> {
+        self.dirs.get_or_init(|| {
+            let mut dirs = HashSet::new();
+            for f in &self.files {
+                let mut d = parent(f);
+                while dirs.insert(d.to_string()) && !d.is_empty() {
+                    d = parent(d);
                 }
-                dirs
-            })
-            .contains(dir)
+            }
+            dirs
+        })
     }
 
     pub fn resolve(&self, from: &str, lang: Language, imp: &RawImport) -> Option<String> {

@@ -19,7 +19,8 @@ impl Resolver {
             return self.python_in(&dir, &rel, names);
         }
         let mut roots = vec![self.python_root(from)];
-        for r in ["", "src", "lib"] {
+        let projects = self.python_projects().iter().map(String::as_str);
+        for r in ["", "src", "lib"].into_iter().chain(projects) {
             if !roots.iter().any(|x| x == r) {
                 roots.push(r.to_string());
             }
@@ -49,6 +50,26 @@ impl Resolver {
         }
         let init = join(&base, "__init__.py");
         self.files.contains(&init).then_some(init)
+    }
+
+    /// Where the project's Python distributions keep their packages: each folder with a
+    /// `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo has several), and its `src/`.
+    fn python_projects(&self) -> &[String] {
+        self.python_roots.get_or_init(|| {
+            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
+            dirs.sort();
+            let mut roots = Vec::new();
+            for d in dirs.into_iter().filter(|d| !d.is_empty()) {
+                let marked = ["pyproject.toml", "setup.py", "setup.cfg"]
+                    .iter()
+                    .any(|f| self.root.join(d).join(f).is_file());
+                if marked {
+                    roots.push(join(d, "src"));
+                    roots.push(d.clone());
+                }
+            }
+            roots
+        })
     }
 
     /// The folder above the outermost package that holds `from`.

@@ -1,6 +1,10 @@
 //! TypeScript and JavaScript: relative specifiers with extension and index
-//! probing, tsconfig `paths` and `baseUrl`.
+//! probing, tsconfig `paths` and `baseUrl`, and the project's own packages by name
+//! (npm, yarn and pnpm workspaces): `exports` with subpath patterns, `types`, `module`,
+//! `main`, with built output (`dist/`, `lib/`, a tsconfig's `outDir`) mapped back to the
+//! source it is built from.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::{join, normalize, parent, Resolver, SCRIPT_EXTENSIONS};
@@ -11,6 +15,9 @@ pub(super) struct TsConfig {
     base: String,
     has_base_url: bool,
     paths: Vec<(String, Vec<String>)>,
+    /// `outDir` and `rootDir`, relative to the tsconfig's folder.
+    out_dir: Option<String>,
+    root_dir: Option<String>,
 }
 
 impl Resolver {
@@ -22,7 +29,23 @@ impl Resolver {
         if spec.starts_with('/') {
             return None;
         }
-        let config = self.ts_config(parent(from))?;
+        let config = self.ts_config(parent(from));
+        if let Some(found) = config.as_ref().and_then(|c| self.ts_paths(c, spec)) {
+            return Some(found);
+        }
+        if let Some(found) = self.workspace_package(spec) {
+            return Some(found);
+        }
+        let config = config?;
+        if config.has_base_url {
+            let base = normalize(&join(&config.base, spec))?;
+            return self.probe_script(&base);
+        }
+        None
+    }
+
+    /// tsconfig `paths`: the first pattern and target that names a project file.
+    fn ts_paths(&self, config: &TsConfig, spec: &str) -> Option<String> {
         for (pattern, targets) in &config.paths {
             let captured = match pattern.split_once('*') {
                 Some((pre, post)) => spec
@@ -40,11 +63,111 @@ impl Resolver {
                 }
             }
         }
-        if config.has_base_url {
-            let base = normalize(&join(&config.base, spec))?;
-            return self.probe_script(&base);
-        }
         None
+    }
+
+    /// `@scope/core` or `@scope/core/lib/common` when a package of the project has that
+    /// name: through its `exports` (subpath patterns included), else its entry points or
+    /// the subpath, each mapped from built output back to source.
+    fn workspace_package(&self, spec: &str) -> Option<String> {
+        let segments = if spec.starts_with('@') { 2 } else { 1 };
+        let mut parts = spec.splitn(segments + 1, '/');
+        let name: Vec<&str> = parts.by_ref().take(segments).collect();
+        if name.len() != segments {
+            return None;
+        }
+        let name = name.join("/");
+        let subpath = parts.next().unwrap_or("");
+        let pkg = self.packages().get(&name)?;
+        let key = if subpath.is_empty() {
+            ".".to_string()
+        } else {
+            format!("./{subpath}")
+        };
+        for (pattern, targets) in &pkg.exports {
+            let captured = match pattern.split_once('*') {
+                Some((pre, post)) => key
+                    .strip_prefix(pre)
+                    .and_then(|rest| rest.strip_suffix(post)),
+                None => (*pattern == key).then_some(""),
+            };
+            let Some(captured) = captured else { continue };
+            for target in targets {
+                let path = join(&pkg.dir, &target.replace('*', captured));
+                if let Some(found) = self.package_file(pkg, &path) {
+                    return Some(found);
+                }
+            }
+        }
+        if subpath.is_empty() {
+            pkg.entries
+                .iter()
+                .map(|e| join(&pkg.dir, e))
+                .chain([join(&pkg.dir, "src/index"), join(&pkg.dir, "index")])
+                .find_map(|path| self.package_file(pkg, &path))
+        } else {
+            self.package_file(pkg, &join(&pkg.dir, subpath))
+        }
+    }
+
+    /// A file of a package, or the source a built file comes from: the tsconfig's
+    /// `outDir` read as its `rootDir`, else `dist/`, `lib/`, `build/`, `out/` (and their
+    /// `esm`/`cjs` folders) read as `src/` or the package's root.
+    fn package_file(&self, pkg: &Package, path: &str) -> Option<String> {
+        let path = normalize(path)?;
+        let stem = path.strip_suffix(".d.ts").unwrap_or(&path);
+        if let Some(found) = self.probe_script(stem) {
+            return Some(found);
+        }
+        let inner = if pkg.dir.is_empty() {
+            stem
+        } else {
+            stem.strip_prefix(&pkg.dir)?.strip_prefix('/')?
+        };
+        let mut sources: Vec<String> = Vec::new();
+        if let Some((out, src)) = &pkg.out_to_src {
+            if let Some(rest) = inner
+                .strip_prefix(out.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                sources.push(join(src, rest));
+            }
+        }
+        for out in [
+            "dist/esm", "dist/cjs", "dist/src", "lib/esm", "lib/cjs", "dist", "lib", "build",
+            "out", "esm", "cjs",
+        ] {
+            if let Some(rest) = inner.strip_prefix(out).and_then(|r| r.strip_prefix('/')) {
+                sources.push(join("src", rest));
+                sources.push(rest.to_string());
+            }
+        }
+        sources
+            .into_iter()
+            .filter_map(|s| normalize(&join(&pkg.dir, &s)))
+            .find_map(|base| self.probe_script(&base))
+    }
+
+    /// The project's packages by name, read once from every `package.json` in a folder
+    /// that holds project files (so workspace members however they are declared).
+    fn packages(&self) -> &HashMap<String, Package> {
+        self.packages.get_or_init(|| {
+            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
+            // Shallow first: the first package to claim a name keeps it.
+            dirs.sort_by(|a, b| {
+                a.matches('/')
+                    .count()
+                    .cmp(&b.matches('/').count())
+                    .then(a.cmp(b))
+            });
+            let mut found = HashMap::new();
+            for dir in dirs {
+                if let Some((name, pkg)) = read_package(&self.root, dir) {
+                    found.entry(name).or_insert(pkg);
+                }
+            }
+            found
+        })
     }
 
     fn probe_script(&self, base: &str) -> Option<String> {
@@ -105,6 +228,88 @@ impl Resolver {
     }
 }
 
+/// A package of the project (`package.json` with a `name`).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Package {
+    /// Its folder, project-relative.
+    dir: String,
+    /// `exports`: subpath (`.`, `./lib/*`) and the targets to try, in the order of
+    /// preference (`types`, `source`, `import`, `module`, `default`, `require`, ...).
+    exports: Vec<(String, Vec<String>)>,
+    /// `types`, `typings`, `module`, `main`, `source`, in that order.
+    entries: Vec<String>,
+    /// The tsconfig's (`outDir`, `rootDir`), package-relative, when it names an outDir.
+    out_to_src: Option<(String, String)>,
+}
+
+fn read_package(root: &Path, dir: &str) -> Option<(String, Package)> {
+    let text = std::fs::read_to_string(root.join(dir).join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let name = json.get("name")?.as_str()?.trim().to_string();
+    if name.is_empty() {
+        return None;
+    }
+    let entries = ["source", "types", "typings", "module", "main"]
+        .iter()
+        .filter_map(|k| json.get(*k).and_then(|v| v.as_str()))
+        .map(str::to_string)
+        .collect();
+    let exports = match json.get("exports") {
+        Some(serde_json::Value::Object(map)) if map.keys().any(|k| k.starts_with('.')) => map
+            .iter()
+            .filter(|(k, _)| k.starts_with('.'))
+            .map(|(k, v)| (k.clone(), export_targets(v)))
+            .collect(),
+        Some(v) => vec![(".".to_string(), export_targets(v))],
+        None => Vec::new(),
+    };
+    let out_to_src = read_ts_config(root, dir, "tsconfig.json").and_then(|c| {
+        c.out_dir
+            .map(|out| (out, c.root_dir.unwrap_or_else(|| "src".into())))
+    });
+    Some((
+        name,
+        Package {
+            dir: dir.to_string(),
+            exports,
+            entries,
+            out_to_src,
+        },
+    ))
+}
+
+/// The files an `exports` value may name, the most source-like conditions first.
+fn export_targets(value: &serde_json::Value) -> Vec<String> {
+    const PREFERRED: [&str; 8] = [
+        "source",
+        "types",
+        "typescript",
+        "import",
+        "module",
+        "default",
+        "require",
+        "node",
+    ];
+    match value {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(export_targets).collect(),
+        serde_json::Value::Object(map) => {
+            let mut out: Vec<String> = PREFERRED
+                .iter()
+                .filter_map(|k| map.get(*k))
+                .flat_map(export_targets)
+                .collect();
+            for (k, v) in map {
+                if !PREFERRED.contains(&k.as_str()) {
+                    out.extend(export_targets(v));
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Read the `baseUrl` and `paths` of a tsconfig, which may hold comments and
 /// trailing commas.
 fn read_ts_config(root: &Path, dir: &str, name: &str) -> Option<TsConfig> {
@@ -115,6 +320,14 @@ fn read_ts_config(root: &Path, dir: &str, name: &str) -> Option<TsConfig> {
         .and_then(|o| o.get("baseUrl"))
         .and_then(|v| v.as_str());
     let base = normalize(&join(dir, base_url.unwrap_or("."))).unwrap_or_default();
+    let folder = |key: &str| {
+        options
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .and_then(|v| normalize(v.trim_start_matches("./")))
+            .filter(|v| !v.is_empty())
+    };
+    let (out_dir, root_dir) = (folder("outDir"), folder("rootDir"));
     let mut paths = Vec::new();
     if let Some(map) = options
         .and_then(|o| o.get("paths"))
@@ -136,6 +349,8 @@ fn read_ts_config(root: &Path, dir: &str, name: &str) -> Option<TsConfig> {
         base,
         has_base_url: base_url.is_some(),
         paths,
+        out_dir,
+        root_dir,
     })
 }
 
