@@ -33,10 +33,12 @@ pub enum SymbolKind {
     Variable,
     Module,
     Macro,
+    /// A property of an interface or type literal (`id: string`).
+    Field,
 }
 
 impl SymbolKind {
-    pub const ALL: [SymbolKind; 12] = [
+    pub const ALL: [SymbolKind; 13] = [
         SymbolKind::Function,
         SymbolKind::Method,
         SymbolKind::Class,
@@ -49,6 +51,7 @@ impl SymbolKind {
         SymbolKind::Variable,
         SymbolKind::Module,
         SymbolKind::Macro,
+        SymbolKind::Field,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl SymbolKind {
             SymbolKind::Variable => "variable",
             SymbolKind::Module => "module",
             SymbolKind::Macro => "macro",
+            SymbolKind::Field => "field",
         }
     }
 

@@ -56,7 +56,8 @@ pub struct SymbolsArgs {
     /// Substring of the name (case-insensitive); `=Name` matches exactly.
     #[arg(long)]
     pub name: Option<String>,
-    /// function, method, class, struct, interface, trait, enum, type, constant, variable, module, macro.
+    /// function, method, class, struct, interface, trait, enum, type, constant, variable, module, macro,
+    /// field (a property of an interface or type literal).
     #[arg(long, value_parser = parse_kind)]
     pub kind: Option<SymbolKind>,
     /// Only files under this path (a folder or a file).

@@ -395,8 +395,8 @@ fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
     one_line(head.trim_end().trim_end_matches("=>"), 160)
 }
 
-/// Members of an interface or a type literal: method signatures, and properties whose
-/// type is a function (`onClose: () => void`), as methods.
+/// Members of an interface or a type literal: method signatures and properties whose
+/// type is a function (`onClose: () => void`) as methods, other properties as fields.
 fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
     for member in named_children(body) {
         match member.kind() {
@@ -411,12 +411,15 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                     .child_by_field_name("type")
                     .and_then(|t| t.named_child(0))
                     .is_some_and(|t| t.kind() == "function_type");
-                if is_function {
-                    let name = unquote(ex.field_text(member, "name").unwrap_or(""));
-                    let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
-                    let doc = ex.leading_comment(member);
-                    ex.push(member, name, SymbolKind::Method, exported, sig, doc);
-                }
+                let kind = if is_function {
+                    SymbolKind::Method
+                } else {
+                    SymbolKind::Field
+                };
+                let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+                let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
+                let doc = ex.leading_comment(member);
+                ex.push(member, name, kind, exported, sig, doc);
             }
             _ => {}
         }
