@@ -13,6 +13,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             "function_declaration" => {
                 let name = ex.field_text(node, "name").unwrap_or("");
                 ex.symbol(node, node, name, SymbolKind::Function, is_exported(name));
+                ex.within(name, |ex| local_types(ex, node));
             }
             "method_declaration" => {
                 let name = ex.field_text(node, "name").unwrap_or("").to_string();
@@ -22,34 +23,10 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                     .unwrap_or_default();
                 ex.within(&receiver, |ex| {
                     ex.symbol(node, node, &name, SymbolKind::Method, is_exported(&name));
+                    ex.within_path(&name, |ex| local_types(ex, node));
                 });
             }
-            "type_declaration" => {
-                for spec in named_children(node) {
-                    if !matches!(spec.kind(), "type_spec" | "type_alias") {
-                        continue;
-                    }
-                    let name = ex.field_text(spec, "name").unwrap_or("");
-                    let kind = match spec.child_by_field_name("type").map(|t| t.kind()) {
-                        Some("struct_type") => SymbolKind::Struct,
-                        Some("interface_type") => SymbolKind::Interface,
-                        _ => SymbolKind::Type,
-                    };
-                    let sig = one_line(&format!("type {}", head(ex.text(spec))), 160);
-                    let anchor = if node.named_child_count() == 1 {
-                        node
-                    } else {
-                        spec
-                    };
-                    let doc = ex.leading_comment(anchor);
-                    ex.push(spec, name, kind, is_exported(name), sig, doc);
-                    if kind == SymbolKind::Interface {
-                        if let Some(body) = spec.child_by_field_name("type") {
-                            ex.within(name, |ex| interface_methods(ex, body, is_exported(name)));
-                        }
-                    }
-                }
-            }
+            "type_declaration" => type_declaration(ex, node, false),
             "const_declaration" | "var_declaration" => {
                 let kind = if node.kind() == "const_declaration" {
                     SymbolKind::Constant
@@ -147,4 +124,49 @@ fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported:
         let exported = interface_exported && is_exported(name);
         ex.push(member, name, SymbolKind::Method, exported, sig, doc);
     }
+}
+
+/// `type X struct {...}`, `type ( A int; B interface {...} )`: each spec, and the methods
+/// of interfaces.
+fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
+    for spec in named_children(node) {
+        if !matches!(spec.kind(), "type_spec" | "type_alias") {
+            continue;
+        }
+        let name = ex.field_text(spec, "name").unwrap_or("");
+        // A type declared in a function is visible only there.
+        let exported = !local && is_exported(name);
+        let kind = match spec.child_by_field_name("type").map(|t| t.kind()) {
+            Some("struct_type") => SymbolKind::Struct,
+            Some("interface_type") => SymbolKind::Interface,
+            _ => SymbolKind::Type,
+        };
+        let sig = one_line(&format!("type {}", head(ex.text(spec))), 160);
+        let anchor = if node.named_child_count() == 1 {
+            node
+        } else {
+            spec
+        };
+        let doc = ex.leading_comment(anchor);
+        ex.push(spec, name, kind, exported, sig, doc);
+        if kind == SymbolKind::Interface {
+            if let Some(body) = spec.child_by_field_name("type") {
+                ex.within(name, |ex| interface_methods(ex, body, exported));
+            }
+        }
+    }
+}
+
+/// Types declared inside a function's body (at any depth, in closures too), under the
+/// function.
+fn local_types(ex: &mut Extractor<'_>, node: Node<'_>) {
+    ex.deeper(|ex| {
+        for child in named_children(node) {
+            if child.kind() == "type_declaration" {
+                type_declaration(ex, child, true);
+            } else {
+                local_types(ex, child);
+            }
+        }
+    });
 }

@@ -136,6 +136,7 @@ fn statement(
         "function_declaration" | "generator_function_declaration" | "function_signature" => {
             let name = ex.field_text(node, "name").unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Function, exported);
+            ex.within_path(name, |ex| type_literals(ex, node, exported));
             if let Some(body) = node.child_by_field_name("body") {
                 ex.within_path(name, |ex| block(ex, body, Scope::Function));
             }
@@ -163,6 +164,9 @@ fn statement(
             if let Some(value) = node.child_by_field_name("value") {
                 if value.kind() == "object_type" {
                     ex.within(name, |ex| type_members(ex, value, exported));
+                } else {
+                    // `type Result = { ok: true } | { ok: false; error: E }`
+                    ex.within(name, |ex| type_literals(ex, node, exported));
                 }
             }
         }
@@ -255,6 +259,10 @@ fn declarator(
         return;
     }
     let name = ex.text(name_node);
+    // `declare const api: { get(): T }`, `const seen: { id: string }[] = []`
+    if let Some(annotation) = decl.child_by_field_name("type") {
+        ex.within_path(name, |ex| type_literals(ex, annotation, exported));
+    }
     let is_function = value.is_some_and(|v| {
         matches!(
             v.kind(),
@@ -304,6 +312,9 @@ fn declarator(
 
 /// What a function or class expression defines inside it, under `name`.
 fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
+    if value.kind() != "class" {
+        ex.within_path(name, |ex| type_literals(ex, value, exported));
+    }
     let Some(body) = value.child_by_field_name("body") else {
         return;
     };
@@ -321,6 +332,8 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
 fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
     match node.kind() {
         "arrow_function" | "function_expression" | "function" | "generator_function" => {
+            // `(record: { buffer: T[] }) => ...`: type literals of its parameters.
+            type_literals(ex, node, false);
             if let Some(body) = node.child_by_field_name("body") {
                 if body.kind() == "statement_block" {
                     block(ex, body, Scope::Function);
@@ -329,6 +342,10 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
                 }
             }
         }
+        // `return { toBe() {...} }`, `configure({ onError() {...} })`
+        "object" => ex.deeper(|ex| object_methods(ex, node, false)),
+        // `new Map<K, { due: number }>()`
+        "type_arguments" => type_literals(ex, node, false),
         "call_expression"
         | "new_expression"
         | "await_expression"
@@ -342,7 +359,10 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
         | "as_expression"
         | "satisfies_expression"
         | "non_null_expression"
-        | "unary_expression" => {
+        | "unary_expression"
+        | "array"
+        | "spread_element"
+        | "yield_expression" => {
             ex.deeper(|ex| {
                 for child in named_children(node) {
                     callbacks(ex, child);
@@ -373,6 +393,9 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
                     v.kind(),
                     "arrow_function" | "function_expression" | "function" | "generator_function"
                 ) {
+                    // `{ handlers: { open() {} } }`: what a nested value defines.
+                    let key = unquote(ex.text(key)).to_string();
+                    ex.within_path(&key, |ex| callbacks(ex, v));
                     continue;
                 }
                 let name = unquote(ex.text(key));
@@ -405,6 +428,7 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                 let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
                 let doc = ex.leading_comment(member);
                 ex.push(member, name, SymbolKind::Method, exported, sig, doc);
+                ex.within_path(name, |ex| type_literals(ex, member, exported));
             }
             "property_signature" => {
                 let is_function = member
@@ -420,10 +444,33 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                 let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
                 let doc = ex.leading_comment(member);
                 ex.push(member, name, kind, exported, sig, doc);
+                ex.within_path(name, |ex| type_literals(ex, member, exported));
             }
-            _ => {}
+            // Call, construct and index signatures name nothing; their types may hold
+            // type literals.
+            _ => type_literals(ex, member, exported),
         }
     }
+}
+
+/// The members of type literals (`{ id: string; close(): void }`) anywhere in the type
+/// annotations under `node` (parameter and return types, unions, generics), under the
+/// current container. Function and class bodies are not searched here.
+fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
+    ex.deeper(|ex| {
+        for child in named_children(node) {
+            match child.kind() {
+                "object_type" => type_members(ex, child, exported),
+                "statement_block"
+                | "class_body"
+                | "object"
+                | "arrow_function"
+                | "function_expression"
+                | "class" => {}
+                _ => type_literals(ex, child, exported),
+            }
+        }
+    });
 }
 
 fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
