@@ -513,8 +513,14 @@ fn reresolve(conn: &Connection, resolver: &Resolver) -> Result<()> {
     Ok(())
 }
 
+/// The same files as a full scan (the walk, plus what git tracks), read and parsed in
+/// parallel, with no extraction and no store: what a scan cannot go below.
 pub fn parse_floor(root: &Path) -> (u64, u64) {
-    let walked = walk::walk(root);
+    let git = git_files_in_background(root);
+    let mut walked = walk::walk(root);
+    if let Some(tracked) = git.join().unwrap_or_default().0 {
+        walk::add_tracked(root, &mut walked, &tracked, &PathFilter::new(root));
+    }
     walked
         .files
         .par_iter()
