@@ -497,3 +497,47 @@ fn python_packages_of_a_monorepo_resolve_from_their_own_src_folders() {
     );
     assert_eq!(resolved(&p, views, "requests"), None);
 }
+
+/// An Nx-style monorepo: `paths` live in a base config that each project's tsconfig
+/// extends; targets stay relative to the file that sets them (with or without baseUrl).
+#[test]
+fn typescript_paths_inherited_through_extends_resolve() {
+    let p = Project::new();
+    p.write(
+        "tsconfig.base.json",
+        r#"{"compilerOptions": {"paths": {"@org/lib": ["libs/lib/src/index.ts"], "@org/util/*": ["libs/util/src/*"]}}}"#,
+    )
+    .write(
+        "apps/web/tsconfig.json",
+        r#"{"extends": "../../tsconfig.base.json", "compilerOptions": {"strict": true}}"#,
+    )
+    .write(
+        "apps/web/tsconfig.app.json",
+        r#"{"extends": "./tsconfig", "compilerOptions": {"outDir": "../../dist/web"}}"#,
+    )
+    .write(
+        "apps/web/src/main.ts",
+        "import { lib } from '@org/lib';\nimport { upper } from '@org/util/strings';\nimport x from '@org/none';\n",
+    )
+    .write("libs/lib/src/index.ts", "export const lib = 1;\n")
+    .write("libs/util/src/strings.ts", "export const upper = 1;\n")
+    // A config that extends itself is read once, not forever.
+    .write("loop/tsconfig.json", r#"{"extends": "./tsconfig.json"}"#)
+    .write("loop/a.ts", "import b from './b';\n")
+    .write("loop/b.ts", "export default 1;\n");
+    scan_full(&p.root).unwrap();
+    let main = "apps/web/src/main.ts";
+    assert_eq!(
+        resolved(&p, main, "@org/lib").as_deref(),
+        Some("libs/lib/src/index.ts")
+    );
+    assert_eq!(
+        resolved(&p, main, "@org/util/strings").as_deref(),
+        Some("libs/util/src/strings.ts")
+    );
+    assert_eq!(resolved(&p, main, "@org/none"), None);
+    assert_eq!(
+        resolved(&p, "loop/a.ts", "./b").as_deref(),
+        Some("loop/b.ts")
+    );
+}

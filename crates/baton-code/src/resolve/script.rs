@@ -9,13 +9,16 @@ use std::path::Path;
 
 use super::{join, normalize, parent, Resolver, SCRIPT_EXTENSIONS};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct TsConfig {
-    /// Project-relative folder that `paths` targets are relative to.
+    /// Project-relative folder of `baseUrl` (the config's own folder without one).
     base: String,
     has_base_url: bool,
     paths: Vec<(String, Vec<String>)>,
-    /// `outDir` and `rootDir`, relative to the tsconfig's folder.
+    /// Where `paths` targets are relative to without a `baseUrl`: the folder of the
+    /// config that sets them.
+    paths_base: String,
+    /// `outDir` and `rootDir`, project-relative.
     out_dir: Option<String>,
     root_dir: Option<String>,
 }
@@ -56,7 +59,12 @@ impl Resolver {
             let Some(captured) = captured else { continue };
             for target in targets {
                 let t = target.replacen('*', captured, 1);
-                if let Some(base) = normalize(&join(&config.base, &t)) {
+                let from = if config.has_base_url {
+                    &config.base
+                } else {
+                    &config.paths_base
+                };
+                if let Some(base) = normalize(&join(from, &t)) {
                     if let Some(found) = self.probe_script(&base) {
                         return Some(found);
                     }
@@ -263,9 +271,18 @@ fn read_package(root: &Path, dir: &str) -> Option<(String, Package)> {
         Some(v) => vec![(".".to_string(), export_targets(v))],
         None => Vec::new(),
     };
+    // The package's (outDir, rootDir), relative to the package.
+    let inside = |p: String| -> Option<String> {
+        if dir.is_empty() {
+            Some(p)
+        } else {
+            p.strip_prefix(dir)?.strip_prefix('/').map(str::to_string)
+        }
+    };
     let out_to_src = read_ts_config(root, dir, "tsconfig.json").and_then(|c| {
-        c.out_dir
-            .map(|out| (out, c.root_dir.unwrap_or_else(|| "src".into())))
+        let out = inside(c.out_dir?)?;
+        let src = c.root_dir.and_then(inside).unwrap_or_else(|| "src".into());
+        Some((out, src))
     });
     Some((
         name,
@@ -313,45 +330,81 @@ fn export_targets(value: &serde_json::Value) -> Vec<String> {
 /// Read the `baseUrl` and `paths` of a tsconfig, which may hold comments and
 /// trailing commas.
 fn read_ts_config(root: &Path, dir: &str, name: &str) -> Option<TsConfig> {
-    let text = std::fs::read_to_string(root.join(dir).join(name)).ok()?;
+    read_ts_config_file(root, &join(dir, name), 0)
+}
+
+/// A tsconfig and what it `extends` (relative paths, a string or a list; later ones win,
+/// and the file's own options win over all): `baseUrl`, `paths` and `outDir` stay
+/// relative to the file that sets them, as TypeScript reads them.
+fn read_ts_config_file(root: &Path, file: &str, depth: u32) -> Option<TsConfig> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
     let json: serde_json::Value = serde_json::from_str(&strip_jsonc(&text)).ok()?;
+    let dir = parent(file);
+    let mut config = TsConfig {
+        base: dir.to_string(),
+        paths_base: dir.to_string(),
+        ..TsConfig::default()
+    };
+    let extends: Vec<&str> = match json.get("extends") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(list)) => list.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    for parent_ref in extends.into_iter().filter(|e| e.starts_with('.')) {
+        if depth >= 8 {
+            break;
+        }
+        let Some(path) = normalize(&join(dir, parent_ref)) else {
+            continue;
+        };
+        let with_json = format!("{path}.json");
+        let found = read_ts_config_file(root, &path, depth + 1)
+            .or_else(|| read_ts_config_file(root, &with_json, depth + 1));
+        if let Some(inherited) = found {
+            config = inherited;
+        }
+    }
     let options = json.get("compilerOptions");
-    let base_url = options
+    if let Some(base_url) = options
         .and_then(|o| o.get("baseUrl"))
-        .and_then(|v| v.as_str());
-    let base = normalize(&join(dir, base_url.unwrap_or("."))).unwrap_or_default();
+        .and_then(|v| v.as_str())
+    {
+        config.base = normalize(&join(dir, base_url)).unwrap_or_default();
+        config.has_base_url = true;
+    }
     let folder = |key: &str| {
         options
             .and_then(|o| o.get(key))
             .and_then(|v| v.as_str())
-            .and_then(|v| normalize(v.trim_start_matches("./")))
-            .filter(|v| !v.is_empty())
+            .and_then(|v| normalize(&join(dir, v.trim_start_matches("./"))))
     };
-    let (out_dir, root_dir) = (folder("outDir"), folder("rootDir"));
-    let mut paths = Vec::new();
+    if let Some(out) = folder("outDir") {
+        config.out_dir = Some(out);
+    }
+    if let Some(src) = folder("rootDir") {
+        config.root_dir = Some(src);
+    }
     if let Some(map) = options
         .and_then(|o| o.get("paths"))
         .and_then(|v| v.as_object())
     {
-        for (pattern, targets) in map {
-            let targets = targets
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            paths.push((pattern.clone(), targets));
-        }
+        config.paths_base = dir.to_string();
+        config.paths = map
+            .iter()
+            .map(|(pattern, targets)| {
+                let targets = targets
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (pattern.clone(), targets)
+            })
+            .collect();
     }
-    Some(TsConfig {
-        base,
-        has_base_url: base_url.is_some(),
-        paths,
-        out_dir,
-        root_dir,
-    })
+    Some(config)
 }
 
 /// Remove `//` and `/* */` comments (outside strings) and trailing commas.
