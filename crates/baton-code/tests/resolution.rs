@@ -541,3 +541,95 @@ fn typescript_paths_inherited_through_extends_resolve() {
         Some("loop/b.ts")
     );
 }
+
+/// Real packages as workspace members: four npm packages that ship their TypeScript
+/// sources (`.ci/run` fetches them into target/test-packs) import each other by name and
+/// subpath; every such import resolves to the member's source, not its build.
+#[test]
+fn real_npm_packages_in_a_workspace_resolve_each_other_by_name() {
+    let packs = std::env::var_os("BATON_TEST_PACKS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-packs")
+        });
+    let tarballs: Vec<std::path::PathBuf> = std::fs::read_dir(&packs)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "tgz"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if tarballs.len() < 4 {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "the npm packages are missing from {}; .ci/run fetches them",
+            packs.display()
+        );
+        eprintln!(
+            "skipping: no npm packages in {} (.ci/run fetches them)",
+            packs.display()
+        );
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "package.json",
+        r#"{"private": true, "workspaces": ["packages/*"]}"#,
+    );
+    for tgz in &tarballs {
+        let name = tgz.file_stem().unwrap().to_str().unwrap();
+        let dest = p.path(&format!("packages/{name}"));
+        std::fs::create_dir_all(&dest).unwrap();
+        let ok = std::process::Command::new("tar")
+            .args(["--no-same-owner", "-xzf"])
+            .arg(tgz)
+            .arg("-C")
+            .arg(&dest)
+            .arg("--strip-components=1")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tar could not unpack {}", tgz.display());
+        // As a checkout has them: sources, no build output.
+        let _ = std::fs::remove_dir_all(dest.join("dist"));
+        let _ = std::fs::remove_dir_all(dest.join("build"));
+    }
+    scan_full(&p.root).unwrap();
+    let index = CodeIndex::open(&p.root).unwrap();
+    let mut cross = Vec::new();
+    let files = index
+        .symbols(&baton_code::SymbolQuery {
+            limit: 0,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.file)
+        .collect::<std::collections::BTreeSet<_>>();
+    for file in files {
+        for import in index.imports(&file).unwrap() {
+            if import.source.starts_with("@tanstack/") || import.source.starts_with("@trpc/") {
+                cross.push((file.clone(), import.source, import.resolved));
+            }
+        }
+    }
+    assert!(cross.len() >= 80, "{} cross-package imports", cross.len());
+    let unresolved: Vec<_> = cross.iter().filter(|(_, _, r)| r.is_none()).collect();
+    assert!(unresolved.is_empty(), "{unresolved:?}");
+    let target = |source: &str| {
+        cross
+            .iter()
+            .find(|(_, s, _)| s == source)
+            .and_then(|(_, _, r)| r.clone())
+            .unwrap_or_else(|| panic!("no import of {source}"))
+    };
+    assert!(target("@tanstack/query-core").ends_with("query-core-5.59.0/src/index.ts"));
+    assert!(target("@trpc/server/observable").ends_with("server-10.45.2/src/observable/index.ts"));
+    let core = target("@tanstack/query-core");
+    let dependents = index.dependents(&core, 0).unwrap();
+    assert!(
+        dependents.iter().any(|d| d.file.contains("react-query")),
+        "{dependents:?}"
+    );
+}
