@@ -458,6 +458,31 @@ fn go_imports_resolve_across_nested_modules() {
         resolved(&p, "cmd/run/main.go", "example.com/repo/tools/gen").as_deref(),
         Some("tools/gen")
     );
+
+    // Go's own source tree: module `std` holds `fmt` and `net/http` at their import paths,
+    // and the nested module `cmd` imports them too.
+    let go = Project::new();
+    go.write("src/go.mod", "module std\n")
+        .write("src/fmt/print.go", "package fmt\n")
+        .write("src/net/http/server.go", "package http\n\nimport \"fmt\"\n")
+        .write("src/cmd/go.mod", "module cmd\n")
+        .write("src/cmd/internal/sys/arch.go", "package sys\n")
+        .write(
+            "src/cmd/asm/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"cmd/internal/sys\"\n\t\"golang.org/x/arch\"\n)\n",
+        );
+    scan_full(&go.root).unwrap();
+    let asm = "src/cmd/asm/main.go";
+    assert_eq!(resolved(&go, asm, "fmt").as_deref(), Some("src/fmt"));
+    assert_eq!(
+        resolved(&go, asm, "cmd/internal/sys").as_deref(),
+        Some("src/cmd/internal/sys")
+    );
+    assert_eq!(resolved(&go, asm, "golang.org/x/arch"), None);
+    assert_eq!(
+        resolved(&go, "src/net/http/server.go", "fmt").as_deref(),
+        Some("src/fmt")
+    );
 }
 
 /// A Python monorepo: each distribution has its own `src/` layout, and one imports another

@@ -15,6 +15,14 @@ impl Resolver {
         self.go_modules().iter().find_map(|module| {
             let rest = if path == module.path {
                 ""
+            } else if module.path == "std" {
+                // The standard library's own tree: `fmt`, `net/http` (no dot in the first
+                // element) are folders of the `std` module.
+                let first = path.split('/').next().unwrap_or(path);
+                if first.contains('.') {
+                    return None;
+                }
+                path
             } else {
                 path.strip_prefix(&module.path)?.strip_prefix('/')?
             };
