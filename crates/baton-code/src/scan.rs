@@ -191,7 +191,8 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     if let Some(tracked) = &tracked {
         walk::add_tracked(root, &mut walked, tracked, &PathFilter::new(root));
     }
-    let resolver = Resolver::new(root, walked.files.iter().map(|c| c.rel.clone()));
+    let resolver = Resolver::new(root, walked.files.iter().map(|c| c.rel.clone()))
+        .with_markers(walked.markers.clone());
     let work = walked
         .files
         .into_iter()
@@ -205,6 +206,7 @@ pub fn full(root: &Path) -> Result<ScanReport> {
     store::begin_full(&tx)?;
     store::put_dirs(&tx, &walked.dirs)?;
     store::put_skipped_dirs(&tx, &walked.skipped_dirs)?;
+    store::put_markers(&tx, &walked.markers)?;
     report.skipped_folders = walked.skipped_dirs.len() as u64;
     let mut delta = store::Delta::default();
     let batch = Batch {
@@ -356,7 +358,27 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     for (rel, _, _) in &work {
         paths.insert(rel.clone());
     }
-    let resolver = Resolver::new(root, paths.iter().cloned());
+    let paths_changed = before != paths.len();
+    // The marker files as they will be: those of folders listed again are replaced.
+    let relisted: HashSet<&str> = folders
+        .listed
+        .iter()
+        .chain(folders.gone.iter())
+        .map(String::as_str)
+        .collect();
+    let mut markers: Vec<String> = store::all_markers(&conn)?
+        .into_iter()
+        .filter(|m| {
+            let dir = m.rsplit_once('/').map_or("", |(d, _)| d);
+            !relisted.contains(dir)
+                && !folders
+                    .gone
+                    .iter()
+                    .any(|g| !g.is_empty() && m.starts_with(&format!("{g}/")))
+        })
+        .collect();
+    markers.extend(folders.markers.iter().cloned());
+    let resolver = Resolver::new(root, paths).with_markers(markers);
 
     let tx = conn.transaction()?;
     let mut delta = store::Delta::default();
@@ -379,7 +401,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         }
     }
     let totals = store::add_totals(&tx, delta)?;
-    if added_any || report.removed > 0 || before != paths.len() {
+    if added_any || report.removed > 0 || paths_changed {
         reresolve(&tx, &resolver)?;
     }
     store::put_dirs(&tx, &folders.updated)?;
@@ -387,9 +409,10 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         store::remove_dir(&tx, dir)?;
     }
     for dir in &folders.listed {
-        store::clear_skipped_dirs_in(&tx, dir)?;
+        store::clear_listing_of(&tx, dir)?;
     }
     store::put_skipped_dirs(&tx, &folders.skipped)?;
+    store::put_markers(&tx, &folders.markers)?;
     report.skipped_folders = store::count_skipped_dirs(&tx)?;
     record_git_head(&tx, head)?;
     store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
@@ -409,9 +432,11 @@ struct Folders {
     updated: Vec<(String, i64)>,
     /// Folders that no longer exist.
     gone: Vec<String>,
-    /// Folders listed again, whose skipped sub-folders are replaced by `skipped`.
+    /// Folders listed again, whose skipped sub-folders and markers are replaced by
+    /// `skipped` and `markers`.
     listed: Vec<String>,
     skipped: Vec<(String, &'static str)>,
+    markers: Vec<String>,
 }
 
 /// A file added to a folder changes the folder's mtime: list only those
@@ -454,6 +479,7 @@ fn changed_folders(
         add_new(listing.files);
         out.listed.push(dir.clone());
         out.skipped.extend(listing.skipped_dirs);
+        out.markers.extend(listing.markers);
         for (sub, sub_mtime) in listing.dirs {
             if sub == *dir {
                 out.updated.push((sub, sub_mtime));
@@ -462,6 +488,7 @@ fn changed_folders(
                 add_new(deep.files);
                 out.updated.extend(deep.dirs);
                 out.skipped.extend(deep.skipped_dirs);
+                out.markers.extend(deep.markers);
             }
         }
     }

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS skipped(
 -- Folders the walk did not enter, with why (build_or_dependency, hidden,
 -- virtualenv, unreadable); files git tracks in them are indexed all the same.
 CREATE TABLE IF NOT EXISTS skipped_dirs(path TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+-- go.mod, package.json, pyproject.toml, setup.py and setup.cfg files: where modules and
+-- packages start, for import resolution (kept by the walk like folders).
+CREATE TABLE IF NOT EXISTS markers(path TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
@@ -139,7 +142,8 @@ pub fn open_write(root: &Path) -> Result<Connection> {
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS symbols;
              DROP TABLE IF EXISTS imports; DROP TABLE IF EXISTS meta;
              DROP TABLE IF EXISTS symbol_names; DROP TABLE IF EXISTS dirs;
-             DROP TABLE IF EXISTS skipped; DROP TABLE IF EXISTS skipped_dirs;",
+             DROP TABLE IF EXISTS skipped; DROP TABLE IF EXISTS skipped_dirs;
+             DROP TABLE IF EXISTS markers;",
         )?;
     }
     conn.execute_batch(SCHEMA)?;
@@ -154,7 +158,7 @@ pub fn begin_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(DROP_INDEXES)?;
     conn.execute_batch(
         "DELETE FROM files; DELETE FROM symbols; DELETE FROM imports; DELETE FROM dirs;
-         DELETE FROM skipped; DELETE FROM skipped_dirs;",
+         DELETE FROM skipped; DELETE FROM skipped_dirs; DELETE FROM markers;",
     )?;
     Ok(())
 }
@@ -381,16 +385,34 @@ pub fn put_skipped_dirs(conn: &Connection, dirs: &[(String, &str)]) -> Result<()
     Ok(())
 }
 
-/// Forget the skipped folders directly in `dir` (it is being listed again).
-pub fn clear_skipped_dirs_in(conn: &Connection, dir: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM skipped_dirs WHERE
-         (?1 = '' AND instr(path, '/') = 0)
-         OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/'
-             AND instr(substr(path, length(?1) + 2), '/') = 0)",
-        [dir],
-    )?;
+/// Forget the skipped folders and markers directly in `dir` (it is being listed again).
+pub fn clear_listing_of(conn: &Connection, dir: &str) -> Result<()> {
+    for table in ["skipped_dirs", "markers"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE
+                 (?1 = '' AND instr(path, '/') = 0)
+                 OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/'
+                     AND instr(substr(path, length(?1) + 2), '/') = 0)"
+            ),
+            [dir],
+        )?;
+    }
     Ok(())
+}
+
+pub fn put_markers(conn: &Connection, paths: &[String]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO markers(path) VALUES (?1)")?;
+    for path in paths {
+        stmt.execute([path])?;
+    }
+    Ok(())
+}
+
+pub fn all_markers(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT path FROM markers ORDER BY path")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
 pub fn count_skipped_dirs(conn: &Connection) -> Result<u64> {
@@ -448,7 +470,7 @@ pub fn all_dirs(conn: &Connection) -> Result<Vec<(String, i64)>> {
 
 /// Forget a folder and the folders below it.
 pub fn remove_dir(conn: &Connection, path: &str) -> Result<()> {
-    for table in ["dirs", "skipped_dirs"] {
+    for table in ["dirs", "skipped_dirs", "markers"] {
         conn.execute(
             &format!(
                 "DELETE FROM {table} WHERE path = ?1 \

@@ -76,6 +76,18 @@ pub struct Walk {
     /// Folders not entered, and why (see [`skip_reason`]); Baton's and git's own are not
     /// listed.
     pub skipped_dirs: Vec<(String, &'static str)>,
+    /// Files that tell import resolution where packages and modules are (see
+    /// [`is_marker`]).
+    pub markers: Vec<String>,
+}
+
+/// `go.mod`, `package.json`, `pyproject.toml`, `setup.py`, `setup.cfg`: where a Go module,
+/// an npm package or a Python distribution starts.
+pub fn is_marker(name: &str) -> bool {
+    matches!(
+        name,
+        "go.mod" | "package.json" | "pyproject.toml" | "setup.py" | "setup.cfg"
+    )
 }
 
 /// Why the walk does not enter this folder, or `None` when it does: dependency or build
@@ -301,6 +313,9 @@ pub fn walk_at(root: &Path, start: &str, max_depth: Option<usize>) -> Walk {
                 out.dirs.push((rel, settled_mtime(&meta)));
             }
         } else if kind.is_file() {
+            if is_marker(entry.file_name().to_str().unwrap_or("")) {
+                out.markers.push(rel.clone());
+            }
             if let Some(lang) = Language::from_path(&rel) {
                 out.files.push(Candidate { rel, lang });
             }

@@ -597,3 +597,32 @@ fn skipped_files_and_folders_are_listed_and_explained() {
         .collect();
     assert_eq!(folders, [".cache", ".tool", "env"]);
 }
+
+/// A package that appears after the last scan (its package.json and sources) is found by
+/// an incremental scan, and imports of it by name resolve.
+#[test]
+fn a_new_workspace_package_is_resolved_by_an_incremental_scan() {
+    let p = Project::new();
+    p.write(
+        "package.json",
+        r#"{"private": true, "workspaces": ["packages/*"]}"#,
+    )
+    .write("apps/web/app.ts", "import { lib } from '@acme/lib';\n");
+    scan_full(&p.root).unwrap();
+    let resolved = |p: &Project| {
+        CodeIndex::open(&p.root)
+            .unwrap()
+            .imports("apps/web/app.ts")
+            .unwrap()[0]
+            .resolved
+            .clone()
+    };
+    assert_eq!(resolved(&p), None);
+    p.write(
+        "packages/lib/package.json",
+        r#"{"name": "@acme/lib", "main": "dist/index.js"}"#,
+    )
+    .write("packages/lib/src/index.ts", "export const lib = 1;\n");
+    scan_incremental(&p.root).unwrap();
+    assert_eq!(resolved(&p).as_deref(), Some("packages/lib/src/index.ts"));
+}

@@ -33,12 +33,11 @@ impl Resolver {
 
     fn go_modules(&self) -> &[GoModule] {
         self.go_modules.get_or_init(|| {
-            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
-            dirs.sort();
-            let mut modules: Vec<GoModule> = dirs
+            let mut modules: Vec<GoModule> = self
+                .dirs_with(&["go.mod"])
                 .into_iter()
                 .filter_map(|d| {
-                    let text = std::fs::read_to_string(self.root.join(d).join("go.mod")).ok()?;
+                    let text = std::fs::read_to_string(self.root.join(&d).join("go.mod")).ok()?;
                     text.lines().find_map(|l| {
                         l.trim().strip_prefix("module ").map(|m| GoModule {
                             dir: d.clone(),

@@ -38,6 +38,9 @@ pub struct Resolver {
     go_modules: OnceLock<Vec<GoModule>>,
     /// Folders Python packages sit in besides the root, `src/` and `lib/`.
     python_roots: OnceLock<Vec<String>>,
+    /// Where `go.mod`, `package.json` and Python project files are, as the walk found
+    /// them; without them, every folder is looked in.
+    markers: Option<Vec<String>>,
 }
 
 pub(super) fn parent(path: &str) -> &str {
@@ -79,7 +82,35 @@ impl Resolver {
             packages: OnceLock::new(),
             go_modules: OnceLock::new(),
             python_roots: OnceLock::new(),
+            markers: None,
         }
+    }
+
+    /// The marker files the walk found (see `walk::is_marker`), so that finding modules
+    /// and packages reads only those instead of looking in every folder.
+    pub fn with_markers(mut self, markers: Vec<String>) -> Self {
+        self.markers = Some(markers);
+        self
+    }
+
+    /// The folders that hold a file of one of these names, sorted.
+    fn dirs_with(&self, names: &[&str]) -> Vec<String> {
+        let mut dirs: Vec<String> = match &self.markers {
+            Some(markers) => markers
+                .iter()
+                .filter(|m| names.contains(&m.rsplit('/').next().unwrap_or(m)))
+                .map(|m| parent(m).to_string())
+                .collect(),
+            None => self
+                .all_dirs()
+                .iter()
+                .filter(|d| names.iter().any(|n| self.root.join(d).join(n).is_file()))
+                .cloned()
+                .collect(),
+        };
+        dirs.sort();
+        dirs.dedup();
+        dirs
     }
 
     fn has_dir(&self, dir: &str) -> bool {

@@ -56,16 +56,11 @@ impl Resolver {
     /// `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo has several), and its `src/`.
     fn python_projects(&self) -> &[String] {
         self.python_roots.get_or_init(|| {
-            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
-            dirs.sort();
             let mut roots = Vec::new();
-            for d in dirs.into_iter().filter(|d| !d.is_empty()) {
-                let marked = ["pyproject.toml", "setup.py", "setup.cfg"]
-                    .iter()
-                    .any(|f| self.root.join(d).join(f).is_file());
-                if marked {
-                    roots.push(join(d, "src"));
-                    roots.push(d.clone());
+            for d in self.dirs_with(&["pyproject.toml", "setup.py", "setup.cfg"]) {
+                if !d.is_empty() {
+                    roots.push(join(&d, "src"));
+                    roots.push(d);
                 }
             }
             roots

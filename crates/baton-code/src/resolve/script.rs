@@ -160,7 +160,7 @@ impl Resolver {
     /// that holds project files (so workspace members however they are declared).
     fn packages(&self) -> &HashMap<String, Package> {
         self.packages.get_or_init(|| {
-            let mut dirs: Vec<&String> = self.all_dirs().iter().collect();
+            let mut dirs = self.dirs_with(&["package.json"]);
             // Shallow first: the first package to claim a name keeps it.
             dirs.sort_by(|a, b| {
                 a.matches('/')
@@ -169,7 +169,7 @@ impl Resolver {
                     .then(a.cmp(b))
             });
             let mut found = HashMap::new();
-            for dir in dirs {
+            for dir in &dirs {
                 if let Some((name, pkg)) = read_package(&self.root, dir) {
                     found.entry(name).or_insert(pkg);
                 }
