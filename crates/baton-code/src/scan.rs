@@ -292,15 +292,36 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     };
     let tree = walk::Root::open(root);
     let known = store::all_known(&conn)?;
-    // Stat every known file: the only per-file cost of an unchanged tree.
-    let changes: Vec<(usize, bool)> = known
-        .par_iter()
+    // Stat every known file: the only per-file cost of an unchanged tree. Folder by
+    // folder, so that each file is looked up by its name alone.
+    let mut order: Vec<(&str, &str, usize)> = known
+        .iter()
         .enumerate()
-        .filter_map(|(i, k)| match tree.stat(&k.path) {
-            Some(st) if st.is_file => {
-                (k.stamp == 0 || st.stamp(now) != k.stamp).then_some((i, true))
-            }
-            _ => Some((i, false)),
+        .map(|(i, k)| {
+            let (dir, name) = k.path.rsplit_once('/').unwrap_or(("", &k.path));
+            (dir, name, i)
+        })
+        .collect();
+    order.sort_unstable();
+    let groups: Vec<&[(&str, &str, usize)]> = order.chunk_by(|a, b| a.0 == b.0).collect();
+    let changes: Vec<(usize, bool)> = groups
+        .par_iter()
+        .flat_map_iter(|group| {
+            let names: Vec<&str> = group.iter().map(|g| g.1).collect();
+            let stats = tree.stat_in(group[0].0, &names);
+            group
+                .iter()
+                .zip(stats)
+                .filter_map(|(&(_, _, i), st)| {
+                    let k = &known[i];
+                    match st {
+                        Some(st) if st.is_file => {
+                            (k.stamp == 0 || st.stamp(now) != k.stamp).then_some((i, true))
+                        }
+                        _ => Some((i, false)),
+                    }
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     let mut folders = changed_folders(root, &tree, &conn, &known)?;
@@ -378,7 +399,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         })
         .collect();
     markers.extend(folders.markers.iter().cloned());
-    let resolver = Resolver::new(root, paths).with_markers(markers);
+    let resolver = Resolver::of_set(root, paths).with_markers(markers);
 
     let tx = conn.transaction()?;
     let mut delta = store::Delta::default();

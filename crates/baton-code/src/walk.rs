@@ -220,6 +220,48 @@ impl Root {
         }
     }
 
+    /// Stat many files of one folder (`dir` project-relative, `names` in it): the folder
+    /// is looked up once, and each file by its name alone, instead of every file walking
+    /// its whole path. `None` for a file that cannot be stat'ed.
+    pub fn stat_in(&self, dir: &str, names: &[&str]) -> Vec<Option<Stat>> {
+        #[cfg(unix)]
+        if let Some(root) = &self.dir {
+            use rustix::fs::{AtFlags, Mode, OFlags};
+            let opened;
+            let at = if dir.is_empty() {
+                root
+            } else {
+                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                match rustix::fs::openat(root, dir, flags, Mode::empty()) {
+                    Ok(fd) => {
+                        opened = fd;
+                        &opened
+                    }
+                    Err(_) => return vec![None; names.len()],
+                }
+            };
+            return names
+                .iter()
+                .map(|n| {
+                    rustix::fs::statat(at, *n, AtFlags::empty())
+                        .ok()
+                        .map(|st| stat_of_raw(&st))
+                })
+                .collect();
+        }
+        names
+            .iter()
+            .map(|n| {
+                let rel = if dir.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{dir}/{n}")
+                };
+                self.stat(&rel)
+            })
+            .collect()
+    }
+
     /// Stat a project-relative path (`""` is the root), following links.
     pub fn stat(&self, rel: &str) -> Option<Stat> {
         #[cfg(unix)]

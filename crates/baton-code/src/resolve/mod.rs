@@ -74,9 +74,14 @@ pub fn normalize(path: &str) -> Option<String> {
 
 impl Resolver {
     pub fn new(root: &Path, files: impl IntoIterator<Item = String>) -> Self {
+        Self::of_set(root, files.into_iter().collect())
+    }
+
+    /// [`Resolver::new`] for a set already built (not hashed again).
+    pub fn of_set(root: &Path, files: HashSet<String>) -> Self {
         Resolver {
             root: root.to_path_buf(),
-            files: files.into_iter().collect(),
+            files,
             dirs: OnceLock::new(),
             ts_configs: Mutex::new(HashMap::new()),
             packages: OnceLock::new(),
