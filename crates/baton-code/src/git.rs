@@ -16,7 +16,8 @@ fn git(root: &Path, args: &[&str]) -> Option<Output> {
     out.status.success().then_some(out)
 }
 
-/// The first line git printed, when there is one.
+/// What git printed, trimmed, when it printed something (one line for the questions
+/// asked here).
 fn line(root: &Path, args: &[&str]) -> Option<String> {
     let out = git(root, args)?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -34,23 +35,23 @@ pub fn head(root: &Path) -> Option<String> {
 pub fn tracked(root: &Path) -> Option<Vec<String>> {
     // Run in `root`, ls-files lists only what is under it, relative to it.
     let out = git(root, &["ls-files", "-z", "--cached"])?;
-    Some(
-        out.stdout
-            .split(|b| *b == 0)
-            .filter_map(|p| std::str::from_utf8(p).ok())
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect(),
-    )
+    let mut paths: Vec<String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    // During a merge conflict a path is listed once per stage.
+    paths.sort_unstable();
+    paths.dedup();
+    Some(paths)
 }
 
 /// The path of the repository's index file (it changes whenever what git tracks does).
 pub fn index_file(root: &Path) -> Option<std::path::PathBuf> {
-    line(
-        root,
-        &["rev-parse", "--path-format=absolute", "--git-path", "index"],
-    )
-    .map(Into::into)
+    // Relative to `root` unless absolute (older git has no --path-format).
+    line(root, &["rev-parse", "--git-path", "index"]).map(|p| root.join(p))
 }
 
 /// Does `.gitignore` (or git's exclude files) exclude this path?

@@ -73,6 +73,7 @@ pub struct Summary {
     pub external: Vec<Count>,
     pub skipped_large: u64,
     pub skipped_binary: u64,
+    /// Files that could not be read (unreadable folders count among `skipped_folders`).
     pub skipped_unreadable: u64,
     /// Folders not entered (`baton scan --explain` lists them).
     pub skipped_folders: u64,
@@ -90,7 +91,6 @@ enum Names<'a> {
     InOrder(&'a [String]),
 }
 
-/// An open, read-only code index.
 /// Whether a path is indexed and, if not, why (`reason`: indexed, too_large, binary,
 /// unreadable, missing, folder, outside, unsupported, ignored, build_or_dependency,
 /// hidden, virtualenv, not_scanned).
@@ -112,6 +112,7 @@ pub struct Skipped {
     pub folder: bool,
 }
 
+/// An open, read-only code index.
 pub struct CodeIndex {
     root: PathBuf,
     conn: Connection,
@@ -787,8 +788,7 @@ impl CodeIndex {
                  GROUP BY source ORDER BY 2 DESC, 1 LIMIT 10")?,
             skipped_large: count("SELECT count(*) FROM skipped WHERE reason = 'too_large'")?,
             skipped_binary: count("SELECT count(*) FROM skipped WHERE reason = 'binary'")?,
-            skipped_unreadable: count("SELECT count(*) FROM skipped WHERE reason = 'unreadable'")?
-                + count("SELECT count(*) FROM skipped_dirs WHERE reason = 'unreadable'")?,
+            skipped_unreadable: count("SELECT count(*) FROM skipped WHERE reason = 'unreadable'")?,
             skipped_folders: count("SELECT count(*) FROM skipped_dirs")?,
             scanned_at: meta("scanned_at")?.and_then(|v| v.parse().ok()),
             git_head: meta("git_head")?.filter(|h| !h.is_empty()),

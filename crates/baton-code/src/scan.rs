@@ -327,9 +327,11 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     let mut folders = changed_folders(root, &tree, &conn, &known)?;
 
     let filter = PathFilter::new(root);
-    // Git's index changed: files it now tracks in folders the walk skips are new too.
+    // Git's index changed: files it now tracks in folders the walk skips are new too, and
+    // those it no longer tracks there are gone.
     let index_stamp = index_stamp.join().unwrap_or(0);
     let last_stamp = store::get_meta(&conn, GIT_INDEX_STAMP)?.and_then(|v| v.parse().ok());
+    let mut untracked: Vec<String> = Vec::new();
     if index_stamp != 0 && last_stamp != Some(index_stamp) {
         let listed: HashSet<&str> = known
             .iter()
@@ -344,6 +346,11 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
             .cloned()
             .collect();
         folders.new_files.extend(fresh);
+        untracked = known
+            .iter()
+            .filter(|k| walk::in_builtin_skip(&k.path) && !tracked.contains(&k.path))
+            .map(|k| k.path.clone())
+            .collect();
     }
     let mut report = ScanReport {
         mode: "incremental",
@@ -364,9 +371,40 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
             _ => gone.push(rel),
         }
     }
+    for rel in untracked {
+        if !gone.contains(&rel) {
+            work.retain(|(w, _, _)| *w != rel);
+            gone.push(rel);
+        }
+    }
+    // The marker files as they will be: those of folders listed again are replaced.
+    let relisted: HashSet<&str> = folders
+        .listed
+        .iter()
+        .chain(folders.gone.iter())
+        .map(String::as_str)
+        .collect();
+    let stored_markers = store::all_markers(&conn)?;
+    let mut markers: Vec<String> = stored_markers
+        .iter()
+        .filter(|m| {
+            let dir = m.rsplit_once('/').map_or("", |(d, _)| d);
+            !relisted.contains(dir)
+                && !folders
+                    .gone
+                    .iter()
+                    .any(|g| !g.is_empty() && m.starts_with(&format!("{g}/")))
+        })
+        .cloned()
+        .collect();
+    markers.extend(folders.markers.iter().cloned());
+    markers.sort();
+    markers.dedup();
+    // A package.json or go.mod that came or went changes what imports resolve to.
+    let markers_changed = markers != stored_markers;
     // The project's files as they will be, for import resolution.
     let mut paths: HashSet<String> = HashSet::new();
-    if !work.is_empty() || !gone.is_empty() {
+    if !work.is_empty() || !gone.is_empty() || markers_changed {
         paths.extend(known.into_iter().filter(|k| !k.skipped).map(|k| k.path));
     }
     let before = paths.len();
@@ -380,25 +418,6 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         paths.insert(rel.clone());
     }
     let paths_changed = before != paths.len();
-    // The marker files as they will be: those of folders listed again are replaced.
-    let relisted: HashSet<&str> = folders
-        .listed
-        .iter()
-        .chain(folders.gone.iter())
-        .map(String::as_str)
-        .collect();
-    let mut markers: Vec<String> = store::all_markers(&conn)?
-        .into_iter()
-        .filter(|m| {
-            let dir = m.rsplit_once('/').map_or("", |(d, _)| d);
-            !relisted.contains(dir)
-                && !folders
-                    .gone
-                    .iter()
-                    .any(|g| !g.is_empty() && m.starts_with(&format!("{g}/")))
-        })
-        .collect();
-    markers.extend(folders.markers.iter().cloned());
     let resolver = Resolver::of_set(root, paths).with_markers(markers);
 
     let tx = conn.transaction()?;
@@ -422,7 +441,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         }
     }
     let totals = store::add_totals(&tx, delta)?;
-    if added_any || report.removed > 0 || paths_changed {
+    if added_any || report.removed > 0 || paths_changed || markers_changed {
         reresolve(&tx, &resolver)?;
     }
     store::put_dirs(&tx, &folders.updated)?;

@@ -386,14 +386,19 @@ pub fn put_skipped_dirs(conn: &Connection, dirs: &[(String, &str)]) -> Result<()
 }
 
 /// Forget the skipped folders and markers directly in `dir` (it is being listed again).
+/// A folder listed again at depth 1 does not read its sub-folders, so it cannot tell
+/// whether one is still unreadable: those rows stay until the folder goes or a full scan.
 pub fn clear_listing_of(conn: &Connection, dir: &str) -> Result<()> {
-    for table in ["skipped_dirs", "markers"] {
+    for (table, keep) in [
+        ("skipped_dirs", "AND reason != 'unreadable'"),
+        ("markers", ""),
+    ] {
         conn.execute(
             &format!(
                 "DELETE FROM {table} WHERE
-                 (?1 = '' AND instr(path, '/') = 0)
-                 OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/'
-                     AND instr(substr(path, length(?1) + 2), '/') = 0)"
+                 ((?1 = '' AND instr(path, '/') = 0)
+                  OR (?1 != '' AND substr(path, 1, length(?1) + 1) = ?1 || '/'
+                      AND instr(substr(path, length(?1) + 2), '/') = 0)) {keep}"
             ),
             [dir],
         )?;

@@ -481,6 +481,17 @@ pub fn add_tracked(
         walked.files.extend(extra);
         walked.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     }
+    // Tracked go.mod and package.json files there start modules and packages too.
+    let known: std::collections::HashSet<&str> =
+        walked.markers.iter().map(String::as_str).collect();
+    let markers: Vec<String> = tracked
+        .iter()
+        .filter(|rel| is_marker(rel.rsplit('/').next().unwrap_or(rel)))
+        .filter(|rel| !known.contains(rel.as_str()) && !never_indexed(rel))
+        .filter(|rel| !filter.baton_ignores(rel) && root.join(rel).is_file())
+        .cloned()
+        .collect();
+    walked.markers.extend(markers);
     added
 }
 

@@ -116,3 +116,23 @@ fn deeply_nested_callbacks_do_not_exhaust_the_stack() {
     assert_eq!(names[0], "top");
     assert!(names.len() > 10 && names.len() < depth, "{}", names.len());
 }
+
+/// An arrow function whose body is another arrow function, far deeper than real code: the
+/// search stays bounded. Type literals in an expression body are found once, not twice.
+#[test]
+fn arrow_chains_are_bounded_and_type_literals_found_once() {
+    let depth = 20_000;
+    let src = format!("describe(\"x\", {}0);\n", "a => ".repeat(depth));
+    let facts = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || extract_source(Language::TypeScript, src.as_bytes()))
+        .unwrap()
+        .join()
+        .expect("extraction finished");
+    assert!(facts.symbols.is_empty());
+    let src = "export const make = () => new Map<string, { due: number }>();\n\
+               describe(\"x\", () => useState<{ open: boolean }>());\n";
+    let facts = extract_source(Language::TypeScript, src.as_bytes());
+    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["make", "due", "open"]);
+}

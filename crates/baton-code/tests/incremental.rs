@@ -626,3 +626,56 @@ fn a_new_workspace_package_is_resolved_by_an_incremental_scan() {
     scan_incremental(&p.root).unwrap();
     assert_eq!(resolved(&p).as_deref(), Some("packages/lib/src/index.ts"));
 }
+
+/// Review findings, each once broken: a merge conflict lists a tracked path three times;
+/// a file git stops tracking in a build folder leaves on an incremental scan; a
+/// package.json added beside existing sources re-resolves imports of it.
+#[test]
+fn conflicts_untracking_and_new_markers_are_followed() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    p.write("vendor/x.ts", "export const x = 1;\n");
+    p.commit_all("vendored");
+    p.git(&["checkout", "-q", "-b", "other"]);
+    p.write("vendor/x.ts", "export const x = 2;\n");
+    p.commit_all("theirs");
+    p.git(&["checkout", "-q", "main"]);
+    p.write("vendor/x.ts", "export const x = 3;\n");
+    p.commit_all("ours");
+    let merged = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&p.root)
+        .args(["merge", "-q", "other"])
+        .output()
+        .unwrap();
+    assert!(!merged.status.success(), "the merge conflicts");
+    scan_full(&p.root).expect("a scan during a merge conflict works");
+    assert!(names(&p).iter().any(|n| n == "vendor/x.ts:x"));
+    p.git(&["merge", "--abort"]);
+
+    p.git(&["rm", "-q", "--cached", "vendor/x.ts"]);
+    scan_incremental(&p.root).unwrap();
+    assert!(
+        !names(&p).iter().any(|n| n.starts_with("vendor/")),
+        "{:?}",
+        names(&p)
+    );
+
+    p.write("app/main.ts", "import { lib } from '@acme/lib';\n")
+        .write("lib/src/index.ts", "export const lib = 1;\n");
+    scan_incremental(&p.root).unwrap();
+    let resolved = |p: &Project| {
+        CodeIndex::open(&p.root)
+            .unwrap()
+            .imports("app/main.ts")
+            .unwrap()[0]
+            .resolved
+            .clone()
+    };
+    assert_eq!(resolved(&p), None);
+    p.write("lib/package.json", r#"{"name": "@acme/lib"}"#);
+    scan_incremental(&p.root).unwrap();
+    assert_eq!(resolved(&p).as_deref(), Some("lib/src/index.ts"));
+}

@@ -658,3 +658,60 @@ fn real_npm_packages_in_a_workspace_resolve_each_other_by_name() {
         "{dependents:?}"
     );
 }
+
+/// Declared workspaces decide which packages are the project's: a test fixture named like
+/// a real package does not capture imports of it. Two Go modules with one path (testdata)
+/// resolve to the importer's own. tsconfig `extends` lists merge.
+#[test]
+fn workspace_members_module_twins_and_extends_lists() {
+    let p = Project::new();
+    p.write("package.json", r#"{"private": true, "workspaces": ["packages/*", "!packages/legacy"]}"#)
+        .write("packages/ui/package.json", r#"{"name": "@acme/ui", "main": "index.ts"}"#)
+        .write("packages/ui/index.ts", "export const ui = 1;\n")
+        .write("packages/legacy/package.json", r#"{"name": "legacy", "main": "index.ts"}"#)
+        .write("packages/legacy/index.ts", "export const old = 1;\n")
+        .write("tests/fixtures/react/package.json", r#"{"name": "react", "main": "index.js"}"#)
+        .write("tests/fixtures/react/index.js", "module.exports = {};\n")
+        .write(
+            "apps/web/app.ts",
+            "import { ui } from '@acme/ui';\nimport React from 'react';\nimport { old } from 'legacy';\nimport { a } from '@cfg/a';\nimport { b } from 'b';\n",
+        )
+        .write("tsconfig.paths.json", r#"{"compilerOptions": {"paths": {"@cfg/*": ["config/*"]}}}"#)
+        .write("tsconfig.base.json", r#"{"compilerOptions": {"baseUrl": "."}}"#)
+        .write(
+            "apps/web/tsconfig.json",
+            r#"{"extends": ["../../tsconfig.paths.json", "../../tsconfig.base.json", "./tsconfig.json"]}"#,
+        )
+        .write("config/a.ts", "export const a = 1;\n")
+        .write("b.ts", "export const b = 1;\n")
+        .write("svc/go.mod", "module example.com/m\n")
+        .write("svc/util/u.go", "package util\n")
+        .write("svc/main.go", "package main\n\nimport \"example.com/m/util\"\n")
+        .write("testdata/go.mod", "module example.com/m\n")
+        .write("testdata/util/u.go", "package util\n")
+        .write("testdata/main.go", "package main\n\nimport \"example.com/m/util\"\n")
+        .write("gen.go", "package gen\n\nfunc _() {}\n\ntype _ int\n");
+    scan_full(&p.root).unwrap();
+    let app = "apps/web/app.ts";
+    assert_eq!(
+        resolved(&p, app, "@acme/ui").as_deref(),
+        Some("packages/ui/index.ts")
+    );
+    assert_eq!(resolved(&p, app, "react"), None);
+    assert_eq!(resolved(&p, app, "legacy"), None);
+    assert_eq!(resolved(&p, app, "@cfg/a").as_deref(), Some("config/a.ts"));
+    assert_eq!(resolved(&p, app, "b").as_deref(), Some("b.ts"));
+    assert_eq!(
+        resolved(&p, "svc/main.go", "example.com/m/util").as_deref(),
+        Some("svc/util")
+    );
+    assert_eq!(
+        resolved(&p, "testdata/main.go", "example.com/m/util").as_deref(),
+        Some("testdata/util")
+    );
+    let index = CodeIndex::open(&p.root).unwrap();
+    assert!(
+        index.outline("gen.go").unwrap().is_empty(),
+        "blank names are not symbols"
+    );
+}

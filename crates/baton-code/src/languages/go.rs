@@ -11,9 +11,17 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     for node in named_children(root) {
         match node.kind() {
             "function_declaration" => {
-                let name = ex.field_text(node, "name").unwrap_or("");
+                // `func _() {...}` (stringer's compile-time checks) names nothing.
+                let name = ex
+                    .field_text(node, "name")
+                    .filter(|n| *n != "_")
+                    .unwrap_or("");
                 ex.symbol(node, node, name, SymbolKind::Function, is_exported(name));
-                ex.within(name, |ex| local_types(ex, node));
+                if name.is_empty() {
+                    local_types(ex, node);
+                } else {
+                    ex.within(name, |ex| local_types(ex, node));
+                }
             }
             "method_declaration" => {
                 let name = ex.field_text(node, "name").unwrap_or("").to_string();
@@ -133,7 +141,10 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
         if !matches!(spec.kind(), "type_spec" | "type_alias") {
             continue;
         }
-        let name = ex.field_text(spec, "name").unwrap_or("");
+        let name = ex
+            .field_text(spec, "name")
+            .filter(|n| *n != "_")
+            .unwrap_or("");
         // A type declared in a function is visible only there.
         let exported = !local && is_exported(name);
         let kind = match spec.child_by_field_name("type").map(|t| t.kind()) {
@@ -158,14 +169,23 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
 }
 
 /// Types declared inside a function's body (at any depth, in closures too), under the
-/// function.
+/// function. Most bodies declare none: without the keyword in its text, a body is not
+/// walked at all.
 fn local_types(ex: &mut Extractor<'_>, node: Node<'_>) {
+    let text = &ex.src[node.byte_range()];
+    if !text.windows(5).any(|w| w == b"type ") && !text.windows(5).any(|w| w == b"type\t") {
+        return;
+    }
+    local_types_in(ex, node);
+}
+
+fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     ex.deeper(|ex| {
         for child in named_children(node) {
             if child.kind() == "type_declaration" {
                 type_declaration(ex, child, true);
             } else {
-                local_types(ex, child);
+                local_types_in(ex, child);
             }
         }
     });

@@ -322,7 +322,7 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
         ("class", _) => ex.within(name, |ex| class_body(ex, body, exported)),
         (_, "statement_block") => ex.within_path(name, |ex| block(ex, body, Scope::Function)),
         // `() => expr`: functions passed along in the expression.
-        _ => ex.within_path(name, |ex| callbacks(ex, body)),
+        _ => ex.within_path(name, |ex| ex.deeper(|ex| callbacks(ex, body))),
     }
 }
 
@@ -338,7 +338,7 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
                 if body.kind() == "statement_block" {
                     block(ex, body, Scope::Function);
                 } else {
-                    callbacks(ex, body);
+                    ex.deeper(|ex| callbacks(ex, body));
                 }
             }
         }
@@ -457,8 +457,10 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
 /// annotations under `node` (parameter and return types, unions, generics), under the
 /// current container. Function and class bodies are not searched here.
 fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
+    // A function's body is searched as code (`callbacks`, `block`), never here.
+    let body = node.child_by_field_name("body").map(|b| b.id());
     ex.deeper(|ex| {
-        for child in named_children(node) {
+        for child in named_children(node).filter(|c| Some(c.id()) != body) {
             match child.kind() {
                 "object_type" => type_members(ex, child, exported),
                 "statement_block"

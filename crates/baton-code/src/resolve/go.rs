@@ -11,8 +11,16 @@ pub(super) struct GoModule {
 }
 
 impl Resolver {
-    pub(super) fn go(&self, _from: &str, path: &str) -> Option<String> {
-        self.go_modules().iter().find_map(|module| {
+    pub(super) fn go(&self, from: &str, path: &str) -> Option<String> {
+        let mut best: Option<(&GoModule, String)> = None;
+        for module in self.go_modules() {
+            // Modules come longest path first: a shorter one cannot beat a match.
+            if best
+                .as_ref()
+                .is_some_and(|(b, _)| b.path.len() > module.path.len())
+            {
+                break;
+            }
             let rest = if path == module.path {
                 ""
             } else if module.path == "std" {
@@ -20,15 +28,30 @@ impl Resolver {
                 // element) are folders of the `std` module.
                 let first = path.split('/').next().unwrap_or(path);
                 if first.contains('.') {
-                    return None;
+                    continue;
                 }
                 path
             } else {
-                path.strip_prefix(&module.path)?.strip_prefix('/')?
+                match path
+                    .strip_prefix(&module.path)
+                    .and_then(|r| r.strip_prefix('/'))
+                {
+                    Some(rest) => rest,
+                    None => continue,
+                }
             };
             let dir = join(&module.dir, rest);
-            self.has_dir(&dir).then_some(dir)
-        })
+            if !self.has_dir(&dir) {
+                continue;
+            }
+            // Several modules with one path (testdata, examples): the importer's own wins.
+            let contains = |d: &str| d.is_empty() || from.starts_with(&format!("{d}/"));
+            match &best {
+                Some((b, _)) if contains(&b.dir) || !contains(&module.dir) => {}
+                _ => best = Some((module, dir)),
+            }
+        }
+        best.map(|(_, dir)| dir)
     }
 
     fn go_modules(&self) -> &[GoModule] {

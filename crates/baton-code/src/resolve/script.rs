@@ -32,19 +32,19 @@ impl Resolver {
         if spec.starts_with('/') {
             return None;
         }
+        // As TypeScript looks: `paths`, then `baseUrl`, then packages (node_modules, where
+        // a workspace links its members).
         let config = self.ts_config(parent(from));
         if let Some(found) = config.as_ref().and_then(|c| self.ts_paths(c, spec)) {
             return Some(found);
         }
-        if let Some(found) = self.workspace_package(spec) {
-            return Some(found);
+        if let Some(config) = config.as_ref().filter(|c| c.has_base_url) {
+            let found = normalize(&join(&config.base, spec)).and_then(|b| self.probe_script(&b));
+            if found.is_some() {
+                return found;
+            }
         }
-        let config = config?;
-        if config.has_base_url {
-            let base = normalize(&join(&config.base, spec))?;
-            return self.probe_script(&base);
-        }
-        None
+        self.workspace_package(spec)
     }
 
     /// tsconfig `paths`: the first pattern and target that names a project file.
@@ -161,6 +161,12 @@ impl Resolver {
     fn packages(&self) -> &HashMap<String, Package> {
         self.packages.get_or_init(|| {
             let mut dirs = self.dirs_with(&["package.json"]);
+            // Declared workspaces (package.json `workspaces`, pnpm-workspace.yaml, lerna.json)
+            // say which are members; a fixture elsewhere named `react` is not `react`.
+            let globs = workspace_globs(&self.root);
+            if !globs.is_empty() {
+                dirs.retain(|d| is_member(&globs, d));
+            }
             // Shallow first: the first package to claim a name keeps it.
             dirs.sort_by(|a, b| {
                 a.matches('/')
@@ -234,6 +240,90 @@ impl Resolver {
         }
         found
     }
+}
+
+/// The member globs a workspace declares at the project's root, `!` exclusions kept as
+/// written; empty when it declares none.
+fn workspace_globs(root: &Path) -> Vec<String> {
+    let mut globs: Vec<String> = Vec::new();
+    let json = |name: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(root.join(name)).ok()?).ok()
+    };
+    let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
+        v.and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(pkg) = json("package.json") {
+        let ws = pkg.get("workspaces");
+        globs.extend(strings(ws));
+        globs.extend(strings(ws.and_then(|w| w.get("packages"))));
+    }
+    if let Some(lerna) = json("lerna.json") {
+        globs.extend(strings(lerna.get("packages")));
+    }
+    if let Ok(yaml) = std::fs::read_to_string(root.join("pnpm-workspace.yaml")) {
+        // The `packages:` list: `  - 'apps/*'` lines under it.
+        let mut inside = false;
+        for line in yaml.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('#') || trimmed.is_empty() {
+                continue;
+            }
+            if !line.starts_with([' ', '\t', '-']) {
+                inside = trimmed.starts_with("packages:");
+                continue;
+            }
+            if let Some(item) = trimmed.strip_prefix('-').filter(|_| inside) {
+                let item = item.trim().trim_matches(|c| c == '\'' || c == '"');
+                if !item.is_empty() {
+                    globs.push(item.to_string());
+                }
+            }
+        }
+    }
+    globs
+}
+
+/// Is the folder `dir` a member by these globs (`packages/*`, `apps/**`, `!**/test/**`)?
+fn is_member(globs: &[String], dir: &str) -> bool {
+    let clean = |g: &str| g.trim_start_matches("./").trim_end_matches('/').to_string();
+    let matches = |g: &str| glob_match(&clean(g), dir);
+    globs.iter().any(|g| !g.starts_with('!') && matches(g))
+        && !globs
+            .iter()
+            .filter_map(|g| g.strip_prefix('!'))
+            .any(matches)
+}
+
+/// `*` and `?` within a path segment, `**` across any number of them.
+fn glob_match(pattern: &str, path: &str) -> bool {
+    fn segments(p: &[&str], s: &[&str]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((&"**", rest)) => (0..=s.len()).any(|i| segments(rest, &s[i..])),
+            Some((first, rest)) => {
+                !s.is_empty()
+                    && segment(first.as_bytes(), s[0].as_bytes())
+                    && segments(rest, &s[1..])
+            }
+        }
+    }
+    fn segment(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| segment(rest, &s[i..])),
+            Some((b'?', rest)) => !s.is_empty() && segment(rest, &s[1..]),
+            Some((c, rest)) => s.first() == Some(c) && segment(rest, &s[1..]),
+        }
+    }
+    let p: Vec<&str> = pattern.split('/').filter(|x| !x.is_empty()).collect();
+    let s: Vec<&str> = path.split('/').filter(|x| !x.is_empty()).collect();
+    p.len() <= 64 && segments(&p, &s)
 }
 
 /// A package of the project (`package.json` with a `name`).
@@ -330,13 +420,38 @@ fn export_targets(value: &serde_json::Value) -> Vec<String> {
 /// Read the `baseUrl` and `paths` of a tsconfig, which may hold comments and
 /// trailing commas.
 fn read_ts_config(root: &Path, dir: &str, name: &str) -> Option<TsConfig> {
-    read_ts_config_file(root, &join(dir, name), 0)
+    read_ts_config_file(root, &join(dir, name), &mut Vec::new())
+}
+
+impl TsConfig {
+    /// What `over` sets replaces what this sets; the rest stays.
+    fn overlay(&mut self, over: TsConfig) {
+        if over.has_base_url {
+            self.base = over.base;
+            self.has_base_url = true;
+        }
+        if !over.paths.is_empty() {
+            self.paths = over.paths;
+            self.paths_base = over.paths_base;
+        }
+        if over.out_dir.is_some() {
+            self.out_dir = over.out_dir;
+        }
+        if over.root_dir.is_some() {
+            self.root_dir = over.root_dir;
+        }
+    }
 }
 
 /// A tsconfig and what it `extends` (relative paths, a string or a list; later ones win,
 /// and the file's own options win over all): `baseUrl`, `paths` and `outDir` stay
 /// relative to the file that sets them, as TypeScript reads them.
-fn read_ts_config_file(root: &Path, file: &str, depth: u32) -> Option<TsConfig> {
+fn read_ts_config_file(root: &Path, file: &str, seen: &mut Vec<String>) -> Option<TsConfig> {
+    // Each file once per lookup, however the extends lists loop or fan out.
+    if seen.len() >= 32 || seen.iter().any(|s| s == file) {
+        return None;
+    }
+    seen.push(file.to_string());
     let text = std::fs::read_to_string(root.join(file)).ok()?;
     let json: serde_json::Value = serde_json::from_str(&strip_jsonc(&text)).ok()?;
     let dir = parent(file);
@@ -351,17 +466,17 @@ fn read_ts_config_file(root: &Path, file: &str, depth: u32) -> Option<TsConfig> 
         _ => Vec::new(),
     };
     for parent_ref in extends.into_iter().filter(|e| e.starts_with('.')) {
-        if depth >= 8 {
-            break;
-        }
         let Some(path) = normalize(&join(dir, parent_ref)) else {
             continue;
         };
         let with_json = format!("{path}.json");
-        let found = read_ts_config_file(root, &path, depth + 1)
-            .or_else(|| read_ts_config_file(root, &with_json, depth + 1));
+        let found = if root.join(&path).is_file() {
+            read_ts_config_file(root, &path, seen)
+        } else {
+            read_ts_config_file(root, &with_json, seen)
+        };
         if let Some(inherited) = found {
-            config = inherited;
+            config.overlay(inherited);
         }
     }
     let options = json.get("compilerOptions");
@@ -464,6 +579,18 @@ fn strip_jsonc(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workspace_globs_match_members() {
+        assert!(glob_match("packages/*", "packages/core"));
+        assert!(!glob_match("packages/*", "packages/core/sub"));
+        assert!(glob_match("apps/**", "apps/web/admin"));
+        assert!(glob_match("libs/*-ui", "libs/react-ui"));
+        let globs = vec!["packages/**".to_string(), "!**/test/**".to_string()];
+        assert!(is_member(&globs, "packages/a"));
+        assert!(!is_member(&globs, "packages/a/test/fixture"));
+        assert!(!is_member(&globs, "tools/x"));
+    }
 
     #[test]
     fn jsonc_comments_and_trailing_commas_are_removed() {
