@@ -5,6 +5,22 @@ use tree_sitter::Node;
 
 use crate::model::{FileFacts, ImportStyle, RawImport, RawSymbol, SymbolKind};
 
+/// What may end the line above a documented item, or sit before it on its line: comments
+/// (`//`, `/* */`, `#`, `--`), attributes and decorators (`#[..]`, `@x`, `[Attr]`).
+fn line_may_lead(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with("//")
+        || t.starts_with("/*")
+        || t.starts_with('*')
+        || t.starts_with('#')
+        || t.starts_with("--")
+        || t.starts_with('@')
+        || t.starts_with('[')
+        || t.ends_with("*/")
+        || t.ends_with(']')
+        || t.ends_with(')')
+}
+
 /// Longest signature kept, in characters; agents want one line, not a body.
 const MAX_SIGNATURE: usize = 160;
 const MAX_DOC: usize = 160;
@@ -158,7 +174,32 @@ impl<'s> Extractor<'s> {
     }
 
     /// The first line of the comment block right above `node`, if any.
+    /// Could a comment (or an attribute) end right before byte `start`: on its line before
+    /// it, or on the line above?
+    fn may_follow_comment(&self, start: usize) -> bool {
+        let before = &self.src[..start.min(self.src.len())];
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let same_line = String::from_utf8_lossy(&before[line_start..]);
+        if !same_line.trim().is_empty() {
+            return line_may_lead(&same_line);
+        }
+        if line_start == 0 {
+            return false;
+        }
+        let above = &before[..line_start - 1];
+        let above_start = above.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        line_may_lead(&String::from_utf8_lossy(&above[above_start..]))
+    }
+
     pub fn leading_comment(&self, node: Node<'_>) -> Option<String> {
+        // Looking back through the tree is costly (tree-sitter finds a previous sibling from
+        // the parent); the text says first whether a comment or attribute can be there.
+        if !self.may_follow_comment(node.start_byte()) {
+            return None;
+        }
         let mut prev = node.prev_sibling();
         // Attributes and annotations may sit between a doc comment and its item.
         while let Some(p) = prev {
