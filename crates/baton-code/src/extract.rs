@@ -7,18 +7,18 @@ use crate::model::{FileFacts, ImportStyle, RawImport, RawSymbol, SymbolKind};
 
 /// What may end the line above a documented item, or sit before it on its line: comments
 /// (`//`, `/* */`, `#`, `--`), attributes and decorators (`#[..]`, `@x`, `[Attr]`).
-fn line_may_lead(line: &str) -> bool {
-    let t = line.trim();
-    t.starts_with("//")
-        || t.starts_with("/*")
-        || t.starts_with('*')
-        || t.starts_with('#')
-        || t.starts_with("--")
-        || t.starts_with('@')
-        || t.starts_with('[')
-        || t.ends_with("*/")
-        || t.ends_with(']')
-        || t.ends_with(')')
+fn line_may_lead(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    t.starts_with(b"//")
+        || t.starts_with(b"/*")
+        || t.starts_with(b"*")
+        || t.starts_with(b"#")
+        || t.starts_with(b"--")
+        || t.starts_with(b"@")
+        || t.starts_with(b"[")
+        || t.ends_with(b"*/")
+        || t.ends_with(b"]")
+        || t.ends_with(b")")
 }
 
 /// Longest signature kept, in characters; agents want one line, not a body.
@@ -169,8 +169,14 @@ impl<'s> Extractor<'s> {
             .child_by_field_name("body")
             .map(|b| b.start_byte())
             .unwrap_or_else(|| node.end_byte());
-        let bytes = &self.src[node.start_byte()..end.max(node.start_byte())];
-        one_line(&String::from_utf8_lossy(bytes), MAX_SIGNATURE)
+        one_line(&self.head(node.start_byte(), end), MAX_SIGNATURE)
+    }
+
+    /// The source from `start` to `end` as text, at most the first 4 KB of it: enough for
+    /// a one-line signature, and a huge declaration is not converted whole.
+    pub fn head(&self, start: usize, end: usize) -> std::borrow::Cow<'s, str> {
+        let end = end.clamp(start, self.src.len()).min(start + 4096);
+        String::from_utf8_lossy(&self.src[start.min(end)..end])
     }
 
     /// The first line of the comment block right above `node`, if any.
@@ -182,16 +188,16 @@ impl<'s> Extractor<'s> {
             .iter()
             .rposition(|b| *b == b'\n')
             .map_or(0, |i| i + 1);
-        let same_line = String::from_utf8_lossy(&before[line_start..]);
-        if !same_line.trim().is_empty() {
-            return line_may_lead(&same_line);
+        let same_line = &before[line_start..];
+        if !same_line.trim_ascii().is_empty() {
+            return line_may_lead(same_line);
         }
         if line_start == 0 {
             return false;
         }
         let above = &before[..line_start - 1];
         let above_start = above.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        line_may_lead(&String::from_utf8_lossy(&above[above_start..]))
+        line_may_lead(&above[above_start..])
     }
 
     pub fn leading_comment(&self, node: Node<'_>) -> Option<String> {

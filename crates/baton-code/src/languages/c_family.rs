@@ -53,13 +53,19 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
             }
             "preproc_def" => {
                 let name = ex.field_text(item, "name").unwrap_or("");
-                let sig = one_line(ex.text(item), 160);
+                let sig = one_line(&ex.head(item.start_byte(), item.end_byte()), 160);
                 let doc = ex.leading_comment(item);
                 ex.push(item, name, SymbolKind::Constant, true, sig, doc);
             }
             "preproc_function_def" => {
                 let name = ex.field_text(item, "name").unwrap_or("");
-                let sig = one_line(ex.text(item).lines().next().unwrap_or(""), 160);
+                let sig = one_line(
+                    ex.head(item.start_byte(), item.end_byte())
+                        .lines()
+                        .next()
+                        .unwrap_or(""),
+                    160,
+                );
                 let doc = ex.leading_comment(item);
                 ex.push(item, name, SymbolKind::Macro, true, sig, doc);
             }
@@ -116,10 +122,7 @@ fn record(ex: &mut Extractor<'_>, spec: Node<'_>, anchor: Node<'_>, exported: bo
         _ => SymbolKind::Struct,
     };
     let name = name.rsplit("::").next().unwrap_or(name).to_string();
-    let sig = one_line(
-        &String::from_utf8_lossy(&ex.src[spec.start_byte()..body.start_byte()]),
-        160,
-    );
+    let sig = one_line(&ex.head(spec.start_byte(), body.start_byte()), 160);
     let doc = ex.leading_comment(anchor);
     ex.push(spec, &name, kind, exported, sig, doc);
     if kind == SymbolKind::Enum {

@@ -63,7 +63,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                         if name == "_" {
                             continue;
                         }
-                        let sig = one_line(ex.text(spec), 160);
+                        let sig = one_line(&ex.head(spec.start_byte(), spec.end_byte()), 160);
                         let doc = ex.leading_comment(anchor);
                         ex.push(spec, name, kind, is_exported(name), sig, doc);
                     }
@@ -127,7 +127,7 @@ fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported:
             continue;
         }
         let name = ex.field_text(member, "name").unwrap_or("");
-        let sig = one_line(ex.text(member), 160);
+        let sig = one_line(&ex.head(member.start_byte(), member.end_byte()), 160);
         let doc = ex.leading_comment(member);
         let exported = interface_exported && is_exported(name);
         ex.push(member, name, SymbolKind::Method, exported, sig, doc);
@@ -152,7 +152,13 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
             Some("interface_type") => SymbolKind::Interface,
             _ => SymbolKind::Type,
         };
-        let sig = one_line(&format!("type {}", head(ex.text(spec))), 160);
+        let sig = one_line(
+            &format!(
+                "type {}",
+                head(&ex.head(spec.start_byte(), spec.end_byte()))
+            ),
+            160,
+        );
         let anchor = if node.named_child_count() == 1 {
             node
         } else {

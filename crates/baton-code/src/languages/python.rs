@@ -144,7 +144,7 @@ fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
     } else {
         SymbolKind::Variable
     };
-    let sig = crate::extract::one_line(ex.text(node), 160);
+    let sig = crate::extract::one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
     let doc = ex.leading_comment(node.parent().unwrap_or(node));
     ex.push(node, name, kind, is_public(name), sig, doc);
 }

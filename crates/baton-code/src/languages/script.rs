@@ -84,7 +84,7 @@ fn commonjs_export(
     let end = right
         .child_by_field_name("body")
         .map_or(right.end_byte(), |b| b.start_byte());
-    let head = String::from_utf8_lossy(&ex.src[stmt.start_byte()..end]).into_owned();
+    let head = ex.head(stmt.start_byte(), end).into_owned();
     let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
     let doc = ex.leading_comment(stmt);
     ex.push(stmt, name, kind, true, sig, doc);
@@ -157,7 +157,7 @@ fn statement(
         }
         "type_alias_declaration" => {
             let name = ex.field_text(node, "name").unwrap_or("");
-            let sig = one_line(ex.text(node), 160);
+            let sig = one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
             let doc = ex.leading_comment(anchor);
             ex.push(node, name, SymbolKind::Type, exported, sig, doc);
             // `type Api = { get(): T }`: the type literal's method signatures.
@@ -292,10 +292,10 @@ fn declarator(
                 .child_by_field_name("body")
                 .map(|b| b.start_byte())
                 .unwrap_or(v.end_byte());
-            let head = String::from_utf8_lossy(&ex.src[decl_stmt.start_byte()..end]).into_owned();
+            let head = ex.head(decl_stmt.start_byte(), end).into_owned();
             one_line(head.trim_end().trim_end_matches("=>"), 160)
         }
-        _ => one_line(ex.text(decl_stmt), 160),
+        _ => one_line(&ex.head(decl_stmt.start_byte(), decl_stmt.end_byte()), 160),
     };
     let doc = ex.leading_comment(anchor);
     ex.push(decl_stmt, name, kind, exported, sig, doc);
@@ -414,7 +414,7 @@ fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
     let end = function
         .child_by_field_name("body")
         .map_or(function.end_byte(), |b| b.start_byte());
-    let head = String::from_utf8_lossy(&ex.src[whole.start_byte()..end]).into_owned();
+    let head = ex.head(whole.start_byte(), end).into_owned();
     one_line(head.trim_end().trim_end_matches("=>"), 160)
 }
 
@@ -425,7 +425,11 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
         match member.kind() {
             "method_signature" => {
                 let name = unquote(ex.field_text(member, "name").unwrap_or(""));
-                let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
+                let sig = one_line(
+                    ex.head(member.start_byte(), member.end_byte())
+                        .trim_end_matches([';', ',']),
+                    160,
+                );
                 let doc = ex.leading_comment(member);
                 ex.push(member, name, SymbolKind::Method, exported, sig, doc);
                 ex.within_path(name, |ex| type_literals(ex, member, exported));
@@ -441,7 +445,11 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                     SymbolKind::Field
                 };
                 let name = unquote(ex.field_text(member, "name").unwrap_or(""));
-                let sig = one_line(ex.text(member).trim_end_matches([';', ',']), 160);
+                let sig = one_line(
+                    ex.head(member.start_byte(), member.end_byte())
+                        .trim_end_matches([';', ',']),
+                    160,
+                );
                 let doc = ex.leading_comment(member);
                 ex.push(member, name, kind, exported, sig, doc);
                 ex.within_path(name, |ex| type_literals(ex, member, exported));
@@ -505,8 +513,7 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
                         let end = v
                             .child_by_field_name("body")
                             .map_or(v.end_byte(), |b| b.start_byte());
-                        let head =
-                            String::from_utf8_lossy(&ex.src[member.start_byte()..end]).into_owned();
+                        let head = ex.head(member.start_byte(), end).into_owned();
                         let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
                         let doc = ex.leading_comment(member);
                         let exported = class_exported && !name.starts_with('#');
