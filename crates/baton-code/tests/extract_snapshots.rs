@@ -106,12 +106,7 @@ fn deeply_nested_callbacks_do_not_exhaust_the_stack() {
     for _ in 0..depth {
         src.push_str("});\n");
     }
-    let facts = std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(move || extract_source(Language::TypeScript, src.as_bytes()))
-        .unwrap()
-        .join()
-        .expect("extraction finished");
+    let facts = on_a_small_stack(src);
     let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names[0], "top");
     assert!(names.len() > 10 && names.len() < depth, "{}", names.len());
@@ -123,16 +118,22 @@ fn deeply_nested_callbacks_do_not_exhaust_the_stack() {
 fn arrow_chains_are_bounded_and_type_literals_found_once() {
     let depth = 20_000;
     let src = format!("describe(\"x\", {}0);\n", "a => ".repeat(depth));
-    let facts = std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(move || extract_source(Language::TypeScript, src.as_bytes()))
-        .unwrap()
-        .join()
-        .expect("extraction finished");
+    let facts = on_a_small_stack(src);
     assert!(facts.symbols.is_empty());
     let src = "export const make = () => new Map<string, { due: number }>();\n\
                describe(\"x\", () => useState<{ open: boolean }>());\n";
     let facts = extract_source(Language::TypeScript, src.as_bytes());
     let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["make", "due", "open"]);
+}
+
+/// Extracts TypeScript on a thread with a 2 MB stack (as a scan's worker threads have):
+/// deep input must not overflow it.
+fn on_a_small_stack(src: String) -> baton_code::FileFacts {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || extract_source(Language::TypeScript, src.as_bytes()))
+        .unwrap()
+        .join()
+        .expect("extraction finished")
 }

@@ -422,42 +422,35 @@ fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
 /// type is a function (`onClose: () => void`) as methods, other properties as fields.
 fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
     for member in named_children(body) {
-        match member.kind() {
-            "method_signature" => {
-                let name = unquote(ex.field_text(member, "name").unwrap_or(""));
-                let sig = one_line(
-                    ex.head(member.start_byte(), member.end_byte())
-                        .trim_end_matches([';', ',']),
-                    160,
-                );
-                let doc = ex.leading_comment(member);
-                ex.push(member, name, SymbolKind::Method, exported, sig, doc);
-                ex.within_path(name, |ex| type_literals(ex, member, exported));
-            }
+        let kind = match member.kind() {
+            "method_signature" => SymbolKind::Method,
             "property_signature" => {
                 let is_function = member
                     .child_by_field_name("type")
                     .and_then(|t| t.named_child(0))
                     .is_some_and(|t| t.kind() == "function_type");
-                let kind = if is_function {
+                if is_function {
                     SymbolKind::Method
                 } else {
                     SymbolKind::Field
-                };
-                let name = unquote(ex.field_text(member, "name").unwrap_or(""));
-                let sig = one_line(
-                    ex.head(member.start_byte(), member.end_byte())
-                        .trim_end_matches([';', ',']),
-                    160,
-                );
-                let doc = ex.leading_comment(member);
-                ex.push(member, name, kind, exported, sig, doc);
-                ex.within_path(name, |ex| type_literals(ex, member, exported));
+                }
             }
             // Call, construct and index signatures name nothing; their types may hold
             // type literals.
-            _ => type_literals(ex, member, exported),
-        }
+            _ => {
+                type_literals(ex, member, exported);
+                continue;
+            }
+        };
+        let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+        let sig = one_line(
+            ex.head(member.start_byte(), member.end_byte())
+                .trim_end_matches([';', ',']),
+            160,
+        );
+        let doc = ex.leading_comment(member);
+        ex.push(member, name, kind, exported, sig, doc);
+        ex.within_path(name, |ex| type_literals(ex, member, exported));
     }
 }
 
