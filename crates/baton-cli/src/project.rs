@@ -109,7 +109,25 @@ pub fn init_root(start: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// `.baton/.gitignore`: everything in `.baton/` is this machine's (databases, fences,
+/// server state, runner locks, clones, worktrees, accounts, logs) except what a team
+/// shares.
 const GITIGNORE: &str = "\
+# Everything in .baton/ is this machine's (databases, fences, server state, runner
+# accounts and worktrees, logs), except what a team shares: the settings, the agents'
+# instructions and the project's provider definitions.
+*
+!.gitignore
+!config.toml
+!AGENTS.md
+!CLAUDE.md
+!providers/
+!providers/*.toml
+";
+
+/// What earlier versions wrote; such a file is replaced by [`GITIGNORE`] (one a person
+/// edited is left alone).
+const OLD_GITIGNORE: &str = "\
 # Baton's databases and runtime files stay out of git; config.toml can be shared.
 *.db
 *.db-wal
@@ -123,6 +141,15 @@ runs/
 worktrees/
 ";
 
+/// Writes `.baton/.gitignore` when it is missing or still an earlier version's default.
+fn ensure_gitignore(dir: &Path) -> std::io::Result<()> {
+    let path = dir.join(".gitignore");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text != OLD_GITIGNORE => Ok(()),
+        _ => std::fs::write(path, GITIGNORE),
+    }
+}
+
 /// Creates `.baton/` (config, .gitignore) under `root` unless it exists. Returns the project
 /// and whether the config was written now.
 pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
@@ -130,6 +157,7 @@ pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
     let config_path = dir.join(CONFIG);
     if config_path.is_file() {
         let config = read_config(&config_path)?;
+        ensure_gitignore(&dir)?;
         return Ok((
             Project {
                 root: root.to_path_buf(),
@@ -161,10 +189,7 @@ pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
     let tmp = dir.join(format!("{CONFIG}.tmp"));
     std::fs::write(&tmp, body)?;
     std::fs::rename(&tmp, &config_path)?;
-    let gitignore = dir.join(".gitignore");
-    if !gitignore.exists() {
-        std::fs::write(gitignore, GITIGNORE)?;
-    }
+    ensure_gitignore(&dir)?;
     Ok((
         Project {
             root: root.to_path_buf(),

@@ -19,7 +19,7 @@ fn init_creates_the_project_and_a_second_init_keeps_it() {
     assert!(dir.join("config.toml").is_file());
     assert!(dir.join("baton.db").is_file());
     let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
-    assert!(ignore.contains("*.db"), "{ignore}");
+    assert!(ignore.contains("!config.toml"), "{ignore}");
     s.run(&["task", "add", "--title", "keep me"]).ok();
 
     let again = s.run(&["init", "--name", "other"]).ok().json();
@@ -33,6 +33,79 @@ fn init_creates_the_project_and_a_second_init_keeps_it() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// `git add -A` takes the project's shared settings and nothing of this machine's: no
+/// databases, fences, server state, runner accounts, clones or worktrees. An earlier
+/// version's default .gitignore is upgraded; one a person wrote is kept.
+#[test]
+fn git_add_takes_only_what_a_team_shares_from_dot_baton() {
+    let s = Sandbox::new();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(s.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    s.run(&["init"]).ok();
+    let dir = s.path().join(".baton");
+    for f in [
+        "fences/claude-1.json",
+        "server.json",
+        "baton-runner.lock",
+        "clones/app/HEAD",
+        "worktrees/T-1/a.rs",
+        "accounts.toml",
+        "runs/R-1.log",
+        "projects/web/baton.db",
+        "config.toml.tmp",
+        "AGENTS.md",
+        "CLAUDE.md",
+        "providers/local.toml",
+    ] {
+        let path = dir.join(f);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if !path.exists() {
+            std::fs::write(&path, "x").unwrap();
+        }
+    }
+    git(&["add", "-A"]);
+    let staged: Vec<String> = git(&["diff", "--cached", "--name-only"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        staged,
+        [
+            ".baton/.gitignore",
+            ".baton/AGENTS.md",
+            ".baton/CLAUDE.md",
+            ".baton/config.toml",
+            ".baton/providers/local.toml",
+        ]
+    );
+
+    // An old default is replaced on the next init; a hand-written one stays.
+    let old = "# Baton's databases and runtime files stay out of git; config.toml can be shared.\n*.db\n*.db-wal\n*.db-shm\n*.db-journal\n*.pid\n*.log\n# The runner's: provider accounts (they may hold keys), run logs, task worktrees.\naccounts.toml\nruns/\nworktrees/\n";
+    std::fs::write(dir.join(".gitignore"), old).unwrap();
+    s.run(&["init"]).ok();
+    let now = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(now.contains("!config.toml"), "{now}");
+    std::fs::write(dir.join(".gitignore"), "*.db\n").unwrap();
+    s.run(&["init"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".gitignore")).unwrap(),
+        "*.db\n"
     );
 }
 
