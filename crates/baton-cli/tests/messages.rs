@@ -232,3 +232,40 @@ fn ask_wait_on_a_database_url_is_woken_by_the_answer() {
     assert_eq!(out["answer"]["body"], "argon2id");
     assert_eq!(out["answer"]["reply_to"], id.as_str());
 }
+
+/// People read a message whole: `inbox` and `thread` wrap long text to the terminal's
+/// width instead of cutting it, and an answered question shows who answered.
+#[test]
+fn inbox_and_thread_show_the_whole_text_wrapped() {
+    let s = Sandbox::project();
+    let long = "Should the session cache live in Redis or in the database? The review of \
+                T-12 said Redis because of the expiry semantics, but ops said no new \
+                services this quarter; what do you want me to do, and by when?";
+    s.as_agent("claude", &["ask", "--to", "human", long]).ok();
+    let run = |args: &[&str]| {
+        let mut cmd = s.command(args);
+        cmd.env("COLUMNS", "60").env_remove("BATON_AGENT");
+        support::finish(cmd.output().unwrap()).ok().stdout
+    };
+    let shown = run(&["--human", "inbox"]);
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let body: String = shown.lines().skip(1).collect::<Vec<_>>().join(" ");
+    assert_eq!(words(&body), words(long), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .filter(|l| l.starts_with("    "))
+            .all(|l| l.chars().count() <= 60),
+        "{shown}"
+    );
+    assert!(
+        shown.lines().next().unwrap().contains("claude -> human"),
+        "{shown}"
+    );
+    assert!(shown.contains("open question"), "{shown}");
+
+    s.run(&["answer", "M-1", "Use the database for now."]).ok();
+    let thread = run(&["--human", "thread", "M-1"]);
+    assert!(thread.contains("answered by human"), "{thread}");
+    assert!(thread.contains("Use the database for now."), "{thread}");
+}

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::Context;
 use crate::error::{CliError, CliResult};
-use crate::output::{cut, Table};
 use crate::wait::{self, Waiter};
 
 #[derive(Args, Debug)]
@@ -222,30 +221,89 @@ pub fn thread(ctx: &Context, id: MessageId) -> CliResult {
     ctx.out.emit(&messages, |w| message_table(w, &messages))
 }
 
+/// Messages for people: a header line each (id, who to whom, task, reply, time, state),
+/// then the whole text, wrapped to the terminal's width (`COLUMNS`, else 100) and
+/// indented. Nothing is cut: a question read in half gets half an answer.
 fn message_table(w: &mut dyn Write, messages: &[Message]) -> std::io::Result<()> {
     if messages.is_empty() {
         return writeln!(w, "No messages.");
     }
-    let mut table = Table::new(&["ID", "FROM", "TO", "TASK", "RE", "AT", "STATE", "TEXT"]);
-    for m in messages {
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 40)
+        .unwrap_or(100);
+    for (i, m) in messages.iter().enumerate() {
         let state = match (m.is_question(), &m.answered_by, m.read_at) {
             (true, Some(by), _) => format!("answered by {by}"),
-            (true, None, _) => "open".into(),
+            (true, None, _) => "open question".into(),
             (false, _, Some(_)) => "delivered".into(),
             (false, _, None) => "new".into(),
         };
-        table.row(vec![
-            m.id.to_string(),
-            cut(&m.from, 16),
-            cut(&m.to, 16),
-            m.task.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
-            m.reply_to
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "-".into()),
-            m.created_at.to_string(),
-            state,
-            cut(&m.body, 60),
-        ]);
+        if i > 0 {
+            writeln!(w)?;
+        }
+        write!(w, "{}  {} -> {}", m.id, m.from, m.to)?;
+        if let Some(t) = m.task {
+            write!(w, "  {t}")?;
+        }
+        if let Some(r) = m.reply_to {
+            write!(w, "  re {r}")?;
+        }
+        writeln!(w, "  {}  {state}", m.created_at)?;
+        for line in wrap(&m.body, width.saturating_sub(4)) {
+            writeln!(w, "    {line}")?;
+        }
     }
-    table.write(w)
+    Ok(())
+}
+
+/// `text` in lines of at most `width` characters, broken between words (a word longer
+/// than a line is split); its own line breaks are kept.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in paragraph.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            while word.len() > width {
+                if len > 0 {
+                    out.push(std::mem::take(&mut line));
+                    len = 0;
+                }
+                out.push(word.drain(..width).collect());
+            }
+            if len > 0 && len + 1 + word.len() > width {
+                out.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            line.extend(word.iter());
+            len += word.len();
+        }
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_every_word_and_the_width() {
+        let text = "Should the session cache live in Redis or in the database? \
+                    The review of T-12 said Redis, ops said no. Ünïcödé wörds count as one. \
+                    averyveryveryverylongwordthatexceedsthewidthofoneline\nsecond paragraph";
+        let lines = wrap(text, 24);
+        assert!(lines.iter().all(|l| l.chars().count() <= 24), "{lines:?}");
+        let words = |s: &str| s.split_whitespace().collect::<String>();
+        assert_eq!(words(&lines.join(" ")), words(text));
+        assert_eq!(lines.last().unwrap(), "second paragraph");
+    }
 }
