@@ -269,3 +269,43 @@ fn inbox_and_thread_show_the_whole_text_wrapped() {
     assert!(thread.contains("answered by human"), "{thread}");
     assert!(thread.contains("Use the database for now."), "{thread}");
 }
+
+/// A question to a name nobody has used is kept, with a warning that lists the names seen;
+/// `human` and agents that have acted get none.
+#[test]
+fn a_message_to_an_unknown_name_warns_and_lists_the_known_ones() {
+    let s = Sandbox::project();
+    s.as_agent("codex", &["task", "add", "--title", "seen"])
+        .ok();
+    let typo = s
+        .as_agent("claude", &["ask", "--to", "codx", "ready?"])
+        .ok();
+    let asked = typo.json();
+    assert_eq!(asked["to"], "codx", "the message is kept");
+    let warning = asked["warning"].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("nobody named 'codx'") && warning.contains("codex"),
+        "{asked}"
+    );
+    assert!(
+        typo.stderr.is_empty(),
+        "stderr holds errors only: {}",
+        typo.stderr
+    );
+    let people = s
+        .as_agent("claude", &["--human", "ask", "--to", "codx", "again?"])
+        .ok();
+    assert!(
+        people.stderr.contains("warning: nobody named 'codx'"),
+        "{}",
+        people.stderr
+    );
+    for to in ["codex", "human"] {
+        let fine = s.as_agent("claude", &["ask", "--to", to, "ready?"]).ok();
+        assert!(
+            fine.json().get("warning").is_none(),
+            "{to}: {}",
+            fine.stdout
+        );
+    }
+}
