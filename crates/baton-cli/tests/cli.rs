@@ -42,20 +42,7 @@ fn init_creates_the_project_and_a_second_init_keeps_it() {
 #[test]
 fn git_add_takes_only_what_a_team_shares_from_dot_baton() {
     let s = Sandbox::new();
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(s.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| support::git(s.path(), args);
     git(&["init", "-q"]);
     s.run(&["init"]).ok();
     let dir = s.path().join(".baton");

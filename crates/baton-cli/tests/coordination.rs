@@ -293,7 +293,7 @@ fn the_guard_refuses_commits_touching_files_another_agent_reserved() {
 fn the_watcher_records_edits_and_flags_reserved_files() {
     let s = repo();
     s.as_agent("claude", &["reserve", "src/auth/**"]).ok();
-    let mut watch = command_in(
+    let command = command_in(
         s.path(),
         &[
             "watch",
@@ -304,18 +304,8 @@ fn the_watcher_records_edits_and_flags_reserved_files() {
             "--debounce",
             "100ms",
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stdout = watch.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    );
+    let (mut watch, rx) = watch_lines(command);
     // Give the watcher a moment to start, then edit a reserved file and a free one,
     // repeating until it reports (the watch starts asynchronously).
     let started = Instant::now();
@@ -437,7 +427,7 @@ fn the_watcher_tracks_moves_and_duplicates_and_keeps_to_its_globs() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("not a valid glob"), "{}", bad.stderr);
 
-    let mut watch = command_in(
+    let command = command_in(
         s.path(),
         &[
             "watch",
@@ -454,15 +444,11 @@ fn the_watcher_tracks_moves_and_duplicates_and_keeps_to_its_globs() {
             "--for",
             "30s",
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let stdout = watch.stdout.take().unwrap();
+    );
+    let (mut watch, lines) = watch_lines(command);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in lines {
             let _ = tx.send(serde_json::from_str::<Value>(&line).unwrap());
         }
     });
@@ -536,4 +522,21 @@ fn the_watcher_tracks_moves_and_duplicates_and_keeps_to_its_globs() {
     assert!(events.as_array().unwrap().iter().any(
         |e| e["detail"]["from"] == "src/auth/login.rs" && e["detail"]["path"] == "src/login.rs"
     ));
+}
+
+/// Starts `baton watch` and reads its lines as they come, on a thread.
+fn watch_lines(mut command: Command) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut watch = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (watch, rx)
 }
