@@ -251,7 +251,7 @@ fn the_whole_lifecycle_through_the_binary() {
     s.run(&["task", "reject", "T-1", "--feedback", "add tests"])
         .ok();
     assert_eq!(
-        s.as_agent("claude", &["task", "mine"]).ok().json()[0]["id"],
+        s.as_agent("claude", &["task", "mine"]).ok().json()["tasks"][0]["id"],
         "T-1"
     );
     s.as_agent("claude", &["task", "done", "T-1"]).ok();
@@ -433,6 +433,167 @@ fn a_bad_batch_writes_nothing() {
     );
     s.run(&["task", "add", "--batch", "/nonexistent.json"])
         .fails(2, "invalid_input");
+}
+
+/// Each mistake an agent makes in a plan file names the task (place and title), the field,
+/// and what is accepted; `--dry-run` checks a plan without writing it, locally and through
+/// a server.
+#[test]
+fn batch_errors_name_task_and_field_and_dry_runs_write_nothing() {
+    let s = Sandbox::project();
+    let cases = [
+        (
+            r#"[{"title": "Auth API"}, {"title": "Login UI", "priority": "high"}]"#,
+            "task 2 of 2 (\"Login UI\"), field \"priority\": 'high' is not a priority",
+            "P0 (most urgent), P1 (default), P2",
+        ),
+        (
+            r#"[{"title": "Auth API", "dependson": ["T-1"]}]"#,
+            "task 1 of 1 (\"Auth API\"), unknown field \"dependson\"",
+            "did you mean \"depends_on\"?",
+        ),
+        (
+            r#"{"tasks": [{"key": "api", "priority": "P0"}]}"#,
+            "task 1 of 1 (key \"api\"), field \"title\" is missing",
+            "every task needs a \"title\"",
+        ),
+        (
+            r#"[{"title": "Ünïcode ✓", "acceptance_criteria": "tests pass"}]"#,
+            "task 1 of 1 (\"Ünïcode ✓\"), field \"acceptance_criteria\": invalid type: string",
+            "\"acceptance_criteria\": [\"...\", \"...\"]",
+        ),
+        (
+            r#"[{"title": "A", "key": "a"}, {"title": "B", "depends_on": ["nope"]}]"#,
+            "task 2 of 2 (\"B\"): depends on 'nope'",
+            "by their \"key\"",
+        ),
+    ];
+    for (body, message, hint) in cases {
+        let path = s.write("plan.json", body);
+        for dry in [false, true] {
+            let mut args = vec!["task", "add", "--batch", path.to_str().unwrap()];
+            if dry {
+                args.push("--dry-run");
+            }
+            let error = s.run(&args).fails(2, "invalid_input").error();
+            let text = error["message"].as_str().unwrap();
+            if !message.contains("depends on") {
+                // A file that does not read names the file; a plan that reads but does not
+                // fit the board names only the task.
+                assert!(text.contains("plan.json: task "), "{text}");
+            }
+            assert!(text.contains(message), "{text}");
+            assert!(error["hint"].as_str().unwrap().contains(hint), "{error}");
+        }
+    }
+    let valid = s.write(
+        "plan.json",
+        r#"[{"key": "a", "title": "A"}, {"title": "B", "depends_on": ["a"]}]"#,
+    );
+    let valid = valid.to_str().unwrap();
+    let checked = s
+        .run(&["task", "add", "--batch", valid, "--dry-run"])
+        .ok()
+        .json();
+    assert_eq!(checked["valid"], true);
+    assert_eq!(checked["written"], false);
+    assert_eq!(checked["tasks"][1]["depends_on"], json!(["T-1"]));
+    assert_eq!(checked["tasks"][1]["status"], "backlog");
+    let listed = |s: &Sandbox| s.run(&["task", "list"]).ok().json();
+    assert_eq!(listed(&s), json!([]));
+
+    // Through a server: the same messages, the same dry run.
+    let server = support::Foreground::start(&s, &[]);
+    let typo = s.write("typo.json", r#"[{"title": "X", "prioritty": "P0"}]"#);
+    let error = s
+        .run(&["task", "add", "--batch", typo.to_str().unwrap()])
+        .fails(2, "invalid_input")
+        .error();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("task 1 of 1 (\"X\"), unknown field \"prioritty\""),
+        "{error}"
+    );
+    let checked = s
+        .run(&["task", "add", "--batch", valid, "--dry-run"])
+        .ok()
+        .json();
+    assert_eq!(checked["tasks"][0]["id"], "T-1");
+    assert_eq!(listed(&s), json!([]));
+    let added = s.run(&["task", "add", "--batch", valid]).ok().json();
+    assert_eq!(added[1]["id"], "T-2");
+    server.terminate();
+}
+
+/// An agent whose task was taken hears how from its next heartbeat or `task mine`, once,
+/// and a late `done` tells the story instead of only the task's state.
+#[test]
+fn an_agent_is_told_what_happened_to_the_tasks_it_lost() {
+    let s = Sandbox::project();
+    s.run(&["config", "set", "lease_ttl", "1s"]).ok();
+    s.run(&["task", "add", "Login UI"]).ok();
+    s.run(&["task", "add", "Auth API"]).ok();
+    s.as_agent("claude", &["task", "pickup", "--id", "T-1"])
+        .ok();
+    std::thread::sleep(Duration::from_millis(1_500));
+    s.as_agent("codex", &["task", "pickup", "--id", "T-1"]).ok();
+    let error = s
+        .as_agent("claude", &["task", "done", "T-1"])
+        .fails(4, "stale_claim")
+        .error();
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("you no longer hold T-1 (\"Login UI\"): its lease expired at "),
+        "{message}"
+    );
+    assert!(message.ends_with("codex holds it now"), "{message}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("baton ask --to codex"),
+        "{error}"
+    );
+
+    let beat = s.as_agent("claude", &["heartbeat"]).ok().json();
+    assert_eq!(beat["lost"][0]["task"], "T-1");
+    assert_eq!(beat["lost"][0]["reason"], "lease_expired");
+    assert_eq!(beat["lost"][0]["now_held_by"], "codex");
+    // Told once; a person taking a task back is the next news, in `task mine`.
+    s.run(&["config", "set", "lease_ttl", "30m"]).ok();
+    s.as_agent("claude", &["task", "pickup", "--id", "T-2"])
+        .ok();
+    s.run(&["task", "update", "T-2", "--status", "open"]).ok();
+    let mine = s.as_agent("claude", &["task", "mine"]).ok().json();
+    assert_eq!(mine["tasks"], json!([]));
+    assert_eq!(mine["lost"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine["lost"][0]["task"], "T-2");
+    assert_eq!(mine["lost"][0]["reason"], "moved");
+    assert_eq!(mine["lost"][0]["by"], "human");
+    assert_eq!(
+        s.as_agent("claude", &["heartbeat"]).ok().json()["lost"],
+        json!([])
+    );
+    // People get the story and the next step as lines.
+    s.as_agent("claude", &["task", "pickup", "--id", "T-2"])
+        .ok();
+    s.run(&["task", "block", "T-2", "--reason", "needs the API key"])
+        .ok();
+    let text = s
+        .command(&["task", "mine", "--human"])
+        .env("BATON_AGENT", "claude")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Taken from you since your last call:"),
+        "{text}"
+    );
+    assert!(text.contains("human blocked it at"), "{text}");
+    assert!(text.contains("\"needs the API key\""), "{text}");
+    assert!(text.contains("next: ask human about it"), "{text}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use baton_core::api::{
     TaskFilter, TaskPatch,
 };
 use baton_core::store::EventQuery;
-use baton_core::{AccountState, Run, RunId, RunLogLine};
+use baton_core::{AccountState, LostTask, Run, RunId, RunLogLine};
 use baton_core::{
     Agent, Api, BoardSummary, Doc, DocHit, DocId, DocSummary, DocVersion, Error, ErrorClass, Event,
     Heartbeat, Message, MessageId, PathCheck, Pickup, Project, Reservation, Result, Setting, Task,
@@ -437,6 +437,17 @@ impl Api for Client {
         self.post("/api/v1/tasks/batch", Some(actor), &tasks)
     }
 
+    fn check_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>> {
+        let query = [("dry_run", "true".to_string())];
+        self.call(
+            Method::Post,
+            "/api/v1/tasks/batch",
+            Some(actor),
+            &query,
+            Some(&tasks),
+        )
+    }
+
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
         let mut q: Vec<(&str, String)> = Vec::new();
         if !filter.status.is_empty() {
@@ -584,6 +595,10 @@ impl Api for Client {
             &[],
             Some(&json!({ "value": value })),
         )
+    }
+
+    fn lost_tasks(&self, agent: &str) -> Result<Vec<LostTask>> {
+        self.post("/api/v1/lost-tasks", Some(agent), &serde_json::json!({}))
     }
 
     fn heartbeat(&self, agent: &str, request: &HeartbeatRequest) -> Result<Heartbeat> {

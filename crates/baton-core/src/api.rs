@@ -7,11 +7,12 @@ use crate::error::Result;
 use crate::id::{DocId, InitiativeId, MessageId, PhaseId, RunId, TaskId};
 use crate::model::{
     AccountState, Agent, BoardSummary, Category, Doc, DocHit, DocSummary, DocVersion, Event,
-    Heartbeat, Message, PathCheck, Pickup, Priority, Project, Reservation, ReservationMode, Run,
-    RunLogLine, Setting, Status, StatusCounts, Task,
+    Heartbeat, LostTask, Message, PathCheck, Pickup, Priority, Project, Reservation,
+    ReservationMode, Run, RunLogLine, Setting, Status, StatusCounts, Task,
 };
 use crate::store::EventQuery;
 
+pub(crate) mod batch;
 mod import;
 mod knowledge;
 mod merges;
@@ -19,6 +20,7 @@ mod operations;
 mod plan;
 mod runs;
 
+pub use batch::{batch_from_value, parse_batch};
 pub use import::{
     ImportReport, ImportedAgent, ImportedBoard, ImportedDoc, ImportedEvent, ImportedTask,
 };
@@ -377,6 +379,9 @@ pub trait Api {
         Ok(())
     }
     fn add_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>>;
+    /// Checks a batch as `add_tasks` would (fields, keys, dependencies, cycles, phases,
+    /// docs) and answers the tasks it would create, writing nothing.
+    fn check_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>>;
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
     fn get_task(&self, id: TaskId) -> Result<Task>;
     fn update_task(&self, actor: &str, id: TaskId, patch: TaskPatch) -> Result<Task>;
@@ -389,6 +394,9 @@ pub trait Api {
     fn note(&self, actor: &str, id: TaskId, request: NoteRequest) -> Result<Task>;
     fn delete(&self, actor: &str, id: TaskId, request: DeleteRequest) -> Result<Task>;
     fn mine(&self, agent: &str) -> Result<Vec<Task>>;
+    /// The tasks taken from `agent` (an expired lease, a rejection, a person moving it, a
+    /// block, a delete) that it has not been told of yet, by this call or a heartbeat.
+    fn lost_tasks(&self, agent: &str) -> Result<Vec<LostTask>>;
     fn board(&self) -> Result<BoardSummary>;
     /// Live tasks by status (what `/metrics` shows): the counts of [`Api::board`] alone.
     fn status_counts(&self) -> Result<StatusCounts> {

@@ -104,6 +104,42 @@ pub fn ids_are_sequential_and_creation_is_recorded(api: &dyn Api) {
     assert!(shown.deps_met);
 }
 
+pub fn a_dry_run_checks_a_batch_and_writes_nothing(api: &dyn Api) {
+    add(api, task("existing"));
+    let mut dependent = with_deps("ui", &["api"]);
+    dependent.key = Some("ui".into());
+    let mut first = task("api");
+    first.key = Some("api".into());
+    let checked = api
+        .check_tasks("planner", vec![first.clone(), dependent.clone()])
+        .unwrap();
+    assert_eq!(
+        checked.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![TaskId(2), TaskId(3)]
+    );
+    assert_eq!(checked[1].depends_on, vec![TaskId(2)]);
+    assert_eq!(checked[1].status, Status::Backlog);
+    // Nothing was written: no task, no event, and the ids are still free.
+    assert_eq!(api.list_tasks(&TaskFilter::default()).unwrap().len(), 1);
+    assert!(actions_of(api, TaskId(2)).is_empty());
+    // Mistakes are found as add_tasks would find them, naming the task.
+    let mut cycle = first.clone();
+    cycle.depends_on = vec!["ui".into()];
+    let e = api
+        .check_tasks("planner", vec![cycle, dependent.clone()])
+        .unwrap_err();
+    assert_eq!(code(e), "dependency_cycle");
+    let e = api
+        .check_tasks("planner", vec![with_deps("lost", &["T-99"])])
+        .unwrap_err();
+    assert!(matches!(
+        code(e).as_str(),
+        "invalid_input" | "task_not_found"
+    ));
+    let added = api.add_tasks("planner", vec![first, dependent]).unwrap();
+    assert_eq!(added[0].id, TaskId(2));
+}
+
 pub fn unknown_task_is_not_found(api: &dyn Api) {
     let e = api.get_task(TaskId(99)).unwrap_err();
     assert_eq!(code(e), "task_not_found");
@@ -879,6 +915,195 @@ fn with_files(title: &str, files: &[&str]) -> NewTask {
     }
 }
 
+/// A holder that lost its task hears what happened, once, from its next heartbeat or
+/// `lost_tasks`, and a late `done` says how it was lost rather than only the state.
+pub fn a_holder_is_told_how_it_lost_each_task(f: &dyn ApiFixture) {
+    let api = f.api();
+    for title in [
+        "expires",
+        "taken back",
+        "rejected",
+        "returned",
+        "blocked",
+        "own",
+    ] {
+        add(api, task(title));
+    }
+    let claim = |id: u64| {
+        api.pickup(
+            "claude",
+            &PickupRequest {
+                id: Some(TaskId(id)),
+                ..PickupRequest::default()
+            },
+        )
+        .unwrap()
+        .claim
+    };
+    let first = claim(1);
+    f.advance(minutes(31));
+    let beat = api
+        .heartbeat("claude", &HeartbeatRequest::default())
+        .unwrap();
+    assert_eq!(beat.lost.len(), 1, "{:?}", beat.lost);
+    let lost = &beat.lost[0];
+    assert_eq!(
+        (lost.task, lost.reason.as_str()),
+        (TaskId(1), "lease_expired")
+    );
+    assert_eq!((lost.status, lost.fence), (Status::Open, first.fence));
+    assert!(
+        lost.message.contains("its lease expired at"),
+        "{}",
+        lost.message
+    );
+    assert!(lost.hint.contains("pickup --id T-1"), "{}", lost.hint);
+    // Told once.
+    let again = api
+        .heartbeat("claude", &HeartbeatRequest::default())
+        .unwrap();
+    assert!(again.lost.is_empty());
+    // Someone else took it meanwhile: done says so, with the new holder.
+    api.pickup("codex", &PickupRequest::default()).unwrap();
+    let e = api
+        .done(
+            "claude",
+            TaskId(1),
+            DoneRequest {
+                fence: Some(first.fence),
+                ..DoneRequest::default()
+            },
+        )
+        .unwrap_err();
+    // The code callers act on stays; the message tells the story.
+    assert_eq!(e.code(), "stale_claim");
+    assert!(e.to_string().contains("you no longer hold T-1"), "{e}");
+    assert!(e.to_string().contains("codex holds it now"), "{e}");
+
+    // A person takes one back, a reviewer rejects one to the queue and one back to its
+    // holder, and someone blocks one.
+    claim(2);
+    api.update_task(
+        HUMAN,
+        TaskId(2),
+        TaskPatch {
+            status: Some(Status::Open),
+            ..TaskPatch::default()
+        },
+    )
+    .unwrap();
+    for id in [3, 4] {
+        let c = claim(id);
+        api.done(
+            "claude",
+            TaskId(id),
+            DoneRequest {
+                fence: Some(c.fence),
+                ..DoneRequest::default()
+            },
+        )
+        .unwrap();
+    }
+    api.reject(
+        "reviewer",
+        TaskId(3),
+        RejectRequest {
+            feedback: "tests fail".into(),
+            to: Some(Status::Open),
+        },
+    )
+    .unwrap();
+    api.reject(
+        "reviewer",
+        TaskId(4),
+        RejectRequest {
+            feedback: "missing docs".into(),
+            to: None,
+        },
+    )
+    .unwrap();
+    claim(5);
+    api.block(
+        "lead",
+        TaskId(5),
+        BlockRequest {
+            reason: "waits for the API key".into(),
+            ..BlockRequest::default()
+        },
+    )
+    .unwrap();
+    // Its own block is not news.
+    claim(6);
+    api.block(
+        "claude",
+        TaskId(6),
+        BlockRequest {
+            reason: "stuck".into(),
+            ..BlockRequest::default()
+        },
+    )
+    .unwrap();
+    let lost = api.lost_tasks("claude").unwrap();
+    let seen: Vec<(u64, &str, Status, Option<&str>, &str)> = lost
+        .iter()
+        .map(|l| {
+            (
+                l.task.number(),
+                l.reason.as_str(),
+                l.status,
+                l.feedback.as_deref(),
+                l.by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (2, "moved", Status::Open, None, HUMAN),
+            (3, "rejected", Status::Open, Some("tests fail"), "reviewer"),
+            (
+                4,
+                "returned",
+                Status::InProgress,
+                Some("missing docs"),
+                "reviewer"
+            ),
+            (
+                5,
+                "blocked",
+                Status::Blocked,
+                Some("waits for the API key"),
+                "lead"
+            ),
+        ]
+    );
+    assert!(lost[2].hint.contains("done T-4"), "{}", lost[2].hint);
+    assert!(api.lost_tasks("claude").unwrap().is_empty());
+    // A late done on a task taken back names who and when; on one returned it works.
+    let e = api
+        .done("claude", TaskId(2), DoneRequest::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_transition");
+    assert!(e.to_string().contains("human moved it to open at"), "{e}");
+    api.done("claude", TaskId(4), DoneRequest::default())
+        .unwrap();
+    // Claimed again: an ordinary refusal is not dressed up as a loss.
+    let c = claim(2);
+    api.done(
+        "claude",
+        TaskId(2),
+        DoneRequest {
+            fence: Some(c.fence),
+            ..DoneRequest::default()
+        },
+    )
+    .unwrap();
+    let e = api
+        .done("claude", TaskId(2), DoneRequest::default())
+        .unwrap_err();
+    assert!(!e.to_string().contains("no longer hold"), "{e}");
+}
+
 pub fn an_expired_lease_returns_the_task_to_open_with_a_retry(f: &dyn ApiFixture) {
     let api = f.api();
     add(api, with_files("x", &["src/auth/**"]));
@@ -926,7 +1151,7 @@ pub fn an_expired_lease_returns_the_task_to_open_with_a_retry(f: &dyn ApiFixture
         )
         .unwrap_err();
     assert_eq!(e.code(), "stale_claim");
-    assert!(e.to_string().contains("held by codex"), "{e}");
+    assert!(e.to_string().contains("codex holds it now"), "{e}");
     api.done(
         "codex",
         TaskId(1),
@@ -1428,6 +1653,7 @@ macro_rules! conformance_tests {
     ($factory:expr) => {
         $crate::conformance_tests!(@each $factory;
             ids_are_sequential_and_creation_is_recorded,
+            a_dry_run_checks_a_batch_and_writes_nothing,
             unknown_task_is_not_found,
             dependent_waits_in_backlog_until_dependency_reaches_review,
             pickup_takes_highest_priority_then_oldest,
@@ -1485,6 +1711,7 @@ macro_rules! conformance_tests {
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,
+            a_holder_is_told_how_it_lost_each_task,
             a_task_whose_lease_keeps_expiring_is_blocked,
             the_holder_keeps_its_lease_alive_by_working,
             pickup_reserves_the_surface_and_done_releases_it,

@@ -442,6 +442,37 @@ pub struct Heartbeat {
     pub agent: String,
     pub tasks: Vec<HeldLease>,
     pub reservations: u64,
+    /// Tasks taken from this agent since its last heartbeat or `task mine`.
+    #[serde(default)]
+    pub lost: Vec<LostTask>,
+}
+
+/// A task taken from its holder by something else, told to the holder once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LostTask {
+    pub task: TaskId,
+    pub title: String,
+    /// `lease_expired`, `rejected` (back to the queue), `returned` (rejected, back to you
+    /// with feedback), `moved` (someone changed its status), `blocked` or `deleted`.
+    pub reason: String,
+    pub at: Timestamp,
+    /// Who did it (`system` for an expired lease).
+    pub by: String,
+    /// Its status right after.
+    pub status: Status,
+    /// The claim's fence that was lost.
+    pub fence: u64,
+    /// The rejection's feedback or the block's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+    /// Who holds it now, if someone picked it up since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now_held_by: Option<String>,
+    /// What happened, in one sentence.
+    pub message: String,
+    /// What to do next.
+    pub hint: String,
 }
 
 /// Who holds what on one path.

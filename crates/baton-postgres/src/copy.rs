@@ -143,6 +143,21 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
     ),
     ("run_logs", &["run", "seq", "at", "line"]),
     (
+        "task_losses",
+        &[
+            "id",
+            "agent",
+            "task",
+            "fence",
+            "reason",
+            "at",
+            "by_actor",
+            "status",
+            "feedback",
+            "reported_at",
+        ],
+    ),
+    (
         "sessions",
         &[
             "id",
@@ -322,6 +337,7 @@ const SEQUENCED: &[&str] = &[
     "messages",
     "runs",
     "sessions",
+    "task_losses",
     "telemetry",
     "initiatives",
     "phases",

@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_retention",
         include_str!("../migrations/0010_retention.sql"),
     ),
+    (
+        "0011_task_losses",
+        include_str!("../migrations/0011_task_losses.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

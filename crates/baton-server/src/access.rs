@@ -53,6 +53,7 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
             | "/api/v1/tasks/{id}/notes"
             | "/api/v1/tasks/{id}/block"
             | "/api/v1/heartbeat"
+            | "/api/v1/lost-tasks"
             | "/api/v1/reservations"
             | "/api/v1/reservations/release"
             | "/api/v1/guard"

@@ -36,6 +36,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_retention",
         include_str!("../migrations/0011_retention.sql"),
     ),
+    (
+        "0012_task_losses",
+        include_str!("../migrations/0012_task_losses.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -74,6 +74,7 @@ pub fn heartbeat(ctx: &Context, args: HeartbeatArgs) -> CliResult {
         },
     )?;
     ctx.out.emit(&beat, |w| {
+        super::task::lost_lines(w, &beat.lost)?;
         if beat.tasks.is_empty() {
             writeln!(w, "{} holds no tasks.", beat.agent)?;
         }

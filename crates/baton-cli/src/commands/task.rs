@@ -112,6 +112,10 @@ pub struct AddArgs {
     /// Add every task in this JSON file instead ("-" reads stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["title_arg", "title"])]
     pub batch: Option<PathBuf>,
+    /// Check the task or batch (fields, keys, dependencies, cycles, phases, docs) and show
+    /// what would be added, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// The phase it belongs to (P-2): handed out only when the phase's gate is open.
     #[arg(long)]
     pub phase: Option<PhaseId>,
@@ -273,6 +277,18 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
     match command {
         TaskCommand::Add(args) => {
             let batch = args.batch.is_some();
+            if args.dry_run {
+                let tasks = api.check_tasks(&ctx.actor(), new_tasks(args)?)?;
+                let answer = serde_json::json!({"valid": true, "written": false, "tasks": tasks});
+                return ctx.out.emit(&answer, |w| {
+                    writeln!(
+                        w,
+                        "The batch is valid: {} task(s) would be added. Nothing was written.",
+                        tasks.len()
+                    )?;
+                    task_table(w, &tasks)
+                });
+            }
             let tasks = api.add_tasks(&ctx.actor(), new_tasks(args)?)?;
             if batch {
                 ctx.out.emit(&tasks, |w| {
@@ -386,8 +402,12 @@ pub fn run(ctx: &Context, command: TaskCommand) -> CliResult {
         }
         TaskCommand::Unblock { id } => show(ctx, &api.unblock(&ctx.actor(), id)?, "Unblocked"),
         TaskCommand::Mine => {
-            let tasks = api.mine(&ctx.agent()?)?;
-            ctx.out.emit(&tasks, |w| {
+            let agent = ctx.agent()?;
+            let tasks = api.mine(&agent)?;
+            let lost = api.lost_tasks(&agent)?;
+            let answer = serde_json::json!({"tasks": tasks, "lost": lost});
+            ctx.out.emit(&answer, |w| {
+                lost_lines(w, &lost)?;
                 if tasks.is_empty() {
                     return writeln!(w, "You hold no tasks. Claim one with `baton task pickup`.");
                 }
@@ -467,18 +487,14 @@ fn read_batch(path: &PathBuf) -> CliResult<Vec<NewTask>> {
     if text.len() as u64 > MAX_BATCH_FILE_BYTES {
         return Err(too_big());
     }
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Batch {
-        List(Vec<NewTask>),
-        Wrapped { tasks: Vec<NewTask> },
-    }
-    let parsed: Batch = serde_json::from_str(&text).map_err(|e| {
-        CliError::invalid(format!("{} is not a valid batch: {e}", path.display()))
-            .with_hint("expected a JSON array of tasks; see `baton task add --help`")
-    })?;
-    Ok(match parsed {
-        Batch::List(tasks) | Batch::Wrapped { tasks } => tasks,
+    baton_core::api::parse_batch(&text).map_err(|e| {
+        let mut error = CliError::from(e);
+        let source = match path.as_os_str() == "-" {
+            true => "the batch on stdin".to_string(),
+            false => path.display().to_string(),
+        };
+        error.message = format!("{source}: {}", error.message);
+        error
     })
 }
 
@@ -513,6 +529,19 @@ fn patch(args: UpdateArgs) -> CliResult<TaskPatch> {
         context_refs: args.context_refs.map(list_arg),
         files: args.files.map(list_arg),
     })
+}
+
+/// Tasks taken from the caller since it last asked: what happened and what to do next.
+pub fn lost_lines(w: &mut dyn Write, lost: &[baton_core::LostTask]) -> std::io::Result<()> {
+    if lost.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "Taken from you since your last call:")?;
+    for l in lost {
+        writeln!(w, "  {}", l.message)?;
+        writeln!(w, "    next: {}", l.hint)?;
+    }
+    writeln!(w)
 }
 
 pub fn task_table(w: &mut dyn Write, tasks: &[Task]) -> std::io::Result<()> {

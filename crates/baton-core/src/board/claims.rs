@@ -5,7 +5,7 @@ use serde_json::json;
 use super::edit::{transition_error, waiting_error};
 use super::leases::lease_ttl;
 use super::reservations::{self, compile, describe};
-use super::{event, finish, load_live, resolve, touch};
+use super::{event, finish, load_live, losses, resolve, touch};
 use crate::api::{BlockRequest, DoneRequest, PickupRequest, RejectRequest};
 use crate::error::{Error, Result};
 use crate::glob::Glob;
@@ -413,9 +413,13 @@ pub fn done(
     touch(tx, agent, now)?;
     let mut record = load_live(tx, id)?;
     let task = &mut record.task;
-    let to = transition(task, Action::Done)?;
-    check_fence(task, request.fence)?;
-    require_holder(task, agent, "finish")?;
+    let to = transition(task, Action::Done)
+        .and_then(|to| {
+            check_fence(task, request.fence)?;
+            require_holder(task, agent, "finish")?;
+            Ok(to)
+        })
+        .map_err(|e| losses::explain(tx.sql(), agent, task, e))?;
     task.status = to;
     task.lease_expires_at = None;
     let mut detail = json!({ "fence": task.fence });
@@ -477,6 +481,7 @@ pub fn reject(
     touch(tx, actor, now)?;
     let record = load_live(tx, id)?;
     let mut task = record.task;
+    let previous = task.assignee.clone();
     let wanted = request.to.unwrap_or(if task.assignee.is_some() {
         Status::InProgress
     } else {
@@ -518,6 +523,21 @@ pub fn reject(
     }
     task.updated_at = now;
     tx.update_task(&task)?;
+    if let Some(holder) = &previous {
+        let loss = losses::Loss {
+            holder,
+            task: &task,
+            fence: task.fence,
+            reason: match to {
+                Status::InProgress => losses::RETURNED,
+                _ => losses::REJECTED,
+            },
+            by: actor,
+            feedback: Some(request.feedback.as_str()),
+            at: now,
+        };
+        losses::record(tx.sql(), loss)?;
+    }
     event(
         tx,
         now,
@@ -551,6 +571,18 @@ pub fn block(
     task.lease_expires_at = None;
     task.updated_at = now;
     tx.update_task(&task)?;
+    if let Some(holder) = &holder {
+        let loss = losses::Loss {
+            holder,
+            task: &task,
+            fence: task.fence,
+            reason: losses::BLOCKED,
+            by: actor,
+            feedback: task.blocked_reason.as_deref(),
+            at: now,
+        };
+        losses::record(tx.sql(), loss)?;
+    }
     reservations::release_task_surface(tx, id)?;
     event(
         tx,

@@ -30,6 +30,10 @@ pub fn add_tasks(
         .filter_map(|(i, t)| t.key.as_deref().map(|k| (k, TaskId(first + i as u64))))
         .collect();
 
+    let label = |i: usize| {
+        let t: &NewTask = &batch[i];
+        crate::api::batch::task_label(i, batch.len(), Some(&t.title), t.key.as_deref())
+    };
     // Resolve every reference to an id: a key of this batch, or a task id.
     let mut deps: Vec<Vec<TaskId>> = Vec::with_capacity(batch.len());
     for (i, t) in batch.iter().enumerate() {
@@ -39,7 +43,7 @@ pub fn add_tasks(
                 Some(&id) => id,
                 None => reference.parse::<TaskId>().map_err(|_| {
                     Error::invalid_with_hint(
-                        format!("task #{}: depends on '{reference}', which is neither a task id nor a key in this batch", i + 1),
+                        format!("{}: depends on '{reference}', which is neither a task id nor a key in this batch", label(i)),
                         "refer to existing tasks as T-n, and to tasks of the same batch by their \"key\"",
                     )
                 })?,
@@ -51,15 +55,17 @@ pub fn add_tasks(
         deps.push(ids);
     }
 
-    for t in &batch {
-        super::docs::check_refs(tx, &t.context_refs)?;
+    for (i, t) in batch.iter().enumerate() {
+        super::docs::check_refs(tx, &t.context_refs)
+            .map_err(|e| crate::api::batch::within(&label(i), e))?;
     }
 
     // Where each task sits in the plan: its gate, its initiative, its parent.
     let mut placed: Vec<(bool, Option<crate::id::InitiativeId>, Option<TaskId>)> =
         Vec::with_capacity(batch.len());
     for (i, t) in batch.iter().enumerate() {
-        let (gated, initiative) = super::plan::gate_for_new_task(tx.sql(), t.phase, t.initiative)?;
+        let (gated, initiative) = super::plan::gate_for_new_task(tx.sql(), t.phase, t.initiative)
+            .map_err(|e| crate::api::batch::within(&label(i), e))?;
         let parent = match t.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => None,
             Some(reference) => {
@@ -67,15 +73,15 @@ pub fn add_tasks(
                     Some(&id) => id,
                     None => reference.parse::<TaskId>().map_err(|_| {
                         Error::invalid_with_hint(
-                            format!("task #{}: parent '{reference}' is neither a task id nor a key in this batch", i + 1),
+                            format!("{}: parent '{reference}' is neither a task id nor a key in this batch", label(i)),
                             "name the parent as T-n, or by the \"key\" of a task in this batch",
                         )
                     })?,
                 };
                 if id == TaskId(first + i as u64) {
                     return Err(Error::invalid(format!(
-                        "task #{}: a task cannot be its own parent",
-                        i + 1
+                        "{}: a task cannot be its own parent",
+                        label(i)
                     )));
                 }
                 if !in_batch(id) {
@@ -283,6 +289,10 @@ pub fn update_task(
     touch(tx, actor, now)?;
     let record = load_live(tx, id)?;
     let mut task = record.task;
+    let previous_holder = match task.status {
+        Status::InProgress => task.assignee.clone(),
+        _ => None,
+    };
     let mut dep_states = record.deps;
     let mut changes = Map::new();
 
@@ -374,6 +384,20 @@ pub fn update_task(
     }
     task.updated_at = now;
     tx.update_task(&task)?;
+    if let Some(holder) = previous_holder.as_deref() {
+        if task.assignee.as_deref() != Some(holder) || task.status != Status::InProgress {
+            let loss = super::losses::Loss {
+                holder,
+                task: &task,
+                fence: task.fence,
+                reason: super::losses::MOVED,
+                by: actor,
+                feedback: None,
+                at: now,
+            };
+            super::losses::record(tx.sql(), loss)?;
+        }
+    }
     if task.status != Status::InProgress {
         super::reservations::release_task_surface(tx, id)?;
     } else if changes.contains_key("files") {
@@ -537,6 +561,7 @@ pub fn delete(
             hint: Some("pass --force to delete it anyway".into()),
         });
     }
+    let held = task.status == Status::InProgress;
     let previous_holder = task.assignee.take();
     task.deleted_at = Some(now);
     task.updated_at = now;
@@ -547,7 +572,17 @@ pub fn delete(
     if let Some(reason) = &request.reason {
         detail["reason"] = json!(reason);
     }
-    if let Some(holder) = previous_holder {
+    if let Some(holder) = previous_holder.filter(|_| held) {
+        let loss = super::losses::Loss {
+            holder: &holder,
+            task: &task,
+            fence: task.fence,
+            reason: super::losses::DELETED,
+            by: actor,
+            feedback: request.reason.as_deref(),
+            at: now,
+        };
+        super::losses::record(tx.sql(), loss)?;
         detail["held_by"] = json!(holder);
     }
     event(tx, now, actor, actions::TASK_DELETED, Some(id), detail)?;

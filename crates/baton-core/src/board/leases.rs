@@ -190,6 +190,18 @@ pub fn reap(tx: &mut dyn StoreTx, now: Timestamp) -> Result<()> {
         };
         task.updated_at = now;
         tx.update_task(&task)?;
+        if let Some(holder) = &holder {
+            let loss = super::losses::Loss {
+                holder,
+                task: &task,
+                fence: task.fence,
+                reason: super::losses::LEASE_EXPIRED,
+                by: SYSTEM,
+                feedback: None,
+                at: expired_at.unwrap_or(now),
+            };
+            super::losses::record(tx.sql(), loss)?;
+        }
         let released = reservations::release_task_surface(tx, task.id)?;
         event(
             tx,
@@ -227,8 +239,9 @@ pub fn heartbeat(
 ) -> Result<Heartbeat> {
     if let Some(id) = request.task {
         let record = super::load_live(tx, id)?;
-        super::claims::check_fence(&record.task, request.fence)?;
-        super::claims::require_holder(&record.task, agent, "renew")?;
+        super::claims::check_fence(&record.task, request.fence)
+            .and_then(|()| super::claims::require_holder(&record.task, agent, "renew"))
+            .map_err(|e| super::losses::explain(tx.sql(), agent, &record.task, e))?;
     }
     let ttl = lease_ttl(tx)?;
     let until = now.plus(ttl);
@@ -245,5 +258,6 @@ pub fn heartbeat(
             })
             .collect(),
         reservations,
+        lost: super::losses::take_unreported(tx, agent, now)?,
     })
 }

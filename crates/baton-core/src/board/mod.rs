@@ -12,6 +12,7 @@ pub mod errands;
 mod import;
 pub mod instance;
 pub mod leases;
+pub mod losses;
 pub mod merges;
 mod messages;
 pub mod operations;
@@ -38,11 +39,14 @@ use crate::error::{Error, Result};
 use crate::id::{DocId, MessageId, RunId, TaskId};
 use crate::model::{
     AccountState, Agent, BoardSummary, Doc, DocHit, DocSummary, DocVersion, Event, Heartbeat,
-    Message, NewEvent, PathCheck, Pickup, Project, Reservation, Run, RunLogLine, Setting,
+    LostTask, Message, NewEvent, PathCheck, Pickup, Project, Reservation, Run, RunLogLine, Setting,
     StatusCounts, Task, TaskRecord,
 };
 use crate::store::{EventQuery, Store, StoreTx};
 use crate::time::Timestamp;
+
+/// What a dry run's transaction fails with so that the store rolls it back.
+const DRY_RUN: &str = "dry run: rolled back";
 
 pub use leases::SYSTEM;
 pub use validate::{actor as validate_actor, validate_agent_name, AGENT_NAME_PATTERN};
@@ -198,6 +202,22 @@ impl<S: Store> Api for Board<S> {
         self.write(actor, |tx, now| edit::add_tasks(tx, actor, prepared, now))
     }
 
+    fn check_tasks(&self, actor: &str, tasks: Vec<NewTask>) -> Result<Vec<Task>> {
+        validate::actor(actor)?;
+        let prepared = validate::new_tasks(tasks)?;
+        // The same write as add_tasks, rolled back: the ids are the ones it would get now.
+        let mut checked = None;
+        let outcome = self.store.write(|tx| {
+            checked = Some(edit::add_tasks(tx, actor, prepared, (self.clock)())?);
+            Err::<(), _>(Error::Internal(DRY_RUN.into()))
+        });
+        match (outcome, checked) {
+            (Err(Error::Internal(m)), Some(tasks)) if m == DRY_RUN => Ok(tasks),
+            (Err(e), _) => Err(e),
+            (Ok(()), _) => Err(Error::Internal("a dry run was committed".into())),
+        }
+    }
+
     fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
         let query = views::task_query(filter)?;
         self.read(|tx, _| Ok(tx.tasks(&query)?.into_iter().map(finish).collect()))
@@ -294,6 +314,11 @@ impl<S: Store> Api for Board<S> {
     fn mine(&self, agent: &str) -> Result<Vec<Task>> {
         validate_agent_name(agent)?;
         self.write(agent, |tx, now| views::mine(tx, agent, now))
+    }
+
+    fn lost_tasks(&self, agent: &str) -> Result<Vec<LostTask>> {
+        validate_agent_name(agent)?;
+        self.write(agent, |tx, now| losses::take_unreported(tx, agent, now))
     }
 
     fn board(&self) -> Result<BoardSummary> {

@@ -138,22 +138,14 @@ pub fn new_tasks(tasks: Vec<NewTask>) -> Result<Vec<NewTask>> {
         ));
     }
     let mut keys = std::collections::HashSet::new();
+    let count = tasks.len();
     tasks
         .into_iter()
         .enumerate()
         .map(|(index, t)| {
-            let label = match &t.key {
-                Some(k) => format!("task #{} ('{k}')", index + 1),
-                None => format!("task #{}", index + 1),
-            };
-            let at = |e: Error| match e {
-                Error::InvalidInput { message, hint } => Error::InvalidInput {
-                    message: format!("{label}: {message}"),
-                    hint,
-                },
-                other => other,
-            };
-            new_task(t, &mut keys).map_err(at)
+            let label =
+                crate::api::batch::task_label(index, count, Some(&t.title), t.key.as_deref());
+            new_task(t, &mut keys).map_err(|e| crate::api::batch::within(&label, e))
         })
         .collect()
 }
@@ -314,7 +306,7 @@ mod tests {
             },
         ];
         let err = new_tasks(tasks).unwrap_err();
-        assert!(err.to_string().starts_with("task #2: "), "{err}");
+        assert!(err.to_string().starts_with("task 2 of 2: "), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use baton_core::api::{
     FileChange, FileChangeReport, GuardReport, HeartbeatRequest, ReleaseRequest, ReservationFilter,
     ReserveRequest,
 };
-use baton_core::{Heartbeat, PathCheck, Reservation, Setting};
+use baton_core::{Heartbeat, LostTask, PathCheck, Reservation, Setting};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(settings))
         .routes(routes!(set_setting))
         .routes(routes!(heartbeat))
+        .routes(routes!(lost_tasks))
         .routes(routes!(reservations, reserve))
         .routes(routes!(release))
         .routes(routes!(check))
@@ -76,6 +77,18 @@ async fn heartbeat(
             .run(move |api| api.heartbeat(&agent, &request))
             .await?,
     ))
+}
+
+/// The tasks taken from the caller (an expired lease, a rejection, a person moving it, a
+/// block, a delete) that it has not been told of yet; each is told once.
+#[utoipa::path(post, path = "/api/v1/lost-tasks", tag = "coordination",
+    params(super::AgentHeader),
+    responses((status = 200, body = Vec<LostTask>), (status = 422, body = ErrorBody)))]
+async fn lost_tasks(
+    State(s): State<AppState>,
+    Actor(agent): Actor,
+) -> ApiResult<Json<Vec<LostTask>>> {
+    Ok(Json(s.writer.run(move |api| api.lost_tasks(&agent)).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

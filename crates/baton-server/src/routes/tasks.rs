@@ -125,17 +125,37 @@ async fn add_task(
     Ok((StatusCode::CREATED, Json(task)))
 }
 
+/// Query of the batch route.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// Check the batch and answer the tasks it would create (200), writing nothing.
+    dry_run: Option<bool>,
+}
+
 /// Add tasks all at once, or none: `key` names a task so others in the batch can list it
-/// in `depends_on`.
+/// in `depends_on`. A mistake names the task (its place and title) and the field.
 #[utoipa::path(post, path = "/api/v1/tasks/batch", tag = "tasks", request_body = Vec<NewTask>,
-    params(super::AgentHeader),
-    responses((status = 201, body = Vec<Task>), (status = 409, body = ErrorBody),
+    params(super::AgentHeader, BatchQuery),
+    responses((status = 201, body = Vec<Task>), (status = 200, body = Vec<Task>,
+        description = "dry run: the tasks the batch would create, not written"),
+        (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_batch(
     State(s): State<AppState>,
     Actor(actor): Actor,
-    Body(tasks): Body<Vec<NewTask>>,
+    Query(query): Query<BatchQuery>,
+    Body(body): Body<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<Vec<Task>>)> {
+    let tasks = baton_core::api::batch_from_value(body)?;
+    if query.dry_run == Some(true) {
+        let checked = s
+            .writer
+            .run(move |api| api.check_tasks(&actor, tasks))
+            .await?;
+        return Ok((StatusCode::OK, Json(checked)));
+    }
     let added = s
         .writer
         .run(move |api| api.add_tasks(&actor, tasks))
