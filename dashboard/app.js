@@ -195,7 +195,7 @@ function options(values, selected, label) {
 }
 
 async function showBoard() {
-  tasks = await api("GET", "/api/v1/tasks?limit=0");
+  [tasks] = await Promise.all([api("GET", "/api/v1/tasks?limit=0"), lifecycle()]);
   const epics = new Set(tasks.map((t) => t.epic).filter(Boolean));
   const people = new Set(tasks.map((t) => t.assignee).filter(Boolean));
   const shown = tasks.filter(passes);
@@ -228,22 +228,37 @@ function wireDrags() {
     c.ondragstart = (e) => {
       e.dataTransfer.setData("text/plain", c.dataset.id);
       e.dataTransfer.effectAllowed = "move";
+      // The columns the lifecycle leads to from here stay lit; the others dim.
+      const to = new Set(steps(c.dataset.status).map((s) => s.to));
+      zones().forEach((z) => { z.dataset.drop = to.has(z.dataset.status) && z.dataset.status !== c.dataset.status ? "yes" : "no"; });
     };
+    c.ondragend = () => zones().forEach((z) => delete z.dataset.drop);
     c.onkeydown = (e) => { if (e.key === "Enter") location.hash = `#/task/${c.dataset.id}`; };
     // A click opens the card (a drag never ends in a click, so the two do not clash).
     c.onclick = () => { location.hash = `#/task/${c.dataset.id}`; };
   });
-  view.querySelectorAll("[data-status].column, [data-status].band").forEach((zone) => {
+  zones().forEach((zone) => {
     zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
     zone.ondragleave = () => zone.classList.remove("over");
     zone.ondrop = (e) => {
       e.preventDefault();
       zone.classList.remove("over");
+      zones().forEach((z) => delete z.dataset.drop);
       const id = e.dataTransfer.getData("text/plain");
       const task = tasks.find((t) => t.id === id);
-      if (task && task.status !== zone.dataset.status) move(task, zone.dataset.status);
+      if (!task || task.status === zone.dataset.status) return;
+      const to = zone.dataset.status;
+      if (!steps(task.status).some((s) => s.to === to)) {
+        toast(`${task.id} cannot go from ${task.status} to ${to}: the lifecycle leads from ${task.status} only to ${[...new Set(steps(task.status).map((s) => s.to).filter((s) => s !== task.status))].join(", ") || "nowhere"}`);
+        return;
+      }
+      move(task, to);
     };
   });
+}
+
+function zones() {
+  return view.querySelectorAll("[data-status].column, [data-status].band");
 }
 
 // A drop asks the server for the move the columns mean; a refusal snaps the card back.

@@ -497,6 +497,15 @@ fn a_task_offers_only_what_its_status_allows_a_click_opens_it_and_backlog_says_w
             .unwrap();
         assert!(parked.as_str().unwrap().contains("nothing to wait for"), "{parked}");
         at_every_width(&b, "board").await;
+        // A drop the lifecycle does not allow is refused on the spot, with where it may go.
+        drag(&b, "T-5", "done").await;
+        until(
+            &b,
+            "[...document.querySelectorAll('#toast .msg.error')].some((m) => m.innerText.includes('T-5 cannot go from backlog to done') && m.innerText.includes('blocked, open'))",
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(api.get_task(TaskId(5)).unwrap().status, Status::Backlog);
 
         // One click opens a card.
         click(&b, ".card[data-id=\"T-3\"]").await;
