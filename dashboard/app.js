@@ -453,7 +453,7 @@ function showNew() {
 // Everything waiting for a person: work to review, questions to them, blocked tasks, agents
 // gone quiet while holding work, merges in conflict.
 async function needs() {
-  const [review, blocked, messages, agents, merges, errands, phases] = await Promise.all([
+  const [review, blocked, messages, agents, merges, errands, phases, initiatives] = await Promise.all([
     api("GET", "/api/v1/tasks?status=review&limit=0"),
     api("GET", "/api/v1/tasks?status=blocked&limit=0"),
     api("GET", "/api/v1/messages?limit=1000"),
@@ -461,16 +461,18 @@ async function needs() {
     api("GET", "/api/v1/merges?limit=200"),
     api("GET", "/api/v1/errands"),
     api("GET", "/api/v1/phases"),
+    api("GET", "/api/v1/initiatives"),
   ]);
   const to = addresses();
   const who = actingName();
   const n = {
     review,
-    phaseReviews: phases.filter((p) => p.status === "pending_review"),
+    phaseReviews: phases.filter((p) => p.status === "pending_review")
+      .concat(initiatives.filter((i) => i.status === "pending_review")),
     questions: messages.filter((m) => !m.reply_to && !m.answered_at && to.includes(m.to) && m.from !== who),
     blocked,
     stale: agents.filter((a) => a.state === "stale"),
-    conflicts: merges.filter((m) => m.state === "conflict"),
+    conflicts: merges.filter((m) => ["conflict", "failed"].includes(m.state)),
     errandConflicts: errands.filter((e) => e.status === "conflict"),
   };
   n.count = n.review.length + n.phaseReviews.length + n.questions.length + n.blocked.length + n.stale.length
@@ -494,7 +496,8 @@ async function showNeeds() {
           <button>Reject</button></form>
         <a href="#/diff/${esc(t.id)}">diff</a></div></li>`)
     .concat(n.phaseReviews.map((p) => `<li data-need="review" data-phase="${esc(p.id)}">
-      <div><a href="#/phase/${esc(p.id)}">${esc(p.id)}</a> ${esc(p.name)} <span class="muted">phase waiting for review</span></div>
+      <div>${p.initiative ? `<a href="#/phase/${esc(p.id)}">${esc(p.id)}</a>` : `<a href="#/plan">${esc(p.id)}</a>`} ${esc(p.name)}
+        <span class="muted">${p.initiative ? "phase" : "initiative"} waiting for review</span></div>
       <div class="actions"><a href="#/diff/${esc(p.id)}">Review the diff</a></div></li>`));
   const questions = n.questions.map((m) => `<li data-need="question" data-message="${esc(m.id)}">
       <div><b>${esc(m.from)}</b> asks${m.task ? ` about ${taskLink(m.task)}` : ""} <span class="muted">${esc(ago(m.created_at))}</span>
@@ -510,7 +513,7 @@ async function showNeeds() {
         <button>Ask</button></form></div></li>`);
   const conflicts = n.conflicts.map((m) => `<li data-need="conflict" data-merge="${esc(m.id)}">
       <div>${esc(m.id)} <code>${esc(m.source)}</code> → <code>${esc(m.target)}</code>
-        <div class="muted">${m.conflicts.length} file(s): ${esc(m.conflicts.slice(0, 3).join(", "))}</div></div>
+        <div class="muted">${m.state === "failed" ? `failed: ${esc(m.error || "")}` : `${m.conflicts.length} file(s) in conflict: ${esc(m.conflicts.slice(0, 3).join(", "))}`}</div></div>
       <div class="actions">${m.merge_task ? `resolving in ${taskLink(m.merge_task)}` : ""}
         <button data-retry-merge="${esc(m.id)}">Retry</button></div></li>`)
     .concat(n.errandConflicts.map((e) => `<li data-need="conflict" data-errand="${esc(e.id)}">
@@ -521,7 +524,7 @@ async function showNeeds() {
     ${needSection("need-questions", "Questions to you", questions, "Nobody waits for an answer from you.")}
     ${needSection("need-blocked", "Blocked tasks", blocked, "Nothing is blocked.")}
     ${needSection("need-stale", "Agents gone quiet", stale, "Every agent holding work has called in time.")}
-    ${needSection("need-conflicts", "Conflicts", conflicts, "No merge is in conflict.")}`;
+    ${needSection("need-conflicts", "Conflicts and failed merges", conflicts, "No merge is in conflict or failed.")}`;
   const act = async (what, done) => {
     try { await what(); toast(done, "info"); } catch (err) { refused(err); }
     render();
