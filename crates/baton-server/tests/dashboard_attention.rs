@@ -678,3 +678,81 @@ fn the_code_page_shows_the_index_summary_as_tables() {
         b.close().await.unwrap();
     });
 }
+
+#[test]
+fn every_view_fits_a_laptops_half_screen_and_a_phone() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(driver) = chromedriver() else { return };
+    let server = TestServer::start();
+    let api: &dyn Api = &server.client;
+    api.add_tasks(
+        "lead",
+        vec![
+            NewTask {
+                files: vec!["src/a/very/long/path/to/somewhere/deep/inside/the/tree/**".into()],
+                ..task("A task with a title long enough to need wrapping on a phone screen")
+            },
+            task("Second"),
+        ],
+    )
+    .unwrap();
+    hand_in(api, "codex", TaskId(2));
+    ask(
+        api,
+        "codex",
+        "human",
+        "A question with a rather long body that has to wrap somewhere on a small screen?",
+    );
+    let url = server.url.clone();
+    runtime().block_on(async {
+        let b = browser(&driver).await;
+        for view in [
+            "needs",
+            "board",
+            "new",
+            "plan",
+            "graph",
+            "charts",
+            "agents",
+            "runs",
+            "reservations",
+            "docs",
+            "inbox",
+            "ops",
+            "events",
+            "task/T-1",
+        ] {
+            visit(&b, &url, &format!("#/{view}")).await;
+            until(
+                &b,
+                "document.querySelector('main h1, main .columns')",
+                Duration::from_secs(10),
+            )
+            .await;
+            for width in [900u32, 390] {
+                b.set_window_size(width, 900).await.unwrap();
+                until(
+                    &b,
+                    &format!("Math.abs(window.innerWidth - {width}) < 40"),
+                    Duration::from_secs(5),
+                )
+                .await;
+                let overflow = b
+                    .execute(
+                        "return document.documentElement.scrollWidth - window.innerWidth;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert!(
+                    overflow.as_i64().unwrap() <= 0,
+                    "#/{view} at {width} px is {overflow} px wider than the window"
+                );
+            }
+            b.set_window_size(1280, 800).await.unwrap();
+        }
+        let errors = console_errors(&b, &driver).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        b.close().await.unwrap();
+    });
+}
