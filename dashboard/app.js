@@ -78,7 +78,8 @@ function esc(text) {
 
 function ago(time) {
   if (!time) return "";
-  const s = Math.round((Date.now() - Date.parse(time)) / 1000);
+  // A server clock a little ahead of this one's is not the future.
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(time)) / 1000));
   if (s < 60) return `${s}s ago`;
   if (s < 3600) return `${Math.round(s / 60)}m ago`;
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;
@@ -164,7 +165,17 @@ function passes(t) {
   return true;
 }
 
-function card(t) {
+// What a backlog card waits for: the dependencies core counts as not yet met, with where
+// each stands; a backlog task with none is parked until someone opens it.
+function waits(t, statusOf) {
+  if (t.status !== "backlog") return "";
+  const on = t.waiting_on || [];
+  if (!on.length) return `<div class="waits muted" data-waits="">parked: nothing to wait for; open it to start</div>`;
+  return `<div class="waits" data-waits="${esc(on.join(" "))}">waits for ${on.map((id) =>
+    `${esc(id)}${statusOf.has(id) ? ` <span class="muted">(${esc(statusOf.get(id))})</span>` : ""}`).join(", ")}</div>`;
+}
+
+function card(t, statusOf) {
   const files = t.files.length ? `<div class="files">${esc(t.files.join(" "))}</div>` : "";
   const lease = t.status === "in-progress" && t.lease_expires_at
     ? `<span title="lease">${esc(left(t.lease_expires_at))}</span>` : "";
@@ -175,7 +186,7 @@ function card(t) {
     <div class="meta"><span>${esc(t.id)}</span><span class="pill">${esc(t.priority)}</span>
       ${t.assignee ? `<span>@${esc(t.assignee)}</span>` : ""}
       ${t.epic ? `<span>${esc(t.epic)}</span>` : ""}${lease}</div>
-    <div class="title">${esc(t.title)}</div>${blocked}${files}</article>`;
+    <div class="title">${esc(t.title)}</div>${blocked}${waits(t, statusOf)}${files}</article>`;
 }
 
 function options(values, selected, label) {
@@ -184,12 +195,13 @@ function options(values, selected, label) {
 }
 
 async function showBoard() {
-  tasks = await api("GET", "/api/v1/tasks?limit=0");
+  [tasks] = await Promise.all([api("GET", "/api/v1/tasks?limit=0"), lifecycle()]);
   const epics = new Set(tasks.map((t) => t.epic).filter(Boolean));
   const people = new Set(tasks.map((t) => t.assignee).filter(Boolean));
   const shown = tasks.filter(passes);
   const by = Object.fromEntries([...COLUMNS, "blocked"].map((s) => [s, []]));
-  for (const t of shown) (by[t.status] || (by[t.status] = [])).push(card(t));
+  const statusOf = new Map(tasks.map((t) => [t.id, t.status]));
+  for (const t of shown) (by[t.status] || (by[t.status] = [])).push(card(t, statusOf));
   view.innerHTML = `
     <div class="filters" role="search">
       <select id="f-epic" aria-label="epic">${options(epics, filters.epic, "all epics")}</select>
@@ -216,21 +228,37 @@ function wireDrags() {
     c.ondragstart = (e) => {
       e.dataTransfer.setData("text/plain", c.dataset.id);
       e.dataTransfer.effectAllowed = "move";
+      // The columns the lifecycle leads to from here stay lit; the others dim.
+      const to = new Set(steps(c.dataset.status).map((s) => s.to));
+      zones().forEach((z) => { z.dataset.drop = to.has(z.dataset.status) && z.dataset.status !== c.dataset.status ? "yes" : "no"; });
     };
+    c.ondragend = () => zones().forEach((z) => delete z.dataset.drop);
     c.onkeydown = (e) => { if (e.key === "Enter") location.hash = `#/task/${c.dataset.id}`; };
-    c.ondblclick = () => { location.hash = `#/task/${c.dataset.id}`; };
+    // A click opens the card (a drag never ends in a click, so the two do not clash).
+    c.onclick = () => { location.hash = `#/task/${c.dataset.id}`; };
   });
-  view.querySelectorAll("[data-status].column, [data-status].band").forEach((zone) => {
+  zones().forEach((zone) => {
     zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
     zone.ondragleave = () => zone.classList.remove("over");
     zone.ondrop = (e) => {
       e.preventDefault();
       zone.classList.remove("over");
+      zones().forEach((z) => delete z.dataset.drop);
       const id = e.dataTransfer.getData("text/plain");
       const task = tasks.find((t) => t.id === id);
-      if (task && task.status !== zone.dataset.status) move(task, zone.dataset.status);
+      if (!task || task.status === zone.dataset.status) return;
+      const to = zone.dataset.status;
+      if (!steps(task.status).some((s) => s.to === to)) {
+        toast(`${task.id} cannot go from ${task.status} to ${to}: the lifecycle leads from ${task.status} only to ${[...new Set(steps(task.status).map((s) => s.to).filter((s) => s !== task.status))].join(", ") || "nowhere"}`);
+        return;
+      }
+      move(task, to);
     };
   });
+}
+
+function zones() {
+  return view.querySelectorAll("[data-status].column, [data-status].band");
 }
 
 // A drop asks the server for the move the columns mean; a refusal snaps the card back.
@@ -265,11 +293,50 @@ async function move(task, to) {
 
 // ---- one task ---------------------------------------------------------------------------
 
+// The lifecycle as the server states it (which action leads from which status to which);
+// read once, it never changes while the server runs.
+let lifecycleTable = null;
+
+async function lifecycle() {
+  if (!lifecycleTable) lifecycleTable = await api("GET", "/api/v1/lifecycle");
+  return lifecycleTable;
+}
+
+function steps(status) {
+  return (lifecycleTable?.transitions || []).filter((s) => s.from === status);
+}
+
+// The name the page acts as: the typed agent, else the logged-in user, else human.
+function actingName() {
+  return actor() || (me && me.mode === "team" ? me.user : "human");
+}
+
+// Only the actions the lifecycle allows from the task's status; a plain move is offered
+// only where no named action leads to the same status.
+function taskActions(t) {
+  const here = steps(t.status);
+  const named = [];
+  const has = (a) => here.find((s) => s.action === a);
+  if (has("pickup")) named.push(["pickup", "Pick up", has("pickup").to]);
+  if (has("done") && t.assignee === actingName()) named.push(["done", "Hand in for review", has("done").to]);
+  if (has("approve")) named.push(["approve", "Approve", has("approve").to]);
+  if (has("reject")) named.push(["reject", "Reject…", "open"]);
+  if (has("block")) named.push(["block", "Block…", "blocked"]);
+  if (has("unblock")) named.push(["unblock", "Unblock", "open"]);
+  const covered = new Set(named.map((n) => n[2]));
+  const moves = here.filter((s) => s.action === "move" && !covered.has(s.to));
+  const buttons = named.map(([act, label]) => `<button data-act="${act}"${act === "approve" ? ' class="primary"' : ""}>${label}</button>`)
+    .concat(moves.map((s) => `<button data-act="move" data-to="${esc(s.to)}">Move to ${esc(s.to)}</button>`));
+  if (has("delete")) buttons.push(`<button data-act="delete">Delete…</button>`);
+  return buttons.join("\n");
+}
+
 async function showTask(id) {
   const [t, events, docs] = await Promise.all([
     api("GET", `/api/v1/tasks/${id}`),
     api("GET", `/api/v1/events?task=${encodeURIComponent(id)}`),
     api("GET", `/api/v1/docs?task=${encodeURIComponent(id)}`),
+    lifecycle(),
   ]);
   const field = (name, value) => `<dt>${name}</dt><dd>${value || '<span class="muted">—</span>'}</dd>`;
   view.innerHTML = `
@@ -302,17 +369,13 @@ async function showTask(id) {
         ${events.map((e) => `<tr><td>${esc(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td></tr>`).join("")}
       </table></div>
     </div><div>
-      <div class="panel"><h3>Actions</h3><div class="actions">
-        <button data-act="approve">Approve</button>
-        <button data-act="reject">Reject…</button>
-        <button data-act="block">Block…</button>
-        <button data-act="unblock">Unblock</button>
-        <button data-act="delete">Delete…</button>
+      <div class="panel"><h3>Actions</h3><div class="actions" id="task-actions" data-status="${esc(t.status)}">
+        ${taskActions(t)}
       </div></div>
       <div class="panel"><h3>Edit</h3><form id="edit" class="grid">
         <label for="e-title">title</label><input id="e-title" name="title" value="${esc(t.title)}">
         <label for="e-priority">priority</label><select id="e-priority" name="priority">${["P0", "P1", "P2"].map((p) => `<option ${p === t.priority ? "selected" : ""}>${p}</option>`).join("")}</select>
-        <label for="e-status">status</label><select id="e-status" name="status">${["backlog", "open", "review", "done"].concat(["in-progress", "blocked"].includes(t.status) ? [t.status] : []).map((st) => `<option ${st === t.status ? "selected" : ""}>${st}</option>`).join("")}</select>
+        <label for="e-status">status</label><select id="e-status" name="status">${[t.status, ...steps(t.status).filter((s) => s.action === "move").map((s) => s.to)].map((st) => `<option ${st === t.status ? "selected" : ""}>${st}</option>`).join("")}</select>
         <label for="e-epic">epic</label><input id="e-epic" name="epic" value="${esc(t.epic)}">
         <label for="e-files">files</label><input id="e-files" name="files" value="${esc(t.files.join(", "))}">
         <label for="e-desc">description</label><textarea id="e-desc" name="description">${esc(t.description)}</textarea>
@@ -321,6 +384,9 @@ async function showTask(id) {
     </div></div>`;
   const path = `/api/v1/tasks/${t.id}`;
   const act = {
+    pickup: () => api("POST", "/api/v1/tasks/pickup", { id: t.id }),
+    done: () => api("POST", `${path}/done`, {}),
+    move: (b) => api("PATCH", path, { status: b.dataset.to }),
     approve: () => api("POST", `${path}/approve`, {}),
     reject: () => { const feedback = prompt("Feedback:"); return feedback && api("POST", `${path}/reject`, { feedback }); },
     block: () => { const reason = prompt("Reason:"); return reason && api("POST", `${path}/block`, { reason }); },
@@ -329,7 +395,7 @@ async function showTask(id) {
   };
   view.querySelectorAll("[data-act]").forEach((b) => {
     b.onclick = async () => {
-      try { if (await act[b.dataset.act]()) toast(`${t.id}: ${b.dataset.act}`, "info"); } catch (err) { refused(err); }
+      try { if (await act[b.dataset.act](b)) toast(`${t.id}: ${b.dataset.act}${b.dataset.to ? ` to ${b.dataset.to}` : ""}`, "info"); } catch (err) { refused(err); }
       render();
     };
   });
@@ -382,17 +448,190 @@ function showNew() {
   };
 }
 
+// ---- what needs the person at the page ---------------------------------------------------
+
+// Everything waiting for a person: work to review, questions to them, blocked tasks, agents
+// gone quiet while holding work, merges in conflict.
+async function needs() {
+  const [review, blocked, messages, agents, merges, errands, phases, initiatives] = await Promise.all([
+    api("GET", "/api/v1/tasks?status=review&limit=0"),
+    api("GET", "/api/v1/tasks?status=blocked&limit=0"),
+    api("GET", "/api/v1/messages?limit=1000"),
+    api("GET", "/api/v1/agents"),
+    api("GET", "/api/v1/merges?limit=200"),
+    api("GET", "/api/v1/errands"),
+    api("GET", "/api/v1/phases"),
+    api("GET", "/api/v1/initiatives"),
+  ]);
+  const to = addresses();
+  const who = actingName();
+  const n = {
+    review,
+    phaseReviews: phases.filter((p) => p.status === "pending_review")
+      .concat(initiatives.filter((i) => i.status === "pending_review")),
+    questions: messages.filter((m) => !m.reply_to && !m.answered_at && to.includes(m.to) && m.from !== who),
+    blocked,
+    stale: agents.filter((a) => a.state === "stale"),
+    conflicts: merges.filter((m) => ["conflict", "failed"].includes(m.state)),
+    errandConflicts: errands.filter((e) => e.status === "conflict"),
+  };
+  n.count = n.review.length + n.phaseReviews.length + n.questions.length + n.blocked.length + n.stale.length
+    + n.conflicts.length + n.errandConflicts.length;
+  return n;
+}
+
+function needSection(id, title, items, empty) {
+  return `<section class="panel need" id="${id}"><h2>${title} <span class="muted">${items.length}</span></h2>
+    ${items.length ? `<ul class="needs">${items.join("")}</ul>` : `<p class="muted">${empty}</p>`}</section>`;
+}
+
+async function showNeeds() {
+  const n = await needs();
+  noticeNeeds(n);
+  const reviews = n.review.map((t) => `<li data-need="review" data-task="${esc(t.id)}">
+      <div>${taskLink(t.id)} ${esc(t.title)} <span class="muted">by ${esc(t.assignee || "nobody")} · ${esc(ago(t.updated_at))}</span>
+        ${t.summary ? `<div class="muted summary">${esc(t.summary)}</div>` : ""}</div>
+      <div class="actions"><button class="primary" data-approve="${esc(t.id)}">Approve</button>
+        <form class="reject" data-id="${esc(t.id)}"><input name="feedback" aria-label="what to change in ${esc(t.id)}" placeholder="what to change" required>
+          <button>Reject</button></form>
+        <a href="#/diff/${esc(t.id)}">diff</a></div></li>`)
+    .concat(n.phaseReviews.map((p) => `<li data-need="review" data-phase="${esc(p.id)}">
+      <div>${p.initiative ? `<a href="#/phase/${esc(p.id)}">${esc(p.id)}</a>` : `<a href="#/plan">${esc(p.id)}</a>`} ${esc(p.name)}
+        <span class="muted">${p.initiative ? "phase" : "initiative"} waiting for review</span></div>
+      <div class="actions"><a href="#/diff/${esc(p.id)}">Review the diff</a></div></li>`));
+  const questions = n.questions.map((m) => `<li data-need="question" data-message="${esc(m.id)}">
+      <div><b>${esc(m.from)}</b> asks${m.task ? ` about ${taskLink(m.task)}` : ""} <span class="muted">${esc(ago(m.created_at))}</span>
+        <div class="question">${esc(m.body)}</div></div>
+      <div class="actions">${answerForm(m)}</div></li>`);
+  const blocked = n.blocked.map((t) => `<li data-need="blocked" data-task="${esc(t.id)}">
+      <div>${taskLink(t.id)} ${esc(t.title)} <div class="muted">${esc(t.blocked_reason || "no reason given")}</div></div>
+      <div class="actions"><button data-unblock="${esc(t.id)}">Unblock</button> <a href="#/task/${esc(t.id)}">Open</a></div></li>`);
+  const stale = n.stale.map((a) => `<li data-need="stale" data-agent="${esc(a.name)}">
+      <div><b>${esc(a.name)}</b> <span class="muted">last call ${esc(ago(a.last_seen))} · lease ${esc(left(a.lease_expires_at))}</span>
+        <div>holds ${a.holding.map(taskLink).join(", ")}</div></div>
+      <div class="actions"><form class="ask" data-to="${esc(a.name)}"><input name="body" aria-label="ask ${esc(a.name)}" placeholder="are you still on it?" required>
+        <button>Ask</button></form></div></li>`);
+  const conflicts = n.conflicts.map((m) => `<li data-need="conflict" data-merge="${esc(m.id)}">
+      <div>${esc(m.id)} <code>${esc(m.source)}</code> → <code>${esc(m.target)}</code>
+        <div class="muted">${m.state === "failed" ? `failed: ${esc(m.error || "")}` : `${m.conflicts.length} file(s) in conflict: ${esc(m.conflicts.slice(0, 3).join(", "))}`}</div></div>
+      <div class="actions">${m.merge_task ? `resolving in ${taskLink(m.merge_task)}` : ""}
+        <button data-retry-merge="${esc(m.id)}">Retry</button></div></li>`)
+    .concat(n.errandConflicts.map((e) => `<li data-need="conflict" data-errand="${esc(e.id)}">
+      <div>${esc(e.id)} ${esc(e.title.slice(0, 120))} <div class="muted">conflicts: ${esc((e.conflicts || []).slice(0, 3).join(", "))}</div></div>
+      <div class="actions"><a href="#/diff/${esc(e.id)}">Review</a></div></li>`));
+  view.innerHTML = `<h1>Needs me <span class="muted">${n.count ? `${n.count} waiting` : "nothing waiting"}</span></h1>
+    ${needSection("need-reviews", "Reviews waiting", reviews, "No work waits for a review.")}
+    ${needSection("need-questions", "Questions to you", questions, "Nobody waits for an answer from you.")}
+    ${needSection("need-blocked", "Blocked tasks", blocked, "Nothing is blocked.")}
+    ${needSection("need-stale", "Agents gone quiet", stale, "Every agent holding work has called in time.")}
+    ${needSection("need-conflicts", "Conflicts and failed merges", conflicts, "No merge is in conflict or failed.")}`;
+  const act = async (what, done) => {
+    try { await what(); toast(done, "info"); } catch (err) { refused(err); }
+    render();
+  };
+  view.querySelectorAll("[data-approve]").forEach((b) => {
+    b.onclick = () => act(() => api("POST", `/api/v1/tasks/${b.dataset.approve}/approve`, {}), `${b.dataset.approve} approved`);
+  });
+  view.querySelectorAll("form.reject").forEach((f) => {
+    f.onsubmit = (e) => {
+      e.preventDefault();
+      act(() => api("POST", `/api/v1/tasks/${f.dataset.id}/reject`, { feedback: f.feedback.value, to: "open" }), `${f.dataset.id} sent back`);
+    };
+  });
+  view.querySelectorAll("[data-unblock]").forEach((b) => {
+    b.onclick = () => act(() => api("POST", `/api/v1/tasks/${b.dataset.unblock}/unblock`, {}), `${b.dataset.unblock} unblocked`);
+  });
+  view.querySelectorAll("form.ask").forEach((f) => {
+    f.onsubmit = (e) => {
+      e.preventDefault();
+      act(() => api("POST", "/api/v1/messages", { to: f.dataset.to, body: f.body.value }), `asked ${f.dataset.to}`);
+    };
+  });
+  view.querySelectorAll("[data-retry-merge]").forEach((b) => {
+    b.onclick = () => act(() => api("POST", `/api/v1/merges/${b.dataset.retryMerge}/retry`, {}), `${b.dataset.retryMerge} queued again`);
+  });
+  wireAnswers();
+}
+
+// ---- notifications: opt-in, remembered; new reviews and questions to the person ----------
+
+function notifyOn() {
+  return localStorage.getItem("baton.notify") === "on";
+}
+
+function drawNotify() {
+  const b = $("#notify");
+  b.setAttribute("aria-pressed", String(notifyOn()));
+  b.textContent = notifyOn() ? "notify: on" : "notify: off";
+}
+
+function notifications() {
+  drawNotify();
+  $("#notify").onclick = async () => {
+    if (notifyOn()) { localStorage.removeItem("baton.notify"); drawNotify(); return; }
+    if (!("Notification" in window)) { toast("this browser cannot show notifications"); return; }
+    const answer = Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
+    if (answer !== "granted") {
+      toast("notifications are blocked for this page: allow them in the browser's site settings, then turn them on here");
+      return;
+    }
+    localStorage.setItem("baton.notify", "on");
+    drawNotify();
+    toast("you will be notified when work waits for your review or someone asks you", "info");
+  };
+}
+
+// What the page has already seen waiting; `null` until the first look, which only learns.
+let seenNeeds = null;
+
+function noticeNeeds(n) {
+  $("#needs-count").textContent = n.count ? String(n.count) : "";
+  const now = new Map();
+  for (const t of n.review) now.set(`review:${t.id}`, [`${t.id} waits for your review`, t.title]);
+  for (const p of n.phaseReviews) now.set(`review:${p.id}`, [`${p.id} waits for your review`, p.name]);
+  for (const m of n.questions) now.set(`question:${m.id}`, [`${m.from} asks you`, m.body]);
+  const before = seenNeeds;
+  seenNeeds = new Set(now.keys());
+  if (!before || !notifyOn() || !("Notification" in window) || Notification.permission !== "granted") return;
+  for (const [key, [title, body]] of now) {
+    if (before.has(key)) continue;
+    const note = new Notification(title, { body, tag: key });
+    note.onclick = () => { window.focus(); location.hash = "#/needs"; };
+  }
+}
+
+let needsPending = null;
+function refreshNeedsSoon(delay = 150) {
+  clearTimeout(needsPending);
+  needsPending = setTimeout(async () => {
+    // The needs view reads them itself as it re-renders.
+    if ((location.hash || "#/needs") === "#/needs") return;
+    try { noticeNeeds(await needs()); } catch { /* the badge is a hint; the view reports errors */ }
+  }, delay);
+}
+
 // ---- agents, reservations, docs, inbox, events -------------------------------------------
+
+// What each agent state means; the state itself is the server's, by the lease rules.
+const AGENT_STATES = {
+  working: "holds work and has called since its leases could be renewed",
+  stale: "holds work but has been silent while its soonest lease fell under half its term; the work returns to the queue when the lease ends",
+  idle: "holds nothing; seen within one lease term",
+  away: "holds nothing; not seen for longer than a lease term",
+};
 
 async function showAgents() {
   const [agents, reservations] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/reservations")]);
-  view.innerHTML = `<h1>Agents</h1><table><tr><th>agent</th><th>state</th><th>last call</th><th>holds</th><th>reservations</th></tr>
+  view.innerHTML = `<h1>Agents</h1><table id="agents"><tr><th>agent</th><th>state</th><th>last call</th><th>lease</th><th>holds</th><th>reservations</th></tr>
     ${agents.map((a) => {
-      const alive = Date.now() - Date.parse(a.last_seen) < 10 * 60 * 1000;
       const mine = reservations.filter((r) => r.agent === a.name).map((r) => esc(r.glob)).join(" ");
-      return `<tr><td>${esc(a.name)}</td><td class="${alive ? "ok" : "stale"}">${alive ? "alive" : "stale"}</td>
-        <td>${esc(ago(a.last_seen))}</td><td>${a.holding.map(taskLink).join(", ")}</td><td><code>${mine}</code></td></tr>`;
-    }).join("")}</table>`;
+      const state = a.state || "idle";
+      return `<tr data-agent="${esc(a.name)}"><td>${esc(a.name)}</td>
+        <td class="agent-state ${esc(state)}" title="${esc(AGENT_STATES[state] || "")}">${esc(state)}</td>
+        <td>${esc(ago(a.last_seen))}</td><td>${esc(left(a.lease_expires_at))}</td>
+        <td>${a.holding.map(taskLink).join(", ")}</td><td><code>${mine}</code></td></tr>`;
+    }).join("") || '<tr><td colspan="6" class="muted">no agents yet: they appear on first use</td></tr>'}</table>
+    <dl class="fields legend">${Object.entries(AGENT_STATES).map(([k, v]) => `<dt class="agent-state ${k}">${k}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`;
 }
 
 async function showReservations() {
@@ -438,15 +677,18 @@ async function showDoc(id) {
   };
 }
 
-async function showInbox() {
-  const me = actor() || "human";
-  const messages = await api("GET", "/api/v1/messages/inbox?all=true");
-  const open = messages.filter((m) => !m.reply_to && !m.answered_at);
-  view.innerHTML = `<h1>Inbox of ${esc(me)}</h1><table><tr><th>message</th><th>from</th><th>when</th><th>text</th><th></th></tr>
-    ${messages.map((m) => `<tr><td>${esc(m.id)}</td><td>${esc(m.from)}</td><td>${esc(ago(m.at || m.created_at))}</td>
-      <td>${esc(m.body)}</td><td>${open.includes(m) ? `<form class="answer" data-id="${esc(m.id)}">
-        <input name="body" aria-label="answer to ${esc(m.id)}" required><button class="primary">Answer</button></form>` : ""}</td></tr>`).join("")
-      || '<tr><td colspan="5" class="muted">no messages</td></tr>'}</table>`;
+// The names a question to the person at the page may carry: the agent typed into "acting
+// as", or else the person (by name in team mode, and as human) — and any.
+function addresses() {
+  return actor() ? [actor(), "any"] : [actingName(), "human", "any"];
+}
+
+function answerForm(m) {
+  return `<form class="answer" data-id="${esc(m.id)}"><input name="body" aria-label="answer to ${esc(m.id)}" placeholder="your answer" required>
+    <button class="primary">Answer</button></form>`;
+}
+
+function wireAnswers() {
   view.querySelectorAll("form.answer").forEach((f) => {
     f.onsubmit = async (e) => {
       e.preventDefault();
@@ -454,6 +696,35 @@ async function showInbox() {
       render();
     };
   });
+}
+
+// Questions with their answers under them: one row per thread's question.
+async function showInbox(everyone = false) {
+  const who = actingName();
+  const mineTo = addresses();
+  const messages = await api("GET", "/api/v1/messages?limit=1000");
+  const answers = new Map();
+  for (const m of messages) {
+    if (m.reply_to) answers.set(m.reply_to, [...(answers.get(m.reply_to) || []), m]);
+  }
+  const mine = (q) => (mineTo.includes(q.to) && q.from !== who) || q.from === who;
+  const questions = messages.filter((m) => !m.reply_to && (everyone || mine(m))).reverse();
+  const row = (q) => {
+    const replies = answers.get(q.id) || [];
+    const answered = Boolean(q.answered_at) || replies.length > 0;
+    const state = answered
+      ? `<span class="ok">answered</span>${q.answered_by ? ` by ${esc(q.answered_by)}` : ""} <span class="muted">${esc(ago(q.answered_at))}</span>`
+      : q.from === who ? '<span class="stale">waiting for an answer</span>' : answerForm(q);
+    return `<tr data-message="${esc(q.id)}" class="${answered ? "answered" : "open"}"><td>${esc(q.id)}</td>
+      <td>${esc(q.from)} → ${esc(q.to)}</td><td>${q.task ? taskLink(q.task) : ""}</td><td>${esc(ago(q.created_at))}</td>
+      <td><div class="question">${esc(q.body)}</div>${replies.map((a) => `<div class="answer-text" data-answer="${esc(a.id)}"><b>${esc(a.from)}</b> <span class="muted">${esc(ago(a.created_at))}</span>: ${esc(a.body)}</div>`).join("")}</td>
+      <td class="state">${state}</td></tr>`;
+  };
+  view.innerHTML = `<h1>${everyone ? "All messages" : `Inbox of ${esc(who)}`}</h1>
+    <p class="tabs"><a href="#/inbox"${everyone ? "" : ' class="active"'}>Mine</a> · <a href="#/inbox/all" id="all-messages"${everyone ? ' class="active"' : ""}>All messages, between agents too</a></p>
+    <table id="messages"><tr><th>message</th><th>from → to</th><th>task</th><th>when</th><th>question and answers</th><th>state</th></tr>
+    ${questions.map(row).join("") || `<tr><td colspan="6" class="muted">${everyone ? "no messages on this board" : "no questions to you"}</td></tr>`}</table>`;
+  wireAnswers();
 }
 
 const eventFilters = { actor: "", action: "", task: "" };
@@ -1013,11 +1284,41 @@ function fileLink(file, line) {
   return `<a href="#/code/file/${encodeURIComponent(file)}">${esc(file)}${line ? `:${line}` : ""}</a>`;
 }
 
+function countTable(id, head, rows) {
+  return `<table id="${id}"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>
+    ${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("") || `<tr><td colspan="${head.length}" class="muted">none</td></tr>`}</table>`;
+}
+
+// The index summary as tables: totals, languages, kinds of symbols, the most imported
+// files and the external modules.
+function codeSummary(s) {
+  const n = (v) => Number(v || 0).toLocaleString("en");
+  const skipped = [["large", s.skipped_large], ["binary", s.skipped_binary], ["unreadable", s.skipped_unreadable], ["folders", s.skipped_folders]]
+    .filter(([, v]) => v).map(([k, v]) => `${n(v)} ${k}`).join(", ");
+  return `<div class="summary" id="code-summary">
+    <div class="panel"><h3>Index</h3><dl class="fields">
+      <dt>files</dt><dd data-field="files">${n(s.files)}</dd>
+      <dt>symbols</dt><dd data-field="symbols">${n(s.symbols)}</dd>
+      <dt>imports</dt><dd data-field="imports">${n(s.imports)} <span class="muted">(${n(s.resolved_imports)} resolved to project files)</span></dd>
+      <dt>skipped</dt><dd>${skipped || '<span class="muted">nothing</span>'}</dd>
+      <dt>scanned</dt><dd>${s.scanned_at ? esc(ago(new Date(s.scanned_at * 1000).toISOString())) : '<span class="muted">never: run <code>baton scan</code></span>'}</dd>
+      <dt>commit</dt><dd>${s.git_head ? `<code>${esc(s.git_head.slice(0, 12))}</code>` : '<span class="muted">—</span>'}</dd></dl></div>
+    <div class="panel"><h3>Languages</h3>${countTable("code-languages", ["language", "files", "symbols"],
+      (s.languages || []).map((l) => [esc(l.language), n(l.files), n(l.symbols)]))}</div>
+    <div class="panel"><h3>Symbols by kind</h3>${countTable("code-kinds", ["kind", "count"],
+      Object.entries(s.kinds || {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => [esc(k), n(v)]))}</div>
+    <div class="panel"><h3>Most imported files</h3>${countTable("code-most-imported", ["file", "imported by"],
+      (s.most_imported || []).map((c) => [fileLink(c.name), n(c.count)]))}</div>
+    <div class="panel"><h3>External modules</h3>${countTable("code-external", ["module", "files"],
+      (s.external || []).map((c) => [`<code>${esc(c.name)}</code>`, n(c.count)]))}</div>
+  </div>`;
+}
+
 async function showCode(query = "") {
   const summary = await api("GET", "/api/v1/code/summary");
   const found = query ? await api("GET", `/api/v1/code/symbols?name=${encodeURIComponent(query)}&limit=200`) : [];
   view.innerHTML = `<h1>Code</h1>
-    <p class="muted">${esc(JSON.stringify(summary).slice(0, 300))}</p>
+    ${codeSummary(summary)}
     <form id="cs" class="filters"><input name="q" type="search" placeholder="symbol name (=Exact for exact)" aria-label="symbol name" value="${esc(query)}">
       <button class="primary">Find</button></form>
     <table><tr><th>symbol</th><th>kind</th><th>in</th><th>where</th><th>signature</th></tr>
@@ -1296,7 +1597,9 @@ const routes = [
   [/^#\/run\/([^/]+)$/, (m) => showRun(decodeURIComponent(m[1]))],
   [/^#\/reservations$/, showReservations],
   [/^#\/docs$/, () => showDocs()],
-  [/^#\/inbox$/, showInbox],
+  [/^#\/needs$/, showNeeds],
+  [/^#\/inbox$/, () => showInbox(false)],
+  [/^#\/inbox\/all$/, () => showInbox(true)],
   [/^#\/events$/, showEvents],
   [/^#\/ops$/, showOps],
   [/^#\/code\/file\/(.+)$/, (m) => showFile(decodeURIComponent(m[1]))],
@@ -1327,7 +1630,7 @@ function render() {
 }
 
 async function renderOnce() {
-  const hash = location.hash || "#/board";
+  const hash = location.hash || "#/needs";
   if (!hash.startsWith("#/run/")) closeLog();
   document.querySelectorAll(".top nav a").forEach((a) =>
     a.classList.toggle("active", hash.startsWith(a.getAttribute("href"))));
@@ -1374,6 +1677,7 @@ function follow() {
     document.body.dataset.lastEvent = msg.lastEventId;
     document.body.dataset.lastEventAt = String(Date.now());
     if (msg.data.includes('"message.')) refreshInboxCount();
+    refreshNeedsSoon();
     renderSoon();
   };
 }
@@ -1490,16 +1794,25 @@ async function enter() {
   $("#actor").placeholder = me.mode === "team" ? me.user : "human";
   await account();
   try { $("#project").textContent = (await api("GET", "/api/v1/project")).name; } catch (err) { refused(err); }
+  seenNeeds = null;
   follow();
   refreshInboxCount();
+  refreshNeedsSoon(0);
   await render();
 }
 
 async function start() {
   theme();
+  notifications();
   const who = $("#actor");
   who.value = actor();
-  who.onchange = () => { localStorage.setItem("baton.actor", who.value.trim()); refreshInboxCount(); render(); };
+  who.onchange = () => {
+    localStorage.setItem("baton.actor", who.value.trim());
+    seenNeeds = null;
+    refreshInboxCount();
+    refreshNeedsSoon(0);
+    render();
+  };
   window.addEventListener("hashchange", () => { if (document.body.dataset.auth !== "login") render(); });
   window.addEventListener("pageshow", (e) => { if (e.persisted) { follow(); render(); } });
   let status = {};

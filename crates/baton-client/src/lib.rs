@@ -745,6 +745,14 @@ impl Api for Client {
         self.get(&format!("/api/v1/messages/{id}/thread"), &[])
     }
 
+    fn messages(&self, limit: Option<u64>) -> Result<Vec<Message>> {
+        let q: Vec<(&str, String)> = limit
+            .map(|l| ("limit", l.to_string()))
+            .into_iter()
+            .collect();
+        self.get("/api/v1/messages", &q)
+    }
+
     fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport> {
         self.post("/api/v1/import", Some(actor), &board)
     }

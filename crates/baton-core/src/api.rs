@@ -442,6 +442,9 @@ pub trait Api {
     fn inbox(&self, actor: &str, request: &InboxRequest) -> Result<Vec<Message>>;
     /// The whole thread `id` belongs to, oldest first.
     fn thread(&self, id: MessageId) -> Result<Vec<Message>>;
+    /// Every message on the board, whoever it is between: the newest `limit` (all when
+    /// `None`), oldest first. Reading them delivers nothing.
+    fn messages(&self, limit: Option<u64>) -> Result<Vec<Message>>;
 
     /// Brings another tool's board in (see [`ImportedBoard`]). Refused (`import_conflict`)
     /// when this board holds tasks that did not come from the same source.

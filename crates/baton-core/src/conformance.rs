@@ -1188,6 +1188,77 @@ pub fn a_task_whose_lease_keeps_expiring_is_blocked(f: &dyn ApiFixture) {
         .contains("lease expired 2 times"));
 }
 
+pub fn a_waiting_task_names_the_dependencies_it_waits_for(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(api, task("schema"));
+    add(api, task("parser"));
+    let t = add(api, with_deps("migrate", &["T-1", "T-2"]));
+    assert_eq!(t.status, Status::Backlog);
+    assert_eq!(t.waiting_on, [TaskId(1), TaskId(2)]);
+    let claim = api.pickup(
+        "claude",
+        &PickupRequest {
+            id: Some(TaskId(1)),
+            ..Default::default()
+        },
+    );
+    api.done(
+        "claude",
+        TaskId(1),
+        DoneRequest {
+            summary: None,
+            notes: None,
+            fence: Some(claim.unwrap().claim.fence),
+        },
+    )
+    .unwrap();
+    let t = api.get_task(TaskId(3)).unwrap();
+    assert_eq!(t.waiting_on, [TaskId(2)], "T-1 in review satisfies it");
+    assert!(!t.deps_met);
+    let listed = api.list_tasks(&TaskFilter::default()).unwrap();
+    assert_eq!(listed[2].waiting_on, [TaskId(2)]);
+    assert!(listed[0].waiting_on.is_empty());
+}
+
+/// An agent is stale by its leases, not by a fixed silence: working while its soonest lease
+/// has half its term or more left, stale below that; one that holds nothing is idle for a
+/// lease term, then away.
+pub fn an_agent_is_stale_by_its_lease_not_by_a_fixed_silence(f: &dyn ApiFixture) {
+    use crate::model::AgentState;
+    let api = f.api();
+    api.set_setting("lead", "lease_ttl", "30m").unwrap();
+    add(api, task("long job"));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    let state = |name: &str| {
+        let agents = api.agents().unwrap();
+        let a = agents.iter().find(|a| a.name == name).unwrap();
+        (a.state, a.lease_expires_at.is_some())
+    };
+    assert_eq!(state("claude"), (AgentState::Working, true));
+    f.advance(minutes(12));
+    // Silent for 12 minutes with 18 left on its lease: still working.
+    assert_eq!(state("claude"), (AgentState::Working, true));
+    assert_eq!(
+        api.board()
+            .unwrap()
+            .agents
+            .iter()
+            .find(|a| a.name == "claude")
+            .unwrap()
+            .state,
+        AgentState::Working
+    );
+    f.advance(minutes(4));
+    assert_eq!(state("claude"), (AgentState::Stale, true));
+    api.heartbeat("claude", &HeartbeatRequest::default())
+        .unwrap();
+    assert_eq!(state("claude"), (AgentState::Working, true));
+    // The lead only touched the board: idle, then away after a lease term.
+    assert_eq!(state("lead"), (AgentState::Idle, false));
+    f.advance(minutes(31));
+    assert_eq!(state("lead"), (AgentState::Away, false));
+}
+
 pub fn the_holder_keeps_its_lease_alive_by_working(f: &dyn ApiFixture) {
     let api = f.api();
     api.set_setting("lead", "lease_ttl", "10m").unwrap();
@@ -1685,6 +1756,7 @@ macro_rules! conformance_tests {
             docs_are_listed_by_type_tag_and_task,
             context_refs_must_name_docs_that_exist,
             a_question_to_a_task_reaches_its_holder_and_the_answer_comes_back,
+            every_message_is_listed_whoever_it_is_between_and_listing_delivers_nothing,
             questions_to_any_reach_everyone_but_the_asker,
             asking_nobody_is_refused_with_a_way_out,
             an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing,
@@ -1714,6 +1786,8 @@ macro_rules! conformance_tests {
             a_holder_is_told_how_it_lost_each_task,
             a_task_whose_lease_keeps_expiring_is_blocked,
             the_holder_keeps_its_lease_alive_by_working,
+            an_agent_is_stale_by_its_lease_not_by_a_fixed_silence,
+            a_waiting_task_names_the_dependencies_it_waits_for,
             pickup_reserves_the_surface_and_done_releases_it,
             moving_a_claimed_task_out_of_progress_releases_its_files,
             pickup_skips_a_task_whose_files_another_agent_reserved,

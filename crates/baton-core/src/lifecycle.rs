@@ -81,6 +81,56 @@ fn manual_move(from: Status, to: Status) -> Option<Status> {
     allowed.then_some(to)
 }
 
+/// One allowed step: `action` (`pickup`, `done`, `approve`, `reject`, `block`, `unblock`,
+/// `move`, `delete`) takes a task from `from` to `to`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transition {
+    pub from: Status,
+    pub action: &'static str,
+    pub to: Status,
+}
+
+/// The lifecycle as data, for clients that offer only the actions a task's status allows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lifecycle {
+    pub transitions: Vec<Transition>,
+    /// Statuses of a dependency that let its dependents go ahead.
+    pub satisfies_dependency: Vec<Status>,
+}
+
+/// Every allowed step of [`target`], spelled out.
+pub fn lifecycle() -> Lifecycle {
+    let mut actions = vec![
+        ("pickup", Action::Pickup),
+        ("done", Action::Done),
+        ("approve", Action::Approve),
+        ("reject", Action::Reject { to: Open }),
+        ("reject", Action::Reject { to: InProgress }),
+        ("block", Action::Block),
+        ("unblock", Action::Unblock),
+        ("delete", Action::Delete),
+    ];
+    actions.extend(Status::ALL.map(|to| ("move", Action::Move { to })));
+    let mut transitions = Vec::new();
+    for from in Status::ALL {
+        for (name, action) in &actions {
+            if let Some(to) = target(from, *action) {
+                transitions.push(Transition {
+                    from,
+                    action: name,
+                    to,
+                });
+            }
+        }
+    }
+    Lifecycle {
+        transitions,
+        satisfies_dependency: SATISFIES_DEPENDENCY.to_vec(),
+    }
+}
+
 /// What a user should do instead of a refused move.
 pub fn hint_for(from: Status, action: Action) -> Option<String> {
     let h = match (from, action) {
@@ -192,6 +242,37 @@ mod tests {
             }
             assert!(seen.contains(&Done), "{start} cannot reach done");
         }
+    }
+
+    #[test]
+    fn the_lifecycle_as_data_lists_exactly_the_allowed_steps() {
+        let table = lifecycle();
+        let from = |status: Status| -> Vec<(&str, Status)> {
+            table
+                .transitions
+                .iter()
+                .filter(|t| t.from == status)
+                .map(|t| (t.action, t.to))
+                .collect()
+        };
+        assert_eq!(
+            from(Backlog),
+            [("block", Blocked), ("delete", Backlog), ("move", Open)]
+        );
+        assert_eq!(
+            from(Review),
+            [
+                ("approve", Done),
+                ("reject", Open),
+                ("reject", InProgress),
+                ("block", Blocked),
+                ("delete", Review),
+                ("move", Open),
+                ("move", Done)
+            ]
+        );
+        assert!(!from(Backlog).iter().any(|(a, _)| *a == "approve"));
+        assert_eq!(table.satisfies_dependency, [Review, Done]);
     }
 
     #[test]

@@ -171,6 +171,10 @@ pub struct Task {
     pub depends_on: Vec<TaskId>,
     /// Every dependency is in review or done (derived, never stored).
     pub deps_met: bool,
+    /// The dependencies not yet met, which a task in backlog waits for (derived, never
+    /// stored; absent from older servers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_on: Vec<TaskId>,
     pub verify: Option<String>,
     pub acceptance_criteria: Vec<String>,
     pub context_refs: Vec<String>,
@@ -253,6 +257,42 @@ pub struct Agent {
     /// How many tasks this agent holds in all (absent from older servers: 0).
     #[serde(default)]
     pub holding_total: u64,
+    /// When the soonest of its leases ends, if it holds any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_expires_at: Option<Timestamp>,
+    /// Whether it is working, idle or has gone quiet, by the lease rules
+    /// ([`crate::board::leases::agent_state`]).
+    #[serde(default)]
+    pub state: AgentState,
+}
+
+/// An agent's state by the lease rules: any call by a holder renews its leases once less
+/// than half of their term is left, and a heartbeat renews them in full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum AgentState {
+    /// Holds tasks and has called since its leases entered their renewal window.
+    Working,
+    /// Holds tasks, but its soonest lease is under half its term: it has not called since
+    /// the lease could have been renewed, and the work returns to the queue when it ends.
+    Stale,
+    /// Holds nothing and was seen within one lease term.
+    #[default]
+    Idle,
+    /// Holds nothing and has not been seen for longer than a lease term.
+    Away,
+}
+
+impl AgentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Working => "working",
+            AgentState::Stale => "stale",
+            AgentState::Idle => "idle",
+            AgentState::Away => "away",
+        }
+    }
 }
 
 /// How many items each list of the board summary shows at most (per agent for holdings);

@@ -131,6 +131,7 @@ pub fn task_from_row(row: &Row) -> Result<Task> {
         capabilities: json_list(row, 8)?,
         depends_on: Vec::new(),
         deps_met: false,
+        waiting_on: Vec::new(),
         verify: get(row, 9)?,
         acceptance_criteria: json_list(row, 10)?,
         context_refs: json_list(row, 11)?,

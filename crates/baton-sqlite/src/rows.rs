@@ -81,6 +81,7 @@ pub fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
         capabilities: list(row, 8)?,
         depends_on: Vec::new(),
         deps_met: false,
+        waiting_on: Vec::new(),
         verify: row.get(9)?,
         acceptance_criteria: list(row, 10)?,
         context_refs: list(row, 11)?,

@@ -170,9 +170,12 @@ pub fn add_tasks(
     {
         let id = TaskId(first + i as u64);
         // A dependency inside the batch is new, hence not yet in review or done.
-        let met = task_deps
+        let waiting_on: Vec<TaskId> = task_deps
             .iter()
-            .all(|d| outside_states.get(d).is_some_and(resolve::dep_met));
+            .filter(|d| !outside_states.get(d).is_some_and(resolve::dep_met))
+            .copied()
+            .collect();
+        let met = waiting_on.is_empty();
         let status = match t.status {
             Some(Status::Backlog) => Status::Backlog,
             _ if met => Status::Open,
@@ -190,6 +193,7 @@ pub fn add_tasks(
             capabilities: t.capabilities,
             depends_on: task_deps,
             deps_met: met,
+            waiting_on,
             verify: t.verify.filter(|v| !v.trim().is_empty()),
             acceptance_criteria: t.acceptance_criteria,
             context_refs: t.context_refs,
@@ -350,6 +354,11 @@ pub fn update_task(
         }
     }
     let met = resolve::deps_met(&dep_states);
+    let waiting_on: Vec<TaskId> = dep_states
+        .iter()
+        .filter(|d| !resolve::dep_met(d))
+        .map(|d| d.id)
+        .collect();
 
     let mut reached_review_or_done = false;
     if let Some(to) = patch.status {
@@ -380,6 +389,7 @@ pub fn update_task(
 
     if changes.is_empty() {
         task.deps_met = met;
+        task.waiting_on = waiting_on;
         return Ok(task);
     }
     task.updated_at = now;
@@ -415,6 +425,7 @@ pub fn update_task(
         resolve::release_dependents(tx, id, actor, now)?;
     }
     task.deps_met = met;
+    task.waiting_on = waiting_on;
     Ok(task)
 }
 

@@ -275,6 +275,7 @@ fn task_of(
         capabilities: t.capabilities,
         depends_on: Vec::new(),
         deps_met: true,
+        waiting_on: Vec::new(),
         verify: t.verify.filter(|v| !v.trim().is_empty()),
         acceptance_criteria: t.acceptance_criteria,
         context_refs,

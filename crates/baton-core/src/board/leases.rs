@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{event, reservations, resolve};
 use crate::api::HeartbeatRequest;
 use crate::error::{Error, Result};
-use crate::model::{actions, Heartbeat, HeldLease, MergeStrategy, Setting, Status};
+use crate::model::{actions, AgentState, Heartbeat, HeldLease, MergeStrategy, Setting, Status};
 use crate::store::StoreTx;
 use crate::time::{format_duration, parse_duration, Timestamp};
 
@@ -220,6 +220,24 @@ pub fn reap(tx: &mut dyn StoreTx, now: Timestamp) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// An agent's state by the lease rules (see [`AgentState`]): a holder is stale once its
+/// soonest lease has less than half of `ttl` left, the point from which any call of its own
+/// would have renewed it ([`renew`]); one that holds nothing is idle for a lease term after
+/// its last call, then away.
+pub fn agent_state(
+    last_seen: Timestamp,
+    soonest_lease: Option<Timestamp>,
+    ttl: Duration,
+    now: Timestamp,
+) -> AgentState {
+    match soonest_lease {
+        Some(until) if until < now.plus(ttl / 2) => AgentState::Stale,
+        Some(_) => AgentState::Working,
+        None if last_seen.plus(ttl) < now => AgentState::Away,
+        None => AgentState::Idle,
+    }
 }
 
 /// Renews `agent`'s leases and reservations when less than half of their term is left, so

@@ -114,6 +114,12 @@ impl<S: Store> Board<S> {
 pub(crate) fn finish(record: TaskRecord) -> Task {
     let mut task = record.task;
     task.deps_met = resolve::deps_met(&record.deps);
+    task.waiting_on = record
+        .deps
+        .iter()
+        .filter(|d| !resolve::dep_met(d))
+        .map(|d| d.id)
+        .collect();
     task
 }
 
@@ -330,7 +336,7 @@ impl<S: Store> Api for Board<S> {
     }
 
     fn agents(&self) -> Result<Vec<Agent>> {
-        self.read(|tx, _| views::agents(tx))
+        self.read(views::agents)
     }
 
     fn events(&self, query: &EventQuery) -> Result<Vec<Event>> {
@@ -476,6 +482,14 @@ impl<S: Store> Api for Board<S> {
 
     fn thread(&self, id: MessageId) -> Result<Vec<Message>> {
         self.store.read(|tx| messages::thread(tx, id))
+    }
+
+    fn messages(&self, limit: Option<u64>) -> Result<Vec<Message>> {
+        let query = crate::store::MessageQuery {
+            limit: limit.filter(|l| *l > 0),
+            ..Default::default()
+        };
+        self.store.read(|tx| tx.messages(&query))
     }
 
     fn import_board(&self, actor: &str, board: ImportedBoard) -> Result<ImportReport> {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::finish;
+use super::{finish, leases};
 use crate::api::TaskFilter;
 use crate::error::Result;
 use crate::lifecycle::SATISFIES_DEPENDENCY;
@@ -45,8 +45,13 @@ pub fn mine(tx: &mut dyn StoreTx, agent: &str, now: Timestamp) -> Result<Vec<Tas
 /// Agents seen on this board and what each holds: every task when `limit` is `None`,
 /// else the first `limit` per agent (soonest lease first). Counts come from the store's kept
 /// counts, so the summary costs the same on any board size.
-fn agents_holding(tx: &mut dyn StoreTx, limit: Option<usize>) -> Result<Vec<Agent>> {
+fn agents_holding(
+    tx: &mut dyn StoreTx,
+    limit: Option<usize>,
+    now: Timestamp,
+) -> Result<Vec<Agent>> {
     let totals: BTreeMap<String, u64> = tx.holder_counts()?.into_iter().collect();
+    let ttl = leases::lease_ttl(tx)?;
     let mut agents = Vec::new();
     for row in tx.agents()? {
         let total = totals.get(&row.name).copied().unwrap_or(0);
@@ -55,6 +60,12 @@ fn agents_holding(tx: &mut dyn StoreTx, limit: Option<usize>) -> Result<Vec<Agen
         } else {
             tx.held_by(&row.name, limit.map(|l| l as u64))?
         };
+        // Held soonest lease first: the first says when the agent must next be heard from.
+        let lease_expires_at = match holding.first() {
+            Some(id) => tx.task(*id)?.and_then(|r| r.task.lease_expires_at),
+            None => None,
+        };
+        let state = leases::agent_state(row.last_seen, lease_expires_at, ttl, now);
         holding.sort();
         agents.push(Agent {
             holding_total: if limit.is_none() {
@@ -66,13 +77,15 @@ fn agents_holding(tx: &mut dyn StoreTx, limit: Option<usize>) -> Result<Vec<Agen
             name: row.name,
             first_seen: row.first_seen,
             last_seen: row.last_seen,
+            lease_expires_at,
+            state,
         });
     }
     Ok(agents)
 }
 
-pub fn agents(tx: &mut dyn StoreTx) -> Result<Vec<Agent>> {
-    agents_holding(tx, None)
+pub fn agents(tx: &mut dyn StoreTx, now: Timestamp) -> Result<Vec<Agent>> {
+    agents_holding(tx, None, now)
 }
 
 /// Counts, and the first few of each list: its size does not grow with the board.
@@ -114,7 +127,7 @@ pub fn board(tx: &mut dyn StoreTx, now: Timestamp) -> Result<BoardSummary> {
         counts,
         ready,
         blocked,
-        agents: agents_holding(tx, Some(BOARD_LIST_LIMIT))?,
+        agents: agents_holding(tx, Some(BOARD_LIST_LIMIT), now)?,
         stale_leases,
         stale_leases_total,
     })

@@ -27,6 +27,29 @@ fn inbox(api: &dyn Api, who: &str) -> Vec<String> {
         .collect()
 }
 
+pub fn every_message_is_listed_whoever_it_is_between_and_listing_delivers_nothing(api: &dyn Api) {
+    let q = ask(api, "claude", "codex", "Which port?");
+    ask(api, "codex", "human", "May I drop the table?");
+    let a = api
+        .answer(
+            "codex",
+            q.id,
+            AnswerRequest {
+                body: "8080".into(),
+            },
+        )
+        .unwrap();
+    let all = api.messages(None).unwrap();
+    let bodies: Vec<&str> = all.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["Which port?", "May I drop the table?", "8080"]);
+    assert_eq!(all[0].answered_by.as_deref(), Some("codex"));
+    let newest = api.messages(Some(2)).unwrap();
+    assert_eq!(newest.len(), 2);
+    assert_eq!(newest[1].id, a.id);
+    // The answer is still waiting for claude: listing everything delivered nothing.
+    assert_eq!(inbox(api, "claude"), vec!["8080"]);
+}
+
 pub fn a_question_to_a_task_reaches_its_holder_and_the_answer_comes_back(api: &dyn Api) {
     let t = add(api, task("auth"));
     api.pickup("codex", &PickupRequest::default()).unwrap();

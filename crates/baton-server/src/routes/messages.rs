@@ -17,7 +17,7 @@ use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(ask))
+        .routes(routes!(ask, all_messages))
         .routes(routes!(inbox))
         .routes(routes!(answer))
         .routes(routes!(thread))
@@ -42,6 +42,26 @@ async fn ask(
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let asked = s.writer.run(move |api| api.ask(&actor, request)).await?;
     Ok((StatusCode::CREATED, Json(asked)))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// The newest this many (still oldest first); absent or 0 = all.
+    limit: Option<u64>,
+}
+
+/// Every message on the board, whoever it is between (questions between agents too),
+/// oldest first. A read: it delivers nothing to anyone.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
+    params(MessagesQuery),
+    responses((status = 200, body = Vec<Message>), (status = 422, body = ErrorBody)))]
+async fn all_messages(
+    State(s): State<AppState>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<Json<Vec<Message>>> {
+    Ok(Json(s.readers.run(move |api| api.messages(q.limit)).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

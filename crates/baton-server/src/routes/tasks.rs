@@ -30,6 +30,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unblock))
         .routes(routes!(add_note))
         .routes(routes!(agent_tasks))
+        .routes(routes!(lifecycle))
+}
+
+/// The status lifecycle as data: which action takes a task from which status to which, and
+/// which statuses of a dependency let its dependents go ahead. Clients offer only these.
+#[utoipa::path(get, path = "/api/v1/lifecycle", tag = "tasks",
+    responses((status = 200, body = baton_core::lifecycle::Lifecycle)))]
+async fn lifecycle() -> Json<baton_core::lifecycle::Lifecycle> {
+    Json(baton_core::lifecycle::lifecycle())
 }
 
 /// The batch route takes larger bodies (10,000 tasks at once).
