@@ -63,7 +63,7 @@ fn an_expired_lease_returns_the_task_and_the_zombie_is_refused() {
         r.error()["message"]
             .as_str()
             .unwrap()
-            .contains("held by codex"),
+            .contains("codex holds it now"),
         "{}",
         r.stderr
     );
@@ -181,6 +181,35 @@ fn reservations_conflict_release_and_list() {
         .fails(4, "reservation_not_found");
     s.as_agent("claude", &["release", "--all"]).ok();
     s.as_agent("codex", &["reserve", "src/**"]).ok();
+
+    // --all keeps the files of a task one holds, and says so; asked, it drops them too.
+    s.run(&["task", "add", "Lib", "--files", "lib/**"]).ok();
+    s.as_agent("gemini", &["task", "pickup"]).ok();
+    s.as_agent("gemini", &["reserve", "notes/**"]).ok();
+    let gone = s.as_agent("gemini", &["release", "--all"]).ok().json();
+    let globs: Vec<&str> = gone
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["glob"].as_str().unwrap())
+        .collect();
+    assert_eq!(globs, ["docs/*.md", "notes/**"]);
+    let people = s
+        .as_agent("gemini", &["release", "--all", "--human"])
+        .ok()
+        .stdout;
+    assert!(
+        people.contains("Kept 1 reservation(s) of tasks you hold"),
+        "{people}"
+    );
+    s.as_agent("codex", &["reserve", "lib/x.rs"])
+        .fails(4, "reservation_conflict");
+    let gone = s
+        .as_agent("gemini", &["release", "--all", "--with-task-surfaces"])
+        .ok()
+        .json();
+    assert_eq!(gone[0]["glob"], "lib/**");
+    s.as_agent("codex", &["reserve", "lib/x.rs"]).ok();
 }
 
 #[test]

@@ -239,11 +239,16 @@ fn exclusive() -> ReservationMode {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseRequest {
-    /// Release these globs (as they were reserved); empty with `all` releases everything.
+    /// Release these globs (as they were reserved); empty with `all` releases everything
+    /// but the surfaces of tasks the caller holds.
     #[serde(default)]
     pub globs: Vec<String>,
     #[serde(default)]
     pub all: bool,
+    /// With `all`: the surfaces of held tasks go too (their files are then unguarded
+    /// while the task is still in progress).
+    #[serde(default)]
+    pub with_task_surfaces: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1514,6 +1514,7 @@ pub fn released_and_expired_reservations_hold_nothing(f: &dyn ApiFixture) {
             ReleaseRequest {
                 globs: vec!["src/**".into()],
                 all: false,
+                with_task_surfaces: false,
             },
         )
         .unwrap();
@@ -1525,6 +1526,7 @@ pub fn released_and_expired_reservations_hold_nothing(f: &dyn ApiFixture) {
             ReleaseRequest {
                 globs: vec!["nope/**".into()],
                 all: false,
+                with_task_surfaces: false,
             },
         )
         .unwrap_err();
@@ -1545,6 +1547,7 @@ pub fn released_and_expired_reservations_hold_nothing(f: &dyn ApiFixture) {
             ReleaseRequest {
                 globs: vec![],
                 all: true,
+                with_task_surfaces: false,
             },
         )
         .unwrap();
@@ -1553,6 +1556,45 @@ pub fn released_and_expired_reservations_hold_nothing(f: &dyn ApiFixture) {
         1,
         "b's src/x.rs reservation expired with the clock"
     );
+}
+
+pub fn release_all_keeps_the_surface_of_held_tasks_unless_asked(f: &dyn ApiFixture) {
+    let api = f.api();
+    add(api, with_files("auth", &["src/auth/**"]));
+    api.pickup("claude", &PickupRequest::default()).unwrap();
+    reserve(api, "claude", &["docs/**"], ReservationMode::Exclusive).unwrap();
+    let all = |with_task_surfaces| ReleaseRequest {
+        globs: vec![],
+        all: true,
+        with_task_surfaces,
+    };
+    let gone = api.release("claude", all(false)).unwrap();
+    assert_eq!(
+        gone.iter().map(|r| r.glob.as_str()).collect::<Vec<_>>(),
+        vec!["docs/**"]
+    );
+    let e = reserve(
+        api,
+        "codex",
+        &["src/auth/login.rs"],
+        ReservationMode::Exclusive,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.code(),
+        "reservation_conflict",
+        "the held task's files stay guarded"
+    );
+    let gone = api.release("claude", all(true)).unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].task, Some(TaskId(1)));
+    reserve(
+        api,
+        "codex",
+        &["src/auth/login.rs"],
+        ReservationMode::Exclusive,
+    )
+    .unwrap();
 }
 
 pub fn settings_are_checked_and_recorded(f: &dyn ApiFixture) {
@@ -1794,6 +1836,7 @@ macro_rules! conformance_tests {
             pickup_looks_past_many_pages_of_reserved_tasks,
             reservation_conflicts_follow_the_mode,
             released_and_expired_reservations_hold_nothing,
+            release_all_keeps_the_surface_of_held_tasks_unless_asked,
             settings_are_checked_and_recorded,
             an_edit_to_a_path_reserved_by_someone_else_is_a_violation,
             the_guard_blocks_exclusive_reservations_of_others_and_reports_shared_ones,

@@ -573,6 +573,7 @@ impl Tools {
             let request = ReleaseRequest {
                 all: globs.is_empty(),
                 globs,
+                with_task_surfaces: false,
             };
             self.write(Box::new(move |api| to_value(api.release(&agent, request)?)))
                 .await?

@@ -141,26 +141,49 @@ pub struct ReleaseArgs {
     /// The globs to release, as they were reserved.
     #[arg(required_unless_present = "all")]
     pub globs: Vec<String>,
-    /// Release every reservation you hold.
+    /// Release every reservation you hold, except the files of tasks you hold in progress.
     #[arg(long, conflicts_with = "globs")]
     pub all: bool,
+    /// With --all: release the files of your held tasks too (they are then unguarded while
+    /// you still work on them).
+    #[arg(long, requires = "all")]
+    pub with_task_surfaces: bool,
 }
 
 pub fn release(ctx: &Context, args: ReleaseArgs) -> CliResult {
     let agent = ctx.agent()?;
-    let gone = ctx.api()?.release(
+    let api = ctx.api()?;
+    let gone = api.release(
         &agent,
         ReleaseRequest {
             globs: args.globs,
             all: args.all,
+            with_task_surfaces: args.with_task_surfaces,
         },
     )?;
+    let kept = match args.all && !args.with_task_surfaces {
+        true => api.reservations(&ReservationFilter {
+            agent: Some(agent.clone()),
+            path: None,
+        })?,
+        false => Vec::new(),
+    };
     ctx.out.emit(&gone, |w| {
         if gone.is_empty() {
-            return writeln!(w, "Nothing to release.");
+            writeln!(w, "Nothing to release.")?;
+        } else {
+            writeln!(w, "Released:")?;
+            table(w, &gone)?;
         }
-        writeln!(w, "Released:")?;
-        table(w, &gone)
+        if !kept.is_empty() {
+            writeln!(
+                w,
+                "Kept {} reservation(s) of tasks you hold in progress; add --with-task-surfaces \
+                 to release them too.",
+                kept.len()
+            )?;
+        }
+        Ok(())
     })
 }
 

@@ -12,7 +12,7 @@ use crate::api::{
 use crate::error::{Error, Result};
 use crate::glob::{normalize_path, Glob};
 use crate::id::TaskId;
-use crate::model::{actions, PathCheck, Reservation, ReservationMode};
+use crate::model::{actions, PathCheck, Reservation, ReservationMode, Status};
 use crate::store::{NewReservation, ReservationQuery, StoreTx};
 use crate::time::{parse_duration, Timestamp};
 
@@ -194,8 +194,16 @@ pub fn release(
         agent: Some(agent.to_string()),
         ..ReservationQuery::default()
     })?;
-    let chosen: Vec<Reservation> = if request.all {
+    let chosen: Vec<Reservation> = if request.all && request.with_task_surfaces {
         mine
+    } else if request.all {
+        let mut chosen = Vec::with_capacity(mine.len());
+        for r in mine {
+            if !held_task_surface(tx, agent, &r)? {
+                chosen.push(r);
+            }
+        }
+        chosen
     } else {
         let wanted: Vec<String> = request.globs.iter().map(|g| g.trim().to_string()).collect();
         if let Some(missing) = wanted.iter().find(|w| !mine.iter().any(|r| &r.glob == *w)) {
@@ -230,6 +238,19 @@ pub fn release(
 }
 
 /// Drops the reservations a task's claim took; returns their globs.
+/// Whether `r` is part of a task `agent` holds in progress: `release --all` keeps those.
+fn held_task_surface(tx: &mut dyn StoreTx, agent: &str, r: &Reservation) -> Result<bool> {
+    let Some(id) = r.task else {
+        return Ok(false);
+    };
+    let task = match super::load_live(tx, id) {
+        Ok(record) => record.task,
+        Err(Error::TaskNotFound(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    Ok(task.status == Status::InProgress && task.assignee.as_deref() == Some(agent))
+}
+
 pub fn release_task_surface(tx: &mut dyn StoreTx, task: TaskId) -> Result<Vec<String>> {
     let held = tx.reservations(&ReservationQuery {
         task: Some(task),
