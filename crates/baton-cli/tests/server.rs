@@ -104,6 +104,65 @@ fn the_daemon_starts_reports_its_port_serves_the_cli_and_stops() {
     remote(&elsewhere, &url, None, &["board"]).fails(5, "store_unavailable");
 }
 
+/// A foreground `serve` beside the daemon leaves the daemon's state alone: `status` and
+/// `stop` still find it, and the second server's exit does not remove its file.
+#[test]
+fn a_second_server_on_a_project_does_not_take_the_first_ones_state() {
+    let sandbox = Sandbox::project();
+    let started = sandbox.run(&["server", "start", "--port", "0"]).ok().json();
+    let pid = started["pid"].as_u64().unwrap();
+    let mut second = command_in(sandbox.path(), &["serve", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(second.stderr.take().unwrap()));
+    let mut said = Vec::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the second server said nothing")
+            .unwrap();
+        said.push(line.clone());
+        if let Some(rest) = line.strip_prefix("baton: serving on ") {
+            break rest.split(' ').next().unwrap().to_string();
+        }
+    };
+    assert!(
+        said.iter()
+            .any(|l| l.contains(&format!("another server (pid {pid}) already serves"))),
+        "{said:?}"
+    );
+    assert!(baton_client::Client::new(&url, None)
+        .unwrap()
+        .health()
+        .is_ok());
+    let status = sandbox.run(&["server", "status"]).ok().json();
+    assert_eq!(status["pid"].as_u64(), Some(pid));
+    // The second one stops; the daemon's file stays, and stop still stops the daemon.
+    std::process::Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(second.wait().unwrap().success());
+    let status = sandbox.run(&["server", "status"]).ok().json();
+    assert_eq!(status["pid"].as_u64(), Some(pid));
+    sandbox.run(&["server", "stop"]).ok();
+    sandbox
+        .run(&["server", "status"])
+        .fails(3, "server_not_running");
+    // A file left by a server that is gone is taken over.
+    std::fs::write(
+        sandbox.path().join(".baton/server.json"),
+        r#"{"pid": 999999, "url": "http://127.0.0.1:1", "port": 1, "bind": "127.0.0.1",
+            "database": "x", "started_at": "2026-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let server = Foreground::start(&sandbox, &[]);
+    assert_eq!(recorded_url(&sandbox), server.url);
+    server.terminate();
+}
+
 #[test]
 fn a_bad_server_url_is_a_clear_error() {
     let sandbox = Sandbox::new();

@@ -108,6 +108,40 @@ fn write_state(project: &Project, state: &ServerState) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
+/// Takes `server.json` for this server unless another live server holds it: a second
+/// server on a project (a foreground `serve` beside `server start`, a replica) must not
+/// take the first one's state, or `server status` and `server stop` lose it. The file is
+/// created with a link, which fails when it exists, so two servers starting at once do
+/// not both win. Answers the other server's state when it keeps the file.
+fn claim_state(project: &Project, state: &ServerState) -> std::io::Result<Option<ServerState>> {
+    let path = state_path(project);
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
+    let result = (|| {
+        for _ in 0..3 {
+            match std::fs::hard_link(&tmp, &path) {
+                Ok(()) => return Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            match read_state(project) {
+                Some(other) if other.pid != state.pid && pid_alive(other.pid) => {
+                    return Ok(Some(other))
+                }
+                // Left by a server that is gone (or unreadable): replace it.
+                _ => match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        write_state(project, state).map(|()| None)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
 fn pid_alive(pid: u32) -> bool {
     // Linux: a live (or zombie) process has a /proc entry; a zombie is reported dead.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -197,7 +231,14 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
             started_at: baton_core::time::Timestamp::now(),
         };
         if let Some(project) = &project {
-            write_state(project, &state)?;
+            if let Some(other) = claim_state(project, &state)? {
+                eprintln!(
+                    "baton: another server (pid {}) already serves this project at {}; this \
+                     one runs beside it, and commands in the project keep using that one \
+                     (`baton server status`)",
+                    other.pid, other.url
+                );
+            }
         }
         eprintln!(
             "baton: serving on {url} (database {}, {} mode); Ctrl-C stops",
