@@ -22,7 +22,16 @@ pub struct Config {
     /// A `baton serve` to talk to instead of the database (`BATON_URL` overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The PostgreSQL database the board moved to (`baton migrate`), without its password;
+    /// commands use it instead of the old file. `BATON_DATABASE_URL` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
 }
+
+/// This machine's copy of the moved board's whole URL (password included), beside the
+/// shared config's redacted one; `.baton/.gitignore` keeps it out of git, and only its
+/// owner may read it.
+pub const MOVED_URL_FILE: &str = "database.url";
 
 fn default_database() -> String {
     DEFAULT_DATABASE.into()
@@ -42,6 +51,54 @@ impl Project {
 
     pub fn database(&self) -> PathBuf {
         self.dir().join(&self.config.database)
+    }
+
+    /// The PostgreSQL database the board moved to, if `baton migrate` moved it: this
+    /// machine's whole URL, else the config's.
+    pub fn moved_to(&self) -> Option<String> {
+        let local = std::fs::read_to_string(self.dir().join(MOVED_URL_FILE)).ok();
+        local
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .or_else(|| {
+                self.config
+                    .database_url
+                    .clone()
+                    .filter(|u| !u.trim().is_empty())
+            })
+    }
+
+    /// Records that the board now lives at `url`: the config (shared, in git) gets it
+    /// without its password; this machine keeps the whole URL in a file only its owner
+    /// reads. The rest of the config is kept as it was.
+    pub fn record_move(&self, url: &str, redacted: &str) -> CliResult<()> {
+        let path = self.dir().join(CONFIG);
+        let text = std::fs::read_to_string(&path)?;
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+            CliError::invalid(format!("{} is not valid: {}", path.display(), e.message()))
+        })?;
+        table.insert("database_url".into(), toml::Value::String(redacted.into()));
+        let body = format!(
+            "# Baton project settings. The database path is relative to this directory;\n\
+             # database_url is where `baton migrate` moved the board.\n{}",
+            toml::to_string(&table).map_err(|e| CliError::invalid(e.to_string()))?
+        );
+        let tmp = self.dir().join(format!("{CONFIG}.tmp"));
+        std::fs::write(&tmp, body)?;
+        std::fs::rename(&tmp, &path)?;
+        if url != redacted {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let local = self.dir().join(MOVED_URL_FILE);
+            let _ = std::fs::remove_file(&local);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&local)?;
+            writeln!(file, "{url}")?;
+        }
+        Ok(())
     }
 
     /// The project `BATON_DIR` names (a `.baton` folder: the runner points its agents at
@@ -180,6 +237,7 @@ pub fn create(root: &Path, name: Option<&str>) -> CliResult<(Project, bool)> {
         name,
         database: default_database(),
         url: None,
+        database_url: None,
     };
     let body = format!(
         "# Baton project settings. The database path is relative to this directory.\n{}",

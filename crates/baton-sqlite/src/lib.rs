@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use baton_core::time::Timestamp;
 use baton_core::{Error, Result, Store, StoreTx};
-use rusqlite::{Connection, FileControl, OpenFlags};
+use rusqlite::{Connection, FileControl, OpenFlags, OptionalExtension};
 
 pub use migrations::{LATEST as SCHEMA_VERSION, MIGRATIONS};
 
@@ -173,6 +173,59 @@ impl SqliteStore {
         Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Marks the board as moved to `to` (a URL without its password): from now on every
+    /// write to this file, by any process, old builds included, is refused with a
+    /// `board_moved` error that names where the board lives; reads still work. Triggers do
+    /// it, so a process that had the file open before is refused too.
+    pub fn mark_moved(&self, to: &str) -> Result<()> {
+        let conn = self.lock()?;
+        let message = format!("{MOVED_PREFIX}{}", to.replace('\'', ""));
+        let tables: Vec<String> = conn
+            .prepare(
+                // Ordinary tables: a full-text index (virtual) and its shadow tables are
+                // written only through them.
+                "SELECT name FROM pragma_table_list \
+                 WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .map_err(map_err)?;
+        let mut sql = String::from("BEGIN IMMEDIATE;");
+        for table in &tables {
+            for op in ["INSERT", "UPDATE", "DELETE"] {
+                sql.push_str(&format!(
+                    "CREATE TRIGGER IF NOT EXISTS \"baton_moved_{op}_{table}\" BEFORE {op} ON \"{table}\" \
+                     BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+                ));
+            }
+        }
+        sql.push_str("COMMIT;");
+        conn.execute_batch(&sql).map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            map_err(e)
+        })
+    }
+
+    /// Where the board moved to, if [`SqliteStore::mark_moved`] marked it.
+    pub fn moved_to(&self) -> Result<Option<String>> {
+        let conn = self.lock()?;
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'baton_moved_%' LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map_err)?;
+        Ok(sql.and_then(|sql| {
+            let start = sql.find(MOVED_PREFIX)? + MOVED_PREFIX.len();
+            let end = sql[start..].find('\'')? + start;
+            Some(sql[start..end].to_string())
+        }))
+    }
+
     /// Group commit: until [`SqliteStore::commit_batch`], calls share one write transaction,
     /// each in its own savepoint, so a refused call still changes nothing while the others
     /// stand. One commit (one WAL append) then covers them all. Nothing is durable, or
@@ -281,9 +334,26 @@ fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
     }
 }
 
+/// How a moved board's triggers start their refusal: `board moved to postgres://...`.
+const MOVED_PREFIX: &str = "board moved to ";
+
 /// Maps SQLite failures to the error classes callers act on.
 pub(crate) fn map_err(e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode::*;
+    if let rusqlite::Error::SqliteFailure(_, Some(message)) = &e {
+        if let Some(to) = message.strip_prefix(MOVED_PREFIX) {
+            return Error::Conflict {
+                code: "board_moved",
+                message: format!(
+                    "this board moved to {to} (`baton migrate`); this file is kept read-only"
+                ),
+                hint: Some(format!(
+                    "use the new board: set BATON_DATABASE_URL={to} (with its password), or run \
+                     Baton from the project, whose config names it"
+                )),
+            };
+        }
+    }
     match &e {
         rusqlite::Error::SqliteFailure(f, _) => match f.code {
             DatabaseBusy | DatabaseLocked => Error::Unavailable {

@@ -4,15 +4,22 @@
 
 use clap::Args;
 
+use std::path::Path;
+
 use super::Context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
+use crate::project;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
 The target must be a new, empty database (the schema is created in it); a database that
 already holds a Baton project is refused and left as it was. The copy is one transaction:
-it lands whole or not at all. The SQLite file is only read. Afterwards serve the board with
-`baton serve --database URL` (or BATON_DATABASE_URL).
+it lands whole or not at all. Afterwards the project points at the new board: config.toml
+records its URL without the password (this machine keeps the whole URL in
+.baton/database.url, readable only by you), commands in the project and `baton serve` use
+it, and the SQLite file refuses writes with a `board_moved` error that names the new place
+(reads still work). BATON_DATABASE_URL overrides the recorded URL. A running server must be
+stopped first.
 
 The default project carries the server's users, API tokens, projects and members with it
 (people log in again). Another project (--project KEY) goes into its own schema of the
@@ -35,6 +42,27 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
         baton_server::backend::project_file(&project.database(), &key)
     };
     let source = baton_sqlite::SqliteStore::open(&from)?;
+    if let Some(to) = source.moved_to()? {
+        return Err(CliError::new(
+            baton_core::ErrorClass::Conflict,
+            "board_moved",
+            format!("{} was already moved to {to}", from.display()),
+        )
+        .with_hint("commands in this project use the new board; nothing to migrate"));
+    }
+    if default {
+        if let Ok(server) = super::serve::running(&project) {
+            return Err(CliError::new(
+                baton_core::ErrorClass::Conflict,
+                "server_running",
+                format!(
+                    "a server (pid {}) serves this board at {}; writes during the copy would be lost",
+                    server.pid, server.url
+                ),
+            )
+            .with_hint("stop it first (`baton server stop`), migrate, then serve the new board"));
+        }
+    }
     let mut tables = source.dump(baton_postgres::PROJECT_TABLES)?;
     let written = if default {
         tables.extend(source.dump(baton_postgres::INSTANCE_TABLES)?);
@@ -54,6 +82,13 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
         }
         written
     };
+    // The board lives there now: the project says so, and the old file refuses writes
+    // (with where to go) rather than quietly collecting work nobody sees.
+    let redacted = baton_postgres::redact(url);
+    if default {
+        project.record_move(url, &redacted)?;
+    }
+    source.mark_moved(&baton_postgres::project_url(&redacted, &key))?;
     let rows: serde_json::Map<String, serde_json::Value> = written
         .iter()
         .map(|(table, n)| (table.clone(), (*n).into()))
@@ -66,7 +101,21 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
             for (table, n) in &written {
                 writeln!(w, "  {table:<13} {n}")?;
             }
-            writeln!(w, "Serve it with: baton serve --database {to}")
+            if default {
+                writeln!(
+                    w,
+                    "The project now uses it: commands here and `baton serve` go there \
+                     ({} records where). {} refuses writes from now on.",
+                    Path::new(project::DIR).join(project::CONFIG).display(),
+                    from.display()
+                )
+            } else {
+                writeln!(
+                    w,
+                    "{} refuses writes from now on; use the project there with --project {key}.",
+                    from.display()
+                )
+            }
         },
     )
 }

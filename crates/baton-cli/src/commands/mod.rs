@@ -179,7 +179,11 @@ impl Context {
     /// names a server (which wins).
     pub fn direct_database_url(&self) -> Option<String> {
         let server_given = std::env::var("BATON_URL").is_ok_and(|u| !u.trim().is_empty());
-        database_url().filter(|_| !server_given)
+        if server_given {
+            return None;
+        }
+        // Else where `baton migrate` moved the project's board, if it did.
+        database_url().or_else(|| self.project().ok()?.moved_to())
     }
 
     /// A client of the server, when the board lives on one (`BATON_TOKEN` authenticates).

@@ -160,9 +160,17 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
         Some(_) => ctx.project().ok(),
         None => Some(ctx.project()?),
     };
-    let (backend, database) = open_backend(project.as_ref(), args.database.as_deref())?;
+    // A board `baton migrate` moved is served from where it went.
+    let moved = match &args.database {
+        Some(_) => None,
+        None => project.as_ref().and_then(Project::moved_to),
+    };
+    let (backend, database) = open_backend(
+        project.as_ref(),
+        args.database.as_deref().or(moved.as_deref()),
+    )?;
     let users = backend.open()?.instance().user_count()?;
-    let team = users > 0 || !args.bind.is_loopback() || args.database.is_some();
+    let team = users > 0 || !args.bind.is_loopback() || args.database.is_some() || moved.is_some();
     if !args.bind.is_loopback() && users == 0 {
         return Err(CliError::new(
             ErrorClass::Conflict,
@@ -311,7 +319,7 @@ pub fn server(ctx: &Context, command: ServerCommand) -> CliResult {
 }
 
 /// The state of a server that runs and answers, or why not.
-fn running(project: &Project) -> Result<ServerState, CliError> {
+pub(crate) fn running(project: &Project) -> Result<ServerState, CliError> {
     let not_running = |why: &str| {
         CliError::new(ErrorClass::NotFound, "server_not_running", why.to_string())
             .with_hint("start it with `baton server start` (or run `baton serve` in a terminal)")
