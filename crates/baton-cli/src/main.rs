@@ -4,6 +4,7 @@ mod commands;
 mod error;
 mod fences;
 mod hook;
+mod identity;
 mod output;
 mod project;
 mod wait;
@@ -98,6 +99,8 @@ enum Command {
     Check(commands::coord::CheckArgs),
     /// Refuse a commit touching files another agent reserved (pre-commit hook).
     Guard(commands::guard::GuardArgs),
+    /// Refuse an edit of a file another agent reserved (an agent CLI's edit hook).
+    EditCheck(commands::guard::EditCheckArgs),
     /// Record file changes as events; warn about edits to files someone else reserved.
     Watch(commands::watch::WatchArgs),
     /// The knowledge base: write, read, list, update, history, delete, search.
@@ -194,11 +197,50 @@ enum Command {
     Errand(commands::errand::ErrandCommand),
 }
 
+/// The identity commands act as. A pattern (`claude-*`) is claimed by `baton mcp`, the
+/// process a client starts per session, and found again by the commands that session
+/// runs; with no identity at all, a command inside such a session is that session.
+fn who(cwd: &std::path::Path, given: Option<String>, claims: bool) -> CliResult<Option<String>> {
+    let pattern = given.as_deref().filter(|a| identity::is_pattern(a));
+    if given.is_some() && pattern.is_none() {
+        return Ok(given);
+    }
+    let Ok(project) = project::Project::find(cwd) else {
+        return match pattern {
+            Some(p) => Err(CliError::invalid(format!(
+                "BATON_AGENT={p} asks for a numbered identity, which needs a project"
+            ))
+            .with_hint("run inside a repository with .baton/ (`baton init`)")),
+            None => Ok(None),
+        };
+    };
+    if let Some(found) = identity::inherited(&project.dir(), pattern) {
+        return Ok(Some(found));
+    }
+    match pattern {
+        Some(p) if claims => identity::claim(&project.dir(), p).map(Some),
+        Some(p) => Err(CliError::invalid(format!(
+            "BATON_AGENT={p} is a pattern, and no session of it runs around this command"
+        ))
+        .with_hint(
+            "`baton mcp` claims a name of the pattern for its session; elsewhere set a name of \
+             your own (BATON_AGENT=claude-2)",
+        )),
+        None => Ok(None),
+    }
+}
+
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
+    let cwd = std::env::current_dir()?;
+    let agent = who(
+        &cwd,
+        cli.agent.filter(|a| !a.trim().is_empty()),
+        matches!(cli.command, Command::Mcp(_)),
+    )?;
     let ctx = Context {
-        cwd: std::env::current_dir()?,
+        cwd,
         agent_on_command_line,
-        agent: cli.agent.filter(|a| !a.trim().is_empty()),
+        agent,
         out: Out {
             mode: Mode::detect(cli.json, cli.human),
         },
@@ -247,6 +289,11 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Server(command) => commands::serve::server(&ctx, command),
         Command::Scan(args) => commands::scan::run(&ctx, args),
         Command::Mcp(args) => commands::mcp::run(&ctx, args),
+        Command::EditCheck(args) => match commands::guard::edit_check(&ctx, args)? {
+            // The hook's own exit code: Claude Code blocks the edit and shows stderr.
+            Some(code) => std::process::exit(code.into()),
+            None => Ok(()),
+        },
         Command::Generate(args) => commands::generate::run(&ctx, args),
         Command::Code(command) => commands::code::run(&ctx, command),
         Command::Runner(args) => commands::runner::run(&ctx, args),

@@ -712,3 +712,127 @@ fn an_agent_plans_and_reviews_through_the_plan_tool() {
     assert_eq!(r[5].2["comments"][0]["body"], "contrast is too low");
     assert_eq!(r[5].2["tasks"].as_array().unwrap().len(), 2);
 }
+
+/// `BATON_AGENT=claude-*`: each session's `baton mcp` claims its own name, sessions running
+/// at once never share one, a freed name is reused, and the commands a session runs (its
+/// shell tool, its hooks) act as that session without any configuration.
+#[test]
+fn each_session_gets_its_own_identity_and_its_commands_share_it() {
+    let s = project();
+    // A "session": a shell that starts `baton mcp` (kept alive by an open stdin) and then
+    // runs a command the way a client's shell tool would, with no BATON_AGENT.
+    let session = |hold: &str| {
+        let script = format!(
+            "sleep {hold} | BATON_AGENT='claude-*' '{BIN}' mcp >/dev/null 2>&1 &
+             for i in $(seq 1 100); do
+               if out=$('{BIN}' heartbeat --json 2>/dev/null); then echo \"$out\"; break; fi
+               sleep 0.05
+             done
+             wait"
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(s.path())
+            .env_remove("BATON_AGENT")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let agent_of = |child: std::process::Child| -> String {
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let beat: Value = serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("{text}"));
+        beat["agent"].as_str().unwrap().to_string()
+    };
+    let first = session("2");
+    let second = session("2");
+    let mut names = vec![agent_of(first), agent_of(second)];
+    names.sort();
+    assert_eq!(names, ["claude-1", "claude-2"]);
+    // Both ended: the next session takes claude-1 again.
+    assert_eq!(agent_of(session("0.5")), "claude-1");
+    // Outside any session a command has no agent identity, and a pattern alone is refused.
+    let e = s.run(&["heartbeat"]).fails(2, "invalid_input").error();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs an agent identity"),
+        "{e}"
+    );
+    s.as_agent("claude-*", &["heartbeat"])
+        .fails(2, "invalid_input");
+}
+
+/// `baton generate --hooks` adds the edit-time check to Claude Code's settings (keeping
+/// the rest), and `baton edit-check` fed the hook's JSON refuses, with exit 2 and the
+/// holder's name, an edit of a file another agent reserved.
+#[test]
+fn the_edit_hook_refuses_edits_of_files_others_reserved() {
+    let s = project();
+    std::fs::create_dir_all(s.path().join(".claude")).unwrap();
+    std::fs::write(
+        s.path().join(".claude/settings.json"),
+        r#"{"permissions": {"allow": ["Bash(ls)"]}, "hooks": {"PreToolUse": [
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": "true"}]}]}}"#,
+    )
+    .unwrap();
+    let report = s.run(&["generate", "--hooks"]).ok().json();
+    assert!(
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == ".claude/settings.json" && f["state"] == "updated"),
+        "{report}"
+    );
+    let settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.path().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settings["permissions"]["allow"][0], "Bash(ls)");
+    let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
+    assert_eq!(pre.len(), 2, "{settings}");
+    assert_eq!(pre[1]["matcher"], "Edit|Write|MultiEdit|NotebookEdit");
+    let command = pre[1]["hooks"][0]["command"].as_str().unwrap().to_string();
+    assert!(command.ends_with(" edit-check"), "{command}");
+    // Again: the same file, not a second entry.
+    let again = s.run(&["generate", "--hooks"]).ok().json();
+    assert!(again["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"] == ".claude/settings.json" && f["state"] == "current"));
+
+    s.as_agent("codex", &["reserve", "src/auth/**"]).ok();
+    let hook = |agent: &str, file: &str| {
+        let input = json!({
+            "session_id": "abc", "hook_event_name": "PreToolUse", "tool_name": "Edit",
+            "tool_input": {"file_path": s.path().join(file), "old_string": "a", "new_string": "b"},
+        });
+        let mut child = support::command_in(s.path(), &["edit-check"])
+            .env("BATON_AGENT", agent)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, said) = hook("claude", "src/auth/login.rs");
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("codex") && said.contains("src/auth/**"),
+        "{said}"
+    );
+    assert_eq!(hook("codex", "src/auth/login.rs").0, Some(0));
+    assert_eq!(hook("claude", "src/other.rs").0, Some(0));
+    assert_eq!(hook("claude", "../outside.rs").0, Some(0));
+}

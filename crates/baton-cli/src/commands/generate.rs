@@ -27,6 +27,82 @@ pub struct GenerateArgs {
     /// Only report files that are missing or stale for this version (exit 4 if any).
     #[arg(long)]
     pub check: bool,
+    /// Also add Baton's edit-time check to Claude Code's project settings
+    /// (.claude/settings.json): a PreToolUse hook on Edit, Write, MultiEdit and NotebookEdit
+    /// runs `baton edit-check`, which refuses an edit of a file another agent reserved and
+    /// names the holder. The rest of the settings is kept.
+    #[arg(long, conflicts_with = "check")]
+    pub hooks: bool,
+}
+
+/// The hook entry's tools, and how our entry is recognised when written again.
+const EDIT_TOOLS: &str = "Edit|Write|MultiEdit|NotebookEdit";
+const EDIT_CHECK: &str = "edit-check";
+
+/// Adds (or refreshes) the edit-time check in `.claude/settings.json`; answers what it did.
+fn install_claude_hook(root: &Path, baton: &str) -> CliResult<&'static str> {
+    let path = root.join(".claude").join("settings.json");
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut settings: serde_json::Value = match &existing {
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            CliError::invalid(format!("{} is not valid JSON: {e}", path.display()))
+                .with_hint("fix it, then run `baton generate --hooks` again")
+        })?,
+        None => json!({}),
+    };
+    let Some(object) = settings.as_object_mut() else {
+        return Err(CliError::invalid(format!(
+            "{} is not a JSON object",
+            path.display()
+        )));
+    };
+    let hooks = object.entry("hooks").or_insert_with(|| json!({}));
+    let Some(hooks) = hooks.as_object_mut() else {
+        return Err(CliError::invalid(format!(
+            "\"hooks\" in {} is not an object",
+            path.display()
+        )));
+    };
+    let pre = hooks.entry("PreToolUse").or_insert_with(|| json!([]));
+    let Some(pre) = pre.as_array_mut() else {
+        return Err(CliError::invalid(format!(
+            "\"hooks.PreToolUse\" in {} is not a list",
+            path.display()
+        )));
+    };
+    let ours = |entry: &serde_json::Value| {
+        entry["hooks"].as_array().is_some_and(|list| {
+            list.iter().any(|h| {
+                h["command"]
+                    .as_str()
+                    .is_some_and(|c| c.ends_with(&format!(" {EDIT_CHECK}")))
+            })
+        })
+    };
+    pre.retain(|entry| !ours(entry));
+    pre.push(json!({
+        "matcher": EDIT_TOOLS,
+        "hooks": [{"type": "command", "command": format!("{baton} {EDIT_CHECK}")}],
+    }));
+    let text = serde_json::to_string_pretty(&settings)
+        .map_err(|e| CliError::invalid(e.to_string()))?
+        + "\n";
+    if existing.as_deref() == Some(text.as_str()) {
+        return Ok("current");
+    }
+    std::fs::create_dir_all(path.parent().unwrap_or(root))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, &text)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(if existing.is_some() {
+        "updated"
+    } else {
+        "created"
+    })
 }
 
 const BEGIN: &str = "<!-- baton:begin (written by `baton generate`; edits inside are replaced) -->";
@@ -39,7 +115,8 @@ fn protocol(reader: &str) -> String {
 
 Several agents share this repository; Baton hands out the work and keeps you from colliding.
 {reader} Use the MCP tools of the `baton` server, or the CLI (`baton ... --json`). Your name
-is BATON_AGENT (or the tools' `agent` argument).
+is BATON_AGENT (or the tools' `agent` argument); with a pattern such as `claude-*` each
+session gets its own (`claude-1`, `claude-2`), and the commands you run share it.
 
 1. **Start**: `inbox` (`baton inbox`) for questions to you and answers to yours; `task` with
    `assignee: \"me\"` (`baton task mine`) for work you already hold.
@@ -165,10 +242,10 @@ fn mcp_config(baton: &str) -> serde_json::Value {
     let server =
         |agent: &str| json!({"command": baton, "args": ["mcp"], "env": {"BATON_AGENT": agent}});
     json!({
-        "claude_code": {"file": ".mcp.json", "config": {"mcpServers": {"baton": server("claude-1")}}},
-        "cursor": {"file": ".cursor/mcp.json", "config": {"mcpServers": {"baton": server("cursor-1")}}},
+        "claude_code": {"file": ".mcp.json", "config": {"mcpServers": {"baton": server("claude-*")}}},
+        "cursor": {"file": ".cursor/mcp.json", "config": {"mcpServers": {"baton": server("cursor-*")}}},
         "codex": {"file": "~/.codex/config.toml", "config": format!(
-            "[mcp_servers.baton]\ncommand = {baton:?}\nargs = [\"mcp\"]\nenv = {{ BATON_AGENT = \"codex-1\" }}\n"
+            "[mcp_servers.baton]\ncommand = {baton:?}\nargs = [\"mcp\"]\nenv = {{ BATON_AGENT = \"codex-*\" }}\n"
         )},
     })
 }
@@ -242,7 +319,15 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> CliResult {
             writeln!(w, "All generated files are current.")
         });
     }
-    let mcp = mcp_config(&baton_command());
+    let baton = baton_command();
+    if args.hooks {
+        let state = install_claude_hook(&root, &baton)?;
+        states.push(FileState {
+            file: rel(&root.join(".claude").join("settings.json")),
+            state,
+        });
+    }
+    let mcp = mcp_config(&baton);
     let report = json!({"files": states, "mcp": mcp});
     ctx.out.emit(&report, |w| {
         for s in &states {
@@ -251,7 +336,8 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> CliResult {
         writeln!(w)?;
         writeln!(
             w,
-            "MCP configuration (give each agent its own BATON_AGENT name):"
+            "MCP configuration (BATON_AGENT=claude-* gives each session its own name: \
+             claude-1, claude-2, ...; commands the session runs act as it too):"
         )?;
         for (client, key) in [
             ("Claude Code", "claude_code"),

@@ -1,6 +1,7 @@
 //! `baton guard`: refuse a commit that touches paths another agent has reserved.
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use baton_core::ErrorClass;
@@ -103,4 +104,86 @@ pub fn run(ctx: &Context, args: GuardArgs) -> CliResult {
             report.checked
         )
     })
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+An edit-time check, for agent CLIs' hooks: `baton generate --hooks` installs it as a Claude
+Code PreToolUse hook on Edit, Write, MultiEdit and NotebookEdit. Without PATH arguments it
+reads the hook's JSON from stdin (tool_input.file_path or notebook_path). An edit of a file
+another agent reserved exclusively is refused with exit code 2 and the holder's name on
+stderr, which Claude Code shows the agent instead of making the edit; anything else exits
+0. The caller is BATON_AGENT, else the session's identity (see `baton mcp --help`).")]
+pub struct EditCheckArgs {
+    /// Paths to check (relative to the current directory or absolute); default: the hook's
+    /// JSON on stdin.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Exit code Claude Code treats as "block this tool call and tell the model why".
+const HOOK_BLOCK: u8 = 2;
+
+pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
+    let project = ctx.project()?;
+    let mut paths = args.paths;
+    if paths.is_empty() {
+        let mut input = String::new();
+        std::io::stdin().take(1 << 20).read_to_string(&mut input)?;
+        let hook: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
+            CliError::invalid(format!("the hook's input is not JSON: {e}"))
+                .with_hint("pass paths, or run it as a Claude Code PreToolUse hook")
+        })?;
+        let tool = &hook["tool_input"];
+        paths.extend(
+            ["file_path", "notebook_path", "path"]
+                .iter()
+                .filter_map(|k| tool[*k].as_str())
+                .map(PathBuf::from),
+        );
+    }
+    let root = project.root.canonicalize().unwrap_or(project.root.clone());
+    let relative: Vec<String> = paths
+        .iter()
+        .filter_map(|p| {
+            let absolute = if p.is_absolute() {
+                p.clone()
+            } else {
+                ctx.cwd.join(p)
+            };
+            // A new file has no canonical path yet: its folder does.
+            let absolute = match (absolute.parent(), absolute.file_name()) {
+                (Some(dir), Some(name)) => dir
+                    .canonicalize()
+                    .map(|d| d.join(name))
+                    .unwrap_or(absolute.clone()),
+                _ => absolute,
+            };
+            // Outside this repository: not Baton's to guard.
+            let inside = absolute.strip_prefix(&root).ok()?;
+            Some(inside.to_string_lossy().into_owned())
+        })
+        .collect();
+    if relative.is_empty() {
+        return ctx
+            .out
+            .emit(&serde_json::json!({"checked": 0}), |_| Ok(()))
+            .map(|()| None);
+    }
+    match ctx.api()?.guard(ctx.agent.as_deref(), &relative) {
+        Ok(report) => ctx
+            .out
+            .emit(&report, |w| {
+                writeln!(w, "OK: nobody else reserved these files.")
+            })
+            .map(|()| None),
+        Err(e) if e.code() == "reservation_conflict" => {
+            let me = ctx.agent.as_deref().unwrap_or("you");
+            eprintln!(
+                "Baton: {e}. Do not edit it: {me} does not hold it. Ask the holder \
+                 (`baton ask --to HOLDER \"...\"`), reserve other files, or pick up other work."
+            );
+            Ok(Some(HOOK_BLOCK))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

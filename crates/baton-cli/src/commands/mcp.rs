@@ -20,7 +20,10 @@ use crate::error::CliResult;
 Speaks MCP (JSON-RPC) on stdin and stdout until the client closes stdin; logs nothing to
 stdout. Configure your client to run `baton mcp` in the repository (`baton generate` prints
 ready-to-paste configuration for Claude Code, Codex and Cursor). The calling agent is
-BATON_AGENT (or --agent), or each call's `agent` argument. For many agents on one machine,
+BATON_AGENT (or --agent), or each call's `agent` argument. A pattern, BATON_AGENT='claude-*',
+gives each session its own name: this process claims the lowest free claude-N for as long
+as it runs (a lock in .baton/identities/), and commands started by the same client (its
+shell tool, its hooks) act as that name without BATON_AGENT. For many agents on one machine,
 `baton serve` also offers the same tools at http://HOST:PORT/mcp.")]
 pub struct McpArgs {}
 
