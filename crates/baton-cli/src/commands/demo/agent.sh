@@ -12,18 +12,19 @@ task=$(printf '%s\n' "${OTEL_RESOURCE_ATTRIBUTES:-}" | tr ',' '\n' | sed -n 's/^
 [ -n "$task" ] || task=$(printf '%s\n' "$prompt" | grep -o 'T-[0-9]*' | head -n 1)
 step=${BATON_DEMO_STEP:-3}
 work="$BATON_DEMO_WORK/$task"
-reply_to_others=$(printf '%s\n' "$prompt" | sed -n 's/^If asked: //p' | head -n 1)
 
 note() { baton task note "$task" "$1" >/dev/null; }
 
-# Questions other agents put to this one, answered from the task's "If asked:" line.
+# Questions other agents put to this one about a task it holds or held, answered from what
+# that task's agent knows ($BATON_DEMO_WORK/T-n.reply); a real agent would read its code.
 answer_questions() {
-    [ -n "$reply_to_others" ] || return 0
-    for id in $(baton inbox --json | tr '{' '\n' | grep '"reply_to":null' |
-        sed -n 's/.*"id":"\(M-[0-9]*\)".*/\1/p'); do
-        baton answer "$id" "$reply_to_others" >/dev/null
-        echo "answered $id"
-    done
+    baton inbox --json | tr '{' '\n' | grep '"reply_to":null' |
+        sed -n 's/.*"id":"\(M-[0-9]*\)".*"task":"\(T-[0-9]*\)".*/\1 \2/p' |
+        while read -r id about; do
+            [ -f "$BATON_DEMO_WORK/$about.reply" ] || continue
+            baton answer "$id" "$(cat "$BATON_DEMO_WORK/$about.reply")" >/dev/null
+            echo "answered $id about $about"
+        done
 }
 
 pause() {

@@ -119,7 +119,9 @@ fn show(
     let tasks = setup::add_plan(&project)?;
     // Long enough for a person to answer on the dashboard before the stand-in does.
     let answer_after = step * 4;
-    setup::write_agents(&project, step, answer_after * 4)?;
+    // An agent waits this long for an answer before going on without one.
+    let ask_wait = (answer_after * 4).max(Duration::from_secs(15));
+    setup::write_agents(&project, step, ask_wait)?;
 
     let mut children = Children::new(&project)?;
     let url = children.start_server(port)?;

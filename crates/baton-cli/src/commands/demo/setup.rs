@@ -61,8 +61,12 @@ pub fn write_agents(project: &Project, step: Duration, wait: Duration) -> CliRes
     let dir = project.dir().join("demo");
     let work = dir.join("work");
     for (n, step) in shop::PLAN.iter().enumerate() {
+        let task = format!("T-{}", n + 1);
         for (path, text) in step.work {
-            write(&work.join(format!("T-{}", n + 1)).join(path), text)?;
+            write(&work.join(&task).join(path), text)?;
+        }
+        if let Some(reply) = step.reply {
+            write(&work.join(format!("{task}.reply")), reply)?;
         }
     }
     let script = dir.join("agent.sh");
