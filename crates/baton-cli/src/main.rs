@@ -55,6 +55,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// See Baton at work with no setup: a throw-away project, its dashboard, and scripted
+    /// agents picking up, asking, committing and handing in tasks, live.
+    Demo(commands::demo::DemoArgs),
     /// Create .baton/ (config, database) at the repository root.
     Init(commands::init::InitArgs),
     /// Tasks: add, list, show, update, pickup, done, approve, reject, block, note, delete.
@@ -248,6 +251,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         project_key: cli.project.filter(|p| !p.trim().is_empty()),
     };
     match cli.command {
+        Command::Demo(args) => commands::demo::run(&ctx, args),
         Command::Init(args) => commands::init::run(&ctx, args),
         Command::Task(command) => commands::task::run(&ctx, command),
         Command::Board => commands::board::board(&ctx),

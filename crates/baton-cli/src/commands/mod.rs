@@ -4,6 +4,7 @@ pub mod backup;
 pub mod board;
 pub mod code;
 pub mod coord;
+pub mod demo;
 pub mod docs;
 pub mod errand;
 pub mod events;
