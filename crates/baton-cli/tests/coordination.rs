@@ -378,6 +378,93 @@ fn the_watcher_records_edits_and_flags_reserved_files() {
     assert_eq!(violations[0]["detail"]["holder"], "claude");
 }
 
+/// An edit in a task's worktree is its run's agent's (at the repository path), whoever
+/// runs the watcher; the holder of the reserved file hears of it in its inbox.
+#[test]
+fn the_watcher_attributes_worktree_edits_to_their_agent_and_tells_the_holder() {
+    use baton_core::Api;
+    let s = repo();
+    s.as_agent("claude", &["reserve", "src/auth/**"]).ok();
+    s.run(&["task", "add", "Sessions"]).ok();
+    s.as_agent("gemini", &["task", "pickup"]).ok();
+    let worktree = s.path().join(".baton/worktrees/t-1-sessions");
+    std::fs::create_dir_all(worktree.join("src/auth")).unwrap();
+    let board = baton_core::Board::new(
+        baton_sqlite::SqliteStore::open(&s.path().join(".baton/baton.db")).unwrap(),
+    );
+    board
+        .start_run(
+            "gemini",
+            baton_core::api::NewRun {
+                task: baton_core::TaskId(1),
+                provider: "script".into(),
+                account: None,
+                attempt: 1,
+                runner: "host:1:1".into(),
+                host: "host".into(),
+                worktree: Some(worktree.display().to_string()),
+                branch: None,
+                session: None,
+                spool: None,
+            },
+        )
+        .unwrap();
+    // The watcher runs as someone else: that says nothing about who edits.
+    let mut command = command_in(s.path(), &["watch", "--for", "20s", "--debounce", "100ms"]);
+    command.env("BATON_AGENT", "overseer");
+    let (mut watch, rx) = watch_lines(command);
+    let started = Instant::now();
+    let mut seen: Vec<Value> = Vec::new();
+    while started.elapsed() < Duration::from_secs(15) {
+        let stamp = format!("// {:?}\n", started.elapsed());
+        std::fs::write(worktree.join("src/auth/session.rs"), &stamp).unwrap();
+        s.write("src/auth/login.rs", &stamp);
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+        if seen.iter().any(|r| r["path"] == "src/auth/session.rs")
+            && seen.iter().any(|r| r["path"] == "src/auth/login.rs")
+        {
+            break;
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let in_worktree = seen
+        .iter()
+        .find(|r| r["path"] == "src/auth/session.rs")
+        .unwrap_or_else(|| panic!("worktree edit reported: {seen:?}"));
+    assert_eq!(in_worktree["actor"], "gemini");
+    assert_eq!(in_worktree["violated"][0]["agent"], "claude");
+    let in_checkout = seen
+        .iter()
+        .find(|r| r["path"] == "src/auth/login.rs")
+        .expect("checkout edit reported");
+    assert_eq!(
+        in_checkout["actor"], "claude",
+        "the holder, not the watcher's identity"
+    );
+    assert!(seen.iter().all(|r| r["actor"] != "overseer"), "{seen:?}");
+    let inbox = s.as_agent("claude", &["inbox"]).ok().json();
+    let told = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["from"] == "gemini")
+        .unwrap_or_else(|| panic!("{inbox}"));
+    assert!(
+        told["body"]
+            .as_str()
+            .unwrap()
+            .contains("src/auth/session.rs (modified, under your src/auth/**)")
+            || told["body"]
+                .as_str()
+                .unwrap()
+                .contains("src/auth/session.rs (created, under your src/auth/**)"),
+        "{told}"
+    );
+}
+
 #[test]
 fn concurrent_reservations_of_one_glob_have_exactly_one_winner() {
     let s = Sandbox::project();

@@ -1665,6 +1665,17 @@ pub fn an_edit_to_a_path_reserved_by_someone_else_is_a_violation(f: &dyn ApiFixt
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].actor, "codex");
     assert_eq!(violations[0].detail["holder"], "claude");
+    // The holder is told, once, by a message from the editor it can answer.
+    let told = api.inbox("claude", &InboxRequest::default()).unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].from, "codex");
+    assert!(
+        told[0]
+            .body
+            .contains("src/auth/a.rs (modified, under your src/auth/**)"),
+        "{}",
+        told[0].body
+    );
 
     // Moving a file out of the reserved place touches it too; the move, its content hash
     // and its duplicates are recorded.

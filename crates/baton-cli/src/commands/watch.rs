@@ -22,8 +22,10 @@ use crate::output::Mode;
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Records every change under the project as a `file.changed` event (created, modified,
-removed, renamed), attributed to --agent or to the holder of a reservation on the path,
-and warns when the path is reserved by someone else. A burst of changes closes after
+removed, renamed), and warns (and tells the holder) when the path is reserved by someone
+else. A change in a task's worktree (.baton/worktrees/) is its run's agent's, at the same
+path in the repository; one in the checkout is --agent's when typed here, else the holder
+of a reservation on the path (BATON_AGENT, whoever runs the watcher, is not the editor). A burst of changes closes after
 --debounce of quiet and is recorded once per path.
 
 Never reported: .git, .baton and what .gitignore ignores. Hidden files and directories
@@ -106,8 +108,17 @@ impl Filter {
         })
     }
 
-    /// Whether a path (relative) is never reported, nor anything under it.
+    /// Whether a path (relative) is never reported, nor anything under it. Under
+    /// `.baton/` only the runner's task worktrees are watched, each by the same rules.
     fn skipped(&self, rel: &Path, is_dir: bool) -> bool {
+        match in_worktree(rel) {
+            Some(Some((_, inner))) => self.skipped_in_tree(inner, is_dir),
+            Some(None) => !is_dir,
+            None => self.skipped_in_tree(rel, is_dir),
+        }
+    }
+
+    fn skipped_in_tree(&self, rel: &Path, is_dir: bool) -> bool {
         let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy());
         let Some(first) = parts.next() else {
             return true;
@@ -138,12 +149,61 @@ impl Filter {
         if self.skipped(rel, is_dir) {
             return None;
         }
+        // In a worktree, the path inside it is what the globs are about.
+        let inner = match in_worktree(rel) {
+            Some(Some((_, inner))) => inner,
+            Some(None) => return None,
+            None => rel,
+        };
         if let Some(include) = &self.include {
-            if !include.matched_path_or_any_parents(rel, is_dir).is_ignore() {
+            if !include
+                .matched_path_or_any_parents(inner, is_dir)
+                .is_ignore()
+            {
                 return None;
             }
         }
         Some(rel.to_string_lossy().replace('\\', "/"))
+    }
+}
+
+/// `.baton/worktrees/NAME/REST`: `Some(Some((NAME, REST)))`; `.baton`, `.baton/worktrees`
+/// and a worktree's own folder: `Some(None)`; anything else under `.baton/`, or outside
+/// it: `None` (the ordinary rules apply, which skip `.baton/`).
+fn in_worktree(rel: &Path) -> Option<Option<(&str, &Path)>> {
+    let mut parts = rel.components();
+    if parts.next()?.as_os_str() != ".baton" {
+        return None;
+    }
+    match parts.next() {
+        None => return Some(None),
+        Some(c) if c.as_os_str() != "worktrees" => return None,
+        Some(_) => {}
+    }
+    let Some(name) = parts.next() else {
+        return Some(None);
+    };
+    let inner = parts.as_path();
+    if inner.as_os_str().is_empty() {
+        return Some(None);
+    }
+    Some(Some((name.as_os_str().to_str()?, inner)))
+}
+
+/// Who made a change, and where in the repository: a change in a task's worktree is its
+/// run's agent's, at the same path in the repository; one in the checkout is `editor`'s
+/// (`--editor`), or else the reservation holder's, as core decides.
+fn attribute(
+    path: &str,
+    editor: Option<&str>,
+    owners: &HashMap<String, String>,
+) -> (Option<String>, String) {
+    match in_worktree(Path::new(path)) {
+        Some(Some((name, inner))) => (
+            owners.get(name).cloned(),
+            inner.to_string_lossy().replace('\\', "/"),
+        ),
+        _ => (editor.map(str::to_string), path.to_string()),
     }
 }
 
@@ -440,6 +500,24 @@ fn hash_burst(burst: Burst, hashes: &mut Hashes, root: &Path) -> Vec<FileChange>
     out
 }
 
+/// Which agent works in which task worktree: the runs in progress, by the worktree's name.
+fn worktree_owners(api: &dyn baton_core::Api) -> CliResult<HashMap<String, String>> {
+    let runs = api.list_runs(&baton_core::api::RunFilter {
+        status: vec![baton_core::RunStatus::Running],
+        ..Default::default()
+    })?;
+    Ok(runs
+        .into_iter()
+        .filter_map(|r| {
+            let name = Path::new(r.worktree.as_deref()?)
+                .file_name()?
+                .to_str()?
+                .to_string();
+            Some((name, r.agent))
+        })
+        .collect())
+}
+
 fn kind(k: &EventKind) -> Option<&'static str> {
     match k {
         EventKind::Create(_) => Some("created"),
@@ -533,7 +611,25 @@ pub fn run(ctx: &Context, args: WatchArgs) -> CliResult {
         if changes.is_empty() {
             continue;
         }
-        let reports = api.record_changes(ctx.agent.as_deref(), &changes)?;
+        // Only an --agent typed for this command names the editor: the identity of
+        // whoever runs the watcher (BATON_AGENT) says nothing about who edits.
+        let editor = ctx.agent.as_deref().filter(|_| ctx.agent_on_command_line);
+        let owners = if changes.iter().any(|c| c.path.starts_with(".baton/")) {
+            worktree_owners(api.as_ref())?
+        } else {
+            HashMap::new()
+        };
+        let mut groups: BTreeMap<Option<String>, Vec<FileChange>> = BTreeMap::new();
+        for mut change in changes {
+            let (who, path) = attribute(&change.path, editor, &owners);
+            change.path = path;
+            change.from = change.from.map(|f| attribute(&f, editor, &owners).1);
+            groups.entry(who).or_default().push(change);
+        }
+        let mut reports = Vec::new();
+        for (who, changes) in groups {
+            reports.extend(api.record_changes(who.as_deref(), &changes)?);
+        }
         let mut w = stdout.lock();
         for r in &reports {
             match ctx.out.mode {

@@ -434,6 +434,9 @@ pub fn record_changes(
     now: Timestamp,
 ) -> Result<Vec<FileChangeReport>> {
     let mut reports = Vec::new();
+    // Each holder whose reserved files someone else changed: what, for one message.
+    let mut told: std::collections::BTreeMap<(String, Option<TaskId>), Vec<String>> =
+        std::collections::BTreeMap::new();
     for change in changes {
         let path = normalize_path(&change.path);
         if path.is_empty() {
@@ -487,6 +490,11 @@ pub fn record_changes(
                 r.task,
                 json!({ "path": path, "glob": r.glob, "holder": r.agent, "kind": change.kind }),
             )?;
+            let what = format!("{path} ({}, under your {})", change.kind, r.glob);
+            let list = told.entry((r.agent.clone(), r.task)).or_default();
+            if !list.contains(&what) {
+                list.push(what);
+            }
         }
         reports.push(FileChangeReport {
             path,
@@ -498,5 +506,54 @@ pub fn record_changes(
             violated,
         });
     }
+    if let Some(editor) = editor {
+        for ((holder, task), paths) in told {
+            tell_holder(tx, editor, &holder, task, &paths, now)?;
+        }
+    }
     Ok(reports)
+}
+
+/// A message to `holder` that `editor` changed files it reserved, so it hears of it where
+/// it looks (its inbox, `listen`) and can answer the editor there.
+fn tell_holder(
+    tx: &mut dyn StoreTx,
+    editor: &str,
+    holder: &str,
+    task: Option<TaskId>,
+    paths: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    const SHOWN: usize = 10;
+    let mut body = format!(
+        "{editor} changed files you reserved: {}",
+        paths
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if paths.len() > SHOWN {
+        body.push_str(&format!(" and {} more", paths.len() - SHOWN));
+    }
+    body.push_str(". Check the change before you commit; answer here to reach them.");
+    let message = tx.insert_message(&crate::store::NewMessage {
+        from: editor.to_string(),
+        to: holder.to_string(),
+        task,
+        body,
+        reply_to: None,
+        thread: None,
+        created_at: now,
+    })?;
+    event(
+        tx,
+        now,
+        editor,
+        actions::MESSAGE_ASKED,
+        task,
+        json!({ "message": message.id, "to": message.to, "about": "reservation_violated" }),
+    )?;
+    Ok(())
 }
