@@ -1811,6 +1811,7 @@ macro_rules! conformance_tests {
             a_question_to_a_task_reaches_its_holder_and_the_answer_comes_back,
             every_message_is_listed_whoever_it_is_between_and_listing_delivers_nothing,
             questions_to_any_reach_everyone_but_the_asker,
+            a_question_to_a_name_nobody_used_is_kept_with_a_warning,
             asking_nobody_is_refused_with_a_way_out,
             an_import_keeps_numbers_and_times_and_a_second_import_adds_nothing,
             an_import_into_a_board_with_its_own_tasks_is_refused,

@@ -666,7 +666,7 @@ impl Tools {
         let id = asked["id"]
             .as_str()
             .and_then(|s| s.parse::<MessageId>().ok());
-        let mut reply = pick(asked, &["id", "to", "task"]);
+        let mut reply = pick(asked, &["id", "to", "task", "warning"]);
         let (Some(id), true) = (id, wait > 0) else {
             return Ok(reply);
         };

@@ -25,6 +25,7 @@ fn message_from_row(r: &Row) -> Result<Message> {
         answered_at: opt_timestamp(r, 8)?,
         answered_by: get(r, 9)?,
         read_at: opt_timestamp(r, 10)?,
+        warning: None,
     })
 }
 
@@ -58,6 +59,7 @@ impl PgTx<'_> {
             answered_at: None,
             answered_by: None,
             read_at: None,
+            warning: None,
         })
     }
 

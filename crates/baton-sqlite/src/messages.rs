@@ -31,6 +31,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         answered_at: opt_ts(8)?,
         answered_by: r.get(9)?,
         read_at: opt_ts(10)?,
+        warning: None,
     })
 }
 
@@ -74,6 +75,7 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<Message> {
         answered_at: None,
         answered_by: None,
         read_at: None,
+        warning: None,
     })
 }
 

@@ -101,29 +101,6 @@ pub fn ask(ctx: &Context, args: AskArgs) -> CliResult {
     ask_and_wait(ctx, request, args.wait.as_deref())
 }
 
-/// A message to a name nobody has used on this board waits for someone who may never
-/// come (a typo, `claude1` for `claude-1`): it is kept, and the sender is told, with the
-/// names that have been seen. `human` is always known.
-fn unknown_addressee(api: &dyn baton_core::Api, to: &str) -> Option<String> {
-    if to == baton_core::api::HUMAN {
-        return None;
-    }
-    let agents = api.agents().ok()?;
-    if agents.iter().any(|a| a.name == to) {
-        return None;
-    }
-    let mut names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
-    names.truncate(20);
-    let known = if names.is_empty() {
-        "none yet".to_string()
-    } else {
-        names.join(", ")
-    };
-    Some(format!(
-        "nobody named '{to}' has used this board yet; the message waits for them. Known: {known}"
-    ))
-}
-
 /// `baton chat T-12 "..."`: a message to the agent that worked on the task; the runner
 /// resumes its session with it and the reply lands in the same thread.
 pub fn chat(ctx: &Context, args: ChatArgs) -> CliResult {
@@ -143,7 +120,7 @@ fn ask_and_wait(ctx: &Context, request: AskRequest, wait: Option<&str>) -> CliRe
     let actor = ctx.actor();
     let watch = wait_for.map(|_| watcher(ctx)).transpose()?;
     let question = api.ask(&actor, request)?;
-    let warning = unknown_addressee(api.as_ref(), &question.to);
+    let warning = question.warning.clone();
     if let (Some(warning), crate::output::Mode::Human) = (&warning, ctx.out.mode) {
         eprintln!("warning: {warning}");
     }

@@ -103,7 +103,8 @@ pub fn ask(
             "ask another agent, human, or any",
         ));
     }
-    let message = tx.insert_message(&NewMessage {
+    let warning = unknown_addressee(tx, &to)?;
+    let mut message = tx.insert_message(&NewMessage {
         from: actor.to_string(),
         to,
         task,
@@ -120,7 +121,43 @@ pub fn ask(
         task,
         json!({ "message": message.id, "to": message.to }),
     )?;
+    message.warning = warning;
     Ok(message)
+}
+
+/// How many known names a warning lists.
+const KNOWN_SHOWN: u64 = 20;
+
+/// A question to a name nobody has used on this board waits for someone who may never come
+/// (a typo, `claude1` for `claude-1`): it is kept, and the asker is told, with the names
+/// seen lately. `human` and `any` are always known.
+fn unknown_addressee(tx: &mut dyn StoreTx, to: &str) -> Result<Option<String>> {
+    if to == crate::api::HUMAN || to == "any" {
+        return Ok(None);
+    }
+    let db = tx.sql();
+    if !db
+        .query("SELECT 1 FROM agents WHERE name = ?1", &[to.into()])?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let rows = db.query(
+        &format!("SELECT name FROM agents ORDER BY last_seen DESC, name LIMIT {KNOWN_SHOWN}"),
+        &[],
+    )?;
+    let names = rows
+        .iter()
+        .map(|r| crate::sql::Row::new(r, "agent").text(0))
+        .collect::<Result<Vec<String>>>()?;
+    let known = if names.is_empty() {
+        "none yet".to_string()
+    } else {
+        names.join(", ")
+    };
+    Ok(Some(format!(
+        "nobody named '{to}' has used this board yet; the message waits for them. Known: {known}"
+    )))
 }
 
 pub fn answer(

@@ -149,6 +149,23 @@ pub fn questions_to_any_reach_everyone_but_the_asker(api: &dyn Api) {
     assert_eq!(answers_only[0].from, "human");
 }
 
+pub fn a_question_to_a_name_nobody_used_is_kept_with_a_warning(api: &dyn Api) {
+    add(api, task("seen"));
+    api.pickup("claude-1", &PickupRequest::default()).unwrap();
+    let typo = ask(api, "codex", "claude1", "is the API frozen?");
+    let warning = typo.warning.expect("a warning");
+    assert!(warning.contains("nobody named 'claude1'"), "{warning}");
+    assert!(warning.contains("claude-1"), "{warning}");
+    // Kept: it waits for them.
+    assert_eq!(inbox(api, "claude1"), vec!["is the API frozen?"]);
+    // Known names, a person and everyone get none; neither do listed messages.
+    for to in ["claude-1", HUMAN, "any"] {
+        assert_eq!(ask(api, "codex", to, "hello").warning, None, "{to}");
+    }
+    let thread = api.thread(typo.id).unwrap();
+    assert_eq!(thread[0].warning, None);
+}
+
 pub fn asking_nobody_is_refused_with_a_way_out(api: &dyn Api) {
     let t = add(api, task("x"));
     let e = api

@@ -28,6 +28,10 @@ pub struct Message {
     pub answered_by: Option<String>,
     /// When an answer was delivered to its recipient (by `inbox`, `listen` or `ask --wait`).
     pub read_at: Option<Timestamp>,
+    /// Set on a question just asked to a name nobody has used on this board (a typo, or an
+    /// agent that never came): it waits for them; the warning lists the names seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 impl Message {
