@@ -563,6 +563,78 @@ fn claude_code_does_the_task_through_baton_and_it_reaches_review_with_its_commit
     );
 }
 
+/// The edit-time check in a real Claude Code: `baton generate --hooks` installs the hook in
+/// the repository's settings, the task's worktree carries them, and Claude Code's Write of
+/// a file another agent reserved is refused before it happens, the model being told who
+/// holds it.
+#[test]
+fn claude_codes_edit_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["generate", "--hooks"]).ok();
+    git(s.path(), &["add", ".claude/settings.json"]);
+    git(s.path(), &["commit", "-qm", "Baton's edit hook"]);
+    s.as_agent("codex", &["reserve", "src/auth/**", "--ttl", "30m"])
+        .ok();
+    s.run(&["task", "add", "--title", "Touch login"]).ok();
+    let worktree = s
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join(".baton/worktrees/T-1");
+    let reserved = worktree.join("src/auth/login.rs");
+    let free = worktree.join("notes.txt");
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "Write", "input": {"file_path": reserved, "content": "fn login() {}\n"}},
+            {"tool": "Write", "input": {"file_path": free, "content": "free\n"}},
+            {"text": "The login file is reserved by codex; I left it."}
+        ]),
+        s.path(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let env = claude_env(&clis, &model, home.path());
+    let run = runner(
+        &s,
+        &["--provider", "claude", "--once", "--idle-timeout", "120s"],
+        &pairs(&env),
+    );
+    let log = std::fs::read_to_string(s.path().join("model-requests.jsonl")).unwrap();
+    // What Claude Code sent back for each Write, in the request after it.
+    let results: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .flat_map(|r| {
+            r["body"]["messages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["type"] == "tool_result")
+        .map(|c| c["content"].to_string())
+        .collect();
+    assert!(
+        results
+            .iter()
+            .any(|r| r.contains("codex") && r.contains("src/auth/**")),
+        "the refusal named the holder: {results:?}\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // The runner commits what the agent left: the free file, not the reserved one.
+    assert_eq!(git(s.path(), &["show", "baton/T-1:notes.txt"]), "free");
+    assert_eq!(
+        git(
+            s.path(),
+            &["ls-tree", "-r", "--name-only", "baton/T-1", "src"]
+        ),
+        "",
+        "the reserved file was never written"
+    );
+    let _ = free;
+}
+
 #[test]
 fn a_claude_code_process_killed_mid_run_is_retried_in_the_same_session() {
     let Some(clis) = agent_clis() else { return };

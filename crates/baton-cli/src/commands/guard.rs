@@ -160,6 +160,12 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
             };
             // Outside this repository: not Baton's to guard.
             let inside = absolute.strip_prefix(&root).ok()?;
+            // In a task's worktree (.baton/worktrees/NAME/): the same path in the repository.
+            let inside = match super::watch::in_worktree(inside) {
+                Some(Some((_, inner))) => inner,
+                Some(None) => return None,
+                None => inside,
+            };
             Some(inside.to_string_lossy().into_owned())
         })
         .collect();

@@ -170,7 +170,7 @@ impl Filter {
 /// `.baton/worktrees/NAME/REST`: `Some(Some((NAME, REST)))`; `.baton`, `.baton/worktrees`
 /// and a worktree's own folder: `Some(None)`; anything else under `.baton/`, or outside
 /// it: `None` (the ordinary rules apply, which skip `.baton/`).
-fn in_worktree(rel: &Path) -> Option<Option<(&str, &Path)>> {
+pub(crate) fn in_worktree(rel: &Path) -> Option<Option<(&str, &Path)>> {
     let mut parts = rel.components();
     if parts.next()?.as_os_str() != ".baton" {
         return None;
