@@ -99,6 +99,16 @@ fn check_url(url: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// A URL as events show it (every role reads events, and a URL may carry a credential):
+/// without user information, query or fragment.
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}{path}")
+}
+
 fn check_patterns(events: &[String]) -> Result<Vec<String>> {
     let hint = "name actions (task.done,message.asked) or prefixes (task.*); `*` is every event";
     let mut out: Vec<String> = Vec::new();
@@ -274,7 +284,7 @@ pub fn add(
         actor,
         actions::WEBHOOK_ADDED,
         None,
-        json!({ "webhook": id, "url": url, "events": events }),
+        json!({ "webhook": id, "url": shown_url(&url), "events": events }),
     )?;
     // It hears of what happens after its addition.
     tx.sql().execute(
@@ -318,7 +328,7 @@ pub fn remove(tx: &mut dyn StoreTx, actor: &str, id: WebhookId, now: Timestamp) 
         actor,
         actions::WEBHOOK_REMOVED,
         None,
-        json!({ "webhook": id, "url": hook.url }),
+        json!({ "webhook": id, "url": shown_url(&hook.url) }),
     )?;
     Ok(hook)
 }
@@ -352,7 +362,7 @@ pub fn test(tx: &mut dyn StoreTx, actor: &str, id: WebhookId, now: Timestamp) ->
         actor,
         actions::WEBHOOK_PING,
         None,
-        json!({ "webhook": id, "url": hook.url }),
+        json!({ "webhook": id, "url": shown_url(&hook.url) }),
     )?;
     insert_delivery(tx.sql(), id, ping, actions::WEBHOOK_PING, now)?;
     let rows = query_map(
@@ -709,6 +719,15 @@ mod tests {
         }
         let e = check_url("ftp://example.com").unwrap_err().to_string();
         assert!(e.contains("http or https, not ftp"), "{e}");
+    }
+
+    #[test]
+    fn events_show_urls_without_credentials() {
+        assert_eq!(
+            shown_url("https://bot:pw@ci.example.com:8443/hooks/b?token=abc#x"),
+            "https://ci.example.com:8443/hooks/b"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
     #[test]
