@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use support::{Foreground, Sandbox};
+use support::{on_postgres, Foreground, Sandbox};
 
 const SECRET: &str = "a-receiver-shared-secret-0123456789";
 
@@ -332,4 +332,46 @@ fn a_webhook_is_signed_retried_with_backoff_and_survives_a_restart() {
         .fails(3, "webhook_not_found");
     let log = server.terminate();
     assert!(!log.contains(SECRET), "{log}");
+}
+
+/// `baton migrate` carries webhooks (their secrets too, so signing goes on) and their
+/// deliveries; numbering goes on in PostgreSQL.
+#[test]
+fn webhooks_and_their_deliveries_move_with_baton_migrate() {
+    let Some(database) = baton_postgres::testing::TestDatabase::create() else {
+        return;
+    };
+    let s = Sandbox::project();
+    s.run(&[
+        "webhook",
+        "add",
+        "https://ci.example/hook",
+        "--events",
+        "task.*",
+    ])
+    .ok();
+    s.run(&["webhook", "test", "WH-1", "--wait", "0"]).ok();
+    let before: Vec<Value> = [&["webhook", "list"][..], &["webhook", "deliveries"]]
+        .iter()
+        .map(|args| s.run(args).ok().json())
+        .collect();
+    let copied = s.run(&["migrate", "--to", database.url()]).ok().json();
+    assert_eq!(copied["rows"]["webhooks"], 1, "{copied}");
+    assert_eq!(copied["rows"]["webhook_deliveries"], 1, "{copied}");
+    for (args, sqlite) in [&["webhook", "list"][..], &["webhook", "deliveries"]]
+        .iter()
+        .zip(before)
+    {
+        let postgres: Value = on_postgres(&s, database.url(), "lead", args).ok().json();
+        assert_eq!(sqlite, postgres, "baton {}", args.join(" "));
+    }
+    let next = on_postgres(
+        &s,
+        database.url(),
+        "lead",
+        &["webhook", "add", "https://ci.example/two", "--events", "*"],
+    )
+    .ok()
+    .json();
+    assert_eq!(next["webhook"]["id"], "WH-2", "{next}");
 }
