@@ -198,6 +198,10 @@ enum Command {
     /// no task board around it: start, list, show, diff, chat, merge, abandon, delete.
     #[command(subcommand)]
     Errand(commands::errand::ErrandCommand),
+    /// Webhooks: the server POSTs chosen events to a URL, signed with a secret, retried
+    /// with backoff: add, list, remove, test, deliveries.
+    #[command(subcommand)]
+    Webhook(commands::webhook::WebhookCommand),
 }
 
 /// The identity commands act as. A pattern (`claude-*`) is claimed by `baton mcp`, the
@@ -312,6 +316,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         Command::Merge(command) => commands::merge::merge(&ctx, command),
         Command::Diff(args) => commands::merge::diff(&ctx, args),
         Command::Errand(command) => commands::errand::errand(&ctx, command),
+        Command::Webhook(command) => commands::webhook::webhook(&ctx, command),
     }
 }
 

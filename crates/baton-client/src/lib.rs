@@ -8,6 +8,7 @@ use std::time::Duration;
 mod instance;
 mod merges;
 mod plan;
+mod webhooks;
 
 use baton_core::api::{
     AccountUpdate, AnswerRequest, AskRequest, BlockRequest, DeleteRequest, DocFilter, DocPatch,
@@ -426,6 +427,10 @@ impl Api for Client {
     }
 
     fn operations(&self) -> &dyn baton_core::api::Operations {
+        self
+    }
+
+    fn webhooks(&self) -> &dyn baton_core::api::Webhooks {
         self
     }
 

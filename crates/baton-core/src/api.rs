@@ -19,6 +19,7 @@ mod merges;
 mod operations;
 mod plan;
 mod runs;
+mod webhooks;
 
 pub use batch::{batch_from_value, parse_batch};
 pub use import::{
@@ -44,6 +45,10 @@ pub use plan::{
     ProposalFilter,
 };
 pub use runs::{AccountUpdate, NewRun, RunEnd, RunFilter, RunUpdate};
+pub use webhooks::{
+    AttemptOutcome, CreatedWebhook, Delivery, DeliveryQuery, DeliveryStatus, DueDelivery,
+    NewWebhook, RetryPolicy, Webhook, Webhooks,
+};
 
 /// The actor name used when a person acts without an agent identity.
 pub const HUMAN: &str = "human";
@@ -377,6 +382,8 @@ pub trait Api {
     fn errands(&self) -> &dyn Errands;
     /// The operations record: attributed log entries.
     fn operations(&self) -> &dyn Operations;
+    /// Webhooks: chosen events POSTed to a URL by the server.
+    fn webhooks(&self) -> &dyn Webhooks;
     fn project(&self) -> Result<Project>;
     /// Whether a write could run now: a write transaction that changes nothing (readiness
     /// probes). Implementations without a store of their own have nothing to check.

@@ -106,7 +106,7 @@ pub enum Action {
     Settings,
     /// Import a whole board.
     Import,
-    /// Create, list and revoke the project's API tokens; manage its members.
+    /// Create, list and revoke the project's API tokens; manage its members and webhooks.
     ManageProject,
     /// Create projects; manage users and instance settings.
     Administer,

@@ -10,6 +10,7 @@ mod messages;
 mod operations;
 mod plan;
 mod runs;
+mod webhooks;
 
 pub use counts::*;
 pub use instance::*;
@@ -19,6 +20,7 @@ pub use messages::*;
 pub use operations::*;
 pub use plan::*;
 pub use runs::*;
+pub use webhooks::*;
 
 use crate::api::*;
 use crate::model::{Reservation, ReservationMode, Status, Task};
@@ -1834,6 +1836,7 @@ macro_rules! conformance_tests {
             log_entries_are_events_attributed_and_checked,
             sessions_carry_what_their_identity_writes,
             log_batches_are_written_whole_or_not_at_all,
+            webhooks_follow_the_events_they_select_and_keep_their_secrets,
         );
         $crate::conformance_tests!(@fixture $factory;
             an_expired_lease_returns_the_task_to_open_with_a_retry,

@@ -225,6 +225,7 @@ impl Error {
                 "agent" => "no_agent",
                 "proposal" => "proposal_not_found",
                 "session" => "session_not_found",
+                "webhook" => "webhook_not_found",
                 _ => "not_found",
             },
             Error::Remote { code, .. } => code,

@@ -195,6 +195,14 @@ prefixed_id!(
     "session"
 );
 
+prefixed_id!(
+    /// A webhook: a URL the server POSTs chosen events to: `WH-1`, ...
+    WebhookId,
+    BadWebhookId,
+    "WH",
+    "webhook"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

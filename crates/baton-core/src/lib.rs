@@ -33,7 +33,7 @@ pub use board::Board;
 pub use error::{Error, ErrorClass, Result};
 pub use id::{
     CommentId, DocId, ErrandId, InitiativeId, MergeId, MessageId, PhaseId, ProposalId, RunId,
-    SessionId, TaskId,
+    SessionId, TaskId, WebhookId,
 };
 pub use model::*;
 pub use store::{Store, StoreTx};

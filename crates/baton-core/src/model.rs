@@ -605,6 +605,10 @@ pub mod actions {
     pub const MERGE_LEFT_FOR_PULL_REQUEST: &str = "merge.left_for_pull_request";
     pub const SESSION_STARTED: &str = "session.started";
     pub const SESSION_ENDED: &str = "session.ended";
+    pub const WEBHOOK_ADDED: &str = "webhook.added";
+    pub const WEBHOOK_REMOVED: &str = "webhook.removed";
+    /// `baton webhook test`: sent to the webhook tested alone.
+    pub const WEBHOOK_PING: &str = "webhook.ping";
     /// An imported event whose action Baton does not know (`detail.original_action`).
     pub const EVENT_IMPORTED: &str = "event.imported";
 }

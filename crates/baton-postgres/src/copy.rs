@@ -327,6 +327,38 @@ pub const PROJECT_TABLES: &[(&str, &[&str])] = &[
             "reply",
         ],
     ),
+    (
+        "webhooks",
+        &[
+            "id",
+            "url",
+            "events",
+            "secret",
+            "cursor",
+            "created_by",
+            "created_at",
+            "removed_at",
+            "removed_by",
+        ],
+    ),
+    (
+        "webhook_deliveries",
+        &[
+            "id",
+            "uid",
+            "webhook",
+            "event",
+            "action",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_status",
+            "last_error",
+            "last_error_at",
+            "created_at",
+            "delivered_at",
+        ],
+    ),
 ];
 
 /// Tables whose ids come from an identity sequence, moved past the copied ids.
@@ -345,6 +377,8 @@ const SEQUENCED: &[&str] = &[
     "proposals",
     "merges",
     "errands",
+    "webhooks",
+    "webhook_deliveries",
     "users",
     "api_tokens",
 ];

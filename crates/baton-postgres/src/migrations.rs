@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_task_losses",
         include_str!("../migrations/0011_task_losses.sql"),
     ),
+    (
+        "0012_webhooks",
+        include_str!("../migrations/0012_webhooks.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

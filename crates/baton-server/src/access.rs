@@ -42,6 +42,16 @@ pub fn of(method: &Method, template: &str) -> Option<Access> {
         ("GET", "/api/v1/projects/{key}") => Handler,
         (_, "/api/v1/projects/{key}/members" | "/api/v1/projects/{key}/members/{user}") => Handler,
         (_, "/api/v1/tokens" | "/api/v1/tokens/{id}") => Handler,
+        // Webhook URLs may carry credentials of their own, so even listing them is a
+        // maintainer's.
+        (
+            _,
+            "/api/v1/webhooks"
+            | "/api/v1/webhooks/{id}"
+            | "/api/v1/webhooks/{id}/test"
+            | "/api/v1/webhooks/deliveries"
+            | "/api/v1/webhooks/queue",
+        ) => Project(ManageProject),
         // Reads that are sent as POST because they carry a list.
         ("POST", "/api/v1/reservations/check") => Project(Read),
         ("GET" | "HEAD", _) => Project(Read),

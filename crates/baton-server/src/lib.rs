@@ -22,6 +22,7 @@ pub mod otlp;
 pub mod projects;
 pub mod routes;
 pub mod tls;
+pub mod webhooks;
 pub mod workers;
 
 use std::net::SocketAddr;
@@ -86,6 +87,8 @@ pub struct ServerOptions {
     pub tls: Option<tls::TlsFiles>,
     /// How often each project's `log_retention` is applied in the background.
     pub retention_every: Duration,
+    /// How webhooks are sent: retries, backoff, timeout.
+    pub webhooks: webhooks::WebhookOptions,
 }
 
 impl Default for ServerOptions {
@@ -101,6 +104,7 @@ impl Default for ServerOptions {
             secure_cookies: false,
             tls: None,
             retention_every: Duration::from_secs(600),
+            webhooks: webhooks::WebhookOptions::default(),
         }
     }
 }
@@ -257,6 +261,7 @@ pub(crate) fn open_workers(
         options.retention_every,
         shutdown.clone(),
     )?;
+    webhooks::deliver(writer.clone(), options.webhooks, shutdown.clone())?;
     Ok((writer, readers, feed))
 }
 

@@ -40,6 +40,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_task_losses",
         include_str!("../migrations/0012_task_losses.sql"),
     ),
+    (
+        "0013_webhooks",
+        include_str!("../migrations/0013_webhooks.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

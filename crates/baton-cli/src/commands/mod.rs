@@ -26,6 +26,7 @@ pub mod serve;
 pub mod task;
 pub mod team;
 pub mod watch;
+pub mod webhook;
 
 use std::path::PathBuf;
 

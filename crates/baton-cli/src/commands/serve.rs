@@ -56,6 +56,25 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "PEM", requires = "tls_cert", env = "BATON_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// How long a failed webhook delivery waits before its first retry; each further retry
+    /// waits twice as long, at most 10 minutes.
+    #[arg(long, value_name = "DURATION", env = "BATON_WEBHOOK_RETRY", default_value = "1s",
+          value_parser = duration)]
+    pub webhook_retry: Duration,
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, value_name = "N", env = "BATON_WEBHOOK_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_attempts: u32,
+    /// How long one webhook attempt may take (connecting included).
+    #[arg(long, value_name = "DURATION", env = "BATON_WEBHOOK_TIMEOUT", default_value = "10s",
+          value_parser = duration)]
+    pub webhook_timeout: Duration,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    baton_core::time::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} is not a duration (500ms, 10s, 2m)"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +238,15 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
                 key: key.clone(),
             }),
             _ => None,
+        },
+        webhooks: baton_server::webhooks::WebhookOptions {
+            retry: baton_core::api::RetryPolicy {
+                attempts: args.webhook_attempts,
+                base: args.webhook_retry,
+                cap: Duration::from_secs(600).max(args.webhook_retry),
+            },
+            timeout: args.webhook_timeout,
+            ..Default::default()
         },
         ..ServerOptions::default()
     };
@@ -387,6 +415,12 @@ fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
                 .iter()
                 .flat_map(|p| [std::ffi::OsStr::new("--tls-key"), p.as_os_str()]),
         )
+        .arg("--webhook-retry")
+        .arg(baton_core::time::format_duration(args.webhook_retry))
+        .arg("--webhook-attempts")
+        .arg(args.webhook_attempts.to_string())
+        .arg("--webhook-timeout")
+        .arg(baton_core::time::format_duration(args.webhook_timeout))
         // The URL (it may hold a password) goes by the environment, not the command line.
         .envs(args.database.iter().map(|url| ("BATON_DATABASE_URL", url)))
         .current_dir(&project.root)

@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod telemetry;
 mod validate;
 mod views;
+pub mod webhooks;
 
 use crate::api::{
     AccountUpdate, AnswerRequest, Api, AskRequest, BlockRequest, DeleteRequest, DocFilter,
@@ -191,6 +192,10 @@ impl<S: Store> Api for Board<S> {
     }
 
     fn operations(&self) -> &dyn crate::api::Operations {
+        self
+    }
+
+    fn webhooks(&self) -> &dyn crate::api::Webhooks {
         self
     }
 

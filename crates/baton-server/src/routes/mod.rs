@@ -14,6 +14,7 @@ mod otlp;
 mod plan;
 mod runs;
 mod tasks;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -100,6 +101,7 @@ fn project_routes() -> OpenApiRouter<AppState> {
         .merge(runs::router())
         .merge(plan::router())
         .merge(merges::router())
+        .merge(webhooks::router())
         .merge(instance::project_router())
         .routes(routes!(health))
         .routes(routes!(ready))
