@@ -313,24 +313,9 @@ fn a_five_thousand_task_board_renders_in_about_a_second() {
 fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("app")).unwrap();
-    std::fs::write(dir.path().join("app/__init__.py"), "").unwrap();
-    std::fs::write(
-        dir.path().join("app/session.py"),
+    let (_dir, server) = python_code_server(
         "class SessionStore:\n    def refresh(self, token):\n        return token\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app/login.py"),
-        "from app.session import SessionStore\n\ndef login():\n    return SessionStore()\n",
-    )
-    .unwrap();
-    baton_code::scan_full(dir.path()).unwrap();
-    let server = TestServer::start_with(baton_server::ServerOptions {
-        code_root: Some(dir.path().to_path_buf()),
-        ..baton_server::ServerOptions::default()
-    });
+    );
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
@@ -363,9 +348,7 @@ fn the_code_explorer_finds_a_symbol_and_shows_its_file() {
         )
         .await;
         screenshot(&b, "code").await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -516,9 +499,7 @@ fn runs_show_their_output_live_and_a_person_stops_and_retries_them() {
         click(&b, "[data-retry=\"R-1\"]").await;
         eventually("the retry put the task back", || api.get_task(task.id).unwrap().status == baton_core::Status::Open).await;
         screenshot(&b, "run").await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -850,9 +831,7 @@ fn a_person_accepts_a_plan_and_reviews_a_phase_in_the_browser() {
         click(&b, "#edit-doc button").await;
         eventually("the edit made version 2", || api.get_doc(page.doc).unwrap().version == 2).await;
         assert!(api.get_doc(page.doc).unwrap().body.contains("Second draft."));
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -1234,9 +1213,7 @@ fn a_person_reviews_a_phase_on_its_diff_with_threaded_line_comments() {
                 && e.request_text.as_deref() == Some("merge")
         })
         .await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -1382,9 +1359,7 @@ fn a_large_diff_draws_the_files_near_the_screen_first_and_the_rest_on_the_way() 
             .as_str()
             .unwrap()
             .contains("line 25 changed"));
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -1545,8 +1520,6 @@ fn a_person_follows_the_log_live_by_level_and_session_and_sees_anomalies_and_run
             Duration::from_secs(10),
         )
         .await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }

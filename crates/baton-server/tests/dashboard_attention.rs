@@ -359,9 +359,7 @@ fn needs_me_comes_first_with_an_action_for_each_item_and_notifies_on_new_ones() 
             Duration::from_secs(10),
         )
         .await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -436,9 +434,7 @@ fn the_inbox_shows_answers_under_their_questions_and_every_conversation_between_
             .inbox("claude", &baton_core::api::InboxRequest::default())
             .unwrap();
         assert_eq!(pending.len(), 1);
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -568,9 +564,7 @@ fn a_task_offers_only_what_its_status_allows_a_click_opens_it_and_backlog_says_w
             Duration::from_secs(10),
         )
         .await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -618,9 +612,7 @@ fn agents_are_stale_by_their_leases_not_after_ten_minutes() {
             Duration::from_secs(10),
         )
         .await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -628,24 +620,9 @@ fn agents_are_stale_by_their_leases_not_after_ten_minutes() {
 fn the_code_page_shows_the_index_summary_as_tables() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let Some(driver) = chromedriver() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("app")).unwrap();
-    std::fs::write(dir.path().join("app/__init__.py"), "").unwrap();
-    std::fs::write(
-        dir.path().join("app/session.py"),
+    let (_dir, server) = python_code_server(
         "import os\n\nclass SessionStore:\n    def refresh(self, token):\n        return token\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app/login.py"),
-        "from app.session import SessionStore\n\ndef login():\n    return SessionStore()\n",
-    )
-    .unwrap();
-    baton_code::scan_full(dir.path()).unwrap();
-    let server = TestServer::start_with(baton_server::ServerOptions {
-        code_root: Some(dir.path().to_path_buf()),
-        ..baton_server::ServerOptions::default()
-    });
+    );
     let url = server.url.clone();
     runtime().block_on(async {
         let b = browser(&driver).await;
@@ -673,9 +650,7 @@ fn the_code_page_shows_the_index_summary_as_tables() {
         assert!(text.contains("app/session.py"), "most imported: {text}");
         assert!(text.contains("class"), "kinds: {text}");
         at_every_width(&b, "code-summary").await;
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }
 
@@ -751,8 +726,6 @@ fn every_view_fits_a_laptops_half_screen_and_a_phone() {
             }
             b.set_window_size(1280, 800).await.unwrap();
         }
-        let errors = console_errors(&b, &driver).await;
-        assert!(errors.is_empty(), "console errors: {errors:?}");
-        b.close().await.unwrap();
+        finish(b, &driver).await;
     });
 }

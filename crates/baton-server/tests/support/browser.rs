@@ -102,6 +102,13 @@ pub async fn console_errors(client: &Client, driver: &Driver) -> Vec<Value> {
         .collect()
 }
 
+/// The end of every page test: no errors in the console, then the browser closes.
+pub async fn finish(client: Client, driver: &Driver) {
+    let errors = console_errors(&client, driver).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
 pub async fn screenshot(client: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard");
     std::fs::create_dir_all(&dir).unwrap();
@@ -227,4 +234,24 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
+}
+
+/// A server whose code page shows a small indexed Python package: `app/session.py` (as
+/// given) and `app/login.py`, which imports it. The folder lives as long as the guard.
+pub fn python_code_server(session_py: &str) -> (tempfile::TempDir, super::TestServer) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/__init__.py"), "").unwrap();
+    std::fs::write(dir.path().join("app/session.py"), session_py).unwrap();
+    std::fs::write(
+        dir.path().join("app/login.py"),
+        "from app.session import SessionStore\n\ndef login():\n    return SessionStore()\n",
+    )
+    .unwrap();
+    baton_code::scan_full(dir.path()).unwrap();
+    let server = super::TestServer::start_with(baton_server::ServerOptions {
+        code_root: Some(dir.path().to_path_buf()),
+        ..baton_server::ServerOptions::default()
+    });
+    (dir, server)
 }
