@@ -1,8 +1,12 @@
 //! Shared helpers for the per-language extractors: node text, signatures,
 //! doc comments and the container stack.
 
+use std::num::NonZeroU16;
+use std::sync::OnceLock;
+
 use tree_sitter::Node;
 
+use crate::languages::Language;
 use crate::model::{FileFacts, ImportStyle, RawImport, RawSymbol, SymbolKind};
 
 /// What may end the line above a documented item, or sit before it on its line: comments
@@ -25,8 +29,132 @@ fn line_may_lead(line: &[u8]) -> bool {
 const MAX_SIGNATURE: usize = 160;
 const MAX_DOC: usize = 160;
 
+/// The grammar fields the extractors read. They are looked up by id: by name, tree-sitter
+/// first compares the name with each of the grammar's field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Alias,
+    Argument,
+    Arguments,
+    Body,
+    Declaration,
+    Declarator,
+    Definition,
+    Function,
+    Key,
+    Left,
+    List,
+    Method,
+    ModuleName,
+    Name,
+    Path,
+    Property,
+    Receiver,
+    Right,
+    Source,
+    Trait,
+    Type,
+    Value,
+}
+
+impl Field {
+    const ALL: [Field; 22] = [
+        Field::Alias,
+        Field::Argument,
+        Field::Arguments,
+        Field::Body,
+        Field::Declaration,
+        Field::Declarator,
+        Field::Definition,
+        Field::Function,
+        Field::Key,
+        Field::Left,
+        Field::List,
+        Field::Method,
+        Field::ModuleName,
+        Field::Name,
+        Field::Path,
+        Field::Property,
+        Field::Receiver,
+        Field::Right,
+        Field::Source,
+        Field::Trait,
+        Field::Type,
+        Field::Value,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Alias => "alias",
+            Field::Argument => "argument",
+            Field::Arguments => "arguments",
+            Field::Body => "body",
+            Field::Declaration => "declaration",
+            Field::Declarator => "declarator",
+            Field::Definition => "definition",
+            Field::Function => "function",
+            Field::Key => "key",
+            Field::Left => "left",
+            Field::List => "list",
+            Field::Method => "method",
+            Field::ModuleName => "module_name",
+            Field::Name => "name",
+            Field::Path => "path",
+            Field::Property => "property",
+            Field::Receiver => "receiver",
+            Field::Right => "right",
+            Field::Source => "source",
+            Field::Trait => "trait",
+            Field::Type => "type",
+            Field::Value => "value",
+        }
+    }
+}
+
+/// One grammar's id of each [`Field`] (`None` where the grammar has no such field).
+pub struct FieldIds([Option<NonZeroU16>; Field::ALL.len()]);
+
+impl FieldIds {
+    fn of(grammar: &tree_sitter::Language) -> FieldIds {
+        FieldIds(Field::ALL.map(|f| grammar.field_id_for_name(f.name())))
+    }
+
+    /// The field ids of `lang`'s grammar, found once per process.
+    pub fn of_language(lang: Language) -> &'static FieldIds {
+        static TABLES: OnceLock<Vec<(Language, FieldIds)>> = OnceLock::new();
+        let tables = TABLES.get_or_init(|| {
+            Language::ALL
+                .iter()
+                .map(|&l| (l, FieldIds::of(&l.grammar())))
+                .collect()
+        });
+        tables
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, ids)| ids)
+            .expect("every language has a table")
+    }
+
+    /// `node`'s child in field `f`, as `node.child_by_field_name(f.name())` finds it.
+    #[inline]
+    pub fn child<'t>(&self, node: Node<'t>, f: Field) -> Option<Node<'t>> {
+        node.child_by_field_id(self.0[f as usize]?.get())
+    }
+
+    /// `node`'s children in field `f`, as `node.children_by_field_name` lists them.
+    pub fn children<'t>(&self, node: Node<'t>, f: Field) -> Vec<Node<'t>> {
+        let Some(id) = self.0[f as usize] else {
+            return Vec::new();
+        };
+        let mut cursor = node.walk();
+        node.children_by_field_id(id, &mut cursor).collect()
+    }
+}
+
 pub struct Extractor<'s> {
     pub src: &'s [u8],
+    /// The grammar's field ids.
+    pub fields: &'static FieldIds,
     containers: Vec<String>,
     facts: FileFacts,
     /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
@@ -38,9 +166,10 @@ pub struct Extractor<'s> {
 const MAX_DEPTH: u32 = 200;
 
 impl<'s> Extractor<'s> {
-    pub fn new(src: &'s [u8]) -> Self {
+    pub fn new(src: &'s [u8], lang: Language) -> Self {
         Extractor {
             src,
+            fields: FieldIds::of_language(lang),
             containers: Vec::new(),
             facts: FileFacts::default(),
             depth: 0,
@@ -55,8 +184,19 @@ impl<'s> Extractor<'s> {
         std::str::from_utf8(&self.src[node.byte_range()]).unwrap_or("")
     }
 
-    pub fn field_text(&self, node: Node<'_>, field: &str) -> Option<&'s str> {
-        node.child_by_field_name(field).map(|n| self.text(n))
+    /// `node`'s child in field `f`.
+    #[inline]
+    pub fn field<'t>(&self, node: Node<'t>, f: Field) -> Option<Node<'t>> {
+        self.fields.child(node, f)
+    }
+
+    pub fn field_text(&self, node: Node<'_>, f: Field) -> Option<&'s str> {
+        self.field(node, f).map(|n| self.text(n))
+    }
+
+    /// How many more levels [`Extractor::deeper`] may go down.
+    pub fn depth_left(&self) -> u32 {
+        MAX_DEPTH.saturating_sub(self.depth)
     }
 
     /// Run `f` one level deeper, unless the walk is already [`MAX_DEPTH`] deep.
@@ -165,8 +305,8 @@ impl<'s> Extractor<'s> {
 
     /// The declaration up to its body, on one line, bounded.
     pub fn signature(&self, node: Node<'_>) -> String {
-        let end = node
-            .child_by_field_name("body")
+        let end = self
+            .field(node, Field::Body)
             .map(|b| b.start_byte())
             .unwrap_or_else(|| node.end_byte());
         one_line(&self.head(node.start_byte(), end), MAX_SIGNATURE)
@@ -317,10 +457,32 @@ pub fn docstring_first_line(literal: &str) -> Option<String> {
 }
 
 /// Visit the named children of `node`.
-pub fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+pub fn named_children<'t>(node: Node<'t>) -> NamedChildren<'t> {
     let mut cursor = node.walk();
-    let kids: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-    kids.into_iter()
+    let more = cursor.goto_first_child();
+    NamedChildren { cursor, more }
+}
+
+/// The named children of a node, one cursor step at a time (no list of them is built).
+pub struct NamedChildren<'t> {
+    cursor: tree_sitter::TreeCursor<'t>,
+    /// The cursor is on a child not yet looked at.
+    more: bool,
+}
+
+impl<'t> Iterator for NamedChildren<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        while self.more {
+            let node = self.cursor.node();
+            self.more = self.cursor.goto_next_sibling();
+            if node.is_named() {
+                return Some(node);
+            }
+        }
+        None
+    }
 }
 
 /// Strip quotes of a string literal.

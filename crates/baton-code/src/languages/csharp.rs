@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{named_children, Extractor};
+use crate::extract::{named_children, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
@@ -25,9 +25,9 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             _ => None,
         };
         if let Some(kind) = kind {
-            let name = ex.field_text(item, "name").unwrap_or("").to_string();
+            let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
             ex.symbol(item, item, &name, kind, is_public(ex, item) || in_interface);
-            if let Some(body) = item.child_by_field_name("body") {
+            if let Some(body) = ex.field(item, Field::Body) {
                 let iface = kind == SymbolKind::Interface;
                 ex.within(&name, |ex| members(ex, body, iface));
             }
@@ -35,9 +35,9 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
         }
         match item.kind() {
             "namespace_declaration" | "file_scoped_namespace_declaration" => {
-                let name = ex.field_text(item, "name").unwrap_or("").to_string();
+                let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
                 ex.symbol(item, item, &name, SymbolKind::Module, true);
-                match item.child_by_field_name("body") {
+                match ex.field(item, Field::Body) {
                     Some(body) => ex.within(&name, |ex| members(ex, body, false)),
                     // File-scoped: the members follow as siblings inside this node.
                     None => ex.within(&name, |ex| members(ex, item, false)),
@@ -47,12 +47,12 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             | "constructor_declaration"
             | "operator_declaration"
             | "destructor_declaration" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let exported = is_public(ex, item) || in_interface;
                 ex.symbol(item, item, name, SymbolKind::Method, exported);
             }
             "delegate_declaration" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let exported = is_public(ex, item);
                 ex.symbol(item, item, name, SymbolKind::Type, exported);
             }
@@ -64,7 +64,7 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
                     }
                     for v in named_children(decl) {
                         if v.kind() == "variable_declarator" {
-                            let name = ex.field_text(v, "name").unwrap_or_else(|| {
+                            let name = ex.field_text(v, Field::Name).unwrap_or_else(|| {
                                 v.named_child(0).map(|n| ex.text(n)).unwrap_or("")
                             });
                             ex.symbol(item, item, name, SymbolKind::Constant, exported);

@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{docstring_first_line, named_children, Extractor};
+use crate::extract::{docstring_first_line, named_children, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -27,7 +27,7 @@ fn is_public(name: &str) -> bool {
 fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope) {
     match node.kind() {
         "function_definition" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let kind = if scope == Scope::Class {
                 SymbolKind::Method
             } else {
@@ -37,22 +37,22 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             let doc = docstring(ex, node);
             let sig = ex.signature(node);
             ex.push(node, name, kind, exported, sig, doc);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| visit_block(ex, body, Scope::Function));
             }
         }
         "class_definition" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let exported = scope != Scope::Function && is_public(name);
             let doc = docstring(ex, node);
             let sig = ex.signature(node);
             ex.push(node, name, SymbolKind::Class, exported, sig, doc);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| visit_block(ex, body, Scope::Class));
             }
         }
         "decorated_definition" => {
-            if let Some(def) = node.child_by_field_name("definition") {
+            if let Some(def) = ex.field(node, Field::Definition) {
                 visit(ex, def, anchor, scope);
             }
         }
@@ -61,10 +61,10 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
                 if child.kind() != "assignment" {
                     continue;
                 }
-                if is_lambda_assignment(child) {
+                if is_lambda_assignment(ex, child) {
                     lambda(ex, child, scope);
                 } else if scope == Scope::Module {
-                    assignment(ex, child);
+                    assignment(ex, node, child);
                 }
             }
         }
@@ -75,18 +75,16 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             }
         }
         "import_statement" => {
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
+            for name in ex.fields.children(node, Field::Name) {
                 let (module, alias) = aliased(ex, name);
                 let bound = alias.unwrap_or_else(|| module.split('.').next().unwrap_or(module));
                 ex.import(node, module, vec![bound.to_string()], ImportStyle::Python);
             }
         }
         "import_from_statement" => {
-            let module = ex.field_text(node, "module_name").unwrap_or("");
+            let module = ex.field_text(node, Field::ModuleName).unwrap_or("");
             let mut names = Vec::new();
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
+            for name in ex.fields.children(node, Field::Name) {
                 names.push(aliased(ex, name).0.to_string());
             }
             if named_children(node).any(|c| c.kind() == "wildcard_import") {
@@ -118,16 +116,17 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
 fn aliased<'s>(ex: &Extractor<'s>, node: Node<'_>) -> (&'s str, Option<&'s str>) {
     if node.kind() == "aliased_import" {
         (
-            ex.field_text(node, "name").unwrap_or(""),
-            ex.field_text(node, "alias"),
+            ex.field_text(node, Field::Name).unwrap_or(""),
+            ex.field_text(node, Field::Alias),
         )
     } else {
         (ex.text(node), None)
     }
 }
 
-fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
-    let Some(left) = node.child_by_field_name("left") else {
+/// `node` is an assignment, a child of `stmt`.
+fn assignment(ex: &mut Extractor<'_>, stmt: Node<'_>, node: Node<'_>) {
+    let Some(left) = ex.field(node, Field::Left) else {
         return;
     };
     if left.kind() != "identifier" {
@@ -145,12 +144,12 @@ fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
         SymbolKind::Variable
     };
     let sig = crate::extract::one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
-    let doc = ex.leading_comment(node.parent().unwrap_or(node));
+    let doc = ex.leading_comment(stmt);
     ex.push(node, name, kind, is_public(name), sig, doc);
 }
 
 fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
-    let body = def.child_by_field_name("body")?;
+    let body = ex.field(def, Field::Body)?;
     let first = body.named_child(0)?;
     if first.kind() != "expression_statement" {
         return None;
@@ -162,17 +161,17 @@ fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
     docstring_first_line(ex.text(s))
 }
 
-fn is_lambda_assignment(node: Node<'_>) -> bool {
-    node.child_by_field_name("left")
+fn is_lambda_assignment(ex: &Extractor<'_>, node: Node<'_>) -> bool {
+    ex.field(node, Field::Left)
         .is_some_and(|l| l.kind() == "identifier")
-        && node
-            .child_by_field_name("right")
+        && ex
+            .field(node, Field::Right)
             .is_some_and(|r| r.kind() == "lambda")
 }
 
 /// `name = lambda ...:` defines a function as far as readers are concerned.
 fn lambda(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
-    let Some(left) = node.child_by_field_name("left") else {
+    let Some(left) = ex.field(node, Field::Left) else {
         return;
     };
     let name = ex.text(left);

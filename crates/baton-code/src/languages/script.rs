@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::extract::{named_children, one_line, unquote, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -36,8 +36,8 @@ fn commonjs_export(
     exported: &mut Vec<String>,
 ) {
     let (Some(left), Some(right)) = (
-        assign.child_by_field_name("left"),
-        assign.child_by_field_name("right"),
+        ex.field(assign, Field::Left),
+        ex.field(assign, Field::Right),
     ) else {
         return;
     };
@@ -49,7 +49,7 @@ fn commonjs_export(
                     match prop.kind() {
                         "shorthand_property_identifier" => exported.push(ex.text(prop).to_string()),
                         "pair" => {
-                            if let Some(v) = prop.child_by_field_name("value") {
+                            if let Some(v) = ex.field(prop, Field::Value) {
                                 if v.kind() == "identifier" {
                                     exported.push(ex.text(v).to_string());
                                 }
@@ -81,8 +81,8 @@ fn commonjs_export(
         }
         _ => return,
     };
-    let end = right
-        .child_by_field_name("body")
+    let end = ex
+        .field(right, Field::Body)
         .map_or(right.end_byte(), |b| b.start_byte());
     let head = ex.head(stmt.start_byte(), end).into_owned();
     let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
@@ -107,13 +107,13 @@ fn statement(
 ) {
     match node.kind() {
         "export_statement" => {
-            if let Some(source) = node.child_by_field_name("source") {
+            if let Some(source) = ex.field(node, Field::Source) {
                 let names = export_clause_names(ex, node);
                 ex.import(node, unquote(ex.text(source)), names, ImportStyle::Script);
             }
-            if let Some(decl) = node.child_by_field_name("declaration") {
+            if let Some(decl) = ex.field(node, Field::Declaration) {
                 statement(ex, decl, node, scope, true);
-            } else if let Some(value) = node.child_by_field_name("value") {
+            } else if let Some(value) = ex.field(node, Field::Value) {
                 // `export default function () {}` / `export default class {}`
                 if matches!(
                     value.kind(),
@@ -125,7 +125,7 @@ fn statement(
                         SymbolKind::Function
                     };
                     // `export default function f` is `f`; an anonymous one is `default`.
-                    let name = ex.field_text(value, "name").unwrap_or("default");
+                    let name = ex.field_text(value, Field::Name).unwrap_or("default");
                     ex.symbol(value, node, name, kind, true);
                     nested(ex, value, name, exported);
                 } else {
@@ -134,34 +134,34 @@ fn statement(
             }
         }
         "function_declaration" | "generator_function_declaration" | "function_signature" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Function, exported);
             ex.within_path(name, |ex| type_literals(ex, node, exported));
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within_path(name, |ex| block(ex, body, Scope::Function));
             }
         }
         "class_declaration" | "abstract_class_declaration" | "class" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Class, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| class_body(ex, body, exported));
             }
         }
         "interface_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Interface, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| type_members(ex, body, exported));
             }
         }
         "type_alias_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let sig = one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
             let doc = ex.leading_comment(anchor);
             ex.push(node, name, SymbolKind::Type, exported, sig, doc);
             // `type Api = { get(): T }`: the type literal's method signatures.
-            if let Some(value) = node.child_by_field_name("value") {
+            if let Some(value) = ex.field(node, Field::Value) {
                 if value.kind() == "object_type" {
                     ex.within(name, |ex| type_members(ex, value, exported));
                 } else {
@@ -171,13 +171,13 @@ fn statement(
             }
         }
         "enum_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Enum, exported);
         }
         "internal_module" | "module" => {
-            let name = unquote(ex.field_text(node, "name").unwrap_or(""));
+            let name = unquote(ex.field_text(node, Field::Name).unwrap_or(""));
             ex.symbol(node, anchor, name, SymbolKind::Module, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 let name = name.to_string();
                 ex.within(&name, |ex| {
                     for child in named_children(body) {
@@ -245,10 +245,10 @@ fn declarator(
     exported: bool,
     is_const: bool,
 ) {
-    let Some(name_node) = decl.child_by_field_name("name") else {
+    let Some(name_node) = ex.field(decl, Field::Name) else {
         return;
     };
-    let value = decl.child_by_field_name("value");
+    let value = ex.field(decl, Field::Value);
     if let Some(v) = value {
         if v.kind() == "call_expression" || v.kind() == "await_expression" {
             let names = binding_names(ex, name_node);
@@ -260,7 +260,7 @@ fn declarator(
     }
     let name = ex.text(name_node);
     // `declare const api: { get(): T }`, `const seen: { id: string }[] = []`
-    if let Some(annotation) = decl.child_by_field_name("type") {
+    if let Some(annotation) = ex.field(decl, Field::Type) {
         ex.within_path(name, |ex| type_literals(ex, annotation, exported));
     }
     let is_function = value.is_some_and(|v| {
@@ -288,8 +288,8 @@ fn declarator(
     };
     let sig = match value {
         Some(v) if is_function || is_class => {
-            let end = v
-                .child_by_field_name("body")
+            let end = ex
+                .field(v, Field::Body)
                 .map(|b| b.start_byte())
                 .unwrap_or(v.end_byte());
             let head = ex.head(decl_stmt.start_byte(), end).into_owned();
@@ -315,7 +315,7 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
     if value.kind() != "class" {
         ex.within_path(name, |ex| type_literals(ex, value, exported));
     }
-    let Some(body) = value.child_by_field_name("body") else {
+    let Some(body) = ex.field(value, Field::Body) else {
         return;
     };
     match (value.kind(), body.kind()) {
@@ -334,7 +334,7 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
         "arrow_function" | "function_expression" | "function" | "generator_function" => {
             // `(record: { buffer: T[] }) => ...`: type literals of its parameters.
             type_literals(ex, node, false);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 if body.kind() == "statement_block" {
                     block(ex, body, Scope::Function);
                 } else {
@@ -378,15 +378,14 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
     for prop in named_children(object) {
         match prop.kind() {
             "method_definition" => {
-                let name = unquote(ex.field_text(prop, "name").unwrap_or(""));
+                let name = unquote(ex.field_text(prop, Field::Name).unwrap_or(""));
                 ex.symbol(prop, prop, name, SymbolKind::Method, exported);
                 nested(ex, prop, name, exported);
             }
             "pair" => {
-                let (Some(key), Some(v)) = (
-                    prop.child_by_field_name("key"),
-                    prop.child_by_field_name("value"),
-                ) else {
+                let (Some(key), Some(v)) =
+                    (ex.field(prop, Field::Key), ex.field(prop, Field::Value))
+                else {
                     continue;
                 };
                 if !matches!(
@@ -411,8 +410,8 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
 
 /// The text of `whole` up to where `function`'s body starts, on one line.
 fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
-    let end = function
-        .child_by_field_name("body")
+    let end = ex
+        .field(function, Field::Body)
         .map_or(function.end_byte(), |b| b.start_byte());
     let head = ex.head(whole.start_byte(), end).into_owned();
     one_line(head.trim_end().trim_end_matches("=>"), 160)
@@ -425,8 +424,8 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
         let kind = match member.kind() {
             "method_signature" => SymbolKind::Method,
             "property_signature" => {
-                let is_function = member
-                    .child_by_field_name("type")
+                let is_function = ex
+                    .field(member, Field::Type)
                     .and_then(|t| t.named_child(0))
                     .is_some_and(|t| t.kind() == "function_type");
                 if is_function {
@@ -442,7 +441,7 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                 continue;
             }
         };
-        let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+        let name = unquote(ex.field_text(member, Field::Name).unwrap_or(""));
         let sig = one_line(
             ex.head(member.start_byte(), member.end_byte())
                 .trim_end_matches([';', ',']),
@@ -459,7 +458,7 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
 /// current container. Function and class bodies are not searched here.
 fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
     // A function's body is searched as code (`callbacks`, `block`), never here.
-    let body = node.child_by_field_name("body").map(|b| b.id());
+    let body = ex.field(node, Field::Body).map(|b| b.id());
     ex.deeper(|ex| {
         for child in named_children(node).filter(|c| Some(c.id()) != body) {
             match child.kind() {
@@ -480,7 +479,7 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
     for member in named_children(body) {
         match member.kind() {
             "method_definition" | "method_signature" | "abstract_method_signature" => {
-                let name = ex.field_text(member, "name").unwrap_or("");
+                let name = ex.field_text(member, Field::Name).unwrap_or("");
                 let private = name.starts_with('#')
                     || named_children(member)
                         .any(|c| c.kind() == "accessibility_modifier" && ex.text(c) != "public");
@@ -494,17 +493,17 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
                 nested(ex, member, name, false);
             }
             "public_field_definition" | "field_definition" => {
-                let value = member.child_by_field_name("value");
+                let value = ex.field(member, Field::Value);
                 if value
                     .is_some_and(|v| matches!(v.kind(), "arrow_function" | "function_expression"))
                 {
-                    let name_node = member
-                        .child_by_field_name("name")
-                        .or_else(|| member.child_by_field_name("property"));
+                    let name_node = ex
+                        .field(member, Field::Name)
+                        .or_else(|| ex.field(member, Field::Property));
                     if let (Some(n), Some(v)) = (name_node, value) {
                         let name = ex.text(n);
-                        let end = v
-                            .child_by_field_name("body")
+                        let end = ex
+                            .field(v, Field::Body)
                             .map_or(v.end_byte(), |b| b.start_byte());
                         let head = ex.head(member.start_byte(), end).into_owned();
                         let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
@@ -523,7 +522,7 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
 fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
     // TypeScript's `import fs = require("fs")`.
     if let Some(clause) = named_children(node).find(|c| c.kind() == "import_require_clause") {
-        if let Some(source) = clause.child_by_field_name("source") {
+        if let Some(source) = ex.field(clause, Field::Source) {
             ex.import(
                 node,
                 unquote(ex.text(source)),
@@ -533,7 +532,7 @@ fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
         }
         return;
     }
-    let Some(source) = node.child_by_field_name("source") else {
+    let Some(source) = ex.field(node, Field::Source) else {
         return;
     };
     let mut names = Vec::new();
@@ -548,7 +547,7 @@ fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
                 "named_imports" => {
                     for spec in named_children(part) {
                         if spec.kind() == "import_specifier" {
-                            if let Some(n) = ex.field_text(spec, "name") {
+                            if let Some(n) = ex.field_text(spec, Field::Name) {
                                 names.push(unquote(n).to_string());
                             }
                         }
@@ -567,7 +566,7 @@ fn export_clause_names(ex: &Extractor<'_>, node: Node<'_>) -> Vec<String> {
         match child.kind() {
             "export_clause" => {
                 for spec in named_children(child) {
-                    if let Some(n) = ex.field_text(spec, "name") {
+                    if let Some(n) = ex.field_text(spec, Field::Name) {
                         names.push(unquote(n).to_string());
                     }
                 }
@@ -588,7 +587,7 @@ fn binding_names(ex: &Extractor<'_>, pattern: Node<'_>) -> Vec<String> {
         "object_pattern" => named_children(pattern)
             .filter_map(|p| match p.kind() {
                 "shorthand_property_identifier_pattern" => Some(ex.text(p).to_string()),
-                "pair_pattern" => ex.field_text(p, "key").map(str::to_string),
+                "pair_pattern" => ex.field_text(p, Field::Key).map(str::to_string),
                 _ => None,
             })
             .collect(),
@@ -609,15 +608,15 @@ fn require_call(ex: &mut Extractor<'_>, node: Node<'_>, names: Vec<String>) {
     if call.kind() != "call_expression" {
         return;
     }
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = ex.field(call, Field::Function) else {
         return;
     };
     let callee = ex.text(function);
     if callee != "require" && callee != "import" {
         return;
     }
-    let Some(arg) = call
-        .child_by_field_name("arguments")
+    let Some(arg) = ex
+        .field(call, Field::Arguments)
         .and_then(|a| a.named_child(0))
     else {
         return;
