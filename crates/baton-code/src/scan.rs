@@ -105,7 +105,7 @@ fn process(
             (imp, resolved)
         })
         .collect();
-    let lines = bytes.iter().filter(|b| **b == b'\n').count() as u32
+    let lines = memchr::memchr_iter(b'\n', &bytes).count() as u32
         + u32::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
     let record = FileRecord {
         path: rel.to_string(),
@@ -120,6 +120,45 @@ fn process(
     (Outcome::Parsed(Box::new(record)), stamp)
 }
 
+/// A processed file: its path, what came of it, and its stamp.
+type Processed = (String, Outcome, i64);
+
+/// How many processed files a parser thread hands to the writer at once: the writer
+/// wakes up once per group, not once per file.
+const OUTBOX_FILES: usize = 16;
+
+/// A parser thread's files not yet handed to the writer. Each of rayon's splits of the
+/// work has its own (a clone starts empty) and hands over the rest when it is dropped.
+struct Outbox {
+    tx: mpsc::SyncSender<Vec<Processed>>,
+    done: Vec<Processed>,
+}
+
+impl Outbox {
+    fn send(&mut self) {
+        let done = std::mem::replace(&mut self.done, Vec::with_capacity(OUTBOX_FILES));
+        // The receiver only stops early on a write error, reported by the writer.
+        let _ = self.tx.send(done);
+    }
+}
+
+impl Clone for Outbox {
+    fn clone(&self) -> Self {
+        Outbox {
+            tx: self.tx.clone(),
+            done: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        if !self.done.is_empty() {
+            self.send();
+        }
+    }
+}
+
 /// Parse `work` in parallel and store each result from this thread.
 /// Returns the paths that could not be indexed (too large, binary,
 /// unreadable); they are remembered as skipped, with their stamps.
@@ -130,22 +169,29 @@ fn run_batch(
     report: &mut ScanReport,
     delta: &mut store::Delta,
 ) -> Result<Vec<String>> {
-    let (tx, rx) = mpsc::sync_channel::<(String, Outcome, i64)>(256);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Processed>>(256 / OUTBOX_FILES);
     let mut rejected = Vec::new();
     let mut new_names: Vec<String> = Vec::new();
+    let mut writer = store::FileWriter::new(conn)?;
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
+            let outbox = Outbox {
+                tx,
+                done: Vec::new(),
+            };
             work.into_par_iter()
-                .for_each_with(tx, |tx, (rel, lang, known)| {
+                .for_each_with(outbox, |outbox, (rel, lang, known)| {
                     let (outcome, stamp) = process(batch, &rel, lang, known.as_deref());
-                    // The receiver only stops early on a write error, reported below.
-                    let _ = tx.send((rel, outcome, stamp));
+                    outbox.done.push((rel, outcome, stamp));
+                    if outbox.done.len() >= OUTBOX_FILES {
+                        outbox.send();
+                    }
                 });
         });
-        for (rel, outcome, stamp) in rx {
+        for (rel, outcome, stamp) in rx.into_iter().flatten() {
             let (counter, reason) = match outcome {
                 Outcome::Parsed(rec) => {
-                    store::put_file(conn, &rec, batch.replace, delta)?;
+                    writer.put_file(&rec, batch.replace, delta)?;
                     report.indexed += 1;
                     if batch.replace {
                         store::remove_skipped(conn, &rec.path)?;

@@ -200,6 +200,10 @@ fn type_declaration_id() -> u16 {
 /// The type declarations under `node`, in source order, none inside another, at most as
 /// deep as [`Extractor::depth_left`] named levels: one cursor walks the body, in
 /// preorder over named nodes.
+///
+/// A declaration starts with its `type` keyword, so in a tree without errors the walk
+/// skips nodes whose text holds no `type`. (A tree with errors may hold a declaration
+/// whose keyword tree-sitter assumed, which has no text: it is walked whole.)
 fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     let left = ex.depth_left();
     let type_decl = type_declaration_id();
@@ -207,6 +211,19 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     if left == 0 || !cursor.goto_first_child() {
         return;
     }
+    let keywords: Option<Vec<usize>> = (!node.has_error()).then(|| {
+        let start = node.start_byte();
+        memmem::find_iter(&ex.src[node.byte_range()], b"type")
+            .map(|i| start + i)
+            .collect()
+    });
+    let may_hold_one = |n: Node<'_>| match &keywords {
+        Some(at) => {
+            let i = at.partition_point(|&k| k < n.start_byte());
+            at.get(i).is_some_and(|&k| k < n.end_byte())
+        }
+        None => true,
+    };
     // How many levels below `node` the cursor is.
     let mut level = 1;
     loop {
@@ -214,7 +231,7 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
         if child.is_named() {
             if child.kind_id() == type_decl {
                 type_declaration(ex, child, true);
-            } else if level < left && cursor.goto_first_child() {
+            } else if level < left && may_hold_one(child) && cursor.goto_first_child() {
                 level += 1;
                 continue;
             }
