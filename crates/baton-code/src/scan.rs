@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::languages::{self, Language, Parsers};
 use crate::model::ImportStyle;
-use crate::resolve::Resolver;
+use crate::resolve::{PathSet, Resolver};
 use crate::store::{self, FileRecord};
 use crate::walk::{self, looks_binary, PathFilter, Stat, MAX_FILE_BYTES};
 
@@ -449,7 +449,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     // A package.json or go.mod that came or went changes what imports resolve to.
     let markers_changed = markers != stored_markers;
     // The project's files as they will be, for import resolution.
-    let mut paths: HashSet<String> = HashSet::new();
+    let mut paths = PathSet::default();
     if !work.is_empty() || !gone.is_empty() || markers_changed {
         paths.extend(known.into_iter().filter(|k| !k.skipped).map(|k| k.path));
     }
