@@ -151,10 +151,34 @@ impl FieldIds {
     }
 }
 
+/// One grammar's node kind names by kind id.
+fn kind_names(lang: Language) -> &'static [&'static str] {
+    static TABLES: OnceLock<Vec<(Language, Vec<&'static str>)>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        Language::ALL
+            .iter()
+            .map(|&l| {
+                let grammar = l.grammar();
+                let names = (0..grammar.node_kind_count())
+                    .map(|id| grammar.node_kind_for_id(id as u16).unwrap_or(""))
+                    .collect();
+                (l, names)
+            })
+            .collect()
+    });
+    tables
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|(_, names)| names.as_slice())
+        .expect("every language has a table")
+}
+
 pub struct Extractor<'s> {
     pub src: &'s [u8],
     /// The grammar's field ids.
     pub fields: &'static FieldIds,
+    /// The grammar's node kind names, by kind id.
+    kinds: &'static [&'static str],
     containers: Vec<String>,
     facts: FileFacts,
     /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
@@ -170,6 +194,7 @@ impl<'s> Extractor<'s> {
         Extractor {
             src,
             fields: FieldIds::of_language(lang),
+            kinds: kind_names(lang),
             containers: Vec::new(),
             facts: FileFacts::default(),
             depth: 0,
@@ -182,6 +207,16 @@ impl<'s> Extractor<'s> {
 
     pub fn text(&self, node: Node<'_>) -> &'s str {
         std::str::from_utf8(&self.src[node.byte_range()]).unwrap_or("")
+    }
+
+    /// `node.kind()`, found in a table by the kind's id (`Node::kind` measures and checks
+    /// the name's bytes on every call).
+    #[inline]
+    pub fn kind(&self, node: Node<'_>) -> &'static str {
+        match self.kinds.get(usize::from(node.kind_id())) {
+            Some(name) if !name.is_empty() => name,
+            _ => node.kind(),
+        }
     }
 
     /// `node`'s child in field `f`.
@@ -349,7 +384,10 @@ impl<'s> Extractor<'s> {
         let mut prev = node.prev_sibling();
         // Attributes and annotations may sit between a doc comment and its item.
         while let Some(p) = prev {
-            if matches!(p.kind(), "attribute_item" | "attribute_list" | "decorator") {
+            if matches!(
+                self.kind(p),
+                "attribute_item" | "attribute_list" | "decorator"
+            ) {
                 prev = p.prev_sibling();
             } else {
                 break;
@@ -358,7 +396,7 @@ impl<'s> Extractor<'s> {
         let mut first = None;
         let mut expected_row = node.start_position().row;
         while let Some(p) = prev {
-            if !p.kind().contains("comment") {
+            if !self.kind(p).contains("comment") {
                 break;
             }
             // Only a block that touches the item counts.
@@ -377,23 +415,29 @@ impl<'s> Extractor<'s> {
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 3));
     let mut count = 0;
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
+    // Words are joined by one space: a run of whitespace after a word becomes one space
+    // before the next word.
+    let mut space = false;
+    for ch in s.chars() {
+        if ch.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
             if count >= max {
                 out.push('…');
                 return out;
             }
             out.push(' ');
             count += 1;
+            space = false;
         }
-        for ch in word.chars() {
-            if count >= max {
-                out.push('…');
-                return out;
-            }
-            out.push(ch);
-            count += 1;
+        if count >= max {
+            out.push('…');
+            return out;
         }
+        out.push(ch);
+        count += 1;
     }
     // A signature cut before the body often ends in an opening brace or colon.
     let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
@@ -494,7 +538,42 @@ pub fn unquote(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, Extractor};
+    use crate::languages::{Language, Parsers};
+
+    /// The kind table gives every node of the sample files the name tree-sitter gives it,
+    /// anonymous and error nodes included.
+    #[test]
+    fn kinds_by_id_are_the_kinds_by_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
+        let mut parsers = Parsers::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(lang) = Language::from_path(&path.to_string_lossy()) else {
+                continue;
+            };
+            let mut src = std::fs::read(&path).unwrap();
+            // A syntax error too.
+            src.extend_from_slice(b"\n)) } {{ ]] @@ <<\n");
+            let tree = parsers.parse(lang, &src).unwrap();
+            let ex = Extractor::new(&src, lang);
+            let mut cursor = tree.walk();
+            loop {
+                let node = cursor.node();
+                assert_eq!(ex.kind(node), node.kind(), "{}", path.display());
+                seen += 1;
+                if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                    continue;
+                }
+                while cursor.goto_parent() && !cursor.goto_next_sibling() {}
+                if cursor.depth() == 0 {
+                    break;
+                }
+            }
+        }
+        assert!(seen > 1000, "{seen} nodes");
+    }
 
     #[test]
     fn one_line_is_at_most_max_characters_and_an_ellipsis() {
@@ -508,5 +587,57 @@ mod tests {
             }
         }
         assert_eq!(one_line("fn  f(a,\n  b) {", 160), "fn f(a, b)");
+    }
+
+    /// Words split at whitespace and joined by single spaces, as one_line did before it
+    /// went character by character.
+    fn one_line_by_words(s: &str, max: usize) -> String {
+        let mut out = String::new();
+        let mut count = 0;
+        for word in s.split_whitespace() {
+            if !out.is_empty() {
+                if count >= max {
+                    out.push('…');
+                    return out;
+                }
+                out.push(' ');
+                count += 1;
+            }
+            for ch in word.chars() {
+                if count >= max {
+                    out.push('…');
+                    return out;
+                }
+                out.push(ch);
+                count += 1;
+            }
+        }
+        let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
+        out.truncate(trimmed);
+        out
+    }
+
+    #[test]
+    fn one_line_joins_words_as_splitting_at_whitespace_does() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            "  lead and trail  ",
+            "fn  f(a,\n\t b) {",
+            "x\u{3000}y\u{a0}z é\u{2028}ü",
+            "class A {  {",
+            "abcd efgh ijkl",
+            "\n\n  def f(self):\n",
+        ];
+        for text in texts {
+            for max in 0..20 {
+                assert_eq!(
+                    one_line(text, max),
+                    one_line_by_words(text, max),
+                    "{text:?} {max}"
+                );
+            }
+        }
     }
 }

@@ -10,12 +10,12 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 }
 
 fn is_static(ex: &Extractor<'_>, node: Node<'_>) -> bool {
-    named_children(node).any(|c| c.kind() == "storage_class_specifier" && ex.text(c) == "static")
+    named_children(node).any(|c| ex.kind(c) == "storage_class_specifier" && ex.text(c) == "static")
 }
 
 fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "function_definition" => function(ex, item, None),
             "struct_specifier" | "union_specifier" | "enum_specifier" | "class_specifier" => {
                 record(ex, item, item, true);
@@ -23,7 +23,7 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
             "declaration" | "type_definition" => {
                 if let Some(ty) = ex.field(item, Field::Type) {
                     if matches!(
-                        ty.kind(),
+                        ex.kind(ty),
                         "struct_specifier"
                             | "union_specifier"
                             | "enum_specifier"
@@ -32,7 +32,7 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
                         record(ex, ty, item, true);
                     }
                 }
-                if item.kind() == "type_definition" {
+                if ex.kind(item) == "type_definition" {
                     let decls: Vec<Node<'_>> = ex.fields.children(item, Field::Declarator);
                     for d in decls {
                         if let Some(name) = declarator_name(ex, d) {
@@ -68,7 +68,7 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
             }
             "preproc_include" => {
                 if let Some(path) = ex.field(item, Field::Path) {
-                    let style = if path.kind() == "system_lib_string" {
+                    let style = if ex.kind(path) == "system_lib_string" {
                         ImportStyle::IncludeSystem
                     } else {
                         ImportStyle::IncludeLocal
@@ -113,7 +113,7 @@ fn record(ex: &mut Extractor<'_>, spec: Node<'_>, anchor: Node<'_>, exported: bo
     let Some(name) = ex.field_text(spec, Field::Name) else {
         return;
     };
-    let kind = match spec.kind() {
+    let kind = match ex.kind(spec) {
         "enum_specifier" => SymbolKind::Enum,
         "class_specifier" => SymbolKind::Class,
         _ => SymbolKind::Struct,
@@ -131,7 +131,7 @@ fn record(ex: &mut Extractor<'_>, spec: Node<'_>, anchor: Node<'_>, exported: bo
 
 fn members(ex: &mut Extractor<'_>, body: Node<'_>, public: &mut bool) {
     for m in named_children(body) {
-        match m.kind() {
+        match ex.kind(m) {
             "access_specifier" => *public = ex.text(m).trim() == "public",
             "function_definition" => function(ex, m, Some(*public)),
             "field_declaration" | "declaration" => {
@@ -163,7 +163,7 @@ fn function(ex: &mut Extractor<'_>, def: Node<'_>, member_public: Option<bool>) 
     let Some(name_node) = declarator_name(ex, declarator) else {
         return;
     };
-    match name_node.kind() {
+    match ex.kind(name_node) {
         "qualified_identifier" => {
             // `void Foo::bar() {}` defines a method of Foo out of line.
             let full = ex.text(name_node);
@@ -190,7 +190,7 @@ fn function(ex: &mut Extractor<'_>, def: Node<'_>, member_public: Option<bool>) 
 fn find_function_declarator<'t>(ex: &Extractor<'_>, node: Node<'t>) -> Option<Node<'t>> {
     let mut cur = node;
     loop {
-        if cur.kind() == "function_declarator" {
+        if ex.kind(cur) == "function_declarator" {
             return Some(cur);
         }
         cur = ex.field(cur, Field::Declarator)?;
@@ -202,7 +202,7 @@ fn find_function_declarator<'t>(ex: &Extractor<'_>, node: Node<'t>) -> Option<No
 fn declarator_name<'t>(ex: &Extractor<'_>, node: Node<'t>) -> Option<Node<'t>> {
     let mut cur = node;
     loop {
-        match cur.kind() {
+        match ex.kind(cur) {
             "identifier"
             | "field_identifier"
             | "type_identifier"

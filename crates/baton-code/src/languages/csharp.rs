@@ -8,16 +8,16 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 }
 
 fn is_public(ex: &Extractor<'_>, node: Node<'_>) -> bool {
-    named_children(node).any(|c| c.kind() == "modifier" && ex.text(c) == "public")
+    named_children(node).any(|c| ex.kind(c) == "modifier" && ex.text(c) == "public")
 }
 
 fn has_modifier(ex: &Extractor<'_>, node: Node<'_>, word: &str) -> bool {
-    named_children(node).any(|c| c.kind() == "modifier" && ex.text(c) == word)
+    named_children(node).any(|c| ex.kind(c) == "modifier" && ex.text(c) == word)
 }
 
 fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
     for item in named_children(node) {
-        let kind = match item.kind() {
+        let kind = match ex.kind(item) {
             "class_declaration" | "record_declaration" => Some(SymbolKind::Class),
             "struct_declaration" | "record_struct_declaration" => Some(SymbolKind::Struct),
             "interface_declaration" => Some(SymbolKind::Interface),
@@ -33,7 +33,7 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             }
             continue;
         }
-        match item.kind() {
+        match ex.kind(item) {
             "namespace_declaration" | "file_scoped_namespace_declaration" => {
                 let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
                 ex.symbol(item, item, &name, SymbolKind::Module, true);
@@ -59,11 +59,11 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             "field_declaration" if has_modifier(ex, item, "const") => {
                 let exported = is_public(ex, item);
                 for decl in named_children(item) {
-                    if decl.kind() != "variable_declaration" {
+                    if ex.kind(decl) != "variable_declaration" {
                         continue;
                     }
                     for v in named_children(decl) {
-                        if v.kind() == "variable_declarator" {
+                        if ex.kind(v) == "variable_declarator" {
                             let name = ex.field_text(v, Field::Name).unwrap_or_else(|| {
                                 v.named_child(0).map(|n| ex.text(n)).unwrap_or("")
                             });
@@ -75,7 +75,7 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             "declaration_list" | "global_statement" => members(ex, item, in_interface),
             "using_directive" => {
                 let target = named_children(item)
-                    .filter(|c| matches!(c.kind(), "qualified_name" | "identifier"))
+                    .filter(|c| matches!(ex.kind(*c), "qualified_name" | "identifier"))
                     .last();
                 if let Some(t) = target {
                     let path = ex.text(t);

@@ -13,7 +13,7 @@ fn is_exported(name: &str) -> bool {
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     for node in named_children(root) {
-        match node.kind() {
+        match ex.kind(node) {
             "function_declaration" => {
                 // `func _() {...}` (stringer's compile-time checks) names nothing.
                 let name = ex
@@ -40,21 +40,21 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             }
             "type_declaration" => type_declaration(ex, node, false),
             "const_declaration" | "var_declaration" => {
-                let kind = if node.kind() == "const_declaration" {
+                let kind = if ex.kind(node) == "const_declaration" {
                     SymbolKind::Constant
                 } else {
                     SymbolKind::Variable
                 };
                 let mut specs: Vec<Node<'_>> = Vec::new();
                 for child in named_children(node) {
-                    if child.kind() == "var_spec_list" {
+                    if ex.kind(child) == "var_spec_list" {
                         specs.extend(named_children(child));
                     } else {
                         specs.push(child);
                     }
                 }
                 for spec in specs {
-                    if !matches!(spec.kind(), "const_spec" | "var_spec") {
+                    if !matches!(ex.kind(spec), "const_spec" | "var_spec") {
                         continue;
                     }
                     let names: Vec<Node<'_>> = ex.fields.children(spec, Field::Name);
@@ -74,10 +74,10 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             "import_declaration" => {
                 let mut specs = Vec::new();
                 for child in named_children(node) {
-                    match child.kind() {
+                    match ex.kind(child) {
                         "import_spec" => specs.push(child),
                         "import_spec_list" => specs
-                            .extend(named_children(child).filter(|c| c.kind() == "import_spec")),
+                            .extend(named_children(child).filter(|c| ex.kind(*c) == "import_spec")),
                         _ => {}
                     }
                 }
@@ -114,7 +114,7 @@ fn head(text: &str) -> &str {
 
 /// `(s *Server)` gives "Server"; generic receivers drop their parameters.
 fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
-    let param = named_children(params).find(|p| p.kind() == "parameter_declaration")?;
+    let param = named_children(params).find(|p| ex.kind(*p) == "parameter_declaration")?;
     let ty = ex.field_text(param, Field::Type)?;
     let ty = ty.trim_start_matches('*').trim();
     let ty = ty.split('[').next().unwrap_or(ty);
@@ -125,7 +125,7 @@ fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
 /// and type sets define nothing new.
 fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported: bool) {
     for member in named_children(body) {
-        if member.kind() != "method_elem" {
+        if ex.kind(member) != "method_elem" {
             continue;
         }
         let name = ex.field_text(member, Field::Name).unwrap_or("");
@@ -140,7 +140,7 @@ fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported:
 /// of interfaces.
 fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
     for spec in named_children(node) {
-        if !matches!(spec.kind(), "type_spec" | "type_alias") {
+        if !matches!(ex.kind(spec), "type_spec" | "type_alias") {
             continue;
         }
         let name = ex
@@ -149,7 +149,7 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
             .unwrap_or("");
         // A type declared in a function is visible only there.
         let exported = !local && is_exported(name);
-        let kind = match ex.field(spec, Field::Type).map(|t| t.kind()) {
+        let kind = match ex.field(spec, Field::Type).map(|t| ex.kind(t)) {
             Some("struct_type") => SymbolKind::Struct,
             Some("interface_type") => SymbolKind::Interface,
             _ => SymbolKind::Type,

@@ -9,7 +9,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 
 fn modifiers<'s>(ex: &Extractor<'s>, node: Node<'_>) -> &'s str {
     named_children(node)
-        .find(|c| c.kind() == "modifiers")
+        .find(|c| ex.kind(*c) == "modifiers")
         .map(|m| ex.text(m))
         .unwrap_or("")
 }
@@ -20,7 +20,7 @@ fn has_word(modifiers: &str, word: &str) -> bool {
 
 fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
     for item in named_children(node) {
-        let kind = match item.kind() {
+        let kind = match ex.kind(item) {
             "class_declaration" | "record_declaration" => Some(SymbolKind::Class),
             "interface_declaration" | "annotation_type_declaration" => Some(SymbolKind::Interface),
             "enum_declaration" => Some(SymbolKind::Enum),
@@ -42,7 +42,7 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
             }
             continue;
         }
-        match item.kind() {
+        match ex.kind(item) {
             "method_declaration"
             | "constructor_declaration"
             | "compact_constructor_declaration" => {

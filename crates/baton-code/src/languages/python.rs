@@ -25,7 +25,7 @@ fn is_public(name: &str) -> bool {
 }
 
 fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope) {
-    match node.kind() {
+    match ex.kind(node) {
         "function_definition" => {
             let name = ex.field_text(node, Field::Name).unwrap_or("");
             let kind = if scope == Scope::Class {
@@ -58,7 +58,7 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
         }
         "expression_statement" => {
             for child in named_children(node) {
-                if child.kind() != "assignment" {
+                if ex.kind(child) != "assignment" {
                     continue;
                 }
                 if is_lambda_assignment(ex, child) {
@@ -87,7 +87,7 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             for name in ex.fields.children(node, Field::Name) {
                 names.push(aliased(ex, name).0.to_string());
             }
-            if named_children(node).any(|c| c.kind() == "wildcard_import") {
+            if named_children(node).any(|c| ex.kind(c) == "wildcard_import") {
                 names.push("*".to_string());
             }
             let module: String = module.split_whitespace().collect();
@@ -114,7 +114,7 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
 
 /// `a.b as c` gives ("a.b", Some("c")).
 fn aliased<'s>(ex: &Extractor<'s>, node: Node<'_>) -> (&'s str, Option<&'s str>) {
-    if node.kind() == "aliased_import" {
+    if ex.kind(node) == "aliased_import" {
         (
             ex.field_text(node, Field::Name).unwrap_or(""),
             ex.field_text(node, Field::Alias),
@@ -129,7 +129,7 @@ fn assignment(ex: &mut Extractor<'_>, stmt: Node<'_>, node: Node<'_>) {
     let Some(left) = ex.field(node, Field::Left) else {
         return;
     };
-    if left.kind() != "identifier" {
+    if ex.kind(left) != "identifier" {
         return;
     }
     let name = ex.text(left);
@@ -151,11 +151,11 @@ fn assignment(ex: &mut Extractor<'_>, stmt: Node<'_>, node: Node<'_>) {
 fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
     let body = ex.field(def, Field::Body)?;
     let first = body.named_child(0)?;
-    if first.kind() != "expression_statement" {
+    if ex.kind(first) != "expression_statement" {
         return None;
     }
     let s = first.named_child(0)?;
-    if s.kind() != "string" {
+    if ex.kind(s) != "string" {
         return None;
     }
     docstring_first_line(ex.text(s))
@@ -163,10 +163,10 @@ fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
 
 fn is_lambda_assignment(ex: &Extractor<'_>, node: Node<'_>) -> bool {
     ex.field(node, Field::Left)
-        .is_some_and(|l| l.kind() == "identifier")
+        .is_some_and(|l| ex.kind(l) == "identifier")
         && ex
             .field(node, Field::Right)
-            .is_some_and(|r| r.kind() == "lambda")
+            .is_some_and(|r| ex.kind(r) == "lambda")
 }
 
 /// `name = lambda ...:` defines a function as far as readers are concerned.

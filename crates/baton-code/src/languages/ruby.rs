@@ -10,9 +10,9 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
     let mut private = false;
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "class" | "module" => {
-                let kind = if item.kind() == "class" {
+                let kind = if ex.kind(item) == "class" {
                     SymbolKind::Class
                 } else {
                     SymbolKind::Module
@@ -22,7 +22,7 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
                 ex.symbol(item, item, &name, kind, true);
                 ex.within(&name, |ex| {
                     for part in named_children(item) {
-                        if matches!(part.kind(), "body_statement") {
+                        if matches!(ex.kind(part), "body_statement") {
                             body(ex, part, true);
                         }
                     }
@@ -30,7 +30,7 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
             }
             "singleton_class" => {
                 for part in named_children(item) {
-                    if part.kind() == "body_statement" {
+                    if ex.kind(part) == "body_statement" {
                         body(ex, part, true);
                     }
                 }
@@ -50,7 +50,7 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
             }
             "assignment" => {
                 if let Some(left) = ex.field(item, Field::Left) {
-                    if left.kind() == "constant" {
+                    if ex.kind(left) == "constant" {
                         let name = ex.text(left);
                         ex.symbol(item, item, name, SymbolKind::Constant, true);
                     }
@@ -84,7 +84,7 @@ fn require(ex: &mut Extractor<'_>, call: Node<'_>) {
     else {
         return;
     };
-    if arg.kind() != "string" {
+    if ex.kind(arg) != "string" {
         return;
     }
     let path = unquote(ex.text(arg));

@@ -21,7 +21,7 @@ fn is_pub(node: Node<'_>) -> bool {
 
 fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "function_item" | "function_signature_item" => {
                 let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let (kind, exported) = match owner {
@@ -123,7 +123,7 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
             format!("{a}::{b}")
         }
     };
-    match node.kind() {
+    match ex.kind(node) {
         "scoped_identifier" => {
             let path = ex.field_text(node, Field::Path).unwrap_or("");
             let name = ex.field_text(node, Field::Name).unwrap_or("");
@@ -169,7 +169,7 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
 fn is_exported_macro(ex: &Extractor<'_>, item: Node<'_>) -> bool {
     let mut prev = item.prev_sibling();
     while let Some(p) = prev {
-        match p.kind() {
+        match ex.kind(p) {
             "attribute_item" if ex.text(p).contains("macro_export") => return true,
             "attribute_item" | "line_comment" | "block_comment" => prev = p.prev_sibling(),
             _ => return false,
