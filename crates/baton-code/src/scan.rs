@@ -120,45 +120,6 @@ fn process(
     (Outcome::Parsed(Box::new(record)), stamp)
 }
 
-/// A processed file: its path, what came of it, and its stamp.
-type Processed = (String, Outcome, i64);
-
-/// How many processed files a parser thread hands to the writer at once: the writer
-/// wakes up once per group, not once per file.
-const OUTBOX_FILES: usize = 16;
-
-/// A parser thread's files not yet handed to the writer. Each of rayon's splits of the
-/// work has its own (a clone starts empty) and hands over the rest when it is dropped.
-struct Outbox {
-    tx: mpsc::SyncSender<Vec<Processed>>,
-    done: Vec<Processed>,
-}
-
-impl Outbox {
-    fn send(&mut self) {
-        let done = std::mem::replace(&mut self.done, Vec::with_capacity(OUTBOX_FILES));
-        // The receiver only stops early on a write error, reported by the writer.
-        let _ = self.tx.send(done);
-    }
-}
-
-impl Clone for Outbox {
-    fn clone(&self) -> Self {
-        Outbox {
-            tx: self.tx.clone(),
-            done: Vec::new(),
-        }
-    }
-}
-
-impl Drop for Outbox {
-    fn drop(&mut self) {
-        if !self.done.is_empty() {
-            self.send();
-        }
-    }
-}
-
 /// Parse `work` in parallel and store each result from this thread.
 /// Returns the paths that could not be indexed (too large, binary,
 /// unreadable); they are remembered as skipped, with their stamps.
@@ -169,26 +130,23 @@ fn run_batch(
     report: &mut ScanReport,
     delta: &mut store::Delta,
 ) -> Result<Vec<String>> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<Processed>>(256 / OUTBOX_FILES);
+    let (tx, rx) = mpsc::sync_channel::<(String, Outcome, i64)>(256);
     let mut rejected = Vec::new();
     let mut new_names: Vec<String> = Vec::new();
     let mut writer = store::FileWriter::new(conn)?;
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
-            let outbox = Outbox {
-                tx,
-                done: Vec::new(),
-            };
+            // One file per message: handing files over in groups of 16 cut the writer's
+            // wake-ups from about 25,000 to 3,000 on `combined` but saved no CPU time, and
+            // on a loaded machine the scan took 25% longer (the writer waited for groups).
             work.into_par_iter()
-                .for_each_with(outbox, |outbox, (rel, lang, known)| {
+                .for_each_with(tx, |tx, (rel, lang, known)| {
                     let (outcome, stamp) = process(batch, &rel, lang, known.as_deref());
-                    outbox.done.push((rel, outcome, stamp));
-                    if outbox.done.len() >= OUTBOX_FILES {
-                        outbox.send();
-                    }
+                    // The receiver only stops early on a write error, reported below.
+                    let _ = tx.send((rel, outcome, stamp));
                 });
         });
-        for (rel, outcome, stamp) in rx.into_iter().flatten() {
+        for (rel, outcome, stamp) in rx {
             let (counter, reason) = match outcome {
                 Outcome::Parsed(rec) => {
                     writer.put_file(&rec, batch.replace, delta)?;
