@@ -1,8 +1,12 @@
 //! Shared helpers for the per-language extractors: node text, signatures,
 //! doc comments and the container stack.
 
+use std::num::NonZeroU16;
+use std::sync::OnceLock;
+
 use tree_sitter::Node;
 
+use crate::languages::Language;
 use crate::model::{FileFacts, ImportStyle, RawImport, RawSymbol, SymbolKind};
 
 /// What may end the line above a documented item, or sit before it on its line: comments
@@ -25,8 +29,156 @@ fn line_may_lead(line: &[u8]) -> bool {
 const MAX_SIGNATURE: usize = 160;
 const MAX_DOC: usize = 160;
 
+/// The grammar fields the extractors read. They are looked up by id: by name, tree-sitter
+/// first compares the name with each of the grammar's field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Alias,
+    Argument,
+    Arguments,
+    Body,
+    Declaration,
+    Declarator,
+    Definition,
+    Function,
+    Key,
+    Left,
+    List,
+    Method,
+    ModuleName,
+    Name,
+    Path,
+    Property,
+    Receiver,
+    Right,
+    Source,
+    Trait,
+    Type,
+    Value,
+}
+
+impl Field {
+    const ALL: [Field; 22] = [
+        Field::Alias,
+        Field::Argument,
+        Field::Arguments,
+        Field::Body,
+        Field::Declaration,
+        Field::Declarator,
+        Field::Definition,
+        Field::Function,
+        Field::Key,
+        Field::Left,
+        Field::List,
+        Field::Method,
+        Field::ModuleName,
+        Field::Name,
+        Field::Path,
+        Field::Property,
+        Field::Receiver,
+        Field::Right,
+        Field::Source,
+        Field::Trait,
+        Field::Type,
+        Field::Value,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Alias => "alias",
+            Field::Argument => "argument",
+            Field::Arguments => "arguments",
+            Field::Body => "body",
+            Field::Declaration => "declaration",
+            Field::Declarator => "declarator",
+            Field::Definition => "definition",
+            Field::Function => "function",
+            Field::Key => "key",
+            Field::Left => "left",
+            Field::List => "list",
+            Field::Method => "method",
+            Field::ModuleName => "module_name",
+            Field::Name => "name",
+            Field::Path => "path",
+            Field::Property => "property",
+            Field::Receiver => "receiver",
+            Field::Right => "right",
+            Field::Source => "source",
+            Field::Trait => "trait",
+            Field::Type => "type",
+            Field::Value => "value",
+        }
+    }
+}
+
+/// One grammar's id of each [`Field`] (`None` where the grammar has no such field).
+pub struct FieldIds([Option<NonZeroU16>; Field::ALL.len()]);
+
+impl FieldIds {
+    fn of(grammar: &tree_sitter::Language) -> FieldIds {
+        FieldIds(Field::ALL.map(|f| grammar.field_id_for_name(f.name())))
+    }
+
+    /// The field ids of `lang`'s grammar, found once per process.
+    pub fn of_language(lang: Language) -> &'static FieldIds {
+        static TABLES: OnceLock<Vec<(Language, FieldIds)>> = OnceLock::new();
+        let tables = TABLES.get_or_init(|| {
+            Language::ALL
+                .iter()
+                .map(|&l| (l, FieldIds::of(&l.grammar())))
+                .collect()
+        });
+        tables
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, ids)| ids)
+            .expect("every language has a table")
+    }
+
+    /// `node`'s child in field `f`, as `node.child_by_field_name(f.name())` finds it.
+    #[inline]
+    pub fn child<'t>(&self, node: Node<'t>, f: Field) -> Option<Node<'t>> {
+        node.child_by_field_id(self.0[f as usize]?.get())
+    }
+
+    /// `node`'s children in field `f`, as `node.children_by_field_name` lists them.
+    pub fn children<'t>(&self, node: Node<'t>, f: Field) -> Vec<Node<'t>> {
+        let Some(id) = self.0[f as usize] else {
+            return Vec::new();
+        };
+        let mut cursor = node.walk();
+        node.children_by_field_id(id, &mut cursor).collect()
+    }
+}
+
+/// One grammar's node kind names by kind id.
+fn kind_names(lang: Language) -> &'static [&'static str] {
+    static TABLES: OnceLock<Vec<(Language, Vec<&'static str>)>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        Language::ALL
+            .iter()
+            .map(|&l| {
+                let grammar = l.grammar();
+                let names = (0..grammar.node_kind_count())
+                    .map(|id| grammar.node_kind_for_id(id as u16).unwrap_or(""))
+                    .collect();
+                (l, names)
+            })
+            .collect()
+    });
+    tables
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|(_, names)| names.as_slice())
+        .expect("every language has a table")
+}
+
 pub struct Extractor<'s> {
     pub src: &'s [u8],
+    /// The grammar's field ids.
+    pub fields: &'static FieldIds,
+    /// The grammar's node kind names, by kind id.
+    kinds: &'static [&'static str],
     containers: Vec<String>,
     facts: FileFacts,
     /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
@@ -38,9 +190,11 @@ pub struct Extractor<'s> {
 const MAX_DEPTH: u32 = 200;
 
 impl<'s> Extractor<'s> {
-    pub fn new(src: &'s [u8]) -> Self {
+    pub fn new(src: &'s [u8], lang: Language) -> Self {
         Extractor {
             src,
+            fields: FieldIds::of_language(lang),
+            kinds: kind_names(lang),
             containers: Vec::new(),
             facts: FileFacts::default(),
             depth: 0,
@@ -55,8 +209,29 @@ impl<'s> Extractor<'s> {
         std::str::from_utf8(&self.src[node.byte_range()]).unwrap_or("")
     }
 
-    pub fn field_text(&self, node: Node<'_>, field: &str) -> Option<&'s str> {
-        node.child_by_field_name(field).map(|n| self.text(n))
+    /// `node.kind()`, found in a table by the kind's id (`Node::kind` measures and checks
+    /// the name's bytes on every call).
+    #[inline]
+    pub fn kind(&self, node: Node<'_>) -> &'static str {
+        match self.kinds.get(usize::from(node.kind_id())) {
+            Some(name) if !name.is_empty() => name,
+            _ => node.kind(),
+        }
+    }
+
+    /// `node`'s child in field `f`.
+    #[inline]
+    pub fn field<'t>(&self, node: Node<'t>, f: Field) -> Option<Node<'t>> {
+        self.fields.child(node, f)
+    }
+
+    pub fn field_text(&self, node: Node<'_>, f: Field) -> Option<&'s str> {
+        self.field(node, f).map(|n| self.text(n))
+    }
+
+    /// How many more levels [`Extractor::deeper`] may go down.
+    pub fn depth_left(&self) -> u32 {
+        MAX_DEPTH.saturating_sub(self.depth)
     }
 
     /// Run `f` one level deeper, unless the walk is already [`MAX_DEPTH`] deep.
@@ -165,8 +340,8 @@ impl<'s> Extractor<'s> {
 
     /// The declaration up to its body, on one line, bounded.
     pub fn signature(&self, node: Node<'_>) -> String {
-        let end = node
-            .child_by_field_name("body")
+        let end = self
+            .field(node, Field::Body)
             .map(|b| b.start_byte())
             .unwrap_or_else(|| node.end_byte());
         one_line(&self.head(node.start_byte(), end), MAX_SIGNATURE)
@@ -209,7 +384,10 @@ impl<'s> Extractor<'s> {
         let mut prev = node.prev_sibling();
         // Attributes and annotations may sit between a doc comment and its item.
         while let Some(p) = prev {
-            if matches!(p.kind(), "attribute_item" | "attribute_list" | "decorator") {
+            if matches!(
+                self.kind(p),
+                "attribute_item" | "attribute_list" | "decorator"
+            ) {
                 prev = p.prev_sibling();
             } else {
                 break;
@@ -218,7 +396,7 @@ impl<'s> Extractor<'s> {
         let mut first = None;
         let mut expected_row = node.start_position().row;
         while let Some(p) = prev {
-            if !p.kind().contains("comment") {
+            if !self.kind(p).contains("comment") {
                 break;
             }
             // Only a block that touches the item counts.
@@ -237,23 +415,29 @@ impl<'s> Extractor<'s> {
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 3));
     let mut count = 0;
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
+    // Words are joined by one space: a run of whitespace after a word becomes one space
+    // before the next word.
+    let mut space = false;
+    for ch in s.chars() {
+        if ch.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
             if count >= max {
                 out.push('…');
                 return out;
             }
             out.push(' ');
             count += 1;
+            space = false;
         }
-        for ch in word.chars() {
-            if count >= max {
-                out.push('…');
-                return out;
-            }
-            out.push(ch);
-            count += 1;
+        if count >= max {
+            out.push('…');
+            return out;
         }
+        out.push(ch);
+        count += 1;
     }
     // A signature cut before the body often ends in an opening brace or colon.
     let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
@@ -317,10 +501,32 @@ pub fn docstring_first_line(literal: &str) -> Option<String> {
 }
 
 /// Visit the named children of `node`.
-pub fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+pub fn named_children<'t>(node: Node<'t>) -> NamedChildren<'t> {
     let mut cursor = node.walk();
-    let kids: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-    kids.into_iter()
+    let more = cursor.goto_first_child();
+    NamedChildren { cursor, more }
+}
+
+/// The named children of a node, one cursor step at a time (no list of them is built).
+pub struct NamedChildren<'t> {
+    cursor: tree_sitter::TreeCursor<'t>,
+    /// The cursor is on a child not yet looked at.
+    more: bool,
+}
+
+impl<'t> Iterator for NamedChildren<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        while self.more {
+            let node = self.cursor.node();
+            self.more = self.cursor.goto_next_sibling();
+            if node.is_named() {
+                return Some(node);
+            }
+        }
+        None
+    }
 }
 
 /// Strip quotes of a string literal.
@@ -332,7 +538,42 @@ pub fn unquote(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, Extractor};
+    use crate::languages::{Language, Parsers};
+
+    /// The kind table gives every node of the sample files the name tree-sitter gives it,
+    /// anonymous and error nodes included.
+    #[test]
+    fn kinds_by_id_are_the_kinds_by_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract");
+        let mut parsers = Parsers::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(lang) = Language::from_path(&path.to_string_lossy()) else {
+                continue;
+            };
+            let mut src = std::fs::read(&path).unwrap();
+            // A syntax error too.
+            src.extend_from_slice(b"\n)) } {{ ]] @@ <<\n");
+            let tree = parsers.parse(lang, &src).unwrap();
+            let ex = Extractor::new(&src, lang);
+            let mut cursor = tree.walk();
+            loop {
+                let node = cursor.node();
+                assert_eq!(ex.kind(node), node.kind(), "{}", path.display());
+                seen += 1;
+                if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                    continue;
+                }
+                while cursor.goto_parent() && !cursor.goto_next_sibling() {}
+                if cursor.depth() == 0 {
+                    break;
+                }
+            }
+        }
+        assert!(seen > 1000, "{seen} nodes");
+    }
 
     #[test]
     fn one_line_is_at_most_max_characters_and_an_ellipsis() {
@@ -346,5 +587,57 @@ mod tests {
             }
         }
         assert_eq!(one_line("fn  f(a,\n  b) {", 160), "fn f(a, b)");
+    }
+
+    /// Words split at whitespace and joined by single spaces, as one_line did before it
+    /// went character by character.
+    fn one_line_by_words(s: &str, max: usize) -> String {
+        let mut out = String::new();
+        let mut count = 0;
+        for word in s.split_whitespace() {
+            if !out.is_empty() {
+                if count >= max {
+                    out.push('…');
+                    return out;
+                }
+                out.push(' ');
+                count += 1;
+            }
+            for ch in word.chars() {
+                if count >= max {
+                    out.push('…');
+                    return out;
+                }
+                out.push(ch);
+                count += 1;
+            }
+        }
+        let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
+        out.truncate(trimmed);
+        out
+    }
+
+    #[test]
+    fn one_line_joins_words_as_splitting_at_whitespace_does() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            "  lead and trail  ",
+            "fn  f(a,\n\t b) {",
+            "x\u{3000}y\u{a0}z é\u{2028}ü",
+            "class A {  {",
+            "abcd efgh ijkl",
+            "\n\n  def f(self):\n",
+        ];
+        for text in texts {
+            for max in 0..20 {
+                assert_eq!(
+                    one_line(text, max),
+                    one_line_by_words(text, max),
+                    "{text:?} {max}"
+                );
+            }
+        }
     }
 }

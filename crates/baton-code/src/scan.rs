@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::languages::{self, Language, Parsers};
 use crate::model::ImportStyle;
-use crate::resolve::Resolver;
+use crate::resolve::{PathSet, Resolver};
 use crate::store::{self, FileRecord};
 use crate::walk::{self, looks_binary, PathFilter, Stat, MAX_FILE_BYTES};
 
@@ -105,7 +105,7 @@ fn process(
             (imp, resolved)
         })
         .collect();
-    let lines = bytes.iter().filter(|b| **b == b'\n').count() as u32
+    let lines = memchr::memchr_iter(b'\n', &bytes).count() as u32
         + u32::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
     let record = FileRecord {
         path: rel.to_string(),
@@ -133,8 +133,12 @@ fn run_batch(
     let (tx, rx) = mpsc::sync_channel::<(String, Outcome, i64)>(256);
     let mut rejected = Vec::new();
     let mut new_names: Vec<String> = Vec::new();
+    let mut writer = store::FileWriter::new(conn)?;
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
+            // One file per message: handing files over in groups of 16 cut the writer's
+            // wake-ups from about 25,000 to 3,000 on `combined` but saved no CPU time, and
+            // on a loaded machine the scan took 25% longer (the writer waited for groups).
             work.into_par_iter()
                 .for_each_with(tx, |tx, (rel, lang, known)| {
                     let (outcome, stamp) = process(batch, &rel, lang, known.as_deref());
@@ -145,7 +149,7 @@ fn run_batch(
         for (rel, outcome, stamp) in rx {
             let (counter, reason) = match outcome {
                 Outcome::Parsed(rec) => {
-                    store::put_file(conn, &rec, batch.replace, delta)?;
+                    writer.put_file(&rec, batch.replace, delta)?;
                     report.indexed += 1;
                     if batch.replace {
                         store::remove_skipped(conn, &rec.path)?;
@@ -403,7 +407,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     // A package.json or go.mod that came or went changes what imports resolve to.
     let markers_changed = markers != stored_markers;
     // The project's files as they will be, for import resolution.
-    let mut paths: HashSet<String> = HashSet::new();
+    let mut paths = PathSet::default();
     if !work.is_empty() || !gone.is_empty() || markers_changed {
         paths.extend(known.into_iter().filter(|k| !k.skipped).map(|k| k.path));
     }

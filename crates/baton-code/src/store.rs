@@ -273,63 +273,74 @@ pub fn remove_file(conn: &Connection, path: &str, delta: &mut Delta) -> Result<b
     Ok(true)
 }
 
-/// Insert a file, replacing what the index held for it.
-pub fn put_file(
-    conn: &Connection,
-    rec: &FileRecord,
-    replace: bool,
-    delta: &mut Delta,
-) -> Result<()> {
-    if replace {
-        remove_file(conn, &rec.path, delta)?;
+/// Writes parsed files, with its statements prepared once for a whole batch.
+pub struct FileWriter<'c> {
+    conn: &'c Connection,
+    file_stmt: rusqlite::Statement<'c>,
+    sym_stmt: rusqlite::Statement<'c>,
+    imp_stmt: rusqlite::Statement<'c>,
+}
+
+impl<'c> FileWriter<'c> {
+    pub fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(FileWriter {
+            conn,
+            file_stmt: conn.prepare(
+                "INSERT INTO files(path, lang, hash, bytes, lines, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            sym_stmt: conn.prepare(
+                "INSERT INTO symbols(file_id, name, kind, line, end_line, container, signature, exported, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            imp_stmt: conn.prepare(
+                "INSERT INTO imports(file_id, line, source, names, style, resolved)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+        })
     }
-    delta.files += 1;
-    delta.symbols += rec.symbols.len() as i64;
-    delta.imports += rec.imports.len() as i64;
-    let mut file_stmt = conn.prepare_cached(
-        "INSERT INTO files(path, lang, hash, bytes, lines, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    file_stmt.execute(params![
-        rec.path,
-        rec.lang,
-        &rec.hash[..],
-        rec.bytes as i64,
-        rec.lines,
-        rec.stamp
-    ])?;
-    let file_id = conn.last_insert_rowid();
-    let mut sym_stmt = conn.prepare_cached(
-        "INSERT INTO symbols(file_id, name, kind, line, end_line, container, signature, exported, doc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for s in &rec.symbols {
-        sym_stmt.execute(params![
-            file_id,
-            s.name,
-            s.kind.as_str(),
-            s.line,
-            s.end_line,
-            s.container,
-            s.signature,
-            s.exported,
-            s.doc
+
+    /// Insert a file, replacing what the index held for it.
+    pub fn put_file(&mut self, rec: &FileRecord, replace: bool, delta: &mut Delta) -> Result<()> {
+        if replace {
+            remove_file(self.conn, &rec.path, delta)?;
+        }
+        delta.files += 1;
+        delta.symbols += rec.symbols.len() as i64;
+        delta.imports += rec.imports.len() as i64;
+        self.file_stmt.execute(params![
+            rec.path,
+            rec.lang,
+            &rec.hash[..],
+            rec.bytes as i64,
+            rec.lines,
+            rec.stamp
         ])?;
+        let file_id = self.conn.last_insert_rowid();
+        for s in &rec.symbols {
+            self.sym_stmt.execute(params![
+                file_id,
+                s.name,
+                s.kind.as_str(),
+                s.line,
+                s.end_line,
+                s.container,
+                s.signature,
+                s.exported,
+                s.doc
+            ])?;
+        }
+        for (imp, resolved) in &rec.imports {
+            self.imp_stmt.execute(params![
+                file_id,
+                imp.line,
+                imp.source,
+                imp.names.join(","),
+                imp.style.as_str(),
+                resolved
+            ])?;
+        }
+        Ok(())
     }
-    let mut imp_stmt = conn.prepare_cached(
-        "INSERT INTO imports(file_id, line, source, names, style, resolved)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (imp, resolved) in &rec.imports {
-        imp_stmt.execute(params![
-            file_id,
-            imp.line,
-            imp.source,
-            imp.names.join(","),
-            imp.style.as_str(),
-            resolved
-        ])?;
-    }
-    Ok(())
 }
 
 /// A file the index knows, indexed or skipped, with its stored stamp.

@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::extract::{named_children, one_line, unquote, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
@@ -10,20 +10,20 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 }
 
 fn is_static(ex: &Extractor<'_>, node: Node<'_>) -> bool {
-    named_children(node).any(|c| c.kind() == "storage_class_specifier" && ex.text(c) == "static")
+    named_children(node).any(|c| ex.kind(c) == "storage_class_specifier" && ex.text(c) == "static")
 }
 
 fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "function_definition" => function(ex, item, None),
             "struct_specifier" | "union_specifier" | "enum_specifier" | "class_specifier" => {
                 record(ex, item, item, true);
             }
             "declaration" | "type_definition" => {
-                if let Some(ty) = item.child_by_field_name("type") {
+                if let Some(ty) = ex.field(item, Field::Type) {
                     if matches!(
-                        ty.kind(),
+                        ex.kind(ty),
                         "struct_specifier"
                             | "union_specifier"
                             | "enum_specifier"
@@ -32,13 +32,10 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
                         record(ex, ty, item, true);
                     }
                 }
-                if item.kind() == "type_definition" {
-                    let mut cursor = item.walk();
-                    let decls: Vec<Node<'_>> = item
-                        .children_by_field_name("declarator", &mut cursor)
-                        .collect();
+                if ex.kind(item) == "type_definition" {
+                    let decls: Vec<Node<'_>> = ex.fields.children(item, Field::Declarator);
                     for d in decls {
-                        if let Some(name) = declarator_name(d) {
+                        if let Some(name) = declarator_name(ex, d) {
                             let name = ex.text(name);
                             let sig = one_line(&format!("typedef {name}"), 160);
                             let doc = ex.leading_comment(item);
@@ -48,17 +45,17 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
                 }
             }
             "alias_declaration" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 ex.symbol(item, item, name, SymbolKind::Type, true);
             }
             "preproc_def" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let sig = one_line(&ex.head(item.start_byte(), item.end_byte()), 160);
                 let doc = ex.leading_comment(item);
                 ex.push(item, name, SymbolKind::Constant, true, sig, doc);
             }
             "preproc_function_def" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let sig = one_line(
                     ex.head(item.start_byte(), item.end_byte())
                         .lines()
@@ -70,8 +67,8 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
                 ex.push(item, name, SymbolKind::Macro, true, sig, doc);
             }
             "preproc_include" => {
-                if let Some(path) = item.child_by_field_name("path") {
-                    let style = if path.kind() == "system_lib_string" {
+                if let Some(path) = ex.field(item, Field::Path) {
+                    let style = if ex.kind(path) == "system_lib_string" {
                         ImportStyle::IncludeSystem
                     } else {
                         ImportStyle::IncludeLocal
@@ -82,11 +79,11 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
                 }
             }
             "namespace_definition" => {
-                let name = ex.field_text(item, "name").unwrap_or("").to_string();
+                let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
                 if !name.is_empty() {
                     ex.symbol(item, item, &name, SymbolKind::Module, true);
                 }
-                if let Some(body) = item.child_by_field_name("body") {
+                if let Some(body) = ex.field(item, Field::Body) {
                     if name.is_empty() {
                         top(ex, body);
                     } else {
@@ -110,13 +107,13 @@ fn top(ex: &mut Extractor<'_>, node: Node<'_>) {
 
 /// A struct, union, enum or class with a body.
 fn record(ex: &mut Extractor<'_>, spec: Node<'_>, anchor: Node<'_>, exported: bool) {
-    let Some(body) = spec.child_by_field_name("body") else {
+    let Some(body) = ex.field(spec, Field::Body) else {
         return;
     };
-    let Some(name) = ex.field_text(spec, "name") else {
+    let Some(name) = ex.field_text(spec, Field::Name) else {
         return;
     };
-    let kind = match spec.kind() {
+    let kind = match ex.kind(spec) {
         "enum_specifier" => SymbolKind::Enum,
         "class_specifier" => SymbolKind::Class,
         _ => SymbolKind::Struct,
@@ -134,20 +131,17 @@ fn record(ex: &mut Extractor<'_>, spec: Node<'_>, anchor: Node<'_>, exported: bo
 
 fn members(ex: &mut Extractor<'_>, body: Node<'_>, public: &mut bool) {
     for m in named_children(body) {
-        match m.kind() {
+        match ex.kind(m) {
             "access_specifier" => *public = ex.text(m).trim() == "public",
             "function_definition" => function(ex, m, Some(*public)),
             "field_declaration" | "declaration" => {
-                if let Some(ty) = m.child_by_field_name("type") {
+                if let Some(ty) = ex.field(m, Field::Type) {
                     record(ex, ty, m, *public);
                 }
-                let mut cursor = m.walk();
-                let decls: Vec<Node<'_>> = m
-                    .children_by_field_name("declarator", &mut cursor)
-                    .collect();
+                let decls: Vec<Node<'_>> = ex.fields.children(m, Field::Declarator);
                 for d in decls {
-                    if find_function_declarator(d).is_some() {
-                        if let Some(name) = declarator_name(d) {
+                    if find_function_declarator(ex, d).is_some() {
+                        if let Some(name) = declarator_name(ex, d) {
                             let name = ex.text(name);
                             ex.symbol(m, m, name, SymbolKind::Method, *public);
                         }
@@ -163,13 +157,13 @@ fn members(ex: &mut Extractor<'_>, body: Node<'_>, public: &mut bool) {
 }
 
 fn function(ex: &mut Extractor<'_>, def: Node<'_>, member_public: Option<bool>) {
-    let Some(declarator) = def.child_by_field_name("declarator") else {
+    let Some(declarator) = ex.field(def, Field::Declarator) else {
         return;
     };
-    let Some(name_node) = declarator_name(declarator) else {
+    let Some(name_node) = declarator_name(ex, declarator) else {
         return;
     };
-    match name_node.kind() {
+    match ex.kind(name_node) {
         "qualified_identifier" => {
             // `void Foo::bar() {}` defines a method of Foo out of line.
             let full = ex.text(name_node);
@@ -193,22 +187,22 @@ fn function(ex: &mut Extractor<'_>, def: Node<'_>, member_public: Option<bool>) 
     }
 }
 
-fn find_function_declarator(node: Node<'_>) -> Option<Node<'_>> {
+fn find_function_declarator<'t>(ex: &Extractor<'_>, node: Node<'t>) -> Option<Node<'t>> {
     let mut cur = node;
     loop {
-        if cur.kind() == "function_declarator" {
+        if ex.kind(cur) == "function_declarator" {
             return Some(cur);
         }
-        cur = cur.child_by_field_name("declarator")?;
+        cur = ex.field(cur, Field::Declarator)?;
     }
 }
 
 /// The identifier a declarator declares, following pointer, reference,
 /// array and function declarators.
-fn declarator_name(node: Node<'_>) -> Option<Node<'_>> {
+fn declarator_name<'t>(ex: &Extractor<'_>, node: Node<'t>) -> Option<Node<'t>> {
     let mut cur = node;
     loop {
-        match cur.kind() {
+        match ex.kind(cur) {
             "identifier"
             | "field_identifier"
             | "type_identifier"
@@ -216,9 +210,9 @@ fn declarator_name(node: Node<'_>) -> Option<Node<'_>> {
             | "destructor_name"
             | "operator_name"
             | "primitive_type" => return Some(cur),
-            "template_function" => return cur.child_by_field_name("name"),
+            "template_function" => return ex.field(cur, Field::Name),
             _ => {
-                cur = match cur.child_by_field_name("declarator") {
+                cur = match ex.field(cur, Field::Declarator) {
                     Some(d) => d,
                     // reference_declarator has no field; its declarator is the last named child.
                     None => cur.named_child(cur.named_child_count().checked_sub(1)?)?,

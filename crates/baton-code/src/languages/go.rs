@@ -1,6 +1,10 @@
+use std::sync::OnceLock;
+
+use memchr::memmem;
 use tree_sitter::Node;
 
-use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::extract::{named_children, one_line, unquote, Extractor, Field};
+use crate::languages::Language;
 use crate::model::{ImportStyle, SymbolKind};
 
 fn is_exported(name: &str) -> bool {
@@ -9,11 +13,11 @@ fn is_exported(name: &str) -> bool {
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     for node in named_children(root) {
-        match node.kind() {
+        match ex.kind(node) {
             "function_declaration" => {
                 // `func _() {...}` (stringer's compile-time checks) names nothing.
                 let name = ex
-                    .field_text(node, "name")
+                    .field_text(node, Field::Name)
                     .filter(|n| *n != "_")
                     .unwrap_or("");
                 ex.symbol(node, node, name, SymbolKind::Function, is_exported(name));
@@ -24,9 +28,9 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                 }
             }
             "method_declaration" => {
-                let name = ex.field_text(node, "name").unwrap_or("").to_string();
-                let receiver = node
-                    .child_by_field_name("receiver")
+                let name = ex.field_text(node, Field::Name).unwrap_or("").to_string();
+                let receiver = ex
+                    .field(node, Field::Receiver)
                     .and_then(|r| receiver_type(ex, r))
                     .unwrap_or_default();
                 ex.within(&receiver, |ex| {
@@ -36,26 +40,24 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             }
             "type_declaration" => type_declaration(ex, node, false),
             "const_declaration" | "var_declaration" => {
-                let kind = if node.kind() == "const_declaration" {
+                let kind = if ex.kind(node) == "const_declaration" {
                     SymbolKind::Constant
                 } else {
                     SymbolKind::Variable
                 };
                 let mut specs: Vec<Node<'_>> = Vec::new();
                 for child in named_children(node) {
-                    if child.kind() == "var_spec_list" {
+                    if ex.kind(child) == "var_spec_list" {
                         specs.extend(named_children(child));
                     } else {
                         specs.push(child);
                     }
                 }
                 for spec in specs {
-                    if !matches!(spec.kind(), "const_spec" | "var_spec") {
+                    if !matches!(ex.kind(spec), "const_spec" | "var_spec") {
                         continue;
                     }
-                    let mut cursor = spec.walk();
-                    let names: Vec<Node<'_>> =
-                        spec.children_by_field_name("name", &mut cursor).collect();
+                    let names: Vec<Node<'_>> = ex.fields.children(spec, Field::Name);
                     let anchor = if specs_single(node) { node } else { spec };
                     // `_` binds nothing: `var _ io.Reader = (*T)(nil)` only checks a type.
                     for n in names {
@@ -72,20 +74,20 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             "import_declaration" => {
                 let mut specs = Vec::new();
                 for child in named_children(node) {
-                    match child.kind() {
+                    match ex.kind(child) {
                         "import_spec" => specs.push(child),
                         "import_spec_list" => specs
-                            .extend(named_children(child).filter(|c| c.kind() == "import_spec")),
+                            .extend(named_children(child).filter(|c| ex.kind(*c) == "import_spec")),
                         _ => {}
                     }
                 }
                 for spec in specs {
-                    let Some(path) = ex.field_text(spec, "path") else {
+                    let Some(path) = ex.field_text(spec, Field::Path) else {
                         continue;
                     };
                     let path = unquote(path);
                     let bound = ex
-                        .field_text(spec, "name")
+                        .field_text(spec, Field::Name)
                         .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
                     ex.import(spec, path, vec![bound.to_string()], ImportStyle::Go);
                 }
@@ -112,8 +114,8 @@ fn head(text: &str) -> &str {
 
 /// `(s *Server)` gives "Server"; generic receivers drop their parameters.
 fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
-    let param = named_children(params).find(|p| p.kind() == "parameter_declaration")?;
-    let ty = ex.field_text(param, "type")?;
+    let param = named_children(params).find(|p| ex.kind(*p) == "parameter_declaration")?;
+    let ty = ex.field_text(param, Field::Type)?;
     let ty = ty.trim_start_matches('*').trim();
     let ty = ty.split('[').next().unwrap_or(ty);
     Some(ty.to_string())
@@ -123,10 +125,10 @@ fn receiver_type(ex: &Extractor<'_>, params: Node<'_>) -> Option<String> {
 /// and type sets define nothing new.
 fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported: bool) {
     for member in named_children(body) {
-        if member.kind() != "method_elem" {
+        if ex.kind(member) != "method_elem" {
             continue;
         }
-        let name = ex.field_text(member, "name").unwrap_or("");
+        let name = ex.field_text(member, Field::Name).unwrap_or("");
         let sig = one_line(&ex.head(member.start_byte(), member.end_byte()), 160);
         let doc = ex.leading_comment(member);
         let exported = interface_exported && is_exported(name);
@@ -138,16 +140,16 @@ fn interface_methods(ex: &mut Extractor<'_>, body: Node<'_>, interface_exported:
 /// of interfaces.
 fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
     for spec in named_children(node) {
-        if !matches!(spec.kind(), "type_spec" | "type_alias") {
+        if !matches!(ex.kind(spec), "type_spec" | "type_alias") {
             continue;
         }
         let name = ex
-            .field_text(spec, "name")
+            .field_text(spec, Field::Name)
             .filter(|n| *n != "_")
             .unwrap_or("");
         // A type declared in a function is visible only there.
         let exported = !local && is_exported(name);
-        let kind = match spec.child_by_field_name("type").map(|t| t.kind()) {
+        let kind = match ex.field(spec, Field::Type).map(|t| ex.kind(t)) {
             Some("struct_type") => SymbolKind::Struct,
             Some("interface_type") => SymbolKind::Interface,
             _ => SymbolKind::Type,
@@ -167,7 +169,7 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
         let doc = ex.leading_comment(anchor);
         ex.push(spec, name, kind, exported, sig, doc);
         if kind == SymbolKind::Interface {
-            if let Some(body) = spec.child_by_field_name("type") {
+            if let Some(body) = ex.field(spec, Field::Type) {
                 ex.within(name, |ex| interface_methods(ex, body, exported));
             }
         }
@@ -179,20 +181,66 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
 /// walked at all.
 fn local_types(ex: &mut Extractor<'_>, node: Node<'_>) {
     let text = &ex.src[node.byte_range()];
-    if !text.windows(5).any(|w| w == b"type ") && !text.windows(5).any(|w| w == b"type\t") {
+    if memmem::find(text, b"type ").is_none() && memmem::find(text, b"type\t").is_none() {
         return;
     }
     local_types_in(ex, node);
 }
 
+/// The id of `type_declaration` nodes in the Go grammar.
+fn type_declaration_id() -> u16 {
+    static ID: OnceLock<u16> = OnceLock::new();
+    *ID.get_or_init(|| {
+        Language::Go
+            .grammar()
+            .id_for_node_kind("type_declaration", true)
+    })
+}
+
+/// The type declarations under `node`, in source order, none inside another, at most as
+/// deep as [`Extractor::depth_left`] named levels: one cursor walks the body, in
+/// preorder over named nodes.
+///
+/// A declaration starts with its `type` keyword, so in a tree without errors the walk
+/// skips nodes whose text holds no `type`. (A tree with errors may hold a declaration
+/// whose keyword tree-sitter assumed, which has no text: it is walked whole.)
 fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
-    ex.deeper(|ex| {
-        for child in named_children(node) {
-            if child.kind() == "type_declaration" {
+    let left = ex.depth_left();
+    let type_decl = type_declaration_id();
+    let mut cursor = node.walk();
+    if left == 0 || !cursor.goto_first_child() {
+        return;
+    }
+    let keywords: Option<Vec<usize>> = (!node.has_error()).then(|| {
+        let start = node.start_byte();
+        memmem::find_iter(&ex.src[node.byte_range()], b"type")
+            .map(|i| start + i)
+            .collect()
+    });
+    let may_hold_one = |n: Node<'_>| match &keywords {
+        Some(at) => {
+            let i = at.partition_point(|&k| k < n.start_byte());
+            at.get(i).is_some_and(|&k| k < n.end_byte())
+        }
+        None => true,
+    };
+    // How many levels below `node` the cursor is.
+    let mut level = 1;
+    loop {
+        let child = cursor.node();
+        if child.is_named() {
+            if child.kind_id() == type_decl {
                 type_declaration(ex, child, true);
-            } else {
-                local_types_in(ex, child);
+            } else if level < left && may_hold_one(child) && cursor.goto_first_child() {
+                level += 1;
+                continue;
             }
         }
-    });
+        while !cursor.goto_next_sibling() {
+            if level == 1 || !cursor.goto_parent() {
+                return;
+            }
+            level -= 1;
+        }
+    }
 }

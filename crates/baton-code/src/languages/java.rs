@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{named_children, Extractor};
+use crate::extract::{named_children, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
@@ -9,7 +9,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 
 fn modifiers<'s>(ex: &Extractor<'s>, node: Node<'_>) -> &'s str {
     named_children(node)
-        .find(|c| c.kind() == "modifiers")
+        .find(|c| ex.kind(*c) == "modifiers")
         .map(|m| ex.text(m))
         .unwrap_or("")
 }
@@ -20,14 +20,14 @@ fn has_word(modifiers: &str, word: &str) -> bool {
 
 fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
     for item in named_children(node) {
-        let kind = match item.kind() {
+        let kind = match ex.kind(item) {
             "class_declaration" | "record_declaration" => Some(SymbolKind::Class),
             "interface_declaration" | "annotation_type_declaration" => Some(SymbolKind::Interface),
             "enum_declaration" => Some(SymbolKind::Enum),
             _ => None,
         };
         if let Some(kind) = kind {
-            let name = ex.field_text(item, "name").unwrap_or("").to_string();
+            let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
             let mods = modifiers(ex, item);
             ex.symbol(
                 item,
@@ -36,17 +36,17 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
                 kind,
                 has_word(mods, "public") || in_interface,
             );
-            if let Some(body) = item.child_by_field_name("body") {
+            if let Some(body) = ex.field(item, Field::Body) {
                 let iface = kind == SymbolKind::Interface;
                 ex.within(&name, |ex| members(ex, body, iface));
             }
             continue;
         }
-        match item.kind() {
+        match ex.kind(item) {
             "method_declaration"
             | "constructor_declaration"
             | "compact_constructor_declaration" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let mods = modifiers(ex, item);
                 let exported =
                     has_word(mods, "public") || (in_interface && !has_word(mods, "private"));
@@ -59,12 +59,9 @@ fn members(ex: &mut Extractor<'_>, node: Node<'_>, in_interface: bool) {
                 if !constant {
                     continue;
                 }
-                let mut cursor = item.walk();
-                let decls: Vec<Node<'_>> = item
-                    .children_by_field_name("declarator", &mut cursor)
-                    .collect();
+                let decls: Vec<Node<'_>> = ex.fields.children(item, Field::Declarator);
                 for d in decls {
-                    let name = ex.field_text(d, "name").unwrap_or("");
+                    let name = ex.field_text(d, Field::Name).unwrap_or("");
                     ex.symbol(
                         item,
                         item,

@@ -153,7 +153,7 @@ pub fn extract(parsers: &mut Parsers, lang: Language, src: &[u8]) -> FileFacts {
     let Some(tree) = parsers.parse(lang, src) else {
         return FileFacts::default();
     };
-    let mut ex = Extractor::new(src);
+    let mut ex = Extractor::new(src, lang);
     let root = tree.root_node();
     match lang {
         Language::TypeScript | Language::Tsx | Language::JavaScript => {

@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{docstring_first_line, named_children, Extractor};
+use crate::extract::{docstring_first_line, named_children, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -25,9 +25,9 @@ fn is_public(name: &str) -> bool {
 }
 
 fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope) {
-    match node.kind() {
+    match ex.kind(node) {
         "function_definition" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let kind = if scope == Scope::Class {
                 SymbolKind::Method
             } else {
@@ -37,34 +37,34 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             let doc = docstring(ex, node);
             let sig = ex.signature(node);
             ex.push(node, name, kind, exported, sig, doc);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| visit_block(ex, body, Scope::Function));
             }
         }
         "class_definition" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let exported = scope != Scope::Function && is_public(name);
             let doc = docstring(ex, node);
             let sig = ex.signature(node);
             ex.push(node, name, SymbolKind::Class, exported, sig, doc);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| visit_block(ex, body, Scope::Class));
             }
         }
         "decorated_definition" => {
-            if let Some(def) = node.child_by_field_name("definition") {
+            if let Some(def) = ex.field(node, Field::Definition) {
                 visit(ex, def, anchor, scope);
             }
         }
         "expression_statement" => {
             for child in named_children(node) {
-                if child.kind() != "assignment" {
+                if ex.kind(child) != "assignment" {
                     continue;
                 }
-                if is_lambda_assignment(child) {
+                if is_lambda_assignment(ex, child) {
                     lambda(ex, child, scope);
                 } else if scope == Scope::Module {
-                    assignment(ex, child);
+                    assignment(ex, node, child);
                 }
             }
         }
@@ -75,21 +75,19 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             }
         }
         "import_statement" => {
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
+            for name in ex.fields.children(node, Field::Name) {
                 let (module, alias) = aliased(ex, name);
                 let bound = alias.unwrap_or_else(|| module.split('.').next().unwrap_or(module));
                 ex.import(node, module, vec![bound.to_string()], ImportStyle::Python);
             }
         }
         "import_from_statement" => {
-            let module = ex.field_text(node, "module_name").unwrap_or("");
+            let module = ex.field_text(node, Field::ModuleName).unwrap_or("");
             let mut names = Vec::new();
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
+            for name in ex.fields.children(node, Field::Name) {
                 names.push(aliased(ex, name).0.to_string());
             }
-            if named_children(node).any(|c| c.kind() == "wildcard_import") {
+            if named_children(node).any(|c| ex.kind(c) == "wildcard_import") {
                 names.push("*".to_string());
             }
             let module: String = module.split_whitespace().collect();
@@ -116,21 +114,22 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
 
 /// `a.b as c` gives ("a.b", Some("c")).
 fn aliased<'s>(ex: &Extractor<'s>, node: Node<'_>) -> (&'s str, Option<&'s str>) {
-    if node.kind() == "aliased_import" {
+    if ex.kind(node) == "aliased_import" {
         (
-            ex.field_text(node, "name").unwrap_or(""),
-            ex.field_text(node, "alias"),
+            ex.field_text(node, Field::Name).unwrap_or(""),
+            ex.field_text(node, Field::Alias),
         )
     } else {
         (ex.text(node), None)
     }
 }
 
-fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
-    let Some(left) = node.child_by_field_name("left") else {
+/// `node` is an assignment, a child of `stmt`.
+fn assignment(ex: &mut Extractor<'_>, stmt: Node<'_>, node: Node<'_>) {
+    let Some(left) = ex.field(node, Field::Left) else {
         return;
     };
-    if left.kind() != "identifier" {
+    if ex.kind(left) != "identifier" {
         return;
     }
     let name = ex.text(left);
@@ -145,34 +144,34 @@ fn assignment(ex: &mut Extractor<'_>, node: Node<'_>) {
         SymbolKind::Variable
     };
     let sig = crate::extract::one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
-    let doc = ex.leading_comment(node.parent().unwrap_or(node));
+    let doc = ex.leading_comment(stmt);
     ex.push(node, name, kind, is_public(name), sig, doc);
 }
 
 fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
-    let body = def.child_by_field_name("body")?;
+    let body = ex.field(def, Field::Body)?;
     let first = body.named_child(0)?;
-    if first.kind() != "expression_statement" {
+    if ex.kind(first) != "expression_statement" {
         return None;
     }
     let s = first.named_child(0)?;
-    if s.kind() != "string" {
+    if ex.kind(s) != "string" {
         return None;
     }
     docstring_first_line(ex.text(s))
 }
 
-fn is_lambda_assignment(node: Node<'_>) -> bool {
-    node.child_by_field_name("left")
-        .is_some_and(|l| l.kind() == "identifier")
-        && node
-            .child_by_field_name("right")
-            .is_some_and(|r| r.kind() == "lambda")
+fn is_lambda_assignment(ex: &Extractor<'_>, node: Node<'_>) -> bool {
+    ex.field(node, Field::Left)
+        .is_some_and(|l| ex.kind(l) == "identifier")
+        && ex
+            .field(node, Field::Right)
+            .is_some_and(|r| ex.kind(r) == "lambda")
 }
 
 /// `name = lambda ...:` defines a function as far as readers are concerned.
 fn lambda(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
-    let Some(left) = node.child_by_field_name("left") else {
+    let Some(left) = ex.field(node, Field::Left) else {
         return;
     };
     let name = ex.text(left);

@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::extract::{named_children, one_line, unquote, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
@@ -10,19 +10,19 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
 fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
     let mut private = false;
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "class" | "module" => {
-                let kind = if item.kind() == "class" {
+                let kind = if ex.kind(item) == "class" {
                     SymbolKind::Class
                 } else {
                     SymbolKind::Module
                 };
-                let full = ex.field_text(item, "name").unwrap_or("");
+                let full = ex.field_text(item, Field::Name).unwrap_or("");
                 let name = full.rsplit("::").next().unwrap_or(full).to_string();
                 ex.symbol(item, item, &name, kind, true);
                 ex.within(&name, |ex| {
                     for part in named_children(item) {
-                        if matches!(part.kind(), "body_statement") {
+                        if matches!(ex.kind(part), "body_statement") {
                             body(ex, part, true);
                         }
                     }
@@ -30,13 +30,13 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
             }
             "singleton_class" => {
                 for part in named_children(item) {
-                    if part.kind() == "body_statement" {
+                    if ex.kind(part) == "body_statement" {
                         body(ex, part, true);
                     }
                 }
             }
             "method" | "singleton_method" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let kind = if in_class {
                     SymbolKind::Method
                 } else {
@@ -49,8 +49,8 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
                 ex.push(item, name, kind, !private, sig, doc);
             }
             "assignment" => {
-                if let Some(left) = item.child_by_field_name("left") {
-                    if left.kind() == "constant" {
+                if let Some(left) = ex.field(item, Field::Left) {
+                    if ex.kind(left) == "constant" {
                         let name = ex.text(left);
                         ex.symbol(item, item, name, SymbolKind::Constant, true);
                     }
@@ -69,22 +69,22 @@ fn body(ex: &mut Extractor<'_>, node: Node<'_>, in_class: bool) {
 }
 
 fn require(ex: &mut Extractor<'_>, call: Node<'_>) {
-    if call.child_by_field_name("receiver").is_some() {
+    if ex.field(call, Field::Receiver).is_some() {
         return;
     }
-    let method = ex.field_text(call, "method").unwrap_or("");
+    let method = ex.field_text(call, Field::Method).unwrap_or("");
     let style = match method {
         "require" => ImportStyle::Ruby,
         "require_relative" => ImportStyle::RubyRelative,
         _ => return,
     };
-    let Some(arg) = call
-        .child_by_field_name("arguments")
+    let Some(arg) = ex
+        .field(call, Field::Arguments)
         .and_then(|a| a.named_child(0))
     else {
         return;
     };
-    if arg.kind() != "string" {
+    if ex.kind(arg) != "string" {
         return;
     }
     let path = unquote(ex.text(arg));

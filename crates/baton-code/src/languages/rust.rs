@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::extract::{named_children, Extractor};
+use crate::extract::{named_children, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
@@ -21,16 +21,16 @@ fn is_pub(node: Node<'_>) -> bool {
 
 fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
     for item in named_children(node) {
-        match item.kind() {
+        match ex.kind(item) {
             "function_item" | "function_signature_item" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let (kind, exported) = match owner {
                     Some(Owner::Trait) | Some(Owner::TraitImpl) => (SymbolKind::Method, true),
                     Some(Owner::Impl) => (SymbolKind::Method, is_pub(item)),
                     None => (SymbolKind::Function, is_pub(item)),
                 };
                 ex.symbol(item, item, name, kind, exported);
-                if let Some(body) = item.child_by_field_name("body") {
+                if let Some(body) = ex.field(item, Field::Body) {
                     let name = name.to_string();
                     ex.within(&name, |ex| items(ex, body, None));
                 }
@@ -40,7 +40,7 @@ fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
             "type_item" => simple(ex, item, SymbolKind::Type),
             "const_item" | "static_item" => simple(ex, item, SymbolKind::Constant),
             "macro_definition" => {
-                let name = ex.field_text(item, "name").unwrap_or("");
+                let name = ex.field_text(item, Field::Name).unwrap_or("");
                 let sig = format!("macro_rules! {name}");
                 let doc = ex.leading_comment(item);
                 ex.push(
@@ -54,26 +54,26 @@ fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
             }
             "trait_item" => {
                 simple(ex, item, SymbolKind::Trait);
-                let name = ex.field_text(item, "name").unwrap_or("").to_string();
-                if let Some(body) = item.child_by_field_name("body") {
+                let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
+                if let Some(body) = ex.field(item, Field::Body) {
                     ex.within(&name, |ex| items(ex, body, Some(Owner::Trait)));
                 }
             }
             "impl_item" => {
-                let ty = ex.field_text(item, "type").unwrap_or("");
+                let ty = ex.field_text(item, Field::Type).unwrap_or("");
                 let ty = ty.split('<').next().unwrap_or(ty).trim().to_string();
-                let owner = if item.child_by_field_name("trait").is_some() {
+                let owner = if ex.field(item, Field::Trait).is_some() {
                     Owner::TraitImpl
                 } else {
                     Owner::Impl
                 };
-                if let Some(body) = item.child_by_field_name("body") {
+                if let Some(body) = ex.field(item, Field::Body) {
                     ex.within(&ty, |ex| items(ex, body, Some(owner)));
                 }
             }
             "mod_item" => {
-                let name = ex.field_text(item, "name").unwrap_or("").to_string();
-                match item.child_by_field_name("body") {
+                let name = ex.field_text(item, Field::Name).unwrap_or("").to_string();
+                match ex.field(item, Field::Body) {
                     Some(body) => {
                         simple(ex, item, SymbolKind::Module);
                         ex.within(&name, |ex| items(ex, body, None));
@@ -85,7 +85,7 @@ fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
                 }
             }
             "use_declaration" => {
-                if let Some(arg) = item.child_by_field_name("argument") {
+                if let Some(arg) = ex.field(item, Field::Argument) {
                     let mut out = Vec::new();
                     use_tree(ex, arg, String::new(), &mut out);
                     // One import per module path, with the names it brings in.
@@ -108,7 +108,7 @@ fn items(ex: &mut Extractor<'_>, node: Node<'_>, owner: Option<Owner>) {
 }
 
 fn simple(ex: &mut Extractor<'_>, item: Node<'_>, kind: SymbolKind) {
-    let name = ex.field_text(item, "name").unwrap_or("");
+    let name = ex.field_text(item, Field::Name).unwrap_or("");
     ex.symbol(item, item, name, kind, is_pub(item));
 }
 
@@ -123,10 +123,10 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
             format!("{a}::{b}")
         }
     };
-    match node.kind() {
+    match ex.kind(node) {
         "scoped_identifier" => {
-            let path = ex.field_text(node, "path").unwrap_or("");
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let path = ex.field_text(node, Field::Path).unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             out.push((join(&prefix, path), name.to_string()));
         }
         "identifier" | "crate" | "self" | "super" => {
@@ -138,7 +138,7 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
             }
         }
         "use_as_clause" => {
-            if let Some(path) = node.child_by_field_name("path") {
+            if let Some(path) = ex.field(node, Field::Path) {
                 use_tree(ex, path, prefix, out);
             }
         }
@@ -150,9 +150,9 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
             out.push((join(&prefix, inner), "*".to_string()));
         }
         "scoped_use_list" => {
-            let path = ex.field_text(node, "path").unwrap_or("");
+            let path = ex.field_text(node, Field::Path).unwrap_or("");
             let prefix = join(&prefix, path);
-            if let Some(list) = node.child_by_field_name("list") {
+            if let Some(list) = ex.field(node, Field::List) {
                 use_tree(ex, list, prefix, out);
             }
         }
@@ -169,7 +169,7 @@ fn use_tree(ex: &Extractor<'_>, node: Node<'_>, prefix: String, out: &mut Vec<(S
 fn is_exported_macro(ex: &Extractor<'_>, item: Node<'_>) -> bool {
     let mut prev = item.prev_sibling();
     while let Some(p) = prev {
-        match p.kind() {
+        match ex.kind(p) {
             "attribute_item" if ex.text(p).contains("macro_export") => return true,
             "attribute_item" | "line_comment" | "block_comment" => prev = p.prev_sibling(),
             _ => return false,

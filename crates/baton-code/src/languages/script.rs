@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::extract::{named_children, one_line, unquote, Extractor};
+use crate::extract::{named_children, one_line, unquote, Extractor, Field};
 use crate::model::{ImportStyle, SymbolKind};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -15,11 +15,11 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     block(ex, root, Scope::Module);
     let mut exported = Vec::new();
     for stmt in named_children(root) {
-        if stmt.kind() != "expression_statement" {
+        if ex.kind(stmt) != "expression_statement" {
             continue;
         }
         for child in named_children(stmt) {
-            if child.kind() == "assignment_expression" {
+            if ex.kind(child) == "assignment_expression" {
                 commonjs_export(ex, stmt, child, &mut exported);
             }
         }
@@ -36,21 +36,21 @@ fn commonjs_export(
     exported: &mut Vec<String>,
 ) {
     let (Some(left), Some(right)) = (
-        assign.child_by_field_name("left"),
-        assign.child_by_field_name("right"),
+        ex.field(assign, Field::Left),
+        ex.field(assign, Field::Right),
     ) else {
         return;
     };
     let target = ex.text(left);
     if target == "module.exports" {
-        match right.kind() {
+        match ex.kind(right) {
             "object" => {
                 for prop in named_children(right) {
-                    match prop.kind() {
+                    match ex.kind(prop) {
                         "shorthand_property_identifier" => exported.push(ex.text(prop).to_string()),
                         "pair" => {
-                            if let Some(v) = prop.child_by_field_name("value") {
-                                if v.kind() == "identifier" {
+                            if let Some(v) = ex.field(prop, Field::Value) {
+                                if ex.kind(v) == "identifier" {
                                     exported.push(ex.text(v).to_string());
                                 }
                             }
@@ -70,7 +70,7 @@ fn commonjs_export(
     else {
         return;
     };
-    let kind = match right.kind() {
+    let kind = match ex.kind(right) {
         "function_expression" | "function" | "arrow_function" | "generator_function" => {
             SymbolKind::Function
         }
@@ -81,8 +81,8 @@ fn commonjs_export(
         }
         _ => return,
     };
-    let end = right
-        .child_by_field_name("body")
+    let end = ex
+        .field(right, Field::Body)
         .map_or(right.end_byte(), |b| b.start_byte());
     let head = ex.head(stmt.start_byte(), end).into_owned();
     let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
@@ -105,27 +105,27 @@ fn statement(
     scope: Scope,
     exported: bool,
 ) {
-    match node.kind() {
+    match ex.kind(node) {
         "export_statement" => {
-            if let Some(source) = node.child_by_field_name("source") {
+            if let Some(source) = ex.field(node, Field::Source) {
                 let names = export_clause_names(ex, node);
                 ex.import(node, unquote(ex.text(source)), names, ImportStyle::Script);
             }
-            if let Some(decl) = node.child_by_field_name("declaration") {
+            if let Some(decl) = ex.field(node, Field::Declaration) {
                 statement(ex, decl, node, scope, true);
-            } else if let Some(value) = node.child_by_field_name("value") {
+            } else if let Some(value) = ex.field(node, Field::Value) {
                 // `export default function () {}` / `export default class {}`
                 if matches!(
-                    value.kind(),
+                    ex.kind(value),
                     "function_expression" | "class" | "arrow_function"
                 ) {
-                    let kind = if value.kind() == "class" {
+                    let kind = if ex.kind(value) == "class" {
                         SymbolKind::Class
                     } else {
                         SymbolKind::Function
                     };
                     // `export default function f` is `f`; an anonymous one is `default`.
-                    let name = ex.field_text(value, "name").unwrap_or("default");
+                    let name = ex.field_text(value, Field::Name).unwrap_or("default");
                     ex.symbol(value, node, name, kind, true);
                     nested(ex, value, name, exported);
                 } else {
@@ -134,35 +134,35 @@ fn statement(
             }
         }
         "function_declaration" | "generator_function_declaration" | "function_signature" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Function, exported);
             ex.within_path(name, |ex| type_literals(ex, node, exported));
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within_path(name, |ex| block(ex, body, Scope::Function));
             }
         }
         "class_declaration" | "abstract_class_declaration" | "class" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Class, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| class_body(ex, body, exported));
             }
         }
         "interface_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Interface, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 ex.within(name, |ex| type_members(ex, body, exported));
             }
         }
         "type_alias_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             let sig = one_line(&ex.head(node.start_byte(), node.end_byte()), 160);
             let doc = ex.leading_comment(anchor);
             ex.push(node, name, SymbolKind::Type, exported, sig, doc);
             // `type Api = { get(): T }`: the type literal's method signatures.
-            if let Some(value) = node.child_by_field_name("value") {
-                if value.kind() == "object_type" {
+            if let Some(value) = ex.field(node, Field::Value) {
+                if ex.kind(value) == "object_type" {
                     ex.within(name, |ex| type_members(ex, value, exported));
                 } else {
                     // `type Result = { ok: true } | { ok: false; error: E }`
@@ -171,13 +171,13 @@ fn statement(
             }
         }
         "enum_declaration" => {
-            let name = ex.field_text(node, "name").unwrap_or("");
+            let name = ex.field_text(node, Field::Name).unwrap_or("");
             ex.symbol(node, anchor, name, SymbolKind::Enum, exported);
         }
         "internal_module" | "module" => {
-            let name = unquote(ex.field_text(node, "name").unwrap_or(""));
+            let name = unquote(ex.field_text(node, Field::Name).unwrap_or(""));
             ex.symbol(node, anchor, name, SymbolKind::Module, exported);
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = ex.field(node, Field::Body) {
                 let name = name.to_string();
                 ex.within(&name, |ex| {
                     for child in named_children(body) {
@@ -194,7 +194,7 @@ fn statement(
         "expression_statement" => {
             // `namespace X {}` parses as an expression statement in some versions.
             for child in named_children(node) {
-                match child.kind() {
+                match ex.kind(child) {
                     "internal_module" if scope == Scope::Module => {
                         statement(ex, child, anchor, scope, exported)
                     }
@@ -215,7 +215,7 @@ fn statement(
         "lexical_declaration" | "variable_declaration" => {
             let is_const = ex.text(node).starts_with("const");
             for decl in named_children(node) {
-                if decl.kind() == "variable_declarator" {
+                if ex.kind(decl) == "variable_declarator" {
                     declarator(ex, node, anchor, decl, scope, exported, is_const);
                 }
             }
@@ -245,31 +245,31 @@ fn declarator(
     exported: bool,
     is_const: bool,
 ) {
-    let Some(name_node) = decl.child_by_field_name("name") else {
+    let Some(name_node) = ex.field(decl, Field::Name) else {
         return;
     };
-    let value = decl.child_by_field_name("value");
+    let value = ex.field(decl, Field::Value);
     if let Some(v) = value {
-        if v.kind() == "call_expression" || v.kind() == "await_expression" {
+        if ex.kind(v) == "call_expression" || ex.kind(v) == "await_expression" {
             let names = binding_names(ex, name_node);
             require_call(ex, v, names);
         }
     }
-    if name_node.kind() != "identifier" {
+    if ex.kind(name_node) != "identifier" {
         return;
     }
     let name = ex.text(name_node);
     // `declare const api: { get(): T }`, `const seen: { id: string }[] = []`
-    if let Some(annotation) = decl.child_by_field_name("type") {
+    if let Some(annotation) = ex.field(decl, Field::Type) {
         ex.within_path(name, |ex| type_literals(ex, annotation, exported));
     }
     let is_function = value.is_some_and(|v| {
         matches!(
-            v.kind(),
+            ex.kind(v),
             "arrow_function" | "function_expression" | "function" | "generator_function"
         )
     });
-    let is_class = value.is_some_and(|v| v.kind() == "class");
+    let is_class = value.is_some_and(|v| ex.kind(v) == "class");
     if scope != Scope::Module && !is_function && !is_class {
         // A value inside a function: only what callbacks in it define.
         if let Some(v) = value {
@@ -288,8 +288,8 @@ fn declarator(
     };
     let sig = match value {
         Some(v) if is_function || is_class => {
-            let end = v
-                .child_by_field_name("body")
+            let end = ex
+                .field(v, Field::Body)
                 .map(|b| b.start_byte())
                 .unwrap_or(v.end_byte());
             let head = ex.head(decl_stmt.start_byte(), end).into_owned();
@@ -302,7 +302,7 @@ fn declarator(
     match value {
         Some(v) if is_function || is_class => nested(ex, v, name, exported),
         // `const api = { get() {}, post: () => {} }`: the object's methods.
-        Some(v) if v.kind() == "object" && is_const => {
+        Some(v) if ex.kind(v) == "object" && is_const => {
             ex.within(name, |ex| object_methods(ex, v, exported))
         }
         Some(v) => callbacks(ex, v),
@@ -312,13 +312,13 @@ fn declarator(
 
 /// What a function or class expression defines inside it, under `name`.
 fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
-    if value.kind() != "class" {
+    if ex.kind(value) != "class" {
         ex.within_path(name, |ex| type_literals(ex, value, exported));
     }
-    let Some(body) = value.child_by_field_name("body") else {
+    let Some(body) = ex.field(value, Field::Body) else {
         return;
     };
-    match (value.kind(), body.kind()) {
+    match (ex.kind(value), ex.kind(body)) {
         ("class", _) => ex.within(name, |ex| class_body(ex, body, exported)),
         (_, "statement_block") => ex.within_path(name, |ex| block(ex, body, Scope::Function)),
         // `() => expr`: functions passed along in the expression.
@@ -330,12 +330,12 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
 /// {...})`, `p.then(function () {...})`, IIFEs): their bodies are searched for
 /// definitions; the callbacks themselves have no name to index.
 fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
-    match node.kind() {
+    match ex.kind(node) {
         "arrow_function" | "function_expression" | "function" | "generator_function" => {
             // `(record: { buffer: T[] }) => ...`: type literals of its parameters.
             type_literals(ex, node, false);
-            if let Some(body) = node.child_by_field_name("body") {
-                if body.kind() == "statement_block" {
+            if let Some(body) = ex.field(node, Field::Body) {
+                if ex.kind(body) == "statement_block" {
                     block(ex, body, Scope::Function);
                 } else {
                     ex.deeper(|ex| callbacks(ex, body));
@@ -376,21 +376,20 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
 /// Methods of an object literal: `m() {}`, `m: () => {}`, `m: function () {}`.
 fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
     for prop in named_children(object) {
-        match prop.kind() {
+        match ex.kind(prop) {
             "method_definition" => {
-                let name = unquote(ex.field_text(prop, "name").unwrap_or(""));
+                let name = unquote(ex.field_text(prop, Field::Name).unwrap_or(""));
                 ex.symbol(prop, prop, name, SymbolKind::Method, exported);
                 nested(ex, prop, name, exported);
             }
             "pair" => {
-                let (Some(key), Some(v)) = (
-                    prop.child_by_field_name("key"),
-                    prop.child_by_field_name("value"),
-                ) else {
+                let (Some(key), Some(v)) =
+                    (ex.field(prop, Field::Key), ex.field(prop, Field::Value))
+                else {
                     continue;
                 };
                 if !matches!(
-                    v.kind(),
+                    ex.kind(v),
                     "arrow_function" | "function_expression" | "function" | "generator_function"
                 ) {
                     // `{ handlers: { open() {} } }`: what a nested value defines.
@@ -411,8 +410,8 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
 
 /// The text of `whole` up to where `function`'s body starts, on one line.
 fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
-    let end = function
-        .child_by_field_name("body")
+    let end = ex
+        .field(function, Field::Body)
         .map_or(function.end_byte(), |b| b.start_byte());
     let head = ex.head(whole.start_byte(), end).into_owned();
     one_line(head.trim_end().trim_end_matches("=>"), 160)
@@ -422,13 +421,13 @@ fn head_of(ex: &Extractor<'_>, whole: Node<'_>, function: Node<'_>) -> String {
 /// type is a function (`onClose: () => void`) as methods, other properties as fields.
 fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
     for member in named_children(body) {
-        let kind = match member.kind() {
+        let kind = match ex.kind(member) {
             "method_signature" => SymbolKind::Method,
             "property_signature" => {
-                let is_function = member
-                    .child_by_field_name("type")
+                let is_function = ex
+                    .field(member, Field::Type)
                     .and_then(|t| t.named_child(0))
-                    .is_some_and(|t| t.kind() == "function_type");
+                    .is_some_and(|t| ex.kind(t) == "function_type");
                 if is_function {
                     SymbolKind::Method
                 } else {
@@ -442,7 +441,7 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
                 continue;
             }
         };
-        let name = unquote(ex.field_text(member, "name").unwrap_or(""));
+        let name = unquote(ex.field_text(member, Field::Name).unwrap_or(""));
         let sig = one_line(
             ex.head(member.start_byte(), member.end_byte())
                 .trim_end_matches([';', ',']),
@@ -459,10 +458,10 @@ fn type_members(ex: &mut Extractor<'_>, body: Node<'_>, exported: bool) {
 /// current container. Function and class bodies are not searched here.
 fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
     // A function's body is searched as code (`callbacks`, `block`), never here.
-    let body = node.child_by_field_name("body").map(|b| b.id());
+    let body = ex.field(node, Field::Body).map(|b| b.id());
     ex.deeper(|ex| {
         for child in named_children(node).filter(|c| Some(c.id()) != body) {
-            match child.kind() {
+            match ex.kind(child) {
                 "object_type" => type_members(ex, child, exported),
                 "statement_block"
                 | "class_body"
@@ -478,12 +477,12 @@ fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
 
 fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
     for member in named_children(body) {
-        match member.kind() {
+        match ex.kind(member) {
             "method_definition" | "method_signature" | "abstract_method_signature" => {
-                let name = ex.field_text(member, "name").unwrap_or("");
+                let name = ex.field_text(member, Field::Name).unwrap_or("");
                 let private = name.starts_with('#')
                     || named_children(member)
-                        .any(|c| c.kind() == "accessibility_modifier" && ex.text(c) != "public");
+                        .any(|c| ex.kind(c) == "accessibility_modifier" && ex.text(c) != "public");
                 ex.symbol(
                     member,
                     member,
@@ -494,17 +493,17 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
                 nested(ex, member, name, false);
             }
             "public_field_definition" | "field_definition" => {
-                let value = member.child_by_field_name("value");
+                let value = ex.field(member, Field::Value);
                 if value
-                    .is_some_and(|v| matches!(v.kind(), "arrow_function" | "function_expression"))
+                    .is_some_and(|v| matches!(ex.kind(v), "arrow_function" | "function_expression"))
                 {
-                    let name_node = member
-                        .child_by_field_name("name")
-                        .or_else(|| member.child_by_field_name("property"));
+                    let name_node = ex
+                        .field(member, Field::Name)
+                        .or_else(|| ex.field(member, Field::Property));
                     if let (Some(n), Some(v)) = (name_node, value) {
                         let name = ex.text(n);
-                        let end = v
-                            .child_by_field_name("body")
+                        let end = ex
+                            .field(v, Field::Body)
                             .map_or(v.end_byte(), |b| b.start_byte());
                         let head = ex.head(member.start_byte(), end).into_owned();
                         let sig = one_line(head.trim_end().trim_end_matches("=>"), 160);
@@ -522,8 +521,8 @@ fn class_body(ex: &mut Extractor<'_>, body: Node<'_>, class_exported: bool) {
 
 fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
     // TypeScript's `import fs = require("fs")`.
-    if let Some(clause) = named_children(node).find(|c| c.kind() == "import_require_clause") {
-        if let Some(source) = clause.child_by_field_name("source") {
+    if let Some(clause) = named_children(node).find(|c| ex.kind(*c) == "import_require_clause") {
+        if let Some(source) = ex.field(clause, Field::Source) {
             ex.import(
                 node,
                 unquote(ex.text(source)),
@@ -533,22 +532,22 @@ fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
         }
         return;
     }
-    let Some(source) = node.child_by_field_name("source") else {
+    let Some(source) = ex.field(node, Field::Source) else {
         return;
     };
     let mut names = Vec::new();
     for child in named_children(node) {
-        if child.kind() != "import_clause" {
+        if ex.kind(child) != "import_clause" {
             continue;
         }
         for part in named_children(child) {
-            match part.kind() {
+            match ex.kind(part) {
                 "identifier" => names.push("default".to_string()),
                 "namespace_import" => names.push("*".to_string()),
                 "named_imports" => {
                     for spec in named_children(part) {
-                        if spec.kind() == "import_specifier" {
-                            if let Some(n) = ex.field_text(spec, "name") {
+                        if ex.kind(spec) == "import_specifier" {
+                            if let Some(n) = ex.field_text(spec, Field::Name) {
                                 names.push(unquote(n).to_string());
                             }
                         }
@@ -564,10 +563,10 @@ fn import_statement(ex: &mut Extractor<'_>, node: Node<'_>) {
 fn export_clause_names(ex: &Extractor<'_>, node: Node<'_>) -> Vec<String> {
     let mut names = Vec::new();
     for child in named_children(node) {
-        match child.kind() {
+        match ex.kind(child) {
             "export_clause" => {
                 for spec in named_children(child) {
-                    if let Some(n) = ex.field_text(spec, "name") {
+                    if let Some(n) = ex.field_text(spec, Field::Name) {
                         names.push(unquote(n).to_string());
                     }
                 }
@@ -584,11 +583,11 @@ fn export_clause_names(ex: &Extractor<'_>, node: Node<'_>) -> Vec<String> {
 
 /// Names bound by `const x = ...` or `const { a, b } = ...`.
 fn binding_names(ex: &Extractor<'_>, pattern: Node<'_>) -> Vec<String> {
-    match pattern.kind() {
+    match ex.kind(pattern) {
         "object_pattern" => named_children(pattern)
-            .filter_map(|p| match p.kind() {
+            .filter_map(|p| match ex.kind(p) {
                 "shorthand_property_identifier_pattern" => Some(ex.text(p).to_string()),
-                "pair_pattern" => ex.field_text(p, "key").map(str::to_string),
+                "pair_pattern" => ex.field_text(p, Field::Key).map(str::to_string),
                 _ => None,
             })
             .collect(),
@@ -598,7 +597,7 @@ fn binding_names(ex: &Extractor<'_>, pattern: Node<'_>) -> Vec<String> {
 
 /// `require('x')` and `await import('x')`.
 fn require_call(ex: &mut Extractor<'_>, node: Node<'_>, names: Vec<String>) {
-    let call = if node.kind() == "await_expression" {
+    let call = if ex.kind(node) == "await_expression" {
         match node.named_child(0) {
             Some(c) => c,
             None => return,
@@ -606,23 +605,23 @@ fn require_call(ex: &mut Extractor<'_>, node: Node<'_>, names: Vec<String>) {
     } else {
         node
     };
-    if call.kind() != "call_expression" {
+    if ex.kind(call) != "call_expression" {
         return;
     }
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = ex.field(call, Field::Function) else {
         return;
     };
     let callee = ex.text(function);
     if callee != "require" && callee != "import" {
         return;
     }
-    let Some(arg) = call
-        .child_by_field_name("arguments")
+    let Some(arg) = ex
+        .field(call, Field::Arguments)
         .and_then(|a| a.named_child(0))
     else {
         return;
     };
-    if arg.kind() == "string" {
+    if ex.kind(arg) == "string" {
         ex.import(call, unquote(ex.text(arg)), names, ImportStyle::Script);
     }
 }

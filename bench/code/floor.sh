@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Full scan against the parse floor, in CPU time (user + system) and wall time:
+# rounds of `baton scan --json` (from nothing) for each binary given, then the
+# floor, interleaved so that load changes hit all of them alike. Prints one line
+# per run and the medians.
+#
+#   BATONS="/path/main/baton /path/branch/baton" FLOOR=/path/parse_floor \
+#     ROUNDS=5 bash bench/code/floor.sh bench/corpora/code/combined
+set -euo pipefail
+
+dir=$(cd "$1" && pwd)
+ROUNDS=${ROUNDS:-5}
+read -r -a batons <<<"${BATONS:?BATONS: baton binaries to compare}"
+floor=${FLOOR:?FLOOR: the parse_floor example}
+out=$(mktemp)
+trap 'rm -f "$out" "$out.one"' EXIT
+cd "$dir"
+[ -f .baton/config.toml ] || "${batons[0]}" init --json >/dev/null
+for round in $(seq 1 "$ROUNDS"); do
+    i=0
+    for cmd in "${batons[@]}" floor; do
+        rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
+        if [ "$cmd" = floor ]; then
+            name=floor
+            /usr/bin/time -f "%e %U %S" -o "$out.one" "$floor" . >/dev/null
+        else
+            name="scan$i"
+            i=$((i + 1))
+            /usr/bin/time -f "%e %U %S" -o "$out.one" "$cmd" scan --json >/dev/null
+        fi
+        line="$round $name $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
+        echo "$line" | tee -a "$out"
+    done
+done
+python3 - "$out" "${batons[@]}" <<'PY'
+import statistics as st, sys
+rows = {}
+for line in open(sys.argv[1]):
+    _, name, wall, user, system, *_ = line.split()
+    rows.setdefault(name, []).append((float(wall), float(user) + float(system)))
+med = {n: (st.median(w for w, _ in v), st.median(c for _, c in v)) for n, v in rows.items()}
+fw, fc = med["floor"]
+print(f"floor: wall {fw:.2f} s, CPU {fc:.2f} s (medians of {len(rows['floor'])})")
+for i, path in enumerate(sys.argv[2:]):
+    w, c = med[f"scan{i}"]
+    print(f"{path}: wall {w:.2f} s ({w / fw:.3f}x floor), CPU {c:.2f} s ({c / fc:.3f}x floor)")
+PY
