@@ -142,7 +142,8 @@ pub struct QueueRequest {
 /// server's next step. Answers how many were queued; calling it again changes nothing.
 #[utoipa::path(post, path = "/api/v1/webhooks/queue", tag = "webhooks",
     request_body = QueueRequest,
-    responses((status = 200, body = u64), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = u64, content_type = "application/json",
+        description = "how many deliveries were queued"), (status = 403, body = ErrorBody)))]
 async fn queue_deliveries(
     State(s): State<AppState>,
     Body(request): Body<QueueRequest>,
