@@ -207,10 +207,15 @@ enum Command {
 /// The identity commands act as. A pattern (`claude-*`) is claimed by `baton mcp`, the
 /// process a client starts per session, and found again by the commands that session
 /// runs; with no identity at all, a command inside such a session is that session.
-fn who(cwd: &std::path::Path, given: Option<String>, claims: bool) -> CliResult<Option<String>> {
+/// Answers the project too when it had to look for it, so the command does not again.
+fn who(
+    cwd: &std::path::Path,
+    given: Option<String>,
+    claims: bool,
+) -> CliResult<(Option<String>, Option<project::Project>)> {
     let pattern = given.as_deref().filter(|a| identity::is_pattern(a));
     if given.is_some() && pattern.is_none() {
-        return Ok(given);
+        return Ok((given, None));
     }
     let Ok(project) = project::Project::find(cwd) else {
         return match pattern {
@@ -218,28 +223,33 @@ fn who(cwd: &std::path::Path, given: Option<String>, claims: bool) -> CliResult<
                 "BATON_AGENT={p} asks for a numbered identity, which needs a project"
             ))
             .with_hint("run inside a repository with .baton/ (`baton init`)")),
-            None => Ok(None),
+            None => Ok((None, None)),
         };
     };
-    if let Some(found) = identity::inherited(&project.dir(), pattern) {
-        return Ok(Some(found));
-    }
-    match pattern {
-        Some(p) if claims => identity::claim(&project.dir(), p).map(Some),
-        Some(p) => Err(CliError::invalid(format!(
-            "BATON_AGENT={p} is a pattern, and no session of it runs around this command"
-        ))
-        .with_hint(
-            "`baton mcp` claims a name of the pattern for its session; elsewhere set a name of \
-             your own (BATON_AGENT=claude-2)",
-        )),
-        None => Ok(None),
-    }
+    let name = match identity::inherited(&project.dir(), pattern) {
+        Some(found) => Some(found),
+        None => match pattern {
+            Some(p) if claims => Some(identity::claim(&project.dir(), p)?),
+            Some(p) => return Err(not_in_session(p)),
+            None => None,
+        },
+    };
+    Ok((name, Some(project)))
+}
+
+fn not_in_session(pattern: &str) -> CliError {
+    CliError::invalid(format!(
+        "BATON_AGENT={pattern} is a pattern, and no session of it runs around this command"
+    ))
+    .with_hint(
+        "`baton mcp` claims a name of the pattern for its session; elsewhere set a name of \
+         your own (BATON_AGENT=claude-2)",
+    )
 }
 
 fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
     let cwd = std::env::current_dir()?;
-    let agent = who(
+    let (agent, found) = who(
         &cwd,
         cli.agent.filter(|a| !a.trim().is_empty()),
         matches!(cli.command, Command::Mcp(_)),
@@ -251,7 +261,7 @@ fn run(cli: Cli, agent_on_command_line: bool) -> CliResult {
         out: Out {
             mode: Mode::detect(cli.json, cli.human),
         },
-        project: std::cell::OnceCell::new(),
+        project: found.map(std::cell::OnceCell::from).unwrap_or_default(),
         project_key: cli.project.filter(|p| !p.trim().is_empty()),
     };
     match cli.command {

@@ -632,7 +632,6 @@ fn claude_codes_edit_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
         "",
         "the reserved file was never written"
     );
-    let _ = free;
 }
 
 #[test]
