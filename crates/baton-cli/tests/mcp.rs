@@ -765,8 +765,9 @@ fn each_session_gets_its_own_identity_and_its_commands_share_it() {
 }
 
 /// `baton generate --hooks` adds the edit-time check to Claude Code's settings (keeping
-/// the rest), and `baton edit-check` fed the hook's JSON refuses, with exit 2 and the
-/// holder's name, an edit of a file another agent reserved.
+/// the rest) and to Codex's project hooks, and `baton edit-check` fed either CLI's hook
+/// JSON refuses, with exit 2 and the holder's name, an edit of a file another agent
+/// reserved.
 #[test]
 fn the_edit_hook_refuses_edits_of_files_others_reserved() {
     let s = project();
@@ -804,12 +805,15 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
         .iter()
         .any(|f| f["file"] == ".claude/settings.json" && f["state"] == "current"));
 
+    let codex: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path().join(".codex/hooks.json")).unwrap())
+            .unwrap();
+    let entry = &codex["hooks"]["PreToolUse"][0];
+    assert_eq!(entry["matcher"], "apply_patch", "{codex}");
+    assert_eq!(entry["hooks"][0]["command"], command.as_str(), "{codex}");
+
     s.as_agent("codex", &["reserve", "src/auth/**"]).ok();
-    let hook = |agent: &str, file: &str| {
-        let input = json!({
-            "session_id": "abc", "hook_event_name": "PreToolUse", "tool_name": "Edit",
-            "tool_input": {"file_path": s.path().join(file), "old_string": "a", "new_string": "b"},
-        });
+    let run_hook = |agent: &str, input: Value| {
         let mut child = support::command_in(s.path(), &["edit-check"])
             .env("BATON_AGENT", agent)
             .stdin(Stdio::piped())
@@ -826,6 +830,38 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
         let out = child.wait_with_output().unwrap();
         (out.status.code(), String::from_utf8(out.stderr).unwrap())
     };
+    let hook = |agent: &str, file: &str| {
+        run_hook(
+            agent,
+            json!({
+                "session_id": "abc", "hook_event_name": "PreToolUse", "tool_name": "Edit",
+                "tool_input": {"file_path": s.path().join(file), "old_string": "a", "new_string": "b"},
+            }),
+        )
+    };
+    // Codex: a patch whose files are relative to the session's directory.
+    let patch = |agent: &str, files: &[&str]| {
+        let mut text = String::from("*** Begin Patch\n");
+        for f in files {
+            text.push_str(&format!("*** Update File: {f}\n@@\n-a\n+b\n"));
+        }
+        text.push_str("*** End Patch\n");
+        run_hook(
+            agent,
+            json!({
+                "session_id": "abc", "hook_event_name": "PreToolUse", "tool_name": "apply_patch",
+                "cwd": s.path().join("src"), "tool_input": {"command": text},
+            }),
+        )
+    };
+    let (code, said) = patch("claude", &["other.rs", "auth/login.rs"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("codex") && said.contains("src/auth/**"),
+        "{said}"
+    );
+    assert_eq!(patch("claude", &["other.rs", "main.rs"]).0, Some(0));
+    assert_eq!(patch("codex", &["auth/login.rs"]).0, Some(0));
     let (code, said) = hook("claude", "src/auth/login.rs");
     assert_eq!(code, Some(2), "{said}");
     assert!(

@@ -870,22 +870,11 @@ fn a_rate_limited_account_is_parked_and_the_task_finishes_on_the_next_one() {
     assert!(!accounts.stdout.contains("key-first"));
 }
 
-#[test]
-fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
-    let Some(clis) = agent_clis() else { return };
-    let s = repository();
-    s.run(&["task", "add", "--title", "Codex hello"]).ok();
-    let model = ModelServer::start(
-        &serde_json::json!([
-            {"tool": "exec_command", "input": {"cmd":
-                "echo hi > codex.txt && git add codex.txt && git -c user.name=codex -c user.email=x@example.invalid commit -qm 'Add codex.txt'"}},
-            {"text": "Added codex.txt."}
-        ]),
-        s.path(),
-    );
-    // CODEX_HOME outside /tmp (Codex refuses its helper binaries there).
-    let codex_home =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-home-{}", std::process::id()));
+/// A CODEX_HOME for one test (outside /tmp: Codex refuses its helper binaries there),
+/// whose config sends Codex to the scripted model server without sandbox or approvals.
+fn codex_home(model: &ModelServer, test: &str) -> PathBuf {
+    let codex_home = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("codex-home-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&codex_home).unwrap();
     std::fs::write(
         codex_home.join("config.toml"),
@@ -899,6 +888,23 @@ fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
         ),
     )
     .unwrap();
+    codex_home
+}
+
+#[test]
+fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["task", "add", "--title", "Codex hello"]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "exec_command", "input": {"cmd":
+                "echo hi > codex.txt && git add codex.txt && git -c user.name=codex -c user.email=x@example.invalid commit -qm 'Add codex.txt'"}},
+            {"text": "Added codex.txt."}
+        ]),
+        s.path(),
+    );
+    let codex_home = codex_home(&model, "does");
     let home = tempfile::tempdir().unwrap();
     let path = format!(
         "{}:{}",
@@ -927,6 +933,140 @@ fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
     assert_eq!(t["status"], "review", "{t}");
     assert!(t["notes"].to_string().contains("Added codex.txt."), "{t}");
     assert_eq!(git(s.path(), &["show", "baton/T-1:codex.txt"]), "hi");
+}
+
+/// The edit-time check in a real Codex under the runner, with nothing set up by hand: the
+/// runner passes the hook, Codex's apply_patch of a file another agent reserved is refused
+/// before it happens (the model is told who holds it), and its other patch lands.
+#[test]
+fn codex_patch_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.as_agent("claude-2", &["reserve", "src/auth/**", "--ttl", "30m"])
+        .ok();
+    s.run(&["task", "add", "--title", "Touch login"]).ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "apply_patch", "input":
+                "*** Begin Patch\n*** Add File: src/auth/login.rs\n+fn login() {}\n*** End Patch\n"},
+            {"tool": "apply_patch", "input":
+                "*** Begin Patch\n*** Add File: notes.txt\n+free\n*** End Patch\n"},
+            {"text": "The login file is reserved by claude-2; I left it."}
+        ]),
+        s.path(),
+    );
+    let codex_home = codex_home(&model, "hook");
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        clis.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = runner(
+        &s,
+        &["--provider", "codex", "--once", "--idle-timeout", "120s"],
+        &[
+            ("PATH", path.as_str()),
+            ("HOME", home.path().to_str().unwrap()),
+            ("CODEX_HOME", codex_home.to_str().unwrap()),
+            ("SCRIPTED_API_KEY", "test-key-not-secret"),
+        ],
+    )
+    .ok();
+    let _ = std::fs::remove_dir_all(&codex_home);
+    let done = reports(&run);
+    assert_eq!(done.len(), 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        done[0]["runs"][0]["outcome"]["outcome"], "succeeded",
+        "{}",
+        done[0]
+    );
+    // What Codex sent back for the first patch, in the request after it.
+    let log = std::fs::read_to_string(s.path().join("model-requests.jsonl")).unwrap();
+    let outputs: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .flat_map(|r| r["body"]["input"].as_array().cloned().unwrap_or_default())
+        .filter(|i| {
+            i["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("call_output"))
+        })
+        .map(|i| i["output"].to_string())
+        .collect();
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("claude-2") && o.contains("src/auth/**")),
+        "the refusal named the holder: {outputs:?}\n{}",
+        run.stderr
+    );
+    assert_eq!(git(s.path(), &["show", "baton/T-1:notes.txt"]), "free");
+    assert_eq!(
+        git(
+            s.path(),
+            &["ls-tree", "-r", "--name-only", "baton/T-1", "src"]
+        ),
+        "",
+        "the reserved file was never written"
+    );
+}
+
+/// The `.codex/hooks.json` that `baton generate --hooks` writes is what a person's own Codex
+/// reads: in the trusted project, with the hook trusted (here by
+/// --dangerously-bypass-hook-trust, standing in for the person's review in /hooks), Codex
+/// refuses a patch of a file another agent reserved.
+#[test]
+fn codex_outside_the_runner_reads_the_generated_hook_file() {
+    let Some(clis) = agent_clis() else { return };
+    let s = repository();
+    s.run(&["generate", "--hooks"]).ok();
+    s.as_agent("claude-2", &["reserve", "src/auth/**", "--ttl", "30m"])
+        .ok();
+    let model = ModelServer::start(
+        &serde_json::json!([
+            {"tool": "apply_patch", "input":
+                "*** Begin Patch\n*** Add File: src/auth/login.rs\n+fn login() {}\n*** End Patch\n"},
+            {"text": "Left it."}
+        ]),
+        s.path(),
+    );
+    let codex_home = codex_home(&model, "generated");
+    let root = s.path().canonicalize().unwrap();
+    let mut config = std::fs::read_to_string(codex_home.join("config.toml")).unwrap();
+    config.push_str(&format!(
+        "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+        root.display()
+    ));
+    std::fs::write(codex_home.join("config.toml"), config).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(clis.join("codex"))
+        .args([
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "--sandbox",
+            "danger-full-access",
+            "--dangerously-bypass-hook-trust",
+            "Add the login function.",
+        ])
+        .current_dir(&root)
+        .env("HOME", home.path())
+        .env("CODEX_HOME", &codex_home)
+        .env("SCRIPTED_API_KEY", "test-key-not-secret")
+        .env("BATON_AGENT", "codex-1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&codex_home);
+    let log = std::fs::read_to_string(s.path().join("model-requests.jsonl")).unwrap();
+    assert!(
+        log.contains("claude-2") && log.contains("Do not edit it"),
+        "Codex told the model who holds the file: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!root.join("src/auth/login.rs").exists());
 }
 
 #[test]

@@ -162,6 +162,34 @@ fn codex_success_gives_thread_usage_commands_and_last_words() {
     assert!(commands[0].contains("git commit"));
 }
 
+/// Codex 0.171.0's stdout for a run the runner starts with
+/// --dangerously-bypass-hook-trust (whose apply_patch a hook refused: that shows on stderr
+/// only): the two notices about the flag are not errors of the run.
+#[test]
+fn codex_notice_about_the_hook_trust_flag_is_no_error() {
+    let stream = r#"{"type":"thread.started","thread_id":"01a24e67-755d-7791-9512-b316e6ae5504"}
+{"type":"item.completed","item":{"id":"item_0","type":"error","message":"`--dangerously-bypass-hook-trust` is enabled. Enabled hooks may run without review for this invocation."}}
+{"type":"item.completed","item":{"id":"item_1","type":"error","message":"`--dangerously-bypass-hook-trust` is enabled. Enabled hooks may run without review for this invocation."}}
+{"type":"turn.started"}
+{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"done"}}
+{"type":"item.completed","item":{"id":"item_3","type":"error","message":"something else"}}
+{"type":"turn.completed","usage":{"input_tokens":2000,"cached_input_tokens":0,"cache_write_input_tokens":0,"output_tokens":40,"reasoning_output_tokens":0}}"#;
+    let mut adapter = adapter_for(CODEX).unwrap();
+    let events: Vec<RunEvent> = stream.lines().flat_map(|l| adapter.line(l)).collect();
+    let record = adapter.finish(Ending::Exited(0));
+    assert_eq!(record.outcome, Outcome::Succeeded);
+    let errors: Vec<&RunEvent> = events
+        .iter()
+        .filter(|e| matches!(e, RunEvent::Error { .. }))
+        .collect();
+    assert_eq!(
+        errors,
+        [&RunEvent::Error {
+            message: "something else".into()
+        }]
+    );
+}
+
 #[test]
 fn codex_usage_limits_and_exhausted_retries_are_rate_limits() {
     for name in ["codex-rate-limited", "codex-rate-limited-retry"] {

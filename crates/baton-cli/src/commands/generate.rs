@@ -27,22 +27,28 @@ pub struct GenerateArgs {
     /// Only report files that are missing or stale for this version (exit 4 if any).
     #[arg(long)]
     pub check: bool,
-    /// Also add Baton's edit-time check to Claude Code's project settings
-    /// (.claude/settings.json): a PreToolUse hook on Edit, Write, MultiEdit and NotebookEdit
-    /// runs `baton edit-check`, which refuses an edit of a file another agent reserved and
-    /// names the holder. The rest of the settings is kept.
+    /// Also add Baton's edit-time check as a PreToolUse hook for Claude Code
+    /// (.claude/settings.json: Edit, Write, MultiEdit, NotebookEdit) and Codex
+    /// (.codex/hooks.json: apply_patch): `baton edit-check` refuses an edit of a file
+    /// another agent reserved and names the holder. The files' other content is kept.
+    /// Commit them so that task worktrees carry them.
     #[arg(long, conflicts_with = "check")]
     pub hooks: bool,
 }
 
-/// The hook entry's tools, and how our entry is recognised when written again.
-const EDIT_TOOLS: &str = "Edit|Write|MultiEdit|NotebookEdit";
+/// Where each CLI reads project hooks, and which of its tools edit files (the hook entry's
+/// matcher). Both files hold `{"hooks": {"PreToolUse": [{matcher, hooks}]}}`.
+const EDIT_HOOKS: [(&str, &str); 2] = [
+    (".claude/settings.json", "Edit|Write|MultiEdit|NotebookEdit"),
+    // Codex edits files with apply_patch; it also matches a Write|Edit matcher by alias.
+    (".codex/hooks.json", "apply_patch"),
+];
+/// How our entry is recognised when written again.
 const EDIT_CHECK: &str = "edit-check";
 
-/// Adds (or refreshes) the edit-time check in `.claude/settings.json`; answers what it did.
-fn install_claude_hook(root: &Path, baton: &str) -> CliResult<&'static str> {
-    let path = root.join(".claude").join("settings.json");
-    let existing = match std::fs::read_to_string(&path) {
+/// Adds (or refreshes) the edit-time check in one CLI's hook file; answers what it did.
+fn install_edit_hook(path: &Path, matcher: &str, baton: &str) -> CliResult<&'static str> {
+    let existing = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
@@ -85,7 +91,7 @@ fn install_claude_hook(root: &Path, baton: &str) -> CliResult<&'static str> {
     };
     pre.retain(|entry| !ours(entry));
     pre.push(json!({
-        "matcher": EDIT_TOOLS,
+        "matcher": matcher,
         "hooks": [{"type": "command", "command": format!("{baton} {EDIT_CHECK}")}],
     }));
     let text = serde_json::to_string_pretty(&settings)
@@ -94,10 +100,12 @@ fn install_claude_hook(root: &Path, baton: &str) -> CliResult<&'static str> {
     if existing.as_deref() == Some(text.as_str()) {
         return Ok("current");
     }
-    std::fs::create_dir_all(path.parent().unwrap_or(root))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, &text)?;
-    std::fs::rename(&tmp, &path)?;
+    std::fs::rename(&tmp, path)?;
     Ok(if existing.is_some() {
         "updated"
     } else {
@@ -321,17 +329,29 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> CliResult {
     }
     let baton = baton_command();
     if args.hooks {
-        let state = install_claude_hook(&root, &baton)?;
-        states.push(FileState {
-            file: rel(&root.join(".claude").join("settings.json")),
-            state,
-        });
+        for (file, matcher) in EDIT_HOOKS {
+            let path = root.join(file);
+            let state = install_edit_hook(&path, matcher, &baton)?;
+            states.push(FileState {
+                file: rel(&path),
+                state,
+            });
+        }
     }
     let mcp = mcp_config(&baton);
     let report = json!({"files": states, "mcp": mcp});
     ctx.out.emit(&report, |w| {
         for s in &states {
             writeln!(w, "{:<8} {}", s.state, s.file)?;
+        }
+        if args.hooks {
+            writeln!(
+                w,
+                "\nCommit the hook files so that task worktrees carry them. Codex runs a \
+                 project's hooks once the project is trusted and you have reviewed the hook \
+                 (/hooks in Codex); `baton runner` gives the Codex runs it starts the check \
+                 itself."
+            )?;
         }
         writeln!(w)?;
         writeln!(

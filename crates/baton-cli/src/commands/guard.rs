@@ -108,38 +108,81 @@ pub fn run(ctx: &Context, args: GuardArgs) -> CliResult {
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
-An edit-time check, for agent CLIs' hooks: `baton generate --hooks` installs it as a Claude
-Code PreToolUse hook on Edit, Write, MultiEdit and NotebookEdit. Without PATH arguments it
-reads the hook's JSON from stdin (tool_input.file_path or notebook_path). An edit of a file
-another agent reserved exclusively is refused with exit code 2 and the holder's name on
-stderr, which Claude Code shows the agent instead of making the edit; anything else exits
-0. The caller is BATON_AGENT, else the session's identity (see `baton mcp --help`).")]
+An edit-time check, for agent CLIs' hooks: `baton generate --hooks` installs it as a
+PreToolUse hook for Claude Code (Edit, Write, MultiEdit, NotebookEdit) and Codex
+(apply_patch), and `baton runner` passes it to the Codex runs it starts. Without PATH
+arguments it reads the hook's JSON from stdin: tool_input.file_path or notebook_path, or
+each file an apply_patch patch adds, updates, deletes or moves to (relative to the hook's
+cwd). An edit of a file another agent reserved exclusively is refused with exit code 2 and
+the holder's name on stderr, which the CLI shows the agent instead of making the edit;
+anything else exits 0. The caller is BATON_AGENT, else the session's identity (see
+`baton mcp --help`).")]
 pub struct EditCheckArgs {
     /// Paths to check (relative to the current directory or absolute); default: the hook's
     /// JSON on stdin.
     pub paths: Vec<PathBuf>,
 }
 
-/// Exit code Claude Code treats as "block this tool call and tell the model why".
+/// Exit code Claude Code and Codex treat as "block this tool call and tell the model why".
 const HOOK_BLOCK: u8 = 2;
+
+/// The files a PreToolUse hook's tool call would write: Claude Code's `file_path` or
+/// `notebook_path`, or every file a Codex `apply_patch` adds, updates, deletes or moves to
+/// (its patch is `tool_input.command`, or the input itself when that is text).
+fn hook_paths(hook: &serde_json::Value) -> Vec<PathBuf> {
+    let tool = &hook["tool_input"];
+    let mut paths: Vec<PathBuf> = ["file_path", "notebook_path", "path"]
+        .iter()
+        .filter_map(|k| tool[*k].as_str())
+        .map(PathBuf::from)
+        .collect();
+    let patch = tool["command"]
+        .as_str()
+        .or_else(|| tool["input"].as_str())
+        .or_else(|| tool.as_str());
+    if let Some(patch) = patch.filter(|p| p.trim_start().starts_with("*** Begin Patch")) {
+        paths.extend(patch_paths(patch).into_iter().map(PathBuf::from));
+    }
+    paths
+}
+
+/// The paths named by an apply_patch patch's file headers, in order.
+fn patch_paths(patch: &str) -> Vec<&str> {
+    const HEADERS: [&str; 4] = [
+        "*** Add File: ",
+        "*** Update File: ",
+        "*** Delete File: ",
+        "*** Move to: ",
+    ];
+    patch
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_end_matches('\r');
+            HEADERS
+                .iter()
+                .find_map(|h| line.strip_prefix(h))
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+        })
+        .collect()
+}
 
 pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
     let project = ctx.project()?;
     let mut paths = args.paths;
+    let mut cwd = ctx.cwd.clone();
     if paths.is_empty() {
         let mut input = String::new();
         std::io::stdin().take(1 << 20).read_to_string(&mut input)?;
         let hook: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
             CliError::invalid(format!("the hook's input is not JSON: {e}"))
-                .with_hint("pass paths, or run it as a Claude Code PreToolUse hook")
+                .with_hint("pass paths, or run it as a Claude Code or Codex PreToolUse hook")
         })?;
-        let tool = &hook["tool_input"];
-        paths.extend(
-            ["file_path", "notebook_path", "path"]
-                .iter()
-                .filter_map(|k| tool[*k].as_str())
-                .map(PathBuf::from),
-        );
+        paths.extend(hook_paths(&hook));
+        // Relative paths (a Codex patch's) are relative to the session's directory.
+        if let Some(dir) = hook["cwd"].as_str().filter(|d| Path::new(d).is_absolute()) {
+            cwd = PathBuf::from(dir);
+        }
     }
     let root = project.root.canonicalize().unwrap_or(project.root.clone());
     let relative: Vec<String> = paths
@@ -148,7 +191,7 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
             let absolute = if p.is_absolute() {
                 p.clone()
             } else {
-                ctx.cwd.join(p)
+                cwd.join(p)
             };
             // A new file has no canonical path yet: its folder does.
             let absolute = match (absolute.parent(), absolute.file_name()) {
@@ -191,5 +234,42 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
             Ok(Some(HOOK_BLOCK))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_codex_patch_names_every_file_it_writes() {
+        let hook = serde_json::json!({
+            "tool_name": "apply_patch",
+            "cwd": "/repo",
+            "tool_input": {"command": "*** Begin Patch\n*** Add File: src/new.rs\n+fn a() {}\n\
+                *** Update File: src/auth/login.rs\n*** Move to: src/auth/signin.rs\n@@\n-x\n+y\n\
+                *** Delete File: old é.txt\r\n*** End Patch\n"},
+        });
+        assert_eq!(
+            hook_paths(&hook),
+            [
+                "src/new.rs",
+                "src/auth/login.rs",
+                "src/auth/signin.rs",
+                "old é.txt"
+            ]
+            .map(PathBuf::from)
+        );
+        // A freeform patch given as the input itself.
+        let text = serde_json::json!({"tool_input": "*** Begin Patch\n*** Add File: a.txt\n+a\n*** End Patch"});
+        assert_eq!(hook_paths(&text), [PathBuf::from("a.txt")]);
+        // A shell command that merely mentions a header is not a patch.
+        let shell = serde_json::json!({"tool_input": {"command": "echo '*** Add File: x'"}});
+        assert!(hook_paths(&shell).is_empty());
+        // Hunk lines start with +, - or a space, so text that looks like a header is not one.
+        let added = serde_json::json!({"tool_input": {"command": "*** Begin Patch\n*** Add File: a.txt\n+*** Add File: b.txt\n*** End Patch"}});
+        assert_eq!(hook_paths(&added), [PathBuf::from("a.txt")]);
+        let claude = serde_json::json!({"tool_input": {"file_path": "/repo/a.rs", "content": "x"}});
+        assert_eq!(hook_paths(&claude), [PathBuf::from("/repo/a.rs")]);
     }
 }

@@ -111,6 +111,14 @@ fn item(item: &Value) -> Vec<RunEvent> {
             name: "web_search".into(),
             input: short(text(item, "query").unwrap_or_default()),
         }],
+        // The runner asks for --dangerously-bypass-hook-trust (providers/codex.toml), and
+        // Codex says so as an error item: that one is no error of the run's.
+        "error"
+            if text(item, "message")
+                .is_some_and(|m| m.starts_with("`--dangerously-bypass-hook-trust` is enabled")) =>
+        {
+            Vec::new()
+        }
         "error" => vec![RunEvent::Error {
             message: short(text(item, "message").unwrap_or("error")),
         }],
