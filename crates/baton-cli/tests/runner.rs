@@ -100,15 +100,27 @@ echo "finished $task""#,
 #[test]
 fn a_crashing_agent_is_retried_then_the_task_is_blocked_with_its_work_kept() {
     let s = repository();
-    s.run(&["task", "add", "--title", "Flaky"]).ok();
+    s.run(&[
+        "task",
+        "add",
+        "--title",
+        "Flaky",
+        "--description",
+        "Make the parser accept empty input.",
+    ])
+    .ok();
+    let prompts = s.path().join("prompts.log");
     let agent = script(
         &s,
         "crash",
-        r#"cat > /dev/null
+        &format!(
+            r#"cat >> {prompts}; echo "=== end of prompt" >> {prompts}
 echo "attempt by $BATON_AGENT" >> partial.txt
 echo "segfault in the model adapter" >&2
 echo "giving up"
 exit 3"#,
+            prompts = prompts.display()
+        ),
     );
     let run = runner(
         &s,
@@ -138,6 +150,22 @@ exit 3"#,
     // Nothing was lost: both attempts' uncommitted work is on the branch.
     let partial = git(s.path(), &["show", "baton/T-1:partial.txt"]);
     assert_eq!(partial.lines().count(), 2, "{partial}");
+    // The retry, a fresh process that cannot resume a session, is given the whole task
+    // again, and told what ended the run before.
+    let said = std::fs::read_to_string(&prompts).unwrap();
+    let said: Vec<&str> = said.split("=== end of prompt").collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    for prompt in &said[..2] {
+        assert!(
+            prompt.contains("Make the parser accept empty input."),
+            "{prompt}"
+        );
+    }
+    assert!(
+        said[1].contains("Your previous run on T-1 ended (crashed)"),
+        "{}",
+        said[1]
+    );
     // The raw output of every run is kept.
     let logs = done[0]["logs"].as_array().unwrap();
     let first = std::fs::read_to_string(logs[0].as_str().unwrap()).unwrap();

@@ -168,6 +168,23 @@ impl Accounts {
         self.accounts.iter().map(|a| a.name.clone()).collect()
     }
 
+    /// Whether a session made under account `made_under` can be resumed under `now`: they
+    /// are the same account, or share the CLI's home (`home_env`, such as CODEX_HOME: the
+    /// value each sets, unset for both meaning the runner's own). An account no longer
+    /// listed is given the benefit of the doubt.
+    pub fn share_sessions(&self, home_env: Option<&str>, made_under: &str, now: &Account) -> bool {
+        if made_under == now.name {
+            return true;
+        }
+        let Some(before) = self.accounts.iter().find(|a| a.name == made_under) else {
+            return true;
+        };
+        let Some(key) = home_env else {
+            return true;
+        };
+        before.env.get(key) == now.env.get(key)
+    }
+
     /// The states as they stand (for reports; no secrets).
     pub fn states(&self) -> BTreeMap<String, AccountState> {
         self.states
@@ -285,6 +302,30 @@ mod tests {
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_unix_millis(1_800_000_000_000 + secs * 1000).unwrap()
+    }
+
+    #[test]
+    fn sessions_are_resumed_only_under_an_account_sharing_their_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("accounts.toml");
+        std::fs::write(
+            &file,
+            "[[account]]\nprovider = \"codex\"\nname = \"home-a\"\nenv = { CODEX_HOME = \"/h/a\" }\n\
+             [[account]]\nprovider = \"codex\"\nname = \"home-b\"\nenv = { CODEX_HOME = \"/h/b\" }\n\
+             [[account]]\nprovider = \"codex\"\nname = \"key-1\"\nenv = { OPENAI_API_KEY = \"k1\" }\n\
+             [[account]]\nprovider = \"codex\"\nname = \"key-2\"\nenv = { OPENAI_API_KEY = \"k2\" }\n",
+        )
+        .unwrap();
+        let all = Accounts::load(Some(&file), "codex", &dir.path().join("s.json")).unwrap();
+        let get = |name: &str| all.accounts.iter().find(|a| a.name == name).unwrap();
+        let home = Some("CODEX_HOME");
+        assert!(all.share_sessions(home, "home-a", get("home-a")));
+        assert!(!all.share_sessions(home, "home-a", get("home-b")));
+        assert!(!all.share_sessions(home, "home-a", get("key-1")));
+        // Keys alone: both use the runner's own home.
+        assert!(all.share_sessions(home, "key-1", get("key-2")));
+        assert!(all.share_sessions(home, "gone", get("home-b")));
+        assert!(all.share_sessions(None, "home-a", get("home-b")));
     }
 
     fn two(dir: &Path) -> Accounts {

@@ -106,6 +106,16 @@ pub fn resume(task: &Task, why: &str) -> String {
     )
 }
 
+/// What a run is told. Resuming a session, only what is new (`next`). Starting one afresh
+/// (the CLI cannot resume, no session was made, or it belongs to another account's home):
+/// the whole task first, then what happened since, so that no run starts without the task.
+pub fn for_run(first: &str, next: &str, resuming: bool) -> String {
+    if resuming || next.contains(first) {
+        return next.to_string();
+    }
+    cut(&format!("{first}\n# Before this run\n{next}\n"), MAX_PROMPT)
+}
+
 /// The prompt of a run that answers a person's message about a task the agent worked on
 /// (`baton chat`), in the task's worktree, resuming its session when there is one.
 pub fn chat(task: &Task, from: &str, message: &str, resumed: bool) -> String {
@@ -176,4 +186,22 @@ pub fn verify_failed(task: &Task, summary: &str) -> String {
          cause, commit, make the command pass, then run `baton task done {id} --notes \"...\"`.",
         id = task.id
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_run;
+
+    #[test]
+    fn a_fresh_run_gets_the_whole_task_and_a_resumed_one_only_the_news() {
+        let first = "# Task T-1: Parser\nAccept empty input.";
+        let next = "Your previous run on T-1 ended (crashed).";
+        assert_eq!(for_run(first, next, true), next);
+        let fresh = for_run(first, next, false);
+        assert!(fresh.starts_with(first) && fresh.contains(next), "{fresh}");
+        // A prompt that already holds the task is not given it twice.
+        let whole = format!("A note first.\n\n{first}");
+        assert_eq!(for_run(first, &whole, false), whole);
+        assert_eq!(for_run(first, first, false), first);
+    }
 }

@@ -598,11 +598,14 @@ pub fn run_one(
     let mut logs = Vec::new();
     let mut verifications: Vec<Verification> = Vec::new();
     let mut session: Option<String> = None;
-    let mut prompt = first_prompt;
+    // The account whose run made the session (None: unknown, taken to be any).
+    let mut session_account: Option<String> = None;
+    let mut prompt = first_prompt.clone();
     // A task run before (interrupted, retried by a person): its session goes on.
     if options.provider.can_resume() {
         if let Some(previous) = board_runs::resumable(api, &task, &options.provider.name) {
             session = previous.session.clone();
+            session_account = previous.account.clone();
             prompt = resume_prompt(api, &task, &previous);
         } else if let Some(parent) = &inherited {
             session = parent.session.clone();
@@ -654,6 +657,18 @@ pub fn run_one(
             };
             board_runs::share_account(api, agent, update)
         };
+        // A session is resumed only where it lives: another account's home lacks it.
+        let resumable = session.as_deref().filter(|_| {
+            options.provider.can_resume()
+                && session_account.as_deref().is_none_or(|made| {
+                    options.accounts.share_sessions(
+                        options.provider.account_env.as_deref(),
+                        made,
+                        &account,
+                    )
+                })
+        });
+        let run_prompt = prompt::for_run(&first_prompt, &prompt, resumable.is_some());
         let n = runs.len() + 1;
         let log_path = options.logs.join(format!("{}-{agent}-{n}.log", task.id));
         share(AccountStatus::Available, None, None, true);
@@ -670,7 +685,7 @@ pub fn run_one(
                     host: options.runner.host.clone(),
                     worktree: Some(wt.path.display().to_string()),
                     branch: Some(wt.branch.clone()),
-                    session: session.clone(),
+                    session: resumable.map(str::to_string),
                     spool: Some(log_path.display().to_string()),
                 },
             )?
@@ -682,8 +697,8 @@ pub fn run_one(
             &task,
             Some(fence),
             &wt,
-            &prompt,
-            session.as_deref(),
+            &run_prompt,
+            resumable,
             &account,
             &log_path,
             stop,
@@ -705,7 +720,10 @@ pub fn run_one(
         }
         board_runs::finish(api, agent, run_id, &record);
         let outcome = record.outcome.clone();
-        session = record.session_id.clone().or(session);
+        if record.session_id.is_some() {
+            session = record.session_id.clone();
+            session_account = Some(account.name.clone());
+        }
         runs.push(record);
         let held = !stop.load(Ordering::SeqCst) && still_held(api, task.id, agent) == Some(true);
         match outcome {
