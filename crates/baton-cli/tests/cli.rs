@@ -683,6 +683,22 @@ fn the_board_shows_the_first_holdings_and_says_how_many_more() {
     assert_eq!(board["agents"][0]["holding_total"], 23);
     let human = s.run(&["board", "--human"]).ok().stdout;
     assert!(human.contains("and 3 more (23 in all)"), "{human}");
+    // People see each agent's state by the lease rules, as the page does.
+    s.as_agent("codex", &["heartbeat"]).ok();
+    let line = |text: &str, name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line(&human, "claude").contains("working (lease ends in "),
+        "{human}"
+    );
+    let agents = s.run(&["agents", "--human"]).ok().stdout;
+    assert!(agents.contains("STATE"), "{agents}");
+    assert!(line(&agents, "claude").contains("working (lease ends in "));
+    assert!(line(&agents, "codex").contains("idle"), "{agents}");
 }
 
 #[test]

@@ -17,6 +17,28 @@ fn ago(t: Timestamp) -> String {
     }
 }
 
+/// "in 12m" for a time ahead, "5m ago" for one past.
+fn when(t: Timestamp) -> String {
+    let secs = Timestamp::now().millis_until(t) / 1000;
+    if secs < 0 {
+        return ago(t);
+    }
+    match secs {
+        0..=59 => format!("in {secs}s"),
+        60..=3599 => format!("in {}m", secs / 60),
+        3600..=86_399 => format!("in {}h", secs / 3600),
+        _ => format!("in {}d", secs / 86_400),
+    }
+}
+
+/// An agent's state by the lease rules, with when its soonest lease ends.
+fn state(agent: &Agent) -> String {
+    match agent.lease_expires_at {
+        Some(until) => format!("{} (lease ends {})", agent.state.as_str(), when(until)),
+        None => agent.state.as_str().to_string(),
+    }
+}
+
 /// The ids shown, and how many more the agent holds (the board lists only the first).
 fn holding(agent: &Agent) -> String {
     let hidden = agent
@@ -67,9 +89,9 @@ pub fn board(ctx: &Context) -> CliResult {
         }
         if !summary.agents.is_empty() {
             writeln!(w, "\nAgents:")?;
-            let mut table = Table::new(&["AGENT", "LAST SEEN", "HOLDING"]);
+            let mut table = Table::new(&["AGENT", "STATE", "LAST SEEN", "HOLDING"]);
             for a in &summary.agents {
-                table.row(vec![a.name.clone(), ago(a.last_seen), holding(a)]);
+                table.row(vec![a.name.clone(), state(a), ago(a.last_seen), holding(a)]);
             }
             table.write(w)?;
         }
@@ -104,10 +126,11 @@ pub fn agents(ctx: &Context) -> CliResult {
                 "No agents yet. They appear on first use (--agent or BATON_AGENT)."
             );
         }
-        let mut table = Table::new(&["AGENT", "FIRST SEEN", "LAST SEEN", "HOLDING"]);
+        let mut table = Table::new(&["AGENT", "STATE", "FIRST SEEN", "LAST SEEN", "HOLDING"]);
         for a in &agents {
             table.row(vec![
                 a.name.clone(),
+                state(a),
                 a.first_seen.to_string(),
                 ago(a.last_seen),
                 id_list(&a.holding),
