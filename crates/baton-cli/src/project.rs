@@ -126,11 +126,21 @@ impl Project {
         }
         for dir in start.ancestors() {
             let config = dir.join(DIR).join(CONFIG);
-            if config.is_file() {
-                return Ok(Project {
+            let here = if config.is_file() {
+                Some(Project {
                     root: dir.to_path_buf(),
                     config: read_config(&config)?,
-                });
+                })
+            } else {
+                None
+            };
+            // A linked git worktree shares its main checkout's board: a committed
+            // config.toml comes along into the worktree, but the board does not.
+            if let Some(main) = shared_board(dir, here.as_ref())? {
+                return Ok(main);
+            }
+            if let Some(project) = here {
+                return Ok(project);
             }
         }
         Err(CliError::new(
@@ -145,6 +155,49 @@ impl Project {
     }
 }
 
+/// The main checkout of `dir` when `dir` is the top of a linked git worktree (its `.git` is
+/// a file naming a folder under the main repository's `.git/worktrees/`), read from git's
+/// files without running git.
+pub fn main_checkout(dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(dir.join(".git")).ok()?;
+    let gitdir = dir.join(text.trim().strip_prefix("gitdir:")?.trim());
+    let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+        Ok(rel) => gitdir.join(rel.trim()),
+        Err(_) => gitdir,
+    };
+    let common = common.canonicalize().ok()?;
+    // A bare repository has no checkout whose board this could be.
+    if common.file_name()? != ".git" {
+        return None;
+    }
+    let main = common.parent()?.to_path_buf();
+    (main != dir.canonicalize().ok()?).then_some(main)
+}
+
+/// The main checkout's project, when `dir` is a linked worktree of a repository set up
+/// with Baton and `here` (the worktree's own `.baton/`, if any) holds no board of its own.
+fn shared_board(dir: &Path, here: Option<&Project>) -> CliResult<Option<Project>> {
+    if !dir.join(".git").is_file() {
+        return Ok(None);
+    }
+    let own_board = here
+        .is_some_and(|p| p.database().exists() || p.moved_to().is_some() || p.config.url.is_some());
+    if own_board {
+        return Ok(None);
+    }
+    let Some(main) = main_checkout(dir) else {
+        return Ok(None);
+    };
+    let config = main.join(DIR).join(CONFIG);
+    if !config.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(Project {
+        root: main,
+        config: read_config(&config)?,
+    }))
+}
+
 fn read_config(path: &Path) -> CliResult<Config> {
     let text = std::fs::read_to_string(path)?;
     toml::from_str(&text).map_err(|e| {
@@ -157,13 +210,18 @@ fn read_config(path: &Path) -> CliResult<Config> {
     })
 }
 
-/// Where `init` puts `.baton/`: the enclosing git repository's root, else `start`.
+/// Where `init` puts `.baton/`: the enclosing git repository's root, else `start`. In a
+/// linked worktree of a repository already set up, its main checkout: one board for all.
 pub fn init_root(start: &Path) -> PathBuf {
-    start
+    let root = start
         .ancestors()
         .find(|d| d.join(".git").exists())
         .unwrap_or(start)
-        .to_path_buf()
+        .to_path_buf();
+    match main_checkout(&root) {
+        Some(main) if main.join(DIR).join(CONFIG).is_file() => main,
+        _ => root,
+    }
 }
 
 /// `.baton/.gitignore`: everything in `.baton/` is this machine's (databases, fences,

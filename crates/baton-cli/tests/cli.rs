@@ -868,3 +868,51 @@ fn a_database_locked_too_long_is_store_unavailable_and_changes_nothing() {
     assert_eq!(s.run(&["task", "list"]).ok().json(), json!([]));
     s.run(&["task", "add", "now it goes through"]).ok();
 }
+
+/// A git worktree a person makes for a second agent session carries the committed
+/// `.baton/config.toml` but not the board: commands there use the main checkout's board,
+/// and `init` there sets up no second one.
+#[test]
+fn a_git_worktree_of_the_repository_shares_its_board() {
+    let s = support::repository();
+    s.run(&["task", "add", "--title", "Shared work"]).ok();
+    s.as_agent("alice", &["reserve", "src/auth/**"]).ok();
+    support::git(
+        s.path(),
+        &["add", ".baton/config.toml", ".baton/.gitignore"],
+    );
+    support::git(s.path(), &["commit", "-qm", "Baton's settings"]);
+    let tree = tempfile::tempdir().unwrap();
+    let wt = tree.path().join("second-session");
+    support::git(
+        s.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            wt.to_str().unwrap(),
+            "-b",
+            "second",
+        ],
+    );
+    assert!(wt.join(".baton/config.toml").is_file());
+    let listed = run_in(&wt, &["task", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["title"], "Shared work", "{listed}");
+    // From a folder below the worktree's top too, and the edit-time check sees the
+    // reservation made in the main checkout.
+    std::fs::create_dir_all(wt.join("src/auth")).unwrap();
+    let mut check = command_in(&wt.join("src"), &["edit-check", "auth/login.rs"]);
+    check.env("BATON_AGENT", "bob");
+    let out = check.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("alice"));
+    let init = run_in(&wt, &["init", "--json"]).ok().json();
+    assert_eq!(init["created"], false, "{init}");
+    assert_eq!(
+        std::path::Path::new(init["root"].as_str().unwrap())
+            .canonicalize()
+            .unwrap(),
+        s.path().canonicalize().unwrap()
+    );
+    assert!(!wt.join(".baton/baton.db").exists());
+}

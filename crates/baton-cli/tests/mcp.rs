@@ -828,6 +828,10 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
             .write_all(input.to_string().as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
+        // An allowed edit prints nothing: the CLIs read a hook's output as instructions.
+        if out.status.code() == Some(0) {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+        }
         (out.status.code(), String::from_utf8(out.stderr).unwrap())
     };
     let hook = |agent: &str, file: &str| {
@@ -857,9 +861,12 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
     let (code, said) = patch("claude", &["other.rs", "auth/login.rs"]);
     assert_eq!(code, Some(2), "{said}");
     assert!(
-        said.contains("codex") && said.contains("src/auth/**"),
+        said.contains("src/auth/login.rs is reserved by codex (src/auth/**")
+            && said.contains("claude does not hold it")
+            && said.contains("baton ask --to codex"),
         "{said}"
     );
+    assert!(!said.contains("commit"), "an edit is no commit: {said}");
     assert_eq!(patch("claude", &["other.rs", "main.rs"]).0, Some(0));
     assert_eq!(patch("codex", &["auth/login.rs"]).0, Some(0));
     let (code, said) = hook("claude", "src/auth/login.rs");

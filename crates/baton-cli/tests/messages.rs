@@ -264,6 +264,27 @@ fn inbox_and_thread_show_the_whole_text_wrapped() {
     );
     assert!(shown.contains("open question"), "{shown}");
 
+    // On a real terminal, whose width the shell does not export: the terminal is asked.
+    let tty = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "stty rows 24 cols 50; {} --human inbox",
+            env!("CARGO_BIN_EXE_baton")
+        ))
+        .arg("/dev/null")
+        .current_dir(s.path())
+        .env_remove("COLUMNS")
+        .env_remove("BATON_AGENT")
+        .env("BATON_AGENT", "human")
+        .output()
+        .unwrap();
+    let on_tty = String::from_utf8_lossy(&tty.stdout).replace('\r', "");
+    let wrapped: Vec<&str> = on_tty.lines().filter(|l| l.starts_with("    ")).collect();
+    assert!(
+        wrapped.len() >= 4 && wrapped.iter().all(|l| l.chars().count() <= 50),
+        "{on_tty}"
+    );
+
     s.run(&["answer", "M-1", "Use the database for now."]).ok();
     let thread = run(&["--human", "thread", "M-1"]);
     assert!(thread.contains("answered by human"), "{thread}");
@@ -282,6 +303,12 @@ fn a_message_to_an_unknown_name_warns_and_lists_the_known_ones() {
         .ok();
     let asked = typo.json();
     assert_eq!(asked["to"], "codx", "the message is kept");
+    assert_eq!(
+        typo.stdout.matches("\"warning\"").count(),
+        1,
+        "one warning key: {}",
+        typo.stdout
+    );
     let warning = asked["warning"].as_str().unwrap_or_default();
     assert!(
         warning.contains("nobody named 'codx'") && warning.contains("codex"),

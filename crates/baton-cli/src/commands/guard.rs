@@ -171,6 +171,7 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
     let project = ctx.project()?;
     let mut paths = args.paths;
     let mut cwd = ctx.cwd.clone();
+    let args_were_empty = paths.is_empty();
     if paths.is_empty() {
         let mut input = String::new();
         std::io::stdin().take(1 << 20).read_to_string(&mut input)?;
@@ -201,8 +202,14 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
                     .unwrap_or(absolute.clone()),
                 _ => absolute,
             };
-            // Outside this repository: not Baton's to guard.
-            let inside = absolute.strip_prefix(&root).ok()?;
+            // In a linked git worktree of this repository: the same path in the repository.
+            // Elsewhere outside it: not Baton's to guard.
+            let inside = absolute.strip_prefix(&root).ok().or_else(|| {
+                absolute.ancestors().skip(1).find_map(|top| {
+                    let main = crate::project::main_checkout(top)?;
+                    (main == root).then(|| absolute.strip_prefix(top).ok())?
+                })
+            })?;
             // In a task's worktree (.baton/worktrees/NAME/): the same path in the repository.
             let inside = match super::watch::in_worktree(inside) {
                 Some(Some((_, inner))) => inner,
@@ -212,13 +219,21 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
             Some(inside.to_string_lossy().into_owned())
         })
         .collect();
+    let hook = args_were_empty;
     if relative.is_empty() {
+        if hook {
+            return Ok(None);
+        }
         return ctx
             .out
             .emit(&serde_json::json!({"checked": 0}), |_| Ok(()))
             .map(|()| None);
     }
-    match ctx.api()?.guard(ctx.agent.as_deref(), &relative) {
+    let api = ctx.api()?;
+    match api.guard(ctx.agent.as_deref(), &relative) {
+        // As a hook, an allowed edit prints nothing: the CLIs read a hook's standard
+        // output as instructions, and Codex refuses JSON it does not know.
+        Ok(_) if hook => Ok(None),
         Ok(report) => ctx
             .out
             .emit(&report, |w| {
@@ -226,15 +241,55 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
             })
             .map(|()| None),
         Err(e) if e.code() == "reservation_conflict" => {
-            let me = ctx.agent.as_deref().unwrap_or("you");
-            eprintln!(
-                "Baton: {e}. Do not edit it: {me} does not hold it. Ask the holder \
-                 (`baton ask --to HOLDER \"...\"`), reserve other files, or pick up other work."
-            );
+            let me = ctx.agent.as_deref();
+            let held: Vec<(String, baton_core::Reservation)> = api
+                .check_paths(&relative)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|c| {
+                    let path = c.path;
+                    c.reservations
+                        .into_iter()
+                        .filter(|r| {
+                            r.mode == baton_core::ReservationMode::Exclusive
+                                && me != Some(r.agent.as_str())
+                        })
+                        .map(move |r| (path.clone(), r))
+                })
+                .collect();
+            eprintln!("{}", refusal(me, &held, &e.to_string()));
             Ok(Some(HOOK_BLOCK))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the agent is told when its edit is refused: which file, who holds it, until when,
+/// and what to do instead, naming the holder.
+fn refusal(me: Option<&str>, held: &[(String, baton_core::Reservation)], fallback: &str) -> String {
+    let Some((_, first)) = held.first() else {
+        return format!("Baton refused this edit: {fallback}");
+    };
+    let each: Vec<String> = held
+        .iter()
+        .map(|(path, r)| {
+            let task = r.task.map(|t| format!(" for {t}")).unwrap_or_default();
+            format!(
+                "{path} is reserved by {} ({}{task}, until {})",
+                r.agent, r.glob, r.expires_at
+            )
+        })
+        .collect();
+    let who = match me {
+        Some(me) => format!("{me} does not hold it"),
+        None => "you have no Baton identity (set BATON_AGENT)".to_string(),
+    };
+    format!(
+        "Baton refused this edit: {}. Do not edit it: {who}. Ask {holder} \
+         (`baton ask --to {holder} \"...\"`), reserve other files, or pick up other work.",
+        each.join("; "),
+        holder = first.agent,
+    )
 }
 
 #[cfg(test)]

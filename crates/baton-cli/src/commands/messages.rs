@@ -125,19 +125,9 @@ fn ask_and_wait(ctx: &Context, request: AskRequest, wait: Option<&str>) -> CliRe
         eprintln!("warning: {warning}");
     }
     let (Some(timeout), Some(watch)) = (wait_for, watch) else {
-        // Agents read the warning in the answer itself: stderr holds errors only.
-        #[derive(serde::Serialize)]
-        struct Asked<'a> {
-            #[serde(flatten)]
-            question: &'a Message,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            warning: Option<&'a str>,
-        }
-        let asked = Asked {
-            question: &question,
-            warning: warning.as_deref(),
-        };
-        return ctx.out.emit(&asked, |w| {
+        // Agents read the warning in the answer itself (the message's `warning`): stderr
+        // holds errors only.
+        return ctx.out.emit(&question, |w| {
             writeln!(
                 w,
                 "Asked {} ({}). Answers arrive in `baton inbox`.",
@@ -238,15 +228,20 @@ pub fn thread(ctx: &Context, id: MessageId) -> CliResult {
 }
 
 /// Messages for people: a header line each (id, who to whom, task, reply, time, state),
-/// then the whole text, wrapped to the terminal's width (`COLUMNS`, else 100) and
+/// then the whole text, wrapped to the terminal's width (else `COLUMNS`, else 100) and
 /// indented. Nothing is cut: a question read in half gets half an answer.
 fn message_table(w: &mut dyn Write, messages: &[Message]) -> std::io::Result<()> {
     if messages.is_empty() {
         return writeln!(w, "No messages.");
     }
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
+    // The terminal's own width (shells seldom export COLUMNS), else COLUMNS, else 100.
+    let width = terminal_size::terminal_size()
+        .map(|(w, _)| usize::from(w.0))
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<usize>().ok())
+        })
         .filter(|c| *c >= 40)
         .unwrap_or(100);
     for (i, m) in messages.iter().enumerate() {

@@ -69,6 +69,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", env = "BATON_WEBHOOK_TIMEOUT", default_value = "10s",
           value_parser = duration)]
     pub webhook_timeout: Duration,
+    /// Let webhooks reach loopback, private and link-local addresses in team mode. By
+    /// default a team-mode server sends them only to public addresses (the check is made
+    /// on the addresses it connects to), so that whoever may add a webhook cannot make it
+    /// call services inside its network; a local-mode server sends them anywhere.
+    #[arg(long, env = "BATON_WEBHOOK_PRIVATE_HOSTS")]
+    pub webhook_private_hosts: bool,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -246,6 +252,7 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> CliResult {
                 cap: Duration::from_secs(600).max(args.webhook_retry),
             },
             timeout: args.webhook_timeout,
+            private_hosts: !team || args.webhook_private_hosts,
             ..Default::default()
         },
         ..ServerOptions::default()
@@ -421,6 +428,10 @@ fn start(ctx: &Context, project: &Project, args: ServeArgs) -> CliResult {
         .arg(args.webhook_attempts.to_string())
         .arg("--webhook-timeout")
         .arg(baton_core::time::format_duration(args.webhook_timeout))
+        .args(
+            args.webhook_private_hosts
+                .then_some("--webhook-private-hosts"),
+        )
         // The URL (it may hold a password) goes by the environment, not the command line.
         .envs(args.database.iter().map(|url| ("BATON_DATABASE_URL", url)))
         .current_dir(&project.root)
