@@ -375,3 +375,45 @@ fn webhooks_and_their_deliveries_move_with_baton_migrate() {
     .json();
     assert_eq!(next["webhook"]["id"], "WH-2", "{next}");
 }
+
+/// A team-mode server sends webhooks only to public addresses, so that whoever may add one
+/// cannot make the server call services inside its network; `--webhook-private-hosts`
+/// lets it reach them.
+#[test]
+fn a_team_mode_server_sends_webhooks_to_public_addresses_only() {
+    let s = Sandbox::project();
+    let receiver = Receiver::start(&[]);
+    support::admin_token(s.path(), &[]);
+    let team = |extra: &[&str]| {
+        let mut args = vec!["--bind", "0.0.0.0", "--webhook-attempts", "1"];
+        args.extend(extra);
+        Foreground::start_with_env(&s, &args, &[])
+    };
+    let server = team(&[]);
+    s.run(&["webhook", "add", &receiver.url, "--events", "task.done"])
+        .ok();
+    s.run(&["webhook", "test", "WH-1", "--wait", "0"]).ok();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failed = loop {
+        let all = deliveries(&s);
+        if all.iter().any(|d| d["status"] == "failed") {
+            break all;
+        }
+        assert!(Instant::now() < deadline, "{all:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let error = failed[0]["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("127.0.0.1 is not a public address")
+            && error.contains("--webhook-private-hosts"),
+        "{error}"
+    );
+    assert!(receiver.received.lock().unwrap().is_empty());
+    server.terminate();
+
+    let server = team(&["--webhook-private-hosts"]);
+    let ping = s.run(&["webhook", "test", "WH-1", "--json"]).ok().json();
+    assert_eq!(ping["status"], "delivered", "{ping}");
+    assert_eq!(receiver.received.lock().unwrap().len(), 1);
+    server.terminate();
+}
