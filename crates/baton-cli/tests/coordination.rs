@@ -204,6 +204,8 @@ fn reservations_conflict_release_and_list() {
     );
     s.as_agent("codex", &["reserve", "lib/x.rs"])
         .fails(4, "reservation_conflict");
+    s.as_agent("gemini", &["release", "lib/**", "--with-task-surfaces"])
+        .fails(2, "invalid_input");
     let gone = s
         .as_agent("gemini", &["release", "--all", "--with-task-surfaces"])
         .ok()

@@ -227,3 +227,19 @@ fn an_interrupted_demo_stops_its_agents_and_server_and_removes_its_project() {
     }
     assert!(is_empty(cwd.path()) && is_empty(tmp.path()));
 }
+
+/// A port asked for and taken is refused before anything is made: nothing is left behind.
+#[test]
+fn a_demo_on_a_port_in_use_is_refused_and_leaves_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = command_in(cwd.path(), &["demo", "--fast", "--port", &port, "--json"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("port_in_use"));
+    assert!(is_empty(cwd.path()) && is_empty(tmp.path()));
+}

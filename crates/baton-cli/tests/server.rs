@@ -584,3 +584,20 @@ fn tls_serves_http2_and_marks_the_session_cookie_secure() {
     );
     server.terminate();
 }
+
+/// A port another program holds is a conflict over the port, said as such (exit 4), not a
+/// store that is unavailable.
+#[test]
+fn a_port_in_use_is_refused_as_a_conflict_with_the_way_out() {
+    let sandbox = Sandbox::project();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let refused = sandbox
+        .run(&["serve", "--port", &port])
+        .fails(4, "port_in_use");
+    assert!(
+        refused.error()["hint"].as_str().unwrap().contains("--port"),
+        "{}",
+        refused.stderr
+    );
+}

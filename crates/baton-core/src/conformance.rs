@@ -130,6 +130,14 @@ pub fn a_dry_run_checks_a_batch_and_writes_nothing(api: &dyn Api) {
     let e = api
         .check_tasks("planner", vec![cycle, dependent.clone()])
         .unwrap_err();
+    // Named by the batch's keys and titles: the ids are not the tasks' yet.
+    let said = e.to_string();
+    assert!(
+        said.contains("api (\"api\") -> ui (\"ui\")")
+            || said.contains("ui (\"ui\") -> api (\"api\")"),
+        "{said}"
+    );
+    assert!(!said.contains("T-"), "{said}");
     assert_eq!(code(e), "dependency_cycle");
     let e = api
         .check_tasks("planner", vec![with_deps("lost", &["T-99"])])

@@ -126,9 +126,20 @@ impl Server {
         let listener =
             TcpListener::bind(addr)
                 .await
-                .map_err(|e| baton_core::Error::Unavailable {
-                    message: format!("cannot listen on {addr}: {e}"),
-                    hint: Some("pick another port with --port, or stop what uses this one".into()),
+                .map_err(|e| match e.kind() {
+                    // Taken by another program: a conflict over the port, not a store fault.
+                    std::io::ErrorKind::AddrInUse => baton_core::Error::Conflict {
+                        code: "port_in_use",
+                        message: format!("cannot listen on {addr}: the port is in use"),
+                        hint: Some(
+                            "pick another port with --port (0 picks a free one), or stop what uses this one"
+                                .into(),
+                        ),
+                    },
+                    _ => baton_core::Error::Unavailable {
+                        message: format!("cannot listen on {addr}: {e}"),
+                        hint: Some("pick another port with --port, or bind another address".into()),
+                    },
                 })?;
         let addr = listener.local_addr().map_err(|e| internal(&e))?;
         let acceptor = match &options.tls {

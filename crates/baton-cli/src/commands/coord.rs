@@ -8,7 +8,7 @@ use baton_core::TaskId;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{cut, or_dash, Table};
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +151,13 @@ pub struct ReleaseArgs {
 }
 
 pub fn release(ctx: &Context, args: ReleaseArgs) -> CliResult {
+    // clap's `requires` does not hold for a flag beside positional values: checked here.
+    if args.with_task_surfaces && !args.all {
+        return Err(CliError::invalid(
+            "--with-task-surfaces goes with --all: globs are released as named",
+        )
+        .with_hint("release GLOBS, or --all --with-task-surfaces"));
+    }
     let agent = ctx.agent()?;
     let api = ctx.api()?;
     let gone = api.release(

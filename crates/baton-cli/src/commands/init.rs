@@ -104,7 +104,9 @@ pub fn run(ctx: &Context, args: InitArgs) -> CliResult {
             )?;
             writeln!(
                 w,
-                "Next: baton task add --title \"...\"   then   BATON_AGENT=me baton task pickup"
+                "Next: baton task add --title \"...\"   then   BATON_AGENT=me baton task pickup\n\
+                 \x20     baton generate --hooks   (the agents' instructions and edit-time check)\n\
+                 \x20     baton serve              (the board in a browser)"
             )
         } else {
             writeln!(

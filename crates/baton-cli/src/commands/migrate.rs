@@ -19,7 +19,8 @@ records its URL without the password (this machine keeps the whole URL in
 .baton/database.url, readable only by you), commands in the project and `baton serve` use
 it, and the SQLite file refuses writes with a `board_moved` error that names the new place
 (reads still work). BATON_DATABASE_URL overrides the recorded URL. A running server must be
-stopped first.
+stopped first. A server on a PostgreSQL board runs in team mode, even on loopback: the page
+and the API ask for a login, so create an admin first (`baton user add NAME --admin`).
 
 The default project carries the server's users, API tokens, projects and members with it
 (people log in again). Another project (--project KEY) goes into its own schema of the
@@ -105,7 +106,10 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
                 writeln!(
                     w,
                     "The project now uses it: commands here and `baton serve` go there \
-                     ({} records where). {} refuses writes from now on.",
+                     ({} records where). {} refuses writes from now on.\n\
+                     A server on a shared database is in team mode: the dashboard and the API \
+                     ask for a login. Create the first admin with `baton user add NAME --admin` \
+                     before `baton serve`.",
                     Path::new(project::DIR).join(project::CONFIG).display(),
                     from.display()
                 )

@@ -25,8 +25,8 @@ Records every change under the project as a `file.changed` event (created, modif
 removed, renamed), and warns (and tells the holder) when the path is reserved by someone
 else. A change in a task's worktree (.baton/worktrees/) is its run's agent's, at the same
 path in the repository; one in the checkout is --agent's when typed here, else the holder
-of a reservation on the path (BATON_AGENT, whoever runs the watcher, is not the editor). A burst of changes closes after
---debounce of quiet and is recorded once per path.
+of a reservation on the path (BATON_AGENT, whoever runs the watcher, is not the editor).
+A burst of changes closes after --debounce of quiet and is recorded once per path.
 
 Never reported: .git, .baton and what .gitignore ignores. Hidden files and directories
 (names starting with a dot) only with --hidden. --include and --exclude take gitignore

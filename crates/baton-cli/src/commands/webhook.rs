@@ -85,7 +85,9 @@ pub struct DeliveriesArgs {
     pub webhook: Option<WebhookId>,
     #[arg(long)]
     pub status: Option<StatusArg>,
-    #[arg(long, short = 'n', default_value_t = 50)]
+    /// The most deliveries to show, newest first.
+    #[arg(long, short = 'n', default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub limit: u64,
 }
 
@@ -295,7 +297,12 @@ fn delivery_table(w: &mut dyn Write, deliveries: &[Delivery]) -> std::io::Result
             d.next_attempt_at
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "-".into()),
-            or_dash(d.last_error.as_deref().map(|e| cut(e, 80)).as_deref()),
+            // A delivery that went through has no error to show; ATTEMPTS says whether
+            // it took retries.
+            match d.status {
+                baton_core::api::DeliveryStatus::Delivered => "-".into(),
+                _ => or_dash(d.last_error.as_deref().map(|e| cut(e, 80)).as_deref()),
+            },
         ]);
     }
     table.write(w)

@@ -110,16 +110,22 @@ pub fn add_tasks(
     outside.dedup();
     let known: HashMap<TaskId, bool> = tx.existing(&outside)?.into_iter().collect();
     for id in &outside {
+        // Which task of the batch names it.
+        let whose = deps
+            .iter()
+            .position(|d| d.contains(id))
+            .map(|i| format!("{}: ", label(i)))
+            .unwrap_or_default();
         match known.get(id) {
             None => {
                 return Err(Error::invalid_with_hint(
-                    format!("dependency {id} does not exist"),
+                    format!("{whose}dependency {id} does not exist"),
                     "list tasks with `baton task list`",
                 ))
             }
             Some(true) => {
                 return Err(Error::invalid(format!(
-                    "dependency {id} was deleted; a new task cannot depend on it"
+                    "{whose}dependency {id} was deleted; a new task cannot depend on it"
                 )))
             }
             Some(false) => {}
@@ -138,7 +144,24 @@ pub fn add_tasks(
         })
         .collect();
     if let Some(cycle) = find_any_cycle(&edges) {
-        return Err(Error::DependencyCycle { cycle });
+        // Named as the batch names its tasks: their ids are not theirs yet.
+        let name = |id: &TaskId| {
+            let i = (id.number() - first) as usize;
+            let t = &batch[i];
+            match t.key.as_deref() {
+                Some(key) => format!("{key} ({:?})", t.title),
+                None => format!("task {} of {} ({:?})", i + 1, batch.len(), t.title),
+            }
+        };
+        let names: Vec<String> = cycle.iter().map(name).collect();
+        return Err(Error::Conflict {
+            code: "dependency_cycle",
+            message: format!(
+                "the batch's dependencies form a cycle: {}",
+                names.join(" -> ")
+            ),
+            hint: Some("remove one of these dependencies (depends_on)".into()),
+        });
     }
 
     let outside_states: HashMap<TaskId, DepState> = if outside.is_empty() {

@@ -19,7 +19,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::Mode;
 use children::Children;
 
@@ -78,6 +78,15 @@ pub fn run(ctx: &Context, args: DemoArgs) -> CliResult {
             0
         }
     });
+    // A port asked for and taken: said before anything is made, so nothing is left behind.
+    if port != 0 && std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+        return Err(CliError::new(
+            baton_core::ErrorClass::Conflict,
+            "port_in_use",
+            format!("cannot serve the demo on port {port}: the port is in use"),
+        )
+        .with_hint("pick another port with --port (0 picks a free one), or leave --port out"));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     super::runner::stop_on_signals(stop.clone());
 
