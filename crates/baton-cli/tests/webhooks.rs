@@ -174,6 +174,18 @@ fn a_webhook_is_signed_retried_with_backoff_and_survives_a_restart() {
         "task.done",
     ])
     .fails(2, "invalid_input");
+    // A typo would make a webhook that never fires: refused, naming the action meant.
+    let typo = s
+        .run(&["webhook", "add", &receiver.url, "--events", "task.approve"])
+        .fails(2, "invalid_input");
+    assert!(
+        typo.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean task.approved?"),
+        "{}",
+        typo.stderr
+    );
     let added = s
         .run(&[
             "webhook",

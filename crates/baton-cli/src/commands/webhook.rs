@@ -35,7 +35,7 @@ Managing webhooks takes the maintainer role in team mode.";
 #[command(after_help = ABOUT_DELIVERY)]
 pub enum WebhookCommand {
     /// Add a webhook: the server POSTs the events it selects (from now on) to URL.
-    #[command(after_help = ABOUT_DELIVERY)]
+    #[command(after_help = format!("{}\n\n{ABOUT_DELIVERY}", actions_help()))]
     Add(AddArgs),
     /// The webhooks with counts of pending, delivered and failed deliveries and the last
     /// error. Secrets are never shown.
@@ -47,6 +47,21 @@ pub enum WebhookCommand {
     Test(TestArgs),
     /// Deliveries, newest first: event, status, attempts, next attempt, last error.
     Deliveries(DeliveriesArgs),
+}
+
+/// The actions a webhook may select, for `webhook add --help`.
+fn actions_help() -> String {
+    let mut all: Vec<&str> = baton_core::model::actions::ALL
+        .iter()
+        .chain(baton_core::board::instance::actions::ALL)
+        .copied()
+        .collect();
+    all.sort_unstable();
+    format!(
+        "Event actions: {}; and log.KIND for agents' log entries. A pattern that selects no \
+         event is refused.",
+        all.join(", ")
+    )
 }
 
 #[derive(Args, Debug)]

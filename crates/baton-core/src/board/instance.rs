@@ -29,6 +29,20 @@ pub mod actions {
     pub const PROJECT_REGISTERED: &str = "project.registered";
     pub const MEMBER_CHANGED: &str = "member.changed";
     pub const INSTANCE_SETTING: &str = "instance.setting_changed";
+
+    /// Every action above.
+    pub const ALL: &[&str] = &[
+        USER_CREATED,
+        USER_UPDATED,
+        LOGIN,
+        LOGIN_FAILED,
+        LOGOUT,
+        TOKEN_CREATED,
+        TOKEN_REVOKED,
+        PROJECT_REGISTERED,
+        MEMBER_CHANGED,
+        INSTANCE_SETTING,
+    ];
 }
 
 const USER_COLUMNS: &str = "id, name, email, admin, disabled, created_at, updated_at";

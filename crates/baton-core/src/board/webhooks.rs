@@ -109,6 +109,59 @@ pub fn shown_url(url: &str) -> String {
     format!("{scheme}://{host}{path}")
 }
 
+/// Every action an event may have (agents' log entries aside: `log.KIND`, any kind).
+fn known_actions() -> impl Iterator<Item = &'static str> {
+    actions::ALL
+        .iter()
+        .chain(super::instance::actions::ALL)
+        .copied()
+}
+
+/// Refuses a pattern that no event could ever match (a typo would make a webhook that
+/// never fires), naming the nearest action and the families there are.
+fn selects_some_action(pattern: &str) -> Result<()> {
+    if pattern == "*" || pattern.starts_with("log.") || pattern == "log*" {
+        return Ok(());
+    }
+    let prefix = pattern
+        .strip_suffix('*')
+        .or_else(|| pattern.ends_with('.').then_some(pattern));
+    let matched = match prefix {
+        Some(prefix) => known_actions().any(|a| a.starts_with(prefix)),
+        None => known_actions().any(|a| a == pattern),
+    };
+    if matched {
+        return Ok(());
+    }
+    let all: Vec<&str> = known_actions().collect();
+    let mut families: Vec<&str> = all
+        .iter()
+        .filter_map(|a| a.split_once('.').map(|(family, _)| family))
+        .collect();
+    families.sort_unstable();
+    families.dedup();
+    // A prefix is compared with the families' (task.*), an action with the actions.
+    let prefixes: Vec<String> = families.iter().map(|f| format!("{f}.*")).collect();
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    let candidates = if prefix.is_some() { &prefixes } else { &all };
+    let wanted = match prefix {
+        Some(p) => format!("{}*", p.trim_end_matches('.').to_string() + "."),
+        None => pattern.to_string(),
+    };
+    let nearest = crate::api::batch::closest(&wanted, candidates)
+        .map(|a| format!("; did you mean {a}?"))
+        .unwrap_or_default();
+    Err(Error::invalid_with_hint(
+        format!("{pattern:?} selects no event: no action is named so{nearest}"),
+        format!(
+            "actions are FAMILY.NAME (task.done, task.approved, message.asked, \
+             reservation.violated, ...; `baton events` shows them); families: {}.*; \
+             agents' log entries are log.KIND",
+            families.join(".*, ")
+        ),
+    ))
+}
+
 fn check_patterns(events: &[String]) -> Result<Vec<String>> {
     let hint = "name actions (task.done,message.asked) or prefixes (task.*); `*` is every event";
     let mut out: Vec<String> = Vec::new();
@@ -130,6 +183,7 @@ fn check_patterns(events: &[String]) -> Result<Vec<String>> {
                 hint,
             ));
         }
+        selects_some_action(pattern)?;
         if !out.iter().any(|p| p == pattern) {
             out.push(pattern.to_string());
         }
@@ -680,6 +734,55 @@ impl<S: crate::store::Store> crate::api::Webhooks for super::Board<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_that_selects_no_event_is_refused_with_the_nearest_action() {
+        for fine in [
+            "*",
+            "task.done",
+            "task.*",
+            "task.",
+            "message.*",
+            "merge.*",
+            "auth.login",
+            "log.build",
+            "log.*",
+            "webhook.ping",
+            "t*",
+        ] {
+            assert!(check_patterns(&[fine.to_string()]).is_ok(), "{fine}");
+        }
+        let e = check_patterns(&["task.approve".into()]).unwrap_err();
+        assert!(e.to_string().contains("did you mean task.approved?"), "{e}");
+        let e = check_patterns(&["task.done,tsk.*".into()]).unwrap_err();
+        assert!(e.to_string().contains("\"tsk.*\" selects no event"), "{e}");
+        assert!(e.to_string().contains("did you mean task.*?"), "{e}");
+        let hint = e.hint().unwrap_or_default().to_string();
+        assert!(
+            hint.contains("task.*") && hint.contains("log.KIND"),
+            "{hint}"
+        );
+    }
+
+    /// `actions::ALL` is what webhooks are checked against: every action constant is in it.
+    #[test]
+    fn every_action_constant_is_listed_in_all() {
+        for (source, all) in [
+            (include_str!("../model.rs"), actions::ALL),
+            (
+                include_str!("instance.rs"),
+                super::super::instance::actions::ALL,
+            ),
+        ] {
+            let module = &source[source.find("pub mod actions {").unwrap()..];
+            let module = &module[..module.find("\n}\n").unwrap()];
+            let declared = module
+                .lines()
+                .filter(|l| l.trim_start().starts_with("pub const ") && l.contains(": &str ="))
+                .count();
+            assert_eq!(declared, all.len());
+        }
+    }
 
     #[test]
     fn patterns_match_as_the_event_filter_does() {
