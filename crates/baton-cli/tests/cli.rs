@@ -588,7 +588,7 @@ fn an_agent_is_told_what_happened_to_the_tasks_it_lost() {
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
-        text.contains("Taken from you since your last call:"),
+        text.contains("Your tasks changed hands or state since your last call:"),
         "{text}"
     );
     assert!(text.contains("human blocked it at"), "{text}");

@@ -536,7 +536,12 @@ pub fn lost_lines(w: &mut dyn Write, lost: &[baton_core::LostTask]) -> std::io::
     if lost.is_empty() {
         return Ok(());
     }
-    writeln!(w, "Taken from you since your last call:")?;
+    // A rejection may hand the task back with feedback: not every change took it away.
+    if lost.iter().all(|l| l.reason == "returned") {
+        writeln!(w, "Sent back to you since your last call:")?;
+    } else {
+        writeln!(w, "Your tasks changed hands or state since your last call:")?;
+    }
     for l in lost {
         writeln!(w, "  {}", l.message)?;
         writeln!(w, "    next: {}", l.hint)?;
