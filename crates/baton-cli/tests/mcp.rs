@@ -868,6 +868,17 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
     );
     assert!(!said.contains("commit"), "an edit is no commit: {said}");
     assert_eq!(patch("claude", &["other.rs", "main.rs"]).0, Some(0));
+    // Input that is no hook's: the hook failed (1), which lets the edit go; 2 would block it.
+    let mut broken = support::command_in(s.path(), &["edit-check"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    broken.stdin.take().unwrap().write_all(b"not json").unwrap();
+    let out = broken.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was checked"));
     assert_eq!(patch("codex", &["auth/login.rs"]).0, Some(0));
     let (code, said) = hook("claude", "src/auth/login.rs");
     assert_eq!(code, Some(2), "{said}");

@@ -125,6 +125,8 @@ pub struct EditCheckArgs {
 
 /// Exit code Claude Code and Codex treat as "block this tool call and tell the model why".
 const HOOK_BLOCK: u8 = 2;
+/// Exit code they treat as "the hook failed": shown, and the tool call goes ahead.
+const HOOK_FAILED: u8 = 1;
 
 /// The files a PreToolUse hook's tool call would write: Claude Code's `file_path` or
 /// `notebook_path`, or every file a Codex `apply_patch` adds, updates, deletes or moves to
@@ -175,10 +177,18 @@ pub fn edit_check(ctx: &Context, args: EditCheckArgs) -> CliResult<Option<u8>> {
     if paths.is_empty() {
         let mut input = String::new();
         std::io::stdin().take(1 << 20).read_to_string(&mut input)?;
-        let hook: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
-            CliError::invalid(format!("the hook's input is not JSON: {e}"))
-                .with_hint("pass paths, or run it as a Claude Code or Codex PreToolUse hook")
-        })?;
+        let hook: serde_json::Value = match serde_json::from_str(&input) {
+            Ok(hook) => hook,
+            Err(e) => {
+                // Exit 2 would block the edit for a fault of the hook's: 1 is the CLIs'
+                // "the hook failed", which shows the message and lets the edit go.
+                eprintln!(
+                    "baton edit-check: the hook's input is not JSON ({e}); nothing was \
+                     checked. Pass paths, or run it as a Claude Code or Codex PreToolUse hook."
+                );
+                return Ok(Some(HOOK_FAILED));
+            }
+        };
         paths.extend(hook_paths(&hook));
         // Relative paths (a Codex patch's) are relative to the session's directory.
         if let Some(dir) = hook["cwd"].as_str().filter(|d| Path::new(d).is_absolute()) {
