@@ -66,12 +66,39 @@ pub fn batch_from_value(value: Value) -> Result<Vec<NewTask>> {
         }
     };
     let total = items.len();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| one_task(index, total, item))
-        .collect()
+    let mut tasks = Vec::with_capacity(total);
+    let mut mistakes: Vec<Error> = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match one_task(index, total, item) {
+            Ok(task) => tasks.push(task),
+            Err(e) => mistakes.push(e),
+        }
+    }
+    match mistakes.len() {
+        0 => Ok(tasks),
+        1 => Err(mistakes.remove(0)),
+        // Every task's first mistake at once: a plan is mended in one pass, not one run
+        // per mistake.
+        n => {
+            let hint = mistakes[0].hint();
+            let mut lines: Vec<String> = mistakes
+                .iter()
+                .take(MAX_LISTED)
+                .map(|e| format!("- {e}"))
+                .collect();
+            if n > MAX_LISTED {
+                lines.push(format!("- and {} more", n - MAX_LISTED));
+            }
+            Err(Error::InvalidInput {
+                message: format!("{n} tasks of {total} have mistakes:\n{}", lines.join("\n")),
+                hint,
+            })
+        }
+    }
 }
+
+/// The most mistakes one error lists.
+const MAX_LISTED: usize = 20;
 
 fn one_task(index: usize, total: usize, item: Value) -> Result<NewTask> {
     let label = label(index, total, &item);
@@ -235,6 +262,36 @@ mod tests {
             Error::InvalidInput { message, hint } => (message, hint.unwrap_or_default()),
             other => panic!("unexpected error {other:?}"),
         }
+    }
+
+    #[test]
+    fn every_task_with_a_mistake_is_listed_at_once() {
+        let (m, h) = error(
+            r#"[{"title": "A", "priority": "high"}, {"title": "B"}, {"titel": "C"},
+                {"title": "D", "acceptance_criteria": "works"}]"#,
+        );
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(lines[0], "3 tasks of 4 have mistakes:", "{m}");
+        assert!(
+            lines[1].starts_with("- task 1 of 4 (\"A\"), field \"priority\""),
+            "{m}"
+        );
+        assert!(
+            lines[2].starts_with("- task 3 of 4, ") && lines[2].contains("titel"),
+            "{m}"
+        );
+        assert!(
+            lines[3].starts_with("- task 4 of 4 (\"D\"), field \"acceptance_criteria\""),
+            "{m}"
+        );
+        assert!(h.contains("P0"), "the first mistake's hint: {h}");
+        let many: Vec<String> = (0..25)
+            .map(|i| format!("{{\"title\": \"t{i}\", \"priority\": 9}}"))
+            .collect();
+        let (m, _) = error(&format!("[{}]", many.join(",")));
+        assert!(m.starts_with("25 tasks of 25 have mistakes:"), "{m}");
+        assert_eq!(m.lines().count(), 1 + 20 + 1, "{m}");
+        assert!(m.ends_with("- and 5 more"), "{m}");
     }
 
     #[test]
