@@ -37,7 +37,9 @@ pub enum TaskCommand {
     Done(DoneArgs),
     /// Accept reviewed work: review -> done.
     Approve {
+        /// The task in review (T-3).
         id: TaskId,
+        /// A note for the record: what was checked, what to watch.
         #[arg(long)]
         notes: Option<String>,
     },
@@ -79,8 +81,10 @@ pub struct AddArgs {
     /// The title (or use --title).
     #[arg(conflicts_with = "title")]
     pub title_arg: Option<String>,
+    /// The title: what is to be done, in a line.
     #[arg(long, short)]
     pub title: Option<String>,
+    /// The details an agent needs: context, constraints, where to look.
     #[arg(long, short)]
     pub description: Option<String>,
     /// P0 (most urgent), P1 (default) or P2.
@@ -89,6 +93,7 @@ pub struct AddArgs {
     /// Start parked in backlog instead of open.
     #[arg(long, value_parser = ["open", "backlog"])]
     pub status: Option<String>,
+    /// A free-form group name (auth, billing) to filter and sort by.
     #[arg(long, short)]
     pub epic: Option<String>,
     /// Capabilities (tags) an agent needs, comma-separated.
@@ -135,10 +140,13 @@ pub struct ListArgs {
     /// Only these statuses (comma-separated).
     #[arg(long, short, value_delimiter = ',')]
     pub status: Vec<Status>,
+    /// Only tasks this agent holds.
     #[arg(long, short)]
     pub assignee: Option<String>,
+    /// Only tasks of this epic.
     #[arg(long, short)]
     pub epic: Option<String>,
+    /// Only tasks of this priority (P0, P1, P2).
     #[arg(long, short)]
     pub priority: Option<Priority>,
     /// Case-insensitive text in title or description.
@@ -163,11 +171,15 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
+    /// The task (T-3).
     pub id: TaskId,
+    /// A new title.
     #[arg(long, short)]
     pub title: Option<String>,
+    /// A new description ("" clears it).
     #[arg(long, short)]
     pub description: Option<String>,
+    /// P0 (most urgent), P1 or P2.
     #[arg(long, short)]
     pub priority: Option<Priority>,
     /// Move to this status (backlog, open, review, done; claims go through pickup).
@@ -188,11 +200,13 @@ pub struct UpdateArgs {
     /// Replace acceptance criteria (repeat the flag; "" clears them).
     #[arg(long = "acceptance")]
     pub acceptance: Option<Vec<String>>,
+    /// Replace the docs to read first (D-1,D-4; "" clears them).
     #[arg(long = "context-refs")]
     pub context_refs: Option<Vec<String>>,
     /// Replace the file surface ("" clears it).
     #[arg(long)]
     pub files: Option<Vec<String>>,
+    /// execute, research, discuss, plan, detail, refine, verify, merge or review.
     #[arg(long)]
     pub category: Option<Category>,
     /// Replace the result summary ("" clears it).
@@ -221,6 +235,7 @@ pub struct PickupArgs {
 
 #[derive(Args, Debug)]
 pub struct DoneArgs {
+    /// The task you hold (T-3).
     pub id: TaskId,
     /// What was done, for the reviewer and for dependents.
     #[arg(long, short)]
@@ -236,6 +251,7 @@ pub struct DoneArgs {
 
 #[derive(Args, Debug)]
 pub struct RejectArgs {
+    /// The task in review (T-3).
     pub id: TaskId,
     /// What must change.
     #[arg(long, short)]
@@ -247,24 +263,32 @@ pub struct RejectArgs {
 
 #[derive(Args, Debug)]
 pub struct BlockArgs {
+    /// The task (T-3).
     pub id: TaskId,
+    /// What it waits for, for whoever can unblock it.
     #[arg(long, short)]
     pub reason: String,
+    /// The fence of your claim (from pickup); a stale one is refused.
     #[arg(long)]
     pub fence: Option<u64>,
 }
 
 #[derive(Args, Debug)]
 pub struct NoteArgs {
+    /// The task (T-3).
     pub id: TaskId,
+    /// The note: progress, a finding, a decision.
     pub text: String,
+    /// The fence of your claim (from pickup); a stale one is refused.
     #[arg(long)]
     pub fence: Option<u64>,
 }
 
 #[derive(Args, Debug)]
 pub struct DeleteArgs {
+    /// The task (T-3).
     pub id: TaskId,
+    /// Why, for the record (and the agent that held it).
     #[arg(long, short)]
     pub reason: Option<String>,
     /// Delete even while an agent holds it.
