@@ -99,8 +99,9 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
         &serde_json::json!({ "from": from, "project": key, "to": to, "rows": rows }),
         |w| {
             writeln!(w, "Copied {} into {to}:", from.display())?;
+            let width = written.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
             for (table, n) in &written {
-                writeln!(w, "  {table:<13} {n}")?;
+                writeln!(w, "  {table:<width$} {n:>9}")?;
             }
             if default {
                 writeln!(
