@@ -919,6 +919,31 @@ fn codex_home(model: &ModelServer, test: &str) -> PathBuf {
     codex_home
 }
 
+/// `baton runner --provider codex --once` in `s`, Codex sent to `model` with a home of its
+/// own (removed after).
+fn codex_runner(s: &Sandbox, clis: &Path, model: &ModelServer, test: &str) -> support::Run {
+    let codex_home = codex_home(model, test);
+    let home = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        clis.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = runner(
+        s,
+        &["--provider", "codex", "--once", "--idle-timeout", "120s"],
+        &[
+            ("PATH", path.as_str()),
+            ("HOME", home.path().to_str().unwrap()),
+            ("CODEX_HOME", codex_home.to_str().unwrap()),
+            ("SCRIPTED_API_KEY", "test-key-not-secret"),
+        ],
+    )
+    .ok();
+    let _ = std::fs::remove_dir_all(&codex_home);
+    run
+}
+
 #[test]
 fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
     let Some(clis) = agent_clis() else { return };
@@ -932,25 +957,7 @@ fn codex_does_the_task_and_it_reaches_review_with_its_commit() {
         ]),
         s.path(),
     );
-    let codex_home = codex_home(&model, "does");
-    let home = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        clis.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let run = runner(
-        &s,
-        &["--provider", "codex", "--once", "--idle-timeout", "120s"],
-        &[
-            ("PATH", path.as_str()),
-            ("HOME", home.path().to_str().unwrap()),
-            ("CODEX_HOME", codex_home.to_str().unwrap()),
-            ("SCRIPTED_API_KEY", "test-key-not-secret"),
-        ],
-    )
-    .ok();
-    let _ = std::fs::remove_dir_all(&codex_home);
+    let run = codex_runner(&s, &clis, &model, "does");
     let done = reports(&run);
     assert_eq!(done.len(), 1, "{}\n{}", run.stdout, run.stderr);
     let r = &done[0];
@@ -983,25 +990,7 @@ fn codex_patch_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
         ]),
         s.path(),
     );
-    let codex_home = codex_home(&model, "hook");
-    let home = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        clis.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let run = runner(
-        &s,
-        &["--provider", "codex", "--once", "--idle-timeout", "120s"],
-        &[
-            ("PATH", path.as_str()),
-            ("HOME", home.path().to_str().unwrap()),
-            ("CODEX_HOME", codex_home.to_str().unwrap()),
-            ("SCRIPTED_API_KEY", "test-key-not-secret"),
-        ],
-    )
-    .ok();
-    let _ = std::fs::remove_dir_all(&codex_home);
+    let run = codex_runner(&s, &clis, &model, "hook");
     let done = reports(&run);
     assert_eq!(done.len(), 1, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
