@@ -141,6 +141,8 @@ fn a_migrated_project_points_at_its_new_board_and_the_old_file_refuses_writes() 
         .unwrap_err();
     assert_eq!(e.code(), "board_moved");
     assert!(e.to_string().contains(&recorded), "{e}");
+    // The default project is in the database's own schema: the URL to use is the plain one.
+    assert!(!e.to_string().contains("search_path"), "{e}");
     assert!(e.hint().unwrap().contains("BATON_DATABASE_URL"), "{e:?}");
     // A server started in the project serves the new board.
     let server = support::Foreground::start(&s, &[]);

@@ -89,7 +89,14 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> CliResult {
     if default {
         project.record_move(url, &redacted)?;
     }
-    source.mark_moved(&baton_postgres::project_url(&redacted, &key))?;
+    // The default project lives in the database's own schema; another in a schema of its
+    // own, which its URL names.
+    let moved_to = if default {
+        redacted.clone()
+    } else {
+        baton_postgres::project_url(&redacted, &key)
+    };
+    source.mark_moved(&moved_to)?;
     let rows: serde_json::Map<String, serde_json::Value> = written
         .iter()
         .map(|(table, n)| (table.clone(), (*n).into()))
