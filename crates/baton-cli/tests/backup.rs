@@ -101,6 +101,9 @@ fn a_backup_during_concurrent_pickups_restores_every_acknowledged_claim() {
         .unwrap();
     assert_eq!(verdict, "ok");
     drop(copy);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the owner's only: {mode:o}");
     s.run(&["backup", file.to_str().unwrap()])
         .fails(4, "file_exists");
 

@@ -79,6 +79,10 @@ fn sqlite_to_sqlite_through_a_file_is_identical_and_goes_on() {
     assert_eq!(report["counts"]["tasks"], 3, "{report}");
     let file = s.path().join("board.jsonl");
     let exported = std::fs::read_to_string(&file).unwrap();
+    // It holds the whole board (webhook secrets too): its owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 
     let target = Sandbox::project();
     let imported = target

@@ -23,6 +23,7 @@ use crate::error::{CliError, CliResult};
 #[command(after_help = "\
 The copy is one consistent moment of the board: every write acknowledged before the backup
 began is in it, and nothing half-written. Agents and the server keep working meanwhile.
+The file is readable by you only: it holds the whole board, webhook secrets included.
 
   baton backup backups/board-2026-12-06.db     # a project file: a SQLite database
   BATON_DATABASE_URL=postgres://... baton backup board.jsonl   # PostgreSQL: JSON Lines
@@ -78,7 +79,8 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
         }
     };
     let format = match written.and_then(|f| {
-        std::fs::rename(&tmp, &args.path)
+        super::export::owner_only(&tmp)
+            .and_then(|()| std::fs::rename(&tmp, &args.path))
             .map(|()| f)
             .map_err(|e| baton_core::Error::Internal(e.to_string()))
     }) {

@@ -23,6 +23,13 @@ use super::Context;
 use crate::error::{CliError, CliResult};
 
 pub const FORMAT: &str = "baton-export";
+
+/// Makes a written copy of the board readable by its owner only: it holds everything the
+/// board does (messages, docs, webhook secrets, token hashes).
+pub fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
 pub const VERSION: u64 = 1;
 
 #[derive(Args, Debug)]
@@ -30,6 +37,8 @@ pub const VERSION: u64 = 1;
 Writes every table of the project (tasks with dependencies and notes, the event log, docs
 with all their versions, messages, reservations, agents, settings, import keys) as JSON
 Lines: a header line (format, version, Baton version, row counts), then one row per line.
+Webhook secrets are in it (imports keep signing); a file written with -o is readable by
+you only.
 Ids, fences and times are kept as they are. Reads one consistent snapshot; the board can
 stay in use meanwhile.
 
@@ -107,6 +116,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> CliResult {
     tmp.push(".partial");
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, &text)
+        .and_then(|()| owner_only(&tmp))
         .and_then(|()| std::fs::rename(&tmp, &path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
