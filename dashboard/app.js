@@ -450,10 +450,10 @@ function showNew() {
 
 // ---- what needs the person at the page ---------------------------------------------------
 
-// Everything waiting for a person: work to review, questions to them, blocked tasks, agents
-// gone quiet while holding work, merges in conflict.
+// Everything waiting for a person: work to review, plan proposals to decide, questions to
+// them, blocked tasks, agents gone quiet while holding work, merges in conflict.
 async function needs() {
-  const [review, blocked, messages, agents, merges, errands, phases, initiatives] = await Promise.all([
+  const [review, blocked, messages, agents, merges, errands, phases, initiatives, proposals] = await Promise.all([
     api("GET", "/api/v1/tasks?status=review&limit=0"),
     api("GET", "/api/v1/tasks?status=blocked&limit=0"),
     api("GET", "/api/v1/messages?limit=1000"),
@@ -462,6 +462,7 @@ async function needs() {
     api("GET", "/api/v1/errands"),
     api("GET", "/api/v1/phases"),
     api("GET", "/api/v1/initiatives"),
+    api("GET", "/api/v1/proposals?status=pending"),
   ]);
   const to = addresses();
   const who = actingName();
@@ -469,14 +470,15 @@ async function needs() {
     review,
     phaseReviews: phases.filter((p) => p.status === "pending_review")
       .concat(initiatives.filter((i) => i.status === "pending_review")),
+    proposals,
     questions: messages.filter((m) => !m.reply_to && !m.answered_at && to.includes(m.to) && m.from !== who),
     blocked,
     stale: agents.filter((a) => a.state === "stale"),
     conflicts: merges.filter((m) => ["conflict", "failed"].includes(m.state)),
     errandConflicts: errands.filter((e) => e.status === "conflict"),
   };
-  n.count = n.review.length + n.phaseReviews.length + n.questions.length + n.blocked.length + n.stale.length
-    + n.conflicts.length + n.errandConflicts.length;
+  n.count = n.review.length + n.phaseReviews.length + n.proposals.length + n.questions.length + n.blocked.length
+    + n.stale.length + n.conflicts.length + n.errandConflicts.length;
   return n;
 }
 
@@ -499,6 +501,12 @@ async function showNeeds() {
       <div>${p.initiative ? `<a href="#/phase/${esc(p.id)}">${esc(p.id)}</a>` : `<a href="#/plan">${esc(p.id)}</a>`} ${esc(p.name)}
         <span class="muted">${p.initiative ? "phase" : "initiative"} waiting for review</span></div>
       <div class="actions"><a href="#/diff/${esc(p.id)}">Review the diff</a></div></li>`));
+  const proposals = n.proposals.map((p) => `<li data-need="proposal" data-proposal="${esc(p.id)}">
+      <div>${esc(p.id)} ${esc(p.title)} <span class="muted">${esc(p.target)} ${esc(p.target_id || "(new)")} for ${esc(p.initiative)}
+        · by ${esc(p.author)} · ${esc(ago(p.created_at))}</span>
+        ${p.summary ? `<div class="muted summary">${esc(p.summary.slice(0, 300))}</div>` : ""}</div>
+      <div class="actions"><button class="primary" data-accept-proposal="${esc(p.id)}">Accept</button>
+        <button data-dismiss-proposal="${esc(p.id)}">Dismiss</button> <a href="#/plan">Read it</a></div></li>`);
   const questions = n.questions.map((m) => `<li data-need="question" data-message="${esc(m.id)}">
       <div><b>${esc(m.from)}</b> asks${m.task ? ` about ${taskLink(m.task)}` : ""} <span class="muted">${esc(ago(m.created_at))}</span>
         <div class="question">${esc(m.body)}</div></div>
@@ -521,6 +529,7 @@ async function showNeeds() {
       <div class="actions"><a href="#/diff/${esc(e.id)}">Review</a></div></li>`));
   view.innerHTML = `<h1>Needs me <span class="muted">${n.count ? `${n.count} waiting` : "nothing waiting"}</span></h1>
     ${needSection("need-reviews", "Reviews waiting", reviews, "No work waits for a review.")}
+    ${needSection("need-proposals", "Plan proposals", proposals, "No proposal waits for a decision.")}
     ${needSection("need-questions", "Questions to you", questions, "Nobody waits for an answer from you.")}
     ${needSection("need-blocked", "Blocked tasks", blocked, "Nothing is blocked.")}
     ${needSection("need-stale", "Agents gone quiet", stale, "Every agent holding work has called in time.")}
@@ -546,6 +555,12 @@ async function showNeeds() {
       e.preventDefault();
       act(() => api("POST", "/api/v1/messages", { to: f.dataset.to, body: f.body.value }), `asked ${f.dataset.to}`);
     };
+  });
+  view.querySelectorAll("[data-accept-proposal], [data-dismiss-proposal]").forEach((b) => {
+    const id = b.dataset.acceptProposal || b.dataset.dismissProposal;
+    const accept = Boolean(b.dataset.acceptProposal);
+    b.onclick = () => act(() => api("POST", `/api/v1/proposals/${id}/decide`, { accept }),
+      `${id} ${accept ? "accepted" : "dismissed"}`);
   });
   view.querySelectorAll("[data-retry-merge]").forEach((b) => {
     b.onclick = () => act(() => api("POST", `/api/v1/merges/${b.dataset.retryMerge}/retry`, {}), `${b.dataset.retryMerge} queued again`);
@@ -589,6 +604,7 @@ function noticeNeeds(n) {
   const now = new Map();
   for (const t of n.review) now.set(`review:${t.id}`, [`${t.id} waits for your review`, t.title]);
   for (const p of n.phaseReviews) now.set(`review:${p.id}`, [`${p.id} waits for your review`, p.name]);
+  for (const p of n.proposals) now.set(`proposal:${p.id}`, [`${p.author} proposes ${p.id}`, p.title]);
   for (const m of n.questions) now.set(`question:${m.id}`, [`${m.from} asks you`, m.body]);
   const before = seenNeeds;
   seenNeeds = new Set(now.keys());

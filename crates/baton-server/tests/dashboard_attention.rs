@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use baton_core::api::{
-    AnswerRequest, AskRequest, BlockRequest, DoneRequest, NewInitiative, NewPhase, NewRun, NewTask,
-    PhaseAction, PhaseMoveRequest, PickupRequest,
+    AnswerRequest, AskRequest, BlockRequest, DoneRequest, NewInitiative, NewPhase, NewProposal,
+    NewRun, NewTask, PhaseAction, PhaseMoveRequest, PickupRequest,
 };
 use baton_core::{Api, Status, TaskId};
 use fantoccini::Client;
@@ -202,6 +202,21 @@ fn needs_me_comes_first_with_an_action_for_each_item_and_notifies_on_new_ones() 
     .unwrap();
     ask(api, "codex", "human", "May I drop the old sessions table?");
     ask(api, "codex", "claude", "Which port does the cart use?");
+    // A planner's proposal waits for a person's decision.
+    api.plan()
+        .propose(
+            "planner",
+            NewProposal {
+                initiative: i.id,
+                target: baton_core::model::ProposalTarget::Page,
+                target_id: None,
+                title: "Checkout spec".into(),
+                summary: Some("What the cart must do".into()),
+                content: json!({"title": "Checkout spec", "body": "# Spec"}),
+                task: None,
+            },
+        )
+        .unwrap();
     // claude has been silent for 16 minutes: its 30-minute lease is under half its term.
     server.clock.advance(Duration::from_secs(16 * 60));
 
@@ -223,6 +238,8 @@ fn needs_me_comes_first_with_an_action_for_each_item_and_notifies_on_new_ones() 
             "#need-questions [data-message=\"M-1\"] form.answer",
             "#need-blocked [data-task=\"T-2\"] [data-unblock]",
             "#need-stale [data-agent=\"claude\"] form.ask",
+            "#need-proposals [data-proposal=\"PR-1\"] [data-accept-proposal]",
+            "#need-proposals [data-proposal=\"PR-1\"] [data-dismiss-proposal]",
         ] {
             until(
                 &b,
@@ -249,7 +266,7 @@ fn needs_me_comes_first_with_an_action_for_each_item_and_notifies_on_new_ones() 
             .await
             .unwrap();
         // With the phase, whose every task is handed in: it waits for its review too.
-        assert_eq!(needs, json!("5"), "{text}");
+        assert_eq!(needs, json!("6"), "{text}");
         at_every_width(&b, "needs").await;
 
         // Notifications: off until asked for, then remembered.
@@ -288,6 +305,11 @@ fn needs_me_comes_first_with_an_action_for_each_item_and_notifies_on_new_ones() 
         .await;
         let thread = api.thread(baton_core::MessageId(1)).unwrap();
         assert_eq!(thread[1].body, "Yes, it is unused since May");
+        click(&b, "[data-dismiss-proposal=\"PR-1\"]").await;
+        eventually("PR-1 dismissed", || {
+            api.plan().get_proposal(baton_core::ProposalId(1)).unwrap().status.as_str() == "dismissed"
+        })
+        .await;
         click(&b, "[data-unblock=\"T-2\"]").await;
         eventually("T-2 unblocked", || {
             api.get_task(TaskId(2)).unwrap().status == Status::Open
