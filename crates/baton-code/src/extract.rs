@@ -1,6 +1,7 @@
 //! Shared helpers for the per-language extractors: node text, signatures,
 //! doc comments and the container stack.
 
+use std::cell::RefCell;
 use std::num::NonZeroU16;
 use std::sync::OnceLock;
 
@@ -183,7 +184,25 @@ pub struct Extractor<'s> {
     facts: FileFacts,
     /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
     depth: u32,
+    /// The children of the parents doc comments were last looked up in (see
+    /// [`Extractor::leading_comment`]).
+    siblings: RefCell<Vec<Vec<Sibling>>>,
 }
+
+/// What a doc comment lookup needs of a node that may come before a documented item.
+#[derive(Debug, Clone, Copy)]
+struct Sibling {
+    id: usize,
+    start_byte: usize,
+    end_byte: usize,
+    start_row: usize,
+    end_row: usize,
+    kind: &'static str,
+}
+
+/// How many parents' children [`Extractor::leading_comment`] keeps: the parents a walk
+/// is in (the file, a class body, a block).
+const SIBLING_LISTS: usize = 8;
 
 /// How deep nested expressions and blocks are searched for definitions: far below any
 /// real code, and bounded so that generated or hostile input cannot exhaust the stack.
@@ -198,6 +217,7 @@ impl<'s> Extractor<'s> {
             containers: Vec::new(),
             facts: FileFacts::default(),
             depth: 0,
+            siblings: RefCell::new(Vec::new()),
         }
     }
 
@@ -351,7 +371,12 @@ impl<'s> Extractor<'s> {
     /// a one-line signature, and a huge declaration is not converted whole.
     pub fn head(&self, start: usize, end: usize) -> std::borrow::Cow<'s, str> {
         let end = end.clamp(start, self.src.len()).min(start + 4096);
-        String::from_utf8_lossy(&self.src[start.min(end)..end])
+        let bytes = &self.src[start.min(end)..end];
+        // Checking is faster than the lossy conversion's own walk, for the usual valid text.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        }
     }
 
     /// The first line of the comment block right above `node`, if any.
@@ -377,67 +402,163 @@ impl<'s> Extractor<'s> {
 
     pub fn leading_comment(&self, node: Node<'_>) -> Option<String> {
         // Looking back through the tree is costly (tree-sitter finds a previous sibling from
-        // the parent); the text says first whether a comment or attribute can be there.
+        // the parent, and the parent by going down from the root); the text says first
+        // whether a comment or attribute can be there.
         if !self.may_follow_comment(node.start_byte()) {
             return None;
         }
-        let mut prev = node.prev_sibling();
-        // Attributes and annotations may sit between a doc comment and its item.
-        while let Some(p) = prev {
-            if matches!(
-                self.kind(p),
-                "attribute_item" | "attribute_list" | "decorator"
-            ) {
-                prev = p.prev_sibling();
-            } else {
-                break;
+        let mut lists = self.siblings.borrow_mut();
+        let (list, at) = match Self::find_sibling(&lists, node) {
+            Some(found) => found,
+            None => {
+                // The first lookup among a parent's children lists them all: items that
+                // follow in the same parent are then found by their position.
+                let parent = node.parent()?;
+                if lists.len() == SIBLING_LISTS {
+                    lists.remove(0);
+                }
+                lists.push(self.children_of(parent));
+                Self::find_sibling(&lists, node)?
             }
-        }
+        };
+        let before = &lists[list][..at];
+        let mut prev = before.iter().rev().peekable();
+        // Attributes and annotations may sit between a doc comment and its item.
+        while prev
+            .next_if(|p| matches!(p.kind, "attribute_item" | "attribute_list" | "decorator"))
+            .is_some()
+        {}
         let mut first = None;
         let mut expected_row = node.start_position().row;
-        while let Some(p) = prev {
-            if !self.kind(p).contains("comment") {
+        for p in prev {
+            if !p.kind.contains("comment") {
                 break;
             }
             // Only a block that touches the item counts.
-            if p.end_position().row + 1 < expected_row {
+            if p.end_row + 1 < expected_row {
                 break;
             }
             first = Some(p);
-            expected_row = p.start_position().row;
-            prev = p.prev_sibling();
+            expected_row = p.start_row;
         }
-        first.and_then(|c| comment_first_line(self.text(c)))
+        first.and_then(|c| {
+            let text = std::str::from_utf8(&self.src[c.start_byte..c.end_byte]).unwrap_or("");
+            comment_first_line(text)
+        })
     }
+
+    /// Which kept list holds `node`, and where.
+    fn find_sibling(lists: &[Vec<Sibling>], node: Node<'_>) -> Option<(usize, usize)> {
+        let (id, start) = (node.id(), node.start_byte());
+        lists.iter().enumerate().rev().find_map(|(l, list)| {
+            // Siblings are in byte order; several may start where `node` does (zero-width
+            // nodes), so look at each of them.
+            let first = list.partition_point(|s| s.start_byte < start);
+            list[first..]
+                .iter()
+                .take_while(|s| s.start_byte == start)
+                .position(|s| s.id == id)
+                .map(|i| (l, first + i))
+        })
+    }
+
+    /// Every child of `parent`, named or not, in order: what `prev_sibling` walks.
+    fn children_of(&self, parent: Node<'_>) -> Vec<Sibling> {
+        let mut out = Vec::with_capacity(parent.child_count());
+        let mut cursor = parent.walk();
+        if cursor.goto_first_child() {
+            loop {
+                let c = cursor.node();
+                out.push(Sibling {
+                    id: c.id(),
+                    start_byte: c.start_byte(),
+                    end_byte: c.end_byte(),
+                    start_row: c.start_position().row,
+                    end_row: c.end_position().row,
+                    kind: self.kind(c),
+                });
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whitespace as `char::is_whitespace` has it, for an ASCII byte.
+#[inline]
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 /// Collapse whitespace and cut at `max` characters.
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 3));
     let mut count = 0;
-    // Words are joined by one space: a run of whitespace after a word becomes one space
-    // before the next word.
-    let mut space = false;
-    for ch in s.chars() {
-        if ch.is_whitespace() {
-            space = !out.is_empty();
-            continue;
+    let bytes = s.as_bytes();
+    // The non-ASCII character at byte `i`: its length, and whether it is whitespace.
+    let wide = |i: usize| -> (usize, bool) {
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        (ch.len_utf8(), ch.is_whitespace())
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        // Whitespace before a word.
+        let b = bytes[i];
+        if b < 0x80 {
+            if ascii_space(b) {
+                i += 1;
+                continue;
+            }
+        } else {
+            let (len, space) = wide(i);
+            if space {
+                i += len;
+                continue;
+            }
         }
-        if space {
+        // A word: its bytes and characters.
+        let start = i;
+        let mut chars = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if ascii_space(b) {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (len, space) = wide(i);
+                if space {
+                    break;
+                }
+                i += len;
+            }
+            chars += 1;
+        }
+        // Words are joined by one space.
+        if !out.is_empty() {
             if count >= max {
                 out.push('…');
                 return out;
             }
             out.push(' ');
             count += 1;
-            space = false;
         }
-        if count >= max {
-            out.push('…');
-            return out;
+        if count + chars <= max {
+            out.push_str(&s[start..i]);
+            count += chars;
+            continue;
         }
-        out.push(ch);
-        count += 1;
+        for ch in s[start..i].chars() {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            count += 1;
+        }
     }
     // A signature cut before the body often ends in an opening brace or colon.
     let trimmed = out.trim_end_matches(['{', ' ']).trim_end().len();
@@ -448,23 +569,26 @@ pub fn one_line(s: &str, max: usize) -> String {
 /// First meaningful line of a comment, without its markers.
 pub fn comment_first_line(comment: &str) -> Option<String> {
     for line in comment.lines() {
-        let l = line
-            .trim()
-            .trim_start_matches("/**")
-            .trim_start_matches("/*!")
-            .trim_start_matches("/*")
-            .trim_start_matches("///")
-            .trim_start_matches("//!")
-            .trim_start_matches("//")
-            .trim_start_matches('#')
-            .trim_start_matches('*')
-            .trim_end_matches("*/")
-            .trim();
+        // `trim_start_matches` with a text pattern, without building a searcher each time.
+        let mut l = line.trim();
+        for marker in ["/**", "/*!", "/*", "///", "//!", "//"] {
+            while let Some(rest) = l.strip_prefix(marker) {
+                l = rest;
+            }
+        }
+        let mut l = l.trim_start_matches('#').trim_start_matches('*');
+        while let Some(rest) = l.strip_suffix("*/") {
+            l = rest;
+        }
         // C# XML doc comments wrap the text in <summary>.
-        let l = l
-            .trim_start_matches("<summary>")
-            .trim_end_matches("</summary>")
-            .trim();
+        let mut l = l.trim();
+        while let Some(rest) = l.strip_prefix("<summary>") {
+            l = rest;
+        }
+        while let Some(rest) = l.strip_suffix("</summary>") {
+            l = rest;
+        }
+        let l = l.trim();
         if !l.is_empty() && !is_directive(l) {
             return Some(one_line(l, MAX_DOC));
         }

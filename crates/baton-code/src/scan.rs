@@ -186,8 +186,20 @@ fn now_unix() -> u64 {
 /// Scan every file under `root` and replace the index.
 pub fn full(root: &Path) -> Result<ScanReport> {
     let started = Instant::now();
-    let now = walk::now_ns();
+    if let Some(mut fresh) = store::FreshIndex::create(root)? {
+        let report = full_into(root, fresh.conn(), started)?;
+        if fresh.put_in_place()? {
+            return Ok(report);
+        }
+        // Another scan made an index meanwhile: this one replaces its content.
+    }
     let mut conn = store::open_write(root)?;
+    store::cache_for_full_scan(&conn)?;
+    full_into(root, &mut conn, started)
+}
+
+fn full_into(root: &Path, conn: &mut Connection, started: Instant) -> Result<ScanReport> {
+    let now = walk::now_ns();
     let head = git_head_in_background(root);
     let git = git_files_in_background(root);
     let mut walked = walk::walk(root);
@@ -284,6 +296,9 @@ fn record_git_head(conn: &Connection, head: std::thread::JoinHandle<Option<Strin
 pub fn incremental(root: &Path) -> Result<ScanReport> {
     let started = Instant::now();
     let now = walk::now_ns();
+    if !store::db_path(root).exists() {
+        return full(root);
+    }
     let mut conn = store::open_write(root)?;
     if store::get_meta(&conn, "scanned_at")?.is_none() {
         drop(conn);

@@ -146,10 +146,122 @@ pub fn open_write(root: &Path) -> Result<Connection> {
              DROP TABLE IF EXISTS markers;",
         )?;
     }
+    create_schema(&conn)?;
+    Ok(conn)
+}
+
+fn create_schema(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(INDEXES)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    Ok(conn)
+    Ok(())
+}
+
+/// Pages a full scan may keep in memory (KiB): the whole index of a large tree, so that
+/// no page is written out and read back before the commit.
+const FULL_SCAN_CACHE_KIB: i64 = 64 * 1024;
+
+/// A new index, built beside `code.db` with no journal and put in place whole by
+/// [`FreshIndex::put_in_place`].
+///
+/// A full scan into an existing index writes every page twice: into the write-ahead
+/// log, then into the file when the log is checkpointed. Where there is no index yet,
+/// nobody can be reading one, so the new file needs no log: a crash leaves a stray
+/// `code.db.build` (the next build reuses it) and still no index. An existing index is
+/// never replaced this way: a reader or writer with it open would go on using the old
+/// file, while sharing its `-wal` and `-shm` files (found by name) with the new one.
+pub struct FreshIndex {
+    conn: Connection,
+    build: PathBuf,
+    target: PathBuf,
+    /// Held while building: a second scan does not build into the same file.
+    _lock: std::fs::File,
+}
+
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+fn wal_of(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+impl FreshIndex {
+    /// Start a new index, unless there is one already (or a log left of one), or another
+    /// scan is building one: then `None`, and the scan writes into `code.db`.
+    pub fn create(root: &Path) -> Result<Option<FreshIndex>> {
+        let target = db_path(root);
+        if exists(&target) || exists(&wal_of(&target)) {
+            return Ok(None);
+        }
+        let dir = target.parent().unwrap_or(root);
+        std::fs::create_dir_all(dir).map_err(|e| CodeError::io(dir, e))?;
+        let build = target.with_file_name("code.db.build");
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&build)
+            .map_err(|e| CodeError::io(&build, e))?;
+        if lock.try_lock().is_err() {
+            return Ok(None);
+        }
+        // What a build that did not finish left.
+        lock.set_len(0).map_err(|e| CodeError::io(&build, e))?;
+        let conn = Connection::open(&build)?;
+        conn.pragma_update(None, "journal_mode", "OFF")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        conn.pragma_update(None, "cache_size", -FULL_SCAN_CACHE_KIB)?;
+        create_schema(&conn)?;
+        Ok(Some(FreshIndex {
+            conn,
+            build,
+            target,
+            _lock: lock,
+        }))
+    }
+
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Make the built file `code.db`, if there is still none; false if one came
+    /// meanwhile (the build is dropped, the scan must be done again in place).
+    pub fn put_in_place(self) -> Result<bool> {
+        let FreshIndex {
+            conn,
+            build,
+            target,
+            _lock,
+        } = self;
+        // Readers and later scans find the index in write-ahead-log mode, as always.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.close().map_err(|(_, e)| e)?;
+        let placed = if exists(&wal_of(&target)) {
+            Ok(false)
+        } else {
+            // A link, unlike a rename, never replaces a file another scan put there.
+            match std::fs::hard_link(&build, &target) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(_) if !exists(&target) => std::fs::rename(&build, &target)
+                    .map(|()| true)
+                    .map_err(|e| CodeError::io(&target, e)),
+                Err(_) => Ok(false),
+            }
+        };
+        let _ = std::fs::remove_file(&build);
+        placed
+    }
+}
+
+/// Let a full scan into an existing index keep its pages in memory until the commit.
+pub fn cache_for_full_scan(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "cache_size", -FULL_SCAN_CACHE_KIB)?;
+    Ok(())
 }
 
 /// Empty the index and drop its secondary indexes, so a full scan inserts

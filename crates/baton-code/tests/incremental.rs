@@ -679,3 +679,28 @@ fn conflicts_untracking_and_new_markers_are_followed() {
     scan_incremental(&p.root).unwrap();
     assert_eq!(resolved(&p).as_deref(), Some("lib/src/index.ts"));
 }
+
+/// A first scan builds the index beside `code.db` and links it in place: what a build
+/// that did not finish left is replaced, nothing is left beside the index, and the index
+/// is in WAL mode like one a scan wrote in place.
+#[test]
+fn a_new_index_replaces_a_build_left_unfinished_and_leaves_nothing_beside_it() {
+    let p = Project::new();
+    p.write("a.py", "def alpha():\n    pass\n");
+    p.write(".baton/code.db.build", "half a database from a killed scan");
+    let report = scan_full(&p.root).unwrap();
+    assert_eq!(report.files, 1);
+    assert!(!p.path(".baton/code.db.build").exists());
+    assert_eq!(names(&p), ["a.py:alpha"]);
+    let conn = rusqlite::Connection::open(p.path(".baton/code.db")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(conn);
+    // Over an existing index, a full scan writes in place.
+    p.write("b.py", "def beta():\n    pass\n");
+    scan_full(&p.root).unwrap();
+    assert_eq!(names(&p), ["a.py:alpha", "b.py:beta"]);
+    assert!(!p.path(".baton/code.db.build").exists());
+}
