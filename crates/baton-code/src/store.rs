@@ -240,6 +240,10 @@ impl FreshIndex {
         // Readers and later scans find the index in write-ahead-log mode, as always.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.close().map_err(|(_, e)| e)?;
+        // Built without syncs: on disk whole before it becomes the index.
+        std::fs::File::open(&build)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| CodeError::io(&build, e))?;
         let placed = if exists(&wal_of(&target)) {
             Ok(false)
         } else {
