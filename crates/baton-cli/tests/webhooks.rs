@@ -429,3 +429,32 @@ fn a_team_mode_server_sends_webhooks_to_public_addresses_only() {
     assert_eq!(receiver.received.lock().unwrap().len(), 1);
     server.terminate();
 }
+
+/// With no server for the project, a test ping says at once that nothing can send it
+/// (it stays queued for the next server), instead of waiting out its time.
+#[test]
+fn a_test_ping_with_no_server_says_so_at_once() {
+    let s = Sandbox::project();
+    s.run(&[
+        "webhook",
+        "add",
+        "https://ci.example.com/hooks/baton",
+        "--events",
+        "task.done",
+    ])
+    .ok();
+    let started = Instant::now();
+    let refused = s
+        .run(&["webhook", "test", "WH-1"])
+        .fails(5, "webhook_not_sent");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        refused.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `baton serve` runs for this project"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(deliveries(&s)[0]["status"], "pending");
+}

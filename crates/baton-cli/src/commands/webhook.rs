@@ -194,6 +194,25 @@ fn add(ctx: &Context, args: AddArgs) -> CliResult {
 fn test(ctx: &Context, args: TestArgs) -> CliResult {
     let api = ctx.api()?;
     let queued = api.webhooks().test_webhook(&ctx.actor(), args.id)?;
+    // A project file with no server of this machine's: nothing can send it, so say so now
+    // rather than after the whole wait.
+    let local = ctx.direct_database_url().is_none() && ctx.server_url()?.is_none();
+    if local && !args.wait.is_zero() {
+        if let Ok(project) = ctx.project() {
+            if super::serve::running(&project).is_err() {
+                return Err(CliError::new(
+                    ErrorClass::Unavailable,
+                    "webhook_not_sent",
+                    format!(
+                        "no `baton serve` runs for this project: the ping to {} is queued \
+                         (delivery {}) and goes out when one starts",
+                        args.id, queued.id
+                    ),
+                )
+                .with_hint("webhooks are sent by `baton serve`: start it (`baton server start`)"));
+            }
+        }
+    }
     let started = Instant::now();
     let mut delivery = queued.clone();
     while delivery.status == DeliveryStatus::Pending
