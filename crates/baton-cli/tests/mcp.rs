@@ -81,22 +81,23 @@ fn project() -> Sandbox {
 }
 
 /// Runs the Python SDK client with `plan`; returns its report.
-fn drive(python: &PathBuf, plan: Value) -> Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
-    let mut child = std::process::Command::new(python)
-        .arg(script)
+/// Runs `cmd` with `input` on its standard input; its output, once it ended.
+fn fed(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(plan.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn drive(python: &PathBuf, plan: Value) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(script);
+    let out = fed(cmd, plan.to_string().as_bytes());
     assert!(
         out.status.success(),
         "the MCP client failed:\n{}",
@@ -814,20 +815,9 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
 
     s.as_agent("codex", &["reserve", "src/auth/**"]).ok();
     let run_hook = |agent: &str, input: Value| {
-        let mut child = support::command_in(s.path(), &["edit-check"])
-            .env("BATON_AGENT", agent)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let mut cmd = support::command_in(s.path(), &["edit-check"]);
+        cmd.env("BATON_AGENT", agent);
+        let out = fed(cmd, input.to_string().as_bytes());
         // An allowed edit prints nothing: the CLIs read a hook's output as instructions.
         if out.status.code() == Some(0) {
             assert_eq!(String::from_utf8_lossy(&out.stdout), "");
@@ -869,14 +859,7 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
     assert!(!said.contains("commit"), "an edit is no commit: {said}");
     assert_eq!(patch("claude", &["other.rs", "main.rs"]).0, Some(0));
     // Input that is no hook's: the hook failed (1), which lets the edit go; 2 would block it.
-    let mut broken = support::command_in(s.path(), &["edit-check"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    broken.stdin.take().unwrap().write_all(b"not json").unwrap();
-    let out = broken.wait_with_output().unwrap();
+    let out = fed(support::command_in(s.path(), &["edit-check"]), b"not json");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was checked"));
     assert_eq!(patch("codex", &["auth/login.rs"]).0, Some(0));

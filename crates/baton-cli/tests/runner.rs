@@ -651,15 +651,7 @@ fn claude_codes_edit_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
         run.stderr
     );
     // The runner commits what the agent left: the free file, not the reserved one.
-    assert_eq!(git(s.path(), &["show", "baton/T-1:notes.txt"]), "free");
-    assert_eq!(
-        git(
-            s.path(),
-            &["ls-tree", "-r", "--name-only", "baton/T-1", "src"]
-        ),
-        "",
-        "the reserved file was never written"
-    );
+    only_the_free_file_landed(&s);
 }
 
 #[test]
@@ -1018,6 +1010,12 @@ fn codex_patch_of_a_file_another_agent_reserved_is_refused_by_the_hook() {
         "the refusal named the holder: {outputs:?}\n{}",
         run.stderr
     );
+    only_the_free_file_landed(&s);
+}
+
+/// The task's branch holds the free file the agent wrote, and nothing under the reserved
+/// `src/`.
+fn only_the_free_file_landed(s: &Sandbox) {
     assert_eq!(git(s.path(), &["show", "baton/T-1:notes.txt"]), "free");
     assert_eq!(
         git(
