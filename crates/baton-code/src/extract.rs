@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::num::NonZeroU16;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tree_sitter::Node;
 
@@ -180,7 +180,8 @@ pub struct Extractor<'s> {
     pub fields: &'static FieldIds,
     /// The grammar's node kind names, by kind id.
     kinds: &'static [&'static str],
-    containers: Vec<String>,
+    /// Shared by the symbols defined in them: one allocation per container, not per symbol.
+    containers: Vec<Arc<str>>,
     facts: FileFacts,
     /// How deep the walk into nested expressions is (see [`Extractor::deeper`]).
     depth: u32,
@@ -276,7 +277,7 @@ impl<'s> Extractor<'s> {
 
     /// Run `f` with `name` pushed as the current container.
     pub fn within<F: FnOnce(&mut Self)>(&mut self, name: &str, f: F) {
-        self.containers.push(name.to_string());
+        self.containers.push(Arc::from(name));
         f(self);
         self.containers.pop();
     }
@@ -339,7 +340,9 @@ impl<'s> Extractor<'s> {
             // Members of an exported class, except `#private` ones.
             let member = s.kind == SymbolKind::Method
                 && !s.name.starts_with('#')
-                && s.container.as_ref().is_some_and(|c| classes.contains(c));
+                && s.container
+                    .as_deref()
+                    .is_some_and(|c| classes.iter().any(|k| k == c));
             if top_level || member {
                 s.exported = true;
             }

@@ -1,5 +1,7 @@
 //! The facts the index stores: symbols and imports.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// A definition found in a source file. Lines are 1-based.
@@ -109,7 +111,8 @@ pub struct RawSymbol {
     pub kind: SymbolKind,
     pub line: u32,
     pub end_line: u32,
-    pub container: Option<String>,
+    /// Shared by every symbol of one container.
+    pub container: Option<Arc<str>>,
     pub signature: String,
     pub exported: bool,
     pub doc: Option<String>,
