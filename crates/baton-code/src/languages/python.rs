@@ -1,3 +1,6 @@
+use std::sync::OnceLock;
+
+use memchr::memmem;
 use tree_sitter::Node;
 
 use crate::extract::{docstring_first_line, named_children, Extractor, Field};
@@ -20,6 +23,17 @@ fn visit_block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
     }
 }
 
+/// Whether a function body may hold anything the index records: in a function, only
+/// nested functions and classes, lambdas bound to a name, and imports are, and each
+/// starts with its keyword. Most bodies hold none, and are not walked at all.
+fn may_define(body: &[u8]) -> bool {
+    static KEYWORDS: OnceLock<[memmem::Finder<'static>; 4]> = OnceLock::new();
+    let keywords = KEYWORDS.get_or_init(|| {
+        [b"def".as_slice(), b"class", b"lambda", b"import"].map(memmem::Finder::new)
+    });
+    keywords.iter().any(|k| k.find(body).is_some())
+}
+
 fn is_public(name: &str) -> bool {
     !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"))
 }
@@ -38,7 +52,9 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             let sig = ex.signature(node);
             ex.push(node, name, kind, exported, sig, doc);
             if let Some(body) = ex.field(node, Field::Body) {
-                ex.within(name, |ex| visit_block(ex, body, Scope::Function));
+                if may_define(&ex.src[body.byte_range()]) {
+                    ex.within(name, |ex| visit_block(ex, body, Scope::Function));
+                }
             }
         }
         "class_definition" => {
