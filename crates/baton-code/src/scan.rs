@@ -262,7 +262,10 @@ fn full_into(root: &Path, conn: &mut Connection, started: Instant) -> Result<Sca
     store::begin_full(&tx)?;
     store::put_dirs(&tx, &walked.dirs)?;
     store::put_skipped_dirs(&tx, &walked.skipped_dirs)?;
-    store::put_markers(&tx, &walked.markers)?;
+    store::put_markers(
+        &tx,
+        &marker_stamps(&walk::Root::open(root), walked.markers.clone(), now),
+    )?;
     report.skipped_folders = walked.skipped_dirs.len() as u64;
     let mut delta = store::Delta::default();
     let batch = Batch {
@@ -446,6 +449,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     let stored_markers = store::all_markers(&conn)?;
     let mut markers: Vec<String> = stored_markers
         .iter()
+        .map(|(m, _)| m)
         .filter(|m| {
             let dir = m.rsplit_once('/').map_or("", |(d, _)| d);
             !relisted.contains(dir)
@@ -459,8 +463,11 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     markers.extend(folders.markers.iter().cloned());
     markers.sort();
     markers.dedup();
-    // A package.json or go.mod that came or went changes what imports resolve to.
-    let markers_changed = markers != stored_markers;
+    let markers = marker_stamps(&tree, markers, now);
+    // A package.json, go.mod or tsconfig.json that came, went or changed (an edit in place
+    // changes no folder) changes what imports resolve to; so may one that changed too
+    // recently to tell (stamp 0).
+    let markers_changed = markers != stored_markers || markers.iter().any(|(_, stamp)| *stamp == 0);
     // The project's files as they will be, for import resolution.
     let mut paths = PathSet::default();
     if !work.is_empty() || !gone.is_empty() || markers_changed {
@@ -477,7 +484,8 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         paths.insert(rel.clone());
     }
     let paths_changed = before != paths.len();
-    let resolver = Resolver::of_set(root, paths).with_markers(markers);
+    let resolver = Resolver::of_set(root, paths)
+        .with_markers(markers.iter().map(|(m, _)| m.clone()).collect());
 
     let tx = conn.transaction()?;
     let mut delta = store::Delta::default();
@@ -511,7 +519,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         store::clear_listing_of(&tx, dir)?;
     }
     store::put_skipped_dirs(&tx, &folders.skipped)?;
-    store::put_markers(&tx, &folders.markers)?;
+    store::put_markers(&tx, &markers)?;
     report.skipped_folders = store::count_skipped_dirs(&tx)?;
     record_git_head(&tx, head)?;
     store::set_meta(&tx, GIT_INDEX_STAMP, &index_stamp.to_string())?;
@@ -592,6 +600,18 @@ fn changed_folders(
         }
     }
     Ok(out)
+}
+
+/// Marker files with their stamps now; 0 for one that cannot be read or changed too
+/// recently to tell (looked at again by the next scan).
+fn marker_stamps(tree: &walk::Root, markers: Vec<String>, now: i64) -> Vec<(String, i64)> {
+    markers
+        .into_iter()
+        .map(|m| {
+            let stamp = tree.stat(&m).map_or(0, |s| s.stamp(now));
+            (m, stamp)
+        })
+        .collect()
 }
 
 /// Files came or went: imports that did not resolve may now, and imports of

@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -35,9 +35,10 @@ CREATE TABLE IF NOT EXISTS skipped(
 -- Folders the walk did not enter, with why (build_or_dependency, hidden,
 -- virtualenv, unreadable); files git tracks in them are indexed all the same.
 CREATE TABLE IF NOT EXISTS skipped_dirs(path TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
--- go.mod, package.json, pyproject.toml, setup.py and setup.cfg files: where modules and
--- packages start, for import resolution (kept by the walk like folders).
-CREATE TABLE IF NOT EXISTS markers(path TEXT PRIMARY KEY) WITHOUT ROWID;
+-- The files import resolution reads (go.mod, package.json, tsconfig.json and the rest:
+-- `walk::is_marker`), kept by the walk like folders, with their stamps: an incremental
+-- scan resolves imports again when one of them changes.
+CREATE TABLE IF NOT EXISTS markers(path TEXT PRIMARY KEY, stamp INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
@@ -533,17 +534,20 @@ pub fn clear_listing_of(conn: &Connection, dir: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn put_markers(conn: &Connection, paths: &[String]) -> Result<()> {
-    let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO markers(path) VALUES (?1)")?;
-    for path in paths {
-        stmt.execute([path])?;
+/// Marker files and their stamps.
+pub fn put_markers(conn: &Connection, markers: &[(String, i64)]) -> Result<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR REPLACE INTO markers(path, stamp) VALUES (?1, ?2)")?;
+    for (path, stamp) in markers {
+        stmt.execute(params![path, stamp])?;
     }
     Ok(())
 }
 
-pub fn all_markers(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT path FROM markers ORDER BY path")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
+/// Marker files and their stamps, by path.
+pub fn all_markers(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare("SELECT path, stamp FROM markers ORDER BY path")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 

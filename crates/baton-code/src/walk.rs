@@ -81,12 +81,23 @@ pub struct Walk {
     pub markers: Vec<String>,
 }
 
-/// `go.mod`, `package.json`, `pyproject.toml`, `setup.py`, `setup.cfg`: where a Go module,
-/// an npm package or a Python distribution starts.
+/// The files import resolution reads: `go.mod`, `package.json`, `pyproject.toml`,
+/// `setup.py`, `setup.cfg` (where a Go module, an npm package or a Python distribution
+/// starts), and `go.work`, `tsconfig.json`, `jsconfig.json`, `pnpm-workspace.yaml` and
+/// `lerna.json` (workspaces, path aliases).
 pub fn is_marker(name: &str) -> bool {
     matches!(
         name,
-        "go.mod" | "package.json" | "pyproject.toml" | "setup.py" | "setup.cfg"
+        "go.mod"
+            | "package.json"
+            | "pyproject.toml"
+            | "setup.py"
+            | "setup.cfg"
+            | "go.work"
+            | "tsconfig.json"
+            | "jsconfig.json"
+            | "pnpm-workspace.yaml"
+            | "lerna.json"
     )
 }
 

@@ -704,3 +704,80 @@ fn a_new_index_replaces_a_build_left_unfinished_and_leaves_nothing_beside_it() {
     assert_eq!(names(&p), ["a.py:alpha", "b.py:beta"]);
     assert!(!p.path(".baton/code.db.build").exists());
 }
+
+/// A package.json or tsconfig.json edited in place (its folder's mtime does not change)
+/// makes an incremental scan resolve imports again: a renamed package no longer takes
+/// imports of its old name, a path alias follows its new target.
+#[test]
+fn a_settled_resolution_file_edited_in_place_re_resolves_imports() {
+    let p = Project::new();
+    p.write(
+        "package.json",
+        r#"{"private": true, "workspaces": ["packages/*"]}"#,
+    )
+    .write("packages/lib/package.json", r#"{"name": "@acme/lib"}"#)
+    .write("packages/lib/index.ts", "export const lib = 1;\n")
+    .write(
+        "apps/web/tsconfig.json",
+        r#"{"compilerOptions": {"baseUrl": ".", "paths": {"@ui/*": ["old/*"]}}}"#,
+    )
+    .write("apps/web/old/button.ts", "export const button = 1;\n")
+    .write("apps/web/new/button.ts", "export const button = 2;\n")
+    .write(
+        "apps/web/app.ts",
+        "import { lib } from '@acme/lib';\nimport { button } from '@ui/button';\n",
+    );
+    settle(
+        &p,
+        &[
+            ".",
+            "package.json",
+            "packages",
+            "packages/lib",
+            "packages/lib/package.json",
+            "packages/lib/index.ts",
+            "apps",
+            "apps/web",
+            "apps/web/tsconfig.json",
+            "apps/web/old",
+            "apps/web/old/button.ts",
+            "apps/web/new",
+            "apps/web/new/button.ts",
+            "apps/web/app.ts",
+        ],
+    );
+    scan_full(&p.root).unwrap();
+    let resolved = |p: &Project| -> Vec<Option<String>> {
+        CodeIndex::open(&p.root)
+            .unwrap()
+            .imports("apps/web/app.ts")
+            .unwrap()
+            .into_iter()
+            .map(|i| i.resolved)
+            .collect()
+    };
+    assert_eq!(
+        resolved(&p),
+        [
+            Some("packages/lib/index.ts".to_string()),
+            Some("apps/web/old/button.ts".to_string())
+        ]
+    );
+    // Nothing changed: nothing is resolved again, and the answers stay.
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.removed), (0, 0), "{report:?}");
+    assert_eq!(resolved(&p)[0].as_deref(), Some("packages/lib/index.ts"));
+
+    p.write("packages/lib/package.json", r#"{"name": "@acme/core"}"#)
+        .write(
+            "apps/web/tsconfig.json",
+            r#"{"compilerOptions": {"baseUrl": ".", "paths": {"@ui/*": ["new/*"]}}}"#,
+        );
+    // In place: the folders' mtimes are as before.
+    settle(&p, &["packages/lib", "apps/web"]);
+    scan_incremental(&p.root).unwrap();
+    assert_eq!(
+        resolved(&p),
+        [None, Some("apps/web/new/button.ts".to_string())]
+    );
+}
