@@ -10,7 +10,9 @@ use crate::hook;
 pub struct ScanArgs {
     /// Rescan only what changed since the last scan: files whose stat data
     /// changed (edited, checked out, committed, reverted), deleted or renamed
-    /// files, and new files (tracked or not); unchanged content is skipped.
+    /// files, and new files (tracked or not); unchanged content is skipped. Imports
+    /// are resolved again when a file resolution reads (package.json, go.mod, go.work,
+    /// tsconfig.json, pnpm-workspace.yaml, pyproject.toml...) came, went or changed.
     #[arg(long, conflicts_with_all = ["install_hook", "remove_hook"])]
     pub incremental: bool,
     /// Add a block to .git/hooks/pre-commit that runs `baton scan --incremental`
