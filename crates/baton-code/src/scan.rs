@@ -1,7 +1,7 @@
 //! Full and incremental scans: many parser threads, one writer.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -353,40 +353,21 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
         std::thread::spawn(move || git_index_stamp(&root))
     };
     let tree = walk::Root::open(root);
-    let known = store::all_known(&conn)?;
-    // Stat every known file: the only per-file cost of an unchanged tree. Folder by
-    // folder, so that each file is looked up by its name alone.
-    let mut order: Vec<(&str, &str, usize)> = known
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let (dir, name) = k.path.rsplit_once('/').unwrap_or(("", &k.path));
-            (dir, name, i)
-        })
-        .collect();
-    order.sort_unstable();
-    let groups: Vec<&[(&str, &str, usize)]> = order.chunk_by(|a, b| a.0 == b.0).collect();
-    let changes: Vec<(usize, bool)> = groups
-        .par_iter()
-        .flat_map_iter(|group| {
-            let names: Vec<&str> = group.iter().map(|g| g.1).collect();
-            let stats = tree.stat_in(group[0].0, &names);
-            group
-                .iter()
-                .zip(stats)
-                .filter_map(|(&(_, _, i), st)| {
-                    let k = &known[i];
-                    match st {
-                        Some(st) if st.is_file => {
-                            (k.stamp == 0 || st.stamp(now) != k.stamp).then_some((i, true))
-                        }
-                        _ => Some((i, false)),
-                    }
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let mut folders = changed_folders(root, &tree, &conn, &known)?;
+    // Folders are stat'ed on another thread while this one reads the files the index
+    // knows; then both threads stat those.
+    let dirs = store::all_dirs(&conn)?;
+    let (known, changes, dir_stats) = std::thread::scope(|s| -> Result<_> {
+        let dir_stats = s.spawn(|| -> Vec<Option<walk::Stat>> {
+            dirs.iter().map(|(dir, _)| tree.stat(dir)).collect()
+        });
+        let known = store::all_known(&conn)?;
+        let changes = changed_files(&tree, &known, now);
+        let dir_stats = dir_stats
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((known, changes, dir_stats))
+    })?;
+    let mut folders = changed_folders(root, &known, &dirs, dir_stats)?;
 
     let filter = PathFilter::new(root);
     // Git's index changed: files it now tracks in folders the walk skips are new too, and
@@ -471,6 +452,7 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     // The project's files as they will be, for import resolution.
     let mut paths = PathSet::default();
     if !work.is_empty() || !gone.is_empty() || markers_changed {
+        paths.reserve(known.len() + work.len());
         paths.extend(known.into_iter().filter(|k| !k.skipped).map(|k| k.path));
     }
     let before = paths.len();
@@ -530,6 +512,53 @@ pub fn incremental(root: &Path) -> Result<ScanReport> {
     Ok(report)
 }
 
+/// The known files whose stat data changed (`true`) or that are gone (`false`), by
+/// index into `known`. Stat'ing each file is the only per-file cost of an unchanged
+/// tree: folder by folder, so that each file is looked up by its name alone.
+fn changed_files(tree: &walk::Root, known: &[store::Known], now: i64) -> Vec<(usize, bool)> {
+    // Group the files by folder. The index lists them mostly folder by folder (in the
+    // walk's order), so the map is asked only where the folder changes from one file to
+    // the next; sorting 16,000 paths cost more than all of this.
+    let mut groups: Vec<(&str, Vec<(&str, usize)>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    let mut current: Option<(&str, usize)> = None;
+    for (i, k) in known.iter().enumerate() {
+        let (dir, name) = k.path.rsplit_once('/').unwrap_or(("", &k.path));
+        let g = match current {
+            Some((d, g)) if d == dir => g,
+            _ => {
+                let g = *group_of.entry(dir).or_insert_with(|| {
+                    groups.push((dir, Vec::new()));
+                    groups.len() - 1
+                });
+                current = Some((dir, g));
+                g
+            }
+        };
+        groups[g].1.push((name, i));
+    }
+    groups
+        .par_iter()
+        .flat_map_iter(|(dir, group)| {
+            let names: Vec<&str> = group.iter().map(|g| g.0).collect();
+            let stats = tree.stat_in(dir, &names);
+            group
+                .iter()
+                .zip(stats)
+                .filter_map(|(&(_, i), st)| {
+                    let k = &known[i];
+                    match st {
+                        Some(st) if st.is_file => {
+                            (k.stamp == 0 || st.stamp(now) != k.stamp).then_some((i, true))
+                        }
+                        _ => Some((i, false)),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// What changed among the folders the index knows.
 #[derive(Default)]
 struct Folders {
@@ -551,12 +580,10 @@ struct Folders {
 /// not `known` (indexed or skipped).
 fn changed_folders(
     root: &Path,
-    tree: &walk::Root,
-    conn: &Connection,
     known: &[store::Known],
+    dirs: &[(String, i64)],
+    stats: Vec<Option<walk::Stat>>,
 ) -> Result<Folders> {
-    let dirs = store::all_dirs(conn)?;
-    let stats: Vec<Option<walk::Stat>> = dirs.par_iter().map(|(dir, _)| tree.stat(dir)).collect();
     let mut out = Folders::default();
     let mut known_dirs: Option<HashSet<&str>> = None;
     let mut known_files: Option<HashSet<&str>> = None;

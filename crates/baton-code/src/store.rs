@@ -468,17 +468,27 @@ pub struct Known {
 }
 
 /// Every indexed and skipped file.
+///
+/// An incremental scan reads every row of `files` here, so the columns are read by
+/// reference (one copy of each path, no per-column type dispatch).
 pub fn all_known(conn: &Connection) -> Result<Vec<Known>> {
-    let mut stmt = conn
-        .prepare("SELECT path, stamp, 0 FROM files UNION ALL SELECT path, stamp, 1 FROM skipped")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Known {
-            path: r.get(0)?,
-            stamp: r.get(1)?,
-            skipped: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+    let mut known = Vec::new();
+    for (table, skipped) in [("files", false), ("skipped", true)] {
+        let mut stmt = conn.prepare(&format!("SELECT path, stamp FROM {table}"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            known.push(Known {
+                path: row
+                    .get_ref(0)?
+                    .as_str()
+                    .map_err(rusqlite::Error::from)?
+                    .to_owned(),
+                stamp: row.get_ref(1)?.as_i64().map_err(rusqlite::Error::from)?,
+                skipped,
+            });
+        }
+    }
+    Ok(known)
 }
 
 /// A file whose content did not change: remember its new stamp.

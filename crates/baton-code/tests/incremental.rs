@@ -210,6 +210,45 @@ fn a_settled_file_rewritten_in_place_is_found_by_its_stat_data() {
     assert!(names(&p).contains(&"lib/c.ts:gamme".to_string()));
 }
 
+/// Files added by incremental scans go at the end of the index, apart from the other
+/// files of their folders; each is still stat'ed and an edit in place is still found.
+#[test]
+fn edits_in_place_are_found_in_folders_whose_files_were_added_at_different_times() {
+    if !git_available() {
+        return;
+    }
+    let p = settled_scanned_repo();
+    p.write("d.py", "def delta():\n    pass\n")
+        .write("lib/e.ts", "export function epsilon() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 2, "{report:?}");
+    settle(
+        &p,
+        &[".", "lib", "a.py", "b.py", "d.py", "lib/c.ts", "lib/e.ts"],
+    );
+    // The settled stat data is taken in; nothing is parsed again.
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!(report.indexed, 0, "{report:?}");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.unchanged), (0, 0), "{report:?}");
+    // Same lengths, so that only each file's own stat data tells.
+    p.write("a.py", "def alphA():\n    pass\n")
+        .write("d.py", "def deltA():\n    pass\n")
+        .write("lib/c.ts", "export function gammA() {}\n")
+        .write("lib/e.ts", "export function epsiloN() {}\n");
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.indexed, report.unchanged), (4, 0), "{report:?}");
+    let n = names(&p);
+    for name in [
+        "a.py:alphA",
+        "d.py:deltA",
+        "lib/c.ts:gammA",
+        "lib/e.ts:epsiloN",
+    ] {
+        assert!(n.contains(&name.to_string()), "{name} in {n:?}");
+    }
+}
+
 #[test]
 fn outside_git_an_incremental_scan_still_follows_the_tree() {
     let p = Project::new();

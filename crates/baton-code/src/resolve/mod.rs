@@ -173,8 +173,13 @@ impl Resolver {
         self.dirs.get_or_init(|| {
             let mut dirs = PathSet::default();
             for f in &self.files {
+                // Most files share their folder with another: look before allocating.
                 let mut d = parent(f);
-                while dirs.insert(d.to_string()) && !d.is_empty() {
+                while !dirs.contains(d) {
+                    dirs.insert(d.to_string());
+                    if d.is_empty() {
+                        break;
+                    }
                     d = parent(d);
                 }
             }
