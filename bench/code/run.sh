@@ -16,6 +16,12 @@ outdir="$repo/bench/out"
 mkdir -p "$outdir"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-code}
 RUNS=${RUNS:-5}
+for tool in hyperfine ctags sqlite3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || {
+        echo "run.sh needs $tool: apt-get install hyperfine universal-ctags sqlite3 time" >&2
+        exit 2
+    }
+done
 
 (cd "$repo" && cargo build --quiet --release -j "${JOBS:-1}" -p baton-cli -p baton-code --bin baton --example parse_floor)
 baton="$CARGO_TARGET_DIR/release/baton"
@@ -23,18 +29,7 @@ floor="$CARGO_TARGET_DIR/release/examples/parse_floor"
 
 # The combined corpus (all of them, hard links) crosses 10,000 files for the
 # memory goal.
-if [ ! -d "$corpora/combined" ] && [ -d "$corpora/go-stdlib" ]; then
-    mkdir -p "$corpora/combined"
-    for c in go-stdlib python-django python-sympy typescript-rxjs javascript-date-fns; do
-        if [ -d "$corpora/$c" ]; then
-            cp -al "$corpora/$c" "$corpora/combined/$c"
-            rm -rf "$corpora/combined/$c/.git" "$corpora/combined/$c/.baton"
-        fi
-    done
-    git -C "$corpora/combined" init -q -b main
-    git -C "$corpora/combined" add -A
-    git -C "$corpora/combined" -c user.name=bench -c user.email=bench@localhost commit -q -m corpus
-fi
+if [ -d "$corpora/go-stdlib" ]; then bash "$here/combined.sh"; fi
 
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(python-django python-sympy typescript-rxjs javascript-date-fns go-stdlib combined)
