@@ -3,7 +3,8 @@
 # the prompt on standard input and BATON_AGENT set, as it would start Claude Code or Codex;
 # it does what such an agent does, through the same `baton` commands, slowly enough to
 # watch: it takes notes, reserves what it reads, asks when the task says to, answers
-# questions put to it, and commits the task's files one by one.
+# questions put to it (staying until it has, when its task is one others ask about), and
+# commits the task's files one by one.
 set -eu
 prompt=$(cat)
 # The runner names the task in every run's resource attributes (baton.task=T-n), a retry's
@@ -23,6 +24,7 @@ answer_questions() {
         while read -r id about; do
             [ -f "$BATON_DEMO_WORK/$about.reply" ] || continue
             baton answer "$id" "$(cat "$BATON_DEMO_WORK/$about.reply")" >/dev/null
+            touch "$BATON_DEMO_WORK/$about.answered"
             echo "answered $id about $about"
         done
 }
@@ -65,6 +67,16 @@ for file in $(cd "$work" && find . -type f | sort); do
     note "Committed $file"
     pause
 done
+
+# Others will ask about this task (its agent knows the answer): stay until the question has
+# come and been answered, at most as long as an asker waits. An agent that left would answer
+# only once the runner gave it another task, which may be after the asker gave up.
+if [ -f "$BATON_DEMO_WORK/$task.reply" ]; then
+    until_s=$(($(date +%s) + ${BATON_DEMO_WAIT%s}))
+    while [ ! -f "$BATON_DEMO_WORK/$task.answered" ] && [ "$(date +%s)" -lt "$until_s" ]; do
+        pause
+    done
+fi
 
 baton release /README.md >/dev/null
 echo "Finished $task: wrote $(cd "$work" && find . -type f | wc -l | tr -d ' ') file(s), one commit each"
