@@ -25,13 +25,21 @@ fn visit_block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
 
 /// Whether a function body may hold anything the index records: in a function, only
 /// nested functions and classes, lambdas bound to a name, and imports are, and each
-/// starts with its keyword. Most bodies hold none, and are not walked at all.
+/// starts with its keyword, a whole word. Most bodies hold none, and are not walked at
+/// all; `default`, `__class__` or `importlib` do not count.
 fn may_define(body: &[u8]) -> bool {
     static KEYWORDS: OnceLock<[memmem::Finder<'static>; 4]> = OnceLock::new();
     let keywords = KEYWORDS.get_or_init(|| {
         [b"def".as_slice(), b"class", b"lambda", b"import"].map(memmem::Finder::new)
     });
-    keywords.iter().any(|k| k.find(body).is_some())
+    // Letters, digits, `_` and any byte of a multi-byte character continue a name.
+    let in_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || !b.is_ascii();
+    keywords.iter().any(|k| {
+        k.find_iter(body).any(|at| {
+            let end = at + k.needle().len();
+            !(at > 0 && in_name(&body[at - 1])) && !body.get(end).is_some_and(in_name)
+        })
+    })
 }
 
 fn is_public(name: &str) -> bool {
@@ -201,4 +209,33 @@ fn lambda(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
     let sig = crate::extract::one_line(head, 160);
     let exported = scope != Scope::Function && is_public(name);
     ex.push(node, name, kind, exported, sig, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_define;
+
+    #[test]
+    fn only_whole_keywords_make_a_body_worth_walking() {
+        for body in [
+            "async def f(): pass",
+            "from .import x",
+            "x = lambda: 1",
+            "f = lambda*a: a",
+            "class\tA: pass",
+            "if x:\n    import os",
+        ] {
+            assert!(may_define(body.as_bytes()), "{body}");
+        }
+        for body in [
+            "return self.default",
+            "return self.__class__(x)",
+            "return importlib.import_module(name)",
+            "undefined = classmethod(f)",
+            "caf\u{e9}def = 1",
+            "x_lambda = 1",
+        ] {
+            assert!(!may_define(body.as_bytes()), "{body}");
+        }
+    }
 }
