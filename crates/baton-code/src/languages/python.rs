@@ -36,8 +36,9 @@ fn may_define(body: &[u8]) -> bool {
     let in_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || !b.is_ascii();
     keywords.iter().any(|k| {
         k.find_iter(body).any(|at| {
-            let end = at + k.needle().len();
-            !(at > 0 && in_name(&body[at - 1])) && !body.get(end).is_some_and(in_name)
+            let before = at.checked_sub(1).and_then(|i| body.get(i));
+            let after = body.get(at + k.needle().len());
+            !before.is_some_and(in_name) && !after.is_some_and(in_name)
         })
     })
 }
