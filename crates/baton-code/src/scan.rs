@@ -1,4 +1,5 @@
-//! Full and incremental scans: many parser threads, one writer.
+//! Full and incremental scans: one thread per core parses, and the scan's own thread
+//! stores what they parsed between files of its own.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
