@@ -32,15 +32,25 @@ impl Resolver {
 
     /// Resolve module path `rel` under `root`; a package imported with names
     /// that are its submodules resolves to the first submodule.
+    ///
+    /// Every candidate is `base.py` or `base.pyi` beside `base`, or a file under `base`:
+    /// a folder that holds no project file rules them out without building their names
+    /// (most imports that reach here name the standard library or a dependency, and are
+    /// tried under several roots).
     fn python_in(&self, root: &str, rel: &str, names: &[String]) -> Option<String> {
         let base = join(root, rel);
-        let module_file = format!("{base}.py");
-        if !rel.is_empty() && self.files.contains(&module_file) {
-            return Some(module_file);
+        if !rel.is_empty() && self.has_dir(parent(&base)) {
+            let module_file = format!("{base}.py");
+            if self.files.contains(&module_file) {
+                return Some(module_file);
+            }
+            let stub = format!("{base}.pyi");
+            if self.files.contains(&stub) {
+                return Some(stub);
+            }
         }
-        let stub = format!("{base}.pyi");
-        if !rel.is_empty() && self.files.contains(&stub) {
-            return Some(stub);
+        if !self.has_dir(&base) {
+            return None;
         }
         if let Some(first) = names.first().filter(|n| n.as_str() != "*") {
             let sub = join(&base, first);
