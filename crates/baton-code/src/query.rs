@@ -593,18 +593,21 @@ impl CodeIndex {
         let (id, _) = self.file_id(file)?;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id
-             WHERE s.file_id = ?1 ORDER BY s.line, s.id"
+             WHERE s.id >= ?1 AND s.id < ?2 ORDER BY s.line, s.id"
         ))?;
-        let rows = stmt.query_map([id], symbol_row)?;
+        let (first, end) = store::rows_of(id);
+        let rows = stmt.query_map([first, end], symbol_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn imports(&self, file: &str) -> Result<Vec<Import>> {
         let (id, rel) = self.file_id(file)?;
         let mut stmt = self.conn.prepare(
-            "SELECT line, source, names, resolved FROM imports WHERE file_id = ?1 ORDER BY line, id",
+            "SELECT line, source, names, resolved FROM imports WHERE id >= ?1 AND id < ?2
+             ORDER BY line, id",
         )?;
-        let rows = stmt.query_map([id], |r| {
+        let (first, end) = store::rows_of(id);
+        let rows = stmt.query_map([first, end], |r| {
             let names: String = r.get(2)?;
             Ok(Import {
                 file: rel.clone(),
@@ -734,11 +737,14 @@ impl CodeIndex {
         };
         let mut languages = Vec::new();
         {
-            let mut stmt = self.conn.prepare(
+            // Each file's symbols are one range of ids (`store::rows_of`).
+            let mut stmt = self.conn.prepare(&format!(
                 "SELECT f.lang, count(DISTINCT f.id), count(s.id)
-                 FROM files f LEFT JOIN symbols s ON s.file_id = f.id
+                 FROM files f LEFT JOIN symbols s
+                   ON s.id >= f.id << {bits} AND s.id < (f.id + 1) << {bits}
                  GROUP BY f.lang ORDER BY 2 DESC, 1",
-            )?;
+                bits = store::ROWS_PER_FILE_BITS
+            ))?;
             let rows = stmt.query_map([], |r| {
                 Ok(LanguageCount {
                     language: r.get(0)?,

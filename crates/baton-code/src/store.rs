@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS skipped_dirs(path TEXT PRIMARY KEY, reason TEXT NOT N
 -- `walk::is_marker`), kept by the walk like folders, with their stamps: an incremental
 -- scan resolves imports again when one of them changes.
 CREATE TABLE IF NOT EXISTS markers(path TEXT PRIMARY KEY, stamp INTEGER NOT NULL) WITHOUT ROWID;
+-- A symbol's and an import's id is its file's id times 2^20 plus its place in the
+-- file (`store::rows_of`): each file's rows are one range of the table, found
+-- without an index on file_id (see `rows_of`).
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
@@ -78,9 +81,7 @@ CREATE TABLE IF NOT EXISTS symbol_names(
 ";
 
 const INDEXES: &str = "
-CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
-CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 CREATE INDEX IF NOT EXISTS imports_resolved ON imports(resolved);
 ";
 
@@ -90,6 +91,22 @@ DROP INDEX IF EXISTS symbols_name;
 DROP INDEX IF EXISTS imports_file;
 DROP INDEX IF EXISTS imports_resolved;
 ";
+
+/// How many symbols (and imports) one file may have: its rows' ids are
+/// `file_id << ROWS_PER_FILE_BITS` plus their place in the file. A file has at most
+/// `walk::MAX_FILE_BYTES` (1 MiB), and each symbol or import takes several bytes of it.
+pub const ROWS_PER_FILE_BITS: u32 = 20;
+
+/// The ids of file `file_id`'s symbol rows, and of its import rows: from the first to
+/// before the second. Each file's rows are one range of their table, so finding or
+/// deleting them needs no index on `file_id`, and a full scan, which stores files one
+/// after another, appends every row at the end of its table.
+pub fn rows_of(file_id: i64) -> (i64, i64) {
+    (
+        file_id << ROWS_PER_FILE_BITS,
+        (file_id + 1) << ROWS_PER_FILE_BITS,
+    )
+}
 
 pub fn db_path(root: &Path) -> PathBuf {
     root.join(".baton").join("code.db")
@@ -384,8 +401,15 @@ pub fn remove_file(conn: &Connection, path: &str, delta: &mut Delta) -> Result<b
         .query_row("SELECT id FROM files WHERE path = ?1", [path], |r| r.get(0))
         .optional()?;
     let Some(id) = id else { return Ok(false) };
-    delta.symbols -= conn.execute("DELETE FROM symbols WHERE file_id = ?1", [id])? as i64;
-    delta.imports -= conn.execute("DELETE FROM imports WHERE file_id = ?1", [id])? as i64;
+    let (first, end) = rows_of(id);
+    delta.symbols -= conn.execute(
+        "DELETE FROM symbols WHERE id >= ?1 AND id < ?2",
+        [first, end],
+    )? as i64;
+    delta.imports -= conn.execute(
+        "DELETE FROM imports WHERE id >= ?1 AND id < ?2",
+        [first, end],
+    )? as i64;
     delta.files -= conn.execute("DELETE FROM files WHERE id = ?1", [id])? as i64;
     Ok(true)
 }
@@ -406,12 +430,12 @@ impl<'c> FileWriter<'c> {
                 "INSERT INTO files(path, lang, hash, bytes, lines, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
             sym_stmt: conn.prepare(
-                "INSERT INTO symbols(file_id, name, kind, line, end_line, container, signature, exported, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO symbols(id, file_id, name, kind, line, end_line, container, signature, exported, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?,
             imp_stmt: conn.prepare(
-                "INSERT INTO imports(file_id, line, source, names, style, resolved)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO imports(id, file_id, line, source, names, style, resolved)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
         })
     }
@@ -433,8 +457,13 @@ impl<'c> FileWriter<'c> {
             rec.stamp
         ])?;
         let file_id = self.conn.last_insert_rowid();
-        for s in &rec.symbols {
+        // Each symbol and import has a name of its own in the file's text, with something
+        // between them: a file within `walk::MAX_FILE_BYTES` has fewer than 2^20 of each,
+        // and the range never runs out.
+        let (first, end) = rows_of(file_id);
+        for (s, id) in rec.symbols.iter().zip(first..end) {
             self.sym_stmt.execute(params![
+                id,
                 file_id,
                 s.name,
                 s.kind.as_str(),
@@ -446,8 +475,9 @@ impl<'c> FileWriter<'c> {
                 s.doc
             ])?;
         }
-        for (imp, resolved) in &rec.imports {
+        for ((imp, resolved), id) in rec.imports.iter().zip(first..end) {
             self.imp_stmt.execute(params![
+                id,
                 file_id,
                 imp.line,
                 imp.source,

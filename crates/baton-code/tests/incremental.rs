@@ -111,6 +111,68 @@ fn deleted_file_leaves_the_index_and_its_importers_no_longer_resolve_to_it() {
     assert_eq!(err.code(), "file_not_indexed");
 }
 
+/// Each file's symbols and imports are one range of row ids derived from the file's id,
+/// and SQLite gives a new file the id of the last one when that one has left: the new
+/// file must see only its own rows, and the totals must add up.
+#[test]
+fn files_replacing_removed_ones_keep_only_their_own_symbols_and_imports() {
+    if !git_available() {
+        return;
+    }
+    let p = repo();
+    scan_full(&p.root).unwrap();
+    for f in ["a.py", "b.py", "lib/c.ts"] {
+        p.remove(f);
+    }
+    p.write("d.py", "import os\n\ndef delta():\n    pass\n")
+        .write(
+            "e.py",
+            "from d import delta\nimport sys\n\nclass Echo:\n    def run(self):\n        pass\n",
+        );
+    let report = scan_incremental(&p.root).unwrap();
+    assert_eq!((report.removed, report.indexed), (3, 2));
+    let index = CodeIndex::open(&p.root).unwrap();
+    let outline = |f: &str| -> Vec<String> {
+        index
+            .outline(f)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    assert_eq!(outline("d.py"), ["delta"]);
+    assert_eq!(outline("e.py"), ["Echo", "run"]);
+    let sources = |f: &str| -> Vec<String> {
+        index
+            .imports(f)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.source)
+            .collect()
+    };
+    assert_eq!(sources("d.py"), ["os"]);
+    assert_eq!(sources("e.py"), ["d", "sys"]);
+    let summary = index.summary().unwrap();
+    assert_eq!((summary.files, summary.symbols, summary.imports), (2, 3, 3));
+    let python = summary
+        .languages
+        .iter()
+        .find(|l| l.language == "python")
+        .unwrap();
+    assert_eq!((python.files, python.symbols), (2, 3));
+    assert_eq!(names(&p), ["d.py:delta", "e.py:Echo", "e.py:run"]);
+    // And once more, the other way round: the newest file leaves, an older one is edited.
+    p.remove("e.py");
+    p.write(
+        "d.py",
+        "def delta():\n    pass\n\ndef delta2():\n    pass\n",
+    );
+    scan_incremental(&p.root).unwrap();
+    assert_eq!(names(&p), ["d.py:delta", "d.py:delta2"]);
+    let index = CodeIndex::open(&p.root).unwrap();
+    assert!(index.imports("d.py").unwrap().is_empty());
+}
+
 #[test]
 fn renamed_file_moves_in_the_index_and_imports_follow_new_files() {
     if !git_available() {
