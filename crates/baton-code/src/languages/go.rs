@@ -180,11 +180,24 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
 /// function. Most bodies declare none: without the keyword in its text, a body is not
 /// walked at all.
 fn local_types(ex: &mut Extractor<'_>, node: Node<'_>) {
-    let text = &ex.src[node.byte_range()];
-    if memmem::find(text, b"type ").is_none() && memmem::find(text, b"type\t").is_none() {
+    if type_keywords(&ex.src[node.byte_range()]).next().is_none() {
         return;
     }
     local_types_in(ex, node);
+}
+
+/// Where a `type` keyword may start in `text`: the whole word, followed by a space or a
+/// tab, as a declaration writes it. `types.Info`, `rtype` and a type switch's `x.(type)`
+/// are not; in the standard library's `go/types` alone, the bare substring is in most
+/// function bodies.
+fn type_keywords(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    static TYPE: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let finder = TYPE.get_or_init(|| memmem::Finder::new(b"type"));
+    let in_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+    finder.find_iter(text).filter(move |&at| {
+        let starts_word = at == 0 || !in_name(text[at - 1]);
+        starts_word && matches!(text.get(at + 4), Some(b' ' | b'\t'))
+    })
 }
 
 /// The id of `type_declaration` nodes in the Go grammar.
@@ -202,7 +215,7 @@ fn type_declaration_id() -> u16 {
 /// preorder over named nodes.
 ///
 /// A declaration starts with its `type` keyword, so in a tree without errors the walk
-/// skips nodes whose text holds no `type`. (A tree with errors may hold a declaration
+/// skips nodes whose text holds no such keyword ([`type_keywords`]). (A tree with errors may hold a declaration
 /// whose keyword tree-sitter assumed, which has no text: it is walked whole.)
 fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     let left = ex.depth_left();
@@ -213,7 +226,7 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     }
     let keywords: Option<Vec<usize>> = (!node.has_error()).then(|| {
         let start = node.start_byte();
-        memmem::find_iter(&ex.src[node.byte_range()], b"type")
+        type_keywords(&ex.src[node.byte_range()])
             .map(|i| start + i)
             .collect()
     });
@@ -241,6 +254,30 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
                 return;
             }
             level -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_keywords;
+
+    #[test]
+    fn type_keywords_are_whole_words_followed_by_a_space_or_tab() {
+        let found = |text: &str| type_keywords(text.as_bytes()).collect::<Vec<_>>();
+        assert_eq!(found("type T int"), [0]);
+        assert_eq!(found("{\n\ttype\tT struct{}\n}"), [3]);
+        assert_eq!(found("x := 1; type (A int; B int)"), [8]);
+        assert_eq!(found("café type T int"), [6]);
+        for none in [
+            "switch v := x.(type) {",
+            "info := types.Info{}",
+            "var rtype *rtype",
+            "t.typed = true",
+            "subtype T",
+            "étype T",
+        ] {
+            assert!(found(none).is_empty(), "{none}");
         }
     }
 }
