@@ -188,6 +188,9 @@ pub struct Extractor<'s> {
     /// The children of the parents doc comments were last looked up in (see
     /// [`Extractor::leading_comment`]).
     siblings: RefCell<Vec<Vec<Sibling>>>,
+    /// Where in the text something an extractor looks for may start, in order (see
+    /// [`Extractor::may_hold`]); `None`: anywhere.
+    marks: Option<Vec<usize>>,
 }
 
 /// What a doc comment lookup needs of a node that may come before a documented item.
@@ -219,6 +222,26 @@ impl<'s> Extractor<'s> {
             facts: FileFacts::default(),
             depth: 0,
             siblings: RefCell::new(Vec::new()),
+            marks: None,
+        }
+    }
+
+    /// Set where in the text what the extractor looks for may start: a subtree holding
+    /// none of these places need not be walked ([`Extractor::may_hold`]).
+    pub fn set_marks(&mut self, mut marks: Vec<usize>) {
+        marks.sort_unstable();
+        self.marks = Some(marks);
+    }
+
+    /// Whether `node`'s text holds one of the marks (always, without marks).
+    #[inline]
+    pub fn may_hold(&self, node: Node<'_>) -> bool {
+        match &self.marks {
+            Some(at) => {
+                let i = at.partition_point(|&k| k < node.start_byte());
+                at.get(i).is_some_and(|&k| k < node.end_byte())
+            }
+            None => true,
         }
     }
 

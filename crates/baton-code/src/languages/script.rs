@@ -12,6 +12,12 @@ enum Scope {
 }
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
+    // In a tree without errors, what the expression walks record or search has braces of
+    // its own (see `marks`). (Error recovery may assume a missing token, which has no
+    // text: such a tree is walked whole.)
+    if !root.has_error() && !cfg!(test) || test_marks::on() {
+        ex.set_marks(marks(ex.src));
+    }
     block(ex, root, Scope::Module);
     let mut exported = Vec::new();
     for stmt in named_children(root) {
@@ -330,6 +336,11 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
 /// {...})`, `p.then(function () {...})`, IIFEs): their bodies are searched for
 /// definitions; the callbacks themselves have no name to index.
 fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
+    // Most expressions (`a.b(c)`, `x + 1`, arrays of strings) define nothing: their text
+    // holds no braces (see `marks`).
+    if !ex.may_hold(node) {
+        return;
+    }
     match ex.kind(node) {
         "arrow_function" | "function_expression" | "function" | "generator_function" => {
             // `(record: { buffer: T[] }) => ...`: type literals of its parameters.
@@ -469,6 +480,8 @@ fn type_literals(ex: &mut Extractor<'_>, node: Node<'_>, exported: bool) {
                 | "arrow_function"
                 | "function_expression"
                 | "class" => {}
+                // A type literal has braces: `(a: string, b?: number)` has none.
+                _ if !ex.may_hold(child) => {}
                 _ => type_literals(ex, child, exported),
             }
         }
@@ -623,5 +636,119 @@ fn require_call(ex: &mut Extractor<'_>, node: Node<'_>, names: Vec<String>) {
     };
     if ex.kind(arg) == "string" {
         ex.import(call, unquote(ex.text(arg)), names, ImportStyle::Script);
+    }
+}
+
+/// Where the braces of a body, a class, an object literal or a type literal open in
+/// `src`. Everything [`callbacks`] and [`type_literals`] record or search has them: a
+/// named function or class inside a body, a method or a nested value of an object, a
+/// type literal's members; an arrow function without any (`x => x + 1`) defines nothing.
+/// Braces in strings, comments and template literals count too; they only cost a walk.
+fn marks(src: &[u8]) -> Vec<usize> {
+    memchr::memchr_iter(b'{', src).collect()
+}
+
+/// Tests extract each source with and without marks; elsewhere marks are always used.
+mod test_marks {
+    #[cfg(test)]
+    thread_local! {
+        pub static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    pub fn on() -> bool {
+        #[cfg(test)]
+        return ON.with(|on| on.get());
+        #[cfg(not(test))]
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::languages::{extract, Language, Parsers};
+    use crate::model::FileFacts;
+
+    /// The facts of `src`, found with marks (`may_hold` skipping subtrees) or without.
+    fn facts(lang: Language, src: &str, marks: bool) -> FileFacts {
+        super::test_marks::ON.with(|on| on.set(marks));
+        let tree_ok = Parsers::new()
+            .parse(lang, src.as_bytes())
+            .is_some_and(|t| !t.root_node().has_error());
+        assert!(tree_ok || !marks, "not valid {lang:?}: {src}");
+        extract(&mut Parsers::new(), lang, src.as_bytes())
+    }
+
+    #[test]
+    fn skipping_subtrees_without_marks_finds_everything_in_the_fixtures() {
+        for (lang, src) in [
+            (
+                Language::JavaScript,
+                include_str!("../../tests/fixtures/extract/sample.js"),
+            ),
+            (
+                Language::TypeScript,
+                include_str!("../../tests/fixtures/extract/sample.ts"),
+            ),
+            (
+                Language::Tsx,
+                include_str!("../../tests/fixtures/extract/component.tsx"),
+            ),
+        ] {
+            let with = facts(lang, src, true);
+            assert!(with.symbols.len() >= 5, "{lang:?}: {}", with.symbols.len());
+            assert_eq!(with, facts(lang, src, false), "{lang:?}");
+        }
+    }
+
+    /// Valid TypeScript: statements and expressions nested in each other, with functions,
+    /// classes, object and type literals at any depth, and plain data between them.
+    fn program() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("1".to_string()),
+            Just("\"s{\"".to_string()),
+            Just("a.b".to_string()),
+            Just("x".to_string()),
+        ];
+        let expr = leaf.prop_recursive(5, 48, 3, |e| {
+            prop_oneof![
+                (e.clone(), e.clone()).prop_map(|(a, b)| format!("f({a}, {b})")),
+                (e.clone(), e.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
+                (e.clone(), e.clone()).prop_map(|(a, b)| format!("{a} + {b}")),
+                e.clone().prop_map(|a| format!("(y) => {a}")),
+                e.clone()
+                    .prop_map(|a| format!("(z: {{ k: number }}) => {{ const inner = {a}; }}")),
+                e.clone()
+                    .prop_map(|a| format!("function (w) {{ function named() {{}} return {a}; }}")),
+                e.clone()
+                    .prop_map(|a| format!("{{ key: {a}, m() {{ const v = {a}; }}, n: () => 1 }}")),
+                e.clone()
+                    .prop_map(|a| format!("new Map<string, {{ due: number }}>([[\"k\", {a}]])")),
+                e.clone()
+                    .prop_map(|a| format!("class {{ run() {{ return {a}; }} }}")),
+                e.prop_map(|a| format!("`t${{{a}}}`")),
+            ]
+        });
+        prop::collection::vec(
+            (0..4usize, expr).prop_map(|(k, e)| match k {
+                0 => format!("const c = {e};\n"),
+                1 => format!("{e};\n"),
+                2 => format!("function g() {{ return {e}; }}\n"),
+                _ => format!("export const h = () => {{ describe(\"d\", () => {e}); }};\n"),
+            }),
+            1..6,
+        )
+        .prop_map(|stmts| stmts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn skipping_subtrees_without_marks_finds_the_same_facts(src in program()) {
+            let with = facts(Language::TypeScript, &src, true);
+            prop_assert_eq!(with, facts(Language::TypeScript, &src, false));
+        }
     }
 }
