@@ -229,6 +229,10 @@ impl<'s> Extractor<'s> {
     /// Set where in the text what the extractor looks for may start: a subtree holding
     /// none of these places need not be walked ([`Extractor::may_hold`]).
     pub fn set_marks(&mut self, mut marks: Vec<usize>) {
+        #[cfg(test)]
+        if !USE_MARKS.with(|on| on.get()) {
+            return;
+        }
         marks.sort_unstable();
         self.marks = Some(marks);
     }
@@ -791,4 +795,25 @@ mod tests {
             }
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Whether extractors skip subtrees by their marks ([`Extractor::set_marks`]).
+    static USE_MARKS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// The facts of `src`, found with marks (`may_hold` skipping subtrees) or by the whole
+/// walk: a test that skipping loses nothing. `src` must parse without errors.
+#[cfg(test)]
+pub fn facts_with_marks(lang: Language, src: &str, marks: bool) -> FileFacts {
+    use crate::languages::{extract, Parsers};
+    let tree_ok = Parsers::new()
+        .parse(lang, src.as_bytes())
+        .is_some_and(|t| !t.root_node().has_error());
+    assert!(tree_ok, "not valid {lang:?}: {src}");
+    USE_MARKS.with(|on| on.set(marks));
+    let facts = extract(&mut Parsers::new(), lang, src.as_bytes());
+    USE_MARKS.with(|on| on.set(true));
+    facts
 }

@@ -14,33 +14,41 @@ enum Scope {
 }
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
+    ex.set_marks(keywords(ex.src));
     visit_block(ex, root, Scope::Module);
 }
 
 fn visit_block(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
     for child in named_children(node) {
+        // In a function, a statement without one of the keywords records nothing.
+        if scope == Scope::Function && !ex.may_hold(child) {
+            continue;
+        }
         visit(ex, child, child, scope);
     }
 }
 
-/// Whether a function body may hold anything the index records: in a function, only
-/// nested functions and classes, lambdas bound to a name, and imports are, and each
-/// starts with its keyword, a whole word. Most bodies hold none, and are not walked at
-/// all; `default`, `__class__` or `importlib` do not count.
-fn may_define(body: &[u8]) -> bool {
+/// Where `def`, `class`, `lambda` or `import` stand as whole words in `src`. In a
+/// function, the index records only nested functions and classes, lambdas bound to a
+/// name, and imports, and each starts with its keyword: most function bodies hold none
+/// and are not walked at all, and in the others only the statements that hold one are
+/// (see [`Extractor::may_hold`]). `default`, `__class__` or `importlib` do not count.
+fn keywords(src: &[u8]) -> Vec<usize> {
     static KEYWORDS: OnceLock<[memmem::Finder<'static>; 4]> = OnceLock::new();
     let keywords = KEYWORDS.get_or_init(|| {
         [b"def".as_slice(), b"class", b"lambda", b"import"].map(memmem::Finder::new)
     });
     // Letters, digits, `_` and any byte of a multi-byte character continue a name.
     let in_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || !b.is_ascii();
-    keywords.iter().any(|k| {
-        k.find_iter(body).any(|at| {
-            let before = at.checked_sub(1).and_then(|i| body.get(i));
-            let after = body.get(at + k.needle().len());
+    let mut at = Vec::new();
+    for k in keywords {
+        at.extend(k.find_iter(src).filter(|&i| {
+            let before = i.checked_sub(1).and_then(|i| src.get(i));
+            let after = src.get(i + k.needle().len());
             !before.is_some_and(in_name) && !after.is_some_and(in_name)
-        })
-    })
+        }));
+    }
+    at
 }
 
 fn is_public(name: &str) -> bool {
@@ -61,7 +69,7 @@ fn visit(ex: &mut Extractor<'_>, node: Node<'_>, anchor: Node<'_>, scope: Scope)
             let sig = ex.signature(node);
             ex.push(node, name, kind, exported, sig, doc);
             if let Some(body) = ex.field(node, Field::Body) {
-                if may_define(&ex.src[body.byte_range()]) {
+                if ex.may_hold(body) {
                     ex.within(name, |ex| visit_block(ex, body, Scope::Function));
                 }
             }
@@ -214,7 +222,61 @@ fn lambda(ex: &mut Extractor<'_>, node: Node<'_>, scope: Scope) {
 
 #[cfg(test)]
 mod tests {
-    use super::may_define;
+    use super::keywords;
+    use crate::extract::facts_with_marks as facts;
+    use crate::languages::Language;
+
+    /// Statements of every kind, nested, with and without a keyword, in functions.
+    #[test]
+    fn statements_without_keywords_are_skipped_and_nothing_is_lost() {
+        let src = r#"
+import os
+
+def outer(a):
+    x = a + 1
+    if x:
+        y = [i for i in range(3)]
+        for i in y:
+            try:
+                import json
+            except ImportError:
+                def fallback():
+                    return None
+            finally:
+                pass
+        with open("f") as f:
+            helper = lambda v: v * 2
+    elif a:
+        class Local:
+            def method(self):
+                return self.default
+    while False:
+        z = importlib.util
+    match a:
+        case 1:
+            def in_case():
+                pass
+    return x
+
+class Top:
+    attr = 1
+    def m(self):
+        return __class__
+"#;
+        let with = facts(Language::Python, src, true);
+        let names: Vec<&str> = with.symbols.iter().map(|s| s.name.as_str()).collect();
+        for name in [
+            "outer", "fallback", "helper", "Local", "method", "in_case", "Top", "m",
+        ] {
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+        assert_eq!(with.imports.len(), 2);
+        assert_eq!(with, facts(Language::Python, src, false));
+    }
+
+    fn may_define(body: &[u8]) -> bool {
+        !keywords(body).is_empty()
+    }
 
     #[test]
     fn only_whole_keywords_make_a_body_worth_walking() {

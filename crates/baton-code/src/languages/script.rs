@@ -15,7 +15,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     // In a tree without errors, what the expression walks record or search has braces of
     // its own (see `marks`). (Error recovery may assume a missing token, which has no
     // text: such a tree is walked whole.)
-    if !root.has_error() && !cfg!(test) || test_marks::on() {
+    if !root.has_error() {
         ex.set_marks(marks(ex.src));
     }
     block(ex, root, Scope::Module);
@@ -648,37 +648,12 @@ fn marks(src: &[u8]) -> Vec<usize> {
     memchr::memchr_iter(b'{', src).collect()
 }
 
-/// Tests extract each source with and without marks; elsewhere marks are always used.
-mod test_marks {
-    #[cfg(test)]
-    thread_local! {
-        pub static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
-    pub fn on() -> bool {
-        #[cfg(test)]
-        return ON.with(|on| on.get());
-        #[cfg(not(test))]
-        false
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
-    use crate::languages::{extract, Language, Parsers};
-    use crate::model::FileFacts;
-
-    /// The facts of `src`, found with marks (`may_hold` skipping subtrees) or without.
-    fn facts(lang: Language, src: &str, marks: bool) -> FileFacts {
-        super::test_marks::ON.with(|on| on.set(marks));
-        let tree_ok = Parsers::new()
-            .parse(lang, src.as_bytes())
-            .is_some_and(|t| !t.root_node().has_error());
-        assert!(tree_ok || !marks, "not valid {lang:?}: {src}");
-        extract(&mut Parsers::new(), lang, src.as_bytes())
-    }
+    use crate::extract::facts_with_marks as facts;
+    use crate::languages::Language;
 
     #[test]
     fn skipping_subtrees_without_marks_finds_everything_in_the_fixtures() {
