@@ -340,16 +340,18 @@ impl<'s> Extractor<'s> {
         if name.is_empty() {
             return;
         }
-        self.facts.symbols.push(RawSymbol {
-            name: name.to_string(),
+        self.facts.symbols.push(RawSymbol::new(
+            name,
             kind,
-            line: node.start_position().row as u32 + 1,
-            end_line: node.end_position().row as u32 + 1,
-            container: self.containers.last().cloned(),
-            signature,
+            (
+                node.start_position().row as u32 + 1,
+                node.end_position().row as u32 + 1,
+            ),
+            self.containers.last().cloned(),
+            &signature,
             exported,
-            doc,
-        });
+            doc.as_deref(),
+        ));
     }
 
     /// Mark top-level symbols with these names as exported (CommonJS
@@ -359,14 +361,14 @@ impl<'s> Extractor<'s> {
             .facts
             .symbols
             .iter()
-            .filter(|s| s.container.is_none() && names.contains(&s.name))
-            .map(|s| s.name.clone())
+            .filter(|s| s.container.is_none() && names.iter().any(|n| n == s.name()))
+            .map(|s| s.name().to_string())
             .collect();
         for s in &mut self.facts.symbols {
-            let top_level = s.container.is_none() && names.contains(&s.name);
+            let top_level = s.container.is_none() && names.iter().any(|n| n == s.name());
             // Members of an exported class, except `#private` ones.
             let member = s.kind == SymbolKind::Method
-                && !s.name.starts_with('#')
+                && !s.name().starts_with('#')
                 && s.container
                     .as_deref()
                     .is_some_and(|c| classes.iter().any(|k| k == c));
