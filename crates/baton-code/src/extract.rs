@@ -340,18 +340,16 @@ impl<'s> Extractor<'s> {
         if name.is_empty() {
             return;
         }
-        self.facts.symbols.push(RawSymbol::new(
-            name,
+        self.facts.symbols.push(RawSymbol {
+            name: name.to_string(),
             kind,
-            (
-                node.start_position().row as u32 + 1,
-                node.end_position().row as u32 + 1,
-            ),
-            self.containers.last().cloned(),
-            &signature,
+            line: node.start_position().row as u32 + 1,
+            end_line: node.end_position().row as u32 + 1,
+            container: self.containers.last().cloned(),
+            signature,
             exported,
-            doc.as_deref(),
-        ));
+            doc,
+        });
     }
 
     /// Mark top-level symbols with these names as exported (CommonJS
@@ -361,14 +359,14 @@ impl<'s> Extractor<'s> {
             .facts
             .symbols
             .iter()
-            .filter(|s| s.container.is_none() && names.iter().any(|n| n == s.name()))
-            .map(|s| s.name().to_string())
+            .filter(|s| s.container.is_none() && names.contains(&s.name))
+            .map(|s| s.name.clone())
             .collect();
         for s in &mut self.facts.symbols {
-            let top_level = s.container.is_none() && names.iter().any(|n| n == s.name());
+            let top_level = s.container.is_none() && names.contains(&s.name);
             // Members of an exported class, except `#private` ones.
             let member = s.kind == SymbolKind::Method
-                && !s.name().starts_with('#')
+                && !s.name.starts_with('#')
                 && s.container
                     .as_deref()
                     .is_some_and(|c| classes.iter().any(|k| k == c));

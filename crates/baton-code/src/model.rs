@@ -107,64 +107,15 @@ pub struct FileFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawSymbol {
+    pub name: String,
     pub kind: SymbolKind,
     pub line: u32,
     pub end_line: u32,
     /// Shared by every symbol of one container.
     pub container: Option<Arc<str>>,
+    pub signature: String,
     pub exported: bool,
-    /// The name, the signature and the doc comment, one after another: one allocation
-    /// per symbol instead of three. A full scan makes hundreds of thousands of symbols
-    /// on one thread and frees them on another; each small allocation costs in both.
-    text: Box<str>,
-    name_len: u32,
-    signature_len: u32,
-    has_doc: bool,
-}
-
-impl RawSymbol {
-    pub fn new(
-        name: &str,
-        kind: SymbolKind,
-        (line, end_line): (u32, u32),
-        container: Option<Arc<str>>,
-        signature: &str,
-        exported: bool,
-        doc: Option<&str>,
-    ) -> RawSymbol {
-        let doc_text = doc.unwrap_or("");
-        let mut text = String::with_capacity(name.len() + signature.len() + doc_text.len());
-        text.push_str(name);
-        text.push_str(signature);
-        text.push_str(doc_text);
-        RawSymbol {
-            kind,
-            line,
-            end_line,
-            container,
-            exported,
-            text: text.into_boxed_str(),
-            name_len: name.len() as u32,
-            signature_len: signature.len() as u32,
-            has_doc: doc.is_some(),
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.text[..self.name_len as usize]
-    }
-
-    /// The declaration up to its body, on one line.
-    pub fn signature(&self) -> &str {
-        let start = self.name_len as usize;
-        &self.text[start..start + self.signature_len as usize]
-    }
-
-    /// The first line of its doc comment.
-    pub fn doc(&self) -> Option<&str> {
-        let start = (self.name_len + self.signature_len) as usize;
-        self.has_doc.then(|| &self.text[start..])
-    }
+    pub doc: Option<String>,
 }
 
 /// How an import names its target, which decides how it is resolved.

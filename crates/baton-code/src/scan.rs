@@ -160,7 +160,7 @@ fn run_batch(
                 report.indexed += 1;
                 if batch.replace {
                     store::remove_skipped(conn, &rec.path)?;
-                    new_names.extend(rec.symbols.iter().map(|s| s.name().to_string()));
+                    new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
                 }
                 return Ok(());
             }

@@ -465,14 +465,14 @@ impl<'c> FileWriter<'c> {
             self.sym_stmt.execute(params![
                 id,
                 file_id,
-                s.name(),
+                s.name,
                 s.kind.as_str(),
                 s.line,
                 s.end_line,
                 s.container,
-                s.signature(),
+                s.signature,
                 s.exported,
-                s.doc()
+                s.doc
             ])?;
         }
         for ((imp, resolved), id) in rec.imports.iter().zip(first..end) {

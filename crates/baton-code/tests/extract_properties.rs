@@ -45,10 +45,10 @@ proptest! {
         for lang in Language::ALL {
             let facts = extract_source(lang, &src);
             for s in &facts.symbols {
-                prop_assert!(!s.name().is_empty());
+                prop_assert!(!s.name.is_empty());
                 prop_assert!(s.line >= 1 && s.line <= s.end_line && s.end_line <= lines);
-                prop_assert!(!s.signature().contains('\n'));
-                prop_assert!(s.signature().chars().count() <= 161);
+                prop_assert!(!s.signature.contains('\n'));
+                prop_assert!(s.signature.chars().count() <= 161);
             }
             for i in &facts.imports {
                 prop_assert!(!i.source.is_empty());

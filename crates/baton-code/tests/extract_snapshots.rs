@@ -16,21 +16,16 @@ fn render(file: &str) -> String {
     let mut out = String::new();
     for s in &facts.symbols {
         let name = match &s.container {
-            Some(c) => format!("{c}.{}", s.name()),
-            None => s.name().to_string(),
+            Some(c) => format!("{c}.{}", s.name),
+            None => s.name.clone(),
         };
         let vis = if s.exported { "pub" } else { "priv" };
         let _ = writeln!(
             out,
             "{}-{} {} {} {} | {}",
-            s.line,
-            s.end_line,
-            s.kind,
-            name,
-            vis,
-            s.signature()
+            s.line, s.end_line, s.kind, name, vis, s.signature
         );
-        if let Some(doc) = s.doc() {
+        if let Some(doc) = &s.doc {
             let _ = writeln!(out, "    doc: {doc}");
         }
     }
@@ -112,7 +107,7 @@ fn deeply_nested_callbacks_do_not_exhaust_the_stack() {
         src.push_str("});\n");
     }
     let facts = on_a_small_stack(src);
-    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name()).collect();
+    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names[0], "top");
     assert!(names.len() > 10 && names.len() < depth, "{}", names.len());
 }
@@ -128,7 +123,7 @@ fn arrow_chains_are_bounded_and_type_literals_found_once() {
     let src = "export const make = () => new Map<string, { due: number }>();\n\
                describe(\"x\", () => useState<{ open: boolean }>());\n";
     let facts = extract_source(Language::TypeScript, src.as_bytes());
-    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name()).collect();
+    let names: Vec<&str> = facts.symbols.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["make", "due", "open"]);
 }
 

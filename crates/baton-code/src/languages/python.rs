@@ -264,7 +264,7 @@ class Top:
         return __class__
 "#;
         let with = facts(Language::Python, src, true);
-        let names: Vec<&str> = with.symbols.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = with.symbols.iter().map(|s| s.name.as_str()).collect();
         for name in [
             "outer", "fallback", "helper", "Local", "method", "in_case", "Top", "m",
         ] {
