@@ -394,6 +394,13 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
                 nested(ex, prop, name, exported);
             }
             "pair" => {
+                // Neither braces nor an arrow: plain data (`narrow: ["B", "A"]`), no method
+                // and nothing nested (a function value has one or the other).
+                if !ex.may_hold(prop)
+                    && memchr::memmem::find(&ex.src[prop.byte_range()], b"=>").is_none()
+                {
+                    continue;
+                }
                 let (Some(key), Some(v)) =
                     (ex.field(prop, Field::Key), ex.field(prop, Field::Value))
                 else {
