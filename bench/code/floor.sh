@@ -9,6 +9,11 @@
 set -euo pipefail
 
 dir=$(cd "$1" && pwd)
+# This deletes its code index: only corpora fetched for benchmarks, unless ANY_DIR=1.
+case "$dir" in
+*/bench/corpora/*) ;;
+*) [ -n "${ANY_DIR:-}" ] || { echo "$(basename "$0"): $dir is not under bench/corpora/ (set ANY_DIR=1 to use it anyway)" >&2; exit 2; } ;;
+esac
 ROUNDS=${ROUNDS:-5}
 read -r -a batons <<<"${BATONS:?BATONS: baton binaries to compare}"
 floor=${FLOOR:?FLOOR: the parse_floor example}
