@@ -86,9 +86,7 @@ CREATE INDEX IF NOT EXISTS imports_resolved ON imports(resolved);
 ";
 
 const DROP_INDEXES: &str = "
-DROP INDEX IF EXISTS symbols_file;
 DROP INDEX IF EXISTS symbols_name;
-DROP INDEX IF EXISTS imports_file;
 DROP INDEX IF EXISTS imports_resolved;
 ";
 
