@@ -12,6 +12,7 @@ fn is_exported(name: &str) -> bool {
 }
 
 pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
+    ex.set_marks(type_keywords(ex.src).collect());
     for node in named_children(root) {
         match ex.kind(node) {
             "function_declaration" => {
@@ -180,14 +181,14 @@ fn type_declaration(ex: &mut Extractor<'_>, node: Node<'_>, local: bool) {
 /// function. Most bodies declare none: without the keyword in its text, a body is not
 /// walked at all.
 fn local_types(ex: &mut Extractor<'_>, node: Node<'_>) {
-    if type_keywords(&ex.src[node.byte_range()]).next().is_none() {
-        return;
+    if ex.may_hold(node) {
+        local_types_in(ex, node);
     }
-    local_types_in(ex, node);
 }
 
-/// Where a `type` keyword may start in `text`: the whole word, followed by a space or a
-/// tab, as a declaration writes it. `types.Info`, `rtype` and a type switch's `x.(type)`
+/// Where a `type` keyword may start in `text`, the marks of a Go file
+/// ([`Extractor::may_hold`]): the whole word, followed by a space or a tab, as a
+/// declaration writes it. `types.Info`, `rtype` and a type switch's `x.(type)`
 /// are not; in the standard library's `go/types` alone, the bare substring is in most
 /// function bodies.
 fn type_keywords(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
@@ -215,8 +216,9 @@ fn type_declaration_id() -> u16 {
 /// preorder over named nodes.
 ///
 /// A declaration starts with its `type` keyword, so in a tree without errors the walk
-/// skips nodes whose text holds no such keyword ([`type_keywords`]). (A tree with errors may hold a declaration
-/// whose keyword tree-sitter assumed, which has no text: it is walked whole.)
+/// skips nodes whose text holds no such keyword ([`type_keywords`]). (A tree with errors
+/// may hold a declaration whose keyword tree-sitter assumed, which has no text: it is
+/// walked whole.)
 fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     let left = ex.depth_left();
     let type_decl = type_declaration_id();
@@ -224,19 +226,7 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
     if left == 0 || !cursor.goto_first_child() {
         return;
     }
-    let keywords: Option<Vec<usize>> = (!node.has_error()).then(|| {
-        let start = node.start_byte();
-        type_keywords(&ex.src[node.byte_range()])
-            .map(|i| start + i)
-            .collect()
-    });
-    let may_hold_one = |n: Node<'_>| match &keywords {
-        Some(at) => {
-            let i = at.partition_point(|&k| k < n.start_byte());
-            at.get(i).is_some_and(|&k| k < n.end_byte())
-        }
-        None => true,
-    };
+    let whole = node.has_error();
     // How many levels below `node` the cursor is.
     let mut level = 1;
     loop {
@@ -244,7 +234,7 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
         if child.is_named() {
             if child.kind_id() == type_decl {
                 type_declaration(ex, child, true);
-            } else if level < left && may_hold_one(child) && cursor.goto_first_child() {
+            } else if level < left && (whole || ex.may_hold(child)) && cursor.goto_first_child() {
                 level += 1;
                 continue;
             }
