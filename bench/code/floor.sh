@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Full scan against the parse floor, in CPU time (user + system) and wall time:
-# rounds of `baton scan --json` (from nothing) for each binary given, then the
-# floor, interleaved so that load changes hit all of them alike. Prints one line
-# per run and the medians.
+# rounds of `baton scan --json` (or `scan_full .`, the example) from nothing for each
+# binary given, then the floor, interleaved so that load changes hit all of them
+# alike. Prints one line per run and the medians.
 #
 #   BATONS="/path/main/baton /path/branch/baton" FLOOR=/path/parse_floor \
 #     ROUNDS=5 bash bench/code/floor.sh bench/corpora/code/combined
@@ -31,7 +31,11 @@ for round in $(seq 1 "$ROUNDS"); do
         else
             name="scan$i"
             i=$((i + 1))
-            /usr/bin/time -f "%e %U %S" -o "$out.one" "$cmd" scan --json >/dev/null
+            # The scan without the CLI (examples/scan_full) takes the folder instead.
+            case "$(basename "$cmd")" in
+            scan_full*) /usr/bin/time -f "%e %U %S" -o "$out.one" "$cmd" . >/dev/null ;;
+            *) /usr/bin/time -f "%e %U %S" -o "$out.one" "$cmd" scan --json >/dev/null ;;
+            esac
         fi
         line="$round $name $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
         echo "$line" | tee -a "$out"
