@@ -10,7 +10,7 @@ use crate::model::{RawImport, RawSymbol};
 
 /// Bump when the schema or the meaning of stored facts changes; an index
 /// with another version is rebuilt by the next scan.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files(
@@ -41,10 +41,11 @@ CREATE TABLE IF NOT EXISTS skipped_dirs(path TEXT PRIMARY KEY, reason TEXT NOT N
 CREATE TABLE IF NOT EXISTS markers(path TEXT PRIMARY KEY, stamp INTEGER NOT NULL) WITHOUT ROWID;
 -- A symbol's and an import's id is its file's id times 2^20 plus its place in the
 -- file (`store::rows_of`): each file's rows are one range of the table, found
--- without an index on file_id (see `rows_of`).
+-- without an index on file_id (see `rows_of`), and file_id is computed from the
+-- id when read, not stored (ROWS_PER_FILE_BITS is the 20).
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL,
+    file_id INTEGER GENERATED ALWAYS AS (id >> 20) VIRTUAL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
     line INTEGER NOT NULL,
@@ -56,7 +57,7 @@ CREATE TABLE IF NOT EXISTS symbols(
 );
 CREATE TABLE IF NOT EXISTS imports(
     id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL,
+    file_id INTEGER GENERATED ALWAYS AS (id >> 20) VIRTUAL,
     line INTEGER NOT NULL,
     source TEXT NOT NULL,
     names TEXT NOT NULL,
@@ -143,6 +144,8 @@ pub fn open_write(root: &Path) -> Result<Connection> {
     }
     let conn = Connection::open(&path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Only a new file takes it (before the log is set up, which writes the header).
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // The index is a cache of the working tree that any scan rebuilds: no
@@ -172,6 +175,11 @@ fn create_schema(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
+
+/// The page size of a new index. A full scan appends hundreds of thousands of rows:
+/// with pages 4 times the default, SQLite allocates, fills and writes a quarter as many
+/// pages (about 3,500 rather than 14,000 on the largest benchmark corpus).
+const PAGE_SIZE: i64 = 16 * 1024;
 
 /// Pages a full scan may keep in memory (KiB): the whole index of a large tree, so that
 /// no page is written out and read back before the commit.
@@ -228,6 +236,7 @@ impl FreshIndex {
         // What a build that did not finish left.
         lock.set_len(0).map_err(|e| CodeError::io(&build, e))?;
         let conn = Connection::open(&build)?;
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         conn.pragma_update(None, "journal_mode", "OFF")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.pragma_update(None, "cache_size", -FULL_SCAN_CACHE_KIB)?;
@@ -428,12 +437,12 @@ impl<'c> FileWriter<'c> {
                 "INSERT INTO files(path, lang, hash, bytes, lines, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
             sym_stmt: conn.prepare(
-                "INSERT INTO symbols(id, file_id, name, kind, line, end_line, container, signature, exported, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO symbols(id, name, kind, line, end_line, container, signature, exported, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?,
             imp_stmt: conn.prepare(
-                "INSERT INTO imports(id, file_id, line, source, names, style, resolved)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO imports(id, line, source, names, style, resolved)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
         })
     }
@@ -462,7 +471,6 @@ impl<'c> FileWriter<'c> {
         for (s, id) in rec.symbols.iter().zip(first..end) {
             self.sym_stmt.execute(params![
                 id,
-                file_id,
                 s.name,
                 s.kind.as_str(),
                 s.line,
@@ -476,7 +484,6 @@ impl<'c> FileWriter<'c> {
         for ((imp, resolved), id) in rec.imports.iter().zip(first..end) {
             self.imp_stmt.execute(params![
                 id,
-                file_id,
                 imp.line,
                 imp.source,
                 imp.names.join(","),
@@ -693,4 +700,73 @@ pub fn add_totals(conn: &Connection, delta: Delta) -> Result<Delta> {
     };
     set_totals(conn, totals)?;
     Ok(totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SymbolKind;
+
+    fn symbol(name: &str) -> RawSymbol {
+        RawSymbol {
+            name: name.to_string(),
+            kind: SymbolKind::Function,
+            line: 1,
+            end_line: 1,
+            container: None,
+            signature: format!("def {name}()"),
+            exported: true,
+            doc: None,
+        }
+    }
+
+    #[test]
+    fn new_index_has_large_pages_and_rows_name_their_file_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut fresh = FreshIndex::create(dir.path()).unwrap().unwrap();
+        let conn = fresh.conn();
+        let page: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(page, PAGE_SIZE);
+        let mut delta = Delta::default();
+        let mut writer = FileWriter::new(conn).unwrap();
+        for (path, names) in [("a.py", &["one", "two"][..]), ("b.py", &["three"][..])] {
+            let rec = FileRecord {
+                path: path.to_string(),
+                lang: "python",
+                hash: [0; 32],
+                bytes: 1,
+                lines: 1,
+                stamp: 0,
+                symbols: names.iter().map(|n| symbol(n)).collect(),
+                imports: Vec::new(),
+            };
+            writer.put_file(&rec, false, &mut delta).unwrap();
+        }
+        drop(writer);
+        let mut stmt = conn
+            .prepare(
+                "SELECT f.path, s.name, s.file_id, s.id >> ?1 FROM symbols s
+                 JOIN files f ON f.id = s.file_id ORDER BY s.id",
+            )
+            .unwrap();
+        let rows: Vec<(String, String, i64, i64)> = stmt
+            .query_map([ROWS_PER_FILE_BITS], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let named: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|(p, n, _, _)| (p.as_str(), n.as_str()))
+            .collect();
+        assert_eq!(named, [("a.py", "one"), ("a.py", "two"), ("b.py", "three")]);
+        // The schema's shift is ROWS_PER_FILE_BITS.
+        assert!(rows
+            .iter()
+            .all(|(_, _, stored, computed)| stored == computed));
+        assert_eq!(delta.symbols, 3);
+    }
 }
