@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Full scan against the parse floor, in CPU time (user + system) and wall time:
 # rounds of `baton scan --json` (or `scan_full .`, the example) from nothing for each
-# binary given, then the floor, interleaved so that load changes hit all of them
-# alike. Prints one line per run and the medians.
+# binary given, then the floor (every other round in the reverse order), interleaved so
+# that load changes hit all of them alike. Prints one line per run, the medians, and the
+# median of each round's ratio to that round's floor.
 #
 #   BATONS="/path/main/baton /path/branch/baton" FLOOR=/path/parse_floor \
 #     ROUNDS=5 bash bench/code/floor.sh bench/corpora/code/combined
@@ -21,16 +22,23 @@ out=$(mktemp)
 trap 'rm -f "$out" "$out.one"' EXIT
 cd "$dir"
 [ -f .baton/config.toml ] || "${batons[0]}" init --json >/dev/null
+# Every other round runs them in the reverse order, so that none always comes first.
+order=("${!batons[@]}" floor)
 for round in $(seq 1 "$ROUNDS"); do
-    i=0
-    for cmd in "${batons[@]}" floor; do
+    if [ $((round % 2)) -eq 1 ]; then
+        this=("${order[@]}")
+    else
+        this=()
+        for item in "${order[@]}"; do this=("$item" "${this[@]}"); done
+    fi
+    for item in "${this[@]}"; do
         rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
-        if [ "$cmd" = floor ]; then
+        if [ "$item" = floor ]; then
             name=floor
             /usr/bin/time -f "%e %U %S" -o "$out.one" "$floor" . >/dev/null
         else
-            name="scan$i"
-            i=$((i + 1))
+            name="scan$item"
+            cmd=${batons[$item]}
             # The scan without the CLI (examples/scan_full) takes the folder instead.
             case "$(basename "$cmd")" in
             scan_full*) /usr/bin/time -f "%e %U %S" -o "$out.one" "$cmd" . >/dev/null ;;
@@ -45,12 +53,15 @@ python3 - "$out" "${batons[@]}" <<'PY'
 import statistics as st, sys
 rows = {}
 for line in open(sys.argv[1]):
-    _, name, wall, user, system, *_ = line.split()
-    rows.setdefault(name, []).append((float(wall), float(user) + float(system)))
-med = {n: (st.median(w for w, _ in v), st.median(c for _, c in v)) for n, v in rows.items()}
+    rnd, name, wall, user, system, *_ = line.split()
+    rows.setdefault(name, {})[rnd] = (float(wall), float(user) + float(system))
+med = {n: (st.median(w for w, _ in v.values()), st.median(c for _, c in v.values())) for n, v in rows.items()}
 fw, fc = med["floor"]
 print(f"floor: wall {fw:.2f} s, CPU {fc:.2f} s (medians of {len(rows['floor'])})")
 for i, path in enumerate(sys.argv[2:]):
+    runs = rows[f"scan{i}"]
     w, c = med[f"scan{i}"]
-    print(f"{path}: wall {w:.2f} s ({w / fw:.3f}x floor), CPU {c:.2f} s ({c / fc:.3f}x floor)")
+    paired = st.median(runs[r][1] / rows["floor"][r][1] for r in runs)
+    print(f"{path}: wall {w:.2f} s ({w / fw:.3f}x floor), CPU {c:.2f} s ({c / fc:.3f}x floor; "
+          f"median of rounds {paired:.3f}x)")
 PY
