@@ -121,7 +121,10 @@ enum Command {
     /// Block until a message for you arrives (or is already waiting), then print it.
     Listen(commands::messages::ListenArgs),
     /// A whole conversation: the question and every answer.
-    Thread { id: baton_core::MessageId },
+    Thread {
+        /// Any message of the conversation (M-4).
+        id: baton_core::MessageId,
+    },
     /// Write the whole project as JSON Lines (to move it, back it up, or inspect it).
     Export(commands::export::ExportArgs),
     /// Write an attributed log entry (a person, an AI agent or a system) into the event log.
@@ -161,7 +164,10 @@ enum Command {
     /// Log in to a team server; the session is kept in your config dir (mode 0600).
     Login(commands::team::LoginArgs),
     /// End the stored session with a server.
-    Logout { url: Option<String> },
+    Logout {
+        /// The server (http://host:7420); default: BATON_URL.
+        url: Option<String>,
+    },
     /// Who you are here: user, project, role, server.
     Whoami,
     /// Serve the board over HTTP in the foreground: REST API, live event stream, metrics.

@@ -24,11 +24,13 @@ pub enum CodeCommand {
     },
     /// The imports of one file, with the project file each resolves to.
     Imports {
+        /// File path (relative to the current directory or the project root).
         #[arg(long)]
         file: String,
     },
     /// Files that import a file, transitively.
     Dependents {
+        /// File path (relative to the current directory or the project root).
         #[arg(long)]
         file: String,
         /// How many import hops to follow; 0 follows all.

@@ -14,11 +14,19 @@ use crate::output::{cut, or_dash, Table};
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
     /// Print one setting.
-    Get { key: String },
+    Get {
+        /// The setting's name (see `baton config list`).
+        key: String,
+    },
     /// Change a setting: lease_ttl (1s to 7d, default 30m), max_retries (1 to 100, default
     /// 3), log_retention (off, or how long log entries and ended runs' output are kept:
     /// 30d), default_branch, merge_strategy, land, repository.
-    Set { key: String, value: String },
+    Set {
+        /// The setting's name.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
     /// Every setting with its value.
     #[command(alias = "ls")]
     List,
@@ -59,6 +67,7 @@ pub struct HeartbeatArgs {
     /// Also check this claim (its fence is remembered from pickup, or give --fence).
     #[arg(long)]
     pub task: Option<TaskId>,
+    /// The fence the pickup returned, when it is not remembered from the pickup.
     #[arg(long, requires = "task")]
     pub fence: Option<u64>,
 }
@@ -106,6 +115,7 @@ pub struct ReserveArgs {
     /// How long it lasts without renewal (90s, 30m, 2h); default: the lease TTL.
     #[arg(long)]
     pub ttl: Option<String>,
+    /// Why, shown to whoever runs into the reservation.
     #[arg(long)]
     pub reason: Option<String>,
     /// The task the reservation is for.

@@ -22,7 +22,9 @@ pub enum DocsCommand {
     Write(WriteArgs),
     /// Print a doc (`--version N` for an older one).
     Read {
+        /// The doc (D-3).
         id: DocId,
+        /// An older version (see `baton docs history`); the latest when left out.
         #[arg(long)]
         version: Option<u32>,
     },
@@ -32,10 +34,16 @@ pub enum DocsCommand {
     /// Change a doc; the previous version is kept (`docs history`).
     Update(UpdateArgs),
     /// Every version of a doc: who wrote it and when.
-    History { id: DocId },
+    History {
+        /// The doc (D-3).
+        id: DocId,
+    },
     /// Delete a doc (soft: it stays readable and in its history, out of lists and search).
     #[command(alias = "rm")]
-    Delete { id: DocId },
+    Delete {
+        /// The doc (D-3).
+        id: DocId,
+    },
     /// Full-text search, best match first, with a short excerpt per hit.
     Search(SearchArgs),
 }
@@ -45,6 +53,7 @@ pub struct WriteArgs {
     /// operational, decision, reference, learning or review.
     #[arg(long = "type", short = 'T')]
     pub kind: DocType,
+    /// The doc's title.
     #[arg(long, short)]
     pub title: String,
     #[command(flatten)]
@@ -72,8 +81,10 @@ pub struct BodyArgs {
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
+    /// Only this type: operational, decision, reference, learning or review.
     #[arg(long = "type", short = 'T')]
     pub kind: Option<DocType>,
+    /// Only docs with this tag.
     #[arg(long)]
     pub tag: Option<String>,
     /// Docs linked to this task or named in its context_refs.
@@ -89,9 +100,12 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
+    /// The doc (D-3).
     pub id: DocId,
+    /// A new type: operational, decision, reference, learning or review.
     #[arg(long = "type", short = 'T')]
     pub kind: Option<DocType>,
+    /// A new title.
     #[arg(long, short)]
     pub title: Option<String>,
     #[command(flatten)]
@@ -108,6 +122,7 @@ pub struct UpdateArgs {
 pub struct SearchArgs {
     /// Words to look for.
     pub query: String,
+    /// Only this type: operational, decision, reference, learning or review.
     #[arg(long = "type", short = 'T')]
     pub kind: Option<DocType>,
     /// At most this many hits (1 to 100).

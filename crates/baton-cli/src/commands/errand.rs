@@ -24,13 +24,18 @@ pub enum ErrandCommand {
     Start(StartArgs),
     /// Errands, newest first (active, pending_review, conflict, merged, abandoned).
     List {
+        /// Only errands in this status.
         #[arg(long)]
         status: Option<ErrandStatus>,
     },
     /// One errand: its branch, status, agent, session, conflicts.
-    Show { id: ErrandId },
+    Show {
+        /// The errand (E-1).
+        id: ErrandId,
+    },
     /// What the errand changed against its base branch.
     Diff {
+        /// The errand (E-1).
         id: ErrandId,
         /// Only the files, with lines added and removed.
         #[arg(long)]
@@ -43,6 +48,7 @@ pub enum ErrandCommand {
     /// Merge the errand's branch into its base branch (checked with git merge-tree first;
     /// a conflict changes nothing and marks the errand `conflict` with its files).
     Merge {
+        /// The errand (E-1), pending review.
         id: ErrandId,
         /// merge (a merge commit) or rebase (its commits replayed onto the base); default:
         /// the project's merge_strategy.
@@ -53,11 +59,16 @@ pub enum ErrandCommand {
         detach: bool,
     },
     /// Give an errand up: its branch is kept (reopen with `errand chat`).
-    Abandon { id: ErrandId },
+    Abandon {
+        /// The errand (E-1).
+        id: ErrandId,
+    },
     /// Delete a merged or abandoned errand's record and worktree; the branch of a merged one
     /// too (an abandoned one's stays unless --delete-branch).
     Delete {
+        /// The errand (E-1), merged or abandoned.
         id: ErrandId,
+        /// Also delete an abandoned errand's branch.
         #[arg(long)]
         delete_branch: bool,
     },
@@ -80,7 +91,9 @@ pub struct StartArgs {
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
+    /// The errand (E-1).
     pub id: ErrandId,
+    /// What to tell its agent.
     pub message: String,
     /// Only record the message: a runner for the errand's provider resumes its agent (the
     /// reply shows in `baton errand show`).

@@ -20,12 +20,18 @@ pub enum MergeCommand {
     /// Merges, newest first: what goes into which branch, and where it stands.
     List(ListArgs),
     /// One merge: its branches, commits, conflicting files and merge task.
-    Show { id: MergeId },
+    Show {
+        /// The merge (MR-2).
+        id: MergeId,
+    },
     /// Carry out the merges that are ready, here, in this repository (a runner does this
     /// by itself between tasks).
     Run(RunArgs),
     /// Put a failed, skipped or conflicted merge back in the queue.
-    Retry { id: MergeId },
+    Retry {
+        /// The merge (MR-2): failed, skipped or conflicted.
+        id: MergeId,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -36,12 +42,16 @@ pub struct ListArgs {
     /// Only merges of this kind (task, phase, initiative).
     #[arg(long)]
     pub kind: Option<MergeKind>,
+    /// Only the merge of this task's branch (T-3).
     #[arg(long)]
     pub task: Option<TaskId>,
+    /// Only the merge of this phase's work (P-2).
     #[arg(long)]
     pub phase: Option<PhaseId>,
+    /// Only merges of this initiative (I-1).
     #[arg(long)]
     pub initiative: Option<InitiativeId>,
+    /// At most this many (1 to 1,000).
     #[arg(long, short, default_value_t = 50)]
     pub limit: u64,
 }

@@ -58,6 +58,7 @@ pub struct InboxArgs {
 pub struct AnswerArgs {
     /// The message to answer (M-n).
     pub id: MessageId,
+    /// The answer's text.
     pub text: String,
 }
 

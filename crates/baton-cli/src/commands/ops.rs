@@ -317,9 +317,15 @@ pub enum SessionCommand {
     /// open session of the same identity ends first.
     Start(SessionStartArgs),
     /// A session and what happened in it (default: your open one).
-    Info { session: Option<SessionId> },
+    Info {
+        /// The session (S-2); your open one when left out.
+        session: Option<SessionId>,
+    },
     /// End a session (default: your open one).
-    Stop { session: Option<SessionId> },
+    Stop {
+        /// The session (S-2); your open one when left out.
+        session: Option<SessionId>,
+    },
     /// Sessions, newest first.
     List(SessionListArgs),
 }
@@ -533,6 +539,7 @@ pub struct TailArgs {
     /// Only what this actor did or wrote.
     #[arg(long)]
     pub actor: Option<String>,
+    /// Only this event action or prefix (task.done, task., merge.*) or log level (ERROR).
     #[arg(long)]
     pub action: Option<String>,
     /// Only about this task.

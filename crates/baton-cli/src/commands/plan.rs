@@ -27,21 +27,34 @@ pub enum InitiativeCommand {
         status: Option<InitiativeStatus>,
     },
     /// One initiative and its phases, in order, with their gates.
-    Show { id: InitiativeId },
+    Show {
+        /// The initiative (I-1).
+        id: InitiativeId,
+    },
     /// Change an initiative's name, description, approval rule or repositories.
     Update(InitiativeUpdateArgs),
     /// Accept an initiative whose phases are all completed (pending_review -> completed).
-    Approve { id: InitiativeId },
+    Approve {
+        /// The initiative (I-1), pending review.
+        id: InitiativeId,
+    },
     /// Shelve an initiative: its tasks are no longer handed out.
-    Archive { id: InitiativeId },
+    Archive {
+        /// The initiative (I-1).
+        id: InitiativeId,
+    },
     /// Bring an archived or completed initiative back to active.
-    Reopen { id: InitiativeId },
+    Reopen {
+        /// The initiative (I-1), archived or completed.
+        id: InitiativeId,
+    },
 }
 
 #[derive(Args, Debug)]
 pub struct InitiativeAddArgs {
     /// Its name ("User authentication").
     pub name: String,
+    /// What it is for and what done means (markdown).
     #[arg(long, short)]
     pub description: Option<String>,
     /// Phases start and complete on their own, with no approval or review.
@@ -57,9 +70,12 @@ pub struct InitiativeAddArgs {
 
 #[derive(Args, Debug)]
 pub struct InitiativeUpdateArgs {
+    /// The initiative (I-1).
     pub id: InitiativeId,
+    /// A new name.
     #[arg(long)]
     pub name: Option<String>,
+    /// A new description ("" clears it).
     #[arg(long, short)]
     pub description: Option<String>,
     /// Whether phases need approval and review: on or off.
@@ -85,27 +101,39 @@ pub enum PhaseCommand {
     Add(PhaseAddArgs),
     /// Phases (of one initiative, in order) with their gates and progress.
     List {
+        /// Only this initiative's phases (I-1); all initiatives when left out.
         #[arg(long, short)]
         initiative: Option<InitiativeId>,
     },
     /// One phase: its content, gate, tasks and open review comments.
-    Show { id: PhaseId },
+    Show {
+        /// The phase (P-2).
+        id: PhaseId,
+    },
     /// Change a phase's name, content or dependencies (a cycle is refused, named).
     Update(PhaseUpdateArgs),
     /// Approve a phase's plan (pending -> approved) or its finished work (pending_review ->
     /// completed; its tasks in review are approved with it, and the phases after it open).
-    Approve { id: PhaseId },
+    Approve {
+        /// The phase (P-2), pending or pending review.
+        id: PhaseId,
+    },
     /// Send a phase's finished work back: a revision task holding the reason and every open
     /// review comment is added to it.
     RequestChanges(RequestChangesArgs),
     /// Stop a phase's tasks from being handed out, with a reason.
     Block {
+        /// The phase (P-2).
         id: PhaseId,
+        /// Why, for whoever unblocks it (`baton phase show` prints it).
         #[arg(long, short)]
         reason: String,
     },
     /// Let a blocked phase go on (approved again if it was approved before).
-    Unblock { id: PhaseId },
+    Unblock {
+        /// The phase (P-2), blocked.
+        id: PhaseId,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +141,7 @@ pub struct PhaseAddArgs {
     /// The initiative (I-1).
     #[arg(long, short)]
     pub initiative: InitiativeId,
+    /// Its name ("Schema and migrations").
     pub name: String,
     /// Markdown content: what the phase does.
     #[arg(long, short)]
@@ -127,11 +156,15 @@ pub struct PhaseAddArgs {
 
 #[derive(Args, Debug)]
 pub struct PhaseUpdateArgs {
+    /// The phase (P-2).
     pub id: PhaseId,
+    /// A new name.
     #[arg(long)]
     pub name: Option<String>,
+    /// New markdown content ("" clears it).
     #[arg(long, short)]
     pub content: Option<String>,
+    /// Read the new content from a file (`-` for standard input).
     #[arg(long, conflicts_with = "content")]
     pub content_file: Option<std::path::PathBuf>,
     /// Replace the dependencies ("" for none), comma-separated or repeated.
@@ -141,6 +174,7 @@ pub struct PhaseUpdateArgs {
 
 #[derive(Args, Debug)]
 pub struct RequestChangesArgs {
+    /// The phase (P-2), pending review.
     pub id: PhaseId,
     /// What to change, overall.
     #[arg(long, short)]
@@ -153,8 +187,10 @@ pub enum ReviewCommand {
     Comment(CommentArgs),
     /// Review comments of a phase or a task, threads with their replies.
     List {
+        /// The phase's comments (P-2), its tasks' included.
         #[arg(long, short)]
         phase: Option<PhaseId>,
+        /// The task's comments (T-3).
         #[arg(long, short)]
         task: Option<TaskId>,
         /// Only unresolved threads.
@@ -162,24 +198,34 @@ pub enum ReviewCommand {
         open: bool,
     },
     /// Mark a thread resolved.
-    Resolve { id: CommentId },
+    Resolve {
+        /// The thread's first comment (C-3).
+        id: CommentId,
+    },
     /// Mark a resolved thread open again.
-    Reopen { id: CommentId },
+    Reopen {
+        /// The thread's first comment (C-3).
+        id: CommentId,
+    },
 }
 
 #[derive(Args, Debug)]
 pub struct CommentArgs {
     /// The comment's text.
     pub body: String,
+    /// Comment on this phase (P-2).
     #[arg(long, short)]
     pub phase: Option<PhaseId>,
+    /// Comment on this task (T-3).
     #[arg(long, short)]
     pub task: Option<TaskId>,
     /// Answer this comment (C-3); its phase and task are taken from it.
     #[arg(long)]
     pub reply_to: Option<CommentId>,
+    /// The file the comment is about, relative to the repository root.
     #[arg(long, short)]
     pub file: Option<String>,
+    /// The line of --file (from 1).
     #[arg(long, short)]
     pub line: Option<u64>,
     /// Which side of the diff the line is on: added, removed or context.
@@ -539,6 +585,7 @@ pub enum PageCommand {
     Add(PageAddArgs),
     /// An initiative's pages as a tree.
     List {
+        /// The initiative (I-1).
         #[arg(long, short)]
         initiative: InitiativeId,
     },
@@ -546,8 +593,10 @@ pub enum PageCommand {
 
 #[derive(Args, Debug)]
 pub struct PageAddArgs {
+    /// The initiative the page belongs to (I-1).
     #[arg(long, short)]
     pub initiative: InitiativeId,
+    /// The page's title.
     pub title: String,
     /// The page above it (D-3).
     #[arg(long)]
@@ -624,6 +673,7 @@ pub enum ProposalCommand {
     Add(ProposalAddArgs),
     /// Proposals, oldest first.
     List {
+        /// Only this initiative's proposals (I-1).
         #[arg(long, short)]
         initiative: Option<InitiativeId>,
         /// pending, accepted or dismissed.
@@ -631,16 +681,23 @@ pub enum ProposalCommand {
         status: Option<baton_core::model::ProposalStatus>,
     },
     /// One proposal with its content.
-    Show { id: baton_core::ProposalId },
+    Show {
+        /// The proposal (PR-4).
+        id: baton_core::ProposalId,
+    },
     /// Accept a proposal: applied all or nothing, every created row an event.
     Accept {
+        /// The proposal (PR-4), pending.
         id: baton_core::ProposalId,
+        /// A note, kept with the decision.
         #[arg(long, short)]
         reason: Option<String>,
     },
     /// Dismiss a proposal; nothing changes.
     Dismiss {
+        /// The proposal (PR-4), pending.
         id: baton_core::ProposalId,
+        /// Why, kept with the decision.
         #[arg(long, short)]
         reason: Option<String>,
     },
@@ -648,6 +705,7 @@ pub enum ProposalCommand {
 
 #[derive(Args, Debug)]
 pub struct ProposalAddArgs {
+    /// The initiative it changes (I-1).
     #[arg(long, short)]
     pub initiative: InitiativeId,
     /// page, phase, task or plan.
@@ -656,7 +714,9 @@ pub struct ProposalAddArgs {
     /// The page (D-n), phase (P-n) or task (T-n) it changes; none to create.
     #[arg(long)]
     pub target_id: Option<String>,
+    /// A one-line title for the person deciding.
     pub title: String,
+    /// Why, in a few sentences (shown with the proposal).
     #[arg(long, short)]
     pub summary: Option<String>,
     /// The change as JSON (see `baton proposal add --help` for its shape by target).

@@ -34,22 +34,35 @@ pub struct RunsArgs {
 #[derive(Subcommand, Debug)]
 pub enum RunCommand {
     /// One run: its task, agent, process, session, tokens, cost and how it ended.
-    Show { id: RunId },
+    Show {
+        /// The run.
+        id: RunId,
+    },
     /// A run's stored output (the newest 5,000 lines are kept); -f follows it live.
     Logs(LogsArgs),
     /// Ask the run's runner to stop it: SIGINT, SIGTERM, then SIGKILL to its process group,
     /// its work committed to the task branch first; the task is blocked with the reason.
-    Stop { id: RunId },
+    Stop {
+        /// The run, still running.
+        id: RunId,
+    },
     /// Run an ended run's task again: a blocked task goes back to the queue, and the next
     /// run resumes the same session where the provider can.
-    Retry { id: RunId },
+    Retry {
+        /// The run, ended.
+        id: RunId,
+    },
     /// What the run's agent exported over OpenTelemetry (runner --telemetry), by series:
     /// token usage, cost, active time, edits.
-    Telemetry { id: RunId },
+    Telemetry {
+        /// The run.
+        id: RunId,
+    },
 }
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
+    /// The run.
     pub id: RunId,
     /// Keep printing new lines until the run ends.
     #[arg(long, short)]

@@ -28,7 +28,10 @@ pub enum TaskCommand {
     #[command(alias = "ls")]
     List(ListArgs),
     /// Show one task with its notes.
-    Show { id: TaskId },
+    Show {
+        /// The task (T-3).
+        id: TaskId,
+    },
     /// Change a task's fields or status (moves follow the lifecycle).
     Update(UpdateArgs),
     /// Claim the best ready task (or --id): it moves to in-progress with a lease.
@@ -48,7 +51,10 @@ pub enum TaskCommand {
     /// Park a task with a reason; its holder releases it.
     Block(BlockArgs),
     /// Return a blocked task to open (or backlog while dependencies are unmet).
-    Unblock { id: TaskId },
+    Unblock {
+        /// The task (T-3), blocked.
+        id: TaskId,
+    },
     /// Tasks you hold or handed in for review.
     Mine,
     /// Append a note (author and time are recorded).

@@ -34,10 +34,12 @@ pub enum UserCommand {
 
 #[derive(Args, Debug)]
 pub struct UserAddArgs {
+    /// The user's login name.
     pub name: String,
     /// An instance admin: every role on every project, users and projects.
     #[arg(long)]
     pub admin: bool,
+    /// An email address, for people to see.
     #[arg(long)]
     pub email: Option<String>,
     /// Read the password from the first line of stdin.
@@ -47,6 +49,7 @@ pub struct UserAddArgs {
 
 #[derive(Args, Debug)]
 pub struct UserSetArgs {
+    /// The user's login name.
     pub name: String,
     /// Make the user an admin (true) or not (false).
     #[arg(long)]
@@ -54,8 +57,10 @@ pub struct UserSetArgs {
     /// Disable the user: their sessions end and their tokens stop working.
     #[arg(long, conflicts_with = "enable")]
     pub disable: bool,
+    /// Enable a disabled user again.
     #[arg(long)]
     pub enable: bool,
+    /// A new email address.
     #[arg(long)]
     pub email: Option<String>,
     /// Set a new password, read from stdin's first line.
@@ -70,11 +75,15 @@ pub enum TokenCommand {
     Create(TokenCreateArgs),
     /// Tokens (never their secrets): of one project, or every token (admins).
     List {
+        /// Only this project's tokens (its key).
         #[arg(long)]
         project: Option<String>,
     },
     /// Revoke a token: requests carrying it are refused from now on.
-    Revoke { id: u64 },
+    Revoke {
+        /// The token's number (see `baton token list`).
+        id: u64,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +114,7 @@ pub struct TokenCreateArgs {
 pub enum ProjectCommand {
     /// Create a project: its own tasks, docs, messages, events and ids.
     Create {
+        /// Its key, as commands name it (`--project web`).
         key: String,
         /// A name for people (default: the key).
         #[arg(long)]
@@ -113,11 +123,17 @@ pub enum ProjectCommand {
     /// The projects you can use.
     List,
     /// One project and its members.
-    Show { key: String },
+    Show {
+        /// The project's key.
+        key: String,
+    },
     /// Give a user a role in a project (`--role none` takes it away).
     Member {
+        /// The project's key.
         key: String,
+        /// The user's login name.
         user: String,
+        /// viewer, agent, reviewer, maintainer, admin, or none to remove them.
         #[arg(long)]
         role: String,
     },

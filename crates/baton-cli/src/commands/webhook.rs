@@ -41,7 +41,10 @@ pub enum WebhookCommand {
     /// error. Secrets are never shown.
     List,
     /// Remove a webhook: nothing more is sent to it, its pending deliveries fail.
-    Remove { id: WebhookId },
+    Remove {
+        /// The webhook (WH-1).
+        id: WebhookId,
+    },
     /// Send a `webhook.ping` event to this webhook alone and wait for the server's first
     /// attempt (needs `baton serve` running for the project).
     Test(TestArgs),
@@ -81,6 +84,7 @@ pub struct AddArgs {
 
 #[derive(Args, Debug)]
 pub struct TestArgs {
+    /// The webhook (WH-1).
     pub id: WebhookId,
     /// How long to wait for the server's first attempt (0: queue it and return).
     #[arg(long, default_value = "15s", value_parser = duration)]
