@@ -224,6 +224,22 @@ fn outline_and_imports_take_paths_relative_to_the_current_directory() {
         .baton_in(&src, &["code", "outline", "tools/run.py"])
         .json();
     assert_eq!(names(&from_root), ["session_tool"]);
+    // Every command that takes one file takes it as an argument or with --file.
+    let by_option = r
+        .baton_in(&src, &["code", "outline", "--file", "session.ts"])
+        .json();
+    assert_eq!(by_option, outline);
+    let by_argument = r.baton_in(&src, &["code", "imports", "api.ts"]).json();
+    assert_eq!(by_argument, imports);
+    let dependents = |args: &[&str]| r.baton(&[&["code", "dependents"], args].concat()).json();
+    assert_eq!(
+        dependents(&["src/session.ts"]),
+        dependents(&["--file", "src/session.ts"])
+    );
+    assert_eq!(dependents(&["src/session.ts"])[0]["file"], "src/api.ts");
+    r.baton(&["code", "imports"]).fails(2, "invalid_arguments");
+    r.baton(&["code", "why", "a.ts", "--file", "b.ts"])
+        .fails(2, "invalid_arguments");
 }
 
 #[test]

@@ -19,20 +19,18 @@ pub enum CodeCommand {
     Symbols(SymbolsArgs),
     /// Every symbol of one file, in source order.
     Outline {
-        /// File path (relative to the current directory or the project root).
-        file: String,
+        #[command(flatten)]
+        file: FileArg,
     },
     /// The imports of one file, with the project file each resolves to.
     Imports {
-        /// File path (relative to the current directory or the project root).
-        #[arg(long)]
-        file: String,
+        #[command(flatten)]
+        file: FileArg,
     },
     /// Files that import a file, transitively.
     Dependents {
-        /// File path (relative to the current directory or the project root).
-        #[arg(long)]
-        file: String,
+        #[command(flatten)]
+        file: FileArg,
         /// How many import hops to follow; 0 follows all.
         #[arg(long, default_value_t = 0)]
         depth: u32,
@@ -42,8 +40,8 @@ pub enum CodeCommand {
     /// Whether a file is indexed, and if not, why (too large, binary, unreadable, ignored,
     /// in an untracked build or hidden folder, unsupported, not scanned yet) and what to do.
     Why {
-        /// File path (relative to the current directory or the project root).
-        file: String,
+        #[command(flatten)]
+        file: FileArg,
     },
     /// Files and symbols that depend on a change set.
     Impact {
@@ -51,6 +49,29 @@ pub enum CodeCommand {
         #[arg(long, num_args = 1.., required = true)]
         files: Vec<String>,
     },
+}
+
+/// One file, as an argument (`code outline src/a.ts`) or with `--file`: every command
+/// that takes one file takes both.
+#[derive(Args, Debug)]
+pub struct FileArg {
+    /// File path (relative to the current directory or the project root).
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    path: Option<String>,
+    /// The same, as an option.
+    #[arg(long = "file", value_name = "FILE")]
+    file: Option<String>,
+}
+
+impl FileArg {
+    fn get(self) -> String {
+        // clap requires one of the two.
+        self.path.or(self.file).unwrap_or_default()
+    }
 }
 
 #[derive(Args, Debug)]
@@ -155,7 +176,7 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Why { file } => {
-            let e = index.explain(&index_path(ctx, root, &file))?;
+            let e = index.explain(&index_path(ctx, root, &file.get()))?;
             ctx.out.emit(&e, |w| {
                 writeln!(w, "{}: {}", e.path, e.detail)?;
                 if let Some(fix) = &e.fix {
@@ -165,11 +186,11 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Outline { file } => {
-            let symbols = index.outline(&index_path(ctx, root, &file))?;
+            let symbols = index.outline(&index_path(ctx, root, &file.get()))?;
             ctx.out.emit(&symbols, |w| symbol_table(w, &symbols, false))
         }
         CodeCommand::Imports { file } => {
-            let imports = index.imports(&index_path(ctx, root, &file))?;
+            let imports = index.imports(&index_path(ctx, root, &file.get()))?;
             ctx.out.emit(&imports, |w| {
                 if imports.is_empty() {
                     return writeln!(w, "No imports.");
@@ -187,7 +208,7 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Dependents { file, depth } => {
-            let deps = index.dependents(&index_path(ctx, root, &file), depth)?;
+            let deps = index.dependents(&index_path(ctx, root, &file.get()), depth)?;
             ctx.out.emit(&deps, |w| {
                 if deps.is_empty() {
                     return writeln!(w, "No file imports it.");
