@@ -191,6 +191,8 @@ pub struct Extractor<'s> {
     /// Where in the text something an extractor looks for may start, in order (see
     /// [`Extractor::may_hold`]); `None`: anywhere.
     marks: Option<Vec<usize>>,
+    /// The same for a second test (see [`Extractor::may_call`]).
+    calls: Option<Vec<usize>>,
 }
 
 /// What a doc comment lookup needs of a node that may come before a documented item.
@@ -223,6 +225,7 @@ impl<'s> Extractor<'s> {
             depth: 0,
             siblings: RefCell::new(Vec::new()),
             marks: None,
+            calls: None,
         }
     }
 
@@ -237,16 +240,26 @@ impl<'s> Extractor<'s> {
         self.marks = Some(marks);
     }
 
+    /// Set a second kind of mark, for a second test ([`Extractor::may_call`]).
+    pub fn set_calls(&mut self, mut calls: Vec<usize>) {
+        #[cfg(test)]
+        if !USE_MARKS.with(|on| on.get()) {
+            return;
+        }
+        calls.sort_unstable();
+        self.calls = Some(calls);
+    }
+
     /// Whether `node`'s text holds one of the marks (always, without marks).
     #[inline]
     pub fn may_hold(&self, node: Node<'_>) -> bool {
-        match &self.marks {
-            Some(at) => {
-                let i = at.partition_point(|&k| k < node.start_byte());
-                at.get(i).is_some_and(|&k| k < node.end_byte())
-            }
-            None => true,
-        }
+        holds(self.marks.as_deref(), node)
+    }
+
+    /// Whether `node`'s text holds one of the second marks (always, without them).
+    #[inline]
+    pub fn may_call(&self, node: Node<'_>) -> bool {
+        holds(self.calls.as_deref(), node)
     }
 
     pub fn finish(self) -> FileFacts {
@@ -514,6 +527,19 @@ impl<'s> Extractor<'s> {
             }
         }
         out
+    }
+}
+
+/// Whether one of the places in `marks` (in order) is inside `node` (always, without
+/// marks).
+#[inline]
+fn holds(marks: Option<&[usize]>, node: Node<'_>) -> bool {
+    match marks {
+        Some(at) => {
+            let i = at.partition_point(|&k| k < node.start_byte());
+            at.get(i).is_some_and(|&k| k < node.end_byte())
+        }
+        None => true,
     }
 }
 

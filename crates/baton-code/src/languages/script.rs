@@ -17,6 +17,7 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
     // text: such a tree is walked whole.)
     if !root.has_error() {
         ex.set_marks(marks(ex.src));
+        ex.set_calls(calls(ex.src));
     }
     block(ex, root, Scope::Module);
     let mut exported = Vec::new();
@@ -337,8 +338,9 @@ fn nested(ex: &mut Extractor<'_>, value: Node<'_>, name: &str, exported: bool) {
 /// definitions; the callbacks themselves have no name to index.
 fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
     // Most expressions (`a.b(c)`, `x + 1`, arrays of strings) define nothing: their text
-    // holds no braces (see `marks`).
-    if !ex.may_hold(node) {
+    // holds no braces (see `marks`). Data (`[{ id: 1 }]`, `{ one: "s", other: "t" }`)
+    // holds braces but no parameter list, arrow or type arguments (see `calls`).
+    if !ex.may_hold(node) || !ex.may_call(node) {
         return;
     }
     match ex.kind(node) {
@@ -386,6 +388,11 @@ fn callbacks(ex: &mut Extractor<'_>, node: Node<'_>) {
 
 /// Methods of an object literal: `m() {}`, `m: () => {}`, `m: function () {}`.
 fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
+    // An object of data (`{ one: "s", other: { n: 1 } }`) has no method, function value
+    // or callback at any depth (see `calls`).
+    if !ex.may_call(object) {
+        return;
+    }
     for prop in named_children(object) {
         match ex.kind(prop) {
             "method_definition" => {
@@ -395,9 +402,11 @@ fn object_methods(ex: &mut Extractor<'_>, object: Node<'_>, exported: bool) {
             }
             "pair" => {
                 // Neither braces nor an arrow: plain data (`narrow: ["B", "A"]`), no method
-                // and nothing nested (a function value has one or the other).
-                if !ex.may_hold(prop)
-                    && memchr::memmem::find(&ex.src[prop.byte_range()], b"=>").is_none()
+                // and nothing nested (a function value has one or the other). Without a
+                // parameter list, arrow or type arguments, data too (`one: { n: 1 }`).
+                if !ex.may_call(prop)
+                    || (!ex.may_hold(prop)
+                        && memchr::memmem::find(&ex.src[prop.byte_range()], b"=>").is_none())
                 {
                     continue;
                 }
@@ -655,6 +664,16 @@ fn marks(src: &[u8]) -> Vec<usize> {
     memchr::memchr_iter(b'{', src).collect()
 }
 
+/// Where a parameter list (`(`), an arrow (`=>`) or type arguments (`<`) may be in `src`:
+/// what [`callbacks`] and [`object_methods`] record or search has one of them besides
+/// its braces (a function has parameters or an arrow, a method its parameters, a type
+/// literal that `callbacks` reaches sits in type arguments). An object or array without
+/// any is data, however deeply its braces nest. Every `>` counts (`a > b` too); that only
+/// costs a walk.
+fn calls(src: &[u8]) -> Vec<usize> {
+    memchr::memchr3_iter(b'(', b'<', b'>', src).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -709,7 +728,10 @@ mod tests {
                     .prop_map(|a| format!("new Map<string, {{ due: number }}>([[\"k\", {a}]])")),
                 e.clone()
                     .prop_map(|a| format!("class {{ run() {{ return {a}; }} }}")),
-                e.prop_map(|a| format!("`t${{{a}}}`")),
+                e.clone().prop_map(|a| format!("`t${{{a}}}`")),
+                e.clone()
+                    .prop_map(|a| format!("({{ one: \"s\", other: {{ n: [{{ id: 1 }}], v: {a} }} }})")),
+                e.prop_map(|a| format!("[{{ k: {{ j: 2 }} }}, {a}]")),
             ]
         });
         prop::collection::vec(
