@@ -220,7 +220,8 @@ fn statement(
             }
         }
         "lexical_declaration" | "variable_declaration" => {
-            let is_const = ex.text(node).starts_with("const");
+            // The bytes, not the text: a declaration may span a whole bundle.
+            let is_const = ex.src[node.start_byte()..].starts_with(b"const");
             for decl in named_children(node) {
                 if ex.kind(decl) == "variable_declarator" {
                     declarator(ex, node, anchor, decl, scope, exported, is_const);
@@ -640,8 +641,9 @@ fn require_call(ex: &mut Extractor<'_>, node: Node<'_>, names: Vec<String>) {
     let Some(function) = ex.field(call, Field::Function) else {
         return;
     };
-    let callee = ex.text(function);
-    if callee != "require" && callee != "import" {
+    // The bytes, not the text: a callee may be a whole function (an IIFE).
+    let callee = &ex.src[function.byte_range()];
+    if callee != b"require" && callee != b"import" {
         return;
     }
     let Some(arg) = ex
