@@ -112,7 +112,25 @@ fn statement(
     scope: Scope,
     exported: bool,
 ) {
-    match ex.kind(node) {
+    let kind = ex.kind(node);
+    // In a function, an expression or a return only has callbacks searched, and what
+    // `callbacks` records or searches has both marks; a declaration may also bind a
+    // `require(..)` or an arrow function (`const f = x => x`): one mark or the other.
+    if scope == Scope::Function {
+        let skip = match kind {
+            "expression_statement" | "return_statement" => {
+                !ex.may_hold(node) || !ex.may_call(node)
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                !ex.may_hold(node) && !ex.may_call(node)
+            }
+            _ => false,
+        };
+        if skip {
+            return;
+        }
+    }
+    match kind {
         "export_statement" => {
             if let Some(source) = ex.field(node, Field::Source) {
                 let names = export_clause_names(ex, node);
@@ -737,10 +755,11 @@ mod tests {
             ]
         });
         prop::collection::vec(
-            (0..4usize, expr).prop_map(|(k, e)| match k {
+            (0..5usize, expr).prop_map(|(k, e)| match k {
                 0 => format!("const c = {e};\n"),
                 1 => format!("{e};\n"),
                 2 => format!("function g() {{ return {e}; }}\n"),
+                3 => format!("function k() {{ const r = require(\"m\"); let q = v => {e}; }}\n"),
                 _ => format!("export const h = () => {{ describe(\"d\", () => {e}); }};\n"),
             }),
             1..6,
