@@ -142,13 +142,16 @@ impl FieldIds {
         node.child_by_field_id(self.0[f as usize]?.get())
     }
 
-    /// `node`'s children in field `f`, as `node.children_by_field_name` lists them.
+    /// `node`'s named children in field `f`. A field over a list holds its separators
+    /// too (Go's `const A, B = 1, 2` has `,` as a name): they are left out.
     pub fn children<'t>(&self, node: Node<'t>, f: Field) -> Vec<Node<'t>> {
         let Some(id) = self.0[f as usize] else {
             return Vec::new();
         };
         let mut cursor = node.walk();
-        node.children_by_field_id(id, &mut cursor).collect()
+        node.children_by_field_id(id, &mut cursor)
+            .filter(|c| c.is_named())
+            .collect()
     }
 }
 

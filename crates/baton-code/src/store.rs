@@ -307,13 +307,20 @@ pub fn begin_full(conn: &Connection) -> Result<()> {
 pub fn finish_full(conn: &Connection) -> Result<()> {
     conn.execute_batch(INDEXES)?;
     conn.execute("DELETE FROM symbol_names", [])?;
-    // Byte order from the name index; a stable sort by length keeps it.
+    // Byte order from the name index; a stable sort by length keeps it. The names are
+    // copied into one text, and sorted as (length, place) pairs: no string per name.
     let mut stmt = conn.prepare("SELECT DISTINCT name FROM symbols ORDER BY name")?;
-    let mut names: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    names.sort_by_cached_key(|n| n.chars().count());
-    put_names(conn, 0, &names)
+    let mut rows = stmt.query([])?;
+    let mut text = String::new();
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let name = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let start = text.len();
+        text.push_str(name);
+        spans.push((name.chars().count(), start, text.len()));
+    }
+    spans.sort_by_key(|&(chars, _, _)| chars);
+    put_names(conn, 0, spans.iter().map(|&(_, a, b)| &text[a..b]))
 }
 
 /// The order of the name list: length in characters, then bytes.
@@ -328,7 +335,11 @@ const NAME_ROW_BYTES: usize = 3900;
 
 /// Store one run of names, in `name_order` and without repeats, as rows of
 /// at most `NAME_ROW_BYTES`.
-fn put_names(conn: &Connection, run: i64, names: &[String]) -> Result<()> {
+fn put_names<'a>(
+    conn: &Connection,
+    run: i64,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
     let mut stmt = conn.prepare_cached("INSERT INTO symbol_names(run, names) VALUES (?1, ?2)")?;
     let mut row = String::new();
     for name in names {
@@ -371,7 +382,7 @@ pub fn append_names(conn: &Connection, mut names: Vec<String>) -> Result<()> {
     }
     names.sort_unstable_by(|a, b| name_order(a, b));
     names.dedup();
-    put_names(conn, last + 1, &names)
+    put_names(conn, last + 1, names.iter().map(String::as_str))
 }
 
 /// One parsed file, ready to store.

@@ -54,12 +54,13 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
                         specs.push(child);
                     }
                 }
+                let single = specs_single(node);
                 for spec in specs {
                     if !matches!(ex.kind(spec), "const_spec" | "var_spec") {
                         continue;
                     }
-                    let names: Vec<Node<'_>> = ex.fields.children(spec, Field::Name);
-                    let anchor = if specs_single(node) { node } else { spec };
+                    let names = spec_names(ex, spec);
+                    let anchor = if single { node } else { spec };
                     // `_` binds nothing: `var _ io.Reader = (*T)(nil)` only checks a type.
                     for n in names {
                         let name = ex.text(n);
@@ -95,6 +96,21 @@ pub fn extract(ex: &mut Extractor<'_>, root: Node<'_>) {
             }
             _ => {}
         }
+    }
+}
+
+/// The names a const or var spec binds. Most bind one (`EPERM = Errno(0x1)`): a comma
+/// (or a comment) after the first name is the only sign of more, and only then are all
+/// children listed.
+fn spec_names<'t>(ex: &Extractor<'_>, spec: Node<'t>) -> Vec<Node<'t>> {
+    let Some(first) = ex.field(spec, Field::Name) else {
+        return Vec::new();
+    };
+    let after = ex.src[first.end_byte()..].trim_ascii_start();
+    if after.starts_with(b",") || after.starts_with(b"/") {
+        ex.fields.children(spec, Field::Name)
+    } else {
+        vec![first]
     }
 }
 
@@ -251,6 +267,32 @@ fn local_types_in(ex: &mut Extractor<'_>, node: Node<'_>) {
 #[cfg(test)]
 mod tests {
     use super::type_keywords;
+    use crate::languages::{extract, Language, Parsers};
+
+    #[test]
+    fn every_name_of_a_const_or_var_spec_is_a_symbol() {
+        let src = "package p\n\nconst One = 1\nconst A, B = 1, 2\nvar X /* x */, Y int\n\
+                   var (\n\tP, _, Q = 1, 2, 3\n\tR = 4\n)\n";
+        let facts = extract(&mut Parsers::new(), Language::Go, src.as_bytes());
+        let names: Vec<(&str, u32)> = facts
+            .symbols
+            .iter()
+            .map(|s| (s.name.as_str(), s.line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("One", 3),
+                ("A", 4),
+                ("B", 4),
+                ("X", 5),
+                ("Y", 5),
+                ("P", 7),
+                ("Q", 7),
+                ("R", 8)
+            ]
+        );
+    }
 
     #[test]
     fn type_keywords_are_whole_words_followed_by_a_space_or_tab() {

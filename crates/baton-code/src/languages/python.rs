@@ -191,7 +191,8 @@ fn docstring(ex: &Extractor<'_>, def: Node<'_>) -> Option<String> {
     if ex.kind(s) != "string" {
         return None;
     }
-    docstring_first_line(ex.text(s))
+    // Its first line is all that is kept: the start of a long docstring is enough.
+    docstring_first_line(&ex.head(s.start_byte(), s.end_byte()))
 }
 
 fn is_lambda_assignment(ex: &Extractor<'_>, node: Node<'_>) -> bool {

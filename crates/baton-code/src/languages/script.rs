@@ -118,9 +118,7 @@ fn statement(
     // `require(..)` or an arrow function (`const f = x => x`): one mark or the other.
     if scope == Scope::Function {
         let skip = match kind {
-            "expression_statement" | "return_statement" => {
-                !ex.may_hold(node) || !ex.may_call(node)
-            }
+            "expression_statement" | "return_statement" => !ex.may_hold(node) || !ex.may_call(node),
             "lexical_declaration" | "variable_declaration" => {
                 !ex.may_hold(node) && !ex.may_call(node)
             }
@@ -749,8 +747,9 @@ mod tests {
                 e.clone()
                     .prop_map(|a| format!("class {{ run() {{ return {a}; }} }}")),
                 e.clone().prop_map(|a| format!("`t${{{a}}}`")),
-                e.clone()
-                    .prop_map(|a| format!("({{ one: \"s\", other: {{ n: [{{ id: 1 }}], v: {a} }} }})")),
+                e.clone().prop_map(|a| format!(
+                    "({{ one: \"s\", other: {{ n: [{{ id: 1 }}], v: {a} }} }})"
+                )),
                 e.prop_map(|a| format!("[{{ k: {{ j: 2 }} }}, {a}]")),
             ]
         });
