@@ -234,23 +234,13 @@ impl<'s> Extractor<'s> {
 
     /// Set where in the text what the extractor looks for may start: a subtree holding
     /// none of these places need not be walked ([`Extractor::may_hold`]).
-    pub fn set_marks(&mut self, mut marks: Vec<usize>) {
-        #[cfg(test)]
-        if !USE_MARKS.with(|on| on.get()) {
-            return;
-        }
-        marks.sort_unstable();
-        self.marks = Some(marks);
+    pub fn set_marks(&mut self, marks: Vec<usize>) {
+        self.marks = in_order(marks);
     }
 
     /// Set a second kind of mark, for a second test ([`Extractor::may_call`]).
-    pub fn set_calls(&mut self, mut calls: Vec<usize>) {
-        #[cfg(test)]
-        if !USE_MARKS.with(|on| on.get()) {
-            return;
-        }
-        calls.sort_unstable();
-        self.calls = Some(calls);
+    pub fn set_calls(&mut self, calls: Vec<usize>) {
+        self.calls = in_order(calls);
     }
 
     /// Whether `node`'s text holds one of the marks (always, without marks).
@@ -531,6 +521,16 @@ impl<'s> Extractor<'s> {
         }
         out
     }
+}
+
+/// Marks sorted for [`holds`]; none (walk everything) while a test compares the walks.
+fn in_order(mut marks: Vec<usize>) -> Option<Vec<usize>> {
+    #[cfg(test)]
+    if !USE_MARKS.with(|on| on.get()) {
+        return None;
+    }
+    marks.sort_unstable();
+    Some(marks)
 }
 
 /// Whether one of the places in `marks` (in order) is inside `node` (always, without
