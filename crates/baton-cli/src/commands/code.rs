@@ -68,9 +68,10 @@ pub struct FileArg {
 }
 
 impl FileArg {
-    fn get(self) -> String {
+    /// The file's path in the index.
+    fn in_index(self, ctx: &Context, root: &Path) -> String {
         // clap requires one of the two.
-        self.path.or(self.file).unwrap_or_default()
+        index_path(ctx, root, &self.path.or(self.file).unwrap_or_default())
     }
 }
 
@@ -176,7 +177,7 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Why { file } => {
-            let e = index.explain(&index_path(ctx, root, &file.get()))?;
+            let e = index.explain(&file.in_index(ctx, root))?;
             ctx.out.emit(&e, |w| {
                 writeln!(w, "{}: {}", e.path, e.detail)?;
                 if let Some(fix) = &e.fix {
@@ -186,11 +187,11 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Outline { file } => {
-            let symbols = index.outline(&index_path(ctx, root, &file.get()))?;
+            let symbols = index.outline(&file.in_index(ctx, root))?;
             ctx.out.emit(&symbols, |w| symbol_table(w, &symbols, false))
         }
         CodeCommand::Imports { file } => {
-            let imports = index.imports(&index_path(ctx, root, &file.get()))?;
+            let imports = index.imports(&file.in_index(ctx, root))?;
             ctx.out.emit(&imports, |w| {
                 if imports.is_empty() {
                     return writeln!(w, "No imports.");
@@ -208,7 +209,7 @@ pub fn run(ctx: &Context, command: CodeCommand) -> CliResult {
             })
         }
         CodeCommand::Dependents { file, depth } => {
-            let deps = index.dependents(&index_path(ctx, root, &file.get()), depth)?;
+            let deps = index.dependents(&file.in_index(ctx, root), depth)?;
             ctx.out.emit(&deps, |w| {
                 if deps.is_empty() {
                     return writeln!(w, "No file imports it.");
