@@ -13,12 +13,15 @@ use serde_json::Value;
 use support::{command_in, git, repository, script, Sandbox};
 
 /// The agent: writes its file (or, given `SHARED`, the shared one), commits; on a merge
-/// task it resolves the conflict by keeping both sides' lines.
+/// task it resolves the conflict by keeping both sides' lines (given `CARELESS`, it commits
+/// the file as git left it, markers and all).
 const AGENT: &str = r#"prompt=$(cat)
 task=$(printf '%s' "$prompt" | sed -n 's/.*You hold task \(T-[0-9]*\).*/\1/p' | head -1)
 if git rev-parse -q --verify MERGE_HEAD >/dev/null; then
-  sed -e '/^[<=>|]\{7\}/d' shared.txt | sort > resolved.txt
-  mv resolved.txt shared.txt
+  if [ -z "$CARELESS" ]; then
+    sed -e '/^[<=>|]\{7\}/d' shared.txt | sort > resolved.txt
+    mv resolved.txt shared.txt
+  fi
   git add shared.txt
   git -c user.name=agent -c user.email=a@example.invalid commit -q --no-edit
   echo "resolved for $task"
@@ -239,6 +242,68 @@ fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
     let original = json(&s, &["merge", "show", m["id"].as_str().unwrap()]);
     assert_eq!(original["state"], "merged");
     assert_eq!(original["resolved_by"], out[0]["id"]);
+    let shared = git(s.path(), &["show", &format!("{pb}:shared.txt")]);
+    assert_eq!(shared, "line from T-1\nline from T-2");
+}
+
+#[test]
+fn a_resolution_that_keeps_conflict_markers_is_not_merged_until_they_are_gone() {
+    let s = repository();
+    let (_, _, _, pb) = planned(&s, 2);
+    run_agents(&s, &[("SHARED", "1")]);
+    s.run(&["task", "approve", "T-1"]).ok();
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
+    s.run(&["task", "approve", "T-2"]).ok();
+    let out = merge_run(&s);
+    assert_eq!(out[0]["state"], "conflict", "{out:?}");
+    let merge_task = out[0]["merge_task"].as_str().unwrap().to_string();
+    // The agent commits shared.txt as git left it: the merge is clean to git, but refused.
+    run_agents(&s, &[("CARELESS", "1")]);
+    let task_branch = format!("baton/{merge_task}");
+    let left = git(s.path(), &["show", &format!("{task_branch}:shared.txt")]);
+    assert!(left.contains("<<<<<<<"), "{left}");
+    s.run(&["task", "approve", &merge_task]).ok();
+    let phase_head = head(s.path(), &pb);
+    let out = merge_run(&s);
+    assert_eq!(out[0]["state"], "failed", "{out:?}");
+    let error = out[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("conflict markers")
+            && error.contains("shared.txt:1")
+            && error.contains(&task_branch),
+        "{error}"
+    );
+    assert_eq!(head(s.path(), &pb), phase_head, "nothing merged");
+    // Once the lines are resolved on the branch, a retry merges it.
+    let fix = s.path().join("fix");
+    git(
+        s.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--force",
+            fix.to_str().unwrap(),
+            &task_branch,
+        ],
+    );
+    std::fs::write(fix.join("shared.txt"), "line from T-1\nline from T-2\n").unwrap();
+    git(&fix, &["add", "shared.txt"]);
+    git(
+        &fix,
+        &[
+            "-c",
+            "user.name=p",
+            "-c",
+            "user.email=p@example.invalid",
+            "commit",
+            "-qm",
+            "fix",
+        ],
+    );
+    let id = out[0]["id"].as_str().unwrap();
+    assert_eq!(json(&s, &["merge", "retry", id])["state"], "pending");
+    assert_eq!(merge_run(&s)[0]["state"], "merged");
     let shared = git(s.path(), &["show", &format!("{pb}:shared.txt")]);
     assert_eq!(shared, "line from T-1\nline from T-2");
 }

@@ -266,6 +266,13 @@ fn carry_out_locked(repo: &Repo, merge: &MergeSpec<'_>) -> GitResult<MergeOutcom
             result: target,
         });
     }
+    let markers = leftover_markers(repo, &base, &source)?;
+    if !markers.is_empty() {
+        return Ok(MergeOutcome::Failed {
+            error: markers_error(merge.source, &markers),
+            retry: false,
+        });
+    }
     let moved = base != target;
     let message = format!(
         "Merge {} into {}\n\n{} merged by Baton.\n",
@@ -353,6 +360,48 @@ fn carry_out_locked(repo: &Repo, merge: &MergeSpec<'_>) -> GitResult<MergeOutcom
         target_head: target,
         result,
     })
+}
+
+/// Where `source` adds, since `base`, a line that is a conflict marker git left
+/// (`<<<<<<<`, `=======`, `>>>>>>>` or `|||||||` opening the line): `path:line` each, found
+/// by `git diff --check` as git finds them before a commit, so a path's
+/// `conflict-marker-size` attribute counts. A conflict resolved by committing the file as
+/// git left it would otherwise merge cleanly, markers and both sides included.
+fn leftover_markers(repo: &Repo, base: &str, source: &str) -> GitResult<Vec<String>> {
+    let args = [
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "--check",
+        "--no-color",
+        "--no-ext-diff",
+        base,
+        source,
+    ];
+    let out = run(repo.root(), &args)?;
+    // 0: nothing to report; 2: markers or whitespace errors, listed; anything else failed.
+    if !matches!(out.status.code(), Some(0 | 2)) {
+        return Err(failed(repo.root(), "diff --check", &out));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.strip_suffix(": leftover conflict marker"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Why a branch with leftover conflict markers is not merged, naming at most ten places.
+fn markers_error(source: &str, markers: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut places = markers[..markers.len().min(SHOWN)].join(", ");
+    if markers.len() > SHOWN {
+        places.push_str(&format!(" and {} more", markers.len() - SHOWN));
+    }
+    format!(
+        "{source} adds conflict markers left from a merge ({places}): not merged. Resolve \
+         those lines on {source}, commit, and retry the merge (a file meant to hold such \
+         lines can say so in .gitattributes: `PATH conflict-marker-size=32`)"
+    )
 }
 
 /// A merge commit of `source` into `target`, or the conflicting files.

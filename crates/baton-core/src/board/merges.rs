@@ -775,8 +775,9 @@ fn merge_task(
     let mut description = format!(
         "Merging `{source}` ({sh}) into `{target}` ({th}) conflicts ({m}). Nothing was \
          changed.\n\nYour worktree starts on `{source}` with `{target}` merged in and the \
-         conflicts left in the files. Resolve each one keeping the intent of both sides, \
-         run the tests, and commit the merge. Once this task is approved its branch is \
+         conflicts left in the files. Resolve each one keeping the intent of both sides \
+         (no `<<<<<<<`, `=======` or `>>>>>>>` line may stay: a branch that keeps one is \
+         not merged), run the tests, and commit the merge. Once this task is approved its branch is \
          merged into `{target}` in place of {subject}'s.\n\nConflicting files:\n",
         source = merge.source,
         target = merge.target,
