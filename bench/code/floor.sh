@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Full scan against the parse floor, in CPU time (user + system) and wall time:
 # rounds of `baton scan --json` (or `scan_full .`, the example) from nothing for each
-# binary given, then the floor (every other round in the reverse order), interleaved so
-# that load changes hit all of them alike. Prints one line per run, the medians, and the
+# binary given and the floor, in a shuffled order each round, interleaved so that load
+# changes hit all of them alike. Prints one line per run, the medians, and the
 # median of each round's ratio to that round's floor.
 #
 #   BATONS="/path/main/baton /path/branch/baton" FLOOR=/path/parse_floor \
@@ -22,15 +22,12 @@ out=$(mktemp)
 trap 'rm -f "$out" "$out.one"' EXIT
 cd "$dir"
 [ -f .baton/config.toml ] || "${batons[0]}" init --json >/dev/null
-# Every other round runs them in the reverse order, so that none always comes first.
+# Each round runs them in its own shuffled order (the same for the same round number):
+# a fixed or alternating order put the first binary twice in a row at every round's edge,
+# and that position alone moved its CPU time by several percent.
 order=("${!batons[@]}" floor)
 for round in $(seq 1 "$ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then
-        this=("${order[@]}")
-    else
-        this=()
-        for item in "${order[@]}"; do this=("$item" "${this[@]}"); done
-    fi
+    read -r -a this < <(python3 -c 'import random, sys; r = random.Random(int(sys.argv[1])); o = sys.argv[2:]; r.shuffle(o); print(*o)' "$round" "${order[@]}")
     for item in "${this[@]}"; do
         rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
         if [ "$item" = floor ]; then

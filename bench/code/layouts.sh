@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The full scan against the parse floor over several code layouts.
+#
+# Where the linker happens to put the hot code moves CPU time by several percent: two
+# builds of the same source, one with a few more lines in an example's main, differed by
+# 5% on `combined` (PERFORMANCE.md, session 21). One build measures its own layout's luck
+# as much as the scan. This builds `scan_full` and `parse_floor` once per seed, with the
+# linker shuffling the order of functions (`--shuffle-sections`, lld: the linker rustc
+# uses on x86_64 Linux), then runs every seed's scan and floor in a shuffled order each
+# round, and reports each seed's median ratio (the scan's CPU over its own build's floor,
+# same round) and the median over every seed and round.
+#
+#   SEEDS="1 2 3 4" ROUNDS=4 bash bench/code/layouts.sh bench/corpora/code/combined
+#
+# Builds go to $LAYOUT_TARGET/<seed> (default /tmp/baton-layouts), a full release build
+# of baton-code each the first time.
+set -euo pipefail
+
+dir=$(cd "$1" && pwd)
+# This deletes its code index: only corpora fetched for benchmarks, unless ANY_DIR=1.
+case "$dir" in
+*/bench/corpora/*) ;;
+*) [ -n "${ANY_DIR:-}" ] || { echo "$(basename "$0"): $dir is not under bench/corpora/ (set ANY_DIR=1 to use it anyway)" >&2; exit 2; } ;;
+esac
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+read -r -a seeds <<<"${SEEDS:-1 2 3 4}"
+ROUNDS=${ROUNDS:-4}
+target=${LAYOUT_TARGET:-/tmp/baton-layouts}
+for seed in "${seeds[@]}"; do
+    (cd "$repo" && RUSTFLAGS="-C link-arg=-Wl,--shuffle-sections=.text*=$seed" \
+        CARGO_TARGET_DIR="$target/$seed" \
+        cargo build --release -q -p baton-code --example scan_full --example parse_floor)
+done
+out=$(mktemp)
+trap 'rm -f "$out" "$out.one"' EXIT
+cd "$dir"
+items=()
+for seed in "${seeds[@]}"; do items+=("scan:$seed" "floor:$seed"); done
+for round in $(seq 1 "$ROUNDS"); do
+    read -r -a this < <(python3 -c 'import random, sys; r = random.Random(int(sys.argv[1])); o = sys.argv[2:]; r.shuffle(o); print(*o)' "$round" "${items[@]}")
+    for item in "${this[@]}"; do
+        what=${item%%:*}
+        seed=${item#*:}
+        if [ "$what" = scan ]; then bin=scan_full; else bin=parse_floor; fi
+        rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
+        /usr/bin/time -f "%e %U %S" -o "$out.one" "$target/$seed/release/examples/$bin" . >/dev/null
+        line="$round $what $seed $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
+        echo "$line" | tee -a "$out"
+    done
+done
+python3 - "$out" <<'PY'
+import statistics as st, sys
+cpu, wall = {}, {}
+for line in open(sys.argv[1]):
+    rnd, what, seed, w, user, system, *_ = line.split()
+    cpu[(what, seed, rnd)] = float(user) + float(system)
+    wall[(what, seed, rnd)] = float(w)
+seeds = sorted({s for _, s, _ in cpu}, key=int)
+rounds = sorted({r for _, _, r in cpu}, key=int)
+all_cpu, all_wall = [], []
+for s in seeds:
+    rc = [cpu[("scan", s, r)] / cpu[("floor", s, r)] for r in rounds]
+    rw = [wall[("scan", s, r)] / wall[("floor", s, r)] for r in rounds]
+    all_cpu += rc
+    all_wall += rw
+    print(f"seed {s}: floor CPU {st.median(cpu[('floor', s, r)] for r in rounds):.2f} s, "
+          f"scan CPU {st.median(cpu[('scan', s, r)] for r in rounds):.2f} s; median ratio "
+          f"CPU {st.median(rc):.3f}x, wall {st.median(rw):.3f}x")
+print(f"all {len(all_cpu)} pairs: median ratio CPU {st.median(all_cpu):.3f}x "
+      f"(quartiles {st.quantiles(all_cpu, n=4)[0]:.3f} to {st.quantiles(all_cpu, n=4)[2]:.3f}), "
+      f"wall {st.median(all_wall):.3f}x")
+PY
