@@ -246,3 +246,81 @@ fn migrate_carries_the_team_and_each_project_to_postgres() {
     assert_eq!(projects.as_array().unwrap().len(), 2, "{projects}");
     server.terminate();
 }
+
+#[test]
+fn failed_logins_count_on_every_server_of_the_store_and_across_restarts() {
+    let s = Sandbox::project();
+    with_stdin(
+        &s,
+        &["user", "add", "root", "--admin", "--password-stdin"],
+        &[],
+        PASSWORD,
+    )
+    .ok();
+    let login = |url: &str, password: &str| {
+        with_stdin(
+            &s,
+            &["login", url, "--name", "root", "--password-stdin"],
+            &[],
+            password,
+        )
+    };
+    // Two servers on one store, as behind a load balancer (the second one runs beside the
+    // first, which the project's commands keep using).
+    let one = Foreground::start(&s, &[]);
+    let two = Beside::start(&s);
+    for _ in 0..=baton_core::instance::FREE_LOGIN_FAILURES {
+        login(&one.url, "not the password").fails(6, "unauthenticated");
+    }
+    // The other server makes the next attempt wait, right password or not, and so does
+    // the first one after a restart.
+    let waited = login(&two.url, PASSWORD).fails(8, "rate_limited");
+    assert!(waited.stderr.contains("wait 1 s"), "{}", waited.stderr);
+    drop(one);
+    let one = Foreground::start(&s, &[]);
+    login(&one.url, PASSWORD).fails(8, "rate_limited");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    login(&two.url, PASSWORD).ok();
+    // The success cleared the count: one wrong password is just wrong again.
+    login(&one.url, "not the password").fails(6, "unauthenticated");
+    login(&one.url, PASSWORD).ok();
+}
+
+/// A second `baton serve` on a project, beside the one `server.json` names.
+struct Beside {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Beside {
+    fn start(s: &Sandbox) -> Beside {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = command_in(s.path(), &["serve", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let client = baton_client::Client::new(&url, None).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while client.health().is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second server did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Beside { child, url }
+    }
+}
+
+impl Drop for Beside {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

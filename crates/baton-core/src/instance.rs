@@ -12,6 +12,13 @@ use crate::time::Timestamp;
 /// The key of the project every server has: the one its existing routes serve.
 pub const DEFAULT_PROJECT: &str = "default";
 
+/// Failed logins allowed per account and per address before each further attempt waits
+/// (1 s, then twice as long each time, at most [`MAX_LOGIN_WAIT`]); counted in the store,
+/// so by every server on it.
+pub const FREE_LOGIN_FAILURES: u32 = 3;
+/// The longest wait between login attempts.
+pub const MAX_LOGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How long a login session lasts.
 pub const SESSION_HOURS: i64 = 24;
 

@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_webhooks",
         include_str!("../migrations/0012_webhooks.sql"),
     ),
+    (
+        "0013_login_failures",
+        include_str!("../migrations/0013_login_failures.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -118,12 +118,11 @@ pub fn changes_access(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
-/// The server's authentication: the mode, the session key, the login limiter.
+/// The server's authentication: the mode, the session key, the setup code.
 pub struct Auth {
     checked: Mutex<Checked>,
     team: bool,
     keys: Option<(EncodingKey, DecodingKey)>,
-    pub limiter: Limiter,
     /// The hash of the one-time setup code, while no user exists.
     setup: Mutex<Option<String>>,
     /// When each token was last written as used (writes are throttled to one a minute).
@@ -144,7 +143,6 @@ impl Auth {
             checked: Mutex::default(),
             team: false,
             keys: None,
-            limiter: Limiter::default(),
             setup: Mutex::new(None),
             used: Mutex::default(),
             secure_cookies: false,
@@ -159,7 +157,6 @@ impl Auth {
             checked: Mutex::default(),
             team: true,
             keys: Some((EncodingKey::from_secret(key), DecodingKey::from_secret(key))),
-            limiter: Limiter::default(),
             setup: Mutex::new(setup_code.map(auth::token_hash)),
             used: Mutex::default(),
             secure_cookies,
@@ -561,107 +558,9 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Failed logins, per account and per address: after a few failures each further attempt
-/// waits longer (1 s, 2 s, 4 s ... up to 5 minutes) until one succeeds.
-#[derive(Default)]
-pub struct Limiter {
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
-struct Failures {
-    count: u32,
-    /// No attempt before this.
-    until: Instant,
-}
-
-/// Failures allowed before the delays start.
-pub const FREE_FAILURES: u32 = 3;
-/// The longest delay.
-pub const MAX_DELAY: Duration = Duration::from_secs(300);
-
-impl Limiter {
-    /// Refuses an attempt for `keys` while any of them is waiting: the seconds left.
-    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let wait = keys
-            .iter()
-            .filter_map(|k| entries.get(k))
-            .filter(|f| f.until > now)
-            .map(|f| f.until.duration_since(now))
-            .max();
-        match wait {
-            Some(w) => Err((w.as_millis() as u64).div_ceil(1000).max(1)),
-            None => Ok(()),
-        }
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        for key in keys {
-            let f = entries.entry(key.clone()).or_insert(Failures {
-                count: 0,
-                until: now,
-            });
-            f.count += 1;
-            if f.count > FREE_FAILURES {
-                let exp = (f.count - FREE_FAILURES - 1).min(16);
-                let delay = Duration::from_secs(1u64 << exp).min(MAX_DELAY);
-                f.until = now + delay;
-            }
-        }
-        // Bounded memory: forget the oldest calm entries when there are too many.
-        if entries.len() > 100_000 {
-            entries.retain(|_, f| f.until > now);
-        }
-    }
-
-    pub fn succeeded(&self, keys: &[String]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            entries.remove(key);
-        }
-    }
-}
-
-/// The limiter's keys for an attempt.
-pub fn limiter_keys(user: &str, address: Option<IpAddr>) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", user.to_lowercase())];
-    if let Some(a) = address {
-        keys.push(format!("addr:{a}"));
-    }
-    keys
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delays_grow_after_a_few_failures_and_a_success_clears_them() {
-        let limiter = Limiter::default();
-        let keys = limiter_keys("ann", None);
-        for _ in 0..FREE_FAILURES {
-            assert!(limiter.check(&keys).is_ok());
-            limiter.failed(&keys);
-        }
-        assert!(limiter.check(&keys).is_ok());
-        limiter.failed(&keys);
-        assert_eq!(limiter.check(&keys), Err(1));
-        limiter.failed(&keys);
-        assert_eq!(limiter.check(&keys), Err(2));
-        limiter.failed(&keys);
-        assert_eq!(limiter.check(&keys), Err(4));
-        // Another user from elsewhere is not held up.
-        assert!(limiter.check(&limiter_keys("bob", None)).is_ok());
-        limiter.succeeded(&keys);
-        assert!(limiter.check(&keys).is_ok());
-        for _ in 0..40 {
-            limiter.failed(&keys);
-        }
-        assert!(limiter.check(&keys).unwrap_err() <= MAX_DELAY.as_secs());
-    }
 
     #[test]
     fn changes_of_access_are_the_instances_events() {

@@ -52,7 +52,7 @@ pub struct AppState {
     pub code_root: Option<std::path::PathBuf>,
     /// The names the server answers to (every route, `/mcp` included).
     pub hosts: Arc<guard::AllowedHosts>,
-    /// Local or team mode, sessions, the login limiter (one for the whole server).
+    /// Local or team mode, sessions and the setup code (one for the whole server).
     pub auth: Arc<auth::Auth>,
     /// The key of the project these workers serve.
     pub project: Arc<str>,

@@ -44,6 +44,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_webhooks",
         include_str!("../migrations/0013_webhooks.sql"),
     ),
+    (
+        "0014_login_failures",
+        include_str!("../migrations/0014_login_failures.sql"),
+    ),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -12,7 +12,8 @@ use crate::auth::{self, Role};
 use crate::error::{Error, Result};
 use crate::instance::{
     effective_role, settings, ApiToken, CreatedToken, Instance, LoginSession, Member, NewToken,
-    NewUser, Principal, ProjectInfo, User, UserPatch, DEFAULT_PROJECT, SESSION_HOURS,
+    NewUser, Principal, ProjectInfo, User, UserPatch, DEFAULT_PROJECT, FREE_LOGIN_FAILURES,
+    MAX_LOGIN_WAIT, SESSION_HOURS,
 };
 use crate::sql::{query_map, Row, Sql};
 use crate::store::{RawValue, Store, StoreTx};
@@ -206,6 +207,94 @@ fn admins_left(db: &mut dyn Sql, without: u64) -> Result<u64> {
         "SELECT count(*) FROM users WHERE admin = 1 AND disabled = 0 AND id <> ?1",
         &[without.into()],
     )
+}
+
+/// A key whose last failure is older than this is forgotten: its count starts again.
+const LOGIN_FAILURES_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The keys an attempt counts against: the account as typed (case-folded, cut short) and
+/// the address it came from, when known.
+fn login_keys(name: &str, address: &str) -> Vec<String> {
+    let mut keys = vec![format!(
+        "user:{}",
+        crate::board::runs::cut_text(&name.to_lowercase(), 100)
+    )];
+    if !address.is_empty() {
+        keys.push(format!(
+            "addr:{}",
+            crate::board::runs::cut_text(address, 200)
+        ));
+    }
+    keys
+}
+
+/// Seconds until the next attempt for any of `keys` may be made, if one must wait.
+fn login_wait(db: &mut dyn Sql, keys: &[String], now: Timestamp) -> Result<Option<u64>> {
+    let until = query_map(
+        db,
+        "login wait",
+        "SELECT wait_until FROM login_failures WHERE key = ?1 OR key = ?2",
+        &[
+            keys[0].as_str().into(),
+            keys.get(1).unwrap_or(&keys[0]).as_str().into(),
+        ],
+        |r| r.ts(0),
+    )?;
+    Ok(until
+        .into_iter()
+        .map(|t| now.millis_until(t))
+        .filter(|ms| *ms > 0)
+        .max()
+        .map(|ms| (ms as u64).div_ceil(1000)))
+}
+
+/// Counts a failure against each key; past the free ones, the next attempt waits twice
+/// as long as the last (from 1 s, at most `MAX_LOGIN_WAIT`).
+fn login_failed(db: &mut dyn Sql, keys: &[String], now: Timestamp) -> Result<()> {
+    db.execute(
+        "DELETE FROM login_failures WHERE last_at < ?1",
+        &[now.minus(LOGIN_FAILURES_KEPT).into()],
+    )?;
+    for key in keys {
+        let before = query_map(
+            db,
+            "login failures",
+            "SELECT failures FROM login_failures WHERE key = ?1",
+            &[key.as_str().into()],
+            |r| r.int(0),
+        )?;
+        let failures = before.first().copied().unwrap_or(0) + 1;
+        let wait = if failures > i64::from(FREE_LOGIN_FAILURES) {
+            let doublings = (failures - i64::from(FREE_LOGIN_FAILURES) - 1).min(16) as u32;
+            std::time::Duration::from_secs(1u64 << doublings).min(MAX_LOGIN_WAIT)
+        } else {
+            std::time::Duration::ZERO
+        };
+        db.execute(
+            "INSERT INTO login_failures (key, failures, wait_until, last_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET \
+             failures = excluded.failures, wait_until = excluded.wait_until, \
+             last_at = excluded.last_at",
+            &[
+                key.as_str().into(),
+                failures.into(),
+                now.plus(wait).into(),
+                now.into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A success forgets the account's and the address's failures.
+fn login_succeeded(db: &mut dyn Sql, keys: &[String]) -> Result<()> {
+    for key in keys {
+        db.execute(
+            "DELETE FROM login_failures WHERE key = ?1",
+            &[key.as_str().into()],
+        )?;
+    }
+    Ok(())
 }
 
 fn end_sessions(db: &mut dyn Sql, user_id: u64, now: Timestamp) -> Result<u64> {
@@ -441,6 +530,15 @@ impl<S: Store> Instance for Board<S> {
     }
 
     fn login(&self, name: &str, password: &str, address: &str) -> Result<(User, LoginSession)> {
+        let keys = login_keys(name, address);
+        let now = self.now();
+        // A waiting account or address is refused before its password is even looked at.
+        if let Some(wait) = self.store.read(|tx| login_wait(tx.sql(), &keys, now))? {
+            return Err(Error::RateLimited {
+                message: "too many failed logins".into(),
+                retry_after_secs: wait,
+            });
+        }
         let found = self.store.read(|tx| {
             let rows = tx.sql().query(
                 "SELECT id, password_hash FROM users WHERE name = ?1",
@@ -468,10 +566,10 @@ impl<S: Store> Instance for Board<S> {
                 Attempt::Failed("unknown user")
             }
         };
-        let now = self.now();
         let address = crate::board::runs::cut_text(address, 200);
         let outcome = self.store.write(|tx| match &attempt {
             Attempt::Ok(user) => {
+                login_succeeded(tx.sql(), &keys)?;
                 let id = auth::new_secret_id();
                 let expires = now.plus(std::time::Duration::from_secs(SESSION_HOURS as u64 * 3600));
                 tx.sql().execute(
@@ -501,6 +599,7 @@ impl<S: Store> Instance for Board<S> {
                 }))
             }
             Attempt::Failed(why) => {
+                login_failed(tx.sql(), &keys, now)?;
                 // The name is recorded as typed, cut short; never the password.
                 let typed = crate::board::runs::cut_text(name, 100);
                 event(

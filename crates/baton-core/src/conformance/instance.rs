@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::ApiFixture;
 use crate::auth::Role;
-use crate::instance::{Instance, NewToken, NewUser, UserPatch, DEFAULT_PROJECT};
+use crate::instance::{
+    Instance, NewToken, NewUser, UserPatch, DEFAULT_PROJECT, FREE_LOGIN_FAILURES, MAX_LOGIN_WAIT,
+};
 use crate::store::EventQuery;
 use crate::{Api, ErrorClass};
 
@@ -321,6 +323,74 @@ pub fn roles_come_from_membership_and_tokens_never_exceed_them(f: &dyn ApiFixtur
     assert!(!log_text(f.api()).contains("0123456789abcdef-secret"));
 }
 
+pub fn failed_logins_make_the_next_attempts_wait_until_one_succeeds(f: &dyn ApiFixture) {
+    let i = instance(f);
+    i.add_user("setup", user("ann", true)).unwrap();
+    i.add_user("setup", user("bob", false)).unwrap();
+    let refused = |name: &str, password: &str, address: &str| {
+        i.login(name, password, address).unwrap_err().class()
+    };
+    for _ in 0..=FREE_LOGIN_FAILURES {
+        assert_eq!(
+            refused("Ann", "wrong password!", "10.0.0.1"),
+            ErrorClass::Unauthenticated
+        );
+    }
+    // Past the free failures the account waits, even with the right password from
+    // elsewhere, and so does the address, for anyone; nobody else does.
+    let e = i.login("ann", PASSWORD, "10.0.0.2").unwrap_err();
+    assert_eq!(e.class(), ErrorClass::RateLimited);
+    assert_eq!(e.code(), "rate_limited");
+    assert!(
+        e.hint().unwrap_or_default().contains("1 s"),
+        "{:?}",
+        e.hint()
+    );
+    assert_eq!(
+        refused("bob", PASSWORD, "10.0.0.1"),
+        ErrorClass::RateLimited
+    );
+    i.login("bob", PASSWORD, "10.0.0.3").unwrap();
+    // Each further failure doubles the wait.
+    f.advance(Duration::from_secs(1));
+    assert_eq!(
+        refused("ann", "wrong password!", "10.0.0.2"),
+        ErrorClass::Unauthenticated
+    );
+    f.advance(Duration::from_secs(1));
+    assert_eq!(
+        refused("ann", PASSWORD, "10.0.0.2"),
+        ErrorClass::RateLimited
+    );
+    f.advance(Duration::from_secs(1));
+    // A success forgets the account's and the address's failures.
+    i.login("ann", PASSWORD, "10.0.0.2").unwrap();
+    assert_eq!(
+        refused("ann", "wrong password!", "10.0.0.2"),
+        ErrorClass::Unauthenticated
+    );
+    i.login("ann", PASSWORD, "10.0.0.2").unwrap();
+    // However many failures, the wait stays bounded; a day later they are forgotten.
+    for _ in 0..40 {
+        f.advance(MAX_LOGIN_WAIT);
+        assert_eq!(
+            refused("bob", "wrong password!", "10.0.0.4"),
+            ErrorClass::Unauthenticated
+        );
+    }
+    f.advance(MAX_LOGIN_WAIT - Duration::from_secs(1));
+    assert_eq!(
+        refused("bob", PASSWORD, "10.0.0.5"),
+        ErrorClass::RateLimited
+    );
+    f.advance(Duration::from_secs(24 * 3600));
+    assert_eq!(
+        refused("bob", "wrong password!", "10.0.0.4"),
+        ErrorClass::Unauthenticated
+    );
+    i.login("bob", PASSWORD, "10.0.0.5").unwrap();
+}
+
 /// Declares one `#[test]` per instance scenario; `$factory` gives a fresh fixture.
 #[macro_export]
 macro_rules! instance_conformance_tests {
@@ -328,6 +398,7 @@ macro_rules! instance_conformance_tests {
         $crate::conformance_tests!(@fixture $factory;
             users_are_unique_and_the_first_one_is_an_admin,
             a_login_starts_a_session_that_logout_and_time_end,
+            failed_logins_make_the_next_attempts_wait_until_one_succeeds,
             a_token_is_shown_once_and_refused_once_revoked_or_expired,
             roles_come_from_membership_and_tokens_never_exceed_them,
         );

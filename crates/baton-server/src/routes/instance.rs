@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{limiter_keys, session_cookie, Caller};
+use crate::auth::{session_cookie, Caller};
 use crate::error::{ApiError, ApiResult, Body, ErrorBody, Path, Query};
 use crate::AppState;
 
@@ -108,12 +108,9 @@ async fn login(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     Body(body): Body<LoginRequest>,
 ) -> Response {
-    let address = connect.map(|c| c.0 .0.ip());
-    let keys = limiter_keys(&body.name, address);
-    if let Err(wait) = s.auth.limiter.check(&keys) {
-        return too_many(wait);
-    }
-    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    // The store counts failures per user and per address (core's login), so every server
+    // on it, and a restarted one, slows the same attempts down.
+    let from = connect.map(|c| c.0 .0.ip().to_string()).unwrap_or_default();
     let (name, password) = (body.name.clone(), body.password);
     let outcome = s
         .instance_writer
@@ -121,14 +118,11 @@ async fn login(
         .await;
     let (user, session) = match outcome {
         Ok(found) => found,
-        Err(e) => {
-            if e.class() == baton_core::ErrorClass::Unauthenticated {
-                s.auth.limiter.failed(&keys);
-            }
-            return ApiError::from(e).into_response();
-        }
+        Err(Error::RateLimited {
+            retry_after_secs, ..
+        }) => return too_many(retry_after_secs),
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    s.auth.limiter.succeeded(&keys);
     let token = match s.auth.sign(&user.name, &session.id, session.expires_at) {
         Ok(t) => t,
         Err(e) => return ApiError::from(e).into_response(),
