@@ -206,8 +206,9 @@ fn approved_work_goes_up_the_chain_to_main_and_every_step_is_an_event() {
     assert!(merge_run(&s).is_empty(), "nothing left to merge");
 }
 
-#[test]
-fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
+/// Two tasks that both write `shared.txt`: T-1 merged into the phase's branch, then T-2's
+/// merge in conflict. The sandbox, the phase's branch, its head after T-1, and T-2's merge.
+fn conflicted() -> (Sandbox, String, String, Value) {
     let s = repository();
     let (_, _, _, pb) = planned(&s, 2);
     run_agents(&s, &[("SHARED", "1")]);
@@ -215,9 +216,14 @@ fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
     assert_eq!(merge_run(&s)[0]["state"], "merged");
     let phase_head = head(s.path(), &pb);
     s.run(&["task", "approve", "T-2"]).ok();
-    let out = merge_run(&s);
-    let m = &out[0];
+    let m = merge_run(&s).remove(0);
     assert_eq!(m["state"], "conflict", "{m}");
+    (s, pb, phase_head, m)
+}
+
+#[test]
+fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
+    let (s, pb, phase_head, m) = conflicted();
     assert_eq!(m["conflicts"], serde_json::json!(["shared.txt"]));
     assert_eq!(head(s.path(), &pb), phase_head, "a conflict moves nothing");
     assert_eq!(
@@ -248,15 +254,8 @@ fn a_conflict_changes_nothing_and_its_merge_task_resolves_it() {
 
 #[test]
 fn a_resolution_that_keeps_conflict_markers_is_not_merged_until_they_are_gone() {
-    let s = repository();
-    let (_, _, _, pb) = planned(&s, 2);
-    run_agents(&s, &[("SHARED", "1")]);
-    s.run(&["task", "approve", "T-1"]).ok();
-    assert_eq!(merge_run(&s)[0]["state"], "merged");
-    s.run(&["task", "approve", "T-2"]).ok();
-    let out = merge_run(&s);
-    assert_eq!(out[0]["state"], "conflict", "{out:?}");
-    let merge_task = out[0]["merge_task"].as_str().unwrap().to_string();
+    let (s, pb, _, m) = conflicted();
+    let merge_task = m["merge_task"].as_str().unwrap().to_string();
     // The agent commits shared.txt as git left it: the merge is clean to git, but refused.
     run_agents(&s, &[("CARELESS", "1")]);
     let task_branch = format!("baton/{merge_task}");
