@@ -775,11 +775,20 @@ fn the_edit_hook_refuses_edits_of_files_others_reserved() {
     std::fs::create_dir_all(s.path().join(".claude")).unwrap();
     std::fs::write(
         s.path().join(".claude/settings.json"),
-        r#"{"permissions": {"allow": ["Bash(ls)"]}, "hooks": {"PreToolUse": [
+        r#"{"permissions": {"deny": [], "allow": ["Bash(ls)"]}, "model": "opus",
+            "hooks": {"PreToolUse": [
             {"matcher": "Bash", "hooks": [{"type": "command", "command": "true"}]}]}}"#,
     )
     .unwrap();
     let report = s.run(&["generate", "--hooks"]).ok().json();
+    // The person's file keeps its order (a sorted rewrite is a diff of every line).
+    let text = std::fs::read_to_string(s.path().join(".claude/settings.json")).unwrap();
+    let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
+    assert!(
+        at("permissions") < at("deny") && at("deny") < at("allow") && at("allow") < at("model"),
+        "{text}"
+    );
+    assert!(at("model") < at("hooks"), "{text}");
     assert!(
         report["files"]
             .as_array()
