@@ -9,12 +9,9 @@
 #     ROUNDS=5 bash bench/code/floor.sh bench/corpora/code/combined
 set -euo pipefail
 
-dir=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
 # This deletes its code index: only corpora fetched for benchmarks, unless ANY_DIR=1.
-case "$dir" in
-*/bench/corpora/*) ;;
-*) [ -n "${ANY_DIR:-}" ] || { echo "$(basename "$0"): $dir is not under bench/corpora/ (set ANY_DIR=1 to use it anyway)" >&2; exit 2; } ;;
-esac
+dir=$(corpus_dir "$1")
 ROUNDS=${ROUNDS:-5}
 read -r -a batons <<<"${BATONS:?BATONS: baton binaries to compare}"
 floor=${FLOOR:?FLOOR: the parse_floor example}
@@ -27,7 +24,7 @@ cd "$dir"
 # and that position alone moved its CPU time by several percent.
 order=("${!batons[@]}" floor)
 for round in $(seq 1 "$ROUNDS"); do
-    read -r -a this < <(python3 -c 'import random, sys; r = random.Random(int(sys.argv[1])); o = sys.argv[2:]; r.shuffle(o); print(*o)' "$round" "${order[@]}")
+    read -r -a this < <(shuffled "$round" "${order[@]}")
     for item in "${this[@]}"; do
         rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
         if [ "$item" = floor ]; then

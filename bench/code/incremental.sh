@@ -11,12 +11,9 @@
 set -euo pipefail
 command -v hyperfine >/dev/null || { echo "incremental.sh needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 [ $# -ge 2 ] || { echo "usage: incremental.sh CORPUS_DIR BATON..." >&2; exit 2; }
-dir=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
 # This edits one of its files and may set it up with `baton init`: only corpora fetched for benchmarks, unless ANY_DIR=1.
-case "$dir" in
-*/bench/corpora/*) ;;
-*) [ -n "${ANY_DIR:-}" ] || { echo "$(basename "$0"): $dir is not under bench/corpora/ (set ANY_DIR=1 to use it anyway)" >&2; exit 2; } ;;
-esac
+dir=$(corpus_dir "$1")
 shift
 RUNS=${RUNS:-30}
 cd "$dir"

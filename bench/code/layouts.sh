@@ -16,12 +16,9 @@
 # of baton-code each the first time.
 set -euo pipefail
 
-dir=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
 # This deletes its code index: only corpora fetched for benchmarks, unless ANY_DIR=1.
-case "$dir" in
-*/bench/corpora/*) ;;
-*) [ -n "${ANY_DIR:-}" ] || { echo "$(basename "$0"): $dir is not under bench/corpora/ (set ANY_DIR=1 to use it anyway)" >&2; exit 2; } ;;
-esac
+dir=$(corpus_dir "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 read -r -a seeds <<<"${SEEDS:-1 2 3 4}"
 ROUNDS=${ROUNDS:-4}
@@ -37,7 +34,7 @@ cd "$dir"
 items=()
 for seed in "${seeds[@]}"; do items+=("scan:$seed" "floor:$seed"); done
 for round in $(seq 1 "$ROUNDS"); do
-    read -r -a this < <(python3 -c 'import random, sys; r = random.Random(int(sys.argv[1])); o = sys.argv[2:]; r.shuffle(o); print(*o)' "$round" "${items[@]}")
+    read -r -a this < <(shuffled "$round" "${items[@]}")
     for item in "${this[@]}"; do
         what=${item%%:*}
         seed=${item#*:}

@@ -62,6 +62,14 @@ fn head(dir: &Path, branch: &str) -> String {
     git(dir, &["rev-parse", &format!("refs/heads/{branch}")])
 }
 
+/// A person writes `file` in the checkout at `dir` and commits it.
+fn commit_file(dir: &Path, file: &str, text: &str, message: &str) {
+    std::fs::write(dir.join(file), text).unwrap();
+    git(dir, &["add", file]);
+    let who = ["-c", "user.name=p", "-c", "user.email=p@example.invalid"];
+    git(dir, &[&who[..], &["commit", "-qm", message]].concat());
+}
+
 fn files_on(dir: &Path, branch: &str) -> Vec<String> {
     git(dir, &["ls-tree", "--name-only", "-r", branch])
         .lines()
@@ -286,20 +294,7 @@ fn a_resolution_that_keeps_conflict_markers_is_not_merged_until_they_are_gone() 
             &task_branch,
         ],
     );
-    std::fs::write(fix.join("shared.txt"), "line from T-1\nline from T-2\n").unwrap();
-    git(&fix, &["add", "shared.txt"]);
-    git(
-        &fix,
-        &[
-            "-c",
-            "user.name=p",
-            "-c",
-            "user.email=p@example.invalid",
-            "commit",
-            "-qm",
-            "fix",
-        ],
-    );
+    commit_file(&fix, "shared.txt", "line from T-1\nline from T-2\n", "fix");
     let id = out[0]["id"].as_str().unwrap();
     assert_eq!(json(&s, &["merge", "retry", id])["state"], "pending");
     assert_eq!(merge_run(&s)[0]["state"], "merged");
@@ -522,20 +517,7 @@ fn runners_work_in_their_own_clones_of_a_remote_and_merges_reach_it() {
         s.path(),
         &["clone", "-q", &remote_text, other.to_str().unwrap()],
     );
-    std::fs::write(other.join("HOTFIX.md"), "fixed\n").unwrap();
-    git(&other, &["add", "."]);
-    git(
-        &other,
-        &[
-            "-c",
-            "user.name=o",
-            "-c",
-            "user.email=o@example.invalid",
-            "commit",
-            "-qm",
-            "hotfix",
-        ],
-    );
+    commit_file(&other, "HOTFIX.md", "fixed\n", "hotfix");
     git(&other, &["push", "-q", "origin", "main"]);
     let hotfix = head(&remote, "main");
 

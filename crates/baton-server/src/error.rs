@@ -20,6 +20,8 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub hint: Option<String>,
+    /// Seconds to wait before trying again (429), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 /// The error body, as documented in the OpenAPI document.
@@ -45,6 +47,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             hint: None,
+            retry_after: None,
         }
     }
 
@@ -72,6 +75,12 @@ impl From<Error> for ApiError {
             code: e.code().to_string(),
             message: e.to_string(),
             hint: e.hint(),
+            retry_after: match e {
+                Error::RateLimited {
+                    retry_after_secs, ..
+                } => Some(retry_after_secs),
+                _ => None,
+            },
         }
     }
 }
@@ -82,7 +91,13 @@ impl IntoResponse for ApiError {
         if let Some(hint) = self.hint {
             error["hint"] = json!(hint);
         }
-        (self.status, axum::Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -532,25 +532,27 @@ impl<S: Store> Instance for Board<S> {
     fn login(&self, name: &str, password: &str, address: &str) -> Result<(User, LoginSession)> {
         let keys = login_keys(name, address);
         let now = self.now();
-        // A waiting account or address is refused before its password is even looked at.
-        if let Some(wait) = self.store.read(|tx| login_wait(tx.sql(), &keys, now))? {
+        let (wait, found) = self.store.read(|tx| {
+            let wait = login_wait(tx.sql(), &keys, now)?;
+            let rows = tx.sql().query(
+                "SELECT id, password_hash FROM users WHERE name = ?1",
+                &[name.into()],
+            )?;
+            let found = match rows.first().map(|r| (r.first(), r.get(1))) {
+                Some((Some(RawValue::Integer(id)), Some(RawValue::Text(hash)))) => {
+                    Some((*id as u64, hash.clone()))
+                }
+                _ => None,
+            };
+            Ok((wait, found))
+        })?;
+        // A waiting account or address is refused before its password is even checked.
+        if let Some(wait) = wait {
             return Err(Error::RateLimited {
                 message: "too many failed logins".into(),
                 retry_after_secs: wait,
             });
         }
-        let found = self.store.read(|tx| {
-            let rows = tx.sql().query(
-                "SELECT id, password_hash FROM users WHERE name = ?1",
-                &[name.into()],
-            )?;
-            match rows.first().map(|r| (r.first(), r.get(1))) {
-                Some((Some(RawValue::Integer(id)), Some(RawValue::Text(hash)))) => {
-                    Ok(Some((*id as u64, hash.clone())))
-                }
-                _ => Ok(None),
-            }
-        })?;
         let attempt = match &found {
             Some((id, hash)) if auth::verify_password(password, hash) => {
                 let user = self.store.read(|tx| load_user_by_id(tx.sql(), *id))?;

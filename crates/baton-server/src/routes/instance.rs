@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Extension, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_core::auth::{self, Action, Role};
@@ -118,9 +118,7 @@ async fn login(
         .await;
     let (user, session) = match outcome {
         Ok(found) => found,
-        Err(Error::RateLimited {
-            retry_after_secs, ..
-        }) => return too_many(retry_after_secs),
+        // A waiting account or address: 429 with `Retry-After`.
         Err(e) => return ApiError::from(e).into_response(),
     };
     let token = match s.auth.sign(&user.name, &session.id, session.expires_at) {
@@ -135,18 +133,6 @@ async fn login(
     })
     .into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
-    response
-}
-
-fn too_many(wait: u64) -> Response {
-    let mut response = ApiError::from(Error::RateLimited {
-        message: "too many failed logins".into(),
-        retry_after_secs: wait,
-    })
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, v);
-    }
     response
 }
 
