@@ -12,36 +12,44 @@
 #
 #   SEEDS="1 2 3 4" ROUNDS=4 bash bench/code/layouts.sh bench/corpora/code/combined
 #
-# Builds go to $LAYOUT_TARGET/<seed> (default /tmp/baton-layouts), a full release build
-# of baton-code each the first time.
+# To weigh a change, name two checkouts: every round then runs both, each scan against
+# its own build's floor, and the report gives each one's ratios.
+#
+#   VARIANTS="before=/tmp/before after=$PWD" SEEDS="1 2 3" ROUNDS=5 bash bench/code/layouts.sh DIR
+#
+# Builds go to $LAYOUT_TARGET/<variant>/<seed> (default /tmp/baton-layouts), a full
+# release build of baton-code each the first time.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 # This deletes its code index: only corpora fetched for benchmarks, unless ANY_DIR=1.
 dir=$(corpus_dir "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+read -r -a variants <<<"${VARIANTS:-main=$repo}"
 read -r -a seeds <<<"${SEEDS:-1 2 3 4}"
 ROUNDS=${ROUNDS:-4}
 target=${LAYOUT_TARGET:-/tmp/baton-layouts}
-for seed in "${seeds[@]}"; do
-    (cd "$repo" && RUSTFLAGS="-C link-arg=-Wl,--shuffle-sections=.text*=$seed" \
-        CARGO_TARGET_DIR="$target/$seed" \
-        cargo build --release -q -p baton-code --example scan_full --example parse_floor)
+items=()
+for variant in "${variants[@]}"; do
+    name=${variant%%=*}
+    for seed in "${seeds[@]}"; do
+        (cd "${variant#*=}" && RUSTFLAGS="-C link-arg=-Wl,--shuffle-sections=.text*=$seed" \
+            CARGO_TARGET_DIR="$target/$name/$seed" \
+            cargo build --release -q -p baton-code --example scan_full --example parse_floor)
+        items+=("scan:$name:$seed" "floor:$name:$seed")
+    done
 done
 out=$(mktemp)
 trap 'rm -f "$out" "$out.one"' EXIT
 cd "$dir"
-items=()
-for seed in "${seeds[@]}"; do items+=("scan:$seed" "floor:$seed"); done
 for round in $(seq 1 "$ROUNDS"); do
     read -r -a this < <(shuffled "$round" "${items[@]}")
     for item in "${this[@]}"; do
-        what=${item%%:*}
-        seed=${item#*:}
+        IFS=: read -r what name seed <<<"$item"
         if [ "$what" = scan ]; then bin=scan_full; else bin=parse_floor; fi
         rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
-        /usr/bin/time -f "%e %U %S" -o "$out.one" "$target/$seed/release/examples/$bin" . >/dev/null
-        line="$round $what $seed $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
+        /usr/bin/time -f "%e %U %S" -o "$out.one" "$target/$name/$seed/release/examples/$bin" . >/dev/null
+        line="$round $what $name $seed $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
         echo "$line" | tee -a "$out"
     done
 done
@@ -49,21 +57,24 @@ python3 - "$out" <<'PY'
 import statistics as st, sys
 cpu, wall = {}, {}
 for line in open(sys.argv[1]):
-    rnd, what, seed, w, user, system, *_ = line.split()
-    cpu[(what, seed, rnd)] = float(user) + float(system)
-    wall[(what, seed, rnd)] = float(w)
-seeds = sorted({s for _, s, _ in cpu}, key=int)
-rounds = sorted({r for _, _, r in cpu}, key=int)
-all_cpu, all_wall = [], []
-for s in seeds:
-    rc = [cpu[("scan", s, r)] / cpu[("floor", s, r)] for r in rounds]
-    rw = [wall[("scan", s, r)] / wall[("floor", s, r)] for r in rounds]
-    all_cpu += rc
-    all_wall += rw
-    print(f"seed {s}: floor CPU {st.median(cpu[('floor', s, r)] for r in rounds):.2f} s, "
-          f"scan CPU {st.median(cpu[('scan', s, r)] for r in rounds):.2f} s; median ratio "
-          f"CPU {st.median(rc):.3f}x, wall {st.median(rw):.3f}x")
-print(f"all {len(all_cpu)} pairs: median ratio CPU {st.median(all_cpu):.3f}x "
-      f"(quartiles {st.quantiles(all_cpu, n=4)[0]:.3f} to {st.quantiles(all_cpu, n=4)[2]:.3f}), "
-      f"wall {st.median(all_wall):.3f}x")
+    rnd, what, name, seed, w, user, system, *_ = line.split()
+    cpu[(what, name, seed, rnd)] = float(user) + float(system)
+    wall[(what, name, seed, rnd)] = float(w)
+names = list(dict.fromkeys(n for _, n, _, _ in cpu))
+seeds = sorted({s for _, _, s, _ in cpu}, key=int)
+rounds = sorted({r for _, _, _, r in cpu}, key=int)
+for n in names:
+    all_cpu, all_wall = [], []
+    for s in seeds:
+        c = lambda what, r: cpu[(what, n, s, r)]
+        rc = [c("scan", r) / c("floor", r) for r in rounds]
+        rw = [wall[("scan", n, s, r)] / wall[("floor", n, s, r)] for r in rounds]
+        all_cpu += rc
+        all_wall += rw
+        print(f"{n} seed {s}: floor CPU {st.median(c('floor', r) for r in rounds):.2f} s, "
+              f"scan CPU {st.median(c('scan', r) for r in rounds):.2f} s; median ratio "
+              f"CPU {st.median(rc):.3f}x, wall {st.median(rw):.3f}x")
+    q = st.quantiles(all_cpu, n=4)
+    print(f"{n}, all {len(all_cpu)} pairs: median ratio CPU {st.median(all_cpu):.3f}x "
+          f"(quartiles {q[0]:.3f} to {q[2]:.3f}), wall {st.median(all_wall):.3f}x")
 PY

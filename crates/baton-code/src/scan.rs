@@ -75,17 +75,10 @@ fn process(
 ) -> (Outcome, i64) {
     let now = batch.now;
     let abs = batch.root.join(rel);
-    let stamp = match std::fs::metadata(&abs) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => return (Outcome::Large, Stat::of(&m).stamp(now)),
-        Ok(m) if m.is_file() => Stat::of(&m).stamp(now),
-        _ => return (Outcome::Unreadable, 0),
+    let (bytes, stamp) = match read_source(&abs, now) {
+        Ok(read) => read,
+        Err(outcome) => return outcome,
     };
-    let Ok(bytes) = std::fs::read(&abs) else {
-        return (Outcome::Unreadable, 0);
-    };
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return (Outcome::Large, 0);
-    }
     if looks_binary(&bytes) {
         return (Outcome::Binary, stamp);
     }
@@ -122,6 +115,54 @@ fn process(
     (Outcome::Parsed(Box::new(record)), stamp)
 }
 
+/// The content of the file at `abs` and its stamp, read with one lookup of its path
+/// (open, then the open file's metadata), or why it is not indexed.
+fn read_source(abs: &Path, now: i64) -> std::result::Result<(Vec<u8>, i64), (Outcome, i64)> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A FIFO put where the walk saw a file must not wait for a writer; a regular
+        // file ignores the flag.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let Ok(mut file) = options.open(abs) else {
+        // A file that cannot be opened may still be too large to index anyway.
+        return Err(match std::fs::metadata(abs) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => (Outcome::Large, Stat::of(&m).stamp(now)),
+            _ => (Outcome::Unreadable, 0),
+        });
+    };
+    let (len, stamp) = match file.metadata() {
+        Ok(m) if m.len() > MAX_FILE_BYTES => return Err((Outcome::Large, Stat::of(&m).stamp(now))),
+        Ok(m) if m.is_file() => (m.len(), Stat::of(&m).stamp(now)),
+        _ => return Err((Outcome::Unreadable, 0)),
+    };
+    // Room for the whole file and one byte more, so that two reads take it all and find
+    // its end (`read_to_end` without a size hint reads 8 KiB at first). A file that grew
+    // since is read on, up to the limit.
+    let mut bytes = vec![0; len as usize + 1];
+    let mut filled = 0;
+    loop {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err((Outcome::Unreadable, 0)),
+        }
+        if filled == bytes.len() {
+            if filled as u64 > MAX_FILE_BYTES {
+                return Err((Outcome::Large, 0));
+            }
+            bytes.resize((filled * 2).min(MAX_FILE_BYTES as usize + 1), 0);
+        }
+    }
+    bytes.truncate(filled);
+    Ok((bytes, stamp))
+}
+
 /// Parse `work` in parallel and store each result from this thread.
 /// Returns the paths that could not be indexed (too large, binary,
 /// unreadable); they are remembered as skipped, with their stamps.
@@ -152,61 +193,81 @@ fn run_batch(
         let (outcome, stamp) = process(batch, rel, *lang, known.as_deref());
         (i, outcome, stamp)
     };
-    let mut store_one = |(i, outcome, stamp): (usize, Outcome, i64)| -> Result<()> {
-        let rel = &work[i].0;
-        let (counter, reason) = match outcome {
-            Outcome::Parsed(rec) => {
-                writer.put_file(&rec, batch.replace, delta)?;
-                report.indexed += 1;
-                if batch.replace {
-                    store::remove_skipped(conn, &rec.path)?;
-                    new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
+    // Stores one result; gives back a parsed file's record, to be freed by the thread
+    // that made it.
+    let mut store_one =
+        |(i, outcome, stamp): (usize, Outcome, i64)| -> Result<Option<Box<FileRecord>>> {
+            let rel = &work[i].0;
+            let (counter, reason) = match outcome {
+                Outcome::Parsed(rec) => {
+                    writer.put_file(&rec, batch.replace, delta)?;
+                    report.indexed += 1;
+                    if batch.replace {
+                        store::remove_skipped(conn, &rec.path)?;
+                        new_names.extend(rec.symbols.iter().map(|s| s.name.clone()));
+                    }
+                    return Ok(Some(rec));
                 }
-                return Ok(());
-            }
-            Outcome::Unchanged => {
-                store::set_stamp(conn, rel, stamp)?;
-                report.unchanged += 1;
-                return Ok(());
-            }
-            Outcome::Large => (&mut report.skipped_large, "too_large"),
-            Outcome::Binary => (&mut report.skipped_binary, "binary"),
-            Outcome::Unreadable => (&mut report.skipped_unreadable, "unreadable"),
+                Outcome::Unchanged => {
+                    store::set_stamp(conn, rel, stamp)?;
+                    report.unchanged += 1;
+                    return Ok(None);
+                }
+                Outcome::Large => (&mut report.skipped_large, "too_large"),
+                Outcome::Binary => (&mut report.skipped_binary, "binary"),
+                Outcome::Unreadable => (&mut report.skipped_unreadable, "unreadable"),
+            };
+            *counter += 1;
+            store::put_skipped(conn, rel, stamp, reason)?;
+            rejected.push(rel.clone());
+            Ok(None)
         };
-        *counter += 1;
-        store::put_skipped(conn, rel, stamp, reason)?;
-        rejected.push(rel.clone());
-        Ok(())
-    };
     let helpers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .saturating_sub(1)
         .min(work.len());
     std::thread::scope(|s| -> Result<()> {
         let (tx, rx) = mpsc::channel();
-        for _ in 0..helpers {
+        // Each helper's records go back to it once stored. Freed on this thread, every
+        // string of them would take the helper's allocator lock (glibc frees into the
+        // arena a block came from), while the helper takes it for its own allocations:
+        // about a million contended frees on `combined`.
+        let mut give_back = Vec::with_capacity(helpers);
+        for helper in 0..helpers {
             let tx = tx.clone();
+            let (back, stored) = mpsc::channel::<Box<FileRecord>>();
+            give_back.push(back);
             s.spawn(move || {
                 while let Some(item) = take() {
+                    stored.try_iter().for_each(drop);
                     // The receiver only goes away on a write error, reported below.
-                    if tx.send(run(item)).is_err() {
+                    if tx.send((Some(helper), run(item))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
+        // Store what `helper` (or this thread, `None`) parsed.
+        let mut store_from = |(helper, done): (Option<usize>, _)| -> Result<()> {
+            let rec = store_one(done)?;
+            if let (Some(rec), Some(helper)) = (rec, helper) {
+                // A helper that has finished takes none: they are freed here.
+                let _ = give_back[helper].send(rec);
+            }
+            Ok(())
+        };
         let stored = (|| {
             // Write what the helpers parsed, then parse one more file here. The helpers
             // never wait for this thread, nor wake it: it only blocks once every file
             // is taken, for the last ones.
             while let Some(item) = take() {
                 while let Ok(done) = rx.try_recv() {
-                    store_one(done)?;
+                    store_from(done)?;
                 }
-                store_one(run(item))?;
+                store_from((None, run(item)))?;
             }
-            rx.iter().try_for_each(&mut store_one)
+            rx.iter().try_for_each(&mut store_from)
         })();
         if stored.is_err() {
             stop.store(true, Ordering::Relaxed);
@@ -710,4 +771,60 @@ pub fn parse_floor(root: &Path) -> (u64, u64) {
             (u64::from(parsed), bytes.len() as u64)
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `read_source` makes of `abs`: its bytes, or why not (with its stamp).
+    fn read(abs: &Path) -> std::result::Result<Vec<u8>, (&'static str, i64)> {
+        // A `now` long after the file was written: every file has settled.
+        match read_source(abs, i64::MAX) {
+            Ok((bytes, stamp)) => {
+                assert_ne!(stamp, 0, "a settled file has a stamp");
+                Ok(bytes)
+            }
+            Err((Outcome::Large, stamp)) => Err(("large", stamp)),
+            Err((Outcome::Unreadable, stamp)) => Err(("unreadable", stamp)),
+            Err(_) => Err(("other", 0)),
+        }
+    }
+
+    #[test]
+    fn files_are_read_whole_at_any_size_up_to_the_limit_and_refused_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let limit = MAX_FILE_BYTES as usize;
+        for len in [0, 1, 8191, 8192, 8193, 100_000, limit] {
+            let path = dir.path().join(format!("f{len}.ts"));
+            let content: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            std::fs::write(&path, &content).unwrap();
+            assert!(read(&path) == Ok(content), "{len} bytes read back whole");
+        }
+        let big = dir.path().join("big.ts");
+        std::fs::write(&big, vec![b'x'; limit + 1]).unwrap();
+        // Too large, with its stamp: an incremental scan does not read it again unchanged.
+        let (why, stamp) = read(&big).unwrap_err();
+        assert_eq!(why, "large");
+        assert_ne!(stamp, 0);
+        assert_eq!(read(&dir.path().join("gone.ts")), Err(("unreadable", 0)));
+        assert_eq!(read(dir.path()), Err(("unreadable", 0)), "a folder");
+    }
+
+    /// A FIFO put where the walk saw a file is not waited on (opening one for reading
+    /// blocks until a writer comes, unless it is opened non-blocking).
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_where_a_file_was_is_unreadable_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.ts");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", fifo.display());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(read(&fifo)));
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO must not wait for a writer");
+        assert_eq!(got, Err(("unreadable", 0)));
+    }
 }
