@@ -6,9 +6,9 @@
 # 5% on `combined` (PERFORMANCE.md, session 21). One build measures its own layout's luck
 # as much as the scan. This builds `scan_full` and `parse_floor` once per seed, with the
 # linker shuffling the order of functions (`--shuffle-sections`, lld: the linker rustc
-# uses on x86_64 Linux), then runs every seed's scan and floor in a shuffled order each
-# round, and reports each seed's median ratio (the scan's CPU over its own build's floor,
-# same round) and the median over every seed and round.
+# uses on x86_64 Linux), then runs each seed's scan and floor as a pair, the pairs in a
+# shuffled order each round, and reports each seed's median ratio (the scan's CPU over
+# its own build's floor, same pair) and the median over every seed and round.
 #
 #   SEEDS="1 2 3 4" ROUNDS=4 bash bench/code/layouts.sh bench/corpora/code/combined
 #
@@ -36,21 +36,27 @@ for variant in "${variants[@]}"; do
         (cd "${variant#*=}" && RUSTFLAGS="-C link-arg=-Wl,--shuffle-sections=.text*=$seed" \
             CARGO_TARGET_DIR="$target/$name/$seed" \
             cargo build --release -q -p baton-code --example scan_full --example parse_floor)
-        items+=("scan:$name:$seed" "floor:$name:$seed")
+        items+=("$name:$seed")
     done
 done
 out=$(mktemp)
 trap 'rm -f "$out" "$out.one"' EXIT
 cd "$dir"
+# Each build's scan and floor run back to back, in an order drawn for each pair: the host's
+# load drifts over minutes, and a ratio of two runs seconds apart sees the same load.
 for round in $(seq 1 "$ROUNDS"); do
     read -r -a this < <(shuffled "$round" "${items[@]}")
-    for item in "${this[@]}"; do
-        IFS=: read -r what name seed <<<"$item"
-        if [ "$what" = scan ]; then bin=scan_full; else bin=parse_floor; fi
-        rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
-        /usr/bin/time -f "%e %U %S" -o "$out.one" "$target/$name/$seed/release/examples/$bin" . >/dev/null
-        line="$round $what $name $seed $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
-        echo "$line" | tee -a "$out"
+    for k in "${!this[@]}"; do
+        IFS=: read -r name seed <<<"${this[$k]}"
+        for what in $(shuffled "$round$k" scan floor); do
+            if [ "$what" = scan ]; then bin=scan_full; else bin=parse_floor; fi
+            rm -f .baton/code.db .baton/code.db-wal .baton/code.db-shm
+            # No writeback of the last run's index during this one.
+            sync
+            /usr/bin/time -f "%e %U %S" -o "$out.one" "$target/$name/$seed/release/examples/$bin" . >/dev/null
+            line="$round $what $name $seed $(cat "$out.one") load $(cut -d' ' -f1 /proc/loadavg)"
+            echo "$line" | tee -a "$out"
+        done
     done
 done
 python3 - "$out" <<'PY'
