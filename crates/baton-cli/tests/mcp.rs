@@ -255,6 +255,12 @@ fn stdio_tools_serve_the_python_sdk_with_compact_replies_and_tool_errors() {
             ("nonexistent", "unknown_tool"),
         ]
     );
+    // Hints name the tools to call, not the CLI commands core's errors name.
+    assert_eq!(r[8].2["hint"], "list tasks with `task`");
+    for (tool, _, v) in &r[8..14] {
+        let hint = v["hint"].as_str().unwrap();
+        assert!(!hint.contains("`baton task"), "{tool}: {hint}");
+    }
     // After the errors the session still answers, and the board holds what the tools did.
     let (_, failed, task) = &r[14];
     assert!(!failed);

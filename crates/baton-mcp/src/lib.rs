@@ -9,6 +9,7 @@
 
 mod args;
 pub mod compact;
+mod hints;
 pub mod protocol;
 pub mod tools;
 
@@ -86,7 +87,7 @@ impl From<baton_core::Error> for ToolError {
             }
             .to_string()
         });
-        ToolError::new(e.code(), e.to_string(), Some(hint))
+        ToolError::new(e.code(), e.to_string(), Some(hints::for_tools(&hint)))
     }
 }
 

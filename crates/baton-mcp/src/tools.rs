@@ -271,6 +271,12 @@ fn schema(spec: &ToolSpec) -> Map<String, Value> {
 }
 
 /// Every tool as `(name, description, input schema)`.
+/// The argument names of tool `name`, if there is one.
+pub(crate) fn param_names(name: &str) -> Option<Vec<&'static str>> {
+    let spec = TOOLS.iter().find(|t| t.name == name)?;
+    Some(spec.params.iter().map(|p| p.0).collect())
+}
+
 pub fn catalog() -> Vec<(&'static str, &'static str, Map<String, Value>)> {
     TOOLS
         .iter()
