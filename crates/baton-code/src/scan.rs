@@ -128,18 +128,20 @@ fn read_source(abs: &Path, now: i64) -> std::result::Result<(Vec<u8>, i64), (Out
         // file ignores the flag.
         options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
+    // What metadata tells before reading: too large (with its stamp), not a file, or the
+    // length and stamp of a file to read.
+    let classify = |meta: std::io::Result<std::fs::Metadata>| match meta {
+        Ok(m) if m.len() > MAX_FILE_BYTES => Err((Outcome::Large, Stat::of(&m).stamp(now))),
+        Ok(m) if m.is_file() => Ok((m.len(), Stat::of(&m).stamp(now))),
+        _ => Err((Outcome::Unreadable, 0)),
+    };
     let Ok(mut file) = options.open(abs) else {
         // A file that cannot be opened may still be too large to index anyway.
-        return Err(match std::fs::metadata(abs) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => (Outcome::Large, Stat::of(&m).stamp(now)),
-            _ => (Outcome::Unreadable, 0),
-        });
+        return Err(classify(std::fs::metadata(abs))
+            .err()
+            .unwrap_or((Outcome::Unreadable, 0)));
     };
-    let (len, stamp) = match file.metadata() {
-        Ok(m) if m.len() > MAX_FILE_BYTES => return Err((Outcome::Large, Stat::of(&m).stamp(now))),
-        Ok(m) if m.is_file() => (m.len(), Stat::of(&m).stamp(now)),
-        _ => return Err((Outcome::Unreadable, 0)),
-    };
+    let (len, stamp) = classify(file.metadata())?;
     // Room for the whole file and one byte more, so that two reads take it all and find
     // its end (`read_to_end` without a size hint reads 8 KiB at first). A file that grew
     // since is read on, up to the limit.
